@@ -1,0 +1,44 @@
+/**
+ * The release record: the durable SSM parameters that say which color is live and what each color runs.
+ *
+ * Shared by the CDK app (which creates the parameters once and renders the stack from them) and by the
+ * release workflow's step handlers (which read and write them). One place for the names, so the two can
+ * never disagree.
+ */
+
+export const COLORS = ['blue', 'green'] as const;
+export type Color = (typeof COLORS)[number];
+
+export function isColor(value: unknown): value is Color {
+  return value === 'blue' || value === 'green';
+}
+
+/** The other color: the idle one when `color` is live, and the other way round. */
+export function otherColor(color: Color): Color {
+  return color === 'blue' ? 'green' : 'blue';
+}
+
+/** Every parameter lives under this prefix, so IAM policies can be scoped to one app's record. */
+export function recordPrefix(appName: string): string {
+  return `/bluegreen/${appName}`;
+}
+
+export interface RecordParameterNames {
+  /** `blue` or `green`: the color the production listener forwards to. */
+  readonly liveColor: string;
+  /** Per color, the full image reference (`repository:tag` or `repository@sha256:...`) it runs. */
+  readonly image: Readonly<Record<Color, string>>;
+}
+
+export function recordParameterNames(appName: string): RecordParameterNames {
+  const prefix = recordPrefix(appName);
+  return {
+    liveColor: `${prefix}/live-color`,
+    image: { blue: `${prefix}/blue/image`, green: `${prefix}/green/image` },
+  };
+}
+
+/** `repository:tag`, or `repository@sha256:...` when the tag is a digest. */
+export function imageReference(repository: string, tagOrDigest: string): string {
+  return tagOrDigest.startsWith('sha256:') ? `${repository}@${tagOrDigest}` : `${repository}:${tagOrDigest}`;
+}

@@ -1,0 +1,263 @@
+import {
+  CfnCondition,
+  CfnOutput,
+  CfnParameter,
+  CfnRule,
+  Fn,
+  Stack,
+  Token,
+  type StackProps,
+} from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
+import { COLORS, type Color, type RecordParameterNames } from '../lambda/shared/release-record';
+import type { BluegreenConfig } from './config';
+import { ColorEnvironment } from './constructs/color-environment';
+import { SharedRedis } from './constructs/shared-redis';
+import { SideBySideDashboard } from './constructs/side-by-side-dashboard';
+import { PublicLoadBalancer, TrafficRouting } from './constructs/traffic';
+import { acknowledge } from './nag';
+
+export interface BluegreenStackProps extends StackProps {
+  readonly config: BluegreenConfig;
+  /** Names of the release record's SSM parameters (created by the ReleaseRecordStack). */
+  readonly record: RecordParameterNames;
+}
+
+/**
+ * The blue/green infrastructure of one app: network, load balancer and listeners, the two color environments,
+ * the optional shared Redis, alarms and the side-by-side dashboard.
+ *
+ * Everything a release changes (which color takes traffic, the image each color runs, how many tasks each
+ * runs) is either read from the release record at deploy time or left out of the template, so a later
+ * `cdk deploy` can never undo a release.
+ */
+export class BluegreenStack extends Stack {
+  readonly vpc: ec2.IVpc;
+  readonly colors: Readonly<Record<Color, ColorEnvironment>>;
+  readonly traffic: TrafficRouting;
+  readonly redis?: SharedRedis;
+  readonly cluster: ecs.Cluster;
+
+  constructor(scope: Construct, id: string, props: BluegreenStackProps) {
+    super(scope, id, props);
+    const { config, record } = props;
+    const { appName } = config;
+
+    // --- The release record, read at every deploy -------------------------------------------------------
+    // SSM parameter types are resolved by CloudFormation at each create/update, so any resource that a stack
+    // update touches is written with what the record says now, not with what the template said last time.
+    const recordParameter = (logicalId: string, name: string, what: string) =>
+      new CfnParameter(this, logicalId, {
+        type: 'AWS::SSM::Parameter::Value<String>',
+        default: name,
+        description: `Release record (${what}), read from SSM at every deploy. Do not override.`,
+      });
+    const liveColor = recordParameter('RecordLiveColor', record.liveColor, 'live color');
+    const images: Record<Color, CfnParameter> = {
+      blue: recordParameter('RecordBlueImage', record.image.blue, 'blue image'),
+      green: recordParameter('RecordGreenImage', record.image.green, 'green image'),
+    };
+    new CfnRule(this, 'RecordIsValid', {
+      assertions: [
+        {
+          assert: Fn.conditionContains(['blue', 'green'], liveColor.valueAsString),
+          assertDescription:
+            `The release record ${record.liveColor} must be "blue" or "green". Set it to the color the ` +
+            'production listener forwards to (bluegreen status shows it) before deploying.',
+        },
+      ],
+    });
+    const blueIsLive = new CfnCondition(this, 'BlueIsLive', {
+      expression: Fn.conditionEquals(liveColor.valueAsString, 'blue'),
+    });
+
+    // --- Network -----------------------------------------------------------------------------------------
+    let natAddresses: ec2.CfnEIP[] = [];
+    if (config.vpc.vpcId) {
+      this.vpc = ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: config.vpc.vpcId });
+    } else {
+      const natGateways = config.vpc.natGateways ?? 1;
+      // Our own Elastic IPs for the NAT gateways: their addresses are the only ones (with the configured
+      // ones) allowed to reach the test listener, and the validation step leaves the VPC through them.
+      natAddresses = Array.from(
+        { length: natGateways },
+        (_, i) =>
+          new ec2.CfnEIP(this, `NatAddress${i + 1}`, {
+            domain: 'vpc',
+            tags: [{ key: 'Name', value: `${appName}-nat-${i + 1}` }],
+          }),
+      );
+      const vpc = new ec2.Vpc(this, 'Vpc', {
+        ipAddresses: ec2.IpAddresses.cidr(config.vpc.cidr ?? '10.0.0.0/16'),
+        maxAzs: config.vpc.maxAzs ?? 2,
+        natGateways,
+        natGatewayProvider: ec2.NatProvider.gateway({
+          eipAllocationIds: natAddresses.map((eip) => eip.attrAllocationId),
+        }),
+        subnetConfiguration: [
+          { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+          { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        ],
+        restrictDefaultSecurityGroup: true,
+      });
+      vpc.addFlowLog('RejectedTraffic', {
+        trafficType: ec2.FlowLogTrafficType.REJECT,
+        destination: ec2.FlowLogDestination.toCloudWatchLogs(
+          new logs.LogGroup(this, 'FlowLogs', {
+            logGroupName: `/bluegreen/${appName}/vpc-flow-logs`,
+            retention: config.logRetentionDays as logs.RetentionDays,
+          }),
+        ),
+      });
+      this.vpc = vpc;
+    }
+
+    // --- Load balancer, cluster, Redis -------------------------------------------------------------------
+    const lb = new PublicLoadBalancer(this, 'Public', { appName, vpc: this.vpc });
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      clusterName: appName,
+      vpc: this.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+    if (config.redis.enabled) {
+      this.redis = new SharedRedis(this, 'SharedRedis', {
+        appName,
+        vpc: this.vpc,
+        nodeType: config.redis.nodeType,
+        replicas: config.redis.replicas,
+      });
+    }
+
+    // --- The two colors: one construct, instantiated twice -----------------------------------------------
+    const makeColor = (color: Color) =>
+      new ColorEnvironment(this, color === 'blue' ? 'Blue' : 'Green', {
+        color,
+        config,
+        vpc: this.vpc,
+        cluster: this.cluster,
+        loadBalancer: lb.loadBalancer,
+        image: images[color].valueAsString,
+        redis: this.redis,
+      });
+    this.colors = { blue: makeColor('blue'), green: makeColor('green') };
+
+    // --- Listeners ---------------------------------------------------------------------------------------
+    const testAllowedPeers = [
+      ...natAddresses.map((eip) => ec2.Peer.ipv4(Fn.join('', [eip.attrPublicIp, '/32']))),
+      ...config.listeners.testAllowedCidrs.map((cidr) => ec2.Peer.ipv4(cidr)),
+    ];
+    this.traffic = new TrafficRouting(this, 'Traffic', {
+      appName,
+      loadBalancer: lb,
+      blue: this.colors.blue,
+      green: this.colors.green,
+      blueIsLive,
+      testPort: config.listeners.testPort,
+      testAllowedPeers,
+      certificate: config.listeners.certificateArn
+        ? acm.Certificate.fromCertificateArn(this, 'Certificate', config.listeners.certificateArn)
+        : undefined,
+    });
+
+    // --- Initial capacity, set once ----------------------------------------------------------------------
+    this.setInitialCapacity(config, blueIsLive);
+
+    // --- Dashboard ---------------------------------------------------------------------------------------
+    const dashboard = new SideBySideDashboard(this, 'Dashboard', {
+      appName,
+      blue: this.colors.blue,
+      green: this.colors.green,
+      latencyAlarmSeconds: config.alarms.p99LatencyMs / 1000,
+    });
+
+    // --- Outputs: what the release workflow, the CLI and operators look up -------------------------------
+    const output = (outputId: string, value: string, description: string) =>
+      new CfnOutput(this, outputId, { value, description });
+    output('ProductionUrl', this.traffic.productionUrl, 'Production URL (the live color)');
+    output(
+      'TestUrl',
+      this.traffic.testUrl,
+      'Test listener URL (the idle color; needs the test-traffic header)',
+    );
+    output('ProductionListenerArn', this.traffic.productionListener.listenerArn, 'Production listener');
+    output('TestListenerArn', this.traffic.testListener.listenerArn, 'Test listener');
+    output(
+      'TestListenerRuleArn',
+      this.traffic.testRule.listenerRuleArn,
+      'Test listener rule to the idle color',
+    );
+    output(
+      'TestTrafficSecretArn',
+      this.traffic.testTrafficSecret.secretArn,
+      'Secret value of the test header',
+    );
+    output('ClusterName', this.cluster.clusterName, 'ECS cluster');
+    for (const color of COLORS) {
+      const c = this.colors[color];
+      const prefix = color === 'blue' ? 'Blue' : 'Green';
+      output(`${prefix}ServiceName`, c.service.serviceName, `${color} ECS service`);
+      output(`${prefix}TargetGroupArn`, c.targetGroup.targetGroupArn, `${color} target group`);
+      output(`${prefix}TaskFamily`, c.taskDefinition.family, `${color} task definition family`);
+    }
+    output(
+      'DashboardUrl',
+      `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${dashboard.dashboard.dashboardName}`,
+      'Side-by-side dashboard',
+    );
+    if (this.redis) {
+      output('RedisUrl', this.redis.url, 'Shared session Redis (TLS, AUTH)');
+    }
+  }
+
+  /**
+   * The services have no DesiredCount in the template (CloudFormation would reset it at every update). This
+   * custom resource sets it once, when the stack is created: the live color (per the record) gets
+   * container.desiredCount tasks, the idle color 0, or the same count when keepIdleWarm is set.
+   */
+  private setInitialCapacity(config: BluegreenConfig, blueIsLive: CfnCondition): void {
+    const live = config.container.desiredCount;
+    const idle = config.keepIdleWarm ? live : 0;
+    const services = COLORS.map((color) => this.colors[color].service);
+    const policy = cr.AwsCustomResourcePolicy.fromStatements([
+      new iam.PolicyStatement({
+        actions: ['ecs:UpdateService'],
+        resources: services.map((s) => s.serviceArn),
+      }),
+    ]);
+    for (const color of COLORS) {
+      const service = this.colors[color].service;
+      const desiredCount = Token.asNumber(
+        Fn.conditionIf(blueIsLive.logicalId, color === 'blue' ? live : idle, color === 'blue' ? idle : live),
+      );
+      const init = new cr.AwsCustomResource(this, `${color === 'blue' ? 'Blue' : 'Green'}InitialCapacity`, {
+        resourceType: 'Custom::BluegreenInitialCapacity',
+        installLatestAwsSdk: false,
+        policy,
+        // Create only, on purpose: after creation the count belongs to the release workflow.
+        onCreate: {
+          service: 'ECS',
+          action: 'updateService',
+          parameters: { cluster: this.cluster.clusterName, service: service.serviceName, desiredCount },
+          physicalResourceId: cr.PhysicalResourceId.of(`${config.appName}-${color}-initial-capacity`),
+          outputPaths: ['service.serviceName'],
+        },
+      });
+      init.node.addDependency(service);
+    }
+    const provider = this.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
+    if (provider) {
+      acknowledge(
+        provider,
+        'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'The initial-capacity setter (CDK AwsCustomResource) runs once, at stack creation, and only needs ' +
+          'AWSLambdaBasicExecutionRole for its own logs; its ECS rights are scoped to the two services.',
+      );
+    }
+  }
+}

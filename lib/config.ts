@@ -1,0 +1,426 @@
+/**
+ * The one configuration of a bluegreen app: its schema, its defaults, and a validator that reports every
+ * mistake at once (the field, what is wrong, what is allowed, what was given).
+ *
+ * The file is `bluegreen.config.json` at the project root; `-c config=path/to/file.json` (CDK context) or the
+ * BLUEGREEN_CONFIG environment variable points the app at another one.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+export const DEFAULT_CONFIG_FILE = 'bluegreen.config.json';
+
+/** Valid Fargate task sizes: CPU units → allowed memory in MiB. */
+export const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+};
+
+/** The values CloudWatch Logs accepts for a retention period, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const RESERVED_PORTS = [80, 443];
+
+const APP_NAME = /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/;
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const VPC_ID = /^vpc-[0-9a-f]{8}([0-9a-f]{9})?$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+// registry/path, lowercase, no tag or digest (those belong in initialTag).
+const REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
+const TAG_OR_DIGEST = /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[a-f0-9]{64})$/;
+const CIDR_V4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const PRIVATE_ECR = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/(.+)$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const RESERVED_ENV = ['BLUEGREEN_COLOR', 'BLUEGREEN_APP', 'PORT', 'REDIS_URL', 'REDIS_AUTH_TOKEN'];
+
+/** A whole number in [min, max]; `what` says it in words ("a TCP port from 1 to 65535"). */
+const int = (min: number, max: number, what: string) =>
+  z
+    .int({ error: `must be ${what}` })
+    .min(min, `must be ${what}`)
+    .max(max, `must be ${what}`);
+
+const schema = z
+  .object({
+    appName: z
+      .string({ error: 'is required: 3-20 lowercase letters, digits or hyphens, starting with a letter' })
+      .regex(APP_NAME, 'must be 3-20 lowercase letters, digits or hyphens, starting with a letter'),
+    platform: z
+      .enum(['ecs'], { error: 'must be "ecs" (the "asg" platform is planned and not available yet)' })
+      .default('ecs'),
+    aws: z
+      .object({
+        account: z.string().regex(ACCOUNT, 'must be a 12-digit AWS account id').optional(),
+        region: z.string().regex(REGION, 'must be an AWS region such as "eu-west-1"').optional(),
+      })
+      .strict()
+      .prefault({}),
+    vpc: z
+      .object({
+        vpcId: z.string().regex(VPC_ID, 'must be a VPC id such as "vpc-0123456789abcdef0"').optional(),
+        cidr: z.string().regex(CIDR_V4, 'must be an IPv4 CIDR block such as "10.0.0.0/16"').optional(),
+        maxAzs: int(2, 6, 'a whole number from 2 to 6').optional(),
+        natGateways: int(1, 6, 'a whole number from 1 to 6').optional(),
+      })
+      .strict()
+      .prefault({}),
+    image: z
+      .object({
+        repository: z
+          .string({
+            error:
+              'is required: the image repository, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop"',
+          })
+          .regex(
+            REPOSITORY,
+            'must be an image repository without tag, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop" or "public.ecr.aws/docker/library/nginx"',
+          ),
+        initialTag: z
+          .string({
+            error: 'is required: the tag (or sha256 digest) both colors run before the first release',
+          })
+          .regex(
+            TAG_OR_DIGEST,
+            'must be an image tag (letters, digits, "_", ".", "-") or a "sha256:<64 hex>" digest',
+          ),
+      })
+      .strict(),
+    container: z
+      .object({
+        port: int(1, 65535, 'a TCP port from 1 to 65535').default(8080),
+        cpu: z
+          .union(
+            Object.keys(FARGATE_SIZES).map((cpu) => z.literal(Number(cpu))),
+            { error: `must be one of the Fargate CPU sizes ${Object.keys(FARGATE_SIZES).join(', ')}` },
+          )
+          .default(256),
+        memoryMiB: int(512, 122880, 'a whole number from 512 to 122880 MiB').default(512),
+        desiredCount: int(1, 100, 'a whole number from 1 to 100 tasks').default(2),
+        architecture: z
+          .enum(['arm64', 'x86_64'], { error: 'must be "arm64" (Graviton, cheaper) or "x86_64"' })
+          .default('arm64'),
+        environment: z
+          .record(
+            z.string().regex(ENV_NAME, 'environment variable names must be letters, digits and "_"'),
+            z.string({ error: 'environment variable values must be strings' }),
+          )
+          .default({}),
+      })
+      .strict()
+      .prefault({}),
+    healthCheck: z
+      .object({
+        path: z
+          .string()
+          .regex(/^\/[\x21-\x7e]*$/, 'must be a URL path starting with "/"')
+          .default('/health'),
+        intervalSeconds: int(5, 300, 'a whole number from 5 to 300 seconds').default(10),
+        timeoutSeconds: int(2, 120, 'a whole number from 2 to 120 seconds').default(5),
+        healthyThreshold: int(2, 10, 'a whole number from 2 to 10 checks').default(2),
+        unhealthyThreshold: int(2, 10, 'a whole number from 2 to 10 checks').default(2),
+        gracePeriodSeconds: int(0, 7200, 'a whole number from 0 to 7200 seconds').default(30),
+      })
+      .strict()
+      .prefault({}),
+    listeners: z
+      .object({
+        certificateArn: z
+          .string()
+          .regex(
+            CERTIFICATE_ARN,
+            'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)',
+          )
+          .optional(),
+        testPort: int(1, 65535, 'a TCP port from 1 to 65535 other than 80 and 443').default(9000),
+        testAllowedCidrs: z
+          .array(z.string().regex(CIDR_V4, 'must be an IPv4 CIDR block such as "203.0.113.7/32"'))
+          .max(50, 'must list at most 50 CIDR blocks')
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
+    deregistrationDelaySeconds: int(0, 3600, 'a whole number from 0 to 3600 seconds').default(10),
+    keepIdleWarm: z.boolean({ error: 'must be true or false' }).default(false),
+    alarms: z
+      .object({
+        http5xxCount: int(1, 1_000_000, 'a whole number of at least 1').default(5),
+        p99LatencyMs: int(1, 60_000, 'a whole number from 1 to 60000 ms').default(1000),
+        unhealthyHosts: int(1, 1000, 'a whole number of at least 1').default(1),
+        periodSeconds: z
+          .union([z.literal(10), z.literal(30), z.literal(60), z.literal(300)], {
+            error: 'must be 10, 30, 60 or 300 seconds',
+          })
+          .default(60),
+        evaluationPeriods: int(1, 10, 'a whole number from 1 to 10 periods').default(2),
+      })
+      .strict()
+      .prefault({}),
+    redis: z
+      .object({
+        enabled: z.boolean({ error: 'must be true or false' }).default(false),
+        nodeType: z
+          .string()
+          .regex(
+            /^cache\.[a-z0-9]+\.[a-z0-9]+$/,
+            'must be an ElastiCache node type such as "cache.t4g.micro"',
+          )
+          .default('cache.t4g.micro'),
+        replicas: int(0, 5, 'a whole number from 0 to 5 read replicas').default(1),
+      })
+      .strict()
+      .prefault({}),
+    logRetentionDays: z
+      .union(
+        LOG_RETENTION_DAYS.map((d) => z.literal(d)),
+        { error: `must be one of the CloudWatch Logs retention periods ${LOG_RETENTION_DAYS.join(', ')}` },
+      )
+      .default(30),
+  })
+  .strict();
+
+export type BluegreenConfig = z.output<typeof schema>;
+/** What a user writes: every field with a default may be left out. */
+export type BluegreenConfigInput = z.input<typeof schema>;
+
+/** Thrown when the configuration is wrong; `problems` has one line per mistake. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(
+      `${source} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates a raw configuration object. Returns the typed configuration with defaults filled in, or throws a
+ * ConfigError listing every problem (field checks and cross-field checks together).
+ */
+export function parseConfig(raw: unknown, source = DEFAULT_CONFIG_FILE): BluegreenConfig {
+  const result = schema.safeParse(raw, { reportInput: true });
+  const problems = result.success ? [] : result.error.issues.map(describeIssue);
+  problems.push(...crossFieldProblems(raw));
+  if (problems.length > 0 || !result.success) {
+    throw new ConfigError(source, problems);
+  }
+  return result.data;
+}
+
+/** Reads and validates a configuration file. */
+export function loadConfig(file: string): BluegreenConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [`cannot be read: ${(e as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(file, [`is not valid JSON: ${(e as Error).message}`]);
+  }
+  return parseConfig(raw, file);
+}
+
+/** Account, region and repository name of a private ECR repository URI; undefined for other registries. */
+export function parseEcrRepository(
+  repository: string,
+): { account: string; region: string; name: string } | undefined {
+  const m = PRIVATE_ECR.exec(repository);
+  return m ? { account: m[1], region: m[2], name: m[4] } : undefined;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = allowedKeysAt(issue.path);
+    return issue.keys
+      .map((key) => {
+        const hint = closest(key, allowed);
+        const where = issue.path.length > 0 ? `${field}.${key}` : key;
+        return `${where}: unknown field${hint ? ` (did you mean "${hint}"?)` : ''}; allowed: ${allowed.join(', ')}`;
+      })
+      .join('\n  - ');
+  }
+  const input = (issue as { input?: unknown }).input;
+  const got = input === undefined ? 'nothing' : JSON.stringify(input);
+  const message = issue.message.startsWith('Invalid input: expected object')
+    ? 'must be an object'
+    : issue.message.startsWith('Invalid input: expected array')
+      ? 'must be a list'
+      : issue.message.startsWith('Invalid input: expected')
+        ? issue.message.replace('Invalid input: expected', 'must be a').replace(/, received \w+$/, '')
+        : issue.message;
+  return `${field}: ${message} (got ${got})`;
+}
+
+function allowedKeysAt(path: readonly PropertyKey[]): string[] {
+  let node: z.ZodType = schema;
+  for (const key of path) {
+    node = unwrap(node);
+    if (node instanceof z.ZodObject) {
+      node = (node.shape as Record<string, z.ZodType>)[String(key)];
+    } else {
+      return [];
+    }
+  }
+  node = unwrap(node);
+  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+}
+
+function unwrap(node: z.ZodType): z.ZodType {
+  let current: z.ZodType = node;
+  while (
+    current instanceof z.ZodDefault ||
+    current instanceof z.ZodPrefault ||
+    current instanceof z.ZodOptional
+  ) {
+    current = current.unwrap() as z.ZodType;
+  }
+  return current;
+}
+
+/** The allowed key nearest to a mistyped one (edit distance at most 3), for "did you mean". */
+function closest(key: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 4;
+  for (const c of candidates) {
+    const d = editDistance(key.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}
+
+/**
+ * Checks that involve more than one field. They run on the raw input even when some fields are wrong, so that
+ * one run reports everything; each check only looks at values that are well-formed on their own.
+ */
+function crossFieldProblems(raw: unknown): string[] {
+  const problems: string[] = [];
+  const root = asRecord(raw);
+  if (!root) {
+    return problems;
+  }
+  const aws = asRecord(root.aws) ?? {};
+  const vpc = asRecord(root.vpc) ?? {};
+  const container = asRecord(root.container) ?? {};
+  const healthCheck = asRecord(root.healthCheck) ?? {};
+  const listeners = asRecord(root.listeners) ?? {};
+
+  if (typeof vpc.vpcId === 'string') {
+    for (const key of ['cidr', 'maxAzs', 'natGateways']) {
+      if (vpc[key] !== undefined) {
+        problems.push(
+          `vpc.${key}: only applies when bluegreen creates the VPC; remove it or remove vpc.vpcId`,
+        );
+      }
+    }
+    if (typeof aws.account !== 'string' || typeof aws.region !== 'string') {
+      problems.push(
+        'aws: an existing VPC (vpc.vpcId) is looked up in a known account and region: set aws.account and aws.region',
+      );
+    }
+    if (!Array.isArray(listeners.testAllowedCidrs) || listeners.testAllowedCidrs.length === 0) {
+      problems.push(
+        'listeners.testAllowedCidrs: with an existing VPC, list the public IPs of its NAT gateways as "x.x.x.x/32" ' +
+          '(aws ec2 describe-nat-gateways --filter Name=vpc-id,Values=<vpc id>) so the validation step can reach ' +
+          'the test listener; bluegreen does not open it to the world',
+      );
+    }
+  } else {
+    const maxAzs = typeof vpc.maxAzs === 'number' ? vpc.maxAzs : 2;
+    if (typeof vpc.natGateways === 'number' && vpc.natGateways > maxAzs) {
+      problems.push(`vpc.natGateways: must be at most vpc.maxAzs (${maxAzs}) (got ${vpc.natGateways})`);
+    }
+  }
+
+  const cpu = typeof container.cpu === 'number' ? container.cpu : 256;
+  const memory = typeof container.memoryMiB === 'number' ? container.memoryMiB : 512;
+  const allowedMemory = FARGATE_SIZES[cpu];
+  if (allowedMemory && !allowedMemory.includes(memory)) {
+    problems.push(
+      `container.memoryMiB: with container.cpu ${cpu}, Fargate allows ${describeSizes(allowedMemory)} MiB (got ${memory})`,
+    );
+  }
+
+  if (typeof listeners.testPort === 'number' && RESERVED_PORTS.includes(listeners.testPort)) {
+    problems.push(
+      `listeners.testPort: must differ from the production ports 80 and 443 (got ${listeners.testPort})`,
+    );
+  }
+
+  const timeout = typeof healthCheck.timeoutSeconds === 'number' ? healthCheck.timeoutSeconds : 5;
+  const interval = typeof healthCheck.intervalSeconds === 'number' ? healthCheck.intervalSeconds : 10;
+  if (timeout >= interval) {
+    problems.push(
+      `healthCheck.timeoutSeconds: must be less than healthCheck.intervalSeconds (${interval}) (got ${timeout})`,
+    );
+  }
+
+  const environment = asRecord(container.environment) ?? {};
+  for (const name of Object.keys(environment).filter((n) => RESERVED_ENV.includes(n))) {
+    problems.push(`container.environment.${name}: is set by bluegreen itself; choose another name`);
+  }
+
+  if (typeof listeners.certificateArn === 'string' && typeof aws.region === 'string') {
+    const certRegion = listeners.certificateArn.split(':')[3];
+    if (certRegion && certRegion !== aws.region) {
+      problems.push(
+        `listeners.certificateArn: must be in the stack's region ${aws.region}; the load balancer cannot use a certificate from ${certRegion}`,
+      );
+    }
+  }
+
+  return problems;
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function range(from: number, to: number, step: number): number[] {
+  const values: number[] = [];
+  for (let v = from; v <= to; v += step) {
+    values.push(v);
+  }
+  return values;
+}
+
+function describeSizes(sizes: readonly number[]): string {
+  if (sizes.length <= 3) {
+    return sizes.join(', ');
+  }
+  return `${sizes[0]} to ${sizes[sizes.length - 1]} in steps of ${sizes[1] - sizes[0]}`;
+}

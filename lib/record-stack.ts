@@ -1,0 +1,101 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
+import {
+  COLORS,
+  imageReference,
+  recordParameterNames,
+  type RecordParameterNames,
+} from '../lambda/shared/release-record';
+import type { BluegreenConfig } from './config';
+import { acknowledge } from './nag';
+
+export interface ReleaseRecordStackProps extends StackProps {
+  readonly config: BluegreenConfig;
+}
+
+/**
+ * The release record: SSM parameters for the live color and the image each color runs.
+ *
+ * They are created ONCE, by a custom resource that only acts on create (PutParameter without overwrite) and on
+ * delete. Their values are therefore never part of any template, and no later `cdk deploy` can reset them: after
+ * the first deploy only the release workflow writes them. The service stack reads them at every deploy (SSM
+ * parameter types), which is why this stack is separate and deployed first.
+ */
+export class ReleaseRecordStack extends Stack {
+  readonly names: RecordParameterNames;
+
+  constructor(scope: Construct, id: string, props: ReleaseRecordStackProps) {
+    super(scope, id, props);
+    const { appName, image } = props.config;
+    this.names = recordParameterNames(appName);
+    const initialImage = imageReference(image.repository, image.initialTag);
+
+    const initial: { id: string; name: string; value: string; description: string }[] = [
+      {
+        id: 'LiveColor',
+        name: this.names.liveColor,
+        value: 'blue',
+        description: `bluegreen ${appName}: the color the production listener forwards to (blue|green)`,
+      },
+      ...COLORS.map((color) => ({
+        id: `${color === 'blue' ? 'Blue' : 'Green'}Image`,
+        name: this.names.image[color],
+        value: initialImage,
+        description: `bluegreen ${appName}: the image the ${color} color runs`,
+      })),
+    ];
+
+    const parameterArns = initial.map((p) =>
+      this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: p.name.slice(1) }),
+    );
+    const policy = cr.AwsCustomResourcePolicy.fromStatements([
+      new iam.PolicyStatement({
+        actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource'],
+        resources: parameterArns,
+      }),
+    ]);
+
+    for (const p of initial) {
+      new cr.AwsCustomResource(this, `Init${p.id}`, {
+        resourceType: 'Custom::BluegreenRecordParameter',
+        installLatestAwsSdk: false,
+        policy,
+        // Create only: an existing parameter (a record kept from an earlier install) is left as it is.
+        onCreate: {
+          service: 'SSM',
+          action: 'putParameter',
+          parameters: {
+            Name: p.name,
+            Value: p.value,
+            Type: 'String',
+            Description: p.description,
+            Overwrite: false,
+            Tags: [{ Key: 'bluegreen:app', Value: appName }],
+          },
+          physicalResourceId: cr.PhysicalResourceId.of(p.name),
+          ignoreErrorCodesMatching: 'ParameterAlreadyExists',
+        },
+        // No onUpdate, on purpose: a later deploy never writes the record.
+        onDelete: {
+          service: 'SSM',
+          action: 'deleteParameter',
+          parameters: { Name: p.name },
+          ignoreErrorCodesMatching: 'ParameterNotFound',
+        },
+      });
+      new CfnOutput(this, `${p.id}Parameter`, { value: p.name, description: p.description });
+    }
+
+    const provider = this.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
+    if (provider) {
+      acknowledge(
+        provider,
+        'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'The record initializer (CDK AwsCustomResource) runs once per deploy of this stack and only needs ' +
+          'AWSLambdaBasicExecutionRole to write its own logs; its SSM rights are scoped to the record ARNs.',
+      );
+    }
+  }
+}
