@@ -337,7 +337,7 @@ function crossFieldProblems(raw: unknown): string[] {
   const healthCheck = asRecord(root.healthCheck) ?? {};
   const listeners = asRecord(root.listeners) ?? {};
 
-  if (typeof vpc.vpcId === 'string') {
+  if (typeof vpc.vpcId === 'string' && VPC_ID.test(vpc.vpcId)) {
     for (const key of ['cidr', 'maxAzs', 'natGateways']) {
       if (vpc[key] !== undefined) {
         problems.push(

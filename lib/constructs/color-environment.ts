@@ -129,7 +129,14 @@ export class ColorEnvironment extends Construct {
           resourceName: ecrRepository.name,
         }),
       );
-      repository.grantPull(this.taskDefinition.obtainExecutionRole());
+      const executionRole = this.taskDefinition.obtainExecutionRole();
+      repository.grantPull(executionRole);
+      acknowledge(
+        executionRole,
+        'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        'ecr:GetAuthorizationToken has no resource-level permissions (it must be "*"); the image pull ' +
+          `itself is limited to the repository ${ecrRepository.name}.`,
+      );
     }
 
     const securityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {

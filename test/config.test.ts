@@ -1,0 +1,240 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfig, parseEcrRepository } from '../lib/config';
+import { BASE_CONFIG, merge } from './support/synth';
+
+/** The problems reported for BASE_CONFIG with `overrides` applied (fails the test if none are). */
+function problemsOf(overrides: unknown): readonly string[] {
+  try {
+    parseConfig(merge(BASE_CONFIG, overrides));
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('configuration', () => {
+  test('a minimal configuration gets documented defaults', () => {
+    const config = parseConfig(BASE_CONFIG);
+    expect(config).toMatchObject({
+      platform: 'ecs',
+      vpc: {},
+      container: { port: 8080, cpu: 256, memoryMiB: 512, desiredCount: 2, architecture: 'arm64' },
+      healthCheck: { path: '/health', intervalSeconds: 10, timeoutSeconds: 5 },
+      listeners: { testPort: 9000, testAllowedCidrs: [] },
+      deregistrationDelaySeconds: 10,
+      keepIdleWarm: false,
+      alarms: {
+        http5xxCount: 5,
+        p99LatencyMs: 1000,
+        unhealthyHosts: 1,
+        periodSeconds: 60,
+        evaluationPeriods: 2,
+      },
+      redis: { enabled: false, nodeType: 'cache.t4g.micro', replicas: 1 },
+      logRetentionDays: 30,
+    });
+    expect(config.listeners.certificateArn).toBeUndefined();
+  });
+
+  test('the shipped bluegreen.config.json is valid', () => {
+    expect(loadConfig(join(__dirname, '..', 'bluegreen.config.json')).appName).toBe('shop');
+  });
+
+  test.each([
+    ['a missing required field', { appName: undefined }, /^appName: is required/],
+    ['a wrong type', { keepIdleWarm: 'yes' }, /^keepIdleWarm: must be true or false \(got "yes"\)$/],
+    [
+      'a number where a whole number is needed',
+      { container: { desiredCount: 1.5 } },
+      /^container\.desiredCount: must be a whole number from 1 to 100 tasks \(got 1\.5\)$/,
+    ],
+    [
+      'a value out of range',
+      { deregistrationDelaySeconds: 4000 },
+      /^deregistrationDelaySeconds: must be a whole number from 0 to 3600 seconds \(got 4000\)$/,
+    ],
+    ['a value not in the allowed set', { platform: 'k8s' }, /^platform: must be "ecs" .*\(got "k8s"\)$/],
+    [
+      'a Fargate CPU size that does not exist',
+      { container: { cpu: 300 } },
+      /^container\.cpu: must be one of the Fargate CPU sizes 256, 512, 1024, 2048, 4096, 8192, 16384 \(got 300\)$/,
+    ],
+    [
+      'a malformed name',
+      { appName: 'My App' },
+      /^appName: must be 3-20 lowercase letters.*\(got "My App"\)$/,
+    ],
+    [
+      'an image repository with a tag in it',
+      { image: { repository: 'nginx:latest' } },
+      /^image\.repository: must be an image repository without tag/,
+    ],
+    ['a malformed tag', { image: { initialTag: 'v1 final' } }, /^image\.initialTag: must be an image tag/],
+    [
+      'a malformed certificate ARN',
+      { listeners: { certificateArn: 'my-cert' } },
+      /^listeners\.certificateArn: must be an ACM certificate ARN/,
+    ],
+    [
+      'a malformed CIDR',
+      { listeners: { testAllowedCidrs: ['10.0.0.0/33'] } },
+      /^listeners\.testAllowedCidrs\.0: must be an IPv4 CIDR block/,
+    ],
+    ['a malformed VPC id', { vpc: { vpcId: 'vpc-1' } }, /^vpc\.vpcId: must be a VPC id/],
+    [
+      'an unsupported alarm period',
+      { alarms: { periodSeconds: 45 } },
+      /^alarms\.periodSeconds: must be 10, 30, 60 or 300 seconds \(got 45\)$/,
+    ],
+    [
+      'a log retention CloudWatch does not offer',
+      { logRetentionDays: 31 },
+      /^logRetentionDays: must be one of the CloudWatch Logs retention periods 1, 3, 5, .*\(got 31\)$/,
+    ],
+    [
+      'an object where a list is needed',
+      { listeners: { testAllowedCidrs: '1.2.3.4/32' } },
+      /^listeners\.testAllowedCidrs: must be a list/,
+    ],
+    [
+      'a health check path without leading slash',
+      { healthCheck: { path: 'health' } },
+      /^healthCheck\.path: must be a URL path starting with "\/"/,
+    ],
+  ])('field check: %s', (_what, overrides, expected) => {
+    expect(problemsOf(overrides)).toEqual([expect.stringMatching(expected)]);
+  });
+
+  test('an unknown field is named, with the allowed ones and a suggestion for a typo', () => {
+    expect(problemsOf({ container: { desiredCont: 3 } })).toEqual([
+      'container.desiredCont: unknown field (did you mean "desiredCount"?); allowed: port, cpu, memoryMiB, desiredCount, architecture, environment',
+    ]);
+    expect(problemsOf({ colour: 'blue' })[0]).toMatch(
+      /^colour: unknown field; allowed: appName, platform, aws,/,
+    );
+  });
+
+  test.each([
+    [
+      'memory that Fargate does not allow with that CPU',
+      { container: { cpu: 512, memoryMiB: 512 } },
+      'container.memoryMiB: with container.cpu 512, Fargate allows 1024 to 4096 in steps of 1024 MiB (got 512)',
+    ],
+    [
+      'a test port that collides with production',
+      { listeners: { testPort: 80 } },
+      'listeners.testPort: must differ from the production ports 80 and 443 (got 80)',
+    ],
+    [
+      'a health check timeout not shorter than its interval',
+      { healthCheck: { intervalSeconds: 5, timeoutSeconds: 5 } },
+      'healthCheck.timeoutSeconds: must be less than healthCheck.intervalSeconds (5) (got 5)',
+    ],
+    [
+      'more NAT gateways than availability zones',
+      { vpc: { maxAzs: 2, natGateways: 3 } },
+      'vpc.natGateways: must be at most vpc.maxAzs (2) (got 3)',
+    ],
+    [
+      'an environment variable bluegreen sets itself',
+      { container: { environment: { BLUEGREEN_COLOR: 'red' } } },
+      'container.environment.BLUEGREEN_COLOR: is set by bluegreen itself; choose another name',
+    ],
+    [
+      'a certificate from another region',
+      {
+        listeners: {
+          certificateArn:
+            'arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012',
+        },
+      },
+      "listeners.certificateArn: must be in the stack's region eu-west-1; the load balancer cannot use a certificate from us-east-1",
+    ],
+  ])('cross-field check: %s', (_what, overrides, expected) => {
+    expect(problemsOf(overrides)).toEqual([expected]);
+  });
+
+  test('an existing VPC needs account, region and the NAT addresses, and no settings of a new VPC', () => {
+    const problems = problemsOf({
+      aws: { region: undefined },
+      vpc: { vpcId: 'vpc-0123456789abcdef0', cidr: '10.1.0.0/16' },
+    });
+    expect(problems).toEqual([
+      'vpc.cidr: only applies when bluegreen creates the VPC; remove it or remove vpc.vpcId',
+      expect.stringMatching(
+        /^aws: an existing VPC \(vpc\.vpcId\) is looked up in a known account and region/,
+      ),
+      expect.stringMatching(
+        /^listeners\.testAllowedCidrs: with an existing VPC, list the public IPs of its NAT gateways/,
+      ),
+    ]);
+  });
+
+  test('every mistake is reported at once, field checks and cross-field checks together', () => {
+    let error: ConfigError | undefined;
+    try {
+      parseConfig({
+        appName: 'X',
+        platform: 'asg',
+        image: { repository: 'nginx:1' },
+        container: { cpu: 1024, memoryMiB: 1024, port: 0 },
+        listeners: { testPort: 443 },
+        surprise: true,
+      });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.name).toBe('ConfigError');
+    expect(error?.problems.map((p) => p.split(':')[0])).toEqual([
+      'appName',
+      'platform',
+      'image.repository',
+      'image.initialTag',
+      'container.port',
+      'surprise',
+      'container.memoryMiB',
+      'listeners.testPort',
+    ]);
+    expect(error?.message).toMatch(/^bluegreen\.config\.json has 8 problems:\n {2}- appName: /);
+  });
+
+  test('a file that is not JSON, or not there, is a configuration error too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bluegreen-config-'));
+    writeFileSync(join(dir, 'bad.json'), '{ "appName": ');
+    expect(() => loadConfig(join(dir, 'bad.json'))).toThrow(
+      /bad\.json has 1 problem:\n {2}- is not valid JSON/,
+    );
+    expect(() => loadConfig(join(dir, 'missing.json'))).toThrow(
+      /missing\.json has 1 problem:\n {2}- cannot be read/,
+    );
+  });
+
+  test('private ECR repositories are recognised (their pull rights are granted), others are not', () => {
+    expect(parseEcrRepository('123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/shop')).toEqual({
+      account: '123456789012',
+      region: 'eu-west-1',
+      name: 'team/shop',
+    });
+    expect(parseEcrRepository('public.ecr.aws/nginx/nginx')).toBeUndefined();
+  });
+
+  test('cdk synth with an invalid configuration exits 1 with the list of problems and no stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bluegreen-config-'));
+    const file = join(dir, 'wrong.json');
+    writeFileSync(file, JSON.stringify({ ...BASE_CONFIG, appName: 'Bad Name', container: { cpu: 3 } }));
+    const run = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'bin/bluegreen.ts'], {
+      cwd: join(__dirname, '..'),
+      env: { ...process.env, BLUEGREEN_CONFIG: file, CDK_OUTDIR: join(dir, 'out') },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`${file} has 2 problems:`);
+    expect(run.stderr).toContain('  - appName: must be 3-20 lowercase letters');
+    expect(run.stderr).toContain('  - container.cpu: must be one of the Fargate CPU sizes');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
