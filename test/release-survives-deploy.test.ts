@@ -1,0 +1,140 @@
+/**
+ * "A stack update must never undo a release."
+ *
+ * GIVEN a release that switched traffic to green and gave green a new image (the workflow wrote the listener,
+ * the ECS service and the release record), WHEN a later `cdk deploy` ships an unrelated change, THEN the
+ * listener still forwards to green, green still runs its new image, and neither service's task count moves.
+ *
+ * CloudFormation only rewrites what the template says. These tests check, on the synthesized template, that
+ * everything a release changes is either read from the record at deploy time or not in the template at all.
+ */
+import { recordParameterNames } from '../lambda/shared/release-record';
+import { CfnEvaluator } from './support/cfn-evaluate';
+import { resourcesOfType, synth, type CfnTemplate } from './support/synth';
+
+const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop';
+const names = recordParameterNames('shop');
+
+/** Deploy-time parameter values: what the record holds when `cdk deploy` runs. */
+function recordSays(live: 'blue' | 'green', blueImage: string, greenImage: string): Record<string, string> {
+  return { RecordLiveColor: live, RecordBlueImage: blueImage, RecordGreenImage: greenImage };
+}
+
+function idOf(t: CfnTemplate, type: string, predicate: (props: Record<string, unknown>) => boolean): string {
+  const match = Object.entries(resourcesOfType(t, type)).find(([, p]) => predicate(p));
+  if (!match) {
+    throw new Error(`no ${type} matches`);
+  }
+  return match[0];
+}
+
+type Forward = { ForwardConfig: { TargetGroups: { TargetGroupArn: { Ref: string }; Weight: number }[] } };
+
+/** Target group logical id → weight, for a resolved forward action. */
+function weights(actions: unknown): Record<string, number> {
+  const [forward] = actions as Forward[];
+  return Object.fromEntries(forward.ForwardConfig.TargetGroups.map((g) => [g.TargetGroupArn.Ref, g.Weight]));
+}
+
+describe('a stack update never undoes a release', () => {
+  const { serviceJson: t, stacks } = synth();
+  const logicalId = (c: { node: { defaultChild?: unknown } }) =>
+    stacks.service.resolve((c.node.defaultChild as { logicalId: string }).logicalId) as string;
+  const blueTg = logicalId(stacks.service.colors.blue.targetGroup);
+  const greenTg = logicalId(stacks.service.colors.green.targetGroup);
+  const production = logicalId(stacks.service.traffic.productionListener);
+  const testRule = logicalId(stacks.service.traffic.testRule);
+
+  test('the record is read from SSM at every deploy, not baked into the template', () => {
+    expect(t.Parameters).toMatchObject({
+      RecordLiveColor: { Type: 'AWS::SSM::Parameter::Value<String>', Default: names.liveColor },
+      RecordBlueImage: { Type: 'AWS::SSM::Parameter::Value<String>', Default: names.image.blue },
+      RecordGreenImage: { Type: 'AWS::SSM::Parameter::Value<String>', Default: names.image.green },
+    });
+  });
+
+  test('after a release to green, a deploy writes the listeners as the record says: production → green', () => {
+    const deploy = new CfnEvaluator(t, recordSays('green', `${REPO}:v1`, `${REPO}:v2`));
+    expect(weights(deploy.resource(production).DefaultActions)).toEqual({ [blueTg]: 0, [greenTg]: 100 });
+    // and the test listener to the idle color, now blue
+    expect(weights(deploy.resource(testRule).Actions)).toEqual({ [blueTg]: 100, [greenTg]: 0 });
+    expect(deploy.failedRules()).toEqual([]);
+  });
+
+  test('before any release (record says blue), production → blue and test → green', () => {
+    const deploy = new CfnEvaluator(t, recordSays('blue', `${REPO}:v1`, `${REPO}:v1`));
+    expect(weights(deploy.resource(production).DefaultActions)).toEqual({ [blueTg]: 100, [greenTg]: 0 });
+    expect(weights(deploy.resource(testRule).Actions)).toEqual({ [blueTg]: 0, [greenTg]: 100 });
+  });
+
+  test("each color's task definition carries the image the record holds for it", () => {
+    const deploy = new CfnEvaluator(t, recordSays('green', `${REPO}:v1`, `${REPO}:v2`));
+    const image = (family: string) => {
+      const id = idOf(t, 'AWS::ECS::TaskDefinition', (p) => p.Family === family);
+      return (deploy.resource(id).ContainerDefinitions as { Image: string }[])[0].Image;
+    };
+    expect(image('shop-green')).toBe(`${REPO}:v2`);
+    expect(image('shop-blue')).toBe(`${REPO}:v1`);
+  });
+
+  test('the services follow the latest task definition revision and have no desired count to reset', () => {
+    const services = resourcesOfType(t, 'AWS::ECS::Service');
+    expect(Object.values(services).map((s) => s.TaskDefinition)).toEqual(['shop-blue', 'shop-green']);
+    for (const s of Object.values(services)) {
+      expect(s).not.toHaveProperty('DesiredCount');
+    }
+  });
+
+  test('the initial task counts are set once, at creation, from the record (never on update)', () => {
+    const initializers = resourcesOfType(t, 'Custom::BluegreenInitialCapacity');
+    expect(Object.keys(initializers)).toHaveLength(2);
+    for (const props of Object.values(initializers)) {
+      expect(props).toHaveProperty('Create');
+      expect(props).not.toHaveProperty('Update');
+    }
+    const desired = (live: 'blue' | 'green') => {
+      const deploy = new CfnEvaluator(t, recordSays(live, `${REPO}:v1`, `${REPO}:v1`), {
+        placeholders: true,
+      });
+      return Object.values(initializers).map((p) => {
+        const call = JSON.parse(deploy.value(p.Create) as string) as {
+          action: string;
+          parameters: { service: string; desiredCount: number };
+        };
+        expect(call.action).toBe('updateService');
+        return `${call.parameters.service.replace(/^<(Blue|Green)Service\w+\.Name>$/, '$1')}=${call.parameters.desiredCount}`;
+      });
+    };
+    // The live color gets container.desiredCount tasks, the idle one none (keepIdleWarm: false).
+    expect(desired('blue')).toEqual(['Blue=2', 'Green=0']);
+    expect(desired('green')).toEqual(['Blue=0', 'Green=2']);
+  });
+
+  test('a corrupted record stops the deploy before it changes anything', () => {
+    const deploy = new CfnEvaluator(t, recordSays('purple' as 'blue', `${REPO}:v1`, `${REPO}:v1`));
+    expect(deploy.failedRules()).toEqual([
+      expect.stringContaining(`${names.liveColor} must be "blue" or "green"`),
+    ]);
+  });
+
+  test('an unrelated change (alarm thresholds, log retention) leaves listeners, services and tasks untouched', () => {
+    const changed = synth({
+      alarms: { http5xxCount: 50, p99LatencyMs: 2500 },
+      logRetentionDays: 90,
+    }).serviceJson;
+    const releaseCritical = [
+      'AWS::ElasticLoadBalancingV2::Listener',
+      'AWS::ElasticLoadBalancingV2::ListenerRule',
+      'AWS::ElasticLoadBalancingV2::TargetGroup',
+      'AWS::ECS::Service',
+      'AWS::ECS::TaskDefinition',
+    ];
+    for (const type of releaseCritical) {
+      expect(resourcesOfType(changed, type)).toEqual(resourcesOfType(t, type));
+    }
+    // The change itself did land.
+    expect(resourcesOfType(changed, 'AWS::CloudWatch::Alarm')).not.toEqual(
+      resourcesOfType(t, 'AWS::CloudWatch::Alarm'),
+    );
+  });
+});

@@ -1,0 +1,109 @@
+import type { CfnTemplate } from './synth';
+
+/**
+ * What CloudFormation would write for a template, given the values its parameters resolve to at deploy time
+ * (for SSM parameter types: what the parameters hold in SSM at that moment).
+ *
+ * Evaluates the intrinsics that decide values (Ref to a parameter, Conditions with Fn::Equals/Not/And/Or,
+ * Fn::If, Fn::Join of resolved strings, Fn::Contains in Rules). References to resources do not depend on the
+ * deploy's parameter values: they are left as they are, or, with `placeholders`, written as "<Ref X>" /
+ * "<X.Attr>" so that strings built from them can be read.
+ */
+export class CfnEvaluator {
+  private readonly conditions = new Map<string, boolean>();
+
+  constructor(
+    private readonly template: CfnTemplate,
+    private readonly parameters: Readonly<Record<string, string>>,
+    private readonly options: { placeholders?: boolean } = {},
+  ) {
+    for (const name of Object.keys(template.Parameters ?? {})) {
+      if (!(name in parameters) && name !== 'BootstrapVersion') {
+        throw new Error(`no deploy-time value given for parameter ${name}`);
+      }
+    }
+  }
+
+  /** The resolved properties of one resource. */
+  resource(logicalId: string): Record<string, unknown> {
+    const r = this.template.Resources[logicalId];
+    if (!r) {
+      throw new Error(`no resource ${logicalId}`);
+    }
+    return this.value(r.Properties ?? {}) as Record<string, unknown>;
+  }
+
+  /** The Rules whose assertions fail: CloudFormation refuses the deploy with their descriptions. */
+  failedRules(): string[] {
+    return Object.values(this.template.Rules ?? {}).flatMap((rule) =>
+      rule.Assertions.filter((a) => this.value(a.Assert) !== true).map((a) => a.AssertDescription),
+    );
+  }
+
+  condition(name: string): boolean {
+    let result = this.conditions.get(name);
+    if (result === undefined) {
+      const expression = this.template.Conditions?.[name];
+      if (expression === undefined) {
+        throw new Error(`no condition ${name}`);
+      }
+      result = this.value(expression) === true;
+      this.conditions.set(name, result);
+    }
+    return result;
+  }
+
+  value(v: unknown): unknown {
+    if (Array.isArray(v)) {
+      return v.map((x) => this.value(x));
+    }
+    if (typeof v !== 'object' || v === null) {
+      return v;
+    }
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (entries.length === 1) {
+      const [fn, arg] = entries[0];
+      switch (fn) {
+        case 'Ref': {
+          const name = arg as string;
+          if (name in this.parameters) {
+            return this.parameters[name];
+          }
+          return this.options.placeholders ? `<Ref ${name}>` : v;
+        }
+        case 'Fn::GetAtt':
+          return this.options.placeholders ? `<${(arg as string[]).join('.')}>` : v;
+        case 'Condition':
+          return this.condition(arg as string);
+        case 'Fn::If': {
+          const [name, whenTrue, whenFalse] = arg as [string, unknown, unknown];
+          return this.value(this.condition(name) ? whenTrue : whenFalse);
+        }
+        case 'Fn::Equals': {
+          const [a, b] = (arg as unknown[]).map((x) => this.value(x));
+          return JSON.stringify(a) === JSON.stringify(b);
+        }
+        case 'Fn::Not':
+          return !(this.value((arg as unknown[])[0]) as boolean);
+        case 'Fn::And':
+          return (arg as unknown[]).every((x) => this.value(x) === true);
+        case 'Fn::Or':
+          return (arg as unknown[]).some((x) => this.value(x) === true);
+        case 'Fn::Contains': {
+          const [list, item] = (arg as unknown[]).map((x) => this.value(x));
+          return (list as unknown[]).some((x) => JSON.stringify(x) === JSON.stringify(item));
+        }
+        case 'Fn::Join': {
+          const [separator, parts] = arg as [string, unknown[]];
+          const resolved = parts.map((p) => this.value(p));
+          return resolved.every((p) => typeof p === 'string' || typeof p === 'number')
+            ? resolved.join(separator)
+            : { 'Fn::Join': [separator, resolved] };
+        }
+        default:
+          break;
+      }
+    }
+    return Object.fromEntries(entries.map(([k, x]) => [k, this.value(x)]));
+  }
+}
