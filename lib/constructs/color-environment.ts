@@ -201,7 +201,6 @@ export class ColorEnvironment extends Construct {
         metricName,
         statistic,
         period: Duration.seconds(alarms.periodSeconds),
-        label: `${color} ${metricName}`,
         dimensionsMap: {
           LoadBalancer: props.loadBalancer.loadBalancerFullName,
           TargetGroup: this.targetGroup.targetGroupFullName,

@@ -41,14 +41,19 @@ export interface CfnTemplate {
 
 /**
  * Synthesizes bluegreen's stacks for BASE_CONFIG plus `overrides`, with cdk-nag on (a finding fails the synth,
- * as it fails `cdk synth`). `mutate` runs after the stacks are built and before synthesis.
+ * as it fails `cdk synth`). `mutate` runs after the stacks are built and before synthesis; `context` adds CDK
+ * context (for example the answer to a VPC lookup, as cdk.context.json would hold it).
  */
 export function synth(
   overrides: DeepPartial<BluegreenConfigInput> = {},
   mutate?: (stacks: BluegreenStacks) => void,
+  context: Record<string, unknown> = {},
 ): Synthesized {
   const config = parseConfig(merge(BASE_CONFIG, overrides));
-  const app = new App({ context: CDK_CONTEXT, outdir: mkdtempSync(join(tmpdir(), 'bluegreen-test-')) });
+  const app = new App({
+    context: { ...CDK_CONTEXT, ...context },
+    outdir: mkdtempSync(join(tmpdir(), 'bluegreen-test-')),
+  });
   const stacks = addBluegreenStacks(app, config);
   mutate?.(stacks);
   const assembly = app.synth();

@@ -1,0 +1,449 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { TEST_TRAFFIC_HEADER } from '../lib/constructs/traffic';
+import { resourcesOfType, synth } from './support/synth';
+
+const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
+
+type Ingress = { CidrIp?: unknown; FromPort: number; ToPort: number; SourceSecurityGroupId?: unknown };
+
+describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
+  const { service, serviceJson, stacks } = synth();
+  const albSg = stacks.service.resolve(
+    (
+      stacks.service.node.findChild('Public').node.findChild('SecurityGroup').node.defaultChild as {
+        logicalId: string;
+      }
+    ).logicalId,
+  ) as string;
+  const albIngress = (serviceJson.Resources[albSg].Properties?.SecurityGroupIngress ?? []) as Ingress[];
+
+  test('an internet-facing ALB in public subnets that drops invalid headers and logs access', () => {
+    service.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+      ]),
+    });
+  });
+
+  test('the production listener (HTTP 80) forwards, weighted, to both target groups', () => {
+    service.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [
+        {
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: [
+              {
+                TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') },
+                Weight: { 'Fn::If': ['BlueIsLive', 100, 0] },
+              },
+              {
+                TargetGroupArn: { Ref: Match.stringLikeRegexp('^GreenTargetGroup') },
+                Weight: { 'Fn::If': ['BlueIsLive', 0, 100] },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    // No stickiness: a sticky session would pin users to the old color after a switch.
+    const listeners = JSON.stringify(resourcesOfType(serviceJson, 'AWS::ElasticLoadBalancingV2::Listener'));
+    expect(listeners).not.toContain('TargetGroupStickinessConfig');
+  });
+
+  test('the test listener refuses requests without the secret header and forwards the others to the idle color', () => {
+    service.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 9000,
+      Protocol: 'HTTP',
+      DefaultActions: [
+        { Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '403' }) },
+      ],
+    });
+    service.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Priority: 1,
+      Conditions: [
+        {
+          Field: 'http-header',
+          HttpHeaderConfig: {
+            HttpHeaderName: TEST_TRAFFIC_HEADER,
+            Values: [
+              {
+                'Fn::Join': [
+                  '',
+                  [
+                    '{{resolve:secretsmanager:',
+                    { Ref: Match.stringLikeRegexp('TestTrafficToken') },
+                    ':SecretString:::}}',
+                  ],
+                ],
+              },
+            ],
+          },
+        },
+      ],
+      Actions: [
+        {
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: [
+              {
+                TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') },
+                Weight: { 'Fn::If': ['BlueIsLive', 0, 100] },
+              },
+              {
+                TargetGroupArn: { Ref: Match.stringLikeRegexp('^GreenTargetGroup') },
+                Weight: { 'Fn::If': ['BlueIsLive', 100, 0] },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    service.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'bluegreen/shop/test-traffic-token',
+      GenerateSecretString: Match.objectLike({ PasswordLength: 48, ExcludePunctuation: true }),
+    });
+  });
+
+  test('the ALB security group: production port open to all, test port only to the NAT gateway address', () => {
+    expect(albIngress.filter((r) => r.FromPort === 80)).toEqual([
+      expect.objectContaining({ CidrIp: '0.0.0.0/0', ToPort: 80 }),
+    ]);
+    expect(albIngress.filter((r) => r.FromPort === 9000)).toEqual([
+      expect.objectContaining({
+        CidrIp: { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['NatAddress1', 'PublicIp'] }, '/32']] },
+      }),
+    ]);
+    // The NAT gateway uses that very address (the validation step leaves the VPC through it).
+    service.hasResourceProperties('AWS::EC2::NatGateway', {
+      AllocationId: { 'Fn::GetAtt': ['NatAddress1', 'AllocationId'] },
+    });
+    // Nothing else may reach the ALB, and it may only talk to the tasks' port.
+    expect(albIngress).toHaveLength(2);
+    const egress = Object.values(resourcesOfType(serviceJson, 'AWS::EC2::SecurityGroupEgress')).filter((e) =>
+      JSON.stringify(e.GroupId).includes(albSg),
+    );
+    expect(egress.map((e) => [e.FromPort, e.ToPort])).toEqual([
+      [8080, 8080],
+      [8080, 8080],
+    ]);
+  });
+
+  test('tasks accept traffic only from the load balancer, on the container port', () => {
+    const taskIngress = Object.values(resourcesOfType(serviceJson, 'AWS::EC2::SecurityGroupIngress'));
+    expect(taskIngress).toHaveLength(2);
+    for (const rule of taskIngress) {
+      expect(rule).toMatchObject({
+        FromPort: 8080,
+        ToPort: 8080,
+        SourceSecurityGroupId: { 'Fn::GetAtt': [albSg, 'GroupId'] },
+      });
+    }
+    for (const sg of Object.values(resourcesOfType(serviceJson, 'AWS::EC2::SecurityGroup'))) {
+      if (String(sg.GroupDescription).includes('tasks')) {
+        expect(sg.SecurityGroupIngress).toBeUndefined();
+      }
+    }
+    service.hasResourceProperties('AWS::ECS::Service', {
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
+    });
+  });
+
+  test('target groups drain in seconds and check health on the configured path', () => {
+    for (const color of ['blue', 'green']) {
+      service.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+        Name: `shop-${color}`,
+        TargetType: 'ip',
+        Port: 8080,
+        HealthCheckPath: '/health',
+        HealthCheckIntervalSeconds: 10,
+        HealthCheckTimeoutSeconds: 5,
+        HealthyThresholdCount: 2,
+        UnhealthyThresholdCount: 2,
+        Matcher: { HttpCode: '200' },
+        TargetGroupAttributes: Match.arrayWith([
+          { Key: 'deregistration_delay.timeout_seconds', Value: '10' },
+        ]),
+      });
+    }
+  });
+
+  test('services: Fargate in private subnets, rolling safely (100% healthy minimum, circuit breaker)', () => {
+    service.resourcePropertiesCountIs(
+      'AWS::ECS::Service',
+      {
+        LaunchType: 'FARGATE',
+        DeploymentConfiguration: {
+          MinimumHealthyPercent: 100,
+          MaximumPercent: 200,
+          DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        },
+        HealthCheckGracePeriodSeconds: 30,
+      },
+      2,
+    );
+    service.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Family: 'shop-blue',
+      Cpu: '256',
+      Memory: '512',
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [
+        Match.objectLike({
+          Image: { Ref: 'RecordBlueImage' },
+          PortMappings: [Match.objectLike({ ContainerPort: 8080 })],
+          Environment: Match.arrayWith([{ Name: 'BLUEGREEN_COLOR', Value: 'blue' }]),
+        }),
+      ],
+    });
+    // No REDIS_URL without Redis.
+    expect(JSON.stringify(resourcesOfType(serviceJson, 'AWS::ECS::TaskDefinition'))).not.toContain('REDIS');
+    service.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
+  });
+
+  test('the execution role may pull from the configured ECR repository only', () => {
+    service.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+            Resource: 'arn:aws:ecr:eu-west-1:123456789012:repository/shop',
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('per color: alarms on 5xx, p99 latency and unhealthy hosts, with the configured thresholds', () => {
+    for (const color of ['blue', 'green']) {
+      service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `shop-${color}-5xx`,
+        MetricName: 'HTTPCode_Target_5XX_Count',
+        Statistic: 'Sum',
+        Threshold: 5,
+        EvaluationPeriods: 2,
+        TreatMissingData: 'notBreaching',
+        Dimensions: Match.arrayWith([Match.objectLike({ Name: 'TargetGroup' })]),
+      });
+      service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `shop-${color}-p99-latency`,
+        MetricName: 'TargetResponseTime',
+        ExtendedStatistic: 'p99',
+        Threshold: 1,
+      });
+      service.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `shop-${color}-unhealthy-hosts`,
+        MetricName: 'UnHealthyHostCount',
+        Threshold: 1,
+      });
+    }
+    service.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  });
+
+  test('one dashboard draws blue and green side by side, with every alarm', () => {
+    const body = JSON.stringify(
+      stacks.service.resolve(
+        Object.values(resourcesOfType(serviceJson, 'AWS::CloudWatch::Dashboard'))[0].DashboardBody,
+      ),
+    );
+    for (const title of [
+      'Share of requests by color',
+      'Target 5xx responses',
+      'p99 target response time',
+      'Healthy targets',
+      'Alarms per color',
+    ]) {
+      expect(body).toContain(title);
+    }
+    expect(body.match(/\\"label\\":\\"blue\\"/g)).toHaveLength(4);
+    expect(body.match(/\\"label\\":\\"green\\"/g)).toHaveLength(4);
+  });
+
+  test('outputs name everything the release workflow and the CLI look up', () => {
+    expect(Object.keys(serviceJson.Outputs ?? {}).sort()).toEqual(
+      [
+        'BlueServiceName',
+        'BlueTargetGroupArn',
+        'BlueTaskFamily',
+        'ClusterName',
+        'DashboardUrl',
+        'GreenServiceName',
+        'GreenTargetGroupArn',
+        'GreenTaskFamily',
+        'ProductionListenerArn',
+        'ProductionUrl',
+        'TestListenerArn',
+        'TestListenerRuleArn',
+        'TestTrafficSecretArn',
+        'TestUrl',
+      ].sort(),
+    );
+  });
+
+  test('a VPC with flow logs, private subnets for tasks, one NAT gateway by default', () => {
+    service.resourceCountIs('AWS::EC2::VPC', 1);
+    service.resourceCountIs('AWS::EC2::NatGateway', 1);
+    service.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT' });
+  });
+});
+
+describe('HTTPS', () => {
+  const { service, serviceJson } = synth({ listeners: { certificateArn: CERT } });
+
+  test('production on 443 with the certificate and a modern TLS policy; the test listener too', () => {
+    for (const port of [443, 9000]) {
+      service.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+        Port: port,
+        Protocol: 'HTTPS',
+        Certificates: [{ CertificateArn: CERT }],
+        SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-PQ-2025-09',
+      });
+    }
+  });
+
+  test('HTTP 80 only redirects to HTTPS', () => {
+    service.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [
+        { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } },
+      ],
+    });
+    expect(serviceJson.Outputs?.ProductionUrl.Value).toEqual({
+      'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [expect.stringMatching(/LoadBalancer/), 'DNSName'] }]],
+    });
+  });
+});
+
+describe('shared Redis', () => {
+  const { service, serviceJson } = synth({ redis: { enabled: true } });
+
+  test('encrypted in transit and at rest, with AUTH, Multi-AZ, in private subnets', () => {
+    service.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      Engine: 'redis',
+      TransitEncryptionEnabled: true,
+      AtRestEncryptionEnabled: true,
+      AuthToken: {
+        'Fn::Join': [
+          '',
+          ['{{resolve:secretsmanager:', { Ref: Match.stringLikeRegexp('AuthToken') }, ':SecretString:::}}'],
+        ],
+      },
+      NumCacheClusters: 2,
+      MultiAZEnabled: true,
+      AutomaticFailoverEnabled: true,
+      CacheNodeType: 'cache.t4g.micro',
+    });
+  });
+
+  test('both colors get its endpoint and the AUTH token as a secret; only their tasks can reach it', () => {
+    for (const color of ['blue', 'green']) {
+      service.hasResourceProperties('AWS::ECS::TaskDefinition', {
+        Family: `shop-${color}`,
+        ContainerDefinitions: [
+          Match.objectLike({
+            Environment: Match.arrayWith([
+              {
+                Name: 'REDIS_URL',
+                Value: {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'rediss://',
+                      {
+                        'Fn::GetAtt': [Match.stringLikeRegexp('ReplicationGroup'), 'PrimaryEndPoint.Address'],
+                      },
+                      ':',
+                      { 'Fn::GetAtt': [Match.stringLikeRegexp('ReplicationGroup'), 'PrimaryEndPoint.Port'] },
+                    ],
+                  ],
+                },
+              },
+            ]),
+            Secrets: [{ Name: 'REDIS_AUTH_TOKEN', ValueFrom: { Ref: Match.stringLikeRegexp('AuthToken') } }],
+          }),
+        ],
+      });
+    }
+    const redisIngress = Object.values(resourcesOfType(serviceJson, 'AWS::EC2::SecurityGroupIngress')).filter(
+      (r) => r.FromPort === 6379,
+    );
+    expect(redisIngress).toHaveLength(2);
+    expect(redisIngress.map((r) => JSON.stringify(r.SourceSecurityGroupId)).sort()).toEqual([
+      expect.stringContaining('BlueTaskSecurityGroup'),
+      expect.stringContaining('GreenTaskSecurityGroup'),
+    ]);
+  });
+
+  test('a single node when replicas is 0 (cheaper, no failover)', () => {
+    synth({ redis: { enabled: true, replicas: 0 } }).service.hasResourceProperties(
+      'AWS::ElastiCache::ReplicationGroup',
+      {
+        NumCacheClusters: 1,
+        MultiAZEnabled: false,
+        AutomaticFailoverEnabled: false,
+      },
+    );
+  });
+});
+
+/** What `cdk synth` caches in cdk.context.json after looking the VPC up. */
+const EXISTING_VPC_KEY =
+  'vpc-provider:account=123456789012:filter.vpc-id=vpc-0123456789abcdef0:region=eu-west-1:returnAsymmetricSubnets=true';
+const subnet = (n: number, az: string) => ({
+  subnetId: `subnet-0${n}23456789abcdef0`,
+  cidr: `10.0.${n}.0/24`,
+  availabilityZone: az,
+  routeTableId: `rtb-0${n}23456789abcdef0`,
+});
+const EXISTING_VPC = {
+  vpcId: 'vpc-0123456789abcdef0',
+  vpcCidrBlock: '10.0.0.0/16',
+  availabilityZones: [],
+  subnetGroups: [
+    { name: 'Public', type: 'Public', subnets: [subnet(1, 'eu-west-1a'), subnet(2, 'eu-west-1b')] },
+    { name: 'Private', type: 'Private', subnets: [subnet(3, 'eu-west-1a'), subnet(4, 'eu-west-1b')] },
+  ],
+};
+
+describe('other configurations', () => {
+  test('an existing VPC is looked up, not created, and the test port opens to the listed addresses only', () => {
+    const { service, serviceJson } = synth(
+      {
+        aws: { account: '123456789012', region: 'eu-west-1' },
+        vpc: { vpcId: 'vpc-0123456789abcdef0' },
+        listeners: { testAllowedCidrs: ['203.0.113.10/32', '198.51.100.0/28'] },
+      },
+      undefined,
+      { [EXISTING_VPC_KEY]: EXISTING_VPC },
+    );
+    service.resourceCountIs('AWS::EC2::VPC', 0);
+    service.resourceCountIs('AWS::EC2::NatGateway', 0);
+    const ingress = Object.values(resourcesOfType(serviceJson, 'AWS::EC2::SecurityGroup')).flatMap(
+      (sg) => (sg.SecurityGroupIngress ?? []) as Ingress[],
+    );
+    expect(ingress.filter((r) => r.FromPort === 9000).map((r) => r.CidrIp)).toEqual([
+      '203.0.113.10/32',
+      '198.51.100.0/28',
+    ]);
+  });
+
+  test('keepIdleWarm gives the idle color the same initial capacity as the live one', () => {
+    const { serviceJson } = synth({ keepIdleWarm: true, container: { desiredCount: 3 } });
+    const creates = Object.values(resourcesOfType(serviceJson, 'Custom::BluegreenInitialCapacity')).map((p) =>
+      JSON.stringify(p.Create),
+    );
+    for (const create of creates) {
+      expect(create).toContain('{"Fn::If":["BlueIsLive",3,3]}');
+    }
+  });
+
+  test('a public registry image gets no ECR permissions', () => {
+    const { serviceJson } = synth({
+      image: { repository: 'public.ecr.aws/nginx/nginx', initialTag: '1.27-alpine' },
+    });
+    expect(JSON.stringify(resourcesOfType(serviceJson, 'AWS::IAM::Policy'))).not.toContain('ecr:');
+  });
+});
