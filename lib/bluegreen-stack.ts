@@ -40,6 +40,7 @@ export interface BluegreenStackProps extends StackProps {
 export class BluegreenStack extends Stack {
   readonly vpc: ec2.IVpc;
   readonly colors: Readonly<Record<Color, ColorEnvironment>>;
+  readonly loadBalancer: PublicLoadBalancer;
   readonly traffic: TrafficRouting;
   readonly redis?: SharedRedis;
   readonly cluster: ecs.Cluster;
@@ -120,6 +121,7 @@ export class BluegreenStack extends Stack {
 
     // --- Load balancer, cluster, Redis -------------------------------------------------------------------
     const lb = new PublicLoadBalancer(this, 'Public', { appName, vpc: this.vpc });
+    this.loadBalancer = lb;
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       clusterName: appName,
       vpc: this.vpc,
@@ -254,7 +256,7 @@ export class BluegreenStack extends Stack {
     if (provider) {
       acknowledge(
         provider,
-        'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         'The initial-capacity setter (CDK AwsCustomResource) runs once, at stack creation, and only needs ' +
           'AWSLambdaBasicExecutionRole for its own logs; its ECS rights are scoped to the two services.',
       );

@@ -92,7 +92,7 @@ export class ReleaseRecordStack extends Stack {
     if (provider) {
       acknowledge(
         provider,
-        'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         'The record initializer (CDK AwsCustomResource) runs once per deploy of this stack and only needs ' +
           'AWSLambdaBasicExecutionRole to write its own logs; its SSM rights are scoped to the record ARNs.',
       );

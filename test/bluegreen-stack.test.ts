@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { TEST_TRAFFIC_HEADER } from '../lib/constructs/traffic';
 import { resourcesOfType, synth } from './support/synth';
 
@@ -9,11 +10,7 @@ type Ingress = { CidrIp?: unknown; FromPort: number; ToPort: number; SourceSecur
 describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
   const { service, serviceJson, stacks } = synth();
   const albSg = stacks.service.resolve(
-    (
-      stacks.service.node.findChild('Public').node.findChild('SecurityGroup').node.defaultChild as {
-        logicalId: string;
-      }
-    ).logicalId,
+    (stacks.service.loadBalancer.securityGroup.node.defaultChild as ec2.CfnSecurityGroup).logicalId,
   ) as string;
   const albIngress = (serviceJson.Resources[albSg].Properties?.SecurityGroupIngress ?? []) as Ingress[];
 

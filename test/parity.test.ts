@@ -27,12 +27,12 @@ function normalizedColor(stack: BluegreenStack, template: CfnTemplate, color: Co
     }
     // "bluegreen" (the product's name, in tags and paths) contains both colors: keep it out of the way.
     json = json
-      .replace(/bluegreen/g, '\u0000')
+      .replace(/bluegreen/g, '<product>')
       .split(Color)
       .join('<Color>')
       .split(color)
       .join('<color>');
-    json = json.replace(/\u0000/g, 'bluegreen');
+    json = json.replace(/<product>/g, 'bluegreen');
     // CDK tags some resources with a hash of their construct path: a name, not a setting.
     json = json.replace(/"Key":"aws-cdk:id","Value":"[^"]*"/g, '"Key":"aws-cdk:id","Value":"<path hash>"');
     normalized.set(path, json);

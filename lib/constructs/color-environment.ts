@@ -133,7 +133,7 @@ export class ColorEnvironment extends Construct {
       repository.grantPull(executionRole);
       acknowledge(
         executionRole,
-        'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        'AwsSolutions-IAM5[Resource::*]',
         'ecr:GetAuthorizationToken has no resource-level permissions (it must be "*"); the image pull ' +
           `itself is limited to the repository ${ecrRepository.name}.`,
       );
