@@ -9,6 +9,7 @@ import {
   type StackProps,
 } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,6 +18,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { COLORS, type Color, type RecordParameterNames } from '../lambda/shared/release-record';
 import type { BluegreenConfig } from './config';
+import { BluegreenFunction } from './constructs/bluegreen-function';
 import { ColorEnvironment } from './constructs/color-environment';
 import { SharedRedis } from './constructs/shared-redis';
 import { SideBySideDashboard } from './constructs/side-by-side-dashboard';
@@ -176,6 +178,7 @@ export class BluegreenStack extends Stack {
       blue: this.colors.blue,
       green: this.colors.green,
       latencyAlarmSeconds: config.alarms.p99LatencyMs / 1000,
+      headerWidgets: [this.liveColorWidget(config, record)],
     });
 
     // --- Outputs: what the release workflow, the CLI and operators look up -------------------------------
@@ -215,6 +218,50 @@ export class BluegreenStack extends Stack {
     if (this.redis) {
       output('RedisUrl', this.redis.url, 'Shared session Redis (TLS, AUTH)');
     }
+  }
+
+  /**
+   * A dashboard widget backed by a small Lambda that reads the release record and the production listener
+   * when the dashboard is viewed, so "which color is live" is never a stale template value.
+   */
+  private liveColorWidget(config: BluegreenConfig, record: RecordParameterNames): cloudwatch.IWidget {
+    const widget = new BluegreenFunction(this, 'LiveColorWidget', {
+      entry: 'live-color-widget',
+      description: `bluegreen ${config.appName}: dashboard widget showing the live color`,
+      logRetentionDays: config.logRetentionDays,
+      environment: {
+        APP_NAME: config.appName,
+        PRODUCTION_LISTENER_ARN: this.traffic.productionListener.listenerArn,
+        BLUE_TARGET_GROUP_ARN: this.colors.blue.targetGroup.targetGroupArn,
+        GREEN_TARGET_GROUP_ARN: this.colors.green.targetGroup.targetGroupArn,
+      },
+    }).function;
+    widget.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameters'],
+        resources: [record.liveColor, record.image.blue, record.image.green].map((name) =>
+          this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1) }),
+        ),
+      }),
+    );
+    widget.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['elasticloadbalancing:DescribeListeners'], resources: ['*'] }),
+    );
+    acknowledge(
+      widget.role!,
+      'AwsSolutions-IAM5[Resource::*]',
+      'elasticloadbalancing:DescribeListeners supports no resource-level permissions; the widget only reads ' +
+        'the production listener of this app (its ARN is the only one it is given). X-Ray tracing also needs "*".',
+    );
+    return new cloudwatch.CustomWidget({
+      functionArn: widget.functionArn,
+      title: 'Live color (release record vs production listener)',
+      width: 12,
+      height: 4,
+      updateOnRefresh: true,
+      updateOnResize: false,
+      updateOnTimeRangeChange: false,
+    });
   }
 
   /**

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { TEST_TRAFFIC_HEADER } from '../lib/constructs/traffic';
@@ -258,6 +260,70 @@ describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
     expect(body.match(/\\"label\\":\\"green\\"/g)).toHaveLength(4);
   });
 
+  test('the live-color widget reads the record and the production listener, and nothing else', () => {
+    service.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      TracingConfig: { Mode: 'Active' },
+      Environment: {
+        Variables: Match.objectLike({
+          APP_NAME: 'shop',
+          PRODUCTION_LISTENER_ARN: { Ref: Match.stringLikeRegexp('Production') },
+          BLUE_TARGET_GROUP_ARN: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') },
+          GREEN_TARGET_GROUP_ARN: { Ref: Match.stringLikeRegexp('^GreenTargetGroup') },
+        }),
+      },
+    });
+    const widgetPolicies = Object.entries(resourcesOfType(serviceJson, 'AWS::IAM::Policy')).filter(([id]) =>
+      id.startsWith('LiveColorWidget'),
+    );
+    const statements = widgetPolicies.flatMap(
+      ([, p]) => (p.PolicyDocument as { Statement: object[] }).Statement,
+    );
+    const byAction = (action: string) =>
+      statements.filter((st) => JSON.stringify((st as { Action: unknown }).Action).includes(action));
+    expect(byAction('logs:PutLogEvents')).toEqual([
+      expect.objectContaining({
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^LiveColorWidgetLogs/), 'Arn'] },
+      }),
+    ]);
+    expect(byAction('ssm:GetParameters')).toEqual([
+      expect.objectContaining({
+        Resource: expect.arrayContaining(
+          ['live-color', 'blue/image', 'green/image'].map((n) => ({
+            'Fn::Join': [
+              '',
+              ['arn:aws:ssm:eu-west-1:', { Ref: 'AWS::AccountId' }, `:parameter/bluegreen/shop/${n}`],
+            ],
+          })),
+        ),
+      }),
+    ]);
+    // Only read actions without resource-level permissions get "*".
+    for (const st of statements.filter((x) => (x as { Resource: unknown }).Resource === '*')) {
+      expect([(st as { Action: string | string[] }).Action].flat().sort()).toEqual([
+        'elasticloadbalancing:DescribeListeners',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ]);
+    }
+    // Nothing that writes: the widget cannot change traffic or the record.
+    expect(JSON.stringify(statements)).not.toMatch(/ssm:Put|ModifyListener|ModifyRule/);
+    // No AWS managed policy on its role.
+    const roles = Object.entries(resourcesOfType(serviceJson, 'AWS::IAM::Role')).filter(([id]) =>
+      id.startsWith('LiveColorWidget'),
+    );
+    expect(roles).toHaveLength(1);
+    expect(roles[0][1].ManagedPolicyArns).toBeUndefined();
+    const body = JSON.stringify(
+      stacks.service.resolve(
+        Object.values(resourcesOfType(serviceJson, 'AWS::CloudWatch::Dashboard'))[0].DashboardBody,
+      ),
+    );
+    expect(body).toContain('\\"type\\":\\"custom\\"');
+    expect(body).toContain('Live color (release record vs production listener)');
+  });
+
   test('outputs name everything the release workflow and the CLI look up', () => {
     expect(Object.keys(serviceJson.Outputs ?? {}).sort()).toEqual(
       [
@@ -284,6 +350,18 @@ describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
     service.resourceCountIs('AWS::EC2::NatGateway', 1);
     service.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT' });
   });
+});
+
+test('Lambda code is bundled by the local esbuild (no Docker) into a small handler', () => {
+  const { app, serviceJson } = synth({}, undefined, { 'aws:cdk:bundling-stacks': ['**'] });
+  const fn = Object.entries(resourcesOfType(serviceJson, 'AWS::Lambda::Function')).find(([id]) =>
+    id.startsWith('LiveColorWidget'),
+  )!;
+  const key = (fn[1].Code as { S3Key: string }).S3Key.replace('.zip', '');
+  const bundle = readFileSync(join(app.outdir, `asset.${key}`, 'index.js'), 'utf8');
+  expect(bundle).toContain('RecordInvalid');
+  expect(bundle).not.toContain('@aws-sdk/client-ssm/dist'); // the SDK comes from the runtime
+  expect(bundle.length).toBeLessThan(50_000);
 });
 
 describe('HTTPS', () => {

@@ -50,8 +50,9 @@ export function synth(
   context: Record<string, unknown> = {},
 ): Synthesized {
   const config = parseConfig(merge(BASE_CONFIG, overrides));
+  // Lambda bundling is skipped unless a test asks for it (context 'aws:cdk:bundling-stacks': ['**']).
   const app = new App({
-    context: { ...CDK_CONTEXT, ...context },
+    context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
     outdir: mkdtempSync(join(tmpdir(), 'bluegreen-test-')),
   });
   const stacks = addBluegreenStacks(app, config);

@@ -1,0 +1,48 @@
+import {
+  DescribeListenersCommand,
+  type ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { routerInvalid } from '../shared/errors';
+import type { TrafficRouter } from '../shared/ports';
+import { COLORS, type Color } from '../shared/release-record';
+import type { TrafficWeights } from '../shared/traffic';
+
+export interface AlbTrafficRouterProps {
+  readonly productionListenerArn: string;
+  readonly targetGroupArns: Readonly<Record<Color, string>>;
+}
+
+/** The production listener of the Application Load Balancer: the truth about where users go. */
+export class AlbTrafficRouter implements TrafficRouter {
+  constructor(
+    private readonly elb: ElasticLoadBalancingV2Client,
+    private readonly props: AlbTrafficRouterProps,
+  ) {}
+
+  async productionWeights(): Promise<TrafficWeights> {
+    const arn = this.props.productionListenerArn;
+    const out = await this.elb.send(new DescribeListenersCommand({ ListenerArns: [arn] }));
+    const forward = out.Listeners?.[0]?.DefaultActions?.find((a) => a.Type === 'forward');
+    if (!forward) {
+      throw routerInvalid(
+        `The production listener ${arn} has no forward action; bluegreen cannot tell which color is live.`,
+      );
+    }
+    // A forward action is either weighted (ForwardConfig) or a single target group (TargetGroupArn).
+    const groups = forward.ForwardConfig?.TargetGroups ?? [
+      { TargetGroupArn: forward.TargetGroupArn, Weight: 1 },
+    ];
+    const weights: Record<Color, number> = { blue: 0, green: 0 };
+    for (const group of groups) {
+      const color = COLORS.find((c) => this.props.targetGroupArns[c] === group.TargetGroupArn);
+      if (!color) {
+        throw routerInvalid(
+          `The production listener ${arn} forwards to ${group.TargetGroupArn}, which is neither the blue nor the ` +
+            'green target group of this app. Point it back at one of them.',
+        );
+      }
+      weights[color] += group.Weight ?? 1;
+    }
+    return weights;
+  }
+}

@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+export interface BluegreenFunctionProps {
+  /** The handler file under lambda/, without extension (e.g. `live-color-widget`). */
+  readonly entry: string;
+  readonly description: string;
+  readonly environment?: Record<string, string>;
+  readonly logRetentionDays: number;
+  /** @default 30 seconds */
+  readonly timeout?: Duration;
+}
+
+/**
+ * The one base for bluegreen's Lambda functions: newest Node.js runtime, ARM64, bundled by the local esbuild
+ * (no Docker), source maps, active tracing, and an explicit log group with the configured retention.
+ */
+export class BluegreenFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: BluegreenFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Our own role instead of AWSLambdaBasicExecutionRole: it may write to this function's log group only.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+    });
+    logGroup.grantWrite(role);
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      role,
+      entry: join(__dirname, '..', '..', 'lambda', `${props.entry}.ts`),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      bundling: {
+        sourceMap: true,
+        minify: true,
+        target: 'node24',
+        // The runtime ships the AWS SDK v3: keep it out of the bundle.
+        externalModules: ['@aws-sdk/*'],
+        logLevel: nodejs.LogLevel.ERROR,
+      },
+    });
+  }
+}
