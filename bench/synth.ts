@@ -1,0 +1,60 @@
+/**
+ * Prints the figures we track for the CDK app: `cdk synth` wall time (cold processes, median of N), resources
+ * and template size per stack, and the size of each bundled Lambda. Figures, not pass/fail: `npm run bench`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const root = join(__dirname, '..');
+const cdk = join(root, 'node_modules', '.bin', 'cdk');
+const times: number[] = [];
+let outdir = '';
+for (let i = 0; i < runs; i++) {
+  outdir = mkdtempSync(join(tmpdir(), 'bluegreen-bench-'));
+  const start = process.hrtime.bigint();
+  const run = spawnSync(cdk, ['synth', '--quiet', '--no-notices', '--output', outdir], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  times.push(Number(process.hrtime.bigint() - start) / 1e9);
+  if (run.status !== 0) {
+    console.error(run.stderr);
+    process.exit(1);
+  }
+}
+times.sort((a, b) => a - b);
+console.log(
+  `cdk synth wall time: median ${times[Math.floor(runs / 2)].toFixed(2)} s over ${runs} runs (min ${times[0].toFixed(2)}, max ${times[runs - 1].toFixed(2)})`,
+);
+
+const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
+  artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
+};
+for (const [name, artifact] of Object.entries(manifest.artifacts)) {
+  if (artifact.type !== 'aws:cloudformation:stack' || !artifact.properties?.templateFile) {
+    continue;
+  }
+  const file = join(outdir, artifact.properties.templateFile);
+  const template = JSON.parse(readFileSync(file, 'utf8')) as { Resources: Record<string, { Type: string }> };
+  const byType = new Map<string, number>();
+  for (const r of Object.values(template.Resources)) {
+    byType.set(r.Type, (byType.get(r.Type) ?? 0) + 1);
+  }
+  console.log(
+    `stack ${name}: ${Object.keys(template.Resources).length} resources, template ${(statSync(file).size / 1024).toFixed(1)} KiB`,
+  );
+  for (const [type, count] of [...byType].sort((a, b) => b[1] - a[1])) {
+    console.log(`  ${String(count).padStart(3)} ${type}`);
+  }
+}
+for (const entry of readdirSync(outdir).filter((d) => d.startsWith('asset.'))) {
+  const dir = join(outdir, entry);
+  if (statSync(dir).isDirectory()) {
+    const files = readdirSync(dir);
+    const size = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    console.log(`asset ${entry.slice(0, 18)}…: ${files.join(', ')} (${(size / 1024).toFixed(1)} KiB)`);
+  }
+}
