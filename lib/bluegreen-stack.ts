@@ -23,7 +23,8 @@ import { ColorEnvironment } from './constructs/color-environment';
 import { SharedRedis } from './constructs/shared-redis';
 import { SideBySideDashboard } from './constructs/side-by-side-dashboard';
 import { PublicLoadBalancer, TrafficRouting } from './constructs/traffic';
-import { acknowledge } from './nag';
+import { acknowledge, acknowledgeSdkCallProvider } from './nag';
+import { recordParameterArns } from './record-stack';
 
 export interface BluegreenStackProps extends StackProps {
   readonly config: BluegreenConfig;
@@ -239,9 +240,7 @@ export class BluegreenStack extends Stack {
     widget.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ssm:GetParameters'],
-        resources: [record.liveColor, record.image.blue, record.image.green].map((name) =>
-          this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1) }),
-        ),
+        resources: recordParameterArns(this, record),
       }),
     );
     widget.addToRolePolicy(
@@ -299,14 +298,10 @@ export class BluegreenStack extends Stack {
       });
       init.node.addDependency(service);
     }
-    const provider = this.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
-    if (provider) {
-      acknowledge(
-        provider,
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        'The initial-capacity setter (CDK AwsCustomResource) runs once, at stack creation, and only needs ' +
-          'AWSLambdaBasicExecutionRole for its own logs; its ECS rights are scoped to the two services.',
-      );
-    }
+    acknowledgeSdkCallProvider(
+      this,
+      "It sets the two services' first task counts at stack creation; its ECS rights are scoped to those two " +
+        'services.',
+    );
   }
 }

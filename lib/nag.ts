@@ -1,4 +1,5 @@
-import { Validations } from 'aws-cdk-lib';
+import { Validations, type Stack } from 'aws-cdk-lib';
+import { AwsCustomResource } from 'aws-cdk-lib/custom-resources';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -10,4 +11,21 @@ import type { IConstruct } from 'constructs';
  */
 export function acknowledge(scope: IConstruct, rule: string, reason: string): void {
   Validations.of(scope).acknowledge({ id: `AwsSolutions::${rule}`, reason });
+}
+
+/**
+ * Acknowledges the managed-policy finding on the Lambda that CDK's AwsCustomResource shares per stack (it
+ * carries AWSLambdaBasicExecutionRole for its own logs). `purpose` says what the calls do and how they are scoped.
+ */
+export function acknowledgeSdkCallProvider(stack: Stack, purpose: string): void {
+  const provider = stack.node.tryFindChild(
+    `AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
+  );
+  if (provider) {
+    acknowledge(
+      provider,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      `The CDK AwsCustomResource function only needs AWSLambdaBasicExecutionRole to write its own logs. ${purpose}`,
+    );
+  }
 }

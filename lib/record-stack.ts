@@ -9,7 +9,7 @@ import {
   type RecordParameterNames,
 } from '../lambda/shared/release-record';
 import type { BluegreenConfig } from './config';
-import { acknowledge } from './nag';
+import { acknowledgeSdkCallProvider } from './nag';
 
 export interface ReleaseRecordStackProps extends StackProps {
   readonly config: BluegreenConfig;
@@ -47,9 +47,7 @@ export class ReleaseRecordStack extends Stack {
       })),
     ];
 
-    const parameterArns = initial.map((p) =>
-      this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: p.name.slice(1) }),
-    );
+    const parameterArns = recordParameterArns(this, this.names);
     const policy = cr.AwsCustomResourcePolicy.fromStatements([
       new iam.PolicyStatement({
         actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource'],
@@ -88,14 +86,17 @@ export class ReleaseRecordStack extends Stack {
       new CfnOutput(this, `${p.id}Parameter`, { value: p.name, description: p.description });
     }
 
-    const provider = this.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
-    if (provider) {
-      acknowledge(
-        provider,
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        'The record initializer (CDK AwsCustomResource) runs once per deploy of this stack and only needs ' +
-          'AWSLambdaBasicExecutionRole to write its own logs; its SSM rights are scoped to the record ARNs.',
-      );
-    }
+    acknowledgeSdkCallProvider(
+      this,
+      'It writes the record parameters at stack creation and deletes them at stack deletion; its SSM rights are ' +
+        'scoped to the three record ARNs.',
+    );
   }
+}
+
+/** The ARNs of the record's parameters, for IAM policies scoped to exactly them. */
+export function recordParameterArns(stack: Stack, names: RecordParameterNames): string[] {
+  return [names.liveColor, names.image.blue, names.image.green].map((name) =>
+    stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1) }),
+  );
 }

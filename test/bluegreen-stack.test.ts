@@ -7,6 +7,26 @@ import { resourcesOfType, synth } from './support/synth';
 
 const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
 
+/** The weighted forward action rendered from the record: to the live color, or to the idle one. */
+function forwardByRecord(to: 'live' | 'idle') {
+  const [blueWhenBlueLive, greenWhenBlueLive] = to === 'live' ? [100, 0] : [0, 100];
+  return {
+    Type: 'forward',
+    ForwardConfig: {
+      TargetGroups: [
+        {
+          TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') },
+          Weight: { 'Fn::If': ['BlueIsLive', blueWhenBlueLive, greenWhenBlueLive] },
+        },
+        {
+          TargetGroupArn: { Ref: Match.stringLikeRegexp('^GreenTargetGroup') },
+          Weight: { 'Fn::If': ['BlueIsLive', greenWhenBlueLive, blueWhenBlueLive] },
+        },
+      ],
+    },
+  };
+}
+
 type Ingress = { CidrIp?: unknown; FromPort: number; ToPort: number; SourceSecurityGroupId?: unknown };
 
 describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
@@ -30,23 +50,7 @@ describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
     service.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
       Protocol: 'HTTP',
-      DefaultActions: [
-        {
-          Type: 'forward',
-          ForwardConfig: {
-            TargetGroups: [
-              {
-                TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') },
-                Weight: { 'Fn::If': ['BlueIsLive', 100, 0] },
-              },
-              {
-                TargetGroupArn: { Ref: Match.stringLikeRegexp('^GreenTargetGroup') },
-                Weight: { 'Fn::If': ['BlueIsLive', 0, 100] },
-              },
-            ],
-          },
-        },
-      ],
+      DefaultActions: [forwardByRecord('live')],
     });
     // No stickiness: a sticky session would pin users to the old color after a switch.
     const listeners = JSON.stringify(resourcesOfType(serviceJson, 'AWS::ElasticLoadBalancingV2::Listener'));
@@ -83,23 +87,7 @@ describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
           },
         },
       ],
-      Actions: [
-        {
-          Type: 'forward',
-          ForwardConfig: {
-            TargetGroups: [
-              {
-                TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') },
-                Weight: { 'Fn::If': ['BlueIsLive', 0, 100] },
-              },
-              {
-                TargetGroupArn: { Ref: Match.stringLikeRegexp('^GreenTargetGroup') },
-                Weight: { 'Fn::If': ['BlueIsLive', 100, 0] },
-              },
-            ],
-          },
-        },
-      ],
+      Actions: [forwardByRecord('idle')],
     });
     service.hasResourceProperties('AWS::SecretsManager::Secret', {
       Name: 'bluegreen/shop/test-traffic-token',
