@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
 import { addBluegreenStacks } from '../lib/app';
-import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../lib/config';
+import { cliEnvironment, ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../lib/config';
 
 const app = new App();
 const file =
@@ -9,7 +9,7 @@ const file =
   process.env.BLUEGREEN_CONFIG ??
   DEFAULT_CONFIG_FILE;
 try {
-  addBluegreenStacks(app, loadConfig(file));
+  addBluegreenStacks(app, loadConfig(file, cliEnvironment()));
 } catch (e) {
   if (e instanceof ConfigError) {
     // One readable report of every problem, no stack trace: the user fixes the file, not the code.

@@ -1,7 +1,7 @@
 import { Tags, Validations, type App, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BluegreenStack } from './bluegreen-stack';
-import { ConfigError, type BluegreenConfig } from './config';
+import type { BluegreenConfig } from './config';
 import { ReleaseRecordStack } from './record-stack';
 
 export interface BluegreenStacks {
@@ -19,7 +19,7 @@ export function stackNames(appName: string): { record: string; service: string }
  * stack. Used by bin/bluegreen.ts and by the tests, so both synthesize exactly the same thing.
  */
 export function addBluegreenStacks(app: App, config: BluegreenConfig): BluegreenStacks {
-  const env = stackEnvironment(config);
+  const env: Environment = { account: config.aws.account, region: config.aws.region };
   const names = stackNames(config.appName);
   const record = new ReleaseRecordStack(app, names.record, {
     config,
@@ -37,19 +37,4 @@ export function addBluegreenStacks(app: App, config: BluegreenConfig): Bluegreen
   Tags.of(app).add('bluegreen:app', config.appName);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { record, service };
-}
-
-/**
- * The account and region to deploy to: the configuration's, else the CLI's current ones (CDK_DEFAULT_*).
- * The region must be known at synth time (the load balancer's access-log policy depends on it); the account
- * may stay generic unless an existing VPC is looked up.
- */
-export function stackEnvironment(config: BluegreenConfig): Environment {
-  const region = config.aws.region ?? process.env.CDK_DEFAULT_REGION;
-  if (!region) {
-    throw new ConfigError('configuration', [
-      'aws.region: is required: set it in the configuration file, or run cdk with a region (AWS_REGION or a profile)',
-    ]);
-  }
-  return { account: config.aws.account ?? process.env.CDK_DEFAULT_ACCOUNT, region };
 }

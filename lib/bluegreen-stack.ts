@@ -1,13 +1,4 @@
-import {
-  CfnCondition,
-  CfnOutput,
-  CfnParameter,
-  CfnRule,
-  Fn,
-  Stack,
-  Token,
-  type StackProps,
-} from 'aws-cdk-lib';
+import { CfnCondition, CfnOutput, CfnParameter, CfnRule, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -280,9 +271,14 @@ export class BluegreenStack extends Stack {
     ]);
     for (const color of COLORS) {
       const service = this.colors[color].service;
-      const desiredCount = Token.asNumber(
-        Fn.conditionIf(blueIsLive.logicalId, color === 'blue' ? live : idle, color === 'blue' ? idle : live),
-      );
+      // Strings inside the call's JSON (CloudFormation joins strings); the SDK-call handler converts them to the
+      // integer UpdateService expects.
+      const [whenBlueLive, whenGreenLive] = color === 'blue' ? [live, idle] : [idle, live];
+      const desiredCount = Fn.conditionIf(
+        blueIsLive.logicalId,
+        String(whenBlueLive),
+        String(whenGreenLive),
+      ).toString();
       const init = new cr.AwsCustomResource(this, `${color === 'blue' ? 'Blue' : 'Green'}InitialCapacity`, {
         resourceType: 'Custom::BluegreenInitialCapacity',
         installLatestAwsSdk: false,

@@ -27,6 +27,7 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 const RESERVED_PORTS = [80, 443];
+const PERIOD_RULE = 'must be a multiple of 60 from 60 to 3600 seconds (ALB metrics come once a minute)';
 
 const APP_NAME = /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/;
 const ACCOUNT = /^\d{12}$/;
@@ -141,7 +142,15 @@ const schema = z
           .optional(),
         testPort: int(1, 65535, 'a TCP port from 1 to 65535 other than 80 and 443').default(9000),
         testAllowedCidrs: z
-          .array(z.string().regex(CIDR_V4, 'must be an IPv4 CIDR block such as "203.0.113.7/32"'))
+          .array(
+            z
+              .string()
+              .regex(CIDR_V4, 'must be an IPv4 CIDR block such as "203.0.113.7/32"')
+              .refine(
+                (cidr) => Number(cidr.split('/')[1]) >= 16,
+                'must be a /16 or narrower: the test listener is for the validation step and test runners, not the world',
+              ),
+          )
           .max(50, 'must list at most 50 CIDR blocks')
           .default([]),
       })
@@ -154,10 +163,10 @@ const schema = z
         http5xxCount: int(1, 1_000_000, 'a whole number of at least 1').default(5),
         p99LatencyMs: int(1, 60_000, 'a whole number from 1 to 60000 ms').default(1000),
         unhealthyHosts: int(1, 1000, 'a whole number of at least 1').default(1),
+        // ALB metrics are published once a minute: shorter periods would have no data and never alarm.
         periodSeconds: z
-          .union([z.literal(10), z.literal(30), z.literal(60), z.literal(300)], {
-            error: 'must be 10, 30, 60 or 300 seconds',
-          })
+          .int({ error: PERIOD_RULE })
+          .refine((v) => v >= 60 && v <= 3600 && v % 60 === 0, PERIOD_RULE)
           .default(60),
         evaluationPeriods: int(1, 10, 'a whole number from 1 to 10 periods').default(2),
       })
@@ -208,18 +217,39 @@ export class ConfigError extends Error {
  * Validates a raw configuration object. Returns the typed configuration with defaults filled in, or throws a
  * ConfigError listing every problem (field checks and cross-field checks together).
  */
-export function parseConfig(raw: unknown, source = DEFAULT_CONFIG_FILE): BluegreenConfig {
+export function parseConfig(
+  raw: unknown,
+  source = DEFAULT_CONFIG_FILE,
+  cli: CliEnvironment = {},
+): BluegreenConfig {
   const result = schema.safeParse(raw, { reportInput: true });
   const problems = result.success ? [] : result.error.issues.map(describeIssue);
-  problems.push(...crossFieldProblems(raw));
+  problems.push(...crossFieldProblems(raw, cli));
   if (problems.length > 0 || !result.success) {
     throw new ConfigError(source, problems);
   }
-  return result.data;
+  const config = result.data;
+  return {
+    ...config,
+    aws: { account: config.aws.account ?? cli.account, region: config.aws.region ?? cli.region },
+  };
+}
+
+/**
+ * The account and region the CDK CLI runs with (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION), used where the file
+ * does not set aws.account / aws.region.
+ */
+export interface CliEnvironment {
+  readonly account?: string;
+  readonly region?: string;
+}
+
+export function cliEnvironment(env: NodeJS.ProcessEnv = process.env): CliEnvironment {
+  return { account: env.CDK_DEFAULT_ACCOUNT || undefined, region: env.CDK_DEFAULT_REGION || undefined };
 }
 
 /** Reads and validates a configuration file. */
-export function loadConfig(file: string): BluegreenConfig {
+export function loadConfig(file: string, cli: CliEnvironment = {}): BluegreenConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -232,7 +262,7 @@ export function loadConfig(file: string): BluegreenConfig {
   } catch (e) {
     throw new ConfigError(file, [`is not valid JSON: ${(e as Error).message}`]);
   }
-  return parseConfig(raw, file);
+  return parseConfig(raw, file, cli);
 }
 
 /** Account, region and repository name of a private ECR repository URI; undefined for other registries. */
@@ -325,7 +355,7 @@ function editDistance(a: string, b: string): number {
  * Checks that involve more than one field. They run on the raw input even when some fields are wrong, so that
  * one run reports everything; each check only looks at values that are well-formed on their own.
  */
-function crossFieldProblems(raw: unknown): string[] {
+function crossFieldProblems(raw: unknown, cli: CliEnvironment): string[] {
   const problems: string[] = [];
   const root = asRecord(raw);
   if (!root) {
@@ -337,6 +367,13 @@ function crossFieldProblems(raw: unknown): string[] {
   const healthCheck = asRecord(root.healthCheck) ?? {};
   const listeners = asRecord(root.listeners) ?? {};
 
+  if (aws.region === undefined && !cli.region) {
+    problems.push(
+      'aws.region: is required: set it here, or run cdk with a region (AWS_REGION or a profile); the load ' +
+        "balancer's access-log policy depends on it",
+    );
+  }
+
   if (typeof vpc.vpcId === 'string' && VPC_ID.test(vpc.vpcId)) {
     for (const key of ['cidr', 'maxAzs', 'natGateways']) {
       if (vpc[key] !== undefined) {
@@ -345,7 +382,7 @@ function crossFieldProblems(raw: unknown): string[] {
         );
       }
     }
-    if (typeof aws.account !== 'string' || typeof aws.region !== 'string') {
+    if ((aws.account ?? cli.account) === undefined || (aws.region ?? cli.region) === undefined) {
       problems.push(
         'aws: an existing VPC (vpc.vpcId) is looked up in a known account and region: set aws.account and aws.region',
       );

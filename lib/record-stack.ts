@@ -18,9 +18,9 @@ export interface ReleaseRecordStackProps extends StackProps {
 /**
  * The release record: SSM parameters for the live color and the image each color runs.
  *
- * They are created ONCE, by a custom resource that only acts on create (PutParameter without overwrite) and on
- * delete. Their values are therefore never part of any template, and no later `cdk deploy` can reset them: after
- * the first deploy only the release workflow writes them. The service stack reads them at every deploy (SSM
+ * They are created ONCE, by a custom resource that only acts on create (PutParameter without overwrite). Their
+ * first values are in that create call and nowhere else: no update of any stack re-applies them, and deleting
+ * the stack leaves them in place. After the first deploy only the release workflow writes them. The service stack reads them at every deploy (SSM
  * parameter types), which is why this stack is separate and deployed first.
  */
 export class ReleaseRecordStack extends Stack {
@@ -50,7 +50,7 @@ export class ReleaseRecordStack extends Stack {
     const parameterArns = recordParameterArns(this, this.names);
     const policy = cr.AwsCustomResourcePolicy.fromStatements([
       new iam.PolicyStatement({
-        actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:AddTagsToResource'],
+        actions: ['ssm:PutParameter', 'ssm:AddTagsToResource'],
         resources: parameterArns,
       }),
     ]);
@@ -69,27 +69,21 @@ export class ReleaseRecordStack extends Stack {
             Value: p.value,
             Type: 'String',
             Description: p.description,
-            Overwrite: false,
+            // No Overwrite: PutParameter then refuses to replace an existing value.
             Tags: [{ Key: 'bluegreen:app', Value: appName }],
           },
           physicalResourceId: cr.PhysicalResourceId.of(p.name),
           ignoreErrorCodesMatching: 'ParameterAlreadyExists',
         },
-        // No onUpdate, on purpose: a later deploy never writes the record.
-        onDelete: {
-          service: 'SSM',
-          action: 'deleteParameter',
-          parameters: { Name: p.name },
-          ignoreErrorCodesMatching: 'ParameterNotFound',
-        },
+        // No onUpdate and no onDelete, on purpose: a later deploy never writes the record, and deleting or
+        // renaming this resource (or the stack) never deletes it. Removing an app for good: README "Deploying".
       });
       new CfnOutput(this, `${p.id}Parameter`, { value: p.name, description: p.description });
     }
 
     acknowledgeSdkCallProvider(
       this,
-      'It writes the record parameters at stack creation and deletes them at stack deletion; its SSM rights are ' +
-        'scoped to the three record ARNs.',
+      'It writes the record parameters once, at stack creation; its SSM rights are scoped to the three record ARNs.',
     );
   }
 }

@@ -366,6 +366,17 @@ describe('HTTPS', () => {
     }
   });
 
+  test('the ALB admits 443 and 80 from anywhere, the test port still only from the NAT address', () => {
+    const ingress = Object.values(resourcesOfType(serviceJson, 'AWS::EC2::SecurityGroup')).flatMap(
+      (sg) => (sg.SecurityGroupIngress ?? []) as Ingress[],
+    );
+    expect(ingress.map((r) => [r.FromPort, r.CidrIp]).sort()).toEqual([
+      [443, '0.0.0.0/0'],
+      [80, '0.0.0.0/0'],
+      [9000, { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['NatAddress1', 'PublicIp'] }, '/32']] }],
+    ]);
+  });
+
   test('HTTP 80 only redirects to HTTPS', () => {
     service.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
@@ -499,7 +510,7 @@ describe('other configurations', () => {
       JSON.stringify(p.Create),
     );
     for (const create of creates) {
-      expect(create).toContain('{"Fn::If":["BlueIsLive",3,3]}');
+      expect(create).toContain('{"Fn::If":["BlueIsLive","3","3"]}');
     }
   });
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfig, parseEcrRepository } from '../lib/config';
+import { cliEnvironment, ConfigError, loadConfig, parseConfig, parseEcrRepository } from '../lib/config';
 import { BASE_CONFIG, merge } from './support/synth';
 
 /** The problems reported for BASE_CONFIG with `overrides` applied (fails the test if none are). */
@@ -88,7 +88,7 @@ describe('configuration', () => {
     [
       'an unsupported alarm period',
       { alarms: { periodSeconds: 45 } },
-      /^alarms\.periodSeconds: must be 10, 30, 60 or 300 seconds \(got 45\)$/,
+      /^alarms\.periodSeconds: must be a multiple of 60 from 60 to 3600 seconds \(ALB metrics come once a minute\) \(got 45\)$/,
     ],
     [
       'a log retention CloudWatch does not offer',
@@ -107,6 +107,30 @@ describe('configuration', () => {
     ],
   ])('field check: %s', (_what, overrides, expected) => {
     expect(problemsOf(overrides)).toEqual([expect.stringMatching(expected)]);
+  });
+
+  test('the test listener is never opened to the world', () => {
+    expect(
+      problemsOf({ listeners: { testAllowedCidrs: ['0.0.0.0/0', '10.0.0.0/8', '203.0.113.0/24'] } }),
+    ).toEqual([
+      expect.stringMatching(
+        /^listeners\.testAllowedCidrs\.0: must be a \/16 or narrower.*\(got "0\.0\.0\.0\/0"\)$/,
+      ),
+      expect.stringMatching(/^listeners\.testAllowedCidrs\.1: must be a \/16 or narrower/),
+    ]);
+  });
+
+  test("account and region fall back to the CLI's (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION)", () => {
+    const raw = merge(BASE_CONFIG, { aws: { region: undefined } });
+    expect(parseConfig(raw, 'f', { account: '111122223333', region: 'ap-southeast-2' }).aws).toEqual({
+      account: '111122223333',
+      region: 'ap-southeast-2',
+    });
+    expect(parseConfig(BASE_CONFIG, 'f', { region: 'ap-southeast-2' }).aws.region).toBe('eu-west-1');
+    expect(cliEnvironment({ CDK_DEFAULT_REGION: 'us-west-2', CDK_DEFAULT_ACCOUNT: '' })).toEqual({
+      account: undefined,
+      region: 'us-west-2',
+    });
   });
 
   test('an unknown field is named, with the allowed ones and a suggestion for a typo', () => {
@@ -164,6 +188,7 @@ describe('configuration', () => {
       vpc: { vpcId: 'vpc-0123456789abcdef0', cidr: '10.1.0.0/16' },
     });
     expect(problems).toEqual([
+      expect.stringMatching(/^aws\.region: is required/),
       'vpc.cidr: only applies when bluegreen creates the VPC; remove it or remove vpc.vpcId',
       expect.stringMatching(
         /^aws: an existing VPC \(vpc\.vpcId\) is looked up in a known account and region/,
@@ -196,10 +221,11 @@ describe('configuration', () => {
       'image.initialTag',
       'container.port',
       'surprise',
+      'aws.region',
       'container.memoryMiB',
       'listeners.testPort',
     ]);
-    expect(error?.message).toMatch(/^bluegreen\.config\.json has 8 problems:\n {2}- appName: /);
+    expect(error?.message).toMatch(/^bluegreen\.config\.json has 9 problems:\n {2}- appName: /);
   });
 
   test('a file that is not JSON, or not there, is a configuration error too', () => {

@@ -117,6 +117,26 @@ describe('a stack update never undoes a release', () => {
     ]);
   });
 
+  test('an update that does rewrite the listeners and services still writes what the record says', () => {
+    // Adding HTTPS rewrites the production listener; a new grace period rewrites both services.
+    const touched = synth({
+      listeners: {
+        certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012',
+      },
+      healthCheck: { gracePeriodSeconds: 90 },
+    });
+    const t2 = touched.serviceJson;
+    expect(resourcesOfType(t2, 'AWS::ECS::Service')).not.toEqual(resourcesOfType(t, 'AWS::ECS::Service'));
+    const deploy = new CfnEvaluator(t2, recordSays('green', `${REPO}:v1`, `${REPO}:v2`));
+    const https = idOf(t2, 'AWS::ElasticLoadBalancingV2::Listener', (p) => p.Port === 443);
+    expect(weights(deploy.resource(https).DefaultActions)).toEqual({ [blueTg]: 0, [greenTg]: 100 });
+    for (const service of Object.keys(resourcesOfType(t2, 'AWS::ECS::Service'))) {
+      const props = deploy.resource(service);
+      expect(props).not.toHaveProperty('DesiredCount');
+      expect(props.TaskDefinition).toMatch(/^shop-(blue|green)$/);
+    }
+  });
+
   test('an unrelated change (alarm thresholds, log retention) leaves listeners, services and tasks untouched', () => {
     const changed = synth({
       alarms: { http5xxCount: 50, p99LatencyMs: 2500 },

@@ -138,8 +138,9 @@ export class TrafficRouting extends Construct {
     acknowledge(
       this.testTrafficSecret,
       'AwsSolutions-SMG4',
-      'The token is compared by an ALB listener rule that CloudFormation renders from it; rotating it means ' +
-        'redeploying the stack (change the secret, then cdk deploy), which a rotation Lambda cannot do.',
+      'The secret and the listener rule must change together: the rule holds the value CloudFormation resolved ' +
+        'when it last wrote the rule, so a plain rotation would lock the validation step out. Rotation is the ' +
+        'put-secret-value + modify-rule procedure in the README until the release workflow automates it.',
     );
 
     this.testListener = lb.loadBalancer.addListener('Test', {
