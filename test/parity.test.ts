@@ -4,40 +4,64 @@ import type { Color } from '../lambda/shared/release-record';
 import type { BluegreenStack } from '../lib/bluegreen-stack';
 import { synth, type CfnTemplate } from './support/synth';
 
-/**
- * The resources of one color, keyed by their path inside the color's construct, with every mention of the
- * color (its logical ids, names, tags) replaced by a placeholder. Two colors built the same way give equal maps.
- */
-function normalizedColor(stack: BluegreenStack, template: CfnTemplate, color: Color): Map<string, string> {
+interface ColorResources {
+  /** Logical id → path inside the color's construct. */
+  readonly ids: Map<string, string>;
+  readonly color: Color;
+}
+
+function colorResources(stack: BluegreenStack, color: Color): ColorResources {
   const root = stack.colors[color];
-  const resources = root.node
-    .findAll()
-    .filter((c): c is CfnResource => c instanceof CfnResource)
-    .map((r) => ({
-      logicalId: Stack.of(r).resolve(r.logicalId) as string,
-      path: r.node.path.slice(root.node.path.length),
-    }));
-  const byLongestId = [...resources].sort((a, b) => b.logicalId.length - a.logicalId.length);
-  const Color = color === 'blue' ? 'Blue' : 'Green';
-  const normalized = new Map<string, string>();
-  for (const { logicalId, path } of resources) {
-    let json = JSON.stringify(template.Resources[logicalId]);
-    for (const other of byLongestId) {
-      json = json.split(`"${other.logicalId}"`).join(`"<${other.path}>"`);
-    }
-    // "bluegreen" (the product's name, in tags and paths) contains both colors: keep it out of the way.
-    json = json
-      .replace(/bluegreen/g, '<product>')
-      .split(Color)
-      .join('<Color>')
-      .split(color)
-      .join('<color>');
-    json = json.replace(/<product>/g, 'bluegreen');
-    // CDK tags some resources with a hash of their construct path: a name, not a setting.
-    json = json.replace(/"Key":"aws-cdk:id","Value":"[^"]*"/g, '"Key":"aws-cdk:id","Value":"<path hash>"');
-    normalized.set(path, json);
+  const ids = new Map<string, string>();
+  for (const r of root.node.findAll().filter((c): c is CfnResource => c instanceof CfnResource)) {
+    ids.set(Stack.of(r).resolve(r.logicalId) as string, r.node.path.slice(root.node.path.length));
   }
-  return normalized;
+  return { ids, color };
+}
+
+/** A resource's JSON with every mention of the color (its logical ids, names, tags) replaced by a placeholder. */
+function normalize(resource: unknown, { ids, color }: ColorResources): string {
+  let json = JSON.stringify(resource);
+  for (const [logicalId, path] of [...ids].sort((a, b) => b[0].length - a[0].length)) {
+    json = json.split(`"${logicalId}"`).join(`"<${path}>"`);
+  }
+  const Color = color === 'blue' ? 'Blue' : 'Green';
+  // "bluegreen" (the product's name, in tags and paths) contains both colors: keep it out of the way.
+  json = json
+    .replace(/bluegreen/g, '<product>')
+    .split(Color)
+    .join('<Color>')
+    .split(color)
+    .join('<color>')
+    .replace(/<product>/g, 'bluegreen');
+  // CDK tags some resources with a hash of their construct path: a name, not a setting.
+  return json.replace(/"Key":"aws-cdk:id","Value":"[^"]*"/g, '"Key":"aws-cdk:id","Value":"<path hash>"');
+}
+
+/** The color construct's resources, normalized, keyed by their path inside the construct. */
+function normalizedColor(stack: BluegreenStack, template: CfnTemplate, color: Color): Map<string, string> {
+  const own = colorResources(stack, color);
+  return new Map([...own.ids].map(([id, path]) => [path, normalize(template.Resources[id], own)]));
+}
+
+/**
+ * Resources outside the color constructs that belong to one color only (they reference its resources and none of
+ * the other's: the load balancer's egress rule to its tasks, Redis's ingress rule from them), normalized and
+ * sorted. The initial-capacity setters are left out on purpose: their count depends on which color is live.
+ */
+function attachedToOneColor(stack: BluegreenStack, template: CfnTemplate, color: Color): string[] {
+  const own = colorResources(stack, color);
+  const other = colorResources(stack, color === 'blue' ? 'green' : 'blue');
+  const mentions = (json: string, c: ColorResources) =>
+    [...c.ids.keys()].some((id) => json.includes(`"${id}"`));
+  return Object.entries(template.Resources)
+    .filter(
+      ([id, r]) => !own.ids.has(id) && !other.ids.has(id) && r.Type !== 'Custom::BluegreenInitialCapacity',
+    )
+    .map(([, r]) => [r, JSON.stringify(r)] as const)
+    .filter(([, json]) => mentions(json, own) && !mentions(json, other))
+    .map(([r]) => normalize(r, own))
+    .sort();
 }
 
 /** Paths whose normalized resources differ; set PARITY_DEBUG=1 to print both sides. */
@@ -85,6 +109,10 @@ describe('blue and green are the same environment', () => {
       ]),
     );
     expect(differences(blue, green)).toEqual([]);
+    // What other parts of the stack attach to each color is the same too.
+    const attachedBlue = attachedToOneColor(stacks.service, serviceJson, 'blue');
+    expect(attachedBlue.length).toBeGreaterThan(0);
+    expect(attachedBlue).toEqual(attachedToOneColor(stacks.service, serviceJson, 'green'));
     // And the names really are per color (the placeholders replaced something).
     expect(blue.get('/Service/Service')).toContain('"ServiceName":"shop-<color>"');
   });
