@@ -1,15 +1,21 @@
 import {
   DescribeListenersCommand,
+  DescribeTargetHealthCommand,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+  type Action,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { routerInvalid } from '../shared/errors';
-import type { TrafficRouter } from '../shared/ports';
+import type { TargetHealth, TrafficRouter } from '../shared/ports';
 import { COLORS, type Color } from '../shared/release-record';
 import type { TrafficWeights } from '../shared/traffic';
 
 export interface AlbTrafficRouterProps {
   readonly productionListenerArn: string;
   readonly targetGroupArns: Readonly<Record<Color, string>>;
+  /** The test listener's rule that forwards (secret header) requests to the idle color. */
+  readonly testRuleArn?: string;
 }
 
 /** The production listener of the Application Load Balancer: the truth about where users go. */
@@ -44,5 +50,53 @@ export class AlbTrafficRouter implements TrafficRouter {
       weights[color] += group.Weight ?? 1;
     }
     return weights;
+  }
+
+  async setProductionWeights(weights: TrafficWeights): Promise<void> {
+    await this.elb.send(
+      new ModifyListenerCommand({
+        ListenerArn: this.props.productionListenerArn,
+        DefaultActions: [this.forward(weights)],
+      }),
+    );
+  }
+
+  async setTestWeights(weights: TrafficWeights): Promise<void> {
+    if (!this.props.testRuleArn) {
+      throw routerInvalid('No test listener rule ARN was given to this router.');
+    }
+    await this.elb.send(
+      new ModifyRuleCommand({ RuleArn: this.props.testRuleArn, Actions: [this.forward(weights)] }),
+    );
+  }
+
+  async targetHealth(color: Color): Promise<TargetHealth> {
+    const out = await this.elb.send(
+      new DescribeTargetHealthCommand({ TargetGroupArn: this.props.targetGroupArns[color] }),
+    );
+    const descriptions = out.TargetHealthDescriptions ?? [];
+    const healthy = descriptions.filter((d) => d.TargetHealth?.State === 'healthy').length;
+    const problems = descriptions
+      .filter((d) => d.TargetHealth?.State !== 'healthy')
+      .map(
+        (d) =>
+          `${d.Target?.Id ?? '?'}:${d.Target?.Port ?? '?'} ${d.TargetHealth?.State ?? 'unknown'}` +
+          (d.TargetHealth?.Reason ? ` (${d.TargetHealth.Reason})` : ''),
+      );
+    return { healthy, notHealthy: descriptions.length - healthy, problems };
+  }
+
+  /** A weighted forward to both colors; no stickiness, so a switch moves every new request. */
+  private forward(weights: TrafficWeights): Action {
+    return {
+      Type: 'forward',
+      ForwardConfig: {
+        TargetGroups: COLORS.map((c) => ({
+          TargetGroupArn: this.props.targetGroupArns[c],
+          Weight: weights[c],
+        })),
+        TargetGroupStickinessConfig: { Enabled: false },
+      },
+    };
   }
 }

@@ -1,7 +1,7 @@
-import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { recordInvalid } from '../shared/errors';
 import type { ReleaseRecord, ReleaseRecordStore } from '../shared/ports';
-import { isColor, type RecordParameterNames } from '../shared/release-record';
+import { isColor, type Color, type RecordParameterNames } from '../shared/release-record';
 
 /** The release record in SSM Parameter Store: one GetParameters call for the whole record. */
 export class SsmReleaseRecordStore implements ReleaseRecordStore {
@@ -32,5 +32,19 @@ export class SsmReleaseRecordStore implements ReleaseRecordStore {
       liveColor,
       images: { blue: values.get(this.names.image.blue)!, green: values.get(this.names.image.green)! },
     };
+  }
+
+  /** The image first (it is only read for the color it names), the live color last. */
+  async write(update: { liveColor: Color; image?: { color: Color; image: string } }): Promise<void> {
+    if (update.image) {
+      await this.put(this.names.image[update.image.color], update.image.image);
+    }
+    await this.put(this.names.liveColor, update.liveColor);
+  }
+
+  private async put(name: string, value: string): Promise<void> {
+    await this.ssm.send(
+      new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }),
+    );
   }
 }

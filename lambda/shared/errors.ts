@@ -18,3 +18,30 @@ export function recordInvalid(message: string): BluegreenError {
 export function routerInvalid(message: string): BluegreenError {
   return new BluegreenError('RouterInvalid', message);
 }
+
+/**
+ * Every error a release can end with, by name. These are what Step Functions Catch/Retry match and what an
+ * operator sees as the execution's error in the console (README "Errors").
+ */
+export const ReleaseErrors = {
+  /** The execution input is wrong; nothing was changed. */
+  InvalidInput: 'InvalidInput',
+  /** Another release of the same app holds the lock; nothing was changed. */
+  ReleaseInProgress: 'ReleaseInProgress',
+  /** The release record and the production listener disagree; nothing was changed. */
+  Drift: 'Drift',
+  /** The idle color did not become stable and healthy (crash loop, failed rollout). Traffic never moved. */
+  DeployFailed: 'DeployFailed',
+  /** The idle color was not ready before the deploy deadline. Traffic never moved. */
+  DeployTimeout: 'DeployTimeout',
+  /** Smoke checks, target health or the validation hook failed on the idle color. Traffic never moved. */
+  ValidationFailed: 'ValidationFailed',
+  /** The new live color failed during the bake; traffic was switched back to the old color. */
+  RolledBack: 'RolledBack',
+  /** Switching back failed: traffic and record may be on the failing color. Operators must act. */
+  RollbackFailed: 'RollbackFailed',
+} as const;
+
+export function releaseError(name: keyof typeof ReleaseErrors, message: string): BluegreenError {
+  return new BluegreenError(ReleaseErrors[name], message);
+}

@@ -13,7 +13,7 @@ export interface LiveStatus {
 }
 
 export async function readLiveStatus(
-  deps: { record: ReleaseRecordStore; router: TrafficRouter },
+  deps: { record: Pick<ReleaseRecordStore, 'read'>; router: Pick<TrafficRouter, 'productionWeights'> },
   recordParameter: string,
 ): Promise<LiveStatus> {
   const [record, weights] = await Promise.all([deps.record.read(), deps.router.productionWeights()]);

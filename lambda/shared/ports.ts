@@ -13,9 +13,126 @@ export interface ReleaseRecord {
 /** The durable record of which color is live and what each color runs (SSM in AWS). */
 export interface ReleaseRecordStore {
   read(): Promise<ReleaseRecord>;
+  /** Writes the live color and, when given, a color's image. Idempotent. */
+  write(update: { liveColor: Color; image?: { color: Color; image: string } }): Promise<void>;
 }
 
 /** The thing that really decides where users go (the ALB production listener in AWS). */
 export interface TrafficRouter {
   productionWeights(): Promise<TrafficWeights>;
+  /** Sets the production listener's weighted forward action. */
+  setProductionWeights(weights: TrafficWeights): Promise<void>;
+  /** Sets where the test listener's (secret-header) rule forwards. */
+  setTestWeights(weights: TrafficWeights): Promise<void>;
+  /** Target health of one color's target group. */
+  targetHealth(color: Color): Promise<TargetHealth>;
+}
+
+export interface TargetHealth {
+  readonly healthy: number;
+  /** Targets not healthy (unhealthy, initial, draining, unavailable). */
+  readonly notHealthy: number;
+  /** One line per unhealthy target with its reason, for causes. */
+  readonly problems: readonly string[];
+}
+
+/** One color's compute (the ECS service in AWS). */
+export interface Fleet {
+  describe(color: Color): Promise<FleetStatus>;
+  /**
+   * Registers a revision of the color's task definition that runs `image` (reporting `version`), and rolls the
+   * color's service onto it with `count` tasks. Returns the new revision.
+   */
+  deploy(color: Color, image: string, version: string, count: number): Promise<string>;
+  /** Puts the color back on `revision` (when given) with `count` tasks. */
+  restore(color: Color, count: number, revision?: string): Promise<void>;
+  /** Retires a revision that must never run again (an aborted or rolled-back release's). */
+  retire(revision: string): Promise<void>;
+}
+
+export interface FleetStatus {
+  /** The revision the service runs (or is rolling to). */
+  readonly revision: string;
+  readonly desired: number;
+  readonly running: number;
+  /** ECS's view of the rollout: IN_PROGRESS, COMPLETED or FAILED. */
+  readonly rollout: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  /** Tasks of this rollout that stopped unexpectedly (crash loops). */
+  readonly failedTasks: number;
+  /** Why, when ECS says (the newest service event or stop reason). */
+  readonly reason?: string;
+}
+
+/** Plain HTTP, as a user or the validation step sees it. */
+export interface Probe {
+  get(url: string, headers?: Readonly<Record<string, string>>, timeoutMs?: number): Promise<ProbeResult>;
+}
+
+export interface ProbeResult {
+  /** HTTP status, or 0 when no response came (refused, reset, timed out). */
+  readonly status: number;
+  readonly body: string;
+  readonly latencyMs: number;
+  readonly error?: string;
+}
+
+/** The per-color alarms (CloudWatch in AWS). */
+export interface Alarms {
+  /** Names of this color's alarms that are in ALARM now. */
+  firing(color: Color): Promise<string[]>;
+}
+
+/** The in-flight lock: one release per app at a time. */
+export interface ReleaseLock {
+  /** Takes the lock for `owner` until `expiresAt`, unless someone else holds an unexpired one. */
+  acquire(owner: string, image: string, now: Date, expiresAt: Date): Promise<LockResult>;
+  /** Releases the lock if `owner` holds it; a no-op otherwise (it never frees someone else's lock). */
+  release(owner: string): Promise<void>;
+}
+
+export type LockResult =
+  | { readonly acquired: true }
+  | { readonly acquired: false; readonly holder: string; readonly image: string; readonly since: string };
+
+/** An optional user-supplied validation suite (a Lambda in AWS). */
+export interface ValidationHook {
+  run(request: ValidationHookRequest): Promise<{ passed: boolean; summary: string }>;
+}
+
+export interface ValidationHookRequest {
+  readonly testUrl: string;
+  readonly header: { readonly name: string; readonly value: string };
+  readonly color: Color;
+  readonly image: string;
+  readonly version: string;
+}
+
+/** Where outcomes are published (SNS and EventBridge in AWS). */
+export interface Notifier {
+  publish(outcome: ReleaseOutcome): Promise<void>;
+}
+
+export interface ReleaseOutcome {
+  readonly app: string;
+  readonly release: string;
+  readonly status: 'SUCCEEDED' | 'ROLLED_BACK' | 'ABORTED' | 'REFUSED' | 'ROLLBACK_FAILED';
+  readonly image?: string;
+  readonly liveColor?: Color;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** Everything a step may use; each step takes only what it needs. */
+export interface WorkflowDeps {
+  readonly record: ReleaseRecordStore;
+  readonly router: TrafficRouter;
+  readonly fleet: Fleet;
+  readonly probe: Probe;
+  readonly alarms: Alarms;
+  readonly lock: ReleaseLock;
+  readonly notifier: Notifier;
+  /** The secret header value that opens the test listener. */
+  readonly testToken: () => Promise<string>;
+  readonly hook?: ValidationHook;
+  readonly now: () => Date;
 }

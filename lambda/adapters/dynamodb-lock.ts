@@ -1,0 +1,76 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { LockResult, ReleaseLock } from '../shared/ports';
+
+/**
+ * The in-flight lock as one DynamoDB item per app, taken with a conditional write: free, or held by a release
+ * whose lease (the state machine's timeout) has run out. Released only by its owner.
+ */
+export class DynamoDbReleaseLock implements ReleaseLock {
+  constructor(
+    private readonly dynamodb: DynamoDBClient,
+    private readonly table: string,
+    private readonly app: string,
+  ) {}
+
+  async acquire(owner: string, image: string, now: Date, expiresAt: Date): Promise<LockResult> {
+    try {
+      await this.dynamodb.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            app: { S: this.app },
+            owner: { S: owner },
+            image: { S: image },
+            since: { S: now.toISOString() },
+            expiresAt: { N: String(Math.floor(expiresAt.getTime() / 1000)) },
+          },
+          ConditionExpression: 'attribute_not_exists(app) OR expiresAt < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: {
+            ':now': { N: String(Math.floor(now.getTime() / 1000)) },
+            ':owner': { S: owner },
+          },
+        }),
+      );
+      return { acquired: true };
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) {
+        throw e;
+      }
+      const held = await this.dynamodb.send(
+        new GetItemCommand({ TableName: this.table, Key: { app: { S: this.app } }, ConsistentRead: true }),
+      );
+      return {
+        acquired: false,
+        holder: held.Item?.owner?.S ?? 'unknown',
+        image: held.Item?.image?.S ?? 'unknown',
+        since: held.Item?.since?.S ?? 'unknown',
+      };
+    }
+  }
+
+  async release(owner: string): Promise<void> {
+    try {
+      await this.dynamodb.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: { app: { S: this.app } },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': { S: owner } },
+        }),
+      );
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) {
+        throw e;
+      }
+      // Not ours (or already gone): never free someone else's lock.
+    }
+  }
+}

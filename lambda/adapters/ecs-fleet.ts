@@ -1,0 +1,120 @@
+import {
+  DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type ECSClient,
+  type RegisterTaskDefinitionCommandInput,
+} from '@aws-sdk/client-ecs';
+import { BluegreenError } from '../shared/errors';
+import type { Fleet, FleetStatus } from '../shared/ports';
+import type { Color } from '../shared/release-record';
+
+export interface EcsFleetProps {
+  readonly cluster: string;
+  readonly services: Readonly<Record<Color, string>>;
+  /** Task definition family per color; new revisions are based on the family's latest (CDK's settings). */
+  readonly families: Readonly<Record<Color, string>>;
+  /** The container that runs the application image. */
+  readonly containerName: string;
+}
+
+/** One ECS Fargate service per color. */
+export class EcsFleet implements Fleet {
+  constructor(
+    private readonly ecs: ECSClient,
+    private readonly props: EcsFleetProps,
+  ) {}
+
+  async describe(color: Color): Promise<FleetStatus> {
+    const out = await this.ecs.send(
+      new DescribeServicesCommand({ cluster: this.props.cluster, services: [this.props.services[color]] }),
+    );
+    const service = out.services?.[0];
+    if (!service) {
+      throw new BluegreenError(
+        'FleetMissing',
+        `ECS service ${this.props.services[color]} not found in cluster ${this.props.cluster}: ${out.failures?.[0]?.reason ?? 'no reason'}.`,
+      );
+    }
+    const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
+    const event = service.events?.[0]?.message;
+    return {
+      revision: primary?.taskDefinition ?? service.taskDefinition ?? '',
+      desired: service.desiredCount ?? 0,
+      running: primary?.runningCount ?? service.runningCount ?? 0,
+      rollout: (primary?.rolloutState as FleetStatus['rollout'] | undefined) ?? 'COMPLETED',
+      failedTasks: primary?.failedTasks ?? 0,
+      reason: primary?.rolloutStateReason ?? event,
+    };
+  }
+
+  async deploy(color: Color, image: string, version: string, count: number): Promise<string> {
+    // Base the new revision on the family's latest: it carries the infrastructure's current settings (CPU,
+    // memory, environment) as CDK last deployed them.
+    const base = await this.ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: this.props.families[color] }),
+    );
+    const td = base.taskDefinition;
+    if (!td?.containerDefinitions?.some((c) => c.name === this.props.containerName)) {
+      throw new BluegreenError(
+        'FleetMissing',
+        `Task definition family ${this.props.families[color]} has no container "${this.props.containerName}".`,
+      );
+    }
+    const input: RegisterTaskDefinitionCommandInput = {
+      family: this.props.families[color],
+      taskRoleArn: td.taskRoleArn,
+      executionRoleArn: td.executionRoleArn,
+      networkMode: td.networkMode,
+      requiresCompatibilities: td.requiresCompatibilities,
+      cpu: td.cpu,
+      memory: td.memory,
+      runtimePlatform: td.runtimePlatform,
+      volumes: td.volumes,
+      ephemeralStorage: td.ephemeralStorage,
+      containerDefinitions: td.containerDefinitions.map((c) =>
+        c.name === this.props.containerName
+          ? {
+              ...c,
+              image,
+              environment: [
+                ...(c.environment ?? []).filter((e) => e.name !== 'BLUEGREEN_VERSION'),
+                { name: 'BLUEGREEN_VERSION', value: version },
+              ],
+            }
+          : c,
+      ),
+    };
+    const registered = await this.ecs.send(new RegisterTaskDefinitionCommand(input));
+    const revision = registered.taskDefinition?.taskDefinitionArn;
+    if (!revision) {
+      throw new BluegreenError('FleetMissing', 'RegisterTaskDefinition returned no ARN.');
+    }
+    await this.ecs.send(
+      new UpdateServiceCommand({
+        cluster: this.props.cluster,
+        service: this.props.services[color],
+        taskDefinition: revision,
+        desiredCount: count,
+      }),
+    );
+    return revision;
+  }
+
+  async restore(color: Color, count: number, revision?: string): Promise<void> {
+    await this.ecs.send(
+      new UpdateServiceCommand({
+        cluster: this.props.cluster,
+        service: this.props.services[color],
+        desiredCount: count,
+        ...(revision ? { taskDefinition: revision } : {}),
+      }),
+    );
+  }
+
+  async retire(revision: string): Promise<void> {
+    await this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: revision }));
+  }
+}

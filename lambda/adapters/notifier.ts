@@ -1,0 +1,41 @@
+import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Notifier, ReleaseOutcome } from '../shared/ports';
+
+const DETAIL_TYPE: Record<ReleaseOutcome['status'], string> = {
+  SUCCEEDED: 'Release Succeeded',
+  ROLLED_BACK: 'Release Rolled Back',
+  ABORTED: 'Release Aborted',
+  REFUSED: 'Release Refused',
+  ROLLBACK_FAILED: 'Rollback Failed',
+};
+
+/** Publishes every outcome to the app's SNS topic and as an EventBridge event (source "bluegreen"). */
+export class AwsNotifier implements Notifier {
+  constructor(
+    private readonly sns: SNSClient,
+    private readonly events: EventBridgeClient,
+    private readonly topicArn: string,
+  ) {}
+
+  async publish(outcome: ReleaseOutcome): Promise<void> {
+    const subject = `bluegreen ${outcome.app}: ${DETAIL_TYPE[outcome.status]}`.slice(0, 100);
+    await Promise.all([
+      this.sns.send(
+        new PublishCommand({
+          TopicArn: this.topicArn,
+          Subject: subject,
+          Message: JSON.stringify(outcome, null, 2),
+          MessageAttributes: { status: { DataType: 'String', StringValue: outcome.status } },
+        }),
+      ),
+      this.events.send(
+        new PutEventsCommand({
+          Entries: [
+            { Source: 'bluegreen', DetailType: DETAIL_TYPE[outcome.status], Detail: JSON.stringify(outcome) },
+          ],
+        }),
+      ),
+    ]);
+  }
+}

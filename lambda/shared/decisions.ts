@@ -1,0 +1,129 @@
+/**
+ * The release's decisions, as pure functions: is the idle color ready, did a smoke check pass, must we roll
+ * back. No I/O and no clock of their own, so each is tested directly (test/lambda/shared/decisions.test.ts).
+ */
+import type { FleetStatus, ProbeResult, TargetHealth } from './ports';
+import type { SmokeCheck } from './release';
+
+/** Tasks that stopped during one rollout before we call it a crash loop. */
+export const CRASH_LOOP_TASKS = 3;
+
+export type DeployVerdict =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'waiting'; readonly detail: string }
+  | { readonly kind: 'failed'; readonly reason: string }
+  | { readonly kind: 'timeout'; readonly reason: string };
+
+/** Whether the idle color runs the new revision with all tasks up and all targets healthy. */
+export function deployVerdict(args: {
+  readonly status: FleetStatus;
+  readonly health: TargetHealth;
+  readonly revision: string;
+  readonly count: number;
+  readonly now: Date;
+  readonly deadline: Date;
+}): DeployVerdict {
+  const { status, health, revision, count, now, deadline } = args;
+  const progress =
+    `running ${status.running}/${count} tasks of ${shortRevision(status.revision)}, ` +
+    `healthy targets ${health.healthy}/${count}` +
+    (health.problems.length > 0 ? ` (${health.problems.join('; ')})` : '');
+  if (status.rollout === 'FAILED') {
+    return {
+      kind: 'failed',
+      reason: `ECS marked the rollout FAILED: ${status.reason ?? 'no reason given'}; ${progress}`,
+    };
+  }
+  if (status.failedTasks >= CRASH_LOOP_TASKS) {
+    return {
+      kind: 'failed',
+      reason: `crash loop: ${status.failedTasks} tasks stopped during the rollout (${status.reason ?? 'no reason given'}); ${progress}`,
+    };
+  }
+  const ready =
+    status.revision === revision &&
+    status.rollout === 'COMPLETED' &&
+    status.running === count &&
+    health.healthy >= count &&
+    health.notHealthy === 0;
+  if (ready) {
+    return { kind: 'ready' };
+  }
+  if (now.getTime() >= deadline.getTime()) {
+    return { kind: 'timeout', reason: `not ready by the deadline ${deadline.toISOString()}: ${progress}` };
+  }
+  return { kind: 'waiting', detail: progress };
+}
+
+/** The problem with one smoke check's response, or undefined when it passed. */
+export function smokeCheckProblem(
+  check: SmokeCheck,
+  result: ProbeResult,
+  version: string,
+): string | undefined {
+  const where = `GET ${check.path}`;
+  if (result.status === 0) {
+    return `${where}: no response (${result.error ?? 'connection failed'})`;
+  }
+  if (result.status !== check.expectStatus) {
+    return `${where}: status ${result.status}, expected ${check.expectStatus}`;
+  }
+  if (check.expectVersion && !result.body.includes(version)) {
+    return `${where}: version "${version}" not in the response (${truncate(result.body, 80)})`;
+  }
+  if (result.latencyMs > check.latencyBudgetMs) {
+    return `${where}: ${Math.round(result.latencyMs)} ms, over the ${check.latencyBudgetMs} ms budget`;
+  }
+  return undefined;
+}
+
+/** A health check through the production listener passes on a 2xx or 3xx answer. */
+export function healthProblem(path: string, result: ProbeResult): string | undefined {
+  if (result.status === 0) {
+    return `GET ${path}: no response (${result.error ?? 'connection failed'})`;
+  }
+  return result.status >= 200 && result.status < 400 ? undefined : `GET ${path}: status ${result.status}`;
+}
+
+export type WatchVerdict =
+  | { readonly kind: 'rollback'; readonly reason: string }
+  | { readonly kind: 'watching'; readonly consecutiveFailures: number }
+  | { readonly kind: 'baked' };
+
+/**
+ * After one check of the new live color: roll back on any alarm in ALARM or after `threshold` consecutive failed
+ * checks; otherwise keep watching until the bake ends.
+ */
+export function watchVerdict(args: {
+  readonly consecutiveFailures: number;
+  readonly problem?: string;
+  readonly alarms: readonly string[];
+  readonly threshold: number;
+  readonly now: Date;
+  readonly until: Date;
+}): WatchVerdict {
+  if (args.alarms.length > 0) {
+    return { kind: 'rollback', reason: `alarm in ALARM: ${args.alarms.join(', ')}` };
+  }
+  const failures = args.problem ? args.consecutiveFailures + 1 : 0;
+  if (failures >= args.threshold) {
+    return {
+      kind: 'rollback',
+      reason: `${failures} consecutive failed health checks (threshold ${args.threshold}), last: ${args.problem}`,
+    };
+  }
+  if (failures === 0 && args.now.getTime() >= args.until.getTime()) {
+    return { kind: 'baked' };
+  }
+  return { kind: 'watching', consecutiveFailures: failures };
+}
+
+/** `family:revision` of a task definition ARN, for messages. */
+export function shortRevision(arn: string): string {
+  return arn.split('/').pop() ?? arn;
+}
+
+function truncate(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}

@@ -1,0 +1,169 @@
+/**
+ * How a release ends. Every ending releases the in-flight lock (only if this release holds it) and publishes
+ * the outcome; failures of that housekeeping are reported, never allowed to hide the outcome itself.
+ *
+ * - finish: success; after the finish delay the old color is scaled down (unless kept warm).
+ * - abort: deploy or validation failed (traffic never moved), or Prepare refused (nothing changed).
+ * - rollback: the new color failed after the switch: traffic and record go back to the old, still warm, color.
+ * - rollbackFailed: the rollback itself failed: say so loudly.
+ */
+import { BluegreenError, ReleaseErrors } from '../shared/errors';
+import type { ReleaseOutcome, WorkflowDeps } from '../shared/ports';
+import { causeMessage, requireRelease, type ReleaseState, type WorkflowSettings } from '../shared/release';
+import { allTo } from './switch';
+
+type Deps = Pick<WorkflowDeps, 'fleet' | 'lock' | 'notifier'>;
+
+export async function finish(
+  state: ReleaseState,
+  deps: Deps,
+  settings: WorkflowSettings,
+): Promise<ReleaseState> {
+  const release = requireRelease(state);
+  const notes: string[] = [];
+  if (!settings.keepIdleWarm) {
+    await attempt(notes, `scale ${release.live} down`, () => deps.fleet.restore(release.live, 0));
+  }
+  await housekeeping(state, deps, settings, notes, {
+    status: 'SUCCEEDED',
+    image: release.image,
+    liveColor: release.idle,
+    cause:
+      `${release.image} is live on ${release.idle}; ${release.live} ` +
+      (settings.keepIdleWarm ? 'stays warm for a rollback.' : 'was scaled down.'),
+  });
+  return state;
+}
+
+export async function abort(
+  state: ReleaseState,
+  deps: Deps,
+  settings: WorkflowSettings,
+): Promise<ReleaseState> {
+  const failure = state.failure ?? { Error: 'Unknown', Cause: '' };
+  const message = causeMessage(failure.Cause);
+  const notes: string[] = [];
+  if (!state.release) {
+    // Refused by Prepare: nothing was changed, nothing to undo.
+    await housekeeping(state, deps, settings, notes, {
+      status: 'REFUSED',
+      error: failure.Error,
+      cause: message,
+    });
+    return { ...state, outcome: { error: failure.Error, cause: message } };
+  }
+  const release = state.release;
+  const before = release.idleBefore;
+  await attempt(notes, `put ${release.idle} back`, () =>
+    deps.fleet.restore(release.idle, before.count, before.revision),
+  );
+  if (release.revision) {
+    const revision = release.revision;
+    await attempt(notes, 'retire the new revision', () => deps.fleet.retire(revision));
+  }
+  const cause =
+    `${message} Traffic never moved: ${release.live} still serves every request; ${release.idle} is back to ` +
+    `${before.count} task(s) of ${before.image}; the release record is untouched.`;
+  await housekeeping(state, deps, settings, notes, {
+    status: 'ABORTED',
+    image: release.image,
+    liveColor: release.live,
+    error: failure.Error,
+    cause,
+  });
+  return { ...state, outcome: { error: failure.Error, cause: withNotes(cause, notes) } };
+}
+
+export async function rollback(
+  state: ReleaseState,
+  deps: Deps & Pick<WorkflowDeps, 'router' | 'record'>,
+  settings: WorkflowSettings,
+): Promise<ReleaseState> {
+  const release = requireRelease(state);
+  const failure = state.failure ?? { Error: 'Unknown', Cause: '' };
+  // Traffic first, then the record: the listener is the truth, the record follows it. Errors here propagate,
+  // so the state machine retries and, if that fails too, ends in RollbackFailed.
+  await deps.router.setProductionWeights(allTo(release.live));
+  await deps.router.setTestWeights(allTo(release.idle));
+  await deps.record.write({
+    liveColor: release.live,
+    image: { color: release.idle, image: release.idleBefore.image },
+  });
+  const notes: string[] = [];
+  const before = release.idleBefore;
+  await attempt(notes, `put ${release.idle} back`, () =>
+    deps.fleet.restore(release.idle, before.count, before.revision),
+  );
+  if (release.revision) {
+    const revision = release.revision;
+    await attempt(notes, 'retire the failed revision', () => deps.fleet.retire(revision));
+  }
+  const cause =
+    `${failure.Error}: ${causeMessage(failure.Cause)} Rolled back: all traffic is on ${release.live} again and ` +
+    `the record says so; ${release.idle} is back to ${before.count} task(s) of ${before.image}.`;
+  await housekeeping(state, deps, settings, notes, {
+    status: 'ROLLED_BACK',
+    image: release.image,
+    liveColor: release.live,
+    error: ReleaseErrors.RolledBack,
+    cause,
+  });
+  return { ...state, outcome: { error: ReleaseErrors.RolledBack, cause: withNotes(cause, notes) } };
+}
+
+export async function rollbackFailed(
+  state: ReleaseState,
+  deps: Deps,
+  settings: WorkflowSettings,
+): Promise<ReleaseState> {
+  const release = state.release;
+  const failure = state.failure;
+  const rollbackError = state.rollbackFailure;
+  const cause =
+    `Rollback failed (${rollbackError?.Error ?? 'Unknown'}: ${causeMessage(rollbackError?.Cause)}). It was rolling back ` +
+    `because ${failure?.Error ?? 'Unknown'}: ${causeMessage(failure?.Cause)} Traffic may still be on ` +
+    `${release?.idle ?? 'the new color'}: check the production listener and the record (bluegreen status), then ` +
+    `switch to ${release?.live ?? 'the old color'} by hand.`;
+  const notes: string[] = [];
+  await housekeeping(state, deps, settings, notes, {
+    status: 'ROLLBACK_FAILED',
+    image: release?.image,
+    error: ReleaseErrors.RollbackFailed,
+    cause,
+  });
+  return { ...state, outcome: { error: ReleaseErrors.RollbackFailed, cause: withNotes(cause, notes) } };
+}
+
+/** Release the lock and publish the outcome; record what went wrong instead of failing the ending. */
+async function housekeeping(
+  state: ReleaseState,
+  deps: Deps,
+  settings: WorkflowSettings,
+  notes: string[],
+  outcome: Omit<ReleaseOutcome, 'app' | 'release'>,
+): Promise<void> {
+  await attempt(notes, 'release the lock', () => deps.lock.release(state.execution));
+  await attempt(notes, 'publish the outcome', () =>
+    deps.notifier.publish({
+      app: settings.appName,
+      release: state.execution,
+      ...outcome,
+      cause: outcome.cause && withNotes(outcome.cause, notes),
+    }),
+  );
+}
+
+async function attempt(notes: string[], what: string, action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (e) {
+    const error = e as Error;
+    notes.push(
+      `could not ${what} (${error instanceof BluegreenError ? error.name : error.name || 'Error'}: ${error.message})`,
+    );
+  }
+}
+
+function withNotes(cause: string, notes: readonly string[]): string {
+  return notes.length > 0 ? `${cause} Also: ${notes.join('; ')}.` : cause;
+}

@@ -1,0 +1,56 @@
+/**
+ * Deploy: put the new image on the idle color with the live color's capacity, then (called again by the state
+ * machine's Wait → Check loop) decide whether the idle color is ready, still coming up, or failed.
+ */
+import { deployVerdict } from '../shared/decisions';
+import { releaseError } from '../shared/errors';
+import type { WorkflowDeps } from '../shared/ports';
+import { requireRelease, type ReleaseState } from '../shared/release';
+
+export async function startDeploy(
+  state: ReleaseState,
+  deps: Pick<WorkflowDeps, 'fleet' | 'now'>,
+): Promise<ReleaseState> {
+  const release = requireRelease(state);
+  const revision = await deps.fleet.deploy(release.idle, release.image, release.version, release.liveCount);
+  const deadline = new Date(deps.now().getTime() + release.timings.deployTimeoutSeconds * 1000);
+  return {
+    ...state,
+    release: { ...release, revision, deployDeadline: deadline.toISOString(), deployChecks: 0 },
+  };
+}
+
+export async function checkDeploy(
+  state: ReleaseState,
+  deps: Pick<WorkflowDeps, 'fleet' | 'router' | 'now'>,
+): Promise<ReleaseState> {
+  const release = requireRelease(state);
+  const [status, health] = await Promise.all([
+    deps.fleet.describe(release.idle),
+    deps.router.targetHealth(release.idle),
+  ]);
+  const verdict = deployVerdict({
+    status,
+    health,
+    revision: release.revision ?? '',
+    count: release.liveCount,
+    now: deps.now(),
+    deadline: new Date(release.deployDeadline ?? 0),
+  });
+  const checks = (release.deployChecks ?? 0) + 1;
+  switch (verdict.kind) {
+    case 'failed':
+      throw releaseError(
+        'DeployFailed',
+        `Deploy of ${release.image} to ${release.idle} failed: ${verdict.reason}.`,
+      );
+    case 'timeout':
+      throw releaseError(
+        'DeployTimeout',
+        `Deploy of ${release.image} to ${release.idle} timed out after ${release.timings.deployTimeoutSeconds}s ` +
+          `(${checks} checks): ${verdict.reason}.`,
+      );
+    default:
+      return { ...state, verdict: verdict.kind, release: { ...release, deployChecks: checks } };
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Prepare: validate the input, take the in-flight lock, and check that the record and the production listener
+ * agree. Nothing else changes here; on any refusal the lock is released again (only if this release holds it).
+ */
+import { releaseError } from '../shared/errors';
+import type { WorkflowDeps } from '../shared/ports';
+import { parseReleaseInput, type ReleaseState, type WorkflowSettings } from '../shared/release';
+import { otherColor, recordParameterNames } from '../shared/release-record';
+import { findDrift } from '../shared/traffic';
+
+export async function prepare(
+  state: ReleaseState,
+  deps: Pick<WorkflowDeps, 'record' | 'router' | 'fleet' | 'lock' | 'now'>,
+  settings: WorkflowSettings,
+): Promise<ReleaseState> {
+  const request = parseReleaseInput(state.input, settings);
+  const now = deps.now();
+  const lease = new Date(now.getTime() + settings.maxReleaseSeconds * 1000);
+  const lock = await deps.lock.acquire(state.execution, request.image, now, lease);
+  if (!lock.acquired) {
+    throw releaseError(
+      'ReleaseInProgress',
+      `Release ${lock.holder} (${lock.image}, started ${lock.since}) is in flight for ${settings.appName}; this ` +
+        'execution changed nothing. Wait for it to end, or stop it (bluegreen rollback / StopExecution) first.',
+    );
+  }
+  const [record, weights] = await Promise.all([deps.record.read(), deps.router.productionWeights()]);
+  const drift = findDrift(record.liveColor, weights, recordParameterNames(settings.appName).liveColor);
+  if (drift) {
+    throw releaseError('Drift', `${drift.message} This execution changed nothing.`);
+  }
+  const live = record.liveColor;
+  const idle = otherColor(live);
+  const [liveStatus, idleStatus] = await Promise.all([deps.fleet.describe(live), deps.fleet.describe(idle)]);
+  return {
+    execution: state.execution,
+    input: state.input,
+    release: {
+      image: request.image,
+      version: request.version,
+      live,
+      idle,
+      liveCount: Math.max(liveStatus.desired, 1),
+      idleBefore: { count: idleStatus.desired, image: record.images[idle], revision: idleStatus.revision },
+      timings: request.timings,
+      startedAt: now.toISOString(),
+    },
+  };
+}
