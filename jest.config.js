@@ -5,5 +5,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // Transpile-only (swc): fast. Types are checked once by `npm run typecheck` (tsc --noEmit).
   transform: { '^.+\\.ts$': ['@swc/jest'] },
+  setupFiles: ['<rootDir>/test/support/polyfills.ts'],
   snapshotSerializers: ['<rootDir>/test/support/asset-hash-serializer.js'],
 };

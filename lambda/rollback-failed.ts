@@ -1,7 +1,5 @@
 /** State "Report failed rollback": notify loudly, release the lock. Core: workflow/conclude.ts. */
-import { stepHandler } from './adapters/aws-deps';
+import { awsStep } from './adapters/aws-deps';
 import { rollbackFailed } from './workflow/conclude';
 
-export const handler = stepHandler('Report failed rollback', (state, deps, settings) =>
-  rollbackFailed(state, deps, settings.workflow),
-);
+export const handler = awsStep('Report failed rollback', rollbackFailed);

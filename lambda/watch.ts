@@ -1,7 +1,5 @@
 /** State "Check new live color": one bake check (health through production, alarms). Core: workflow/watch.ts. */
-import { stepHandler } from './adapters/aws-deps';
+import { awsStep } from './adapters/aws-deps';
 import { watch } from './workflow/watch';
 
-export const handler = stepHandler('Check new live color', (state, deps, settings) =>
-  watch(state, deps, settings.workflow),
-);
+export const handler = awsStep('Check new live color', watch);

@@ -13,6 +13,7 @@ import { BluegreenFunction } from './constructs/bluegreen-function';
 import { ColorEnvironment } from './constructs/color-environment';
 import { SharedRedis } from './constructs/shared-redis';
 import { SideBySideDashboard } from './constructs/side-by-side-dashboard';
+import { ReleaseWorkflow } from './constructs/release-workflow';
 import { PublicLoadBalancer, TrafficRouting } from './constructs/traffic';
 import { acknowledge, acknowledgeSdkCallProvider } from './nag';
 import { recordParameterArns } from './record-stack';
@@ -38,6 +39,7 @@ export class BluegreenStack extends Stack {
   readonly traffic: TrafficRouting;
   readonly redis?: SharedRedis;
   readonly cluster: ecs.Cluster;
+  readonly workflow: ReleaseWorkflow;
 
   constructor(scope: Construct, id: string, props: BluegreenStackProps) {
     super(scope, id, props);
@@ -161,6 +163,16 @@ export class BluegreenStack extends Stack {
         : undefined,
     });
 
+    // --- The release workflow ----------------------------------------------------------------------------
+    this.workflow = new ReleaseWorkflow(this, 'ReleaseWorkflow', {
+      config,
+      record,
+      vpc: this.vpc,
+      clusterName: this.cluster.clusterName,
+      colors: this.colors,
+      traffic: this.traffic,
+    });
+
     // --- Initial capacity, set once ----------------------------------------------------------------------
     this.setInitialCapacity(config, blueIsLive);
 
@@ -195,6 +207,13 @@ export class BluegreenStack extends Stack {
       'Secret value of the test header',
     );
     output('ClusterName', this.cluster.clusterName, 'ECS cluster');
+    output(
+      'StateMachineArn',
+      this.workflow.stateMachine.stateMachineArn,
+      'Release workflow: start it with {"image": ...}',
+    );
+    output('ReleaseTopicArn', this.workflow.topic.topicArn, 'Release outcomes (SNS)');
+    output('LockTableName', this.workflow.lockTable.tableName, 'In-flight release lock');
     for (const color of COLORS) {
       const c = this.colors[color];
       const prefix = color === 'blue' ? 'Blue' : 'Green';

@@ -186,6 +186,38 @@ const schema = z
       })
       .strict()
       .prefault({}),
+    release: z
+      .object({
+        bakeSeconds: int(0, 86_400, 'a whole number from 0 to 86400 seconds').default(300),
+        watchIntervalSeconds: int(1, 300, 'a whole number from 1 to 300 seconds').default(10),
+        failureThreshold: int(1, 100, 'a whole number from 1 to 100 checks').default(3),
+        deployTimeoutSeconds: int(60, 7_200, 'a whole number from 60 to 7200 seconds').default(900),
+        deployPollSeconds: int(1, 300, 'a whole number from 1 to 300 seconds').default(15),
+        finishDelaySeconds: int(0, 86_400, 'a whole number from 0 to 86400 seconds').default(300),
+        maxReleaseMinutes: int(15, 1_440, 'a whole number from 15 to 1440 minutes').default(120),
+        smokeChecks: z
+          .array(
+            z
+              .object({
+                path: z.string().regex(/^\/[\x21-\x7e]*$/, 'must be a URL path starting with "/"'),
+                expectStatus: int(100, 599, 'an HTTP status from 100 to 599').default(200),
+                expectVersion: z.boolean({ error: 'must be true or false' }).default(false),
+                latencyBudgetMs: int(1, 60_000, 'a whole number from 1 to 60000 ms').default(1000),
+              })
+              .strict(),
+          )
+          .max(20, 'must list at most 20 checks')
+          .optional(),
+        validationHookArn: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/,
+            'must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)',
+          )
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
     logRetentionDays: z
       .union(
         LOG_RETENTION_DAYS.map((d) => z.literal(d)),

@@ -2,7 +2,6 @@
  * Wires the workflow's ports to AWS for the Lambda handlers: one SDK client per service per container (with
  * retries: exponential backoff with jitter, adaptive to throttling), settings from BLUEGREEN_SETTINGS.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -14,7 +13,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { BluegreenError } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
-import type { ReleaseState, WorkflowSettings } from '../shared/release';
+import type { WorkflowSettings } from '../shared/release';
+import { stepHandler, type StepCore, type StepHandler } from '../shared/step-handler';
 import { recordParameterNames, type Color } from '../shared/release-record';
 import { AlbTrafficRouter } from './alb-traffic-router';
 import { CloudWatchAlarms } from './cloudwatch-alarms';
@@ -45,8 +45,6 @@ export interface StepSettings {
   readonly workflow: WorkflowSettings;
   readonly aws: AwsSettings;
 }
-
-export const logger = new Logger({ serviceName: 'bluegreen' });
 
 const clientConfig = { maxAttempts: 5, retryMode: 'adaptive' as const };
 let cached: { settings: StepSettings; deps: WorkflowDeps } | undefined;
@@ -101,26 +99,10 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
   return cached;
 }
 
-/**
- * A step's Lambda handler: log the state entering and leaving (structured JSON), run the core, let named errors
- * through untouched so the state machine's Retry/Catch can match them.
- */
-export function stepHandler(
-  step: string,
-  run: (state: ReleaseState, deps: WorkflowDeps, settings: StepSettings) => Promise<ReleaseState>,
-): (state: ReleaseState) => Promise<ReleaseState> {
-  return async (state) => {
-    logger.appendKeys({ step, release: state.execution });
-    logger.info('step started', { release: state.release });
-    try {
-      const { deps, settings } = aws();
-      const out = await run(state, deps, settings);
-      logger.info('step finished', { verdict: out.verdict, outcome: out.outcome });
-      return out;
-    } catch (e) {
-      const error = e as Error;
-      logger.error('step failed', { errorName: error.name, errorMessage: error.message });
-      throw e;
-    }
-  };
+/** A step's Lambda handler, wired to AWS (see shared/step-handler.ts). */
+export function awsStep(step: string, run: StepCore): StepHandler {
+  return stepHandler(step, run, () => {
+    const { deps, settings } = aws();
+    return { deps, settings: settings.workflow };
+  });
 }

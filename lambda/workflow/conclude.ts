@@ -7,7 +7,7 @@
  * - rollback: the new color failed after the switch: traffic and record go back to the old, still warm, color.
  * - rollbackFailed: the rollback itself failed: say so loudly.
  */
-import { BluegreenError, ReleaseErrors } from '../shared/errors';
+import { ReleaseErrors } from '../shared/errors';
 import type { ReleaseOutcome, WorkflowDeps } from '../shared/ports';
 import { causeMessage, requireRelease, type ReleaseState, type WorkflowSettings } from '../shared/release';
 import { allTo } from './switch';
@@ -153,15 +153,18 @@ async function housekeeping(
   );
 }
 
+/** Housekeeping is retried (3 tries) and, if it still fails, noted rather than thrown. */
 async function attempt(notes: string[], what: string, action: () => Promise<void>): Promise<void> {
-  try {
-    await action();
-  } catch (e) {
-    const error = e as Error;
-    notes.push(
-      `could not ${what} (${error instanceof BluegreenError ? error.name : error.name || 'Error'}: ${error.message})`,
-    );
+  let last: Error | undefined;
+  for (let i = 0; i < 3; i++) {
+    try {
+      await action();
+      return;
+    } catch (e) {
+      last = e as Error;
+    }
   }
+  notes.push(`could not ${what} (${last?.name ?? 'Error'}: ${last?.message ?? ''})`);
 }
 
 function withNotes(cause: string, notes: readonly string[]): string {

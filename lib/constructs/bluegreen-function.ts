@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -14,6 +15,8 @@ export interface BluegreenFunctionProps {
   readonly logRetentionDays: number;
   /** @default 30 seconds */
   readonly timeout?: Duration;
+  /** @default - not in a VPC */
+  readonly vpc?: ec2.IVpc;
 }
 
 /**
@@ -37,6 +40,13 @@ export class BluegreenFunction extends Construct {
     logGroup.grantWrite(role);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       role,
+      ...(props.vpc
+        ? {
+            vpc: props.vpc,
+            vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+            allowAllOutbound: true,
+          }
+        : {}),
       entry: join(__dirname, '..', '..', 'lambda', `${props.entry}.ts`),
       handler: 'handler',
       description: props.description,

@@ -1,0 +1,47 @@
+/**
+ * The shape of every step's Lambda handler: log the step entering and leaving (structured JSON via Powertools),
+ * run the step's core with its dependencies, and let named errors through untouched so the state machine's
+ * Retry/Catch can match them. `withDeps` runs the very same handler against other dependencies (the tests'
+ * in-memory world, the local rehearsal).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { WorkflowDeps } from './ports';
+import type { ReleaseState, WorkflowSettings } from './release';
+
+export const logger = new Logger({ serviceName: 'bluegreen' });
+
+export type StepCore = (
+  state: ReleaseState,
+  deps: WorkflowDeps,
+  settings: WorkflowSettings,
+) => Promise<ReleaseState>;
+
+export interface StepHandler {
+  (state: ReleaseState): Promise<ReleaseState>;
+  withDeps(deps: WorkflowDeps, settings: WorkflowSettings): (state: ReleaseState) => Promise<ReleaseState>;
+}
+
+export function stepHandler(
+  step: string,
+  run: StepCore,
+  resolve: () => { deps: WorkflowDeps; settings: WorkflowSettings },
+): StepHandler {
+  const bound =
+    (deps: () => { deps: WorkflowDeps; settings: WorkflowSettings }) => async (state: ReleaseState) => {
+      logger.appendKeys({ step, release: state.execution });
+      logger.info('step started', { release: state.release, failure: state.failure });
+      try {
+        const { deps: d, settings } = deps();
+        const out = await run(state, d, settings);
+        logger.info('step finished', { verdict: out.verdict, outcome: out.outcome });
+        return out;
+      } catch (e) {
+        const error = e as Error;
+        logger.error('step failed', { errorName: error.name, errorMessage: error.message });
+        throw e;
+      }
+    };
+  const handler = bound(resolve) as StepHandler;
+  handler.withDeps = (deps, settings) => bound(() => ({ deps, settings }));
+  return handler;
+}

@@ -1,0 +1,469 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { AwsSettings, StepSettings } from '../../lambda/adapters/aws-deps';
+import type { WorkflowSettings } from '../../lambda/shared/release';
+import { COLORS, type Color, type RecordParameterNames } from '../../lambda/shared/release-record';
+import type { BluegreenConfig } from '../config';
+import { recordParameterArns } from '../record-stack';
+import { acknowledge } from '../nag';
+import { BluegreenFunction } from './bluegreen-function';
+import type { ColorEnvironment } from './color-environment';
+import { TEST_TRAFFIC_HEADER, type TrafficRouting } from './traffic';
+
+export interface ReleaseWorkflowProps {
+  readonly config: BluegreenConfig;
+  readonly record: RecordParameterNames;
+  readonly vpc: ec2.IVpc;
+  readonly clusterName: string;
+  readonly colors: Readonly<Record<Color, ColorEnvironment>>;
+  readonly traffic: TrafficRouting;
+}
+
+/** The names of the states an operator sees in the Step Functions console. */
+export const STATES = {
+  start: 'Start',
+  prepare: 'Prepare',
+  deploy: 'Deploy to idle color',
+  waitForIdle: 'Wait for idle color',
+  checkIdle: 'Check idle color',
+  idleReady: 'Idle color ready?',
+  validate: 'Validate idle color',
+  switch: 'Switch traffic',
+  bakeWait: 'Bake: wait',
+  watch: 'Check new live color',
+  baked: 'Bake done?',
+  waitBeforeScaleDown: 'Keep old color warm',
+  finish: 'Finish',
+  released: 'Released',
+  refuse: 'Refuse',
+  refused: 'Release refused',
+  abort: 'Abort',
+  aborted: 'Aborted',
+  abortFailed: 'Abort cleanup failed',
+  rollback: 'Roll back',
+  rolledBack: 'Rolled back',
+  reportRollbackFailure: 'Report failed rollback',
+  rollbackFailed: 'Rollback failed',
+} as const;
+
+type Step =
+  | 'prepare'
+  | 'deploy'
+  | 'check-deploy'
+  | 'validate'
+  | 'switch'
+  | 'watch'
+  | 'rollback'
+  | 'abort'
+  | 'finish'
+  | 'rollback-failed';
+
+/**
+ * The release workflow: a Standard Step Functions state machine (JSONPath) whose Lambda steps run
+ * Prepare → Deploy → Validate → Switch → Watch → Finish, with Abort and Roll back as the ways out. One execution
+ * is one release; the in-flight lock (DynamoDB) allows one at a time per app; outcomes go to an SNS topic and
+ * to EventBridge.
+ */
+export class ReleaseWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly lockTable: dynamodb.Table;
+  readonly topic: sns.Topic;
+  readonly functions: Readonly<Record<Step, lambda.IFunction>>;
+
+  constructor(scope: Construct, id: string, props: ReleaseWorkflowProps) {
+    super(scope, id);
+    const { config, colors, traffic } = props;
+    const stack = Stack.of(this);
+    const appName = config.appName;
+
+    this.lockTable = new dynamodb.Table(this, 'Lock', {
+      partitionKey: { name: 'app', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.topic = new sns.Topic(this, 'Outcomes', {
+      topicName: `bluegreen-${appName}-releases`,
+      displayName: `bluegreen ${appName} releases`,
+      enforceSSL: true,
+      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+    });
+
+    const workflow: WorkflowSettings = {
+      appName,
+      imageRepository: config.image.repository,
+      productionUrl: traffic.productionUrl,
+      testUrl: traffic.testUrl,
+      testHeader: TEST_TRAFFIC_HEADER,
+      healthPath: config.healthCheck.path,
+      smokeChecks: config.release.smokeChecks ?? [
+        { path: config.healthCheck.path, expectStatus: 200, expectVersion: false, latencyBudgetMs: 1000 },
+      ],
+      hasValidationHook: config.release.validationHookArn !== undefined,
+      keepIdleWarm: config.keepIdleWarm,
+      maxReleaseSeconds: config.release.maxReleaseMinutes * 60,
+      timings: {
+        bakeSeconds: config.release.bakeSeconds,
+        watchIntervalSeconds: config.release.watchIntervalSeconds,
+        failureThreshold: config.release.failureThreshold,
+        deployTimeoutSeconds: config.release.deployTimeoutSeconds,
+        deployPollSeconds: config.release.deployPollSeconds,
+        finishDelaySeconds: config.release.finishDelaySeconds,
+      },
+    };
+    const aws: AwsSettings = {
+      cluster: props.clusterName,
+      services: perColor((c) => colors[c].service.serviceName),
+      families: perColor((c) => colors[c].taskDefinition.family),
+      containerName: 'app',
+      targetGroups: perColor((c) => colors[c].targetGroup.targetGroupArn),
+      productionListenerArn: traffic.productionListener.listenerArn,
+      testRuleArn: traffic.testRule.listenerRuleArn,
+      testTokenSecretArn: traffic.testTrafficSecret.secretArn,
+      alarmNames: perColor((c) => Object.values(colors[c].alarms).map((a) => a.alarmName)),
+      lockTable: this.lockTable.tableName,
+      topicArn: this.topic.topicArn,
+      validationHookArn: config.release.validationHookArn,
+    };
+    const settings: StepSettings = { workflow, aws };
+    const environment = { BLUEGREEN_SETTINGS: stack.toJsonString(settings) };
+
+    const steps = new Construct(this, 'Steps');
+    const make = (step: Step, description: string, vpc?: ec2.IVpc) =>
+      new BluegreenFunction(steps, pascal(step), {
+        entry: step,
+        description: `bluegreen ${appName}: ${description}`,
+        environment,
+        logRetentionDays: config.logRetentionDays,
+        timeout: Duration.seconds(step === 'validate' ? 120 : 60),
+        vpc,
+      }).function;
+    const fns: Record<Step, lambda.Function> = {
+      prepare: make('prepare', 'Prepare (input, lock, drift check)'),
+      deploy: make('deploy', 'Deploy the image to the idle color'),
+      'check-deploy': make('check-deploy', 'Check the idle color while it deploys'),
+      // Only the validation step sits in the VPC: it reaches the test listener through the NAT gateway, whose
+      // address is the only one (with the configured ones) the test port admits.
+      validate: make('validate', 'Validate the idle color through the test listener', props.vpc),
+      switch: make('switch', 'Switch production traffic, then the record'),
+      watch: make('watch', 'Check the new live color during the bake'),
+      rollback: make('rollback', 'Roll traffic and record back to the old color'),
+      abort: make('abort', 'Undo a failed deploy, or release a refused one'),
+      finish: make('finish', 'Scale the old color down, release the lock, publish'),
+      'rollback-failed': make('rollback-failed', 'Report a failed rollback'),
+    };
+    this.functions = fns;
+    this.grant(fns, props);
+
+    // --- The state machine ---------------------------------------------------------------------------------
+    const invoke = (id: string, fn: lambda.IFunction, comment: string) => {
+      const task = new tasks.LambdaInvoke(this, id, {
+        lambdaFunction: fn,
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: true,
+        comment,
+      });
+      task.addRetry({
+        errors: ['ThrottlingException', 'TooManyRequestsException', 'Lambda.TooManyRequestsException'],
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 5,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return task;
+    };
+    const failWith = (id: string, comment: string, from = '$.outcome') =>
+      new sfn.Fail(this, id, {
+        comment,
+        errorPath: from === '$.outcome' ? '$.outcome.error' : `${from}.Error`,
+        causePath: from === '$.outcome' ? '$.outcome.cause' : `${from}.Cause`,
+      });
+
+    const refused = failWith(STATES.refused, 'Prepare refused the release; nothing was changed.');
+    const refuse = invoke(
+      STATES.refuse,
+      fns.abort,
+      'Release the lock if this release took it; publish the refusal.',
+    )
+      .addCatch(
+        failWith(`${STATES.refused} (cleanup failed)`, 'Refused; releasing the lock failed.', '$.failure'),
+        {
+          resultPath: '$.cleanupFailure',
+        },
+      )
+      .next(refused);
+
+    const aborted = failWith(STATES.aborted, 'Deploy or validation failed; traffic never moved.');
+    const abort = invoke(
+      STATES.abort,
+      fns.abort,
+      'Put the idle color back, retire the new revision, release the lock.',
+    )
+      .addCatch(failWith(STATES.abortFailed, 'The abort itself failed; traffic never moved.', '$.failure'), {
+        resultPath: '$.cleanupFailure',
+      })
+      .next(aborted);
+
+    const rollbackFailed = failWith(STATES.rollbackFailed, 'Switching back failed: operators must act.');
+    const reportRollbackFailure = invoke(
+      STATES.reportRollbackFailure,
+      fns['rollback-failed'],
+      'Notify loudly that the rollback failed; release the lock.',
+    ).next(rollbackFailed);
+    const rollback = invoke(
+      STATES.rollback,
+      fns.rollback,
+      'Production listener and record back to the old color.',
+    );
+    rollback.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(1),
+      backoffRate: 2,
+      maxAttempts: 3,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    rollback.addCatch(reportRollbackFailure, { resultPath: '$.rollbackFailure' });
+    rollback.next(
+      failWith(STATES.rolledBack, 'The new color failed after the switch; the old color serves again.'),
+    );
+
+    const released = new sfn.Succeed(this, STATES.released, { comment: 'The new color is live.' });
+    const finish = invoke(
+      STATES.finish,
+      fns.finish,
+      'Scale the old color down (unless kept warm), release the lock, publish.',
+    ).next(released);
+    const keepWarm = new sfn.Wait(this, STATES.waitBeforeScaleDown, {
+      comment: 'The old color stays at full capacity a little longer, for a fast rollback by hand.',
+      time: sfn.WaitTime.secondsPath('$.release.timings.finishDelaySeconds'),
+    }).next(finish);
+
+    const bakeWait = new sfn.Wait(this, STATES.bakeWait, {
+      time: sfn.WaitTime.secondsPath('$.release.timings.watchIntervalSeconds'),
+    });
+    const watch = invoke(
+      STATES.watch,
+      fns.watch,
+      'Health through the production listener and the new color’s alarms.',
+    );
+    // A failed check is a verdict, not a glitch: never retried. Anything else (a throttled API) is, twice.
+    watch.addRetry({ errors: ['UnhealthyAfterSwitch'], maxAttempts: 0 });
+    watch.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(1),
+      maxAttempts: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    watch.addCatch(rollback, { resultPath: '$.failure' });
+    bakeWait
+      .next(watch)
+      .next(
+        new sfn.Choice(this, STATES.baked)
+          .when(sfn.Condition.stringEquals('$.verdict', 'baked'), keepWarm)
+          .otherwise(bakeWait),
+      );
+
+    const switchTraffic = invoke(
+      STATES.switch,
+      fns.switch,
+      'Production listener to the new color, then the record.',
+    );
+    switchTraffic.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(1),
+      backoffRate: 2,
+      maxAttempts: 3,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    switchTraffic.addCatch(rollback, { resultPath: '$.failure' });
+    switchTraffic.next(bakeWait);
+
+    const validate = invoke(
+      STATES.validate,
+      fns.validate,
+      'Smoke checks through the test listener, target health, hook.',
+    );
+    validate.addCatch(abort, { resultPath: '$.failure' });
+    validate.next(switchTraffic);
+
+    const waitForIdle = new sfn.Wait(this, STATES.waitForIdle, {
+      time: sfn.WaitTime.secondsPath('$.release.timings.deployPollSeconds'),
+    });
+    const checkIdle = invoke(
+      STATES.checkIdle,
+      fns['check-deploy'],
+      'Stable, all tasks running, all targets healthy?',
+    );
+    checkIdle.addCatch(abort, { resultPath: '$.failure' });
+    waitForIdle
+      .next(checkIdle)
+      .next(
+        new sfn.Choice(this, STATES.idleReady)
+          .when(sfn.Condition.stringEquals('$.verdict', 'ready'), validate)
+          .otherwise(waitForIdle),
+      );
+
+    const deploy = invoke(
+      STATES.deploy,
+      fns.deploy,
+      'New task definition revision with the image; live capacity.',
+    );
+    deploy.addCatch(abort, { resultPath: '$.failure' });
+    deploy.next(waitForIdle);
+
+    const prepare = invoke(
+      STATES.prepare,
+      fns.prepare,
+      'Validate the input, take the lock, check record vs listener.',
+    );
+    prepare.addCatch(refuse, { resultPath: '$.failure' });
+    prepare.next(deploy);
+
+    const start = new sfn.Pass(this, STATES.start, {
+      comment: 'Keep the input and the execution name (the release id and lock owner).',
+      parameters: { 'input.$': '$', 'execution.$': '$$.Execution.Name' },
+    }).next(prepare);
+
+    const logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
+      logGroupName: `/bluegreen/${appName}/releases`,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: `bluegreen-${appName}-release`,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
+      timeout: Duration.minutes(config.release.maxReleaseMinutes),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      comment: `bluegreen ${appName}: one execution = one release. Input: {"image": "<repository>:<tag>"}`,
+    });
+    const machineRole = this.stateMachine.role;
+    acknowledge(
+      machineRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray tracing and CloudWatch Logs delivery for the state machine have no resource-level permissions.',
+    );
+    for (const step of Object.keys(fns) as Step[]) {
+      const logicalId = stack.getLogicalId(fns[step].node.defaultChild as lambda.CfnFunction);
+      acknowledge(
+        machineRole,
+        `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        "Invoking versions and aliases (ARN:*) of this workflow's own step function, and nothing else.",
+      );
+    }
+  }
+
+  /** Least privilege: each step gets exactly the calls its core makes, on this app's resources. */
+  private grant(fns: Record<Step, lambda.Function>, props: ReleaseWorkflowProps): void {
+    const stack = Stack.of(this);
+    const { colors, traffic, record } = props;
+    const services = COLORS.map((c) => colors[c].service.serviceArn);
+    const allow = (fn: lambda.Function, actions: string[], resources: string[]) =>
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    const passRoles = COLORS.flatMap((c) => [
+      colors[c].taskDefinition.taskRole.roleArn,
+      colors[c].taskDefinition.obtainExecutionRole().roleArn,
+    ]);
+    const events = stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
+    const concluding: lambda.Function[] = [fns.rollback, fns.abort, fns.finish, fns['rollback-failed']];
+
+    // Reads
+    allow(fns.prepare, ['ssm:GetParameters'], recordParameterArns(stack, record));
+    for (const fn of [fns.prepare, fns['check-deploy']]) {
+      allow(fn, ['ecs:DescribeServices'], services);
+    }
+    for (const fn of [fns.prepare, fns['check-deploy'], fns.validate]) {
+      // Describe* calls of Elastic Load Balancing have no resource-level permissions.
+      allow(
+        fn,
+        ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetHealth'],
+        ['*'],
+      );
+    }
+    allow(
+      fns.watch,
+      ['cloudwatch:DescribeAlarms'],
+      COLORS.flatMap((c) => Object.values(colors[c].alarms).map((a) => a.alarmArn)),
+    );
+    traffic.testTrafficSecret.grantRead(fns.validate);
+    if (props.config.release.validationHookArn) {
+      allow(fns.validate, ['lambda:InvokeFunction'], [props.config.release.validationHookArn]);
+    }
+
+    // Lock
+    this.lockTable.grant(fns.prepare, 'dynamodb:PutItem', 'dynamodb:GetItem');
+    for (const fn of [...concluding]) {
+      this.lockTable.grant(fn, 'dynamodb:DeleteItem');
+    }
+
+    // Fleet
+    allow(fns.deploy, ['ecs:DescribeServices'], services);
+    // Task definitions have no resource-level permissions for Describe/Register/Deregister.
+    allow(fns.deploy, ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], ['*']);
+    allow(fns.deploy, ['iam:PassRole'], passRoles);
+    for (const fn of [fns.deploy, fns.rollback, fns.abort, fns.finish]) {
+      allow(fn, ['ecs:UpdateService'], services);
+    }
+    for (const fn of [fns.rollback, fns.abort]) {
+      allow(fn, ['ecs:DeregisterTaskDefinition'], ['*']);
+    }
+
+    // Traffic and record
+    for (const fn of [fns.switch, fns.rollback]) {
+      allow(fn, ['elasticloadbalancing:ModifyListener'], [traffic.productionListener.listenerArn]);
+      allow(fn, ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]);
+      allow(fn, ['ssm:PutParameter'], recordParameterArns(stack, record));
+    }
+
+    // Outcomes
+    for (const fn of concluding) {
+      // The topic uses the AWS managed key alias/aws/sns: publishing through SNS needs no KMS permission.
+      allow(fn, ['sns:Publish'], [this.topic.topicArn]);
+      allow(fn, ['events:PutEvents'], [events]);
+    }
+
+    const xray =
+      'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords) has no resource-level permissions';
+    const reasons: Record<Step, string> = {
+      prepare: `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth; its only write is the lock item.`,
+      deploy: `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition; UpdateService and PassRole are scoped to this app's services and task roles.`,
+      'check-deploy': `${xray}, nor does elasticloadbalancing:DescribeTargetHealth; it only reads.`,
+      validate: `${xray}, nor does elasticloadbalancing:DescribeTargetHealth; it only reads (and invokes the configured hook).`,
+      switch: `${xray}; its writes are scoped to the production listener, the test rule and the record parameters.`,
+      watch: `${xray}; it only reads this app's alarms.`,
+      rollback: `${xray}, nor does ecs:DeregisterTaskDefinition; its other writes are scoped to this app's listener, rule, record, services, lock, topic.`,
+      abort: `${xray}, nor does ecs:DeregisterTaskDefinition; its other writes are scoped to this app's services, lock and topic.`,
+      finish: `${xray}; its writes are scoped to this app's services, lock and topic.`,
+      'rollback-failed': `${xray}; its writes are scoped to this app's lock and topic.`,
+    };
+    for (const step of Object.keys(fns) as Step[]) {
+      acknowledge(fns[step].role!, 'AwsSolutions-IAM5[Resource::*]', reasons[step]);
+    }
+    if (props.vpc && fns.validate.role) {
+      acknowledge(
+        fns.validate.role,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        'The validation step runs in the VPC (to leave through the NAT gateway the test port admits); Lambda needs ' +
+          'this policy to manage its network interfaces, which cannot be scoped to ARNs before they exist.',
+      );
+    }
+  }
+}
+
+function perColor<T>(pick: (color: Color) => T): Record<Color, T> {
+  return { blue: pick('blue'), green: pick('green') };
+}
+
+function pascal(step: string): string {
+  return step.replace(/(^|-)([a-z])/g, (_, __, ch: string) => ch.toUpperCase());
+}

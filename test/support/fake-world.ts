@@ -1,0 +1,267 @@
+/**
+ * An in-memory AWS for the release workflow: listener, test rule, record, two services, target health, alarms,
+ * lock and notifications, behind the same ports the AWS adapters implement. Images carry behaviours, so a test
+ * says "v3 crashes at start" or "v4 fails after the switch" and the world acts it out. Any port call can be made
+ * to fail (fault injection) to test the state machine's Retry/Catch paths.
+ */
+import { BluegreenError } from '../../lambda/shared/errors';
+import type {
+  FleetStatus,
+  LockResult,
+  ProbeResult,
+  ReleaseOutcome,
+  TargetHealth,
+  WorkflowDeps,
+} from '../../lambda/shared/ports';
+import { COLORS, type Color } from '../../lambda/shared/release-record';
+import type { TrafficWeights } from '../../lambda/shared/traffic';
+
+export const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop';
+
+/** How an image behaves once deployed. */
+export type Behaviour =
+  | 'good'
+  /** Its tasks stop right after starting: ECS counts failed tasks. */
+  | 'crash'
+  /** It never becomes healthy (health checks keep failing): the deploy deadline passes. */
+  | 'never-healthy'
+  /** It answers 500 on the test listener's smoke checks. */
+  | 'fails-validation'
+  /** It passes validation, then answers 503 once it takes production traffic. */
+  | 'fails-after-switch'
+  /** It passes validation, then its 5xx alarm goes off once it takes production traffic. */
+  | 'alarms-after-switch';
+
+interface Service {
+  revision: string;
+  desired: number;
+  running: number;
+  rollout: FleetStatus['rollout'];
+  failedTasks: number;
+  /** describe() calls since the last deploy: rollouts take two checks to complete. */
+  checks: number;
+}
+
+export interface FaultPlan {
+  /** Fails the `nth` (1-based) call of `operation` once, with a transient error. */
+  readonly transient?: readonly { readonly operation: string; readonly nth: number }[];
+  /** Fails every call of these operations. */
+  readonly permanent?: readonly string[];
+}
+
+export class FakeWorld {
+  weights: TrafficWeights = { blue: 100, green: 0 };
+  testWeights: TrafficWeights = { blue: 0, green: 100 };
+  record: { liveColor: Color; images: Record<Color, string> };
+  readonly services: Record<Color, Service>;
+  readonly revisions = new Map<string, { image: string; active: boolean }>();
+  readonly behaviours = new Map<string, Behaviour>();
+  lock?: { owner: string; image: string; since: string; expiresAt: number };
+  readonly published: ReleaseOutcome[] = [];
+  readonly calls: string[] = [];
+  clock = Date.parse('2026-11-26T10:00:00Z');
+  /** Seconds the clock moves on every now(): the Wait states run instantly in tests. */
+  tick = 5;
+  private nextRevision = 1;
+  private readonly counts = new Map<string, number>();
+
+  constructor(
+    initialImage = `${REPO}:v1`,
+    private readonly faults: FaultPlan = {},
+  ) {
+    this.behaviours.set(initialImage, 'good');
+    const revision = (color: Color) => this.register(color, initialImage);
+    this.record = { liveColor: 'blue', images: { blue: initialImage, green: initialImage } };
+    this.services = {
+      blue: {
+        revision: revision('blue'),
+        desired: 2,
+        running: 2,
+        rollout: 'COMPLETED',
+        failedTasks: 0,
+        checks: 9,
+      },
+      green: {
+        revision: revision('green'),
+        desired: 0,
+        running: 0,
+        rollout: 'COMPLETED',
+        failedTasks: 0,
+        checks: 9,
+      },
+    };
+  }
+
+  /** Where production traffic goes: the single color with weight, or undefined when split or none. */
+  liveTarget(): Color | undefined {
+    const receiving = COLORS.filter((c) => this.weights[c] > 0);
+    return receiving.length === 1 ? receiving[0] : undefined;
+  }
+
+  imageOf(color: Color): string {
+    return this.revisions.get(this.services[color].revision)!.image;
+  }
+
+  behaviourOf(color: Color): Behaviour {
+    return this.behaviours.get(this.imageOf(color)) ?? 'good';
+  }
+
+  /** The ports, every call recorded and subject to the fault plan. */
+  deps(): WorkflowDeps {
+    const w = this;
+    const op = <T>(name: string, body: () => T | Promise<T>): Promise<T> => {
+      w.calls.push(name);
+      const n = (w.counts.get(name) ?? 0) + 1;
+      w.counts.set(name, n);
+      if (
+        w.faults.permanent?.includes(name) ||
+        w.faults.transient?.some((f) => f.operation === name && f.nth === n)
+      ) {
+        return Promise.reject(new BluegreenError('ServiceUnavailable', `injected fault: ${name} call ${n}`));
+      }
+      return Promise.resolve().then(body);
+    };
+    return {
+      now: () => new Date((w.clock += w.tick * 1000)),
+      record: {
+        read: () => op('record.read', () => structuredClone(w.record)),
+        write: (u) =>
+          op('record.write', () => {
+            if (u.image) {
+              w.record.images[u.image.color] = u.image.image;
+            }
+            w.record.liveColor = u.liveColor;
+          }),
+      },
+      router: {
+        productionWeights: () => op('router.productionWeights', () => ({ ...w.weights })),
+        setProductionWeights: (weights) =>
+          op('router.setProductionWeights', () => void (w.weights = { ...weights })),
+        setTestWeights: (weights) => op('router.setTestWeights', () => void (w.testWeights = { ...weights })),
+        targetHealth: (color) => op('router.targetHealth', () => w.targetHealth(color)),
+      },
+      fleet: {
+        describe: (color) => op('fleet.describe', () => w.describe(color)),
+        deploy: (color, image, _version, count) =>
+          op('fleet.deploy', () => {
+            const revision = w.register(color, image);
+            w.services[color] = {
+              revision,
+              desired: count,
+              running: 0,
+              rollout: 'IN_PROGRESS',
+              failedTasks: 0,
+              checks: 0,
+            };
+            return revision;
+          }),
+        restore: (color, count, revision) =>
+          op('fleet.restore', () => {
+            const s = w.services[color];
+            w.services[color] = {
+              ...s,
+              revision: revision ?? s.revision,
+              desired: count,
+              running: count,
+              rollout: 'COMPLETED',
+              failedTasks: 0,
+              checks: 9,
+            };
+          }),
+        retire: (revision) =>
+          op('fleet.retire', () => {
+            const r = w.revisions.get(revision);
+            if (r) {
+              r.active = false;
+            }
+          }),
+      },
+      probe: { get: (url, headers) => op('probe.get', () => w.probe(url, headers ?? {})) },
+      alarms: {
+        firing: (color) =>
+          op('alarms.firing', () =>
+            w.behaviourOf(color) === 'alarms-after-switch' && w.weights[color] > 0
+              ? [`shop-${color}-5xx`]
+              : [],
+          ),
+      },
+      lock: {
+        acquire: (owner, image, now, expiresAt) =>
+          op('lock.acquire', (): LockResult => {
+            if (w.lock && w.lock.owner !== owner && w.lock.expiresAt > now.getTime()) {
+              return { acquired: false, holder: w.lock.owner, image: w.lock.image, since: w.lock.since };
+            }
+            w.lock = { owner, image, since: now.toISOString(), expiresAt: expiresAt.getTime() };
+            return { acquired: true };
+          }),
+        release: (owner) =>
+          op('lock.release', () => {
+            if (w.lock?.owner === owner) {
+              w.lock = undefined;
+            }
+          }),
+      },
+      notifier: { publish: (outcome) => op('notifier.publish', () => void w.published.push(outcome)) },
+      testToken: () => op('testToken', () => 'secret-token'),
+    };
+  }
+
+  private register(color: Color, image: string): string {
+    const arn = `arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-${color}:${this.nextRevision++}`;
+    this.revisions.set(arn, { image, active: true });
+    return arn;
+  }
+
+  /** ECS's view: a rollout completes on the second check, unless the image crashes or never gets healthy. */
+  private describe(color: Color): FleetStatus {
+    const s = this.services[color];
+    s.checks += 1;
+    const behaviour = this.behaviourOf(color);
+    if (s.rollout === 'IN_PROGRESS') {
+      if (behaviour === 'crash') {
+        s.failedTasks += 2;
+      } else if (behaviour !== 'never-healthy' && s.checks >= 2) {
+        s.rollout = 'COMPLETED';
+        s.running = s.desired;
+      }
+    }
+    return {
+      revision: s.revision,
+      desired: s.desired,
+      running: s.running,
+      rollout: s.rollout,
+      failedTasks: s.failedTasks,
+      reason: behaviour === 'crash' ? 'Essential container in task exited' : undefined,
+    };
+  }
+
+  private targetHealth(color: Color): TargetHealth {
+    const s = this.services[color];
+    const healthy = s.rollout === 'COMPLETED' && this.behaviourOf(color) !== 'never-healthy' ? s.running : 0;
+    const notHealthy = s.desired - healthy;
+    return {
+      healthy,
+      notHealthy: Math.max(notHealthy, 0),
+      problems: notHealthy > 0 ? [`${notHealthy} target(s) unhealthy (Target.ResponseCodeMismatch)`] : [],
+    };
+  }
+
+  private probe(url: string, headers: Readonly<Record<string, string>>): ProbeResult {
+    const test = url.includes(':9000');
+    if (test && headers['X-Bluegreen-Test-Token'] !== 'secret-token') {
+      return { status: 403, body: 'test listener: header required', latencyMs: 2 };
+    }
+    const weights = test ? this.testWeights : this.weights;
+    const color = COLORS.find((c) => weights[c] > 0);
+    if (!color || this.services[color].running === 0) {
+      return { status: 503, body: '', latencyMs: 1 };
+    }
+    const behaviour = this.behaviourOf(color);
+    const image = this.imageOf(color);
+    const version = image.slice(image.lastIndexOf(':') + 1);
+    if ((test && behaviour === 'fails-validation') || (!test && behaviour === 'fails-after-switch')) {
+      return { status: test ? 500 : 503, body: 'broken', latencyMs: 3 };
+    }
+    return { status: 200, body: JSON.stringify({ status: 'ok', version, color }), latencyMs: 4 };
+  }
+}
