@@ -44,7 +44,7 @@ export class EcsFleet implements Fleet {
       revision: primary?.taskDefinition ?? service.taskDefinition ?? '',
       desired: service.desiredCount ?? 0,
       running: primary?.runningCount ?? service.runningCount ?? 0,
-      rollout: (primary?.rolloutState as FleetStatus['rollout'] | undefined) ?? 'COMPLETED',
+      rollout: primary?.rolloutState ?? 'COMPLETED',
       failedTasks: primary?.failedTasks ?? 0,
       reason: primary?.rolloutStateReason ?? event,
     };

@@ -28,7 +28,10 @@ export class LambdaValidationHook implements ValidationHook {
     try {
       const answer = JSON.parse(text) as { passed?: unknown; summary?: unknown };
       if (typeof answer.passed === 'boolean') {
-        return { passed: answer.passed, summary: String(answer.summary ?? '') };
+        return {
+          passed: answer.passed,
+          summary: typeof answer.summary === 'string' ? answer.summary : JSON.stringify(answer.summary ?? ''),
+        };
       }
     } catch {
       // fall through

@@ -108,6 +108,7 @@ export class FakeWorld {
 
   /** The ports, every call recorded and subject to the fault plan. */
   deps(): WorkflowDeps {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the ports below are closures over this world
     const w = this;
     const op = <T>(name: string, body: () => T | Promise<T>): Promise<T> => {
       w.calls.push(name);

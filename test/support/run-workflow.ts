@@ -168,7 +168,7 @@ export async function runRelease(
         Id: `arn:exec:${options.execution ?? 'release-1'}`,
         Name: options.execution ?? 'release-1',
       },
-    } as never,
+    },
   });
   const states: string[] = [];
   let failed: { Error: string; Cause: unknown } | undefined;
@@ -191,6 +191,11 @@ export async function runRelease(
     if (!(e instanceof ExecutionError)) {
       throw e;
     }
-    return { status: 'FAILED', error: failed?.Error, cause: String(failed?.Cause ?? ''), states };
+    return {
+      status: 'FAILED',
+      error: failed?.Error,
+      cause: typeof failed?.Cause === 'string' ? failed.Cause : JSON.stringify(failed?.Cause),
+      states,
+    };
   }
 }
