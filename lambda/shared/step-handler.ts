@@ -5,10 +5,13 @@
  * in-memory world, the local rehearsal).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { ReleaseErrors } from './errors';
 import type { WorkflowDeps } from './ports';
 import type { ReleaseState, WorkflowSettings } from './release';
 
 export const logger = new Logger({ serviceName: 'bluegreen' });
+
+const OWN_ERRORS: ReadonlySet<string> = new Set([...Object.values(ReleaseErrors), 'UnhealthyAfterSwitch']);
 
 export type StepCore = (
   state: ReleaseState,

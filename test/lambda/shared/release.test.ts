@@ -1,0 +1,42 @@
+import { causeMessage, parseReleaseInput } from '../../../lambda/shared/release';
+import { SETTINGS } from '../../support/run-workflow';
+
+const REPO = SETTINGS.imageRepository;
+
+describe('parseReleaseInput', () => {
+  test('the version is the tag, or the digest; overrides replace the default timings', () => {
+    expect(parseReleaseInput({ image: `${REPO}:v2.1`, bakeSeconds: 30 }, SETTINGS)).toEqual({
+      image: `${REPO}:v2.1`,
+      version: 'v2.1',
+      timings: { ...SETTINGS.timings, bakeSeconds: 30 },
+    });
+    const digest = `sha256:${'b'.repeat(64)}`;
+    expect(parseReleaseInput({ image: `${REPO}@${digest}`, version: '2.1.0' }, SETTINGS).version).toBe(
+      '2.1.0',
+    );
+    expect(parseReleaseInput({ image: `${REPO}@${digest}` }, SETTINGS).version).toBe(digest);
+  });
+
+  test.each([
+    [{}, 'image: is required'],
+    [{ image: 42 }, 'image: Invalid input: expected string, received number'],
+    [{ image: `${REPO}:` }, `image: must be "${REPO}:<tag>"`],
+    [{ image: `${REPO}:v2`, failureThreshold: 0 }, 'failureThreshold: Too small'],
+    [{ image: `${REPO}:v2`, deployTimeoutSeconds: 10 }, 'deployTimeoutSeconds: Too small'],
+    ['just a string', 'input: Invalid input: expected object'],
+  ])('%j is refused with InvalidInput naming the field', (input, expected) => {
+    expect(() => parseReleaseInput(input, SETTINGS)).toThrow(
+      expect.objectContaining({ name: 'InvalidInput', message: expect.stringContaining(expected) }),
+    );
+  });
+});
+
+describe('causeMessage', () => {
+  test('reads errorMessage from a Lambda error cause, passes plain text through', () => {
+    expect(causeMessage('{"errorType":"DeployFailed","errorMessage":"it crashed","trace":[]}')).toBe(
+      'it crashed',
+    );
+    expect(causeMessage('plain words')).toBe('plain words');
+    expect(causeMessage(undefined)).toBe('');
+  });
+});
