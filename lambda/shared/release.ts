@@ -90,7 +90,10 @@ const positive = (max: number) => z.int().min(1).max(max);
 const inputSchema = z
   .object({
     image: z.string({
-      error: 'is required: the image to release, "<repository>:<tag>" or "<repository>@sha256:<digest>"',
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required: the image to release, "<repository>:<tag>" or "<repository>@sha256:<digest>"'
+          : 'must be a string, "<repository>:<tag>" or "<repository>@sha256:<digest>"',
     }),
     version: z
       .string()

@@ -19,7 +19,7 @@ describe('parseReleaseInput', () => {
 
   test.each([
     [{}, 'image: is required'],
-    [{ image: 42 }, 'image: Invalid input: expected string, received number'],
+    [{ image: 42 }, 'image: must be a string'],
     [{ image: `${REPO}:` }, `image: must be "${REPO}:<tag>"`],
     [{ image: `${REPO}:v2`, failureThreshold: 0 }, 'failureThreshold: Too small'],
     [{ image: `${REPO}:v2`, deployTimeoutSeconds: 10 }, 'deployTimeoutSeconds: Too small'],
