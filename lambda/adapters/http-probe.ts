@@ -17,7 +17,7 @@ export class HttpProbe implements Probe {
       const body = (await response.text()).slice(0, 65_536);
       return { status: response.status, body, latencyMs: performance.now() - started };
     } catch (e) {
-      const error = e as Error & { cause?: { code?: string } };
+      const error = e as Error & { cause?: { code?: string; message?: string } };
       return {
         status: 0,
         body: '',
