@@ -156,7 +156,7 @@ describe('release workflow paths (synthesized ASL, real handlers, local Step Fun
     const result = await runRelease(world, { image: V2 });
     expect(result).toMatchObject({ status: 'FAILED', error: 'RollbackFailed' });
     expect(result.cause).toMatch(
-      /^Rollback failed \(ServiceUnavailable: injected fault: router.setProductionWeights call \d+\)\. It was rolling back because UnhealthyAfterSwitch:/,
+      /^Rollback failed \(ServiceUnavailable: Roll back: injected fault: router.setProductionWeights call \d+\)\. It was rolling back because UnhealthyAfterSwitch:/,
     );
     expect(result.cause).toContain('Traffic may still be on green');
     expect(result.states.slice(-2)).toEqual(['Report failed rollback', 'Rollback failed']);

@@ -40,6 +40,11 @@ export function stepHandler(
         return out;
       } catch (e) {
         const error = e as Error;
+        // The workflow's own errors already say which step and check failed; anything else (an AWS API
+        // error) gets the step's name, so the execution's cause always names where it happened.
+        if (!OWN_ERRORS.has(error.name) && !error.message.startsWith(`${step}: `)) {
+          error.message = `${step}: ${error.message}`;
+        }
         logger.error('step failed', { errorName: error.name, errorMessage: error.message });
         throw e;
       }

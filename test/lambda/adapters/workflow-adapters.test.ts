@@ -216,7 +216,7 @@ describe('LambdaValidationHook', () => {
     image: 'repo:v2',
     version: 'v2',
   };
-  const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+  const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)) as never;
   beforeEach(() => lambdaMock.reset());
 
   test('invokes the hook with the test URL and header; reads its verdict', async () => {
@@ -224,7 +224,7 @@ describe('LambdaValidationHook', () => {
     await expect(hook.run(request)).resolves.toEqual({ passed: true, summary: '42 tests passed' });
     const input = lambdaMock.commandCalls(InvokeCommand)[0].args[0].input;
     expect(input.FunctionName).toBe('arn:aws:lambda:eu-west-1:1:function:api-tests');
-    expect(JSON.parse(new TextDecoder().decode(input.Payload))).toEqual(request);
+    expect(JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array))).toEqual(request);
   });
 
   test('a hook that throws, or answers something else, fails validation', async () => {
