@@ -1,0 +1,191 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { STATES } from '../lib/constructs/release-workflow';
+import { compiledWorkflow } from './support/run-workflow';
+import { resourcesOfType, synth } from './support/synth';
+
+type State = {
+  Type: string;
+  Retry?: { ErrorEquals: string[]; MaxAttempts?: number; JitterStrategy?: string }[];
+  Catch?: { ErrorEquals: string[]; Next: string; ResultPath: string }[];
+  Next?: string;
+  ErrorPath?: string;
+  CausePath?: string;
+};
+
+describe('release workflow (state machine and its steps)', () => {
+  const { service, serviceJson, stacks } = synth();
+  const { definition } = compiledWorkflow();
+  const states = (
+    definition as unknown as { States: Record<string, State>; TimeoutSeconds: number; StartAt: string }
+  ).States;
+  const policiesOf = (prefix: string) =>
+    Object.entries(resourcesOfType(serviceJson, 'AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith(`ReleaseWorkflowSteps${prefix}Role`))
+      .flatMap(
+        ([, p]) =>
+          (p.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement,
+      );
+  const actionsOf = (prefix: string) => policiesOf(prefix).flatMap((s) => [s.Action].flat());
+
+  test('a Standard state machine with logging of all events, tracing and a global timeout', () => {
+    service.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'bluegreen-shop-release',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+    expect((definition as unknown as { TimeoutSeconds: number }).TimeoutSeconds).toBe(120 * 60);
+  });
+
+  test('its states carry the names an operator reads in the console', () => {
+    expect(Object.keys(states).sort()).toEqual(
+      [...Object.values(STATES), `${STATES.refused} (cleanup failed)`].sort(),
+    );
+  });
+
+  test('failures are caught by name and routed: refusal, abort before the switch, rollback after it', () => {
+    const catchTarget = (state: string) =>
+      states[state].Catch?.map((c) => [c.ErrorEquals.join(), c.Next, c.ResultPath]);
+    expect(catchTarget(STATES.prepare)).toEqual([['States.ALL', STATES.refuse, '$.failure']]);
+    for (const beforeSwitch of [STATES.deploy, STATES.checkIdle, STATES.validate]) {
+      expect(catchTarget(beforeSwitch)).toEqual([['States.ALL', STATES.abort, '$.failure']]);
+    }
+    for (const afterSwitch of [STATES.switch, STATES.watch]) {
+      expect(catchTarget(afterSwitch)).toEqual([['States.ALL', STATES.rollback, '$.failure']]);
+    }
+    expect(catchTarget(STATES.rollback)).toEqual([
+      ['States.ALL', STATES.reportRollbackFailure, '$.rollbackFailure'],
+    ]);
+    // The Fail states take the error and cause the steps wrote.
+    for (const fail of [STATES.refused, STATES.aborted, STATES.rolledBack, STATES.rollbackFailed]) {
+      expect(states[fail]).toMatchObject({
+        Type: 'Fail',
+        ErrorPath: '$.outcome.error',
+        CausePath: '$.outcome.cause',
+      });
+    }
+  });
+
+  test('retries: throttling everywhere with full jitter; a failed bake check is a verdict, never retried', () => {
+    for (const [name, state] of Object.entries(states).filter(([, s]) => s.Type === 'Task')) {
+      const throttling = state.Retry?.find((r) => r.ErrorEquals.includes('Lambda.TooManyRequestsException'));
+      expect({ name, jitter: throttling?.JitterStrategy }).toEqual({ name, jitter: 'FULL' });
+    }
+    const watchRetry = states[STATES.watch].Retry!.filter(
+      (r) => !r.ErrorEquals.some((e) => e.startsWith('Lambda.')),
+    );
+    expect(watchRetry.map((r) => [r.ErrorEquals.join(), r.MaxAttempts])).toEqual([
+      ['UnhealthyAfterSwitch', 0],
+      ['States.ALL', 2],
+    ]);
+    for (const idempotent of [STATES.switch, STATES.rollback]) {
+      expect(
+        states[idempotent].Retry!.some((r) => r.ErrorEquals.includes('States.ALL') && r.MaxAttempts === 3),
+      ).toBe(true);
+    }
+  });
+
+  test('ten step functions on the newest Node.js runtime, ARM64, traced, logging JSON', () => {
+    const steps = Object.entries(resourcesOfType(serviceJson, 'AWS::Lambda::Function')).filter(([id]) =>
+      id.startsWith('ReleaseWorkflowSteps'),
+    );
+    expect(steps).toHaveLength(10);
+    for (const [, fn] of steps) {
+      expect(fn).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: expect.objectContaining({ LogFormat: 'JSON' }),
+      });
+    }
+  });
+
+  test('only the validation step runs in the VPC: it alone leaves through the NAT address the test port admits', () => {
+    const inVpc = Object.entries(resourcesOfType(serviceJson, 'AWS::Lambda::Function'))
+      .filter(([, fn]) => fn.VpcConfig !== undefined)
+      .map(([id]) => id);
+    expect(inVpc).toEqual([expect.stringMatching(/^ReleaseWorkflowStepsValidateFunction/)]);
+  });
+
+  test('least privilege: each step may do what its core does, on this app’s resources only', () => {
+    const listener = stacks.service.resolve(stacks.service.traffic.productionListener.listenerArn);
+    const rule = stacks.service.resolve(stacks.service.traffic.testRule.listenerRuleArn);
+    // Only Switch and Roll back move traffic, only on the production listener and the test rule.
+    for (const step of [
+      'Prepare',
+      'Deploy',
+      'CheckDeploy',
+      'Validate',
+      'Watch',
+      'Abort',
+      'Finish',
+      'RollbackFailed',
+    ]) {
+      expect(actionsOf(step)).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/Modify(Listener|Rule)|ssm:PutParameter/)]),
+      );
+    }
+    for (const step of ['Switch', 'Rollback']) {
+      const statements = policiesOf(step);
+      expect(statements.find((s) => s.Action === 'elasticloadbalancing:ModifyListener')?.Resource).toEqual(
+        listener,
+      );
+      expect(statements.find((s) => s.Action === 'elasticloadbalancing:ModifyRule')?.Resource).toEqual(rule);
+    }
+    // Only Validate reads the test-traffic token.
+    const readsSecret = [
+      'Prepare',
+      'Deploy',
+      'CheckDeploy',
+      'Validate',
+      'Switch',
+      'Watch',
+      'Rollback',
+      'Abort',
+      'Finish',
+      'RollbackFailed',
+    ].filter((step) => actionsOf(step).includes('secretsmanager:GetSecretValue'));
+    expect(readsSecret).toEqual(['Validate']);
+    // Only Prepare takes the lock; the endings release it.
+    expect(actionsOf('Prepare')).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem']));
+    for (const step of ['Rollback', 'Abort', 'Finish', 'RollbackFailed']) {
+      expect(actionsOf(step)).toEqual(
+        expect.arrayContaining(['dynamodb:DeleteItem', 'sns:Publish', 'events:PutEvents']),
+      );
+      expect(actionsOf(step)).not.toContain('dynamodb:PutItem');
+    }
+    // Deploy may pass only the two colors' task and execution roles.
+    const passRole = policiesOf('Deploy').find((s) => s.Action === 'iam:PassRole');
+    expect(passRole?.Resource).toHaveLength(4);
+  });
+
+  test('the lock table keeps point-in-time recovery; the outcome topic requires TLS and is encrypted', () => {
+    service.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'app', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    service.hasResourceProperties('AWS::SNS::Topic', {
+      TopicName: 'bluegreen-shop-releases',
+      KmsMasterKeyId: Match.anyValue(),
+    });
+    service.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ],
+      },
+    });
+  });
+
+  test('a validation hook in the config is invoked by the validation step only', () => {
+    const hook = 'arn:aws:lambda:eu-west-1:123456789012:function:api-tests';
+    const withHook = synth({ release: { validationHookArn: hook } }).serviceJson;
+    const invoke = Object.entries(resourcesOfType(withHook, 'AWS::IAM::Policy'))
+      .filter(
+        ([, p]) => JSON.stringify(p).includes('lambda:InvokeFunction') && JSON.stringify(p).includes(hook),
+      )
+      .map(([id]) => id);
+    expect(invoke).toEqual([expect.stringMatching(/^ReleaseWorkflowStepsValidateRole/)]);
+  });
+});
