@@ -3,7 +3,7 @@
  * and template size per stack, and the size of each bundled Lambda. Figures, not pass/fail: `npm run bench`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -50,11 +50,46 @@ for (const [name, artifact] of Object.entries(manifest.artifacts)) {
     console.log(`  ${String(count).padStart(3)} ${type}`);
   }
 }
-for (const entry of readdirSync(outdir).filter((d) => d.startsWith('asset.'))) {
-  const dir = join(outdir, entry);
-  if (statSync(dir).isDirectory()) {
-    const files = readdirSync(dir);
-    const size = files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
-    console.log(`asset ${entry.slice(0, 18)}…: ${files.join(', ')} (${(size / 1024).toFixed(1)} KiB)`);
+// Lambda bundles: size, and cold import time (a fresh node process requiring the bundle; the AWS SDK, which the
+// Lambda runtime provides, resolves from this project's node_modules). Median of IMPORT_RUNS.
+const importRuns = Number(process.env.IMPORT_RUNS ?? 5);
+const service = JSON.parse(readFileSync(join(outdir, `${stackOf(manifest)}.template.json`), 'utf8')) as {
+  Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
+};
+console.log(
+  `lambda bundles (cold import: median of ${importRuns} fresh processes, node ${process.version}):`,
+);
+for (const [id, r] of Object.entries(service.Resources)) {
+  const assetPath = r.Metadata?.['aws:asset:path'];
+  if (r.Type !== 'AWS::Lambda::Function' || !assetPath) {
+    continue;
   }
+  const bundle = join(outdir, assetPath, 'index.js');
+  const size = statSync(bundle).size;
+  const ms: number[] = [];
+  for (let i = 0; i < importRuns; i++) {
+    const run = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const t=process.hrtime.bigint();require(${JSON.stringify(bundle)});console.log(Number(process.hrtime.bigint()-t)/1e6)`,
+      ],
+      {
+        env: { ...process.env, NODE_PATH: join(root, 'node_modules'), POWERTOOLS_LOG_LEVEL: 'SILENT' },
+        encoding: 'utf8',
+      },
+    );
+    ms.push(Number(run.stdout.trim()));
+  }
+  ms.sort((a, b) => a - b);
+  const name = id.replace(/^ReleaseWorkflowSteps/, '').replace(/Function[0-9A-F]{8}$/, '');
+  console.log(
+    `  ${name.padEnd(22)} ${(size / 1024).toFixed(1).padStart(7)} KiB  import ${ms[Math.floor(importRuns / 2)].toFixed(1).padStart(6)} ms`,
+  );
+}
+
+function stackOf(m: typeof manifest): string {
+  return Object.entries(m.artifacts).find(
+    ([name, a]) => a.type === 'aws:cloudformation:stack' && !name.endsWith('-record'),
+  )![0];
 }

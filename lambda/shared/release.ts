@@ -2,7 +2,6 @@
  * The release as it travels through the state machine: the execution input, the settings the stack gives every
  * step, and the state each step returns. Plain JSON, so Step Functions can carry it and show it.
  */
-import { z } from 'zod';
 import { releaseError } from './errors';
 import type { Color } from './release-record';
 
@@ -85,28 +84,15 @@ export interface ReleaseState {
   readonly outcome?: { readonly error: string; readonly cause: string };
 }
 
-const positive = (max: number) => z.int().min(1).max(max);
-
-const inputSchema = z
-  .object({
-    image: z.string({
-      error: (issue) =>
-        issue.input === undefined
-          ? 'is required: the image to release, "<repository>:<tag>" or "<repository>@sha256:<digest>"'
-          : 'must be a string, "<repository>:<tag>" or "<repository>@sha256:<digest>"',
-    }),
-    version: z
-      .string()
-      .regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 visible characters')
-      .optional(),
-    bakeSeconds: z.int().min(0).max(86_400).optional(),
-    watchIntervalSeconds: positive(300).optional(),
-    failureThreshold: positive(100).optional(),
-    deployTimeoutSeconds: z.int().min(60).max(7_200).optional(),
-    deployPollSeconds: z.int().min(1).max(300).optional(),
-    finishDelaySeconds: z.int().min(0).max(86_400).optional(),
-  })
-  .strict();
+/** The optional per-release overrides of the timings, with their allowed ranges. */
+const OVERRIDES: Readonly<Record<keyof ReleaseTimings, readonly [number, number]>> = {
+  bakeSeconds: [0, 86_400],
+  watchIntervalSeconds: [1, 300],
+  failureThreshold: [1, 100],
+  deployTimeoutSeconds: [60, 7_200],
+  deployPollSeconds: [1, 300],
+  finishDelaySeconds: [0, 86_400],
+};
 
 export interface ReleaseRequest {
   readonly image: string;
@@ -116,21 +102,32 @@ export interface ReleaseRequest {
 
 /**
  * Validates the execution input against the settings. Throws InvalidInput naming every wrong field; it has no
- * side effects, so a bad input changes nothing.
+ * side effects, so a bad input changes nothing. (Hand-written rather than a schema library: it keeps the step
+ * bundles small.)
  */
 export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): ReleaseRequest {
-  const parsed = inputSchema.safeParse(raw, { reportInput: true });
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => {
-        const field = i.path.length > 0 ? i.path.join('.') : 'input';
-        const what = i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message;
-        return `${field}: ${what}`;
-      });
+  const problems: string[] = [];
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw releaseError(
+      'InvalidInput',
+      `Invalid release input; nothing was changed. input: must be an object like {"image": "${settings.imageRepository}:<tag>"}`,
+    );
+  }
+  const input = raw as Record<string, unknown>;
+  const unknown = Object.keys(input).filter((k) => k !== 'image' && k !== 'version' && !(k in OVERRIDES));
+  if (unknown.length > 0) {
+    problems.push(
+      `input: unknown field(s) ${unknown.join(', ')} (allowed: image, version, ${Object.keys(OVERRIDES).join(', ')})`,
+    );
+  }
+  const repo = settings.imageRepository;
   let version = '';
-  if (parsed.success) {
-    const { image } = parsed.data;
-    const repo = settings.imageRepository;
+  const image = input.image;
+  if (image === undefined) {
+    problems.push(`image: is required: the image to release, "${repo}:<tag>" or "${repo}@sha256:<digest>"`);
+  } else if (typeof image !== 'string') {
+    problems.push(`image: must be a string, "${repo}:<tag>" or "${repo}@sha256:<digest>"`);
+  } else {
     const tag = image.startsWith(`${repo}:`) ? image.slice(repo.length + 1) : undefined;
     const digest = image.startsWith(`${repo}@`) ? image.slice(repo.length + 1) : undefined;
     if (tag !== undefined && /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) {
@@ -141,11 +138,29 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
       problems.push(`image: must be "${repo}:<tag>" or "${repo}@sha256:<digest>" (got "${image}")`);
     }
   }
-  if (!parsed.success || problems.length > 0) {
+  if (input.version !== undefined) {
+    if (typeof input.version === 'string' && /^[\x21-\x7e]{1,128}$/.test(input.version)) {
+      version = input.version;
+    } else {
+      problems.push(`version: must be 1-128 visible characters (got ${JSON.stringify(input.version)})`);
+    }
+  }
+  const timings: Record<string, number> = { ...settings.timings };
+  for (const [key, [min, max]] of Object.entries(OVERRIDES)) {
+    const value = input[key];
+    if (value === undefined) {
+      continue;
+    }
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${key}: must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+    } else {
+      timings[key] = value;
+    }
+  }
+  if (problems.length > 0) {
     throw releaseError('InvalidInput', `Invalid release input; nothing was changed. ${problems.join('; ')}`);
   }
-  const { image, version: given, ...overrides } = parsed.data;
-  return { image, version: given ?? version, timings: { ...settings.timings, ...overrides } };
+  return { image: image as string, version, timings: timings as unknown as ReleaseTimings };
 }
 
 /** The release of a state that must have one (every step after Prepare). */

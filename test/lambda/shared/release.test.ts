@@ -21,9 +21,16 @@ describe('parseReleaseInput', () => {
     [{}, 'image: is required'],
     [{ image: 42 }, 'image: must be a string'],
     [{ image: `${REPO}:` }, `image: must be "${REPO}:<tag>"`],
-    [{ image: `${REPO}:v2`, failureThreshold: 0 }, 'failureThreshold: Too small'],
-    [{ image: `${REPO}:v2`, deployTimeoutSeconds: 10 }, 'deployTimeoutSeconds: Too small'],
-    ['just a string', 'input: Invalid input: expected object'],
+    [
+      { image: `${REPO}:v2`, failureThreshold: 0 },
+      'failureThreshold: must be a whole number from 1 to 100 (got 0)',
+    ],
+    [
+      { image: `${REPO}:v2`, deployTimeoutSeconds: 10 },
+      'deployTimeoutSeconds: must be a whole number from 60 to 7200 (got 10)',
+    ],
+    [{ image: `${REPO}:v2`, version: '' }, 'version: must be 1-128 visible characters (got "")'],
+    ['just a string', 'input: must be an object like {"image"'],
   ])('%j is refused with InvalidInput naming the field', (input, expected) => {
     expect(() => parseReleaseInput(input, SETTINGS)).toThrow(
       expect.objectContaining({ name: 'InvalidInput', message: expect.stringContaining(expected) }),
