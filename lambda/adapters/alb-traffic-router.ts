@@ -4,7 +4,8 @@ import {
   ModifyListenerCommand,
   ModifyRuleCommand,
   type Action,
-  type ElasticLoadBalancingV2Client,
+  ElasticLoadBalancingV2Client,
+  type ElasticLoadBalancingV2ClientConfig,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { routerInvalid } from '../shared/errors';
 import type { TargetHealth, TrafficRouter } from '../shared/ports';
@@ -20,6 +21,10 @@ export interface AlbTrafficRouterProps {
 
 /** The production listener of the Application Load Balancer: the truth about where users go. */
 export class AlbTrafficRouter implements TrafficRouter {
+  static create(config: ElasticLoadBalancingV2ClientConfig, props: AlbTrafficRouterProps): AlbTrafficRouter {
+    return new AlbTrafficRouter(new ElasticLoadBalancingV2Client(config), props);
+  }
+
   constructor(
     private readonly elb: ElasticLoadBalancingV2Client,
     private readonly props: AlbTrafficRouterProps,

@@ -1,29 +1,15 @@
 /**
  * Wires the workflow's ports to AWS for the Lambda handlers: one SDK client per service per container (with
  * retries: exponential backoff with jitter, adaptive to throttling), settings from BLUEGREEN_SETTINGS.
+ *
+ * Each port's adapter and SDK client are loaded on the port's first use, so a step's cold start only pays for
+ * the AWS services it calls (the Switch step loads ELB and SSM, not ECS, DynamoDB, SNS, ...).
  */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { BluegreenError } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
 import type { WorkflowSettings } from '../shared/release';
-import { stepHandler, type StepCore, type StepHandler } from '../shared/step-handler';
 import { recordParameterNames, type Color } from '../shared/release-record';
-import { AlbTrafficRouter } from './alb-traffic-router';
-import { CloudWatchAlarms } from './cloudwatch-alarms';
-import { DynamoDbReleaseLock } from './dynamodb-lock';
-import { EcsFleet } from './ecs-fleet';
-import { HttpProbe } from './http-probe';
-import { LambdaValidationHook } from './lambda-hook';
-import { AwsNotifier } from './notifier';
-import { SsmReleaseRecordStore } from './ssm-release-record';
+import { stepHandler, type StepCore, type StepHandler } from '../shared/step-handler';
 
 /** The AWS resources of one app, as the stack passes them to every step. */
 export interface AwsSettings {
@@ -64,39 +50,63 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
   }
   const settings = stepSettings();
   const a = settings.aws;
-  const secrets = new SecretsManagerClient(clientConfig);
+  const app = settings.workflow.appName;
   let token: Promise<string> | undefined;
+  // Each loader imports an adapter module of this bundle; that module requires its SDK client when it first runs.
   const deps: WorkflowDeps = {
-    record: new SsmReleaseRecordStore(
-      new SSMClient(clientConfig),
-      recordParameterNames(settings.workflow.appName),
+    record: lazy(async () =>
+      (await import('./ssm-release-record')).SsmReleaseRecordStore.create(
+        clientConfig,
+        recordParameterNames(app),
+      ),
     ),
-    router: new AlbTrafficRouter(new ElasticLoadBalancingV2Client(clientConfig), {
-      productionListenerArn: a.productionListenerArn,
-      targetGroupArns: a.targetGroups,
-      testRuleArn: a.testRuleArn,
-    }),
-    fleet: new EcsFleet(new ECSClient(clientConfig), {
-      cluster: a.cluster,
-      services: a.services,
-      families: a.families,
-      containerName: a.containerName,
-    }),
-    probe: new HttpProbe(),
-    alarms: new CloudWatchAlarms(new CloudWatchClient(clientConfig), a.alarmNames),
-    lock: new DynamoDbReleaseLock(new DynamoDBClient(clientConfig), a.lockTable, settings.workflow.appName),
-    notifier: new AwsNotifier(new SNSClient(clientConfig), new EventBridgeClient(clientConfig), a.topicArn),
+    router: lazy(async () =>
+      (await import('./alb-traffic-router')).AlbTrafficRouter.create(clientConfig, {
+        productionListenerArn: a.productionListenerArn,
+        targetGroupArns: a.targetGroups,
+        testRuleArn: a.testRuleArn,
+      }),
+    ),
+    fleet: lazy(async () =>
+      (await import('./ecs-fleet')).EcsFleet.create(clientConfig, {
+        cluster: a.cluster,
+        services: a.services,
+        families: a.families,
+        containerName: a.containerName,
+      }),
+    ),
+    probe: lazy(async () => new (await import('./http-probe')).HttpProbe()),
+    alarms: lazy(async () =>
+      (await import('./cloudwatch-alarms')).CloudWatchAlarms.create(clientConfig, a.alarmNames),
+    ),
+    lock: lazy(async () =>
+      (await import('./dynamodb-lock')).DynamoDbReleaseLock.create(clientConfig, a.lockTable, app),
+    ),
+    notifier: lazy(async () => (await import('./notifier')).AwsNotifier.create(clientConfig, a.topicArn)),
     testToken: () =>
-      (token ??= secrets
-        .send(new GetSecretValueCommand({ SecretId: a.testTokenSecretArn }))
-        .then((out) => out.SecretString ?? '')),
+      (token ??= import('./secret-token').then((m) => m.readSecret(clientConfig, a.testTokenSecretArn))),
     hook: a.validationHookArn
-      ? new LambdaValidationHook(new LambdaClient(clientConfig), a.validationHookArn)
+      ? lazy(async () =>
+          (await import('./lambda-hook')).LambdaValidationHook.create(clientConfig, a.validationHookArn!),
+        )
       : undefined,
     now: () => new Date(),
   };
   cached = { settings, deps };
   return cached;
+}
+
+/** A port whose implementation is loaded on its first call (every port method is async). */
+export function lazy<T extends object>(load: () => Promise<T>): T {
+  let loaded: Promise<T> | undefined;
+  return new Proxy({} as T, {
+    get:
+      (_target, method) =>
+      (...args: unknown[]) =>
+        (loaded ??= load()).then((port) =>
+          (port as Record<PropertyKey, (...a: unknown[]) => unknown>)[method].apply(port, args),
+        ),
+  });
 }
 
 /** A step's Lambda handler, wired to AWS (see shared/step-handler.ts). */

@@ -3,7 +3,8 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
-  type DynamoDBClient,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import type { LockResult, ReleaseLock } from '../shared/ports';
 
@@ -12,6 +13,10 @@ import type { LockResult, ReleaseLock } from '../shared/ports';
  * whose lease (the state machine's timeout) has run out. Released only by its owner.
  */
 export class DynamoDbReleaseLock implements ReleaseLock {
+  static create(config: DynamoDBClientConfig, table: string, app: string): DynamoDbReleaseLock {
+    return new DynamoDbReleaseLock(new DynamoDBClient(config), table, app);
+  }
+
   constructor(
     private readonly dynamodb: DynamoDBClient,
     private readonly table: string,

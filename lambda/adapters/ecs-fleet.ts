@@ -4,7 +4,8 @@ import {
   DescribeTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
-  type ECSClient,
+  ECSClient,
+  type ECSClientConfig,
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
 import { BluegreenError } from '../shared/errors';
@@ -22,6 +23,10 @@ export interface EcsFleetProps {
 
 /** One ECS Fargate service per color. */
 export class EcsFleet implements Fleet {
+  static create(config: ECSClientConfig, props: EcsFleetProps): EcsFleet {
+    return new EcsFleet(new ECSClient(config), props);
+  }
+
   constructor(
     private readonly ecs: ECSClient,
     private readonly props: EcsFleetProps,

@@ -1,4 +1,4 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
 import type { ValidationHook, ValidationHookRequest } from '../shared/ports';
 
 /**
@@ -6,6 +6,10 @@ import type { ValidationHook, ValidationHookRequest } from '../shared/ports';
  * `{ "passed": boolean, "summary": string }`; an error or another answer counts as failed.
  */
 export class LambdaValidationHook implements ValidationHook {
+  static create(config: LambdaClientConfig, functionArn: string): LambdaValidationHook {
+    return new LambdaValidationHook(new LambdaClient(config), functionArn);
+  }
+
   constructor(
     private readonly lambda: LambdaClient,
     private readonly functionArn: string,

@@ -1,5 +1,5 @@
-import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Notifier, ReleaseOutcome } from '../shared/ports';
 
 const DETAIL_TYPE: Record<ReleaseOutcome['status'], string> = {
@@ -12,6 +12,10 @@ const DETAIL_TYPE: Record<ReleaseOutcome['status'], string> = {
 
 /** Publishes every outcome to the app's SNS topic and as an EventBridge event (source "bluegreen"). */
 export class AwsNotifier implements Notifier {
+  static create(config: { maxAttempts: number; retryMode: 'adaptive' }, topicArn: string): AwsNotifier {
+    return new AwsNotifier(new SNSClient(config), new EventBridgeClient(config), topicArn);
+  }
+
   constructor(
     private readonly sns: SNSClient,
     private readonly events: EventBridgeClient,

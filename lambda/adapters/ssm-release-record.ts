@@ -1,10 +1,19 @@
-import { GetParametersCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  GetParametersCommand,
+  PutParameterCommand,
+  SSMClient,
+  type SSMClientConfig,
+} from '@aws-sdk/client-ssm';
 import { recordInvalid } from '../shared/errors';
 import type { ReleaseRecord, ReleaseRecordStore } from '../shared/ports';
 import { isColor, type Color, type RecordParameterNames } from '../shared/release-record';
 
 /** The release record in SSM Parameter Store: one GetParameters call for the whole record. */
 export class SsmReleaseRecordStore implements ReleaseRecordStore {
+  static create(config: SSMClientConfig, names: RecordParameterNames): SsmReleaseRecordStore {
+    return new SsmReleaseRecordStore(new SSMClient(config), names);
+  }
+
   constructor(
     private readonly ssm: SSMClient,
     private readonly names: RecordParameterNames,
