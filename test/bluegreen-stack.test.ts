@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { TEST_TRAFFIC_HEADER } from '../lib/constructs/traffic';
@@ -341,18 +339,6 @@ describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
     service.resourceCountIs('AWS::EC2::NatGateway', 1);
     service.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'REJECT' });
   });
-});
-
-test('Lambda code is bundled by the local esbuild (no Docker) into a small handler', () => {
-  const { app, serviceJson } = synth({}, undefined, { 'aws:cdk:bundling-stacks': ['**'] });
-  const fn = Object.entries(resourcesOfType(serviceJson, 'AWS::Lambda::Function')).find(([id]) =>
-    id.startsWith('LiveColorWidget'),
-  )!;
-  const key = (fn[1].Code as { S3Key: string }).S3Key.replace('.zip', '');
-  const bundle = readFileSync(join(app.outdir, `asset.${key}`, 'index.js'), 'utf8');
-  expect(bundle).toContain('RecordInvalid');
-  expect(bundle).not.toContain('@aws-sdk/client-ssm/dist'); // the SDK comes from the runtime
-  expect(bundle.length).toBeLessThan(50_000);
 });
 
 describe('HTTPS', () => {
