@@ -60,10 +60,10 @@ test('the live-color widget is bundled by the local esbuild (no Docker) into a s
 });
 
 test('the bundled Switch step calls ModifyListener, ModifyRule, then writes the record, through the real SDK', async () => {
-  const [, fn] = Object.entries(serviceJson.Resources).find(
-    ([id, r]) => id.startsWith('ReleaseWorkflowStepsSwitchFunction') && r.Type === 'AWS::Lambda::Function',
+  const [, fn] = Object.entries(resourcesOfType(serviceJson, 'AWS::Lambda::Function')).find(([id]) =>
+    id.startsWith('ReleaseWorkflowStepsSwitchFunction'),
   )!;
-  const key = (fn as { Properties: { Code: { S3Key: string } } }).Properties.Code.S3Key.replace('.zip', '');
+  const key = (fn.Code as { S3Key: string }).S3Key.replace('.zip', '');
   const bundle = join(app.outdir, `asset.${key}`, 'index.js');
   const settings = {
     workflow: { appName: 'shop' },
