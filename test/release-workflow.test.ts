@@ -105,6 +105,12 @@ describe('release workflow (state machine and its steps)', () => {
       .filter(([, fn]) => fn.VpcConfig !== undefined)
       .map(([id]) => id);
     expect(inVpc).toEqual([expect.stringMatching(/^ReleaseWorkflowStepsValidateFunction/)]);
+    // ...and its role may manage the network interfaces a VPC function needs (without it, the deploy fails).
+    const roles = Object.entries(resourcesOfType(serviceJson, 'AWS::IAM::Role'));
+    const managed = roles.filter(([, r]) =>
+      JSON.stringify(r.ManagedPolicyArns ?? []).includes('AWSLambdaVPCAccessExecutionRole'),
+    );
+    expect(managed.map(([id]) => id)).toEqual([expect.stringMatching(/^ReleaseWorkflowStepsValidateRole/)]);
   });
 
   test('least privilege: each step may do what its core does, on this app’s resources only', () => {

@@ -38,6 +38,12 @@ export class BluegreenFunction extends Construct {
       description: props.description,
     });
     logGroup.grantWrite(role);
+    if (props.vpc) {
+      // A function in a VPC needs to create and delete its network interfaces.
+      role.addManagedPolicy(
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
+    }
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       role,
       ...(props.vpc
