@@ -158,6 +158,7 @@ export class BluegreenStack extends Stack {
       blueIsLive,
       testPort: config.listeners.testPort,
       testAllowedPeers,
+      domainName: config.listeners.domainName,
       certificate: config.listeners.certificateArn
         ? acm.Certificate.fromCertificateArn(this, 'Certificate', config.listeners.certificateArn)
         : undefined,
@@ -189,6 +190,11 @@ export class BluegreenStack extends Stack {
     const output = (outputId: string, value: string, description: string) =>
       new CfnOutput(this, outputId, { value, description });
     output('ProductionUrl', this.traffic.productionUrl, 'Production URL (the live color)');
+    output(
+      'LoadBalancerDnsName',
+      lb.loadBalancer.loadBalancerDnsName,
+      'Point your DNS name (listeners.domainName) here',
+    );
     output(
       'TestUrl',
       this.traffic.testUrl,

@@ -140,6 +140,13 @@ const schema = z
             'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)',
           )
           .optional(),
+        domainName: z
+          .string()
+          .regex(
+            /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+            'must be a lower-case DNS name such as "shop.example.com"',
+          )
+          .optional(),
         testPort: int(1, 65535, 'a TCP port from 1 to 65535 other than 80 and 443').default(9000),
         testAllowedCidrs: z
           .array(
@@ -439,6 +446,18 @@ function crossFieldProblems(raw: unknown, cli: CliEnvironment): string[] {
   if (allowedMemory && !allowedMemory.includes(memory)) {
     problems.push(
       `container.memoryMiB: with container.cpu ${cpu}, Fargate allows ${describeSizes(allowedMemory)} MiB (got ${memory})`,
+    );
+  }
+
+  if (
+    typeof listeners.certificateArn === 'string' &&
+    CERTIFICATE_ARN.test(listeners.certificateArn) &&
+    listeners.domainName === undefined
+  ) {
+    problems.push(
+      'listeners.domainName: is required with a certificate: the name the certificate covers, pointed at the ' +
+        "load balancer (a certificate cannot cover the load balancer's own amazonaws.com name, so the release " +
+        'workflow tests and watches through this name)',
     );
   }
 

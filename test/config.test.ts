@@ -174,12 +174,27 @@ describe('configuration', () => {
         listeners: {
           certificateArn:
             'arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012',
+          domainName: 'shop.example.com',
         },
       },
       "listeners.certificateArn: must be in the stack's region eu-west-1; the load balancer cannot use a certificate from us-east-1",
     ],
   ])('cross-field check: %s', (_what, overrides, expected) => {
     expect(problemsOf(overrides)).toEqual([expected]);
+  });
+
+  test('a certificate needs the DNS name it covers', () => {
+    const cert = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
+    expect(problemsOf({ listeners: { certificateArn: cert } })).toEqual([
+      expect.stringMatching(/^listeners\.domainName: is required with a certificate/),
+    ]);
+    expect(
+      parseConfig(merge(BASE_CONFIG, { listeners: { certificateArn: cert, domainName: 'shop.example.com' } }))
+        .listeners.domainName,
+    ).toBe('shop.example.com');
+    expect(problemsOf({ listeners: { domainName: 'Shop Example' } })).toEqual([
+      expect.stringMatching(/^listeners\.domainName: must be a lower-case DNS name/),
+    ]);
   });
 
   test('an existing VPC needs account, region and the NAT addresses, and no settings of a new VPC', () => {

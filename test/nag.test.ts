@@ -29,7 +29,11 @@ describe('cdk-nag AwsSolutions', () => {
     ['the default configuration', {}],
     [
       'HTTPS, Redis with replicas, a warm idle color',
-      { listeners: { certificateArn: CERT }, redis: { enabled: true }, keepIdleWarm: true },
+      {
+        listeners: { certificateArn: CERT, domainName: 'shop.example.com' },
+        redis: { enabled: true },
+        keepIdleWarm: true,
+      },
     ],
     ['single-node Redis', { redis: { enabled: true, replicas: 0 } }],
     [

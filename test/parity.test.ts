@@ -87,6 +87,7 @@ describe('blue and green are the same environment', () => {
         listeners: {
           certificateArn:
             'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012',
+          domainName: 'shop.example.com',
         },
       },
     ],

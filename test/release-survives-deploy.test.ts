@@ -122,6 +122,7 @@ describe('a stack update never undoes a release', () => {
     const touched = synth({
       listeners: {
         certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012',
+        domainName: 'shop.example.com',
       },
       healthCheck: { gracePeriodSeconds: 90 },
     });

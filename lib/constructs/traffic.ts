@@ -71,6 +71,8 @@ export interface TrafficRoutingProps {
   readonly testAllowedPeers: readonly ec2.IPeer[];
   /** @default - plain HTTP on port 80 */
   readonly certificate?: acm.ICertificate;
+  /** The DNS name the certificate covers, pointed at the load balancer. @default - the load balancer's DNS name */
+  readonly domainName?: string;
 }
 
 /**
@@ -169,7 +171,8 @@ export class TrafficRouting extends Construct {
     }
 
     const scheme = https ? 'https' : 'http';
-    this.productionUrl = `${scheme}://${lb.loadBalancer.loadBalancerDnsName}`;
-    this.testUrl = `${scheme}://${lb.loadBalancer.loadBalancerDnsName}:${props.testPort}`;
+    const host = props.domainName ?? lb.loadBalancer.loadBalancerDnsName;
+    this.productionUrl = `${scheme}://${host}`;
+    this.testUrl = `${scheme}://${host}:${props.testPort}`;
   }
 }
