@@ -32,7 +32,7 @@ export class EcsFleet implements Fleet {
     private readonly props: EcsFleetProps,
   ) {}
 
-  async describe(color: Color): Promise<FleetStatus> {
+  async describe(color: Color, revision?: string): Promise<FleetStatus> {
     const out = await this.ecs.send(
       new DescribeServicesCommand({ cluster: this.props.cluster, services: [this.props.services[color]] }),
     );
@@ -43,16 +43,29 @@ export class EcsFleet implements Fleet {
         `ECS service ${this.props.services[color]} not found in cluster ${this.props.cluster}: ${out.failures?.[0]?.reason ?? 'no reason'}.`,
       );
     }
-    const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
+    const deployments = service.deployments ?? [];
+    const primary = deployments.find((d) => d.status === 'PRIMARY');
     const event = service.events?.[0]?.message;
-    return {
+    const status: FleetStatus = {
       revision: primary?.taskDefinition ?? service.taskDefinition ?? '',
       desired: service.desiredCount ?? 0,
       running: primary?.runningCount ?? service.runningCount ?? 0,
-      rollout: primary?.rolloutState ?? 'COMPLETED',
+      rollout: (primary?.rolloutState as FleetStatus['rollout'] | undefined) ?? 'COMPLETED',
       failedTasks: primary?.failedTasks ?? 0,
       reason: primary?.rolloutStateReason ?? event,
     };
+    if (revision && status.revision !== revision) {
+      // ECS moved off our revision: its deployment circuit breaker rolled the service back.
+      const ours = deployments.find((d) => d.taskDefinition === revision);
+      const why = ours?.rolloutStateReason ?? event ?? 'no reason given';
+      return {
+        ...status,
+        rollout: 'FAILED',
+        failedTasks: ours?.failedTasks ?? status.failedTasks,
+        reason: `ECS rolled the service back from ${revision.split('/').pop()} to ${status.revision.split('/').pop()} (${why})`,
+      };
+    }
+    return status;
   }
 
   async deploy(color: Color, image: string, version: string, count: number): Promise<string> {

@@ -38,7 +38,11 @@ export interface TargetHealth {
 
 /** One color's compute (the ECS service in AWS). */
 export interface Fleet {
-  describe(color: Color): Promise<FleetStatus>;
+  /**
+   * The color's service. With `revision`, the status of the rollout of that revision: FAILED when ECS gave up
+   * on it (its circuit breaker rolled the service back to another revision).
+   */
+  describe(color: Color, revision?: string): Promise<FleetStatus>;
   /**
    * Registers a revision of the color's task definition that runs `image` (reporting `version`), and rolls the
    * color's service onto it with `count` tasks. Returns the new revision.

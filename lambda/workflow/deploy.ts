@@ -26,7 +26,7 @@ export async function checkDeploy(
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
   const [status, health] = await Promise.all([
-    deps.fleet.describe(release.idle),
+    deps.fleet.describe(release.idle, release.revision),
     deps.router.targetHealth(release.idle),
   ]);
   const verdict = deployVerdict({

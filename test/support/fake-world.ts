@@ -40,6 +40,10 @@ interface Service {
   failedTasks: number;
   /** describe() calls since the last deploy: rollouts take two checks to complete. */
   checks: number;
+  /** The revision before the last deploy, which ECS's circuit breaker rolls back to. */
+  previous?: string;
+  /** A revision ECS gave up on. */
+  failed?: { revision: string; reason: string };
 }
 
 export interface FaultPlan {
@@ -142,7 +146,7 @@ export class FakeWorld {
         targetHealth: (color) => op('router.targetHealth', () => w.targetHealth(color)),
       },
       fleet: {
-        describe: (color) => op('fleet.describe', () => w.describe(color)),
+        describe: (color, revision) => op('fleet.describe', () => w.describe(color, revision)),
         deploy: (color, image, _version, count) =>
           op('fleet.deploy', () => {
             const revision = w.register(color, image);
@@ -213,18 +217,43 @@ export class FakeWorld {
     return arn;
   }
 
-  /** ECS's view: a rollout completes on the second check, unless the image crashes or never gets healthy. */
-  private describe(color: Color): FleetStatus {
+  /**
+   * ECS's view: a rollout completes on the second check; a crashing image fails tasks until the deployment
+   * circuit breaker (at 4 failed tasks) rolls the service back to the previous revision.
+   */
+  private describe(color: Color, revision?: string): FleetStatus {
     const s = this.services[color];
     s.checks += 1;
     const behaviour = this.behaviourOf(color);
     if (s.rollout === 'IN_PROGRESS') {
       if (behaviour === 'crash') {
         s.failedTasks += 2;
+        if (s.failedTasks >= 4 && s.previous) {
+          s.failed = {
+            revision: s.revision,
+            reason: 'tasks failed to start: Essential container in task exited',
+          };
+          Object.assign(s, {
+            revision: s.previous,
+            rollout: 'COMPLETED',
+            running: s.desired,
+            failedTasks: 0,
+          });
+        }
       } else if (behaviour !== 'never-healthy' && s.checks >= 2) {
         s.rollout = 'COMPLETED';
         s.running = s.desired;
       }
+    }
+    if (revision && revision !== s.revision && s.failed?.revision === revision) {
+      return {
+        revision: s.revision,
+        desired: s.desired,
+        running: s.running,
+        rollout: 'FAILED',
+        failedTasks: 4,
+        reason: `ECS rolled the service back (${s.failed.reason})`,
+      };
     }
     return {
       revision: s.revision,

@@ -52,6 +52,33 @@ describe('EcsFleet', () => {
     });
   });
 
+  test('describe of a revision ECS rolled back from (circuit breaker) reports the rollout FAILED, with why', async () => {
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          desiredCount: 2,
+          deployments: [
+            { status: 'PRIMARY', taskDefinition: REV6, runningCount: 2, rolloutState: 'IN_PROGRESS' },
+            {
+              status: 'ACTIVE',
+              taskDefinition: REV7,
+              runningCount: 0,
+              rolloutState: 'FAILED',
+              failedTasks: 3,
+              rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+            },
+          ],
+        },
+      ],
+    });
+    await expect(fleet.describe('green', REV7)).resolves.toMatchObject({
+      rollout: 'FAILED',
+      failedTasks: 3,
+      reason:
+        'ECS rolled the service back from shop-green:7 to shop-green:6 (ECS deployment circuit breaker: tasks failed to start.)',
+    });
+  });
+
   test('a missing service is a named error', async () => {
     ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: 'MISSING' }] });
     await expect(fleet.describe('blue')).rejects.toMatchObject({
