@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { budgetProblems } from '../lambda/shared/release';
 
 export const DEFAULT_CONFIG_FILE = 'bluegreen.config.json';
 
@@ -268,6 +269,13 @@ export function parseConfig(
     throw new ConfigError(source, problems);
   }
   const config = result.data;
+  const budget = budgetProblems(config.release, config.release.maxReleaseMinutes * 60);
+  if (budget.length > 0) {
+    throw new ConfigError(
+      source,
+      budget.map((p) => `release: ${p}`),
+    );
+  }
   return {
     ...config,
     aws: { account: config.aws.account ?? cli.account, region: config.aws.region ?? cli.region },

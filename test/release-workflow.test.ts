@@ -85,11 +85,11 @@ describe('release workflow (state machine and its steps)', () => {
     }
   });
 
-  test('ten step functions on the newest Node.js runtime, ARM64, traced, logging JSON', () => {
+  test('eleven step functions on the newest Node.js runtime, ARM64, traced, logging JSON', () => {
     const steps = Object.entries(resourcesOfType(serviceJson, 'AWS::Lambda::Function')).filter(([id]) =>
       id.startsWith('ReleaseWorkflowSteps'),
     );
-    expect(steps).toHaveLength(10);
+    expect(steps).toHaveLength(11);
     for (const [, fn] of steps) {
       expect(fn).toMatchObject({
         Runtime: 'nodejs24.x',
@@ -116,7 +116,7 @@ describe('release workflow (state machine and its steps)', () => {
   test('least privilege: each step may do what its core does, on this app’s resources only', () => {
     const listener = stacks.service.resolve(stacks.service.traffic.productionListener.listenerArn);
     const rule = stacks.service.resolve(stacks.service.traffic.testRule.listenerRuleArn);
-    // Only Switch and Roll back move traffic, only on the production listener and the test rule.
+    // Only Switch and Roll back move production traffic or write the record; Deploy may point the test rule.
     for (const step of [
       'Prepare',
       'Deploy',
@@ -126,11 +126,15 @@ describe('release workflow (state machine and its steps)', () => {
       'Abort',
       'Finish',
       'RollbackFailed',
+      'Stopped',
     ]) {
       expect(actionsOf(step)).not.toEqual(
-        expect.arrayContaining([expect.stringMatching(/Modify(Listener|Rule)|ssm:PutParameter/)]),
+        expect.arrayContaining([expect.stringMatching(/ModifyListener|ssm:PutParameter/)]),
       );
     }
+    expect(
+      policiesOf('Deploy').find((s) => s.Action === 'elasticloadbalancing:ModifyRule')?.Resource,
+    ).toEqual(rule);
     for (const step of ['Switch', 'Rollback']) {
       const statements = policiesOf(step);
       expect(statements.find((s) => s.Action === 'elasticloadbalancing:ModifyListener')?.Resource).toEqual(
@@ -163,6 +167,25 @@ describe('release workflow (state machine and its steps)', () => {
     // Deploy may pass only the two colors' task and execution roles.
     const passRole = policiesOf('Deploy').find((s) => s.Action === 'iam:PassRole');
     expect(passRole?.Resource).toHaveLength(4);
+  });
+
+  test('an execution that times out or is stopped is handed to the Stopped step by an EventBridge rule', () => {
+    service.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [{ Ref: Match.stringLikeRegexp('ReleaseWorkflowStateMachine') }],
+          status: ['TIMED_OUT', 'ABORTED'],
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReleaseWorkflowStepsStoppedFunction'), 'Arn'] },
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 4 }),
+        }),
+      ],
+    });
   });
 
   test('the lock table keeps point-in-time recovery; the outcome topic requires TLS and is encrypted', () => {

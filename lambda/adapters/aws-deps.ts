@@ -84,7 +84,12 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
     ),
     notifier: lazy(async () => (await import('./notifier')).AwsNotifier.create(clientConfig, a.topicArn)),
     testToken: () =>
-      (token ??= import('./secret-token').then((m) => m.readSecret(clientConfig, a.testTokenSecretArn))),
+      (token ??= import('./secret-token')
+        .then((m) => m.readSecret(clientConfig, a.testTokenSecretArn))
+        .catch((e: unknown) => {
+          token = undefined; // a failed read is not cached: the next validation asks again
+          throw e;
+        })),
     hook: a.validationHookArn
       ? lazy(async () =>
           (await import('./lambda-hook')).LambdaValidationHook.create(clientConfig, a.validationHookArn!),

@@ -50,7 +50,7 @@ export class EcsFleet implements Fleet {
       revision: primary?.taskDefinition ?? service.taskDefinition ?? '',
       desired: service.desiredCount ?? 0,
       running: primary?.runningCount ?? service.runningCount ?? 0,
-      rollout: (primary?.rolloutState as FleetStatus['rollout'] | undefined) ?? 'COMPLETED',
+      rollout: primary?.rolloutState ?? 'COMPLETED',
       failedTasks: primary?.failedTasks ?? 0,
       reason: primary?.rolloutStateReason ?? event,
     };
@@ -72,7 +72,7 @@ export class EcsFleet implements Fleet {
     // Base the new revision on the family's latest: it carries the infrastructure's current settings (CPU,
     // memory, environment) as CDK last deployed them.
     const base = await this.ecs.send(
-      new DescribeTaskDefinitionCommand({ taskDefinition: this.props.families[color] }),
+      new DescribeTaskDefinitionCommand({ taskDefinition: this.props.families[color], include: ['TAGS'] }),
     );
     const td = base.taskDefinition;
     if (!td?.containerDefinitions?.some((c) => c.name === this.props.containerName)) {
@@ -92,6 +92,14 @@ export class EcsFleet implements Fleet {
       runtimePlatform: td.runtimePlatform,
       volumes: td.volumes,
       ephemeralStorage: td.ephemeralStorage,
+      pidMode: td.pidMode,
+      ipcMode: td.ipcMode,
+      proxyConfiguration: td.proxyConfiguration,
+      tags: base.tags?.length ? base.tags : undefined,
+      pidMode: td.pidMode,
+      ipcMode: td.ipcMode,
+      proxyConfiguration: td.proxyConfiguration,
+      tags: base.tags?.length ? base.tags : undefined,
       containerDefinitions: td.containerDefinitions.map((c) =>
         c.name === this.props.containerName
           ? {

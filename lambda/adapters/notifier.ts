@@ -8,6 +8,7 @@ const DETAIL_TYPE: Record<ReleaseOutcome['status'], string> = {
   ABORTED: 'Release Aborted',
   REFUSED: 'Release Refused',
   ROLLBACK_FAILED: 'Rollback Failed',
+  STOPPED: 'Release Stopped',
 };
 
 /** Publishes every outcome to the app's SNS topic and as an EventBridge event (source "bluegreen"). */
@@ -24,7 +25,7 @@ export class AwsNotifier implements Notifier {
 
   async publish(outcome: ReleaseOutcome): Promise<void> {
     const subject = `bluegreen ${outcome.app}: ${DETAIL_TYPE[outcome.status]}`.slice(0, 100);
-    await Promise.all([
+    const [, sent] = await Promise.all([
       this.sns.send(
         new PublishCommand({
           TopicArn: this.topicArn,
@@ -41,5 +42,11 @@ export class AwsNotifier implements Notifier {
         }),
       ),
     ]);
+    if (sent.FailedEntryCount) {
+      const entry = sent.Entries?.[0];
+      throw new Error(
+        `EventBridge refused the outcome event: ${entry?.ErrorCode ?? '?'} ${entry?.ErrorMessage ?? ''}`,
+      );
+    }
   }
 }

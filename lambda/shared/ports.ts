@@ -119,7 +119,7 @@ export interface Notifier {
 export interface ReleaseOutcome {
   readonly app: string;
   readonly release: string;
-  readonly status: 'SUCCEEDED' | 'ROLLED_BACK' | 'ABORTED' | 'REFUSED' | 'ROLLBACK_FAILED';
+  readonly status: 'SUCCEEDED' | 'ROLLED_BACK' | 'ABORTED' | 'REFUSED' | 'ROLLBACK_FAILED' | 'STOPPED';
   readonly image?: string;
   readonly liveColor?: Color;
   readonly error?: string;

@@ -157,10 +157,46 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
       timings[key] = value;
     }
   }
+  if (problems.length === 0) {
+    problems.push(...budgetProblems(timings as unknown as ReleaseTimings, settings.maxReleaseSeconds));
+  }
   if (problems.length > 0) {
     throw releaseError('InvalidInput', `Invalid release input; nothing was changed. ${problems.join('; ')}`);
   }
   return { image: image as string, version, timings: timings as unknown as ReleaseTimings };
+}
+
+/** Step Functions ends a Standard execution at 25,000 history events; a loop iteration writes about 10. */
+export const HISTORY_EVENTS_LIMIT = 25_000;
+const EVENTS_PER_LOOP = 10;
+const EVENTS_OUTSIDE_LOOPS = 200;
+/** Time for everything outside the loops (prepare, validate, switch, finish), with room for retries. */
+const FIXED_SECONDS = 600;
+
+/**
+ * A release must be able to end inside the state machine's timeout and its history limit, or it would stop
+ * without its cleanup step. Checked up front, so such a release is refused before it changes anything.
+ */
+export function budgetProblems(t: ReleaseTimings, maxReleaseSeconds: number): string[] {
+  const problems: string[] = [];
+  const seconds = t.deployTimeoutSeconds + t.bakeSeconds + t.finishDelaySeconds + FIXED_SECONDS;
+  if (seconds > maxReleaseSeconds) {
+    problems.push(
+      `deployTimeoutSeconds + bakeSeconds + finishDelaySeconds (+${FIXED_SECONDS}s for the other steps) = ${seconds}s, ` +
+        `over the release timeout of ${maxReleaseSeconds}s (release.maxReleaseMinutes): shorten them or raise the timeout`,
+    );
+  }
+  const loops =
+    Math.ceil(t.deployTimeoutSeconds / t.deployPollSeconds) +
+    Math.ceil(t.bakeSeconds / t.watchIntervalSeconds);
+  const events = loops * EVENTS_PER_LOOP + EVENTS_OUTSIDE_LOOPS;
+  if (events > HISTORY_EVENTS_LIMIT) {
+    problems.push(
+      `${loops} polling loops (deploy ${t.deployTimeoutSeconds}/${t.deployPollSeconds}s, bake ${t.bakeSeconds}/${t.watchIntervalSeconds}s) ` +
+        `would write about ${events} history events, over Step Functions' ${HISTORY_EVENTS_LIMIT}: poll less often`,
+    );
+  }
+  return problems;
 }
 
 /** The release of a state that must have one (every step after Prepare). */

@@ -10,6 +10,8 @@
 import { ReleaseErrors } from '../shared/errors';
 import type { ReleaseOutcome, WorkflowDeps } from '../shared/ports';
 import { causeMessage, requireRelease, type ReleaseState, type WorkflowSettings } from '../shared/release';
+import { recordParameterNames } from '../shared/release-record';
+import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
 import { allTo } from './switch';
 
 type Deps = Pick<WorkflowDeps, 'fleet' | 'lock' | 'notifier'>;
@@ -169,4 +171,40 @@ async function attempt(notes: string[], what: string, action: () => Promise<void
 
 function withNotes(cause: string, notes: readonly string[]): string {
   return notes.length > 0 ? `${cause} Also: ${notes.join('; ')}.` : cause;
+}
+
+/**
+ * A release that ended without reaching one of its endings (it hit the state machine's timeout, or someone
+ * stopped it): release its lock and say where traffic and the record stand. It changes neither: if they
+ * disagree, the next release refuses with Drift until an operator reconciles them (bluegreen never guesses).
+ */
+export async function stopped(
+  execution: string,
+  status: string,
+  deps: Pick<WorkflowDeps, 'lock' | 'notifier' | 'record' | 'router'>,
+  settings: WorkflowSettings,
+): Promise<ReleaseOutcome> {
+  const notes: string[] = [];
+  let where = 'traffic and record could not be read';
+  try {
+    const [record, weights] = await Promise.all([deps.record.read(), deps.router.productionWeights()]);
+    const drift = findDrift(record.liveColor, weights, recordParameterNames(settings.appName).liveColor);
+    where = drift ? drift.message : `${describeTraffic(routedTraffic(weights))}, and the record agrees.`;
+  } catch (e) {
+    notes.push(`could not read traffic and record (${(e as Error).name}: ${(e as Error).message})`);
+  }
+  await attempt(notes, 'release the lock', () => deps.lock.release(execution));
+  const outcome: ReleaseOutcome = {
+    app: settings.appName,
+    release: execution,
+    status: 'STOPPED',
+    error: status,
+    cause: withNotes(
+      `Release ${execution} ended ${status} before its last step (no rollback or cleanup ran). Now: ${where} ` +
+        "The idle color may still run the release's revision; the next release replaces it.",
+      notes,
+    ),
+  };
+  await deps.notifier.publish(outcome);
+  return outcome;
 }

@@ -6,12 +6,15 @@ import { deployVerdict } from '../shared/decisions';
 import { releaseError } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
 import { requireRelease, type ReleaseState } from '../shared/release';
+import { allTo } from './switch';
 
 export async function startDeploy(
   state: ReleaseState,
-  deps: Pick<WorkflowDeps, 'fleet' | 'now'>,
+  deps: Pick<WorkflowDeps, 'fleet' | 'router' | 'now'>,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
+  // The test listener must reach the color being released, whatever an earlier release left it on.
+  await deps.router.setTestWeights(allTo(release.idle));
   const revision = await deps.fleet.deploy(release.idle, release.image, release.version, release.liveCount);
   const deadline = new Date(deps.now().getTime() + release.timings.deployTimeoutSeconds * 1000);
   return {

@@ -21,7 +21,8 @@ export async function prepare(
     throw releaseError(
       'ReleaseInProgress',
       `Release ${lock.holder} (${lock.image}, started ${lock.since}) is in flight for ${settings.appName}; this ` +
-        'execution changed nothing. Wait for it to end, or stop it (bluegreen rollback / StopExecution) first.',
+        'execution changed nothing. Wait for it to end; if it was stopped or timed out, its lock is released ' +
+        'when that is reported (Release Stopped), or at the latest when its lease ends.',
     );
   }
   const [record, weights] = await Promise.all([deps.record.read(), deps.router.productionWeights()]);

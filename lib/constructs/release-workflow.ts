@@ -5,6 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -53,9 +55,11 @@ export const STATES = {
   rolledBack: 'Rolled back',
   reportRollbackFailure: 'Report failed rollback',
   rollbackFailed: 'Rollback failed',
+  finishFailed: 'Finish cleanup failed',
 } as const;
 
 type Step =
+  | 'stopped'
   | 'prepare'
   | 'deploy'
   | 'check-deploy'
@@ -160,6 +164,7 @@ export class ReleaseWorkflow extends Construct {
       abort: make('abort', 'Undo a failed deploy, or release a refused one'),
       finish: make('finish', 'Scale the old color down, release the lock, publish'),
       'rollback-failed': make('rollback-failed', 'Report a failed rollback'),
+      stopped: make('stopped', 'Release the lock of a release that timed out or was stopped'),
     };
     this.functions = fns;
     this.grant(fns, props);
@@ -173,7 +178,15 @@ export class ReleaseWorkflow extends Construct {
         comment,
       });
       task.addRetry({
-        errors: ['ThrottlingException', 'TooManyRequestsException', 'Lambda.TooManyRequestsException'],
+        errors: [
+          'ThrottlingException',
+          'Throttling',
+          'Throttled',
+          'TooManyRequestsException',
+          'RequestLimitExceeded',
+          'ProvisionedThroughputExceededException',
+          'Lambda.TooManyRequestsException',
+        ],
         interval: Duration.seconds(2),
         backoffRate: 2,
         maxAttempts: 5,
@@ -237,11 +250,18 @@ export class ReleaseWorkflow extends Construct {
     );
 
     const released = new sfn.Succeed(this, STATES.released, { comment: 'The new color is live.' });
+    const finishFailed = failWith(
+      STATES.finishFailed,
+      'The new color is live; the cleanup after it failed.',
+      '$.finishFailure',
+    );
     const finish = invoke(
       STATES.finish,
       fns.finish,
       'Scale the old color down (unless kept warm), release the lock, publish.',
-    ).next(released);
+    )
+      .addCatch(finishFailed, { resultPath: '$.finishFailure' })
+      .next(released);
     const keepWarm = new sfn.Wait(this, STATES.waitBeforeScaleDown, {
       comment: 'The old color stays at full capacity a little longer, for a fast rollback by hand.',
       time: sfn.WaitTime.secondsPath('$.release.timings.finishDelaySeconds'),
@@ -292,6 +312,14 @@ export class ReleaseWorkflow extends Construct {
       fns.validate,
       'Smoke checks through the test listener, target health, hook.',
     );
+    // A failed check is a verdict; anything else (a throttled API, a reset connection) gets two more tries.
+    validate.addRetry({ errors: ['ValidationFailed'], maxAttempts: 0 });
+    validate.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(2),
+      maxAttempts: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
     validate.addCatch(abort, { resultPath: '$.failure' });
     validate.next(switchTraffic);
 
@@ -303,6 +331,13 @@ export class ReleaseWorkflow extends Construct {
       fns['check-deploy'],
       'Stable, all tasks running, all targets healthy?',
     );
+    checkIdle.addRetry({ errors: ['DeployFailed', 'DeployTimeout'], maxAttempts: 0 });
+    checkIdle.addRetry({
+      errors: ['States.ALL'],
+      interval: Duration.seconds(2),
+      maxAttempts: 2,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
     checkIdle.addCatch(abort, { resultPath: '$.failure' });
     waitForIdle
       .next(checkIdle)
@@ -347,6 +382,19 @@ export class ReleaseWorkflow extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       comment: `bluegreen ${appName}: one execution = one release. Input: {"image": "<repository>:<tag>"}`,
     });
+    // The state machine's own endings do not run when it times out or is stopped: an EventBridge rule hands
+    // those executions to the `stopped` step, which releases the lock and reports where traffic stands.
+    new events.Rule(this, 'ReleaseStopped', {
+      description: `bluegreen ${appName}: release the lock of a release that timed out or was stopped`,
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['TIMED_OUT', 'ABORTED'] },
+      },
+      targets: [
+        new targets.LambdaFunction(fns.stopped, { retryAttempts: 4, maxEventAge: Duration.hours(2) }),
+      ],
+    });
     const machineRole = this.stateMachine.role;
     acknowledge(
       machineRole,
@@ -375,14 +423,22 @@ export class ReleaseWorkflow extends Construct {
       colors[c].taskDefinition.obtainExecutionRole().roleArn,
     ]);
     const events = stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
-    const concluding: lambda.Function[] = [fns.rollback, fns.abort, fns.finish, fns['rollback-failed']];
+    const concluding: lambda.Function[] = [
+      fns.rollback,
+      fns.abort,
+      fns.finish,
+      fns['rollback-failed'],
+      fns.stopped,
+    ];
 
     // Reads
-    allow(fns.prepare, ['ssm:GetParameters'], recordParameterArns(stack, record));
+    for (const fn of [fns.prepare, fns.stopped]) {
+      allow(fn, ['ssm:GetParameters'], recordParameterArns(stack, record));
+    }
     for (const fn of [fns.prepare, fns['check-deploy']]) {
       allow(fn, ['ecs:DescribeServices'], services);
     }
-    for (const fn of [fns.prepare, fns['check-deploy'], fns.validate]) {
+    for (const fn of [fns.prepare, fns['check-deploy'], fns.validate, fns.stopped]) {
       // Describe* calls of Elastic Load Balancing have no resource-level permissions.
       allow(
         fn,
@@ -419,6 +475,8 @@ export class ReleaseWorkflow extends Construct {
     }
 
     // Traffic and record
+    // Deploy points the test rule at the idle color before anything is validated through it.
+    allow(fns.deploy, ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]);
     for (const fn of [fns.switch, fns.rollback]) {
       allow(fn, ['elasticloadbalancing:ModifyListener'], [traffic.productionListener.listenerArn]);
       allow(fn, ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]);
@@ -445,6 +503,7 @@ export class ReleaseWorkflow extends Construct {
       abort: `${xray}, nor does ecs:DeregisterTaskDefinition; its other writes are scoped to this app's services, lock and topic.`,
       finish: `${xray}; its writes are scoped to this app's services, lock and topic.`,
       'rollback-failed': `${xray}; its writes are scoped to this app's lock and topic.`,
+      stopped: `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's lock and topic.`,
     };
     for (const step of Object.keys(fns) as Step[]) {
       acknowledge(fns[step].role!, 'AwsSolutions-IAM5[Resource::*]', reasons[step]);

@@ -88,7 +88,8 @@ describe('EcsFleet', () => {
   });
 
   test('deploy copies the family’s latest revision with the new image and version, then rolls the service onto it', async () => {
-    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: 'shop-green' }).resolves({
+    ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: 'shop-green', include: ['TAGS'] }).resolves({
+      tags: [{ key: 'bluegreen:color', value: 'green' }],
       taskDefinition: {
         family: 'shop-green',
         taskRoleArn: 'arn:role/task',
@@ -126,6 +127,10 @@ describe('EcsFleet', () => {
       runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
       volumes: undefined,
       ephemeralStorage: undefined,
+      pidMode: undefined,
+      ipcMode: undefined,
+      proxyConfiguration: undefined,
+      tags: [{ key: 'bluegreen:color', value: 'green' }],
       containerDefinitions: [
         {
           name: 'app',

@@ -187,6 +187,23 @@ describe('AwsNotifier', () => {
   });
 });
 
+test('AwsNotifier: an event EventBridge refuses is an error, not silence', async () => {
+  mockClient(SNSClient).on(PublishCommand).resolves({});
+  mockClient(EventBridgeClient)
+    .on(PutEventsCommand)
+    .resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try later' }],
+    });
+  await expect(
+    new AwsNotifier(new SNSClient({}), new EventBridgeClient({}), 'arn:topic').publish({
+      app: 'shop',
+      release: 'r',
+      status: 'SUCCEEDED',
+    }),
+  ).rejects.toThrow('EventBridge refused the outcome event: InternalFailure try later');
+});
+
 describe('CloudWatchAlarms', () => {
   const cw = mockClient(CloudWatchClient);
   test('asks for this color’s alarms in ALARM only', async () => {

@@ -38,6 +38,20 @@ describe('parseReleaseInput', () => {
   });
 });
 
+describe('the release must fit the state machine’s timeout and history', () => {
+  test('too long for the timeout is refused up front', () => {
+    expect(() => parseReleaseInput({ image: `${REPO}:v2`, bakeSeconds: 7200 }, SETTINGS)).toThrow(
+      /bakeSeconds \+ finishDelaySeconds \(\+600s for the other steps\) = 8220s, over the release timeout of 7200s/,
+    );
+  });
+  test('too many polling loops for the history is refused up front', () => {
+    const settings = { ...SETTINGS, maxReleaseSeconds: 86_400 };
+    expect(() =>
+      parseReleaseInput({ image: `${REPO}:v2`, bakeSeconds: 30_000, watchIntervalSeconds: 1 }, settings),
+    ).toThrow(/30008 polling loops .* would write about 300280 history events, over Step Functions' 25000/);
+  });
+});
+
 describe('causeMessage', () => {
   test('reads errorMessage from a Lambda error cause, passes plain text through', () => {
     expect(causeMessage('{"errorType":"DeployFailed","errorMessage":"it crashed","trace":[]}')).toBe(

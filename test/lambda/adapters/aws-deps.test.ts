@@ -1,0 +1,37 @@
+/** The AWS wiring of the steps (lambda/adapters/aws-deps.ts), loaded fresh per test as a new Lambda container. */
+describe('aws(): the ports wired to AWS', () => {
+  beforeEach(() => {
+    process.env.AWS_REGION = 'eu-west-1';
+    process.env.BLUEGREEN_SETTINGS = JSON.stringify({
+      workflow: { appName: 'shop' },
+      aws: { testTokenSecretArn: 'arn:secret:token' },
+    });
+  });
+
+  test('the test token is read once per container, and a failed read is tried again next time', async () => {
+    await jest.isolateModulesAsync(async () => {
+      // The same module registry as the code under test, so the mock is on the client class it uses.
+      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+      const { mockClient } = await import('aws-sdk-client-mock');
+      const secrets = mockClient(SecretsManagerClient);
+      secrets
+        .on(GetSecretValueCommand, { SecretId: 'arn:secret:token' })
+        .rejectsOnce(new Error('throttled'))
+        .resolves({ SecretString: 'the-token' });
+      const { aws } = await import('../../../lambda/adapters/aws-deps');
+      const { deps } = aws();
+      await expect(deps.testToken()).rejects.toThrow('throttled');
+      await expect(deps.testToken()).resolves.toBe('the-token');
+      await expect(deps.testToken()).resolves.toBe('the-token');
+      expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    });
+  });
+
+  test('a missing BLUEGREEN_SETTINGS is a named error', async () => {
+    delete process.env.BLUEGREEN_SETTINGS;
+    await jest.isolateModulesAsync(async () => {
+      const { aws } = await import('../../../lambda/adapters/aws-deps');
+      expect(() => aws()).toThrow(expect.objectContaining({ name: 'ConfigurationMissing' }));
+    });
+  });
+});
