@@ -96,10 +96,6 @@ export class EcsFleet implements Fleet {
       ipcMode: td.ipcMode,
       proxyConfiguration: td.proxyConfiguration,
       tags: base.tags?.length ? base.tags : undefined,
-      pidMode: td.pidMode,
-      ipcMode: td.ipcMode,
-      proxyConfiguration: td.proxyConfiguration,
-      tags: base.tags?.length ? base.tags : undefined,
       containerDefinitions: td.containerDefinitions.map((c) =>
         c.name === this.props.containerName
           ? {
