@@ -17,11 +17,9 @@ export async function validate(
   const headers = { [settings.testHeader]: token };
   const problems: string[] = [];
   for (const check of settings.smokeChecks) {
-    const result = await deps.probe.get(
-      `${settings.testUrl}${check.path}`,
-      headers,
-      check.latencyBudgetMs * 5,
-    );
+    // Allow a slow answer to arrive (and be reported as over budget), but never hang the step.
+    const timeoutMs = Math.min(Math.max(check.latencyBudgetMs * 5, 2000), 10_000);
+    const result = await deps.probe.get(`${settings.testUrl}${check.path}`, headers, timeoutMs);
     const problem = smokeCheckProblem(check, result, release.version);
     if (problem) {
       problems.push(problem);

@@ -148,7 +148,8 @@ export class ReleaseWorkflow extends Construct {
         description: `bluegreen ${appName}: ${description}`,
         environment,
         logRetentionDays: config.logRetentionDays,
-        timeout: Duration.seconds(step === 'validate' ? 120 : 60),
+        // Validation runs up to 20 smoke checks (10 s each at most) and the user's hook.
+        timeout: Duration.seconds(step === 'validate' ? 600 : 60),
         vpc,
       }).function;
     const fns: Record<Step, lambda.Function> = {
