@@ -9,7 +9,13 @@
  */
 import { ReleaseErrors } from '../shared/errors';
 import type { ReleaseOutcome, WorkflowDeps } from '../shared/ports';
-import { causeMessage, requireRelease, type ReleaseState, type WorkflowSettings } from '../shared/release';
+import {
+  causeMessage,
+  requireRelease,
+  type Release,
+  type ReleaseState,
+  type WorkflowSettings,
+} from '../shared/release';
 import { recordParameterNames } from '../shared/release-record';
 import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
 import { allTo } from './switch';
@@ -56,13 +62,7 @@ export async function abort(
   }
   const release = state.release;
   const before = release.idleBefore;
-  await attempt(notes, `put ${release.idle} back`, () =>
-    deps.fleet.restore(release.idle, before.count, before.revision),
-  );
-  if (release.revision) {
-    const revision = release.revision;
-    await attempt(notes, 'retire the new revision', () => deps.fleet.retire(revision));
-  }
+  await putIdleBack(release, deps, notes);
   const cause =
     `${message} Traffic never moved: ${release.live} still serves every request; ${release.idle} is back to ` +
     `${before.count} task(s) of ${before.image}; the release record is untouched.`;
@@ -93,13 +93,7 @@ export async function rollback(
   });
   const notes: string[] = [];
   const before = release.idleBefore;
-  await attempt(notes, `put ${release.idle} back`, () =>
-    deps.fleet.restore(release.idle, before.count, before.revision),
-  );
-  if (release.revision) {
-    const revision = release.revision;
-    await attempt(notes, 'retire the failed revision', () => deps.fleet.retire(revision));
-  }
+  await putIdleBack(release, deps, notes);
   const cause =
     `${failure.Error}: ${causeMessage(failure.Cause)} Rolled back: all traffic is on ${release.live} again and ` +
     `the record says so; ${release.idle} is back to ${before.count} task(s) of ${before.image}.`;
@@ -134,6 +128,20 @@ export async function rollbackFailed(
     cause,
   });
   return { ...state, outcome: { error: ReleaseErrors.RollbackFailed, cause: withNotes(cause, notes) } };
+}
+
+/** The released-to color back on what it ran before (revision and count); the new revision retired. */
+async function putIdleBack(release: Release, deps: Deps, notes: string[]): Promise<void> {
+  const before = release.idleBefore;
+  await attempt(notes, `put ${release.idle} back`, () =>
+    deps.fleet.restore(release.idle, before.count, before.revision),
+  );
+  if (release.revision) {
+    const revision = release.revision;
+    await attempt(notes, `retire the revision ${revision.split('/').pop() ?? revision}`, () =>
+      deps.fleet.retire(revision),
+    );
+  }
 }
 
 /** Release the lock and publish the outcome; record what went wrong instead of failing the ending. */

@@ -195,6 +195,16 @@ export class ReleaseWorkflow extends Construct {
       });
       return task;
     };
+    /** A verdict (a named error) is never retried; anything else (a throttled API, a reset) twice, jittered. */
+    const retryAllBut = (task: tasks.LambdaInvoke, verdicts: string[]) => {
+      task.addRetry({ errors: verdicts, maxAttempts: 0 });
+      task.addRetry({
+        errors: ['States.ALL'],
+        interval: Duration.seconds(2),
+        maxAttempts: 2,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+    };
     const failWith = (id: string, comment: string, from = '$.outcome') =>
       new sfn.Fail(this, id, {
         comment,
@@ -277,13 +287,7 @@ export class ReleaseWorkflow extends Construct {
       'Health through the production listener and the new color’s alarms.',
     );
     // A failed check is a verdict, not a glitch: never retried. Anything else (a throttled API) is, twice.
-    watch.addRetry({ errors: ['UnhealthyAfterSwitch'], maxAttempts: 0 });
-    watch.addRetry({
-      errors: ['States.ALL'],
-      interval: Duration.seconds(1),
-      maxAttempts: 2,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    retryAllBut(watch, ['UnhealthyAfterSwitch']);
     watch.addCatch(rollback, { resultPath: '$.failure' });
     bakeWait
       .next(watch)
@@ -314,13 +318,7 @@ export class ReleaseWorkflow extends Construct {
       'Smoke checks through the test listener, target health, hook.',
     );
     // A failed check is a verdict; anything else (a throttled API, a reset connection) gets two more tries.
-    validate.addRetry({ errors: ['ValidationFailed'], maxAttempts: 0 });
-    validate.addRetry({
-      errors: ['States.ALL'],
-      interval: Duration.seconds(2),
-      maxAttempts: 2,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    retryAllBut(validate, ['ValidationFailed']);
     validate.addCatch(abort, { resultPath: '$.failure' });
     validate.next(switchTraffic);
 
@@ -332,13 +330,7 @@ export class ReleaseWorkflow extends Construct {
       fns['check-deploy'],
       'Stable, all tasks running, all targets healthy?',
     );
-    checkIdle.addRetry({ errors: ['DeployFailed', 'DeployTimeout'], maxAttempts: 0 });
-    checkIdle.addRetry({
-      errors: ['States.ALL'],
-      interval: Duration.seconds(2),
-      maxAttempts: 2,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    retryAllBut(checkIdle, ['DeployFailed', 'DeployTimeout']);
     checkIdle.addCatch(abort, { resultPath: '$.failure' });
     waitForIdle
       .next(checkIdle)
