@@ -1,0 +1,145 @@
+/**
+ * The sample workload bluegreen releases: what the ECS services run in AWS (see Dockerfile) and what the local
+ * rehearsal starts as processes. Endpoints:
+ *   GET  /health   200 when the app is up
+ *   GET  /version  {"version", "color"} from BLUEGREEN_VERSION / BLUEGREEN_COLOR
+ *   POST /session  logs a user in (cookie "sid"); GET /session returns who is logged in
+ * Sessions live in Redis when REDIS_URL is set (so a user logged in on blue is still logged in on green),
+ * in memory otherwise.
+ *
+ * BLUEGREEN_MISBEHAVE makes a version fail on purpose, so a rehearsal can show each safety net:
+ *   fail-at-start       exits right after starting (a crash loop)
+ *   fail-under-traffic  answers 500 to every request without the test header (passes validation, fails users)
+ *   wrong-version       reports another version on /version (fails validation)
+ *   slow                answers after SLOW_MS (default 800) ms
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createClient } from 'redis';
+
+export interface SessionStore {
+  get(id: string): Promise<string | undefined>;
+  set(id: string, user: string, ttlSeconds: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function memoryStore(): SessionStore {
+  const sessions = new Map<string, string>();
+  return {
+    get: (id) => Promise.resolve(sessions.get(id)),
+    set: (id, user) => Promise.resolve(void sessions.set(id, user)),
+    close: () => Promise.resolve(),
+  };
+}
+
+export async function redisStore(url: string, password?: string): Promise<SessionStore> {
+  const client = createClient({ url, password: password || undefined });
+  client.on('error', (e: Error) =>
+    console.error(JSON.stringify({ level: 'error', msg: 'redis', error: e.message })),
+  );
+  await client.connect();
+  return {
+    get: async (id) => (await client.get(`session:${id}`)) ?? undefined,
+    set: async (id, user, ttl) => void (await client.set(`session:${id}`, user, { EX: ttl })),
+    close: async () => void (await client.quit()),
+  };
+}
+
+export interface AppOptions {
+  readonly version: string;
+  readonly color: string;
+  readonly misbehave?: string;
+  readonly slowMs?: number;
+  readonly sessions: SessionStore;
+}
+
+const TEST_HEADER = 'x-bluegreen-test-token';
+
+export function app(options: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const reportedVersion = options.misbehave === 'wrong-version' ? `not-${options.version}` : options.version;
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'x-bluegreen-color': options.color,
+      ...headers,
+    });
+    res.end(JSON.stringify(body));
+  };
+  return (req, res) => {
+    const respond = async () => {
+      if (options.misbehave === 'slow') {
+        await new Promise((r) => setTimeout(r, options.slowMs ?? 800));
+      }
+      if (options.misbehave === 'fail-under-traffic' && req.headers[TEST_HEADER] === undefined) {
+        return send(res, 500, { error: 'this version fails under real traffic (BLUEGREEN_MISBEHAVE)' });
+      }
+      const url = new URL(req.url ?? '/', 'http://app');
+      if (url.pathname === '/health') {
+        return send(res, 200, { status: 'ok', color: options.color });
+      }
+      if (url.pathname === '/version') {
+        return send(res, 200, { version: reportedVersion, color: options.color });
+      }
+      if (url.pathname === '/session') {
+        if (req.method === 'POST') {
+          const id = randomUUID();
+          const user = url.searchParams.get('user') ?? 'guest';
+          await options.sessions.set(id, user, 3600);
+          return send(
+            res,
+            201,
+            { user, color: options.color },
+            { 'set-cookie': `sid=${id}; HttpOnly; Path=/` },
+          );
+        }
+        const id = /(?:^|;\s*)sid=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+        const user = id ? await options.sessions.get(id) : undefined;
+        return user
+          ? send(res, 200, { user, color: options.color })
+          : send(res, 401, { error: 'no session' });
+      }
+      return send(res, 200, {
+        hello: 'bluegreen sample app',
+        version: reportedVersion,
+        color: options.color,
+      });
+    };
+    respond().catch((e: Error) => send(res, 500, { error: e.message }));
+  };
+}
+
+/** Starts the app from the environment (PORT, BLUEGREEN_VERSION, BLUEGREEN_COLOR, REDIS_URL, ...). */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (env.BLUEGREEN_MISBEHAVE === 'fail-at-start') {
+    console.error(
+      JSON.stringify({ level: 'error', msg: 'failing at start on purpose (BLUEGREEN_MISBEHAVE)' }),
+    );
+    process.exit(1);
+  }
+  const sessions = env.REDIS_URL ? await redisStore(env.REDIS_URL, env.REDIS_AUTH_TOKEN) : memoryStore();
+  const server = createServer(
+    app({
+      version: env.BLUEGREEN_VERSION ?? 'dev',
+      color: env.BLUEGREEN_COLOR ?? 'none',
+      misbehave: env.BLUEGREEN_MISBEHAVE,
+      slowMs: env.SLOW_MS ? Number(env.SLOW_MS) : undefined,
+      sessions,
+    }),
+  );
+  server.keepAliveTimeout = 65_000; // longer than the load balancer's idle timeout
+  const port = Number(env.PORT ?? 8080);
+  server.listen(port, env.HOST ?? '0.0.0.0', () =>
+    console.log(JSON.stringify({ level: 'info', msg: 'listening', port, version: env.BLUEGREEN_VERSION })),
+  );
+  const stop = () => {
+    // Finish in-flight requests, then leave (ECS sends SIGTERM, then SIGKILL after stopTimeout).
+    server.close(() => void sessions.close().finally(() => process.exit(0)));
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (require.main === module) {
+  void main();
+}
