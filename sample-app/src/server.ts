@@ -9,7 +9,8 @@
  *
  * BLUEGREEN_MISBEHAVE makes a version fail on purpose, so a rehearsal can show each safety net:
  *   fail-at-start       exits right after starting (a crash loop)
- *   fail-under-traffic  answers 500 to every request without the test header (passes validation, fails users)
+ *   fail-under-traffic  answers 500 to user requests (those without the test header), but not to health checks:
+ *                       it passes validation and health checks, then fails real users (the alarms catch it)
  *   wrong-version       reports another version on /version (fails validation)
  *   slow                answers after SLOW_MS (default 800) ms
  */
@@ -70,10 +71,14 @@ export function app(options: AppOptions): (req: IncomingMessage, res: ServerResp
       if (options.misbehave === 'slow') {
         await new Promise((r) => setTimeout(r, options.slowMs ?? 800));
       }
-      if (options.misbehave === 'fail-under-traffic' && req.headers[TEST_HEADER] === undefined) {
+      const url = new URL(req.url ?? '/', 'http://app');
+      if (
+        options.misbehave === 'fail-under-traffic' &&
+        req.headers[TEST_HEADER] === undefined &&
+        url.pathname !== '/health'
+      ) {
         return send(res, 500, { error: 'this version fails under real traffic (BLUEGREEN_MISBEHAVE)' });
       }
-      const url = new URL(req.url ?? '/', 'http://app');
       if (url.pathname === '/health') {
         return send(res, 200, { status: 'ok', color: options.color });
       }

@@ -38,10 +38,11 @@ describe('sample app', () => {
     expect((await fetch(`${base}/session`)).status).toBe(401);
   });
 
-  test('fail-under-traffic: passes with the test header (validation), fails real users', async () => {
+  test('fail-under-traffic: passes validation (test header) and health checks, fails real users', async () => {
     const base = await start({ misbehave: 'fail-under-traffic' });
-    expect((await fetch(`${base}/health`, { headers: { 'x-bluegreen-test-token': 't' } })).status).toBe(200);
-    expect((await fetch(`${base}/health`)).status).toBe(500);
+    expect((await fetch(`${base}/version`, { headers: { 'x-bluegreen-test-token': 't' } })).status).toBe(200);
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect((await fetch(`${base}/`)).status).toBe(500);
   });
 
   test('wrong-version reports another version; slow answers late', async () => {

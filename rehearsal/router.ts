@@ -1,0 +1,274 @@
+/**
+ * The local stand-in for the Application Load Balancer: a reverse proxy on Node's own http module.
+ *
+ * - A production port that forwards each request to the live color by weight, and a test port that forwards to
+ *   the idle color only when the request carries the secret test header (403 otherwise), like bluegreen's ALB.
+ * - Health checks of every registered target (healthy after 2 passes, unhealthy after 2 failures).
+ * - Draining: a deregistered target gets no new requests; its in-flight requests finish (up to the
+ *   deregistration delay) before its keep-alive connections are closed. Client connections are the proxy's own,
+ *   so moving traffic never cuts a client's connection.
+ * - Per-color metrics of what it forwards (request count, 5xx, p99 latency): the rehearsal's alarms.
+ *
+ * It implements the workflow's TrafficRouter port, so the release steps drive it exactly as they drive the ALB.
+ */
+import {
+  Agent,
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TargetHealth, TrafficRouter } from '../lambda/shared/ports';
+import { COLORS, type Color } from '../lambda/shared/release-record';
+import type { TrafficWeights } from '../lambda/shared/traffic';
+
+export interface Target {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+interface TargetState extends Target {
+  readonly agent: Agent;
+  healthy: boolean;
+  passes: number;
+  failures: number;
+  inFlight: number;
+  draining: boolean;
+}
+
+export interface RouterOptions {
+  readonly testHeader: string;
+  readonly testToken: string;
+  readonly healthPath: string;
+  readonly healthIntervalMs?: number;
+  /** How long a deregistered target may finish in-flight requests. */
+  readonly deregistrationDelayMs?: number;
+  readonly host?: string;
+}
+
+export interface Sample {
+  readonly at: number;
+  readonly color: Color;
+  readonly status: number;
+  readonly latencyMs: number;
+}
+
+export class LocalRouter implements TrafficRouter {
+  private weights: TrafficWeights = { blue: 100, green: 0 };
+  private testWeights: TrafficWeights = { blue: 0, green: 100 };
+  private readonly targets: Record<Color, TargetState[]> = { blue: [], green: [] };
+  private readonly samples: Sample[] = [];
+  private readonly servers: Server[] = [];
+  private healthTimer?: NodeJS.Timeout;
+  private roundRobin = 0;
+  productionPort = 0;
+  testPort = 0;
+
+  constructor(private readonly options: RouterOptions) {}
+
+  async start(productionPort = 0, testPort = 0): Promise<void> {
+    const host = this.options.host ?? '127.0.0.1';
+    const listen = async (port: number, handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+      const server = createServer(handler);
+      server.keepAliveTimeout = 60_000;
+      this.servers.push(server);
+      await new Promise<void>((resolve) => server.listen(port, host, resolve));
+      return (server.address() as AddressInfo).port;
+    };
+    this.productionPort = await listen(productionPort, (req, res) => this.forward(req, res, this.weights));
+    this.testPort = await listen(testPort, (req, res) => {
+      if (req.headers[this.options.testHeader.toLowerCase()] !== this.options.testToken) {
+        res.writeHead(403, { 'content-type': 'text/plain' });
+        res.end(`bluegreen test listener: requests need the ${this.options.testHeader} header`);
+        return;
+      }
+      this.forward(req, res, this.testWeights);
+    });
+    this.healthTimer = setInterval(() => void this.checkHealth(), this.options.healthIntervalMs ?? 500);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.healthTimer);
+    await Promise.all(
+      this.servers.map((s) => {
+        s.closeAllConnections();
+        return new Promise((resolve) => s.close(resolve));
+      }),
+    );
+    for (const t of COLORS.flatMap((c) => this.targets[c])) {
+      t.agent.destroy();
+    }
+  }
+
+  register(color: Color, target: Target): void {
+    this.targets[color].push({
+      ...target,
+      agent: new Agent({ keepAlive: true, maxSockets: 256 }),
+      healthy: false,
+      passes: 0,
+      failures: 0,
+      inFlight: 0,
+      draining: false,
+    });
+  }
+
+  /** Stops new requests to the target, lets in-flight ones finish (up to the delay), then forgets it. */
+  async deregister(color: Color, id: string): Promise<void> {
+    const target = this.targets[color].find((t) => t.id === id);
+    if (!target) {
+      return;
+    }
+    target.draining = true;
+    const deadline = Date.now() + (this.options.deregistrationDelayMs ?? 5000);
+    while (target.inFlight > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    this.targets[color] = this.targets[color].filter((t) => t !== target);
+    target.agent.destroy();
+  }
+
+  // --- TrafficRouter ---------------------------------------------------------------------------------------
+  productionWeights(): Promise<TrafficWeights> {
+    return Promise.resolve({ ...this.weights });
+  }
+
+  setProductionWeights(weights: TrafficWeights): Promise<void> {
+    this.weights = { ...weights };
+    return Promise.resolve();
+  }
+
+  setTestWeights(weights: TrafficWeights): Promise<void> {
+    this.testWeights = { ...weights };
+    return Promise.resolve();
+  }
+
+  targetHealth(color: Color): Promise<TargetHealth> {
+    const targets = this.targets[color].filter((t) => !t.draining);
+    const healthy = targets.filter((t) => t.healthy).length;
+    return Promise.resolve({
+      healthy,
+      notHealthy: targets.length - healthy,
+      problems: targets
+        .filter((t) => !t.healthy)
+        .map((t) => `${t.id} ${t.passes === 0 ? 'initial' : 'unhealthy'}`),
+    });
+  }
+
+  // --- Metrics (the rehearsal's alarms) ----------------------------------------------------------------------
+  /** Requests forwarded to `color` in the last `windowMs`: count, 5xx, p99 latency. */
+  metrics(
+    color: Color,
+    windowMs: number,
+    now = Date.now(),
+  ): { requests: number; errors5xx: number; p99Ms: number } {
+    const recent = this.samples.filter((s) => s.color === color && s.at >= now - windowMs);
+    const latencies = recent.map((s) => s.latencyMs).sort((a, b) => a - b);
+    return {
+      requests: recent.length,
+      errors5xx: recent.filter((s) => s.status >= 500).length,
+      p99Ms:
+        latencies.length === 0
+          ? 0
+          : latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))],
+    };
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, weights: TrafficWeights): void {
+    const color = this.pickColor(weights);
+    const candidates = color ? this.targets[color].filter((t) => t.healthy && !t.draining) : [];
+    if (!color || candidates.length === 0) {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('no healthy target');
+      return;
+    }
+    const target = candidates[this.roundRobin++ % candidates.length];
+    const started = performance.now();
+    target.inFlight += 1;
+    let done = false;
+    const finish = (status: number) => {
+      if (!done) {
+        done = true;
+        target.inFlight -= 1;
+        this.record({ at: Date.now(), color, status, latencyMs: performance.now() - started });
+      }
+    };
+    const upstream = request(
+      {
+        host: target.host,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? '' },
+        agent: target.agent,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        answer.on('end', () => finish(answer.statusCode ?? 502));
+        answer.on('error', () => finish(502));
+      },
+    );
+    upstream.on('error', () => {
+      if (!res.headersSent) {
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end('bad gateway');
+      } else {
+        res.destroy();
+      }
+      finish(502);
+    });
+    req.pipe(upstream);
+  }
+
+  /** Smooth choice by weight: each request draws a color in proportion to the weights. */
+  private pickColor(weights: TrafficWeights): Color | undefined {
+    const total = weights.blue + weights.green;
+    if (total <= 0) {
+      return undefined;
+    }
+    return Math.random() * total < weights.blue ? 'blue' : 'green';
+  }
+
+  private record(sample: Sample): void {
+    this.samples.push(sample);
+    if (this.samples.length > 200_000) {
+      this.samples.splice(0, 100_000);
+    }
+  }
+
+  private async checkHealth(): Promise<void> {
+    const all = COLORS.flatMap((c) => this.targets[c]);
+    await Promise.all(
+      all.map(async (t) => {
+        const ok = await new Promise<boolean>((resolve) => {
+          const check = request(
+            { host: t.host, port: t.port, path: this.options.healthPath, agent: t.agent, timeout: 2000 },
+            (answer) => {
+              answer.resume();
+              resolve((answer.statusCode ?? 0) === 200);
+            },
+          );
+          check.on('timeout', () => check.destroy());
+          check.on('error', () => resolve(false));
+          check.end();
+        });
+        if (ok) {
+          t.passes += 1;
+          t.failures = 0;
+          if (t.passes >= 2) {
+            t.healthy = true;
+          }
+        } else {
+          t.failures += 1;
+          t.passes = 0;
+          if (t.failures >= 2) {
+            t.healthy = false;
+          }
+        }
+      }),
+    );
+  }
+}
