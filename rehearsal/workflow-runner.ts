@@ -1,0 +1,235 @@
+/**
+ * Runs bluegreen's release state machine exactly as `cdk synth` produces it (the ASL from the template, tokens
+ * resolved) with aws-local-stepfunctions, each Task state bound to the real step handler (`handler.withDeps`)
+ * over whatever ports it is given: the tests' in-memory AWS, or the local rehearsal's processes and proxy.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { handler as abort } from '../lambda/abort';
+import { handler as checkDeploy } from '../lambda/check-deploy';
+import { handler as deploy } from '../lambda/deploy';
+import { handler as finish } from '../lambda/finish';
+import { handler as prepare } from '../lambda/prepare';
+import { handler as rollback } from '../lambda/rollback';
+import { handler as rollbackFailed } from '../lambda/rollback-failed';
+import type { WorkflowDeps } from '../lambda/shared/ports';
+import type { ReleaseState, WorkflowSettings } from '../lambda/shared/release';
+import type { StepHandler } from '../lambda/shared/step-handler';
+import { handler as switchTraffic } from '../lambda/switch';
+import { handler as validate } from '../lambda/validate';
+import { handler as watch } from '../lambda/watch';
+import { addBluegreenStacks, type BluegreenStacks } from '../lib/app';
+import type { BluegreenConfig } from '../lib/config';
+
+if (!('withResolvers' in Promise)) {
+  // aws-local-stepfunctions 3 targets Node 22 (Promise.withResolvers); keep it working on Node 20.
+  Object.defineProperty(Promise, 'withResolvers', {
+    value: <T>() => {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+const HANDLERS: Record<string, StepHandler> = {
+  prepare,
+  deploy,
+  'check-deploy': checkDeploy,
+  validate,
+  switch: switchTraffic,
+  watch,
+  rollback,
+  abort,
+  finish,
+  'rollback-failed': rollbackFailed,
+};
+
+export interface CompiledWorkflow {
+  readonly definition: StateMachineDefinition;
+  /** Task state name → step (handler file). */
+  readonly taskSteps: Record<string, string>;
+  readonly waitStates: string[];
+  readonly retryStates: string[];
+}
+
+interface Template {
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+}
+
+/** Synthesizes bluegreen's stacks for `config` in this process (no Lambda bundling) and compiles the workflow. */
+export function synthesizeWorkflow(config: BluegreenConfig, outdir: string): CompiledWorkflow {
+  const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
+  const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  const stacks = addBluegreenStacks(app, config);
+  const assembly = app.synth();
+  return compileWorkflow(assembly.getStackByName(stacks.service.stackName).template as Template, stacks);
+}
+
+/** The release state machine's ASL from a synthesized service stack, with its tokens resolved. */
+export function compileWorkflow(template: Template, stacks: BluegreenStacks): CompiledWorkflow {
+  const [machine] = Object.values(template.Resources).filter(
+    (r) => r.Type === 'AWS::StepFunctions::StateMachine',
+  );
+  const functionIds = new Map<string, string>();
+  for (const [step, fn] of Object.entries(stacks.service.workflow.functions)) {
+    functionIds.set(stacks.service.resolve((fn.node.defaultChild as CfnFunction).logicalId) as string, step);
+  }
+  const definition = JSON.parse(flatten(machine.Properties!.DefinitionString)) as StateMachineDefinition & {
+    States: Record<string, Record<string, unknown>>;
+  };
+  const taskSteps: Record<string, string> = {};
+  const waitStates: string[] = [];
+  const retryStates: string[] = [];
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type === 'Task') {
+      const id = /function:(\w+)$/.exec(String(state.Resource))?.[1] ?? '';
+      const step = functionIds.get(id);
+      if (!step || !HANDLERS[step]) {
+        throw new Error(`Task state ${name} calls ${String(state.Resource)}, which is not a release step`);
+      }
+      taskSteps[name] = step;
+    }
+    if (state.Type === 'Wait') {
+      waitStates.push(name);
+    }
+    if (state.Retry) {
+      retryStates.push(name);
+    }
+  }
+  return { definition, taskSteps, waitStates, retryStates };
+}
+
+/** Fn::Join / Fn::GetAtt / Ref of the definition string → plain ASL text. */
+function flatten(value: unknown): string {
+  if (typeof value === 'string') {
+    return value;
+  }
+  const v = value as Record<string, unknown>;
+  if ('Fn::Join' in v) {
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(flatten).join(sep);
+  }
+  if ('Fn::GetAtt' in v) {
+    const [id] = v['Fn::GetAtt'] as [string, string];
+    return `arn:aws:lambda:local:000000000000:function:${id}`;
+  }
+  if ('Ref' in v) {
+    const pseudo: Record<string, string> = {
+      'AWS::Partition': 'aws',
+      'AWS::Region': 'local',
+      'AWS::AccountId': '000000000000',
+    };
+    return pseudo[v.Ref as string] ?? `ref-${String(v.Ref)}`;
+  }
+  throw new Error(`cannot flatten ${JSON.stringify(value)}`);
+}
+
+export interface StateEvent {
+  readonly type: 'entered' | 'exited' | 'failed' | 'retried' | 'caught';
+  readonly state: string;
+  readonly at: number;
+}
+
+export interface ExecutionResult {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly error?: string;
+  readonly cause?: string;
+  /** States entered, in order (as the console's event history shows them). */
+  readonly states: string[];
+  readonly events: StateEvent[];
+  readonly output?: ReleaseState;
+}
+
+export interface RunOptions {
+  readonly execution?: string;
+  /** Run Wait states and retry intervals instantly (tests); the rehearsal waits for real. */
+  readonly instant?: boolean;
+  readonly onEvent?: (event: StateEvent) => void;
+}
+
+/** Runs one release (one execution) of the compiled workflow over the given ports. */
+export async function runWorkflow(
+  compiled: CompiledWorkflow,
+  deps: WorkflowDeps,
+  settings: WorkflowSettings,
+  input: unknown,
+  options: RunOptions = {},
+): Promise<ExecutionResult> {
+  const { definition, taskSteps, waitStates, retryStates } = compiled;
+  const name = options.execution ?? 'release-1';
+  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: Object.fromEntries(
+        Object.entries(taskSteps).map(([state, step]) => [
+          state,
+          (payload: unknown) => HANDLERS[step].withDeps(deps, settings)(payload as ReleaseState) as never,
+        ]),
+      ),
+      ...(options.instant
+        ? {
+            waitTimeOverrides: Object.fromEntries(waitStates.map((s) => [s, 0])),
+            retryIntervalOverrides: Object.fromEntries(retryStates.map((s) => [s, 0])),
+          }
+        : {}),
+    },
+    context: { Execution: { Id: `arn:aws:states:local:000000000000:execution:release:${name}`, Name: name } },
+  });
+  const states: string[] = [];
+  const events: StateEvent[] = [];
+  let failed: { Error: string; Cause: unknown } | undefined;
+  const note = (type: StateEvent['type'], state: string) => {
+    const event = { type, state, at: Date.now() };
+    events.push(event);
+    options.onEvent?.(event);
+  };
+  const collect = (async () => {
+    for await (const event of execution.eventLogs) {
+      switch (event.type) {
+        case 'StateEntered':
+          states.push(event.state.name);
+          note('entered', event.state.name);
+          break;
+        case 'StateExited':
+          note('exited', event.state.name);
+          break;
+        case 'StateFailed':
+          note('failed', event.state.name);
+          break;
+        case 'StateRetried':
+          note('retried', event.state.name);
+          break;
+        case 'StateCaught':
+          note('caught', event.state.name);
+          break;
+        case 'ExecutionFailed':
+          failed = { Error: event.Error, Cause: event.Cause };
+          break;
+        default:
+          break;
+      }
+    }
+  })();
+  try {
+    const output = (await execution.result) as unknown as ReleaseState;
+    await collect;
+    return { status: 'SUCCEEDED', states, events, output };
+  } catch (e) {
+    await collect;
+    if (!(e instanceof ExecutionError)) {
+      throw e;
+    }
+    const cause = typeof failed?.Cause === 'string' ? failed.Cause : JSON.stringify(failed?.Cause);
+    return { status: 'FAILED', error: failed?.Error, cause, states, events };
+  }
+}
