@@ -11,7 +11,7 @@
  *   fail-at-start       exits right after starting (a crash loop)
  *   fail-under-traffic  answers 500 to user requests (those without the test header), but not to health checks:
  *                       it passes validation and health checks, then fails real users (the alarms catch it)
- *   wrong-version       reports another version on /version (fails validation)
+ *   wrong-version       reports a stale version ("0.0.0-stale") on /version (fails validation)
  *   slow                answers after SLOW_MS (default 800) ms
  */
 import { randomUUID } from 'node:crypto';
@@ -57,7 +57,7 @@ export interface AppOptions {
 const TEST_HEADER = 'x-bluegreen-test-token';
 
 export function app(options: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const reportedVersion = options.misbehave === 'wrong-version' ? `not-${options.version}` : options.version;
+  const reportedVersion = options.misbehave === 'wrong-version' ? '0.0.0-stale' : options.version;
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, {
       'content-type': 'application/json',

@@ -7,7 +7,7 @@ import {
   type AppOptions,
   type SessionStore,
 } from '../../sample-app/src/server';
-import { startRedis, type RunningRedis } from '../support/redis-server';
+import { startRedis, type RunningRedis } from '../../rehearsal/redis';
 
 const servers: Server[] = [];
 afterAll(() => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))));
@@ -47,7 +47,10 @@ describe('sample app', () => {
 
   test('wrong-version reports another version; slow answers late', async () => {
     const wrong = await start({ misbehave: 'wrong-version' });
-    expect(await (await fetch(`${wrong}/version`)).json()).toEqual({ version: 'not-v2', color: 'green' });
+    expect(await (await fetch(`${wrong}/version`)).json()).toEqual({
+      version: '0.0.0-stale',
+      color: 'green',
+    });
     const slow = await start({ misbehave: 'slow', slowMs: 150 });
     const t = performance.now();
     await fetch(`${slow}/health`);

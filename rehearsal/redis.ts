@@ -1,9 +1,9 @@
 /**
- * A real Redis on a free loopback port, from Debian's redis-server (installed by .ci/run), for tests that need
- * one. `startRedis` answers undefined when redis-server is not installed, so callers can say so and skip.
+ * A real Redis on a free loopback port, from Debian's redis-server (installed by .ci/run), for the rehearsal and
+ * the tests. `startRedis` answers undefined when redis-server is not installed, so callers can say so and skip.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './fleet';
 
 export interface RunningRedis {
   readonly url: string;
@@ -12,14 +12,6 @@ export interface RunningRedis {
 
 export function redisInstalled(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function startRedis(): Promise<RunningRedis | undefined> {

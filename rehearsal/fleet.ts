@@ -1,0 +1,216 @@
+/**
+ * The rehearsal's stand-in for the two ECS services: each color is a set of sample-app processes at one
+ * revision (image + version), each on its own loopback port and registered with the local router. Like ECS, a
+ * process that exits is started again, and after repeated failures the rollout is marked FAILED.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import type { Fleet, FleetStatus } from '../lambda/shared/ports';
+import type { Color } from '../lambda/shared/release-record';
+import type { LocalRouter } from './router';
+
+/** A failed rollout after this many task failures (ECS's circuit breaker does the same). */
+const FAILED_TASKS_LIMIT = 4;
+
+interface Task {
+  readonly id: string;
+  child?: ChildProcess;
+  port?: number;
+  listening: boolean;
+  stopping: boolean;
+}
+
+interface ColorState {
+  revision: string;
+  desired: number;
+  failedTasks: number;
+  tasks: Task[];
+  reason?: string;
+}
+
+export interface LocalFleetOptions {
+  readonly router: LocalRouter;
+  /** The sample app bundled into one file (see buildSampleApp). */
+  readonly appFile: string;
+  /** What each image does wrong, if anything: BLUEGREEN_MISBEHAVE per image. */
+  readonly misbehaviour: (image: string) => string | undefined;
+  readonly redisUrl?: string;
+  readonly log?: (line: string) => void;
+}
+
+/** Bundles the sample app into one JavaScript file (what its Dockerfile also does). */
+export function buildSampleApp(outfile: string): string {
+  buildSync({
+    entryPoints: [join(__dirname, '..', 'sample-app', 'src', 'server.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    outfile,
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+export class LocalFleet implements Fleet {
+  private readonly colors: Record<Color, ColorState> = {
+    blue: { revision: '', desired: 0, failedTasks: 0, tasks: [] },
+    green: { revision: '', desired: 0, failedTasks: 0, tasks: [] },
+  };
+  private readonly revisions = new Map<string, { image: string; version: string; active: boolean }>();
+  private nextRevision = 1;
+  private nextTask = 1;
+
+  constructor(private readonly options: LocalFleetOptions) {}
+
+  describe(color: Color, revision?: string): Promise<FleetStatus> {
+    const s = this.colors[color];
+    const running = s.tasks.filter((t) => t.listening && !t.stopping).length;
+    const failed = s.failedTasks >= FAILED_TASKS_LIMIT;
+    return Promise.resolve({
+      revision: s.revision,
+      desired: s.desired,
+      running,
+      rollout:
+        failed || (revision !== undefined && revision !== s.revision)
+          ? 'FAILED'
+          : running === s.desired
+            ? 'COMPLETED'
+            : 'IN_PROGRESS',
+      failedTasks: s.failedTasks,
+      reason: s.reason,
+    });
+  }
+
+  async deploy(color: Color, image: string, version: string, count: number): Promise<string> {
+    const revision = `sample-app-${color}:${this.nextRevision++}`;
+    this.revisions.set(revision, { image, version, active: true });
+    await this.rollTo(color, revision, count);
+    return revision;
+  }
+
+  async restore(color: Color, count: number, revision?: string): Promise<void> {
+    const s = this.colors[color];
+    if (revision && revision !== s.revision) {
+      await this.rollTo(color, revision, count);
+      return;
+    }
+    s.desired = count;
+    await this.converge(color);
+  }
+
+  retire(revision: string): Promise<void> {
+    const r = this.revisions.get(revision);
+    if (r) {
+      r.active = false;
+    }
+    return Promise.resolve();
+  }
+
+  /** The image and version a color runs. */
+  running(color: Color): { image: string; version: string } | undefined {
+    return this.revisions.get(this.colors[color].revision);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const color of ['blue', 'green'] as const) {
+      this.colors[color].desired = 0;
+      await this.converge(color);
+    }
+  }
+
+  /** Replaces the color's tasks with `count` tasks of `revision` (new ones first, like a rolling deploy). */
+  private async rollTo(color: Color, revision: string, count: number): Promise<void> {
+    const s = this.colors[color];
+    const old = s.tasks;
+    s.tasks = [];
+    s.revision = revision;
+    s.desired = count;
+    s.failedTasks = 0;
+    s.reason = undefined;
+    await this.converge(color);
+    await Promise.all(old.map((t) => this.stopTask(color, t)));
+  }
+
+  private async converge(color: Color): Promise<void> {
+    const s = this.colors[color];
+    const live = s.tasks.filter((t) => !t.stopping);
+    for (let i = live.length; i < s.desired; i++) {
+      const task: Task = { id: `${color}-${this.nextTask++}`, listening: false, stopping: false };
+      s.tasks.push(task);
+      void this.startTask(color, s.revision, task);
+    }
+    const surplus = live.slice(s.desired);
+    await Promise.all(surplus.map((t) => this.stopTask(color, t)));
+  }
+
+  private async startTask(color: Color, revision: string, task: Task): Promise<void> {
+    const r = this.revisions.get(revision);
+    const s = this.colors[color];
+    if (!r || task.stopping || s.revision !== revision) {
+      return;
+    }
+    task.port = await freePort();
+    const child = spawn(process.execPath, [this.options.appFile], {
+      env: {
+        PATH: process.env.PATH,
+        HOST: '127.0.0.1',
+        PORT: String(task.port),
+        BLUEGREEN_COLOR: color,
+        BLUEGREEN_VERSION: r.version,
+        BLUEGREEN_MISBEHAVE: this.options.misbehaviour(r.image) ?? '',
+        ...(this.options.redisUrl ? { REDIS_URL: this.options.redisUrl } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    task.child = child;
+    child.stdout?.on('data', (d: Buffer) => {
+      if (!task.listening && d.toString().includes('"listening"')) {
+        task.listening = true;
+        this.options.router.register(color, { id: task.id, host: '127.0.0.1', port: task.port! });
+      }
+    });
+    child.stderr?.on('data', (d: Buffer) => (s.reason = d.toString().trim().slice(0, 200)));
+    child.on('exit', (code) => {
+      if (task.stopping) {
+        return;
+      }
+      // Like ECS: an essential container that exits is a failed task, and the service starts another.
+      task.listening = false;
+      void this.options.router.deregister(color, task.id);
+      s.failedTasks += 1;
+      s.reason = `task ${task.id} exited with code ${code}${s.reason ? `: ${s.reason}` : ''}`;
+      this.options.log?.(`  ${color}: ${s.reason}`);
+      s.tasks = s.tasks.filter((t) => t !== task);
+      if (s.failedTasks < FAILED_TASKS_LIMIT && s.revision === revision) {
+        setTimeout(() => void this.converge(color), 200);
+      }
+    });
+  }
+
+  /** Deregisters (draining in-flight requests), then stops the process (SIGTERM: it finishes what it has). */
+  private async stopTask(color: Color, task: Task): Promise<void> {
+    task.stopping = true;
+    await this.options.router.deregister(color, task.id);
+    const child = task.child;
+    if (child && child.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    }
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

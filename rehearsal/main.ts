@@ -1,0 +1,66 @@
+/**
+ * `npm start`: the local rehearsal. Plays the three scenarios and prints a table per scenario.
+ * Options: --scenario N (repeatable), --bake SECONDS, --interval SECONDS, --concurrency N.
+ */
+import './quiet';
+import { parseArgs } from 'node:util';
+import { rehearse, type RehearsalResult } from './rehearse';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      scenario: { type: 'string', multiple: true },
+      bake: { type: 'string' },
+      interval: { type: 'string' },
+      concurrency: { type: 'string' },
+    },
+  });
+  const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const result = await rehearse({
+    scenarios: values.scenario?.map(Number),
+    bakeSeconds: number(values.bake),
+    watchIntervalSeconds: number(values.interval),
+    concurrency: number(values.concurrency),
+  });
+  print(result);
+  return result.scenarios.every((s) => s.passed) && result.session?.survived !== false ? 0 : 1;
+}
+
+function print(result: RehearsalResult): void {
+  const ms = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(1)} ms`);
+  console.log('');
+  console.log(
+    'scenario | expected | outcome | live after | requests | failed | p50/p99 before | p50/p99 at switch | time to restore',
+  );
+  console.log('--- | --- | --- | --- | --- | --- | --- | --- | ---');
+  for (const s of result.scenarios) {
+    const l = s.load;
+    console.log(
+      [
+        `${s.scenario.id} ${s.scenario.version}`,
+        s.scenario.expect,
+        `${s.passed ? 'OK' : 'UNEXPECTED'} ${s.outcome}`,
+        s.liveAfter,
+        l.requests,
+        l.failed,
+        `${ms(l.p50BeforeMs)} / ${ms(l.p99BeforeMs)}`,
+        l.p50SwitchMs === undefined ? '-' : `${ms(l.p50SwitchMs)} / ${ms(l.p99SwitchMs)}`,
+        l.restoreMs === undefined ? '-' : `${(l.restoreMs / 1000).toFixed(2)} s`,
+      ].join(' | '),
+    );
+  }
+  if (result.session) {
+    console.log('');
+    console.log(
+      `session (${result.session.note}): ${result.session.checked ? (result.session.survived ? 'still valid' : 'LOST') : 'not checked'}`,
+    );
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(e);
+    process.exit(2);
+  },
+);

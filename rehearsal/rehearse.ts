@@ -1,0 +1,284 @@
+/**
+ * The local rehearsal: real releases of the sample app on this machine, through the same state machine and the
+ * same step code that run in AWS, with real traffic flowing the whole time.
+ *
+ *   scenario 1  release v2 (good): deploy → validate → switch → bake → finish; expect zero failed requests
+ *   scenario 2  release v3 (fails real users after the switch): the alarms catch it, rollback restores v2
+ *   scenario 3  release v4 (reports the wrong version): validation fails, traffic never moves
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HttpProbe } from '../lambda/adapters/http-probe';
+import type { WorkflowDeps } from '../lambda/shared/ports';
+import type { WorkflowSettings } from '../lambda/shared/release';
+import { parseConfig } from '../lib/config';
+import { buildSampleApp, LocalFleet } from './fleet';
+import { LoadGenerator, summarize, type LoadSummary } from './load';
+import { FileReleaseRecord, MemoryNotifier, MemoryReleaseLock, RouterAlarms } from './local-ports';
+import { startRedis, type RunningRedis } from './redis';
+import { LocalRouter } from './router';
+import { runWorkflow, synthesizeWorkflow, type ExecutionResult, type StateEvent } from './workflow-runner';
+
+export const REPOSITORY = 'bluegreen/sample-app';
+const TEST_HEADER = 'X-Bluegreen-Test-Token';
+
+export interface Scenario {
+  readonly id: 1 | 2 | 3;
+  readonly title: string;
+  readonly version: string;
+  readonly misbehave?: string;
+  readonly expect: 'Released' | 'RolledBack' | 'ValidationFailed';
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: 1,
+    title: 'Release v2: deploy → validate → switch → bake → finish',
+    version: 'v2',
+    expect: 'Released',
+  },
+  {
+    id: 2,
+    title: 'Release v3, which fails real users after the switch',
+    version: 'v3',
+    misbehave: 'fail-under-traffic',
+    expect: 'RolledBack',
+  },
+  {
+    id: 3,
+    title: 'Release v4, which fails validation',
+    version: 'v4',
+    misbehave: 'wrong-version',
+    expect: 'ValidationFailed',
+  },
+];
+
+export interface RehearsalOptions {
+  readonly scenarios?: readonly number[];
+  readonly bakeSeconds?: number;
+  readonly watchIntervalSeconds?: number;
+  /** Concurrent clients of the load generator. */
+  readonly concurrency?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface ScenarioResult {
+  readonly scenario: Scenario;
+  readonly execution: ExecutionResult;
+  readonly outcome: string;
+  readonly passed: boolean;
+  readonly load: LoadSummary;
+  readonly liveAfter: string;
+  readonly switchAt?: number;
+  readonly rollbackDoneAt?: number;
+}
+
+export interface RehearsalResult {
+  readonly scenarios: ScenarioResult[];
+  readonly session?: { readonly checked: boolean; readonly survived?: boolean; readonly note: string };
+}
+
+export async function rehearse(options: RehearsalOptions = {}): Promise<RehearsalResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const dir = mkdtempSync(join(tmpdir(), 'bluegreen-rehearsal-'));
+  const token = randomBytes(24).toString('hex');
+  const timings = {
+    bakeSeconds: options.bakeSeconds ?? 6,
+    watchIntervalSeconds: options.watchIntervalSeconds ?? 1,
+    failureThreshold: 3,
+    deployTimeoutSeconds: 60,
+    deployPollSeconds: 1,
+    finishDelaySeconds: 1,
+  };
+  const router = new LocalRouter({
+    testHeader: TEST_HEADER,
+    testToken: token,
+    healthPath: '/health',
+    healthIntervalMs: 250,
+    deregistrationDelayMs: 3000,
+  });
+  let redis: RunningRedis | undefined;
+  let fleet: LocalFleet | undefined;
+  try {
+    redis = await startRedis();
+    log(
+      redis
+        ? `Redis: ${redis.url} (sessions are shared by both colors)`
+        : 'Redis: redis-server is not installed; sessions stay per process (apt-get install redis-server to check them)',
+    );
+    await router.start();
+    const behaviours = new Map(SCENARIOS.map((s) => [`${REPOSITORY}:${s.version}`, s.misbehave]));
+    fleet = new LocalFleet({
+      router,
+      appFile: buildSampleApp(join(dir, 'sample-app.js')),
+      misbehaviour: (image) => behaviours.get(image),
+      redisUrl: redis?.url,
+      log,
+    });
+    const config = parseConfig({
+      appName: 'rehearsal',
+      aws: { region: 'us-east-1' },
+      image: { repository: REPOSITORY, initialTag: 'v1' },
+      healthCheck: { path: '/health' },
+      release: {
+        ...timings,
+        maxReleaseMinutes: 15,
+        smokeChecks: [{ path: '/health' }, { path: '/version', expectVersion: true, latencyBudgetMs: 500 }],
+      },
+    });
+    const workflow = synthesizeWorkflow(config, join(dir, 'cdk.out'));
+    const settings: WorkflowSettings = {
+      appName: config.appName,
+      imageRepository: REPOSITORY,
+      productionUrl: `http://127.0.0.1:${router.productionPort}`,
+      testUrl: `http://127.0.0.1:${router.testPort}`,
+      testHeader: TEST_HEADER,
+      healthPath: '/health',
+      smokeChecks: config.release.smokeChecks!,
+      hasValidationHook: false,
+      keepIdleWarm: false,
+      maxReleaseSeconds: 900,
+      timings,
+    };
+    const notifier = new MemoryNotifier();
+    const deps: WorkflowDeps = {
+      record: FileReleaseRecord.create(join(dir, 'release-record.json'), {
+        liveColor: 'blue',
+        images: { blue: `${REPOSITORY}:v1`, green: `${REPOSITORY}:v1` },
+      }),
+      router,
+      fleet,
+      probe: new HttpProbe(),
+      alarms: new RouterAlarms(router, config.appName, {
+        http5xxCount: 5,
+        p99LatencyMs: 1000,
+        windowMs: 3000,
+      }),
+      lock: new MemoryReleaseLock(),
+      notifier,
+      testToken: () => Promise.resolve(token),
+      now: () => new Date(),
+    };
+
+    log(
+      `Starting blue on v1 (2 processes) behind the local load balancer :${router.productionPort} (test listener :${router.testPort})`,
+    );
+    await fleet.deploy('blue', `${REPOSITORY}:v1`, 'v1', 2);
+    await waitFor(
+      async () => (await router.targetHealth('blue')).healthy === 2,
+      15_000,
+      'blue to become healthy',
+    );
+
+    const session = await createSession(router.productionPort);
+    const results: ScenarioResult[] = [];
+    for (const scenario of SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s.id))) {
+      log('');
+      log(`Scenario ${scenario.id}: ${scenario.title}`);
+      const load = new LoadGenerator(`http://127.0.0.1:${router.productionPort}/`, options.concurrency ?? 8);
+      load.start();
+      await sleep(500);
+      const execution = await runWorkflow(
+        workflow,
+        deps,
+        settings,
+        { image: `${REPOSITORY}:${scenario.version}` },
+        {
+          execution: `rehearsal-${scenario.id}-${scenario.version}`,
+          onEvent: progress(log),
+        },
+      );
+      await sleep(500);
+      const samples = await load.stop();
+      const switchAt = execution.events.find((e) => e.type === 'exited' && e.state === 'Switch traffic')?.at;
+      const rollbackDoneAt = execution.events.find((e) => e.type === 'exited' && e.state === 'Roll back')?.at;
+      const outcome = execution.status === 'SUCCEEDED' ? 'Released' : (execution.error ?? 'FAILED');
+      const live = await router.productionWeights();
+      const liveColor = live.blue > 0 ? 'blue' : 'green';
+      results.push({
+        scenario,
+        execution,
+        outcome,
+        passed: outcome === scenario.expect,
+        load: summarize(samples, switchAt, rollbackDoneAt),
+        liveAfter: `${liveColor} ${fleet.running(liveColor)?.version ?? '?'}`,
+        switchAt,
+        rollbackDoneAt,
+      });
+      log(
+        `  → ${execution.status}${execution.error ? ` ${execution.error}` : ''}${execution.cause ? `: ${execution.cause}` : ''}`,
+      );
+    }
+    const sessionResult = session
+      ? {
+          checked: Boolean(redis),
+          survived: await sessionStillValid(router.productionPort, session),
+          note: redis
+            ? 'session created before scenario 1, checked after the last one'
+            : 'no Redis: not checked',
+        }
+      : undefined;
+    return { scenarios: results, session: sessionResult };
+  } finally {
+    await fleet?.stopAll();
+    await router.stop();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Prints each state as the Step Functions console shows it: entered, then left with its duration. */
+function progress(log: (line: string) => void): (event: StateEvent) => void {
+  const entered = new Map<string, number>();
+  const quiet = new Set([
+    'Wait for idle color',
+    'Check idle color',
+    'Idle color ready?',
+    'Bake: wait',
+    'Check new live color',
+    'Bake done?',
+  ]);
+  const loops = new Map<string, number>();
+  return (event) => {
+    if (event.type === 'entered') {
+      entered.set(event.state, event.at);
+      loops.set(event.state, (loops.get(event.state) ?? 0) + 1);
+      if (!quiet.has(event.state) || loops.get(event.state) === 1) {
+        log(`  ▶ ${event.state}`);
+      }
+    } else if (event.type === 'exited' || event.type === 'failed' || event.type === 'caught') {
+      const ms = event.at - (entered.get(event.state) ?? event.at);
+      if (!quiet.has(event.state) || event.type !== 'exited') {
+        log(
+          `  ${event.type === 'exited' ? '✓' : '✗'} ${event.state} (${ms} ms)${event.type === 'exited' ? '' : ` ${event.type}`}`,
+        );
+      }
+    }
+  };
+}
+
+async function createSession(port: number): Promise<string | undefined> {
+  const res = await fetch(`http://127.0.0.1:${port}/session?user=rehearsal`, { method: 'POST' });
+  return res.headers.get('set-cookie')?.split(';')[0];
+}
+
+async function sessionStillValid(port: number, cookie: string): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${port}/session`, { headers: { cookie } });
+  return res.status === 200;
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await sleep(100);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,54 @@
+/**
+ * A short local rehearsal, as `npm start` plays it: real sample-app processes, the local load balancer, steady
+ * load, and the synthesized state machine with the real step handlers. Outcomes only; speed lives in the bench.
+ */
+import { rehearse, type RehearsalResult } from '../../rehearsal/rehearse';
+import { redisInstalled } from '../../rehearsal/redis';
+
+let result: RehearsalResult;
+const lines: string[] = [];
+
+beforeAll(async () => {
+  result = await rehearse({ bakeSeconds: 3, concurrency: 4, log: (line) => lines.push(line) });
+}, 120_000);
+
+describe('local rehearsal', () => {
+  test('scenario 1: v2 is released with zero failed requests', () => {
+    const s = result.scenarios[0];
+    expect(s).toMatchObject({ outcome: 'Released', passed: true, liveAfter: 'green v2' });
+    expect(s.load.requests).toBeGreaterThan(500);
+    expect(s.load.failed).toBe(0);
+    expect(Object.keys(s.load.byColor).sort()).toEqual(['blue', 'green']); // traffic really moved
+  });
+
+  test('scenario 2: v3 fails real users after the switch; the alarms catch it and v2 is restored', () => {
+    const s = result.scenarios[1];
+    expect(s).toMatchObject({ outcome: 'RolledBack', passed: true, liveAfter: 'green v2' });
+    expect(s.load.failed).toBeGreaterThan(0);
+    expect(s.load.restoreMs).toBeDefined();
+    expect(s.execution.cause).toContain('alarm in ALARM: rehearsal-blue-5xx');
+  });
+
+  test('scenario 3: v4 fails validation; traffic never moves and no request fails', () => {
+    const s = result.scenarios[2];
+    expect(s).toMatchObject({ outcome: 'ValidationFailed', passed: true, liveAfter: 'green v2' });
+    expect(s.load.failed).toBe(0);
+    expect(s.execution.cause).toContain('GET /version: version "v4" not in the response');
+    expect(s.load.byColor).toEqual({ green: s.load.requests });
+  });
+
+  test('progress reads like the console: each state entered and left', () => {
+    expect(lines).toEqual(
+      expect.arrayContaining(['  ▶ Prepare', '  ▶ Switch traffic', '  ▶ Roll back', '  ▶ Abort']),
+    );
+    expect(lines.some((l) => /^ {2}✓ Switch traffic \(\d+ ms\)$/.test(l))).toBe(true);
+  });
+
+  test('with Redis, a session created before the releases is still valid after them', () => {
+    if (!redisInstalled()) {
+      expect(result.session?.checked).toBe(false);
+      return;
+    }
+    expect(result.session).toMatchObject({ checked: true, survived: true });
+  });
+});
