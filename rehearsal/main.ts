@@ -1,10 +1,12 @@
 /**
  * `npm start`: the local rehearsal. Plays the three scenarios and prints a table per scenario.
- * Options: --scenario N (repeatable), --bake SECONDS, --interval SECONDS, --concurrency N.
+ * Options: --scenario N (repeatable), --bake SECONDS, --interval SECONDS, --concurrency N, --report PATH
+ * (writes PATH.json and PATH.html; default rehearsal-report).
  */
 import './quiet';
 import { parseArgs } from 'node:util';
 import { rehearse, type RehearsalResult } from './rehearse';
+import { scenarioReport, writeReport } from './report';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -13,6 +15,7 @@ async function main(): Promise<number> {
       bake: { type: 'string' },
       interval: { type: 'string' },
       concurrency: { type: 'string' },
+      report: { type: 'string', default: 'rehearsal-report' },
     },
   });
   const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -23,6 +26,8 @@ async function main(): Promise<number> {
     concurrency: number(values.concurrency),
   });
   print(result);
+  const files = writeReport(values.report!, result.scenarios.map(scenarioReport), result.session);
+  console.log(`\nreport: ${files.json}, ${files.html}`);
   return result.scenarios.every((s) => s.passed) && result.session?.survived !== false ? 0 : 1;
 }
 
@@ -30,9 +35,9 @@ function print(result: RehearsalResult): void {
   const ms = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(1)} ms`);
   console.log('');
   console.log(
-    'scenario | expected | outcome | live after | requests | failed | p50/p99 before | p50/p99 at switch | time to restore',
+    'scenario | expected | outcome | live after | requests | failed | p50/p99 before | p50/p99 at switch | switch | time to restore',
   );
-  console.log('--- | --- | --- | --- | --- | --- | --- | --- | ---');
+  console.log('--- | --- | --- | --- | --- | --- | --- | --- | --- | ---');
   for (const s of result.scenarios) {
     const l = s.load;
     console.log(
@@ -45,6 +50,7 @@ function print(result: RehearsalResult): void {
         l.failed,
         `${ms(l.p50BeforeMs)} / ${ms(l.p99BeforeMs)}`,
         l.p50SwitchMs === undefined ? '-' : `${ms(l.p50SwitchMs)} / ${ms(l.p99SwitchMs)}`,
+        ms(s.switchMs),
         l.restoreMs === undefined ? '-' : `${(l.restoreMs / 1000).toFixed(2)} s`,
       ].join(' | '),
     );

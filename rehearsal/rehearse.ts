@@ -15,7 +15,7 @@ import type { WorkflowDeps } from '../lambda/shared/ports';
 import type { WorkflowSettings } from '../lambda/shared/release';
 import { parseConfig } from '../lib/config';
 import { buildSampleApp, LocalFleet } from './fleet';
-import { LoadGenerator, summarize, type LoadSummary } from './load';
+import { LoadGenerator, summarize, type LoadSummary, type Sample } from './load';
 import { FileReleaseRecord, MemoryNotifier, MemoryReleaseLock, RouterAlarms } from './local-ports';
 import { startRedis, type RunningRedis } from './redis';
 import { LocalRouter } from './router';
@@ -73,6 +73,10 @@ export interface ScenarioResult {
   readonly liveAfter: string;
   readonly switchAt?: number;
   readonly rollbackDoneAt?: number;
+  /** How long the Switch traffic state took. */
+  readonly switchMs?: number;
+  readonly loadStartedAt: number;
+  readonly samples: Sample[];
 }
 
 export interface RehearsalResult {
@@ -178,6 +182,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       log('');
       log(`Scenario ${scenario.id}: ${scenario.title}`);
       const load = new LoadGenerator(`http://127.0.0.1:${router.productionPort}/`, options.concurrency ?? 8);
+      const loadStartedAt = Date.now();
       load.start();
       await sleep(500);
       const execution = await runWorkflow(
@@ -194,6 +199,9 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       const samples = await load.stop();
       const switchAt = execution.events.find((e) => e.type === 'exited' && e.state === 'Switch traffic')?.at;
       const rollbackDoneAt = execution.events.find((e) => e.type === 'exited' && e.state === 'Roll back')?.at;
+      const switchEnteredAt = execution.events.find(
+        (e) => e.type === 'entered' && e.state === 'Switch traffic',
+      )?.at;
       const outcome = execution.status === 'SUCCEEDED' ? 'Released' : (execution.error ?? 'FAILED');
       const live = await router.productionWeights();
       const liveColor = live.blue > 0 ? 'blue' : 'green';
@@ -206,6 +214,10 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         liveAfter: `${liveColor} ${fleet.running(liveColor)?.version ?? '?'}`,
         switchAt,
         rollbackDoneAt,
+        switchMs:
+          switchAt !== undefined && switchEnteredAt !== undefined ? switchAt - switchEnteredAt : undefined,
+        loadStartedAt,
+        samples,
       });
       log(
         `  → ${execution.status}${execution.error ? ` ${execution.error}` : ''}${execution.cause ? `: ${execution.cause}` : ''}`,
