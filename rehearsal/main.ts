@@ -26,7 +26,7 @@ async function main(): Promise<number> {
     concurrency: number(values.concurrency),
   });
   print(result);
-  const files = writeReport(values.report!, result.scenarios.map(scenarioReport), result.session);
+  const files = writeReport(values.report, result.scenarios.map(scenarioReport), result.session);
   console.log(`\nreport: ${files.json}, ${files.html}`);
   return result.scenarios.every((s) => s.passed) && result.session?.survived !== false ? 0 : 1;
 }
