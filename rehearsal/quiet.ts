@@ -1,3 +1,3 @@
-// Imported first by the rehearsal's entry point: the step handlers' structured logs (Powertools) would drown the
-// progress lines; warnings and errors still show.
-process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+// Imported first by the rehearsal's entry points: the step handlers' structured logs (Powertools) would drown
+// the progress lines, which already show each state, error and cause.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';

@@ -61,6 +61,8 @@ export interface RehearsalOptions {
   readonly watchIntervalSeconds?: number;
   /** Concurrent clients of the load generator. */
   readonly concurrency?: number;
+  /** Steady traffic before each release starts (the baseline for latency comparisons). */
+  readonly warmupMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -184,7 +186,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       const load = new LoadGenerator(`http://127.0.0.1:${router.productionPort}/`, options.concurrency ?? 8);
       const loadStartedAt = Date.now();
       load.start();
-      await sleep(500);
+      await sleep(options.warmupMs ?? 500);
       const execution = await runWorkflow(
         workflow,
         deps,
