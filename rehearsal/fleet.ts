@@ -152,6 +152,9 @@ export class LocalFleet implements Fleet {
       return;
     }
     task.port = await freePort();
+    if (task.stopping || s.revision !== revision) {
+      return; // stopped while it was being set up: never start it
+    }
     const child = spawn(process.execPath, [this.options.appFile], {
       env: {
         PATH: process.env.PATH,
@@ -194,7 +197,7 @@ export class LocalFleet implements Fleet {
     task.stopping = true;
     await this.options.router.deregister(color, task.id);
     const child = task.child;
-    if (child && child.exitCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       await new Promise<void>((resolve) => {
         const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
         child.once('exit', () => {

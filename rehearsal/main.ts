@@ -1,7 +1,8 @@
 /**
  * `npm start`: the local rehearsal. Plays the three scenarios and prints a table per scenario.
  * Options: --scenario N (repeatable), --bake SECONDS, --interval SECONDS, --concurrency N, --report PATH
- * (writes PATH.json and PATH.html; default rehearsal-report).
+ * (writes PATH.json and PATH.html; default rehearsal-report), --port N and --test-port N (the local load
+ * balancer; default 8080 and 9000). Ctrl-C stops everything it started.
  */
 import './quiet';
 import { parseArgs } from 'node:util';
@@ -16,6 +17,8 @@ async function main(): Promise<number> {
       interval: { type: 'string' },
       concurrency: { type: 'string' },
       report: { type: 'string', default: 'rehearsal-report' },
+      port: { type: 'string', default: '8080' },
+      'test-port': { type: 'string', default: '9000' },
     },
   });
   const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -24,6 +27,17 @@ async function main(): Promise<number> {
     bakeSeconds: number(values.bake),
     watchIntervalSeconds: number(values.interval),
     concurrency: number(values.concurrency),
+    productionPort: number(values.port),
+    testPort: number(values['test-port']),
+    onCleanup: (cleanup) => {
+      // Ctrl-C (or a stop from outside) at any moment: stop every process and free every port, then leave.
+      const stop = (signal: NodeJS.Signals) => {
+        console.log(`\n${signal}: stopping the sample apps, the load balancer and Redis...`);
+        void cleanup().finally(() => process.exit(130));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
   });
   print(result);
   const files = writeReport(values.report, result.scenarios.map(scenarioReport), result.session);
@@ -66,7 +80,7 @@ function print(result: RehearsalResult): void {
 main().then(
   (code) => process.exit(code),
   (e: Error) => {
-    console.error(e);
+    console.error(e.name === 'PortInUse' ? `bluegreen rehearsal: ${e.message} (--port, --test-port)` : e);
     process.exit(2);
   },
 );

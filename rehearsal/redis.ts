@@ -49,6 +49,10 @@ export async function startRedis(): Promise<RunningRedis | undefined> {
     url: `redis://127.0.0.1:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          resolve(); // already gone (Ctrl-C reaches the whole process group)
+          return;
+        }
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

@@ -63,6 +63,11 @@ export interface RehearsalOptions {
   readonly concurrency?: number;
   /** Steady traffic before each release starts (the baseline for latency comparisons). */
   readonly warmupMs?: number;
+  /** Ports of the local load balancer. @default - free ports */
+  readonly productionPort?: number;
+  readonly testPort?: number;
+  /** Receives the function that stops everything the rehearsal started (for Ctrl-C). */
+  readonly onCleanup?: (cleanup: () => Promise<void>) => void;
   readonly log?: (line: string) => void;
 }
 
@@ -107,6 +112,18 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
   });
   let redis: RunningRedis | undefined;
   let fleet: LocalFleet | undefined;
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) {
+      return;
+    }
+    cleaned = true;
+    await fleet?.stopAll();
+    await router.stop();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  options.onCleanup?.(cleanup);
   try {
     redis = await startRedis();
     log(
@@ -114,7 +131,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         ? `Redis: ${redis.url} (sessions are shared by both colors)`
         : 'Redis: redis-server is not installed; sessions stay per process (apt-get install redis-server to check them)',
     );
-    await router.start();
+    await router.start(options.productionPort, options.testPort);
     const behaviours = new Map(SCENARIOS.map((s) => [`${REPOSITORY}:${s.version}`, s.misbehave]));
     fleet = new LocalFleet({
       router,
@@ -236,10 +253,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       : undefined;
     return { scenarios: results, session: sessionResult };
   } finally {
-    await fleet?.stopAll();
-    await router.stop();
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await cleanup();
   }
 }
 

@@ -24,6 +24,11 @@ import type { TargetHealth, TrafficRouter } from '../lambda/shared/ports';
 import { COLORS, type Color } from '../lambda/shared/release-record';
 import type { TrafficWeights } from '../lambda/shared/traffic';
 
+/** A port the router was asked to listen on is taken. */
+export class PortInUseError extends Error {
+  override name = 'PortInUse';
+}
+
 export interface Target {
   readonly id: string;
   readonly host: string;
@@ -75,7 +80,18 @@ export class LocalRouter implements TrafficRouter {
       const server = createServer(handler);
       server.keepAliveTimeout = 60_000;
       this.servers.push(server);
-      await new Promise<void>((resolve) => server.listen(port, host, resolve));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (e: NodeJS.ErrnoException) =>
+          reject(
+            e.code === 'EADDRINUSE'
+              ? new PortInUseError(
+                  `port ${port} on ${host} is already in use (another rehearsal?): choose another one`,
+                )
+              : e,
+          ),
+        );
+        server.listen(port, host, resolve);
+      });
       return (server.address() as AddressInfo).port;
     };
     this.productionPort = await listen(productionPort, (req, res) => this.forward(req, res, this.weights));
