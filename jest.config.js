@@ -5,6 +5,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // Transpile-only (swc): fast. Types are checked once by `npm run typecheck` (tsc --noEmit).
   transform: { '^.+\\.ts$': ['@swc/jest'] },
-  setupFiles: ['<rootDir>/test/support/polyfills.ts'],
+  setupFiles: ['<rootDir>/test/support/setup.ts'],
   snapshotSerializers: ['<rootDir>/test/support/asset-hash-serializer.js'],
 };
