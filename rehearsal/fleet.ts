@@ -61,6 +61,8 @@ export class LocalFleet implements Fleet {
   private readonly revisions = new Map<string, { image: string; version: string; active: boolean }>();
   private nextRevision = 1;
   private nextTask = 1;
+  /** Set by stopAll: nothing is started or restarted any more. */
+  private closing = false;
 
   constructor(private readonly options: LocalFleetOptions) {}
 
@@ -114,6 +116,7 @@ export class LocalFleet implements Fleet {
   }
 
   async stopAll(): Promise<void> {
+    this.closing = true;
     for (const color of ['blue', 'green'] as const) {
       this.colors[color].desired = 0;
       await this.converge(color);
@@ -148,11 +151,11 @@ export class LocalFleet implements Fleet {
   private async startTask(color: Color, revision: string, task: Task): Promise<void> {
     const r = this.revisions.get(revision);
     const s = this.colors[color];
-    if (!r || task.stopping || s.revision !== revision) {
+    if (!r || task.stopping || this.closing || s.revision !== revision) {
       return;
     }
     task.port = await freePort();
-    if (task.stopping || s.revision !== revision) {
+    if (task.stopping || this.closing || s.revision !== revision) {
       return; // stopped while it was being set up: never start it
     }
     const child = spawn(process.execPath, [this.options.appFile], {
@@ -175,8 +178,9 @@ export class LocalFleet implements Fleet {
       }
     });
     child.stderr?.on('data', (d: Buffer) => (s.reason = d.toString().trim().slice(0, 200)));
+    child.on('error', (e) => (s.reason = `task ${task.id} could not start: ${e.message}`));
     child.on('exit', (code) => {
-      if (task.stopping) {
+      if (task.stopping || this.closing) {
         return;
       }
       // Like ECS: an essential container that exits is a failed task, and the service starts another.
@@ -186,7 +190,7 @@ export class LocalFleet implements Fleet {
       s.reason = `task ${task.id} exited with code ${code}${s.reason ? `: ${s.reason}` : ''}`;
       this.options.log?.(`  ${color}: ${s.reason}`);
       s.tasks = s.tasks.filter((t) => t !== task);
-      if (s.failedTasks < FAILED_TASKS_LIMIT && s.revision === revision) {
+      if (s.failedTasks < FAILED_TASKS_LIMIT && s.revision === revision && !this.closing) {
         setTimeout(() => void this.converge(color), 200);
       }
     });

@@ -94,5 +94,5 @@ function percentile(samples: readonly Sample[], p: number): number {
     return 0;
   }
   const sorted = samples.map((s) => s.latencyMs).sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+  return sorted[Math.max(0, Math.ceil(sorted.length * p) - 1)]; // nearest rank
 }

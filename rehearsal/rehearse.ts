@@ -242,15 +242,15 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         `  → ${execution.status}${execution.error ? ` ${execution.error}` : ''}${execution.cause ? `: ${execution.cause}` : ''}`,
       );
     }
-    const sessionResult = session
-      ? {
-          checked: Boolean(redis),
-          survived: await sessionStillValid(router.productionPort, session),
-          note: redis
-            ? 'session created before scenario 1, checked after the last one'
-            : 'no Redis: not checked',
-        }
-      : undefined;
+    const sessionResult = !redis
+      ? { checked: false, note: 'no Redis (apt-get install redis-server): sessions not checked' }
+      : session
+        ? {
+            checked: true,
+            survived: await sessionStillValid(router.productionPort, session),
+            note: 'session created before scenario 1, checked after the last one',
+          }
+        : { checked: true, survived: false, note: 'the session could not be created before scenario 1' };
     return { scenarios: results, session: sessionResult };
   } finally {
     await cleanup();

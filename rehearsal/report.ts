@@ -34,7 +34,7 @@ export function timeline(samples: readonly Sample[], start: number): TimelineBuc
         blue: ok.filter((s) => s.color === 'blue').length,
         green: ok.filter((s) => s.color === 'green').length,
         failed: list.length - ok.length,
-        p99Ms: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? 0,
+        p99Ms: latencies[Math.max(0, Math.ceil(latencies.length * 0.99) - 1)] ?? 0,
       };
     });
 }

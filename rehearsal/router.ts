@@ -20,6 +20,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream';
 import type { TargetHealth, TrafficRouter } from '../lambda/shared/ports';
 import { COLORS, type Color } from '../lambda/shared/release-record';
 import type { TrafficWeights } from '../lambda/shared/traffic';
@@ -146,6 +147,11 @@ export class LocalRouter implements TrafficRouter {
     target.agent.destroy();
   }
 
+  /** Requests in flight to one target (what draining waits for). */
+  inFlight(color: Color, id: string): number {
+    return this.targets[color].find((t) => t.id === id)?.inFlight ?? 0;
+  }
+
   // --- TrafficRouter ---------------------------------------------------------------------------------------
   productionWeights(): Promise<TrafficWeights> {
     return Promise.resolve({ ...this.weights });
@@ -211,20 +217,22 @@ export class LocalRouter implements TrafficRouter {
         this.record({ at: Date.now(), color, status, latencyMs: performance.now() - started });
       }
     };
+    const forwardedFor = [req.headers['x-forwarded-for'], req.socket.remoteAddress]
+      .filter(Boolean)
+      .join(', ');
     const upstream = request(
       {
         host: target.host,
         port: target.port,
         method: req.method,
         path: req.url,
-        headers: { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? '' },
+        headers: { ...withoutHopByHop(req.headers), 'x-forwarded-for': forwardedFor },
         agent: target.agent,
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        answer.on('end', () => finish(answer.statusCode ?? 502));
-        answer.on('error', () => finish(502));
+        res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers));
+        // pipeline destroys the client's response if the app's dies half-way: the client sees a reset, not a hang.
+        pipeline(answer, res, (error) => finish(error ? 502 : (answer.statusCode ?? 502)));
       },
     );
     upstream.on('error', () => {
@@ -235,6 +243,13 @@ export class LocalRouter implements TrafficRouter {
         res.destroy();
       }
       finish(502);
+    });
+    // A client that goes away does not keep the app busy.
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        upstream.destroy();
+        finish(499);
+      }
     });
     req.pipe(upstream);
   }
@@ -287,4 +302,27 @@ export class LocalRouter implements TrafficRouter {
       }),
     );
   }
+}
+
+/** Connection-level headers are not forwarded by a proxy (RFC 9110 7.6.1), nor those the Connection header names. */
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+];
+
+export function withoutHopByHop(headers: IncomingMessage['headers']): IncomingMessage['headers'] {
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  return Object.fromEntries(
+    Object.entries(headers).filter(([k]) => !HOP_BY_HOP.includes(k) && !named.includes(k)),
+  );
 }

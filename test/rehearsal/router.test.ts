@@ -6,8 +6,8 @@ import { app, memoryStore } from '../../sample-app/src/server';
 const TOKEN = 'secret-token';
 const apps: Server[] = [];
 
-async function sampleApp(color: string, version: string, misbehave?: string): Promise<number> {
-  const server = createServer(app({ color, version, misbehave, slowMs: 20, sessions: memoryStore() }));
+async function sampleApp(color: string, version: string, misbehave?: string, slowMs = 20): Promise<number> {
+  const server = createServer(app({ color, version, misbehave, slowMs, sessions: memoryStore() }));
   apps.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
@@ -78,13 +78,44 @@ describe('LocalRouter (the local ALB)', () => {
   });
 
   test('deregistering a target drains it: in-flight requests finish, new ones go elsewhere', async () => {
-    const slowPort = await sampleApp('blue', 'v1', 'slow');
+    const slowPort = await sampleApp('blue', 'v1-slow', 'slow'); // answers after 20 ms... made slower below
+    const slowServer = apps[apps.length - 1];
+    slowServer.removeAllListeners('request');
+    slowServer.on(
+      'request',
+      app({ color: 'blue', version: 'v1-slow', misbehave: 'slow', slowMs: 400, sessions: memoryStore() }),
+    );
     router.register('blue', { id: 'blue-slow', host: '127.0.0.1', port: slowPort });
     await until(async () => (await router.targetHealth('blue')).healthy === 2);
     const inFlight = Array.from({ length: 10 }, () => get(router.productionPort, '/'));
-    await router.deregister('blue', 'blue-slow');
-    expect((await Promise.all(inFlight)).map((r) => r.status)).toEqual(Array(10).fill(200));
+    // Only deregister once requests really are in flight to the slow target.
+    await until(() => Promise.resolve(router.inFlight('blue', 'blue-slow') > 0), 2000);
+    const drained = router.deregister('blue', 'blue-slow');
+    expect(router.inFlight('blue', 'blue-slow')).toBeGreaterThan(0);
+    const answers = await Promise.all(inFlight);
+    await drained;
+    expect(answers.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(answers.filter((r) => r.body.includes('v1-slow')).length).toBeGreaterThan(0); // some were drained, not dropped
     expect((await router.targetHealth('blue')).healthy).toBe(1);
+    // New requests after the deregistration never reach it.
+    expect((await get(router.productionPort, '/')).body).not.toContain('v1-slow');
+  });
+
+  test('hop-by-hop headers stay with their connection (Connection, Keep-Alive, TE, and those Connection names)', async () => {
+    const { withoutHopByHop } = await import('../../rehearsal/router');
+    expect(
+      withoutHopByHop({
+        connection: 'close, x-secret-hop',
+        'keep-alive': 'timeout=65',
+        te: 'trailers',
+        'x-secret-hop': '1',
+        accept: '*/*',
+      }),
+    ).toEqual({ accept: '*/*' });
+    const res = await fetch(`http://127.0.0.1:${router.productionPort}/version`, {
+      headers: { connection: 'close' },
+    });
+    expect(res.headers.get('keep-alive')).toBeNull();
   });
 
   test('metrics per color: requests, 5xx and p99 of what it forwarded', async () => {
