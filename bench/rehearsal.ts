@@ -4,13 +4,12 @@
  *   - failed requests during a successful switch, out of how many (target 0 of at least 20,000);
  *   - p99 latency in the 2 s after the switch against the steady state before the release (target ≤ 1.2x);
  *   - time to restore after a post-switch fault (target ≤ watch interval × failure threshold + 1 s);
- *   - orchestration overhead of a release: wall time minus the time spent in Wait states, which hold the
- *     configured waits and the app's own start-up (target < 2 s);
+ *   - orchestration overhead of a release: wall time minus its configured waits (target < 2 s);
  *   - a naive in-place redeploy (stop v1, start v2 on the same port) under the same load: failures and outage.
  */
 import '../rehearsal/quiet';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSampleApp, freePort } from '../rehearsal/fleet';
@@ -18,40 +17,51 @@ import { LoadGenerator } from '../rehearsal/load';
 import { rehearse, type ScenarioResult } from '../rehearsal/rehearse';
 import type { StateEvent } from '../rehearsal/workflow-runner';
 
-const WAIT_STATES = new Set(['Wait for idle color', 'Bake: wait', 'Keep old color warm']);
+export const SYNTH_FIGURES = 'bench-results.synth.json';
 const INTERVAL_S = 1;
 const THRESHOLD = 3;
 
 function p99(latencies: number[]): number {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
+  return sorted[Math.max(0, Math.ceil(sorted.length * 0.99) - 1)] ?? 0; // nearest rank
 }
 
-function overheadMs(events: readonly StateEvent[]): { wallMs: number; waitsMs: number; overheadMs: number } {
+/**
+ * Orchestration overhead: the release's wall time minus its configured waits (every Wait state entered, at its
+ * configured length). The app's start-up happens inside the deploy loop's waits, so it is not subtracted again:
+ * the figure is an upper bound of the issue's "wall time minus the configured waits and the app's start time".
+ */
+function overhead(events: readonly StateEvent[], timings: Record<string, number>) {
+  const configured: Record<string, number> = {
+    'Wait for idle color': timings.deployPollSeconds,
+    'Bake: wait': timings.watchIntervalSeconds,
+    'Keep old color warm': timings.finishDelaySeconds,
+  };
   const wallMs = events[events.length - 1].at - events[0].at;
-  let waitsMs = 0;
-  const entered = new Map<string, number>();
-  for (const e of events) {
-    if (e.type === 'entered') {
-      entered.set(e.state, e.at);
-    } else if (e.type === 'exited' && WAIT_STATES.has(e.state)) {
-      waitsMs += e.at - (entered.get(e.state) ?? e.at);
-    }
-  }
-  return { wallMs, waitsMs, overheadMs: wallMs - waitsMs };
+  const waitsMs = events
+    .filter((e) => e.type === 'entered' && e.state in configured)
+    .reduce((sum, e) => sum + configured[e.state] * 1000, 0);
+  return { wallMs, configuredWaitsMs: waitsMs, overheadMs: wallMs - waitsMs };
 }
 
+/** p99 of requests sent in the 2 s from the switch, against those sent in the 2 s before the release started. */
 function switchFigures(s: ScenarioResult) {
-  const prepareAt = s.execution.events.find((e) => e.state === 'Prepare')?.at ?? 0;
-  const steady = s.samples.filter((x) => x.at < prepareAt).map((x) => x.latencyMs);
-  const at = s.switchAt ?? 0;
-  const window = s.samples.filter((x) => x.at >= at && x.at < at + 2000).map((x) => x.latencyMs);
+  const prepareAt = s.execution.events.find((e) => e.type === 'entered' && e.state === 'Prepare')?.at;
+  const switchAt = s.execution.events.find((e) => e.type === 'entered' && e.state === 'Switch traffic')?.at;
+  if (prepareAt === undefined || switchAt === undefined) {
+    throw new Error(`scenario ${s.scenario.id} did not switch (${s.outcome}): no switch figures`);
+  }
+  const sentIn = (from: number, to: number) =>
+    s.samples.filter((x) => x.startedAt >= from && x.startedAt < to).map((x) => x.latencyMs);
+  const steady = sentIn(prepareAt - 2000, prepareAt);
+  const during = sentIn(switchAt, switchAt + 2000);
   return {
     requests: s.load.requests,
     failed: s.load.failed,
     steadyP99Ms: p99(steady),
-    switchP99Ms: p99(window),
-    ratio: p99(window) / Math.max(p99(steady), 0.001),
+    switchP99Ms: p99(during),
+    ratio: p99(during) / Math.max(p99(steady), 0.001),
+    windows: { steadyRequests: steady.length, switchRequests: during.length },
   };
 }
 
@@ -91,17 +101,28 @@ async function naiveRedeploy(appFile: string, concurrency: number) {
 
 async function main(): Promise<void> {
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
+  // 4 s of warm-up: the first 2 s (cold processes, JIT) are left out; the last 2 s are the steady baseline.
   const result = await rehearse({
     bakeSeconds: 8,
     watchIntervalSeconds: INTERVAL_S,
     concurrency,
-    warmupMs: 2000,
+    warmupMs: 4000,
     log: () => undefined,
   });
+  const unexpected = result.scenarios.filter((s) => !s.passed);
+  if (unexpected.length > 0) {
+    throw new Error(
+      `scenarios ended unexpectedly: ${unexpected.map((s) => `${s.scenario.id} ${s.outcome}`).join(', ')}`,
+    );
+  }
   const [ok, fault] = result.scenarios;
   const sw = switchFigures(ok);
   const restoreTargetMs = INTERVAL_S * THRESHOLD * 1000 + 1000;
-  const overhead = overheadMs(ok.execution.events);
+  const orchestration = overhead(ok.execution.events, {
+    deployPollSeconds: 1,
+    watchIntervalSeconds: INTERVAL_S,
+    finishDelaySeconds: 1,
+  });
   const naive = await naiveRedeploy(
     buildSampleApp(join(mkdtempSync(join(tmpdir(), 'bluegreen-bench-')), 'app.js')),
     concurrency,
@@ -114,7 +135,7 @@ async function main(): Promise<void> {
       failedDuringDetection: fault.load.failed,
       targetMs: restoreTargetMs,
     },
-    orchestration: { ...overhead, targetMs: 2000 },
+    orchestration: { ...orchestration, targetMs: 2000 },
     naiveInPlaceRedeploy: naive,
   };
   const line = (label: string, value: string, ok?: boolean) =>
@@ -137,15 +158,19 @@ async function main(): Promise<void> {
     (fault.load.restoreMs ?? Infinity) <= restoreTargetMs,
   );
   line(
-    'orchestration overhead (wall − Wait states)',
-    `${(overhead.overheadMs / 1000).toFixed(2)} s of ${(overhead.wallMs / 1000).toFixed(2)} s`,
-    overhead.overheadMs < 2000,
+    'orchestration overhead (wall − configured waits)',
+    `${(orchestration.overheadMs / 1000).toFixed(2)} s of ${(orchestration.wallMs / 1000).toFixed(2)} s`,
+    orchestration.overheadMs < 2000,
   );
   line(
     'naive in-place redeploy: failed requests',
     `${naive.failed} of ${naive.requests}, outage ${(naive.outageMs / 1000).toFixed(2)} s`,
   );
-  writeFileSync('bench-results.json', `${JSON.stringify(figures, null, 2)}\n`);
+  // npm run bench runs synth.ts first; its figures (synth time, stacks, bundles) go in the same file.
+  const synth = existsSync(SYNTH_FIGURES)
+    ? (JSON.parse(readFileSync(SYNTH_FIGURES, 'utf8')) as unknown)
+    : undefined;
+  writeFileSync('bench-results.json', `${JSON.stringify({ ...figures, synth }, null, 2)}\n`);
   console.log('written: bench-results.json');
 }
 

@@ -3,7 +3,7 @@
  * and template size per stack, and the size of each bundled Lambda. Figures, not pass/fail: `npm run bench`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -26,6 +26,11 @@ for (let i = 0; i < runs; i++) {
   }
 }
 times.sort((a, b) => a - b);
+const figures: {
+  synthMedianS: number;
+  stacks: Record<string, { resources: number; kib: number }>;
+  bundles: Record<string, { kib: number; importMs: number }>;
+} = { synthMedianS: times[Math.floor(runs / 2)], stacks: {}, bundles: {} };
 console.log(
   `cdk synth wall time: median ${times[Math.floor(runs / 2)].toFixed(2)} s over ${runs} runs (min ${times[0].toFixed(2)}, max ${times[runs - 1].toFixed(2)})`,
 );
@@ -46,6 +51,10 @@ for (const [name, artifact] of Object.entries(manifest.artifacts)) {
   console.log(
     `stack ${name}: ${Object.keys(template.Resources).length} resources, template ${(statSync(file).size / 1024).toFixed(1)} KiB`,
   );
+  figures.stacks[name] = {
+    resources: Object.keys(template.Resources).length,
+    kib: statSync(file).size / 1024,
+  };
   for (const [type, count] of [...byType].sort((a, b) => b[1] - a[1])) {
     console.log(`  ${String(count).padStart(3)} ${type}`);
   }
@@ -83,10 +92,13 @@ for (const [id, r] of Object.entries(service.Resources)) {
   }
   ms.sort((a, b) => a - b);
   const name = id.replace(/^ReleaseWorkflowSteps/, '').replace(/Function[0-9A-F]{8}$/, '');
+  figures.bundles[name] = { kib: size / 1024, importMs: ms[Math.floor(importRuns / 2)] };
   console.log(
     `  ${name.padEnd(22)} ${(size / 1024).toFixed(1).padStart(7)} KiB  import ${ms[Math.floor(importRuns / 2)].toFixed(1).padStart(6)} ms`,
   );
 }
+
+writeFileSync('bench-results.synth.json', `${JSON.stringify(figures, null, 2)}\n`);
 
 function stackOf(m: typeof manifest): string {
   return Object.entries(m.artifacts).find(

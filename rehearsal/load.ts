@@ -3,6 +3,9 @@
  * response recorded with its status, latency and the color that answered (the app's x-bluegreen-color header).
  */
 export interface Sample {
+  /** When the request was sent (epoch ms). */
+  readonly startedAt: number;
+  /** When its answer (or error) came back. */
   readonly at: number;
   readonly status: number;
   readonly latencyMs: number;
@@ -27,17 +30,19 @@ export class LoadGenerator {
     this.loops = Array.from({ length: this.concurrency }, async () => {
       while (this.running && Date.now() < until) {
         const started = performance.now();
+        const startedAt = Date.now();
         try {
           const res = await fetch(this.url, { signal: AbortSignal.timeout(5000) });
           await res.arrayBuffer();
           this.samples.push({
+            startedAt,
             at: Date.now(),
             status: res.status,
             latencyMs: performance.now() - started,
             color: res.headers.get('x-bluegreen-color') ?? undefined,
           });
         } catch {
-          this.samples.push({ at: Date.now(), status: 0, latencyMs: performance.now() - started });
+          this.samples.push({ startedAt, at: Date.now(), status: 0, latencyMs: performance.now() - started });
         }
       }
     });
@@ -58,7 +63,7 @@ export interface LoadSummary {
   /** Latency in the 2 s after the switch (or after the rollback), when there was one. */
   readonly p50SwitchMs?: number;
   readonly p99SwitchMs?: number;
-  /** From the first failed request to the moment the rollback had restored traffic. */
+  /** From the switch to the last failed answer a client saw (the fault's whole cost, detection included). */
   readonly restoreMs?: number;
   readonly byColor: Record<string, number>;
 }
@@ -84,7 +89,10 @@ export function summarize(
     p99BeforeMs: percentile(before, 0.99),
     p50SwitchMs: during.length > 0 ? percentile(during, 0.5) : undefined,
     p99SwitchMs: during.length > 0 ? percentile(during, 0.99) : undefined,
-    restoreMs: rollbackDoneAt !== undefined && failed.length > 0 ? rollbackDoneAt - failed[0].at : undefined,
+    restoreMs:
+      rollbackDoneAt !== undefined && switchAt !== undefined && failed.length > 0
+        ? Math.max(...failed.map((s) => s.at)) - switchAt
+        : undefined,
     byColor,
   };
 }

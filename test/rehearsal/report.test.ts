@@ -5,10 +5,22 @@ describe('rehearsal report', () => {
     const start = 1_000_000;
     const buckets = timeline(
       [
-        { at: start + 10, status: 200, latencyMs: 5, color: 'blue' },
-        { at: start + 20, status: 200, latencyMs: 7, color: 'blue' },
-        { at: start + BUCKET_MS + 5, status: 200, latencyMs: 9, color: 'green' },
-        { at: start + BUCKET_MS + 6, status: 500, latencyMs: 30, color: 'green' },
+        { startedAt: start + 10, at: start + 10, status: 200, latencyMs: 5, color: 'blue' },
+        { startedAt: start + 20, at: start + 20, status: 200, latencyMs: 7, color: 'blue' },
+        {
+          startedAt: start + BUCKET_MS + 5,
+          at: start + BUCKET_MS + 5,
+          status: 200,
+          latencyMs: 9,
+          color: 'green',
+        },
+        {
+          startedAt: start + BUCKET_MS + 6,
+          at: start + BUCKET_MS + 6,
+          status: 500,
+          latencyMs: 30,
+          color: 'green',
+        },
       ],
       start,
     );
