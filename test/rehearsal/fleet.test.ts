@@ -1,0 +1,69 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSampleApp, LocalFleet } from '../../rehearsal/fleet';
+import { LocalRouter } from '../../rehearsal/router';
+
+describe('LocalFleet (the local ECS services)', () => {
+  const appFile = buildSampleApp(join(mkdtempSync(join(tmpdir(), 'bluegreen-fleet-')), 'app.js'));
+  let router: LocalRouter;
+  let fleet: LocalFleet;
+  beforeEach(async () => {
+    router = new LocalRouter({
+      testHeader: 'X-Bluegreen-Test-Token',
+      testToken: 't',
+      healthPath: '/health',
+      healthIntervalMs: 100,
+    });
+    await router.start();
+    fleet = new LocalFleet({
+      router,
+      appFile,
+      misbehaviour: (image) => (image.endsWith(':crash') ? 'fail-at-start' : undefined),
+    });
+  });
+  afterEach(async () => {
+    await fleet.stopAll();
+    await router.stop();
+  });
+
+  const until = async (condition: () => Promise<boolean>, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline) {
+        throw new Error('condition not met in time');
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  test('deploy starts the version’s processes, registered and healthy behind the router', async () => {
+    const revision = await fleet.deploy('green', 'repo:v2', 'v2', 2);
+    await until(async () => (await fleet.describe('green', revision)).rollout === 'COMPLETED');
+    await until(async () => (await router.targetHealth('green')).healthy === 2);
+    await router.setProductionWeights({ blue: 0, green: 100 });
+    expect(await (await fetch(`http://127.0.0.1:${router.productionPort}/version`)).json()).toEqual({
+      version: 'v2',
+      color: 'green',
+    });
+  }, 30_000);
+
+  test('a version that crashes at start is restarted like ECS would, then its rollout is FAILED', async () => {
+    const revision = await fleet.deploy('blue', 'repo:crash', 'crash', 1);
+    await until(async () => (await fleet.describe('blue', revision)).rollout === 'FAILED');
+    const status = await fleet.describe('blue', revision);
+    expect(status.failedTasks).toBe(4);
+    expect(status.running).toBe(0);
+    expect(status.reason).toMatch(/exited with code 1/);
+  }, 30_000);
+
+  test('restore scales a color down and stops its processes', async () => {
+    const revision = await fleet.deploy('green', 'repo:v2', 'v2', 2);
+    await until(async () => (await fleet.describe('green', revision)).running === 2);
+    await fleet.restore('green', 0);
+    expect(await fleet.describe('green')).toMatchObject({ desired: 0, running: 0 });
+    expect(
+      (await router.targetHealth('green')).healthy + (await router.targetHealth('green')).notHealthy,
+    ).toBe(0);
+  }, 30_000);
+});
