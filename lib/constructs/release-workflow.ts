@@ -205,6 +205,30 @@ export class ReleaseWorkflow extends Construct {
         jitterStrategy: sfn.JitterType.FULL,
       });
     };
+    /** Steps that only set absolute values (listener, rule, record) are retried on any error. */
+    const retryIdempotent = (task: tasks.LambdaInvoke) =>
+      task.addRetry({
+        errors: ['States.ALL'],
+        interval: Duration.seconds(1),
+        backoffRate: 2,
+        maxAttempts: 3,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+    /** Wait → check → Choice: on to `next` when the check's verdict is `done`, else wait again. */
+    const pollLoop = (
+      wait: sfn.Wait,
+      check: tasks.LambdaInvoke,
+      choice: string,
+      done: string,
+      next: sfn.IChainable,
+    ) =>
+      wait
+        .next(check)
+        .next(
+          new sfn.Choice(this, choice)
+            .when(sfn.Condition.stringEquals('$.verdict', done), next)
+            .otherwise(wait),
+        );
     const failWith = (id: string, comment: string, from = '$.outcome') =>
       new sfn.Fail(this, id, {
         comment,
@@ -248,13 +272,7 @@ export class ReleaseWorkflow extends Construct {
       fns.rollback,
       'Production listener and record back to the old color.',
     );
-    rollback.addRetry({
-      errors: ['States.ALL'],
-      interval: Duration.seconds(1),
-      backoffRate: 2,
-      maxAttempts: 3,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    retryIdempotent(rollback);
     rollback.addCatch(reportRollbackFailure, { resultPath: '$.rollbackFailure' });
     rollback.next(
       failWith(STATES.rolledBack, 'The new color failed after the switch; the old color serves again.'),
@@ -289,26 +307,14 @@ export class ReleaseWorkflow extends Construct {
     // A failed check is a verdict, not a glitch: never retried. Anything else (a throttled API) is, twice.
     retryAllBut(watch, ['UnhealthyAfterSwitch']);
     watch.addCatch(rollback, { resultPath: '$.failure' });
-    bakeWait
-      .next(watch)
-      .next(
-        new sfn.Choice(this, STATES.baked)
-          .when(sfn.Condition.stringEquals('$.verdict', 'baked'), keepWarm)
-          .otherwise(bakeWait),
-      );
+    pollLoop(bakeWait, watch, STATES.baked, 'baked', keepWarm);
 
     const switchTraffic = invoke(
       STATES.switch,
       fns.switch,
       'Production listener to the new color, then the record.',
     );
-    switchTraffic.addRetry({
-      errors: ['States.ALL'],
-      interval: Duration.seconds(1),
-      backoffRate: 2,
-      maxAttempts: 3,
-      jitterStrategy: sfn.JitterType.FULL,
-    });
+    retryIdempotent(switchTraffic);
     switchTraffic.addCatch(rollback, { resultPath: '$.failure' });
     switchTraffic.next(bakeWait);
 
@@ -332,13 +338,7 @@ export class ReleaseWorkflow extends Construct {
     );
     retryAllBut(checkIdle, ['DeployFailed', 'DeployTimeout']);
     checkIdle.addCatch(abort, { resultPath: '$.failure' });
-    waitForIdle
-      .next(checkIdle)
-      .next(
-        new sfn.Choice(this, STATES.idleReady)
-          .when(sfn.Condition.stringEquals('$.verdict', 'ready'), validate)
-          .otherwise(waitForIdle),
-      );
+    pollLoop(waitForIdle, checkIdle, STATES.idleReady, 'ready', validate);
 
     const deploy = invoke(
       STATES.deploy,
