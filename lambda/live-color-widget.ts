@@ -2,16 +2,13 @@
  * CloudWatch custom widget for the side-by-side dashboard: which color is live, read from the release record
  * and from the production listener at the moment the dashboard is viewed.
  */
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { AlbTrafficRouter } from './adapters/alb-traffic-router';
-import { SsmReleaseRecordStore } from './adapters/ssm-release-record';
 import { BluegreenError } from './shared/errors';
+import type { ReleaseRecordStore, TrafficRouter } from './shared/ports';
 import { escapeHtml, readLiveStatus, renderLiveStatus } from './shared/live-status';
 import { recordParameterNames } from './shared/release-record';
 
-const ssm = new SSMClient({});
-const elb = new ElasticLoadBalancingV2Client({});
+/** The two adapters, loaded (with their SDK clients) on the first view, then kept for the container's life. */
+let ports: Promise<{ record: ReleaseRecordStore; router: TrafficRouter }> | undefined;
 
 export interface CustomWidgetEvent {
   /** Set when the console asks the widget to document itself. */
@@ -29,19 +26,19 @@ export async function handler(event: CustomWidgetEvent): Promise<string> {
   const appName = requiredEnv('APP_NAME');
   const names = recordParameterNames(appName);
   try {
-    const status = await readLiveStatus(
-      {
-        record: new SsmReleaseRecordStore(ssm, names),
-        router: new AlbTrafficRouter(elb, {
-          productionListenerArn: requiredEnv('PRODUCTION_LISTENER_ARN'),
-          targetGroupArns: {
-            blue: requiredEnv('BLUE_TARGET_GROUP_ARN'),
-            green: requiredEnv('GREEN_TARGET_GROUP_ARN'),
-          },
-        }),
-      },
-      names.liveColor,
-    );
+    const listener = requiredEnv('PRODUCTION_LISTENER_ARN');
+    const targetGroupArns = {
+      blue: requiredEnv('BLUE_TARGET_GROUP_ARN'),
+      green: requiredEnv('GREEN_TARGET_GROUP_ARN'),
+    };
+    ports ??= Promise.all([
+      import('./adapters/ssm-release-record'),
+      import('./adapters/alb-traffic-router'),
+    ]).then(([ssm, alb]) => ({
+      record: ssm.SsmReleaseRecordStore.create({}, names),
+      router: alb.AlbTrafficRouter.create({}, { productionListenerArn: listener, targetGroupArns }),
+    }));
+    const status = await readLiveStatus(await ports, names.liveColor);
     return renderLiveStatus(appName, status);
   } catch (e) {
     // A named error is something the operator can act on: show it in the widget instead of a Lambda failure.
