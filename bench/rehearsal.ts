@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSampleApp, freePort } from '../rehearsal/fleet';
-import { LoadGenerator } from '../rehearsal/load';
+import { LoadGenerator, nearestRank } from '../rehearsal/load';
 import { rehearse, type ScenarioResult } from '../rehearsal/rehearse';
 import type { StateEvent } from '../rehearsal/workflow-runner';
 
@@ -22,8 +22,7 @@ const INTERVAL_S = 1;
 const THRESHOLD = 3;
 
 function p99(latencies: number[]): number {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(sorted.length * 0.99) - 1)] ?? 0; // nearest rank
+  return nearestRank(latencies, 0.99);
 }
 
 /**

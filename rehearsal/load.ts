@@ -98,9 +98,17 @@ export function summarize(
 }
 
 function percentile(samples: readonly Sample[], p: number): number {
-  if (samples.length === 0) {
+  return nearestRank(
+    samples.map((s) => s.latencyMs),
+    p,
+  );
+}
+
+/** The p-quantile (0 < p ≤ 1) of `values` by nearest rank; 0 for no values. */
+export function nearestRank(values: readonly number[], p: number): number {
+  if (values.length === 0) {
     return 0;
   }
-  const sorted = samples.map((s) => s.latencyMs).sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(sorted.length * p) - 1)]; // nearest rank
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(sorted.length * p) - 1)];
 }

@@ -3,7 +3,7 @@
  * (share of traffic per color, failed requests and p99 latency per second, state transitions marked).
  */
 import { writeFileSync } from 'node:fs';
-import type { Sample } from './load';
+import { nearestRank, type Sample } from './load';
 import type { ScenarioResult } from './rehearse';
 
 /** Width of one timeline bucket. */
@@ -28,13 +28,15 @@ export function timeline(samples: readonly Sample[], start: number): TimelineBuc
     .sort((a, b) => a[0] - b[0])
     .map(([t, list]) => {
       const ok = list.filter((s) => s.status > 0 && s.status < 500);
-      const latencies = list.map((s) => s.latencyMs).sort((a, b) => a - b);
       return {
         t,
         blue: ok.filter((s) => s.color === 'blue').length,
         green: ok.filter((s) => s.color === 'green').length,
         failed: list.length - ok.length,
-        p99Ms: latencies[Math.max(0, Math.ceil(latencies.length * 0.99) - 1)] ?? 0,
+        p99Ms: nearestRank(
+          list.map((s) => s.latencyMs),
+          0.99,
+        ),
       };
     });
 }

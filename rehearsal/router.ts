@@ -22,6 +22,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream';
 import type { TargetHealth, TrafficRouter } from '../lambda/shared/ports';
+import { nearestRank } from './load';
 import { COLORS, type Color } from '../lambda/shared/release-record';
 import type { TrafficWeights } from '../lambda/shared/traffic';
 
@@ -187,14 +188,13 @@ export class LocalRouter implements TrafficRouter {
     now = Date.now(),
   ): { requests: number; errors5xx: number; p99Ms: number } {
     const recent = this.samples.filter((s) => s.color === color && s.at >= now - windowMs);
-    const latencies = recent.map((s) => s.latencyMs).sort((a, b) => a - b);
     return {
       requests: recent.length,
       errors5xx: recent.filter((s) => s.status >= 500).length,
-      p99Ms:
-        latencies.length === 0
-          ? 0
-          : latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))],
+      p99Ms: nearestRank(
+        recent.map((s) => s.latencyMs),
+        0.99,
+      ),
     };
   }
 
