@@ -40,6 +40,7 @@ const REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:\d+)?(\/[a-z0-9]
 const TAG_OR_DIGEST = /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[a-f0-9]{64})$/;
 const CIDR_V4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 const PRIVATE_ECR = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/(.+)$/;
+const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RESERVED_ENV = ['BLUEGREEN_COLOR', 'BLUEGREEN_APP', 'PORT', 'REDIS_URL', 'REDIS_AUTH_TOKEN'];
 
@@ -226,6 +227,45 @@ const schema = z
       })
       .strict()
       .prefault({}),
+    approval: z
+      .union(
+        [
+          z.literal('none'),
+          z.literal('before-switch'),
+          z
+            .object({
+              at: z.literal('before-switch', { error: 'must be "before-switch"' }),
+              timeoutMinutes: int(1, 10_080, 'a whole number from 1 to 10080 minutes (7 days)').default(60),
+              onTimeout: z
+                .enum(['abort', 'approve'], { error: 'must be "abort" (the default) or "approve"' })
+                .default('abort'),
+            })
+            .strict(),
+        ],
+        {
+          error:
+            'must be "none", "before-switch", or {"at": "before-switch", "timeoutMinutes": 60, "onTimeout": "abort"}',
+        },
+      )
+      .default('none')
+      .transform(normalizeApproval),
+    githubDeployRole: z
+      .object({
+        repository: z.string().regex(GITHUB_REPOSITORY, 'must be a GitHub repository as "owner/name"'),
+        branch: z
+          .string()
+          .regex(/^[A-Za-z0-9._/-]{1,200}$/, 'must be a branch name such as "main"')
+          .default('main'),
+        oidcProviderArn: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
+            "must be the ARN of the account's GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)",
+          )
+          .optional(),
+      })
+      .strict()
+      .optional(),
     logRetentionDays: z
       .union(
         LOG_RETENTION_DAYS.map((d) => z.literal(d)),
@@ -234,6 +274,27 @@ const schema = z
       .default(30),
   })
   .strict();
+
+/** The manual gate, normalized: off, or before the switch with its timeout and what a timeout does. */
+export type ApprovalConfig =
+  | { readonly at: 'none' }
+  | {
+      readonly at: 'before-switch';
+      readonly timeoutMinutes: number;
+      readonly onTimeout: 'abort' | 'approve';
+    };
+
+function normalizeApproval(
+  value:
+    | 'none'
+    | 'before-switch'
+    | { at: 'before-switch'; timeoutMinutes: number; onTimeout: 'abort' | 'approve' },
+): ApprovalConfig {
+  if (value === 'none') {
+    return { at: 'none' };
+  }
+  return value === 'before-switch' ? { at: 'before-switch', timeoutMinutes: 60, onTimeout: 'abort' } : value;
+}
 
 export type BluegreenConfig = z.output<typeof schema>;
 /** What a user writes: every field with a default may be left out. */
@@ -269,7 +330,11 @@ export function parseConfig(
     throw new ConfigError(source, problems);
   }
   const config = result.data;
-  const budget = budgetProblems(config.release, config.release.maxReleaseMinutes * 60);
+  const budget = budgetProblems(
+    config.release,
+    config.release.maxReleaseMinutes * 60,
+    approvalSeconds(config.approval),
+  );
   if (budget.length > 0) {
     throw new ConfigError(
       source,
@@ -519,4 +584,9 @@ function describeSizes(sizes: readonly number[]): string {
     return sizes.join(', ');
   }
   return `${sizes[0]} to ${sizes[sizes.length - 1]} in steps of ${sizes[1] - sizes[0]}`;
+}
+
+/** The longest a release may wait at the manual gate (0 without one). */
+export function approvalSeconds(approval: ApprovalConfig): number {
+  return approval.at === 'before-switch' ? approval.timeoutMinutes * 60 : 0;
 }

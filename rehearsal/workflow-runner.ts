@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { randomUUID } from 'node:crypto';
 import { handler as abort } from '../lambda/abort';
+import { handler as awaitApproval } from '../lambda/await-approval';
 import { handler as checkDeploy } from '../lambda/check-deploy';
 import { handler as deploy } from '../lambda/deploy';
 import { handler as finish } from '../lambda/finish';
@@ -50,12 +52,15 @@ const HANDLERS: Record<string, StepHandler> = {
   abort,
   finish,
   'rollback-failed': rollbackFailed,
+  'await-approval': awaitApproval,
 };
 
 export interface CompiledWorkflow {
   readonly definition: StateMachineDefinition;
   /** Task state name → step (handler file). */
   readonly taskSteps: Record<string, string>;
+  /** Task states that wait for a callback (task token): state name → step. */
+  readonly callbackSteps: Record<string, string>;
   readonly waitStates: string[];
   readonly retryStates: string[];
 }
@@ -88,16 +93,22 @@ export function compileWorkflow(template: Template, stacks: BluegreenStacks): Co
     States: Record<string, Record<string, unknown>>;
   };
   const taskSteps: Record<string, string> = {};
+  const callbackSteps: Record<string, string> = {};
   const waitStates: string[] = [];
   const retryStates: string[] = [];
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type === 'Task') {
-      const id = /function:(\w+)$/.exec(String(state.Resource))?.[1] ?? '';
+      // A callback task calls lambda:invoke.waitForTaskToken with the function in its parameters.
+      const callback = String(state.Resource).endsWith('.waitForTaskToken');
+      const target = callback
+        ? String((state.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName)
+        : String(state.Resource);
+      const id = /function:(\w+)$/.exec(target)?.[1] ?? '';
       const step = functionIds.get(id);
       if (!step || !HANDLERS[step]) {
-        throw new Error(`Task state ${name} calls ${String(state.Resource)}, which is not a release step`);
+        throw new Error(`Task state ${name} calls ${target}, which is not a release step`);
       }
-      taskSteps[name] = step;
+      (callback ? callbackSteps : taskSteps)[name] = step;
     }
     if (state.Type === 'Wait') {
       waitStates.push(name);
@@ -106,7 +117,7 @@ export function compileWorkflow(template: Template, stacks: BluegreenStacks): Co
       retryStates.push(name);
     }
   }
-  return { definition, taskSteps, waitStates, retryStates };
+  return { definition, taskSteps, callbackSteps, waitStates, retryStates };
 }
 
 /** Fn::Join / Fn::GetAtt / Ref of the definition string → plain ASL text. */
@@ -155,6 +166,63 @@ export interface RunOptions {
   /** Run Wait states and retry intervals instantly (tests); the rehearsal waits for real. */
   readonly instant?: boolean;
   readonly onEvent?: (event: StateEvent) => void;
+  /** Answers callback tasks (the manual gate); without it a callback task waits until its timeout. */
+  readonly callbacks?: LocalCallbacks;
+  /** Shortens the callback tasks' timeout (tests of the gate's timeout). */
+  readonly callbackTimeoutSeconds?: number;
+}
+
+/**
+ * Step Functions' callback API for local runs: a callback task's handler runs, then the task waits until
+ * `sendTaskSuccess` / `sendTaskFailure` is called with its token (what `bluegreen approve` / `reject` call in
+ * AWS), or until the state's TimeoutSeconds.
+ */
+export class LocalCallbacks {
+  private readonly pending = new Map<
+    string,
+    { state: string; resolve: (output: unknown) => void; reject: (e: Error) => void }
+  >();
+  private readonly listeners: ((token: string, state: string) => void)[] = [];
+
+  /** Called by the runner: the task with `token` now waits for an answer. */
+  wait(token: string, state: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.pending.set(token, { state, resolve, reject });
+      for (const listener of this.listeners.splice(0)) {
+        listener(token, state);
+      }
+    });
+  }
+
+  /** The token of a task that waits now, or of the next one to wait. */
+  nextToken(): Promise<{ token: string; state: string }> {
+    const [waiting] = this.pending.entries();
+    if (waiting) {
+      return Promise.resolve({ token: waiting[0], state: waiting[1].state });
+    }
+    return new Promise((resolve) => this.listeners.push((token, state) => resolve({ token, state })));
+  }
+
+  sendTaskSuccess(token: string, output: unknown): void {
+    this.take(token).resolve(output);
+  }
+
+  sendTaskFailure(token: string, error: string, cause: string): void {
+    const failure = new Error(cause);
+    failure.name = error;
+    this.take(token).reject(failure);
+  }
+
+  private take(token: string) {
+    const task = this.pending.get(token);
+    if (!task) {
+      const e = new Error(`Task token ${token} is not waiting (answered already, or timed out)`);
+      e.name = 'TaskTimedOut';
+      throw e;
+    }
+    this.pending.delete(token);
+    return task;
+  }
 }
 
 /** Runs one release (one execution) of the compiled workflow over the given ports. */
@@ -165,17 +233,30 @@ export async function runWorkflow(
   input: unknown,
   options: RunOptions = {},
 ): Promise<ExecutionResult> {
-  const { definition, taskSteps, waitStates, retryStates } = compiled;
+  const { taskSteps, callbackSteps, waitStates, retryStates } = compiled;
+  const definition = withCallbackTimeout(compiled, options.callbackTimeoutSeconds);
   const name = options.execution ?? 'release-1';
   const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  const callbacks = options.callbacks ?? new LocalCallbacks();
+  const callbackHandlers = Object.entries(callbackSteps).map(([state, step]) => [
+    state,
+    async (parameters: unknown) => {
+      // In AWS each attempt of a callback task gets its own token; the Lambda receives it in its payload.
+      const token = `local-task-token-${randomUUID()}`;
+      const payload = { ...(parameters as { Payload: ReleaseState }).Payload, taskToken: token };
+      await HANDLERS[step].withDeps(deps, settings)(payload);
+      return callbacks.wait(token, state) as never;
+    },
+  ]);
   const execution = machine.run(input as never, {
     overrides: {
-      taskResourceLocalHandlers: Object.fromEntries(
-        Object.entries(taskSteps).map(([state, step]) => [
+      taskResourceLocalHandlers: Object.fromEntries([
+        ...Object.entries(taskSteps).map(([state, step]) => [
           state,
           (payload: unknown) => HANDLERS[step].withDeps(deps, settings)(payload as ReleaseState) as never,
         ]),
-      ),
+        ...callbackHandlers,
+      ]),
       ...(options.instant
         ? {
             waitTimeOverrides: Object.fromEntries(waitStates.map((s) => [s, 0])),
@@ -183,7 +264,12 @@ export async function runWorkflow(
           }
         : {}),
     },
-    context: { Execution: { Id: `arn:aws:states:local:000000000000:execution:release:${name}`, Name: name } },
+    context: {
+      Execution: { Id: `arn:aws:states:local:000000000000:execution:release:${name}`, Name: name },
+      // Replaced per attempt by the runner (above); present so `$$.Task.Token` resolves.
+      Task: { Token: 'local-task-token' },
+      State: { EnteredTime: new Date().toISOString() },
+    },
   });
   const states: string[] = [];
   const events: StateEvent[] = [];
@@ -232,4 +318,22 @@ export async function runWorkflow(
     const cause = typeof failed?.Cause === 'string' ? failed.Cause : JSON.stringify(failed?.Cause);
     return { status: 'FAILED', error: failed?.Error, cause, states, events };
   }
+}
+
+function withCallbackTimeout(
+  compiled: CompiledWorkflow,
+  seconds: number | undefined,
+): StateMachineDefinition {
+  if (seconds === undefined) {
+    return compiled.definition;
+  }
+  // A JSON copy, not structuredClone: under Jest that makes objects of another realm, which
+  // aws-local-stepfunctions does not take for plain objects (it would skip their Parameters).
+  const copy = JSON.parse(JSON.stringify(compiled.definition)) as StateMachineDefinition & {
+    States: Record<string, Record<string, unknown>>;
+  };
+  for (const state of Object.keys(compiled.callbackSteps)) {
+    copy.States[state].TimeoutSeconds = seconds;
+  }
+  return copy;
 }

@@ -183,6 +183,38 @@ describe('configuration', () => {
     expect(problemsOf(overrides)).toEqual([expected]);
   });
 
+  test('the manual gate is off by default; "before-switch" turns it on with a 60-minute timeout that aborts', () => {
+    expect(parseConfig(BASE_CONFIG).approval).toEqual({ at: 'none' });
+    expect(parseConfig({ ...BASE_CONFIG, approval: 'before-switch' }).approval).toEqual({
+      at: 'before-switch',
+      timeoutMinutes: 60,
+      onTimeout: 'abort',
+    });
+    expect(
+      parseConfig({
+        ...BASE_CONFIG,
+        approval: { at: 'before-switch', timeoutMinutes: 15, onTimeout: 'approve' },
+      }).approval,
+    ).toEqual({ at: 'before-switch', timeoutMinutes: 15, onTimeout: 'approve' });
+    expect(problemsOf({ approval: 'after-switch' })).toEqual([
+      'approval: must be "none", "before-switch", or {"at": "before-switch", "timeoutMinutes": 60, "onTimeout": "abort"} (got "after-switch")',
+    ]);
+    // The gate's timeout counts against the release's own timeout (the state machine would stop first).
+    expect(problemsOf({ approval: { at: 'before-switch', timeoutMinutes: 600 } }).join()).toContain(
+      'finishDelaySeconds + the approval timeout',
+    );
+  });
+
+  test('the GitHub deploy role is off by default and needs a repository as owner/name', () => {
+    expect(parseConfig(BASE_CONFIG).githubDeployRole).toBeUndefined();
+    expect(
+      parseConfig({ ...BASE_CONFIG, githubDeployRole: { repository: 'acme/shop' } }).githubDeployRole,
+    ).toEqual({ repository: 'acme/shop', branch: 'main' });
+    expect(problemsOf({ githubDeployRole: { repository: 'https://github.com/acme/shop' } })).toEqual([
+      'githubDeployRole.repository: must be a GitHub repository as "owner/name" (got "https://github.com/acme/shop")',
+    ]);
+  });
+
   test('a certificate needs the DNS name it covers', () => {
     const cert = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
     expect(problemsOf({ listeners: { certificateArn: cert } })).toEqual([

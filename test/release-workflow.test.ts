@@ -38,8 +38,13 @@ describe('release workflow (state machine and its steps)', () => {
   });
 
   test('its states carry the names an operator reads in the console', () => {
+    // Without a manual gate (the default), the gate's states are not there.
+    const gateStates: string[] = [STATES.approval, STATES.approvalTimedOut, STATES.approvedOnTimeout];
     expect(Object.keys(states).sort()).toEqual(
-      [...Object.values(STATES), `${STATES.refused} (cleanup failed)`].sort(),
+      [
+        ...Object.values(STATES).filter((s) => !gateStates.includes(s)),
+        `${STATES.refused} (cleanup failed)`,
+      ].sort(),
     );
   });
 

@@ -233,7 +233,7 @@ describe('release workflow paths (synthesized ASL, real handlers, local Step Fun
     const result = await runRelease(world, { image: 'nginx:latest', bakeSeconds: -1, colour: 'green' });
     expect(result).toMatchObject({ status: 'FAILED', error: 'InvalidInput' });
     expect(result.cause).toBe(
-      'Invalid release input; nothing was changed. input: unknown field(s) colour (allowed: image, version, bakeSeconds, watchIntervalSeconds, failureThreshold, deployTimeoutSeconds, deployPollSeconds, finishDelaySeconds); image: must be "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:<tag>" or "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:<digest>" (got "nginx:latest"); bakeSeconds: must be a whole number from 0 to 86400 (got -1)',
+      'Invalid release input; nothing was changed. input: unknown field(s) colour (allowed: image, version, startedBy, bakeSeconds, watchIntervalSeconds, failureThreshold, deployTimeoutSeconds, deployPollSeconds, finishDelaySeconds); image: must be "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:<tag>" or "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:<digest>" (got "nginx:latest"); bakeSeconds: must be a whole number from 0 to 86400 (got -1)',
     );
     expect(world.calls).toEqual(['lock.release', 'notifier.publish']);
     expectUntouched(world);

@@ -9,6 +9,7 @@ const DETAIL_TYPE: Record<ReleaseOutcome['status'], string> = {
   REFUSED: 'Release Refused',
   ROLLBACK_FAILED: 'Rollback Failed',
   STOPPED: 'Release Stopped',
+  APPROVAL_REQUIRED: 'Release Awaiting Approval',
 };
 
 /** Publishes every outcome to the app's SNS topic and as an EventBridge event (source "bluegreen"). */

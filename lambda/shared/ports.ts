@@ -119,7 +119,15 @@ export interface Notifier {
 export interface ReleaseOutcome {
   readonly app: string;
   readonly release: string;
-  readonly status: 'SUCCEEDED' | 'ROLLED_BACK' | 'ABORTED' | 'REFUSED' | 'ROLLBACK_FAILED' | 'STOPPED';
+  readonly status:
+    | 'SUCCEEDED'
+    | 'ROLLED_BACK'
+    | 'ABORTED'
+    | 'REFUSED'
+    | 'ROLLBACK_FAILED'
+    | 'STOPPED'
+    /** Not an outcome: the release waits at the manual gate. */
+    | 'APPROVAL_REQUIRED';
   readonly image?: string;
   readonly liveColor?: Color;
   readonly error?: string;

@@ -44,6 +44,8 @@ export interface WorkflowSettings {
   /** Upper bound of one release (the state machine's timeout); also the lock's lease. */
   readonly maxReleaseSeconds: number;
   readonly timings: ReleaseTimings;
+  /** The manual gate before the switch, when configured. */
+  readonly approval?: { readonly timeoutSeconds: number; readonly onTimeout: 'abort' | 'approve' };
 }
 
 /** Where a release stands; each step returns it updated. */
@@ -59,6 +61,7 @@ export interface Release {
   readonly idleBefore: { readonly count: number; readonly image: string; readonly revision?: string };
   readonly timings: ReleaseTimings;
   readonly startedAt: string;
+  readonly startedBy?: string;
   /** Set by the deploy step. */
   readonly revision?: string;
   readonly deployDeadline?: string;
@@ -80,8 +83,19 @@ export interface ReleaseState {
   readonly failure?: { readonly Error: string; readonly Cause: string };
   /** Set by Catch when the rollback itself failed. */
   readonly rollbackFailure?: { readonly Error: string; readonly Cause: string };
+  /** The callback token of the manual gate (only in the gate step's payload). */
+  readonly taskToken?: string;
+  /** Set by the manual gate: who let the release through, and when. */
+  readonly approval?: Approval;
   /** The error and cause the execution ends with (read by Fail states). */
   readonly outcome?: { readonly error: string; readonly cause: string };
+}
+
+/** The answer that opened the manual gate (what `bluegreen approve` sends, or the timeout's). */
+export interface Approval {
+  readonly approvedBy: string;
+  readonly at: string;
+  readonly comment?: string;
 }
 
 /** The optional per-release overrides of the timings, with their allowed ranges. */
@@ -98,6 +112,8 @@ export interface ReleaseRequest {
   readonly image: string;
   readonly version: string;
   readonly timings: ReleaseTimings;
+  /** Who or what started the release (the CLI sends the caller's identity and CI run). */
+  readonly startedBy?: string;
 }
 
 /**
@@ -114,11 +130,16 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
     );
   }
   const input = raw as Record<string, unknown>;
-  const unknown = Object.keys(input).filter((k) => k !== 'image' && k !== 'version' && !(k in OVERRIDES));
+  const fields = ['image', 'version', 'startedBy'];
+  const unknown = Object.keys(input).filter((k) => !fields.includes(k) && !(k in OVERRIDES));
   if (unknown.length > 0) {
     problems.push(
-      `input: unknown field(s) ${unknown.join(', ')} (allowed: image, version, ${Object.keys(OVERRIDES).join(', ')})`,
+      `input: unknown field(s) ${unknown.join(', ')} (allowed: ${[...fields, ...Object.keys(OVERRIDES)].join(', ')})`,
     );
+  }
+  const startedBy = input.startedBy;
+  if (startedBy !== undefined && (typeof startedBy !== 'string' || !/^[\x20-\x7e]{1,300}$/.test(startedBy))) {
+    problems.push(`startedBy: must be 1-300 printable characters (got ${JSON.stringify(startedBy)})`);
   }
   const repo = settings.imageRepository;
   let version = '';
@@ -158,12 +179,23 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
     }
   }
   if (problems.length === 0) {
-    problems.push(...budgetProblems(timings as unknown as ReleaseTimings, settings.maxReleaseSeconds));
+    problems.push(
+      ...budgetProblems(
+        timings as unknown as ReleaseTimings,
+        settings.maxReleaseSeconds,
+        settings.approval?.timeoutSeconds ?? 0,
+      ),
+    );
   }
   if (problems.length > 0) {
     throw releaseError('InvalidInput', `Invalid release input; nothing was changed. ${problems.join('; ')}`);
   }
-  return { image: image as string, version, timings: timings as unknown as ReleaseTimings };
+  return {
+    image: image as string,
+    version,
+    timings: timings as unknown as ReleaseTimings,
+    ...(typeof startedBy === 'string' ? { startedBy } : {}),
+  };
 }
 
 /** Step Functions ends a Standard execution at 25,000 history events; a loop iteration writes about 10. */
@@ -177,12 +209,14 @@ const FIXED_SECONDS = 600;
  * A release must be able to end inside the state machine's timeout and its history limit, or it would stop
  * without its cleanup step. Checked up front, so such a release is refused before it changes anything.
  */
-export function budgetProblems(t: ReleaseTimings, maxReleaseSeconds: number): string[] {
+export function budgetProblems(t: ReleaseTimings, maxReleaseSeconds: number, approvalSeconds = 0): string[] {
   const problems: string[] = [];
-  const seconds = t.deployTimeoutSeconds + t.bakeSeconds + t.finishDelaySeconds + FIXED_SECONDS;
+  const seconds =
+    t.deployTimeoutSeconds + t.bakeSeconds + t.finishDelaySeconds + approvalSeconds + FIXED_SECONDS;
   if (seconds > maxReleaseSeconds) {
+    const gate = approvalSeconds > 0 ? ' + the approval timeout' : '';
     problems.push(
-      `deployTimeoutSeconds + bakeSeconds + finishDelaySeconds (+${FIXED_SECONDS}s for the other steps) = ${seconds}s, ` +
+      `deployTimeoutSeconds + bakeSeconds + finishDelaySeconds${gate} (+${FIXED_SECONDS}s for the other steps) = ${seconds}s, ` +
         `over the release timeout of ${maxReleaseSeconds}s (release.maxReleaseMinutes): shorten them or raise the timeout`,
     );
   }

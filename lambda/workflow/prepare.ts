@@ -45,6 +45,7 @@ export async function prepare(
       idleBefore: { count: idleStatus.desired, image: record.images[idle], revision: idleStatus.revision },
       timings: request.timings,
       startedAt: now.toISOString(),
+      ...(request.startedBy ? { startedBy: request.startedBy } : {}),
     },
   };
 }

@@ -39,6 +39,9 @@ export const STATES = {
   checkIdle: 'Check idle color',
   idleReady: 'Idle color ready?',
   validate: 'Validate idle color',
+  approval: 'Wait for approval',
+  approvalTimedOut: 'Approval timed out',
+  approvedOnTimeout: 'Approved on timeout',
   switch: 'Switch traffic',
   bakeWait: 'Bake: wait',
   watch: 'Check new live color',
@@ -58,6 +61,10 @@ export const STATES = {
   finishFailed: 'Finish cleanup failed',
 } as const;
 
+type StepFunctions = Record<Exclude<Step, 'await-approval'>, lambda.Function> & {
+  'await-approval'?: lambda.Function;
+};
+
 type Step =
   | 'stopped'
   | 'prepare'
@@ -69,7 +76,8 @@ type Step =
   | 'rollback'
   | 'abort'
   | 'finish'
-  | 'rollback-failed';
+  | 'rollback-failed'
+  | 'await-approval';
 
 /**
  * The release workflow: a Standard Step Functions state machine (JSONPath) whose Lambda steps run
@@ -81,13 +89,15 @@ export class ReleaseWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly lockTable: dynamodb.Table;
   readonly topic: sns.Topic;
-  readonly functions: Readonly<Record<Step, lambda.IFunction>>;
+  /** The step functions (`await-approval` only with a manual gate). */
+  readonly functions: Readonly<Partial<Record<Step, lambda.IFunction>>>;
 
   constructor(scope: Construct, id: string, props: ReleaseWorkflowProps) {
     super(scope, id);
     const { config, colors, traffic } = props;
     const stack = Stack.of(this);
     const appName = config.appName;
+    const gate = config.approval.at === 'before-switch' ? config.approval : undefined;
 
     this.lockTable = new dynamodb.Table(this, 'Lock', {
       partitionKey: { name: 'app', type: dynamodb.AttributeType.STRING },
@@ -115,6 +125,7 @@ export class ReleaseWorkflow extends Construct {
       hasValidationHook: config.release.validationHookArn !== undefined,
       keepIdleWarm: config.keepIdleWarm,
       maxReleaseSeconds: config.release.maxReleaseMinutes * 60,
+      ...(gate ? { approval: { timeoutSeconds: gate.timeoutMinutes * 60, onTimeout: gate.onTimeout } } : {}),
       timings: {
         bakeSeconds: config.release.bakeSeconds,
         watchIntervalSeconds: config.release.watchIntervalSeconds,
@@ -152,7 +163,7 @@ export class ReleaseWorkflow extends Construct {
         timeout: Duration.seconds(step === 'validate' ? 600 : 60),
         vpc,
       }).function;
-    const fns: Record<Step, lambda.Function> = {
+    const fns: StepFunctions = {
       prepare: make('prepare', 'Prepare (input, lock, drift check)'),
       deploy: make('deploy', 'Deploy the image to the idle color'),
       'check-deploy': make('check-deploy', 'Check the idle color while it deploys'),
@@ -166,6 +177,9 @@ export class ReleaseWorkflow extends Construct {
       finish: make('finish', 'Scale the old color down, release the lock, publish'),
       'rollback-failed': make('rollback-failed', 'Report a failed rollback'),
       stopped: make('stopped', 'Release the lock of a release that timed out or was stopped'),
+      ...(gate
+        ? { 'await-approval': make('await-approval', 'Manual gate: say what waits and how to answer') }
+        : {}),
     };
     this.functions = fns;
     this.grant(fns, props);
@@ -326,7 +340,11 @@ export class ReleaseWorkflow extends Construct {
     // A failed check is a verdict; anything else (a throttled API, a reset connection) gets two more tries.
     retryAllBut(validate, ['ValidationFailed']);
     validate.addCatch(abort, { resultPath: '$.failure' });
-    validate.next(switchTraffic);
+    validate.next(
+      gate && fns['await-approval']
+        ? this.gate(gate, fns['await-approval'], switchTraffic, abort)
+        : switchTraffic,
+    );
 
     const waitForIdle = new sfn.Wait(this, STATES.waitForIdle, {
       time: sfn.WaitTime.secondsPath('$.release.timings.deployPollSeconds'),
@@ -394,8 +412,8 @@ export class ReleaseWorkflow extends Construct {
       'AwsSolutions-IAM5[Resource::*]',
       'X-Ray tracing and CloudWatch Logs delivery for the state machine have no resource-level permissions.',
     );
-    for (const step of Object.keys(fns) as Step[]) {
-      const logicalId = stack.getLogicalId(fns[step].node.defaultChild as lambda.CfnFunction);
+    for (const fn of Object.values(fns) as lambda.Function[]) {
+      const logicalId = stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
       acknowledge(
         machineRole,
         `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
@@ -404,8 +422,59 @@ export class ReleaseWorkflow extends Construct {
     }
   }
 
+  /**
+   * The manual gate: a callback task (task token) after validation. `bluegreen approve` (SendTaskSuccess) goes on
+   * to the switch; `bluegreen reject` (SendTaskFailure, error Rejected) and a failed notification abort; the
+   * timeout aborts, or approves when `approval.onTimeout` says so.
+   */
+  private gate(
+    gate: { timeoutMinutes: number; onTimeout: 'abort' | 'approve' },
+    fn: lambda.IFunction,
+    onApproved: sfn.IChainable,
+    abort: sfn.IChainable,
+  ): sfn.IChainable {
+    const wait = new tasks.LambdaInvoke(this, STATES.approval, {
+      lambdaFunction: fn,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({
+        execution: sfn.JsonPath.stringAt('$.execution'),
+        release: sfn.JsonPath.objectAt('$.release'),
+        taskToken: sfn.JsonPath.taskToken,
+      }),
+      resultPath: '$.approval',
+      taskTimeout: sfn.Timeout.duration(Duration.minutes(gate.timeoutMinutes)),
+      retryOnServiceExceptions: true,
+      comment:
+        `Validated; waiting for \`bluegreen approve\` or \`bluegreen reject\` (up to ${gate.timeoutMinutes} min, ` +
+        `then ${gate.onTimeout}). Traffic has not moved.`,
+    });
+    const timedOut =
+      gate.onTimeout === 'abort'
+        ? new sfn.Pass(this, STATES.approvalTimedOut, {
+            comment: 'No answer in time: abort (approval.onTimeout).',
+            result: sfn.Result.fromObject({
+              Error: 'ApprovalTimedOut',
+              Cause:
+                `No approve or reject within ${gate.timeoutMinutes} minutes (approval.timeoutMinutes); the release ` +
+                'is aborted (approval.onTimeout: abort).',
+            }),
+            resultPath: '$.failure',
+          }).next(abort)
+        : new sfn.Pass(this, STATES.approvedOnTimeout, {
+            comment: 'No answer in time: go ahead (approval.onTimeout: approve).',
+            parameters: {
+              approvedBy: `nobody: no answer within ${gate.timeoutMinutes} minutes (approval.onTimeout: approve)`,
+              'at.$': '$$.State.EnteredTime',
+            },
+            resultPath: '$.approval',
+          }).next(onApproved);
+    wait.addCatch(timedOut, { errors: ['States.Timeout'], resultPath: '$.failure' });
+    wait.addCatch(abort, { resultPath: '$.failure' });
+    return wait.next(onApproved);
+  }
+
   /** Least privilege: each step gets exactly the calls its core makes, on this app's resources. */
-  private grant(fns: Record<Step, lambda.Function>, props: ReleaseWorkflowProps): void {
+  private grant(fns: StepFunctions, props: ReleaseWorkflowProps): void {
     const stack = Stack.of(this);
     const { colors, traffic, record } = props;
     const services = COLORS.map((c) => colors[c].service.serviceArn);
@@ -423,6 +492,8 @@ export class ReleaseWorkflow extends Construct {
       fns['rollback-failed'],
       fns.stopped,
     ];
+    // The manual gate only publishes (what waits, how to answer).
+    const publishing = fns['await-approval'] ? [...concluding, fns['await-approval']] : concluding;
 
     // Reads
     for (const fn of [fns.prepare, fns.stopped]) {
@@ -477,7 +548,7 @@ export class ReleaseWorkflow extends Construct {
     }
 
     // Outcomes
-    for (const fn of concluding) {
+    for (const fn of publishing) {
       // The topic uses the AWS managed key alias/aws/sns: publishing through SNS needs no KMS permission.
       allow(fn, ['sns:Publish'], [this.topic.topicArn]);
       allow(fn, ['events:PutEvents'], [events]);
@@ -497,9 +568,10 @@ export class ReleaseWorkflow extends Construct {
       finish: `${xray}; its writes are scoped to this app's services, lock and topic.`,
       'rollback-failed': `${xray}; its writes are scoped to this app's lock and topic.`,
       stopped: `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's lock and topic.`,
+      'await-approval': `${xray}; it only publishes to this app's topic and the default event bus.`,
     };
-    for (const step of Object.keys(fns) as Step[]) {
-      acknowledge(fns[step].role!, 'AwsSolutions-IAM5[Resource::*]', reasons[step]);
+    for (const [step, fn] of Object.entries(fns) as [Step, lambda.Function][]) {
+      acknowledge(fn.role!, 'AwsSolutions-IAM5[Resource::*]', reasons[step]);
     }
     if (props.vpc && fns.validate.role) {
       acknowledge(
