@@ -238,7 +238,8 @@ export async function runWorkflow(
   const name = options.execution ?? 'release-1';
   const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
   const callbacks = options.callbacks ?? new LocalCallbacks();
-  const callbackHandlers = Object.entries(callbackSteps).map(([state, step]) => [
+  type LocalHandler = (payload: unknown) => Promise<never>;
+  const callbackHandlers = Object.entries(callbackSteps).map(([state, step]): [string, LocalHandler] => [
     state,
     async (parameters: unknown) => {
       // In AWS each attempt of a callback task gets its own token; the Lambda receives it in its payload.
@@ -251,7 +252,7 @@ export async function runWorkflow(
   const execution = machine.run(input as never, {
     overrides: {
       taskResourceLocalHandlers: Object.fromEntries([
-        ...Object.entries(taskSteps).map(([state, step]) => [
+        ...Object.entries(taskSteps).map(([state, step]): [string, LocalHandler] => [
           state,
           (payload: unknown) => HANDLERS[step].withDeps(deps, settings)(payload as ReleaseState) as never,
         ]),

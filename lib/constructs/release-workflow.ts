@@ -412,7 +412,7 @@ export class ReleaseWorkflow extends Construct {
       'AwsSolutions-IAM5[Resource::*]',
       'X-Ray tracing and CloudWatch Logs delivery for the state machine have no resource-level permissions.',
     );
-    for (const fn of Object.values(fns) as lambda.Function[]) {
+    for (const fn of Object.values<lambda.Function>(fns)) {
       const logicalId = stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
       acknowledge(
         machineRole,
