@@ -9,13 +9,21 @@ import { logger } from './shared/step-handler';
 import { stopped } from './workflow/conclude';
 
 export interface ExecutionStatusChange {
-  readonly detail: { readonly name: string; readonly status: string; readonly executionArn: string };
+  readonly detail: {
+    readonly name: string;
+    readonly status: string;
+    readonly executionArn: string;
+    /** The error and cause given to StopExecution (`bluegreen rollback` sends ManualRollback). */
+    readonly error?: string | null;
+    readonly cause?: string | null;
+  };
 }
 
 export async function handler(event: ExecutionStatusChange): Promise<ReleaseOutcome> {
   const { deps, settings } = aws();
   logger.appendKeys({ step: 'Release stopped', release: event.detail.name });
-  const outcome = await stopped(event.detail.name, event.detail.status, deps, settings.workflow);
+  const { name, status, error, cause } = event.detail;
+  const outcome = await stopped(name, status, deps, settings.workflow, { error, cause });
   logger.warn('release stopped without its cleanup', { outcome });
   return outcome;
 }

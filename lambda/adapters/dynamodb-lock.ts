@@ -8,6 +8,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { LockResult, ReleaseLock } from '../shared/ports';
 
+export interface LockHolder {
+  readonly owner: string;
+  readonly image: string;
+  readonly since: string;
+  readonly expiresAt: string;
+}
+
 /**
  * The in-flight lock as one DynamoDB item per app, taken with a conditional write: free, or held by a release
  * whose lease (the state machine's timeout) has run out. Released only by its owner.
@@ -58,6 +65,22 @@ export class DynamoDbReleaseLock implements ReleaseLock {
         since: held.Item?.since?.S ?? 'unknown',
       };
     }
+  }
+
+  /** Who holds the lock now, if anyone (a consistent read; an expired lease is reported as such). */
+  async holder(): Promise<LockHolder | undefined> {
+    const held = await this.dynamodb.send(
+      new GetItemCommand({ TableName: this.table, Key: { app: { S: this.app } }, ConsistentRead: true }),
+    );
+    if (!held.Item) {
+      return undefined;
+    }
+    return {
+      owner: held.Item.owner?.S ?? 'unknown',
+      image: held.Item.image?.S ?? 'unknown',
+      since: held.Item.since?.S ?? 'unknown',
+      expiresAt: new Date(Number(held.Item.expiresAt?.N ?? 0) * 1000).toISOString(),
+    };
   }
 
   async release(owner: string): Promise<void> {

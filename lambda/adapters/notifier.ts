@@ -1,5 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
 import type { Notifier, ReleaseOutcome } from '../shared/ports';
 
 const DETAIL_TYPE: Record<ReleaseOutcome['status'], string> = {
@@ -14,8 +14,8 @@ const DETAIL_TYPE: Record<ReleaseOutcome['status'], string> = {
 
 /** Publishes every outcome to the app's SNS topic and as an EventBridge event (source "bluegreen"). */
 export class AwsNotifier implements Notifier {
-  static create(config: { maxAttempts: number; retryMode: 'adaptive' }, topicArn: string): AwsNotifier {
-    return new AwsNotifier(new SNSClient(config), new EventBridgeClient(config), topicArn);
+  static create(config: SNSClientConfig, topicArn: string): AwsNotifier {
+    return new AwsNotifier(new SNSClient(config), new EventBridgeClient(config as object), topicArn);
   }
 
   constructor(

@@ -4,6 +4,7 @@
  */
 import type { FleetStatus, ProbeResult, TargetHealth } from './ports';
 import type { SmokeCheck } from './release';
+import type { Color } from './release-record';
 
 /** Tasks that stopped during one rollout before we call it a crash loop. */
 export const CRASH_LOOP_TASKS = 3;
@@ -126,4 +127,33 @@ export function shortRevision(arn: string): string {
 function truncate(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+/**
+ * Can `color` take all production traffic back right now (a rollback by hand)? It must run a completed rollout
+ * with at least as many tasks as the live color, all of them registered and healthy in its target group.
+ * Returns why not, or undefined when it is warm.
+ */
+export function notWarmBecause(args: {
+  color: Color;
+  fleet: FleetStatus;
+  health: TargetHealth;
+  liveTasks: number;
+}): string | undefined {
+  const { color, fleet, health } = args;
+  const needed = Math.max(args.liveTasks, 1);
+  if (fleet.desired === 0 || fleet.running === 0) {
+    return `${color} has no running tasks (it was scaled down after the last release)`;
+  }
+  if (fleet.rollout !== 'COMPLETED') {
+    return `${color}'s own rollout is ${fleet.rollout} (${fleet.running}/${fleet.desired} tasks)`;
+  }
+  if (fleet.running < needed) {
+    return `${color} runs ${fleet.running} task(s), fewer than the ${needed} serving production now`;
+  }
+  if (health.healthy < needed || health.notHealthy > 0) {
+    const problems = health.problems.length > 0 ? ` (${health.problems.join('; ')})` : '';
+    return `${color} has ${health.healthy} healthy target(s) of the ${needed} needed${problems}`;
+  }
+  return undefined;
 }

@@ -18,7 +18,7 @@ import {
 } from '../shared/release';
 import { recordParameterNames } from '../shared/release-record';
 import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
-import { allTo } from './switch';
+import { routeAllTo } from './switch';
 
 type Deps = Pick<WorkflowDeps, 'fleet' | 'lock' | 'notifier'>;
 
@@ -79,18 +79,13 @@ export async function abort(
 export async function rollback(
   state: ReleaseState,
   deps: Deps & Pick<WorkflowDeps, 'router' | 'record'>,
-  settings: WorkflowSettings,
+  settings: Pick<WorkflowSettings, 'appName'>,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
   const failure = state.failure ?? { Error: 'Unknown', Cause: '' };
   // Traffic first, then the record: the listener is the truth, the record follows it. Errors here propagate,
   // so the state machine retries and, if that fails too, ends in RollbackFailed.
-  await deps.router.setProductionWeights(allTo(release.live));
-  await deps.router.setTestWeights(allTo(release.idle));
-  await deps.record.write({
-    liveColor: release.live,
-    image: { color: release.idle, image: release.idleBefore.image },
-  });
+  await routeAllTo(release.live, deps, { color: release.idle, image: release.idleBefore.image });
   const notes: string[] = [];
   const before = release.idleBefore;
   await putIdleBack(release, deps, notes);
@@ -148,7 +143,7 @@ async function putIdleBack(release: Release, deps: Deps, notes: string[]): Promi
 async function housekeeping(
   state: ReleaseState,
   deps: Deps,
-  settings: WorkflowSettings,
+  settings: Pick<WorkflowSettings, 'appName'>,
   notes: string[],
   outcome: Omit<ReleaseOutcome, 'app' | 'release'>,
 ): Promise<void> {
@@ -191,6 +186,7 @@ export async function stopped(
   status: string,
   deps: Pick<WorkflowDeps, 'lock' | 'notifier' | 'record' | 'router'>,
   settings: WorkflowSettings,
+  why?: { readonly error?: string | null; readonly cause?: string | null },
 ): Promise<ReleaseOutcome> {
   const notes: string[] = [];
   let where = 'traffic and record could not be read';
@@ -208,8 +204,11 @@ export async function stopped(
     status: 'STOPPED',
     error: status,
     cause: withNotes(
-      `Release ${execution} ended ${status} before its last step (no rollback or cleanup ran). Now: ${where} ` +
-        "The idle color may still run the release's revision; the next release replaces it.",
+      `Release ${execution} ended ${status}${why?.error ? ` (${why.error}${why.cause ? `: ${why.cause}` : ''})` : ''} ` +
+        `before its last step (no rollback or cleanup of its own ran). Now: ${where} ` +
+        (why?.error === 'ManualRollback'
+          ? 'The operator who stopped it rolls traffic, record and idle color back (bluegreen rollback).'
+          : "The idle color may still run the release's revision; the next release replaces it."),
       notes,
     ),
   };

@@ -4,7 +4,7 @@
  */
 import type { WorkflowDeps } from '../shared/ports';
 import { requireRelease, type ReleaseState } from '../shared/release';
-import type { Color } from '../shared/release-record';
+import { otherColor, type Color } from '../shared/release-record';
 import type { TrafficWeights } from '../shared/traffic';
 
 /** All traffic to `color`. */
@@ -12,14 +12,26 @@ export function allTo(color: Color): TrafficWeights {
   return color === 'blue' ? { blue: 100, green: 0 } : { blue: 0, green: 100 };
 }
 
+/**
+ * The one way traffic moves, for the switch, the rollback and `bluegreen rollback`: the production listener to
+ * `to`, the test listener's rule to the other color, then the record (and, when given, a color's image).
+ */
+export async function routeAllTo(
+  to: Color,
+  deps: Pick<WorkflowDeps, 'router' | 'record'>,
+  image?: { color: Color; image: string },
+): Promise<void> {
+  await deps.router.setProductionWeights(allTo(to));
+  await deps.router.setTestWeights(allTo(otherColor(to)));
+  await deps.record.write(image ? { liveColor: to, image } : { liveColor: to });
+}
+
 export async function switchTraffic(
   state: ReleaseState,
   deps: Pick<WorkflowDeps, 'router' | 'record' | 'now'>,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
-  await deps.router.setProductionWeights(allTo(release.idle));
-  await deps.router.setTestWeights(allTo(release.live));
-  await deps.record.write({ liveColor: release.idle, image: { color: release.idle, image: release.image } });
+  await routeAllTo(release.idle, deps, { color: release.idle, image: release.image });
   const now = deps.now();
   return {
     ...state,

@@ -20,6 +20,7 @@ import { acknowledge } from '../nag';
 import { BluegreenFunction } from './bluegreen-function';
 import type { ColorEnvironment } from './color-environment';
 import { TEST_TRAFFIC_HEADER, type TrafficRouting } from './traffic';
+import { STATES } from '../../lambda/shared/state-names';
 
 export interface ReleaseWorkflowProps {
   readonly config: BluegreenConfig;
@@ -30,36 +31,7 @@ export interface ReleaseWorkflowProps {
   readonly traffic: TrafficRouting;
 }
 
-/** The names of the states an operator sees in the Step Functions console. */
-export const STATES = {
-  start: 'Start',
-  prepare: 'Prepare',
-  deploy: 'Deploy to idle color',
-  waitForIdle: 'Wait for idle color',
-  checkIdle: 'Check idle color',
-  idleReady: 'Idle color ready?',
-  validate: 'Validate idle color',
-  approval: 'Wait for approval',
-  approvalTimedOut: 'Approval timed out',
-  approvedOnTimeout: 'Approved on timeout',
-  switch: 'Switch traffic',
-  bakeWait: 'Bake: wait',
-  watch: 'Check new live color',
-  baked: 'Bake done?',
-  waitBeforeScaleDown: 'Keep old color warm',
-  finish: 'Finish',
-  released: 'Released',
-  refuse: 'Refuse',
-  refused: 'Release refused',
-  abort: 'Abort',
-  aborted: 'Aborted',
-  abortFailed: 'Abort cleanup failed',
-  rollback: 'Roll back',
-  rolledBack: 'Rolled back',
-  reportRollbackFailure: 'Report failed rollback',
-  rollbackFailed: 'Rollback failed',
-  finishFailed: 'Finish cleanup failed',
-} as const;
+export { STATES } from '../../lambda/shared/state-names';
 
 type StepFunctions = Record<Exclude<Step, 'await-approval'>, lambda.Function> & {
   'await-approval'?: lambda.Function;

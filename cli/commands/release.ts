@@ -1,0 +1,232 @@
+/**
+ * `bluegreen release --image <repo:tag> [--wait]`: starts one execution of the app's release state machine.
+ * With --wait it follows the execution as the console shows it (each state entered and left, with durations)
+ * and exits 0 when the release is live, 1 when it failed, rolled back or was refused.
+ */
+import { DescribeStateMachineCommand, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { causeMessage } from '../../lambda/shared/release';
+import { eventsAfter, followEvents, releaseInFlight, type FollowEvent } from '../execution';
+import { colorName, duration, EXIT, paint, refused, usage, type CliIo, type ExitCode } from '../io';
+import type { AwsSession } from '../target';
+
+export interface ReleaseOptions {
+  readonly image: string;
+  readonly version?: string;
+  readonly wait?: boolean;
+  readonly json?: boolean;
+  /** Minutes to follow the execution before giving up (default: the state machine's timeout + 5 minutes). */
+  readonly timeout?: number;
+  /** Seconds between two reads of the execution's history while following it. */
+  readonly pollSeconds?: number;
+}
+
+export async function release(session: AwsSession, io: CliIo, options: ReleaseOptions): Promise<ExitCode> {
+  if (!/^[^\s:@]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/.test(options.image)) {
+    throw usage(
+      'InvalidImage',
+      `--image must be "<repository>:<tag>" or "<repository>@sha256:<digest>" (got "${options.image}").`,
+    );
+  }
+  const target = await session.target();
+  const who = await startedBy(session, io);
+  // The state machine's lock is the authority; this check only says it sooner and more plainly.
+  const flight = await releaseInFlight(session.sfn, target.stateMachineArn);
+  if (flight) {
+    throw refused(
+      'ReleaseInProgress',
+      `Release ${flight.name} (${flight.release?.image ?? 'image not known yet'}) is in flight for ${target.app}, in ` +
+        `"${flight.state ?? '?'}"; ${options.image} was not started. Wait for it to end (bluegreen status), or ` +
+        'answer it if it waits for approval (bluegreen approve | reject).',
+      { inFlight: flight.name, state: flight.state },
+    );
+  }
+  const name = executionName(options.image, io.now());
+  const started = await session.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: target.stateMachineArn,
+      name,
+      input: JSON.stringify({
+        image: options.image,
+        ...(options.version ? { version: options.version } : {}),
+        startedBy: who,
+      }),
+    }),
+  );
+  const executionArn = started.executionArn!;
+  const console = consoleUrl(executionArn);
+  if (options.json) {
+    io.out(
+      JSON.stringify({
+        event: 'started',
+        release: name,
+        executionArn,
+        image: options.image,
+        startedBy: who,
+        console,
+      }),
+    );
+  } else {
+    io.out(`Release ${paint(io, 'bold', name)} started: ${options.image} for ${target.app}`);
+    io.out(`  console: ${console}`);
+  }
+  if (!options.wait) {
+    if (!options.json) {
+      io.out(`  follow it: bluegreen status, or bluegreen release ... --wait`);
+    }
+    return EXIT.ok;
+  }
+  const deadlineMs =
+    (options.timeout ?? (await machineTimeoutMinutes(session, target.stateMachineArn)) + 5) * 60_000;
+  return follow(session, io, executionArn, {
+    json: options.json === true,
+    deadline: io.now().getTime() + deadlineMs,
+    pollMs: (options.pollSeconds ?? 2) * 1000,
+  });
+}
+
+/** Follows an execution to its end, printing each state as it is entered and left. */
+export async function follow(
+  session: AwsSession,
+  io: CliIo,
+  executionArn: string,
+  options: { json: boolean; deadline: number; pollMs: number },
+): Promise<ExitCode> {
+  const entered = new Map<string, Date>();
+  let lastId = 0;
+  let errors = 0;
+  let spin = 0;
+  for (;;) {
+    let fresh: HistoryEvent[];
+    try {
+      fresh = await eventsAfter(session.sfn, executionArn, lastId);
+      errors = 0;
+    } catch (e) {
+      // A throttled or dropped read is retried; five in a row means we cannot watch: say so (exit 2).
+      if (++errors >= 5) {
+        throw e;
+      }
+      fresh = [];
+    }
+    if (fresh.length > 0) {
+      lastId = fresh[fresh.length - 1].id ?? lastId;
+    }
+    for (const event of followEvents(fresh, entered)) {
+      if (options.json) {
+        io.out(JSON.stringify(jsonEvent(event)));
+      } else {
+        printEvent(io, event);
+      }
+      if (event.type === 'finished') {
+        return event.status === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
+      }
+    }
+    if (io.now().getTime() > options.deadline) {
+      throw usage(
+        'WaitTimeout',
+        `Stopped following ${executionArn} at the --timeout deadline; the release itself goes on (bluegreen status).`,
+      );
+    }
+    if (io.tty && !options.json) {
+      const [state, since] = [...entered.entries()].pop() ?? ['starting', io.now()];
+      const frames = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
+      io.status(
+        `${paint(io, 'cyan', frames[spin++ % frames.length])} ${state} ${paint(io, 'dim', duration(io.now().getTime() - since.getTime()))}`,
+      );
+    }
+    await io.sleep(options.pollMs);
+  }
+}
+
+function printEvent(io: CliIo, event: FollowEvent): void {
+  const time = paint(io, 'dim', event.at.toISOString().slice(11, 19));
+  switch (event.type) {
+    case 'entered':
+      if (!io.tty) {
+        io.out(`${time} entered ${event.state}`);
+      }
+      break;
+    case 'left':
+      io.out(`${time} ${paint(io, 'green', '✓')} ${event.state} ${paint(io, 'dim', duration(event.ms))}`);
+      break;
+    case 'failed':
+      io.out(
+        `${time} ${paint(io, 'yellow', '!')} ${event.state}: ${event.error}: ${causeMessage(event.cause)}`,
+      );
+      break;
+    case 'finished': {
+      if (event.status === 'SUCCEEDED') {
+        const r = event.output?.release;
+        io.out(
+          `${time} ${paint(io, 'green', 'Released')}` +
+            (r ? `: ${r.image} is live on ${colorName(io, r.idle)}` : ''),
+        );
+      } else {
+        io.out(
+          `${time} ${paint(io, 'red', `Release ${event.status === 'FAILED' ? 'failed' : event.status.toLowerCase().replace('_', ' ')}`)}: ${event.error ?? ''}`,
+        );
+        if (event.cause) {
+          io.out(`  ${causeMessage(event.cause)}`);
+        }
+      }
+      break;
+    }
+  }
+}
+
+function jsonEvent(event: FollowEvent): Record<string, unknown> {
+  const base = { event: event.type, at: event.at.toISOString() };
+  switch (event.type) {
+    case 'entered':
+      return { ...base, state: event.state };
+    case 'left':
+      return { ...base, state: event.state, seconds: event.ms / 1000 };
+    case 'failed':
+      return { ...base, state: event.state, error: event.error, cause: causeMessage(event.cause) };
+    case 'finished':
+      return {
+        ...base,
+        status: event.status,
+        ...(event.error ? { error: event.error } : {}),
+        ...(event.cause ? { cause: causeMessage(event.cause) } : {}),
+        ...(event.output?.release
+          ? { image: event.output.release.image, liveColor: event.output.release.idle }
+          : {}),
+      };
+  }
+}
+
+/** Who starts the release: the AWS identity, and the CI run when there is one. */
+async function startedBy(session: AwsSession, io: CliIo): Promise<string> {
+  const me = await session.sts.send(new GetCallerIdentityCommand({}));
+  const env = io.env;
+  const ci = env.GITHUB_ACTIONS
+    ? ` via GitHub Actions ${env.GITHUB_REPOSITORY ?? ''}@${(env.GITHUB_SHA ?? '').slice(0, 7)} run ${env.GITHUB_RUN_ID ?? '?'}`
+    : env.CI
+      ? ' via CI'
+      : '';
+  return `${me.Arn ?? 'unknown'}${ci}`.slice(0, 300);
+}
+
+/** A readable, unique execution name (it is also the release id and the lock's owner): <tag>-<UTC time>. */
+export function executionName(image: string, now: Date): string {
+  const tag = image.includes('@')
+    ? image.split('@sha256:')[1].slice(0, 12)
+    : image.slice(image.lastIndexOf(':') + 1);
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${tag.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${stamp}`;
+}
+
+async function machineTimeoutMinutes(session: AwsSession, stateMachineArn: string): Promise<number> {
+  const machine = await session.sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
+  const seconds = (JSON.parse(machine.definition ?? '{}') as { TimeoutSeconds?: number }).TimeoutSeconds;
+  return Math.ceil((seconds ?? 24 * 3600) / 60);
+}
+
+export function consoleUrl(executionArn: string): string {
+  const region = executionArn.split(':')[3];
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}

@@ -1,0 +1,168 @@
+/**
+ * `bluegreen status`: what is live and what could take over. The record and the production listener side by
+ * side (drift when they disagree), each color's image, tasks, target health and traffic share, whether the idle
+ * color is warm enough to take traffic back, and the release in flight with the state it is in.
+ */
+import type { LockHolder } from '../../lambda/adapters/dynamodb-lock';
+import { notWarmBecause } from '../../lambda/shared/decisions';
+import type { FleetStatus, TargetHealth } from '../../lambda/shared/ports';
+import { COLORS, otherColor, recordParameterNames, type Color } from '../../lambda/shared/release-record';
+import { describeTraffic, findDrift, routedTraffic, type TrafficWeights } from '../../lambda/shared/traffic';
+import { releaseInFlight, type InFlight } from '../execution';
+import { colorName, duration, paint, table, type CliIo } from '../io';
+import type { AwsSession } from '../target';
+
+export interface ColorStatus {
+  readonly role: 'live' | 'idle';
+  readonly image: string;
+  readonly trafficPercent: number;
+  readonly tasks: { readonly desired: number; readonly running: number; readonly rollout: string };
+  readonly targets: TargetHealth;
+}
+
+export interface StatusReport {
+  readonly app: string;
+  /** The live color per the record. */
+  readonly liveColor: Color;
+  /** Where the production listener sends users, in words. */
+  readonly traffic: string;
+  readonly weights: TrafficWeights;
+  readonly drift?: string;
+  readonly colors: Readonly<Record<Color, ColorStatus>>;
+  /** Can the idle color take traffic back now (bluegreen rollback)? */
+  readonly rollback: { readonly to: Color; readonly possible: boolean; readonly reason?: string };
+  readonly inFlight?: {
+    readonly release: string;
+    readonly executionArn: string;
+    readonly state?: string;
+    readonly since?: string;
+    readonly image?: string;
+    readonly waitingForApproval: boolean;
+  };
+  readonly lock?: LockHolder;
+}
+
+/** Reads everything at once (one round of parallel calls). */
+export async function readStatus(session: AwsSession): Promise<{ report: StatusReport; flight?: InFlight }> {
+  const ports = await session.ports();
+  const target = await session.target();
+  const [record, weights, fleets, health, lock, flight] = await Promise.all([
+    ports.record.read(),
+    ports.router.productionWeights(),
+    Promise.all(COLORS.map((c) => ports.fleet.describe(c))),
+    Promise.all(COLORS.map((c) => ports.router.targetHealth(c))),
+    ports.lock.holder(),
+    releaseInFlight(session.sfn, target.stateMachineArn),
+  ]);
+  const fleet: Record<Color, FleetStatus> = { blue: fleets[0], green: fleets[1] };
+  const targets: Record<Color, TargetHealth> = { blue: health[0], green: health[1] };
+  const live = record.liveColor;
+  const idle = otherColor(live);
+  const total = weights.blue + weights.green;
+  const drift = findDrift(live, weights, recordParameterNames(target.app).liveColor);
+  const reason = notWarmBecause({
+    color: idle,
+    fleet: fleet[idle],
+    health: targets[idle],
+    liveTasks: fleet[live].running,
+  });
+  const colors = Object.fromEntries(
+    COLORS.map((c) => [
+      c,
+      {
+        role: c === live ? 'live' : 'idle',
+        image: record.images[c],
+        trafficPercent: total === 0 ? 0 : Math.round((weights[c] * 100) / total),
+        tasks: { desired: fleet[c].desired, running: fleet[c].running, rollout: fleet[c].rollout },
+        targets: targets[c],
+      } satisfies ColorStatus,
+    ]),
+  ) as Record<Color, ColorStatus>;
+  const report: StatusReport = {
+    app: target.app,
+    liveColor: live,
+    traffic: describeTraffic(routedTraffic(weights)),
+    weights,
+    ...(drift ? { drift: drift.message } : {}),
+    colors,
+    rollback: { to: idle, possible: reason === undefined, ...(reason ? { reason } : {}) },
+    ...(flight
+      ? {
+          inFlight: {
+            release: flight.name,
+            executionArn: flight.executionArn,
+            state: flight.state,
+            since: flight.enteredAt?.toISOString(),
+            image: flight.release?.image ?? lock?.image,
+            waitingForApproval: flight.approval !== undefined,
+          },
+        }
+      : {}),
+    ...(lock ? { lock } : {}),
+  };
+  return { report, flight };
+}
+
+export async function status(session: AwsSession, io: CliIo, json: boolean): Promise<void> {
+  const { report } = await readStatus(session);
+  if (json) {
+    io.out(JSON.stringify(report, null, 2));
+    return;
+  }
+  for (const line of renderStatus(report, io)) {
+    io.out(line);
+  }
+}
+
+export function renderStatus(r: StatusReport, io: CliIo): string[] {
+  const lines: string[] = [];
+  const headline = r.drift
+    ? paint(io, 'red', `DRIFT: the record says ${r.liveColor} is live, but the listener sends ${r.traffic}`)
+    : `${paint(io, 'bold', r.app)}: ${colorName(io, r.liveColor)} is live (${r.traffic})`;
+  lines.push(headline);
+  if (r.drift) {
+    lines.push(`  ${r.drift}`);
+  }
+  lines.push('');
+  const header = ['color', 'role', 'traffic', 'tasks', 'healthy targets', 'image'];
+  const rows = COLORS.map((c) => {
+    const s = r.colors[c];
+    const targets = `${s.targets.healthy}/${s.targets.healthy + s.targets.notHealthy}`;
+    const tasks = `${s.tasks.running}/${s.tasks.desired}${s.tasks.rollout === 'COMPLETED' ? '' : ` ${s.tasks.rollout}`}`;
+    return [c, s.role, `${s.trafficPercent}%`, tasks, targets, s.image];
+  });
+  const plain = [header, ...rows];
+  const styled = [
+    header.map((h) => paint(io, 'dim', h)),
+    ...rows.map((row) => [colorName(io, row[0]), ...row.slice(1)]),
+  ];
+  lines.push(...table(styled, plain).map((l) => `  ${l}`));
+  for (const c of COLORS) {
+    for (const problem of r.colors[c].targets.problems) {
+      lines.push(`  ${c}: ${problem}`);
+    }
+  }
+  lines.push('');
+  lines.push(
+    r.rollback.possible
+      ? `rollback: ${paint(io, 'green', 'possible')}: ${r.rollback.to} is warm and can take all traffic back (bluegreen rollback)`
+      : `rollback: ${paint(io, 'yellow', 'not possible')}: ${r.rollback.reason ?? ''}`,
+  );
+  if (r.inFlight) {
+    const f = r.inFlight;
+    const since = f.since ? ` for ${duration(io.now().getTime() - Date.parse(f.since))}` : '';
+    lines.push(
+      `release in flight: ${f.release} (${f.image ?? 'image unknown'}), in "${f.state ?? '?'}"${since}` +
+        (f.waitingForApproval
+          ? paint(io, 'yellow', ': waiting for approval (bluegreen approve | reject)')
+          : ''),
+    );
+  } else if (r.lock) {
+    lines.push(
+      `release in flight: none running; the lock is held by ${r.lock.owner} (${r.lock.image}) until ${r.lock.expiresAt}`,
+    );
+  } else {
+    lines.push('release in flight: none');
+  }
+  return lines;
+}

@@ -1,0 +1,191 @@
+/**
+ * bluegreen: the operator and pipeline CLI. `npx bluegreen --help` lists the commands; every command has its
+ * own --help. Exit codes: 0 done; 1 the release failed, rolled back or was refused; 2 usage or AWS access errors.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { answerGate } from './commands/approve';
+import { history } from './commands/history';
+import { release } from './commands/release';
+import { rollback } from './commands/rollback';
+import { status } from './commands/status';
+import { CliError, EXIT, paint, processIo, type CliIo, type ExitCode } from './io';
+import { AwsSession, resolveApp, type GlobalOptions } from './target';
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function run(
+  argv: readonly string[],
+  io: CliIo,
+  session: (
+    app: string,
+    config: { region?: string; profile?: string },
+    stateMachine?: string,
+  ) => AwsSession = (app, config, stateMachine) => new AwsSession(app, config, stateMachine),
+): Promise<ExitCode> {
+  let code: ExitCode = EXIT.ok;
+  const program = new Command('bluegreen')
+    .description('Blue/green releases on AWS: start, follow, approve, roll back, and see what is live.')
+    .addOption(
+      new Option('--app <name>', 'app name (default: BLUEGREEN_APP, or appName in ./bluegreen.config.json)'),
+    )
+    .addOption(
+      new Option('--region <region>', 'AWS region (default: AWS_REGION, the profile, or the config file)'),
+    )
+    .addOption(
+      new Option('--profile <profile>', 'AWS profile from the shared config files (default: AWS_PROFILE)'),
+    )
+    .addOption(
+      new Option('--state-machine <arn>', "release state machine ARN (default: the app stack's output)"),
+    )
+    .option('--json', 'machine-readable JSON output with stable field names (no colors, no spinner)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .exitOverride();
+  const open = (cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const { app, region } = resolveApp(g, io);
+    return {
+      s: session(app, { region, profile: g.profile ?? undefined }, g.stateMachine),
+      json: g.json === true,
+    };
+  };
+
+  program
+    .command('release')
+    .description(
+      'start a release of an image; with --wait, follow it to the end (exit 0 live, 1 failed or rolled back)',
+    )
+    .requiredOption('--image <ref>', 'image to release: <repository>:<tag> or <repository>@sha256:<digest>')
+    .option('--version <version>', 'version the app reports (default: the tag)')
+    .option('--wait', 'follow the release state by state until it ends')
+    .option(
+      '--timeout <minutes>',
+      'stop following after this long (default: the state machine timeout + 5)',
+      positive,
+    )
+    .action(
+      async (opts: { image: string; version?: string; wait?: boolean; timeout?: number }, cmd: Command) => {
+        const { s, json } = open(cmd);
+        code = await release(s, io, { ...opts, json });
+      },
+    );
+
+  program
+    .command('status')
+    .description(
+      'what is live: record vs listener (drift), image, tasks and health per color, rollback readiness, release in flight',
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { s, json } = open(cmd);
+      await status(s, io, json);
+    });
+
+  program
+    .command('rollback')
+    .description(
+      'move production back to the other color now (stops a release during its bake); refuses if that color is not warm',
+    )
+    .option('--yes', 'do not ask for confirmation (needed when not on a terminal)')
+    .option(
+      '--reason <text>',
+      'why (goes into the execution, the record of the outcome and the notification)',
+    )
+    .action(async (opts: { yes?: boolean; reason?: string }, cmd: Command) => {
+      const { s, json } = open(cmd);
+      code = await rollback(s, io, { ...opts, json });
+    });
+
+  program
+    .command('approve')
+    .description('let the release waiting at the manual gate switch traffic')
+    .option('--comment <text>', 'a note that goes with the approval')
+    .option('--release <name>', 'only if this is the release waiting (guards against approving another one)')
+    .action(async (opts: { comment?: string; release?: string }, cmd: Command) => {
+      const { s, json } = open(cmd);
+      code = await answerGate(
+        s,
+        io,
+        { approve: true, comment: opts.comment },
+        { json, release: opts.release },
+      );
+    });
+
+  program
+    .command('reject')
+    .description('stop the release waiting at the manual gate: it aborts and traffic stays where it is')
+    .option('--reason <text>', 'why (the release ends with error Rejected and this cause)')
+    .option('--release <name>', 'only if this is the release waiting')
+    .action(async (opts: { reason?: string; release?: string }, cmd: Command) => {
+      const { s, json } = open(cmd);
+      code = await answerGate(
+        s,
+        io,
+        { approve: false, reason: opts.reason },
+        { json, release: opts.release },
+      );
+    });
+
+  program
+    .command('history')
+    .description('recent releases: start, duration, outcome, image, who started them')
+    .option('--limit <n>', 'how many (1-100)', limit, 10)
+    .action(async (opts: { limit: number }, cmd: Command) => {
+      const { s, json } = open(cmd);
+      code = await history(s, io, { limit: opts.limit, json });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    return report(e, io, program.opts<GlobalOptions>().json === true);
+  }
+}
+
+function report(e: unknown, io: CliIo, json: boolean): ExitCode {
+  if (e instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  const error = e as Error;
+  const code = e instanceof CliError ? e.exitCode : EXIT.usage;
+  const message = e instanceof CliError ? error.message : `${awsHint(error)}${error.message}`;
+  if (json) {
+    io.out(JSON.stringify({ error: error.name, message, ...(e instanceof CliError ? e.details : {}) }));
+  } else {
+    io.err(`${paint(io, 'red', error.name)}: ${message}`);
+  }
+  return code;
+}
+
+/** AWS errors exit 2; credentials and permission problems get a hint on where to look. */
+function awsHint(error: Error): string {
+  if (/CredentialsProviderError|ExpiredToken|UnrecognizedClient|InvalidClientTokenId/.test(error.name)) {
+    return 'No usable AWS credentials (set AWS_PROFILE or pass --profile, or log in with aws sso login): ';
+  }
+  if (/AccessDenied|UnauthorizedOperation/.test(error.name)) {
+    return 'AWS refused the call (the README lists the permissions each command needs): ';
+  }
+  return 'AWS call failed: ';
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError('must be a positive number');
+  }
+  return n;
+}
+
+function limit(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100) {
+    throw new InvalidArgumentError('must be a whole number from 1 to 100');
+  }
+  return n;
+}
+
+if (require.main === module) {
+  void run(process.argv.slice(2), processIo()).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,463 @@
+/**
+ * A small stateful AWS for the CLI tests, built on aws-sdk-client-mock: the stack's outputs, the SSM record,
+ * the production listener and test rule, target health, the two ECS services, the DynamoDB lock, and the
+ * release state machine's executions with their history. Writes (ModifyListener, PutParameter, UpdateService,
+ * StartExecution, StopExecution, SendTask*) change that state, so a test can check where things end up.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
+  ECSClient,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import {
+  DescribeListenersCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+  type Action,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Release } from '../../lambda/shared/release';
+import type { Color } from '../../lambda/shared/release-record';
+
+export const REGION = 'eu-west-1';
+const ACCOUNT = '123456789012';
+export const MACHINE = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bluegreen-shop-release`;
+export const REPO = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/shop`;
+export const ME = `arn:aws:sts::${ACCOUNT}:assumed-role/operator/alice`;
+const LISTENER = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/shop/1/prod`;
+const RULE = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener-rule/app/shop/1/test/rule`;
+const TG: Record<Color, string> = {
+  blue: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/shop-blue/1`,
+  green: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/shop-green/2`,
+};
+const SERVICE: Record<Color, string> = { blue: 'shop-blue', green: 'shop-green' };
+
+export interface Execution {
+  name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+  input: string;
+  start: Date;
+  stop?: Date;
+  error?: string;
+  cause?: string;
+  /** Oldest first; ids are assigned from the position. */
+  events: HistoryEvent[];
+}
+
+export class MockAws {
+  readonly sfn = mockClient(SFNClient);
+  readonly cfn = mockClient(CloudFormationClient);
+  readonly sts = mockClient(STSClient);
+  readonly ssm = mockClient(SSMClient);
+  readonly elb = mockClient(ElasticLoadBalancingV2Client);
+  readonly ecs = mockClient(ECSClient);
+  readonly ddb = mockClient(DynamoDBClient);
+  readonly sns = mockClient(SNSClient);
+  readonly events = mockClient(EventBridgeClient);
+
+  stackExists = true;
+  record: { live: Color; images: Record<Color, string> } = {
+    live: 'blue',
+    images: { blue: `${REPO}:v1`, green: `${REPO}:v1` },
+  };
+  weights: Record<Color, number> = { blue: 100, green: 0 };
+  testWeights: Record<Color, number> = { blue: 0, green: 100 };
+  services: Record<Color, { desired: number; running: number; revision: string }> = {
+    blue: {
+      desired: 2,
+      running: 2,
+      revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-blue:7',
+    },
+    green: {
+      desired: 0,
+      running: 0,
+      revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:3',
+    },
+  };
+  /** Healthy targets per color (unset: as many as running tasks). */
+  healthy: Partial<Record<Color, number>> = {};
+  lock?: { owner: string; image: string; since: string; expiresAt: number };
+  readonly executions: Execution[] = [];
+  readonly published: { subject: string; message: Record<string, unknown> }[] = [];
+  readonly answers: { token: string; output?: string; error?: string; cause?: string }[] = [];
+  readonly stopped: { arn: string; error?: string; cause?: string }[] = [];
+  readonly retired: string[] = [];
+  /** Called on every GetExecutionHistory of a running execution (tests append events here). */
+  onHistoryRead?: (execution: Execution) => void;
+
+  constructor() {
+    this.cfn.on(DescribeStacksCommand).callsFake(() => {
+      if (!this.stackExists) {
+        const e = new Error('Stack with id shop does not exist');
+        e.name = 'ValidationError';
+        throw e;
+      }
+      const outputs: Record<string, string> = {
+        StateMachineArn: MACHINE,
+        LockTableName: 'shop-Lock',
+        ReleaseTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:bluegreen-shop-releases`,
+        ProductionUrl: 'http://shop-123.eu-west-1.elb.amazonaws.com',
+        ProductionListenerArn: LISTENER,
+        TestListenerRuleArn: RULE,
+        ClusterName: 'shop',
+        BlueServiceName: SERVICE.blue,
+        GreenServiceName: SERVICE.green,
+        BlueTaskFamily: 'shop-blue',
+        GreenTaskFamily: 'shop-green',
+        BlueTargetGroupArn: TG.blue,
+        GreenTargetGroupArn: TG.green,
+      };
+      return {
+        Stacks: [
+          {
+            StackName: 'shop',
+            Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+          },
+        ],
+      };
+    });
+    this.sts.on(GetCallerIdentityCommand).resolves({ Arn: ME, Account: ACCOUNT });
+    this.ssm.on(GetParametersCommand).callsFake(() => ({
+      Parameters: [
+        { Name: '/bluegreen/shop/live-color', Value: this.record.live },
+        { Name: '/bluegreen/shop/blue/image', Value: this.record.images.blue },
+        { Name: '/bluegreen/shop/green/image', Value: this.record.images.green },
+      ],
+    }));
+    this.ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
+      if (input.Name.endsWith('live-color')) {
+        this.record.live = input.Value as Color;
+      } else {
+        this.record.images[input.Name.includes('/blue/') ? 'blue' : 'green'] = input.Value;
+      }
+      return {};
+    });
+    this.elb.on(DescribeListenersCommand).callsFake(() => ({
+      Listeners: [{ ListenerArn: LISTENER, DefaultActions: [forward(this.weights)] }],
+    }));
+    this.elb.on(ModifyListenerCommand).callsFake((input: { DefaultActions: Action[] }) => {
+      this.weights = weightsOf(input.DefaultActions[0]);
+      return {};
+    });
+    this.elb.on(ModifyRuleCommand).callsFake((input: { Actions: Action[] }) => {
+      this.testWeights = weightsOf(input.Actions[0]);
+      return {};
+    });
+    this.elb.on(DescribeTargetHealthCommand).callsFake((input: { TargetGroupArn: string }) => {
+      const color: Color = input.TargetGroupArn === TG.blue ? 'blue' : 'green';
+      const running = this.services[color].running;
+      const healthy = this.healthy[color] ?? running;
+      return {
+        TargetHealthDescriptions: Array.from({ length: running }, (_, i) => ({
+          Target: { Id: `10.0.1.${i + 10}`, Port: 8080 },
+          TargetHealth:
+            i < healthy
+              ? { State: 'healthy' }
+              : { State: 'unhealthy', Reason: 'Target.ResponseCodeMismatch' },
+        })),
+      };
+    });
+    this.ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => {
+      const color: Color = input.services[0] === SERVICE.blue ? 'blue' : 'green';
+      const s = this.services[color];
+      return {
+        services: [
+          {
+            serviceName: SERVICE[color],
+            desiredCount: s.desired,
+            runningCount: s.running,
+            taskDefinition: s.revision,
+            deployments: [
+              {
+                status: 'PRIMARY',
+                taskDefinition: s.revision,
+                runningCount: s.running,
+                rolloutState: 'COMPLETED',
+              },
+            ],
+          },
+        ],
+      };
+    });
+    this.ecs
+      .on(UpdateServiceCommand)
+      .callsFake((input: { service: string; desiredCount: number; taskDefinition?: string }) => {
+        const color: Color = input.service === SERVICE.blue ? 'blue' : 'green';
+        this.services[color] = {
+          desired: input.desiredCount,
+          running: input.desiredCount,
+          revision: input.taskDefinition ?? this.services[color].revision,
+        };
+        return {};
+      });
+    this.ecs.on(DeregisterTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
+      this.retired.push(input.taskDefinition);
+      return {};
+    });
+    this.ddb.on(GetItemCommand).callsFake(() => ({
+      Item: this.lock
+        ? {
+            app: { S: 'shop' },
+            owner: { S: this.lock.owner },
+            image: { S: this.lock.image },
+            since: { S: this.lock.since },
+            expiresAt: { N: String(this.lock.expiresAt) },
+          }
+        : undefined,
+    }));
+    this.ddb.on(PutItemCommand).callsFake((input: { Item: Record<string, { S?: string; N?: string }> }) => {
+      const now = Math.floor(Date.now() / 1000);
+      if (this.lock && this.lock.expiresAt >= now && this.lock.owner !== input.Item.owner.S) {
+        throw new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: {},
+        });
+      }
+      this.lock = {
+        owner: input.Item.owner.S!,
+        image: input.Item.image.S!,
+        since: input.Item.since.S!,
+        expiresAt: Number(input.Item.expiresAt.N),
+      };
+      return {};
+    });
+    this.ddb
+      .on(DeleteItemCommand)
+      .callsFake((input: { ExpressionAttributeValues: Record<string, { S: string }> }) => {
+        if (this.lock?.owner === input.ExpressionAttributeValues[':owner'].S) {
+          this.lock = undefined;
+        }
+        return {};
+      });
+    this.sns.on(PublishCommand).callsFake((input: { Subject: string; Message: string }) => {
+      this.published.push({
+        subject: input.Subject,
+        message: JSON.parse(input.Message) as Record<string, unknown>,
+      });
+      return { MessageId: '1' };
+    });
+    this.events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+    this.sfn
+      .on(DescribeStateMachineCommand)
+      .resolves({ definition: JSON.stringify({ TimeoutSeconds: 7200 }) });
+    this.sfn.on(ListExecutionsCommand).callsFake((input: { statusFilter?: string; maxResults?: number }) => ({
+      executions: [...this.executions]
+        .reverse()
+        .filter((e) => !input.statusFilter || e.status === input.statusFilter)
+        .slice(0, input.maxResults ?? 100)
+        .map((e) => ({
+          executionArn: arnOf(e.name),
+          name: e.name,
+          status: e.status,
+          startDate: e.start,
+          stopDate: e.stop,
+          stateMachineArn: MACHINE,
+        })),
+    }));
+    this.sfn.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => {
+      const e = this.execution(input.executionArn);
+      return {
+        executionArn: input.executionArn,
+        name: e.name,
+        status: e.status,
+        input: e.input,
+        startDate: e.start,
+        stopDate: e.stop,
+        error: e.error,
+        cause: e.cause,
+      };
+    });
+    this.sfn
+      .on(GetExecutionHistoryCommand)
+      .callsFake((input: { executionArn: string; reverseOrder?: boolean }) => {
+        const e = this.execution(input.executionArn);
+        if (e.status === 'RUNNING') {
+          this.onHistoryRead?.(e);
+        }
+        const events = e.events.map((ev, i) => ({ ...ev, id: i + 1 }));
+        return { events: input.reverseOrder ? events.reverse() : events };
+      });
+    this.sfn.on(StartExecutionCommand).callsFake((input: { name: string; input: string }) => {
+      this.executions.push({
+        name: input.name,
+        status: 'RUNNING',
+        input: input.input,
+        start: new Date(),
+        events: [],
+      });
+      return { executionArn: arnOf(input.name), startDate: new Date() };
+    });
+    this.sfn
+      .on(StopExecutionCommand)
+      .callsFake((input: { executionArn: string; error?: string; cause?: string }) => {
+        const e = this.execution(input.executionArn);
+        e.status = 'ABORTED';
+        e.error = input.error;
+        e.cause = input.cause;
+        this.stopped.push({ arn: input.executionArn, error: input.error, cause: input.cause });
+        return { stopDate: new Date() };
+      });
+    this.sfn.on(SendTaskSuccessCommand).callsFake((input: { taskToken: string; output: string }) => {
+      this.answers.push({ token: input.taskToken, output: input.output });
+      return {};
+    });
+    this.sfn
+      .on(SendTaskFailureCommand)
+      .callsFake((input: { taskToken: string; error: string; cause: string }) => {
+        this.answers.push({ token: input.taskToken, error: input.error, cause: input.cause });
+        return {};
+      });
+  }
+
+  execution(arn: string): Execution {
+    const e = this.executions.find((x) => arnOf(x.name) === arn);
+    if (!e) {
+      const error = new Error(`Execution Does Not Exist: '${arn}'`);
+      error.name = 'ExecutionDoesNotExist';
+      throw error;
+    }
+    return e;
+  }
+
+  restore(): void {
+    for (const m of [
+      this.sfn,
+      this.cfn,
+      this.sts,
+      this.ssm,
+      this.elb,
+      this.ecs,
+      this.ddb,
+      this.sns,
+      this.events,
+    ]) {
+      m.restore();
+    }
+  }
+}
+
+export function arnOf(name: string): string {
+  return MACHINE.replace(':stateMachine:', ':execution:') + `:${name}`;
+}
+
+function forward(weights: Record<Color, number>): Action {
+  return {
+    Type: 'forward',
+    ForwardConfig: {
+      TargetGroups: [
+        { TargetGroupArn: TG.blue, Weight: weights.blue },
+        { TargetGroupArn: TG.green, Weight: weights.green },
+      ],
+    },
+  };
+}
+
+function weightsOf(action: Action): Record<Color, number> {
+  const groups = action.ForwardConfig?.TargetGroups ?? [];
+  return {
+    blue: groups.find((g) => g.TargetGroupArn === TG.blue)?.Weight ?? 0,
+    green: groups.find((g) => g.TargetGroupArn === TG.green)?.Weight ?? 0,
+  };
+}
+
+let clock = Date.parse('2026-11-26T10:00:00Z');
+
+/** History events as Step Functions writes them, oldest first, one second apart. */
+export const history = {
+  reset(at = '2026-11-26T10:00:00Z'): void {
+    clock = Date.parse(at);
+  },
+  started(input: unknown): HistoryEvent {
+    return event('ExecutionStarted', { executionStartedEventDetails: { input: JSON.stringify(input) } });
+  },
+  entered(name: string, type: string, state: unknown): HistoryEvent {
+    return event(`${type}StateEntered`, { stateEnteredEventDetails: { name, input: JSON.stringify(state) } });
+  },
+  exited(name: string, type: string, state: unknown): HistoryEvent {
+    return event(`${type}StateExited`, { stateExitedEventDetails: { name, output: JSON.stringify(state) } });
+  },
+  scheduledCallback(token: string, state: unknown): HistoryEvent {
+    return event('TaskScheduled', {
+      taskScheduledEventDetails: {
+        resourceType: 'lambda',
+        resource: 'invoke.waitForTaskToken',
+        region: REGION,
+        parameters: JSON.stringify({
+          FunctionName: 'arn:aws:lambda:...:function:AwaitApproval',
+          Payload: { ...(state as object), taskToken: token },
+        }),
+      },
+    });
+  },
+  taskFailed(error: string, cause: string): HistoryEvent {
+    return event('TaskFailed', {
+      taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error, cause },
+    });
+  },
+  succeeded(output: unknown): HistoryEvent {
+    return event('ExecutionSucceeded', {
+      executionSucceededEventDetails: { output: JSON.stringify(output) },
+    });
+  },
+  failed(error: string, cause: string): HistoryEvent {
+    return event('ExecutionFailed', { executionFailedEventDetails: { error, cause } });
+  },
+};
+
+function event(type: string, details: Partial<HistoryEvent>): HistoryEvent {
+  clock += 1000;
+  return { type: type as HistoryEvent['type'], timestamp: new Date(clock), id: 0, ...details };
+}
+
+/** The release a running execution carries after Prepare: blue live on v1, releasing v2 to green. */
+export function releaseOf(image = `${REPO}:v2`): Release {
+  return {
+    image,
+    version: image.split(':').pop()!,
+    live: 'blue',
+    idle: 'green',
+    liveCount: 2,
+    idleBefore: {
+      count: 0,
+      image: `${REPO}:v1`,
+      revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:3',
+    },
+    timings: {
+      bakeSeconds: 300,
+      watchIntervalSeconds: 10,
+      failureThreshold: 3,
+      deployTimeoutSeconds: 900,
+      deployPollSeconds: 15,
+      finishDelaySeconds: 300,
+    },
+    startedAt: '2026-11-26T10:00:00.000Z',
+    revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:4',
+  };
+}

@@ -1,0 +1,350 @@
+import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { ME, MockAws, REPO, history, releaseOf } from './mock-aws';
+import { bluegreen, terminal } from './support';
+
+const V1 = `${REPO}:v1`;
+const V2 = `${REPO}:v2`;
+let aws: MockAws;
+beforeEach(() => {
+  aws = new MockAws();
+  history.reset();
+});
+afterEach(() => aws.restore());
+
+/** After a release of v2 to green with keepIdleWarm: green live, blue still at full capacity on v1. */
+function releasedKeptWarm(): void {
+  aws.record = { live: 'green', images: { blue: V1, green: V2 } };
+  aws.weights = { blue: 0, green: 100 };
+  aws.testWeights = { blue: 100, green: 0 };
+  aws.services.green = {
+    desired: 2,
+    running: 2,
+    revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:4',
+  };
+}
+
+/** A release of v2 in flight, in `state`; `switched` once it is past the switch. */
+function inFlight(
+  state: string,
+  type: string,
+  switched: boolean,
+  extra: ReturnType<typeof history.started>[] = [],
+) {
+  const release = releaseOf(V2);
+  if (switched) {
+    releasedKeptWarm();
+  }
+  aws.lock = {
+    owner: 'v2-20261126T100000Z',
+    image: V2,
+    since: '2026-11-26T10:00:00.000Z',
+    expiresAt: Date.parse('2026-11-26T12:00:00Z') / 1000,
+  };
+  aws.executions.push({
+    name: 'v2-20261126T100000Z',
+    status: 'RUNNING',
+    input: JSON.stringify({ image: V2, startedBy: ME }),
+    start: new Date('2026-11-26T10:00:00Z'),
+    events: [
+      history.started({ image: V2 }),
+      history.entered(state, type, { execution: 'v2-20261126T100000Z', release }),
+      ...extra,
+    ],
+  });
+}
+
+describe('bluegreen status', () => {
+  test('live color, traffic, image, tasks and health per color, rollback readiness, no release in flight', async () => {
+    const { code, out } = await bluegreen('status');
+    expect(code).toBe(0);
+    expect(out.split('\n')).toEqual([
+      'shop: blue is live (all production traffic to blue)',
+      '',
+      '  color  role  traffic  tasks  healthy targets  image',
+      `  blue   live  100%     2/2    2/2              ${V1}`,
+      `  green  idle  0%       0/0    0/0              ${V1}`,
+      '',
+      'rollback: not possible: green has no running tasks (it was scaled down after the last release)',
+      'release in flight: none',
+    ]);
+  });
+
+  test('--json: the same facts as stable fields; drift when record and listener disagree', async () => {
+    aws.weights = { blue: 0, green: 100 };
+    const { code, out } = await bluegreen('status --json');
+    expect(code).toBe(0);
+    const report = JSON.parse(out);
+    expect(report).toMatchObject({
+      app: 'shop',
+      liveColor: 'blue',
+      traffic: 'all production traffic to green',
+      weights: { blue: 0, green: 100 },
+      colors: { blue: { role: 'live', image: V1, trafficPercent: 0, tasks: { desired: 2, running: 2 } } },
+      rollback: { to: 'green', possible: false },
+    });
+    expect(report.drift).toContain(
+      'says blue is live, but the production listener sends all production traffic to green',
+    );
+  });
+
+  test('a release waiting at the gate, with unhealthy targets shown', async () => {
+    inFlight('Wait for approval', 'Task', false, [history.scheduledCallback('token-1', {})]);
+    aws.services.green = { desired: 2, running: 2, revision: 'x' };
+    aws.healthy.green = 1;
+    const { out } = await bluegreen('status');
+    expect(out).toContain('  green: 10.0.1.11:8080 unhealthy (Target.ResponseCodeMismatch)');
+    expect(out).toContain(
+      `release in flight: v2-20261126T100000Z (${V2}), in "Wait for approval" for 4m57s: waiting for approval`,
+    );
+    expect(JSON.parse((await bluegreen('status --json')).out).inFlight).toMatchObject({
+      release: 'v2-20261126T100000Z',
+      state: 'Wait for approval',
+      waitingForApproval: true,
+    });
+  });
+});
+
+describe('bluegreen rollback', () => {
+  test('after a release, to the still-warm previous color: listener, test rule and record move; lock released', async () => {
+    releasedKeptWarm();
+    const { code, out } = await bluegreen('rollback --yes --reason checkout-errors');
+
+    expect(code).toBe(0);
+    expect(aws.weights).toEqual({ blue: 100, green: 0 });
+    expect(aws.testWeights).toEqual({ blue: 0, green: 100 });
+    expect(aws.record).toEqual({ live: 'blue', images: { blue: V1, green: V2 } });
+    expect(aws.lock).toBeUndefined();
+    expect(aws.services.green.desired).toBe(2); // the rolled-back-from color stays up, idle
+    expect(aws.published.map((p) => p.message.status)).toEqual(['ROLLED_BACK']);
+    expect(aws.published[0].message.cause).toContain(
+      `Rolled back by ${ME} with bluegreen rollback: checkout-errors.`,
+    );
+    expect(out).toContain(`Rolled back: blue (${V1}) serves all production traffic.`);
+  });
+
+  test('refused when the previous color is not warm: nothing changes (no half switch)', async () => {
+    aws.record = { live: 'green', images: { blue: V1, green: V2 } };
+    aws.weights = { blue: 0, green: 100 };
+    aws.services.green = { desired: 2, running: 2, revision: 'x' };
+    aws.services.blue = { desired: 0, running: 0, revision: 'y' };
+    const { code, err } = await bluegreen('rollback --yes');
+
+    expect(code).toBe(1);
+    expect(err).toContain('NotWarm: Cannot roll back to blue: blue has no running tasks');
+    expect(err).toContain(`release the previous image again instead (bluegreen release --image ${V1})`);
+    expect(aws.elb.commandCalls(ModifyListenerCommand)).toHaveLength(0);
+    expect(aws.record.live).toBe('green');
+  });
+
+  test('refused when the previous color has fewer healthy targets than production needs', async () => {
+    releasedKeptWarm();
+    aws.healthy.blue = 1;
+    const { code, err } = await bluegreen('rollback --yes');
+    expect(code).toBe(1);
+    expect(err).toContain('blue has 1 healthy target(s) of the 2 needed');
+    expect(aws.weights).toEqual({ blue: 0, green: 100 });
+  });
+
+  test('asks for confirmation on a terminal; "no" changes nothing; without a terminal it needs --yes', async () => {
+    releasedKeptWarm();
+    const no = await bluegreen('rollback', terminal({ tty: true, answer: false }));
+    expect(no.code).toBe(1);
+    expect(no.t.questions).toEqual([`Move all production traffic from green (${V2}) back to blue (${V1})?`]);
+    expect(no.err).toContain('NotConfirmed');
+
+    const piped = await bluegreen('rollback');
+    expect(piped.code).toBe(2);
+    expect(piped.err).toContain('confirm with --yes when not on a terminal');
+    expect(aws.weights).toEqual({ blue: 0, green: 100 });
+
+    const yes = await bluegreen('rollback', terminal({ tty: true, answer: true }));
+    expect(yes.code).toBe(0);
+    expect(aws.weights).toEqual({ blue: 100, green: 0 });
+  });
+
+  test("during a release's bake: stops it, then rolls back as the state machine would", async () => {
+    inFlight('Bake: wait', 'Wait', true);
+    const { code, out } = await bluegreen('rollback --yes --reason p99-regression');
+
+    expect(code).toBe(0);
+    expect(aws.sfn.commandCalls(StopExecutionCommand)[0].args[0].input).toMatchObject({
+      error: 'ManualRollback',
+      cause: `Rolled back by ${ME} with bluegreen rollback: p99-regression.`,
+    });
+    expect(aws.weights).toEqual({ blue: 100, green: 0 });
+    expect(aws.testWeights).toEqual({ blue: 0, green: 100 });
+    // The record is back, including what green runs (its image before the release).
+    expect(aws.record).toEqual({ live: 'blue', images: { blue: V1, green: V1 } });
+    // Green is put back as it was (0 tasks of its old revision) and the release's revision retired.
+    expect(aws.services.green).toMatchObject({
+      desired: 0,
+      revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:3',
+    });
+    expect(aws.retired).toEqual(['arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:4']);
+    expect(aws.lock).toBeUndefined();
+    expect(aws.published[0].message).toMatchObject({
+      status: 'ROLLED_BACK',
+      release: 'v2-20261126T100000Z',
+      error: 'RolledBack',
+    });
+    expect(out).toContain('ManualRollback: Rolled back by');
+  });
+
+  test('before the switch there is nothing to roll back: refused, the release is not stopped', async () => {
+    inFlight('Validate idle color', 'Task', false);
+    const { code, err } = await bluegreen('rollback --yes');
+    expect(code).toBe(1);
+    expect(err).toContain(
+      'NothingToRollBack: Release v2-20261126T100000Z is in "Validate idle color": production traffic has not moved',
+    );
+    expect(aws.sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
+  });
+
+  test('mid-switch: refused, try again in a moment', async () => {
+    inFlight('Switch traffic', 'Task', false);
+    const { code, err } = await bluegreen('rollback --yes');
+    expect(code).toBe(1);
+    expect(err).toContain('ReleaseBusy: Release v2-20261126T100000Z is in "Switch traffic" right now');
+  });
+
+  test('drift: refused, nothing changed', async () => {
+    aws.weights = { blue: 50, green: 50 };
+    const { code, err } = await bluegreen('rollback --yes');
+    expect(code).toBe(1);
+    expect(err).toContain('Drift: ');
+    expect(err).toContain('rolling back now would be a guess');
+    expect(aws.weights).toEqual({ blue: 50, green: 50 });
+  });
+
+  test("a lock held without a running release (another operator's rollback): refused", async () => {
+    releasedKeptWarm();
+    aws.lock = {
+      owner: 'manual-rollback-x',
+      image: V1,
+      since: '2026-11-26T10:04:00.000Z',
+      expiresAt: Date.parse('2026-11-26T10:14:00Z') / 1000,
+    };
+    const { code, err } = await bluegreen('rollback --yes');
+    expect(code).toBe(1);
+    expect(err).toContain('ReleaseInProgress: manual-rollback-x');
+    expect(aws.weights).toEqual({ blue: 0, green: 100 });
+  });
+});
+
+describe('bluegreen approve / reject', () => {
+  const gateState = () => [history.scheduledCallback('token-1', {})];
+
+  test("approve answers the waiting release's task token, saying who approved", async () => {
+    inFlight('Wait for approval', 'Task', false, gateState());
+    const { code, out } = await bluegreen('approve --comment looks-good');
+    expect(code).toBe(0);
+    expect(aws.answers).toHaveLength(1);
+    expect(aws.answers[0].token).toBe('token-1');
+    expect(JSON.parse(aws.answers[0].output!)).toEqual({
+      approvedBy: ME,
+      at: '2026-11-26T10:05:00.000Z',
+      comment: 'looks-good',
+    });
+    expect(out).toContain(
+      `Approved release v2-20261126T100000Z (${V2}): production traffic moves to green now.`,
+    );
+  });
+
+  test('reject fails the task with Rejected and the reason', async () => {
+    inFlight('Wait for approval', 'Task', false, gateState());
+    const { code, out } = await bluegreen('reject --reason sale-in-progress');
+    expect(code).toBe(0);
+    expect(aws.answers[0]).toEqual({
+      token: 'token-1',
+      error: 'Rejected',
+      cause: `Rejected by ${ME}: sale-in-progress.`,
+    });
+    expect(out).toContain('Rejected release v2-20261126T100000Z');
+    expect(out).toContain('traffic stays on blue');
+  });
+
+  test('refusals (exit 1): nothing in flight, not at the gate, another release named, the gate closed', async () => {
+    const none = await bluegreen('approve');
+    expect(none).toMatchObject({ code: 1 });
+    expect(none.err).toContain('NothingWaiting: No release of shop is in flight');
+
+    inFlight('Deploy to idle color', 'Task', false);
+    const early = await bluegreen('approve');
+    expect(early.code).toBe(1);
+    expect(early.err).toContain(
+      'NotWaitingForApproval: Release v2-20261126T100000Z is in "Deploy to idle color"',
+    );
+
+    aws.executions.length = 0;
+    inFlight('Wait for approval', 'Task', false, gateState());
+    const other = await bluegreen('reject --release v9-20261126T000000Z');
+    expect(other.code).toBe(1);
+    expect(other.err).toContain('OtherRelease');
+
+    const timedOut = new Error('Task Timed Out');
+    timedOut.name = 'TaskTimedOut';
+    aws.sfn.on(SendTaskSuccessCommand).rejects(timedOut);
+    const closed = await bluegreen('approve');
+    expect(closed.code).toBe(1);
+    expect(closed.err).toContain(
+      'GateClosed: Release v2-20261126T100000Z stopped waiting before the answer arrived',
+    );
+  });
+});
+
+describe('bluegreen history', () => {
+  beforeEach(() => {
+    const at = (t: string) => new Date(`2026-11-26T${t}Z`);
+    aws.executions.push(
+      {
+        name: 'v1-a',
+        status: 'SUCCEEDED',
+        input: JSON.stringify({ image: V1, startedBy: ME }),
+        start: at('08:00:00'),
+        stop: at('08:12:30'),
+        events: [],
+      },
+      {
+        name: 'v2-b',
+        status: 'FAILED',
+        input: JSON.stringify({ image: V2, startedBy: `${ME} via GitHub Actions acme/shop@abcdef1 run 42` }),
+        start: at('09:00:00'),
+        stop: at('09:08:00'),
+        error: 'RolledBack',
+        cause: '...',
+        events: [],
+      },
+      {
+        name: 'v3-c',
+        status: 'ABORTED',
+        input: JSON.stringify({ image: `${REPO}:v3` }),
+        start: at('09:30:00'),
+        stop: at('09:31:00'),
+        error: 'ManualRollback',
+        events: [],
+      },
+    );
+  });
+
+  test('newest first: start, duration, outcome, image, who started it', async () => {
+    const { code, out } = await bluegreen('history');
+    expect(code).toBe(0);
+    expect(out.split('\n')).toEqual([
+      'started (UTC)     took    outcome                   image                                                 started by',
+      `2026-11-26 09:30  1m00s   stopped (ManualRollback)  ${REPO}:v3  not the bluegreen CLI`,
+      `2026-11-26 09:00  8m00s   RolledBack                ${V2}  ${ME} via GitHub Actions acme/shop@abcdef1 run 42`,
+      `2026-11-26 08:00  12m30s  released                  ${V1}  ${ME}`,
+    ]);
+  });
+
+  test('--limit and --json; a bad limit is a usage error', async () => {
+    const { out } = await bluegreen('history --limit 2 --json');
+    const entries = JSON.parse(out);
+    expect(entries.map((e: { release: string; outcome: string }) => [e.release, e.outcome])).toEqual([
+      ['v3-c', 'stopped (ManualRollback)'],
+      ['v2-b', 'RolledBack'],
+    ]);
+    expect((await bluegreen('history --limit 0')).code).toBe(2);
+  });
+});
