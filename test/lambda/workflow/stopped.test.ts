@@ -15,7 +15,7 @@ describe('stopped: a release that timed out or was stopped', () => {
     expect(world.lock).toBeUndefined();
     expect(outcome).toMatchObject({ status: 'STOPPED', error: 'TIMED_OUT', release: 'release-9' });
     expect(outcome.cause).toBe(
-      "Release release-9 ended TIMED_OUT before its last step (no rollback or cleanup ran). Now: all production traffic to blue, and the record agrees. The idle color may still run the release's revision; the next release replaces it.",
+      "Release release-9 ended TIMED_OUT before its last step (no rollback or cleanup of its own ran). Now: all production traffic to blue, and the record agrees. The idle color may still run the release's revision; the next release replaces it.",
     );
     expect(world.published).toEqual([outcome]);
   });
@@ -36,6 +36,18 @@ describe('stopped: a release that timed out or was stopped', () => {
     expect(world.record.liveColor).toBe('blue');
     expect(world.weights).toEqual({ blue: 0, green: 100 });
     expect(world.lock).toBeUndefined();
+  });
+
+  test('stopped by bluegreen rollback: says so, and who rolls back', async () => {
+    const world = new FakeWorld();
+    const outcome = await stopped('release-9', 'ABORTED', world.deps(), SETTINGS, {
+      error: 'ManualRollback',
+      cause: 'Rolled back by alice with bluegreen rollback: errors.',
+    });
+    expect(outcome.cause).toContain(
+      'ended ABORTED (ManualRollback: Rolled back by alice with bluegreen rollback: errors.) before its last step',
+    );
+    expect(outcome.cause).toContain('The operator who stopped it rolls traffic, record and idle color back');
   });
 
   test('never frees another release’s lock', async () => {
