@@ -9,6 +9,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { COLORS, type Color, type RecordParameterNames } from '../lambda/shared/release-record';
 import type { BluegreenConfig } from './config';
+import { GitHubDeployRole } from './constructs/github-deploy-role';
 import { BluegreenFunction } from './constructs/bluegreen-function';
 import { ColorEnvironment } from './constructs/color-environment';
 import { SharedRedis } from './constructs/shared-redis';
@@ -234,6 +235,16 @@ export class BluegreenStack extends Stack {
     );
     if (this.redis) {
       output('RedisUrl', this.redis.url, 'Shared session Redis (TLS, AUTH)');
+    }
+    if (config.githubDeployRole) {
+      const deploy = new GitHubDeployRole(this, 'GitHubDeploy', {
+        config,
+        settings: config.githubDeployRole,
+        record,
+        workflow: this.workflow,
+        colors: this.colors,
+      });
+      output('GitHubDeployRoleArn', deploy.role.roleArn, 'Role for the GitHub Actions pipeline (OIDC)');
     }
   }
 
