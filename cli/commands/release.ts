@@ -111,7 +111,8 @@ export async function follow(
     if (fresh.length > 0) {
       lastId = fresh[fresh.length - 1].id ?? lastId;
     }
-    for (const event of followEvents(fresh, entered)) {
+    const events = followEvents(fresh, entered);
+    for (const event of options.json ? events : readable(events)) {
       if (options.json) {
         io.out(JSON.stringify(jsonEvent(event)));
       } else {
@@ -136,6 +137,18 @@ export async function follow(
     }
     await io.sleep(options.pollMs);
   }
+}
+
+/**
+ * For people: a state entered and left within one read is one line (its exit, with the duration); a state still
+ * running when the read ends is shown as entered, so a log shows what the release is waiting on.
+ */
+function readable(events: readonly FollowEvent[]): FollowEvent[] {
+  return events.filter(
+    (e, i) =>
+      e.type !== 'entered' ||
+      !events.slice(i + 1).some((later) => later.type === 'left' && later.state === e.state),
+  );
 }
 
 function printEvent(io: CliIo, event: FollowEvent): void {

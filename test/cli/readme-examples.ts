@@ -1,0 +1,179 @@
+/**
+ * Prints the CLI examples of the README ("Operating a release"): the real CLI (cli/main.ts) run against the
+ * tests' simulated AWS (mock-aws.ts), so the output is exactly what the CLI prints, while the AWS responses and
+ * timings are scripted. Run: npx tsx test/cli/readme-examples.ts
+ */
+import type { CliIo } from '../../cli/io';
+import { run } from '../../cli/main';
+import { ME, MockAws, REPO, history, releaseOf } from './mock-aws';
+
+const V1 = `${REPO}:v1`;
+const V2 = `${REPO}:v2`;
+
+/** The CLI's clock (it advances when the CLI sleeps between two reads of the history). */
+let now = 0;
+
+async function show(aws: MockAws, args: string, at = '2026-11-26T10:05:00Z'): Promise<void> {
+  now = Date.parse(at);
+  const lines: string[] = [];
+  const io: CliIo = {
+    out: (l) => lines.push(l),
+    err: (l) => lines.push(l),
+    tty: false,
+    color: false,
+    status: () => undefined,
+    confirm: () => Promise.resolve(true),
+    now: () => new Date(now),
+    sleep: (ms) => {
+      now += ms;
+      return Promise.resolve();
+    },
+    env: { BLUEGREEN_APP: 'shop', AWS_REGION: 'eu-west-1' },
+    cwd: '/nonexistent',
+  };
+  const code = await run(args.split(' '), io);
+  console.log(`$ npx bluegreen ${args}\n${lines.join('\n')}\n(exit ${code})\n`);
+  void aws;
+}
+
+function releasedState(name: string) {
+  return { execution: name, release: releaseOf(V2) };
+}
+
+async function main(): Promise<void> {
+  // 1. A release followed to the end: the history grows with the clock, as Step Functions writes it, with gaps
+  // like a real run's (15 s deploy polls, 10 s bake checks, a short bake, 30 s kept warm); the CLI reads it every 2 s.
+  let aws = new MockAws();
+  history.reset('2026-11-26T10:05:00Z');
+  const s = releasedState('v2-20261126T100500Z');
+  const steps: [string, string, number][] = [
+    ['Start', 'Pass', 0],
+    ['Prepare', 'Task', 1],
+    ['Deploy to idle color', 'Task', 2],
+    ['Wait for idle color', 'Wait', 15],
+    ['Check idle color', 'Task', 1],
+    ['Idle color ready?', 'Choice', 0],
+    ['Wait for idle color', 'Wait', 15],
+    ['Check idle color', 'Task', 1],
+    ['Idle color ready?', 'Choice', 0],
+    ['Validate idle color', 'Task', 3],
+    ['Switch traffic', 'Task', 1],
+    ['Bake: wait', 'Wait', 10],
+    ['Check new live color', 'Task', 1],
+    ['Bake done?', 'Choice', 0],
+    ['Bake: wait', 'Wait', 10],
+    ['Check new live color', 'Task', 1],
+    ['Bake done?', 'Choice', 0],
+    ['Keep old color warm', 'Wait', 30],
+    ['Finish', 'Task', 1],
+    ['Released', 'Succeed', 0],
+  ];
+  const all = [history.started({ image: V2 })];
+  for (const [name, type, seconds] of steps) {
+    const entered = history.entered(name, type, s);
+    all.push(entered);
+    history.reset(new Date(entered.timestamp!.getTime() + seconds * 1000 - 1000).toISOString());
+    all.push(history.exited(name, type, s));
+  }
+  all.push(history.succeeded(s));
+  aws.onHistoryRead = (e) => {
+    while (all.length > 0 && all[0].timestamp!.getTime() <= now) {
+      e.events.push(all.shift()!);
+    }
+  };
+  await show(aws, `release --image ${V2} --wait`);
+  aws.restore();
+
+  // 2. Status during that release's bake, and a second release refused.
+  aws = new MockAws();
+  history.reset('2026-11-26T10:05:00Z');
+  aws.record = { live: 'green', images: { blue: V1, green: V2 } };
+  aws.weights = { blue: 0, green: 100 };
+  aws.services.green = { desired: 2, running: 2, revision: 'x' };
+  aws.lock = {
+    owner: s.execution,
+    image: V2,
+    since: '2026-11-26T10:05:00.000Z',
+    expiresAt: Date.parse('2026-11-26T12:05:00Z') / 1000,
+  };
+  aws.executions.push({
+    name: s.execution,
+    status: 'RUNNING',
+    input: JSON.stringify({ image: V2, startedBy: ME }),
+    start: new Date('2026-11-26T10:05:00Z'),
+    events: [history.started({ image: V2 }), history.entered('Bake: wait', 'Wait', s)],
+  });
+  await show(aws, 'status', '2026-11-26T10:05:09Z');
+  await show(aws, `release --image ${REPO}:v3`, '2026-11-26T10:05:09Z');
+  await show(aws, 'rollback --yes --reason checkout-errors', '2026-11-26T10:05:09Z');
+  aws.restore();
+
+  // 3. The manual gate.
+  aws = new MockAws();
+  history.reset('2026-11-26T10:05:00Z');
+  aws.services.green = { desired: 2, running: 2, revision: 'x' };
+  aws.executions.push({
+    name: s.execution,
+    status: 'RUNNING',
+    input: JSON.stringify({ image: V2, startedBy: ME }),
+    start: new Date('2026-11-26T10:05:00Z'),
+    events: [
+      history.started({ image: V2 }),
+      history.entered('Wait for approval', 'Task', s),
+      history.scheduledCallback('AQB8A...token', s),
+    ],
+  });
+  await show(aws, 'status', '2026-11-26T10:09:30Z');
+  await show(aws, 'approve --comment checked-the-test-url', '2026-11-26T10:09:30Z');
+  await show(aws, 'rollback --yes', '2026-11-26T10:09:30Z');
+  aws.restore();
+
+  // 4. History.
+  aws = new MockAws();
+  const at = (t: string) => new Date(`2026-11-26T${t}Z`);
+  aws.executions.push(
+    {
+      name: 'v1-20261126T080000Z',
+      status: 'SUCCEEDED',
+      input: JSON.stringify({ image: V1, startedBy: `${ME}` }),
+      start: at('08:00:00'),
+      stop: at('08:07:12'),
+      events: [],
+    },
+    {
+      name: 'v2-20261126T090000Z',
+      status: 'FAILED',
+      input: JSON.stringify({
+        image: V2,
+        startedBy:
+          'arn:aws:sts::123456789012:assumed-role/bluegreen-shop-github-deploy/bluegreen-42 via GitHub Actions acme/shop@3f2a9c1 run 42',
+      }),
+      start: at('09:00:00'),
+      stop: at('09:04:40'),
+      error: 'RolledBack',
+      events: [],
+    },
+    {
+      name: 'v3-20261126T093000Z',
+      status: 'FAILED',
+      input: JSON.stringify({ image: `${REPO}:v3`, startedBy: ME }),
+      start: at('09:30:00'),
+      stop: at('09:41:02'),
+      error: 'Rejected',
+      events: [],
+    },
+  );
+  await show(aws, 'history', '2026-11-26T10:00:00Z');
+  aws.restore();
+
+  // 5. Nothing to roll back to.
+  aws = new MockAws();
+  aws.record = { live: 'green', images: { blue: V1, green: V2 } };
+  aws.weights = { blue: 0, green: 100 };
+  aws.services.green = { desired: 2, running: 2, revision: 'x' };
+  aws.services.blue = { desired: 0, running: 0, revision: 'y' };
+  await show(aws, 'rollback --yes');
+  aws.restore();
+}
+
+void main();
