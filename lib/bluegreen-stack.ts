@@ -9,6 +9,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { COLORS, type Color, type RecordParameterNames } from '../lambda/shared/release-record';
 import type { BluegreenConfig } from './config';
+import { OperatorPolicy } from './constructs/cli-access';
 import { GitHubDeployRole } from './constructs/github-deploy-role';
 import { BluegreenFunction } from './constructs/bluegreen-function';
 import { ColorEnvironment } from './constructs/color-environment';
@@ -236,13 +237,18 @@ export class BluegreenStack extends Stack {
     if (this.redis) {
       output('RedisUrl', this.redis.url, 'Shared session Redis (TLS, AUTH)');
     }
+    const cliAccess = { record, workflow: this.workflow, colors: this.colors, traffic: this.traffic };
+    const operators = new OperatorPolicy(this, 'Operators', { ...cliAccess, appName: config.appName });
+    output(
+      'OperatorPolicyArn',
+      operators.policy.managedPolicyArn,
+      'Attach to whoever operates releases with the bluegreen CLI',
+    );
     if (config.githubDeployRole) {
       const deploy = new GitHubDeployRole(this, 'GitHubDeploy', {
+        ...cliAccess,
         config,
         settings: config.githubDeployRole,
-        record,
-        workflow: this.workflow,
-        colors: this.colors,
       });
       output('GitHubDeployRoleArn', deploy.role.roleArn, 'Role for the GitHub Actions pipeline (OIDC)');
     }

@@ -1,22 +1,15 @@
-import { ArnFormat, Duration, Stack, Token, type CfnElement } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { recordParameterArns } from '../record-stack';
 import { parseEcrRepository, type BluegreenConfig } from '../config';
 import { acknowledge } from '../nag';
-import type { RecordParameterNames } from '../../lambda/shared/release-record';
-import type { ReleaseWorkflow } from './release-workflow';
-import type { ColorEnvironment } from './color-environment';
-import type { Color } from '../../lambda/shared/release-record';
+import { acknowledgeCliWildcards, cliStatements, nagArnParts, type CliAccessProps } from './cli-access';
 
 const GITHUB_OIDC = 'token.actions.githubusercontent.com';
 
-export interface GitHubDeployRoleProps {
+export interface GitHubDeployRoleProps extends Omit<CliAccessProps, 'appName'> {
   readonly config: BluegreenConfig;
   readonly settings: NonNullable<BluegreenConfig['githubDeployRole']>;
-  readonly record: RecordParameterNames;
-  readonly workflow: ReleaseWorkflow;
-  readonly colors: Readonly<Record<Color, ColorEnvironment>>;
 }
 
 /**
@@ -30,7 +23,7 @@ export class GitHubDeployRole extends Construct {
 
   constructor(scope: Construct, id: string, props: GitHubDeployRoleProps) {
     super(scope, id);
-    const { config, settings, workflow } = props;
+    const { config, settings } = props;
     const stack = Stack.of(this);
     const providerArn =
       settings.oidcProviderArn ??
@@ -90,61 +83,23 @@ export class GitHubDeployRole extends Construct {
     }
 
     // bluegreen release --wait: find the app, start the release, follow it; read what status reads.
-    const machine = workflow.stateMachine;
-    allow('FindApp', ['cloudformation:DescribeStacks'], [stack.stackId]);
-    allow(
-      'StartRelease',
-      ['states:StartExecution', 'states:ListExecutions', 'states:DescribeStateMachine'],
-      [machine.stateMachineArn],
-    );
-    allow(
-      'FollowRelease',
-      ['states:DescribeExecution', 'states:GetExecutionHistory'],
-      [
-        stack.formatArn({
-          service: 'states',
-          resource: 'execution',
-          resourceName: `${machine.stateMachineName}:*`,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      ],
-    );
-    allow('ReadLock', ['dynamodb:GetItem'], [workflow.lockTable.tableArn]);
-    allow('ReadRecord', ['ssm:GetParameters'], recordParameterArns(stack, props.record));
-    allow(
-      'ReadServices',
-      ['ecs:DescribeServices'],
-      [props.colors.blue.service.serviceArn, props.colors.green.service.serviceArn],
-    );
-    allow(
-      'ReadTraffic',
-      ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetHealth'],
-      ['*'],
-    );
-
-    acknowledge(
+    for (const statement of cliStatements(this, { ...props, appName: config.appName }, 'release')) {
+      this.role.addToPolicy(statement);
+    }
+    acknowledgeCliWildcards(
       this.role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'ecr:GetAuthorizationToken and elasticloadbalancing:DescribeListeners/DescribeTargetHealth have no ' +
-        'resource-level permissions; every write of this role is scoped to this app.',
+      { ...props, appName: config.appName },
+      'release',
+      ecr
+        ? ' Neither has ecr:GetAuthorizationToken (a registry login); the pushes are scoped to the repository.'
+        : '',
     );
-    // cdk-nag names a resource as the template has it: pseudo parameters in <>, known values as they are.
-    const [partition, region, account] = [
-      [stack.partition, 'AWS::Partition'],
-      [stack.region, 'AWS::Region'],
-      [stack.account, 'AWS::AccountId'],
-    ].map(([value, pseudo]) => (Token.isUnresolved(value) ? `<${pseudo}>` : value));
+    const { partition, region, account } = nagArnParts(stack);
     acknowledge(
       this.role,
       `AwsSolutions-IAM5[Resource::arn:${partition}:iam::${account}:role/cdk-${qualifier}-*-${account}-${region}]`,
       'cdk deploy assumes the CDK bootstrap roles (deploy, file and image publishing, lookup) of this account and ' +
         'region; the wildcard spans those roles and nothing else.',
-    );
-    acknowledge(
-      this.role,
-      `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${account}:execution:<${stack.getLogicalId(machine.node.defaultChild as CfnElement)}.Name>:*]`,
-      'Following a release reads its execution, whose name is only known when it starts: the wildcard spans this ' +
-        "app's release executions only.",
     );
   }
 }

@@ -1,0 +1,143 @@
+import { ArnFormat, Stack, Token, type CfnElement } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { Color, RecordParameterNames } from '../../lambda/shared/release-record';
+import { acknowledge } from '../nag';
+import { recordParameterArns } from '../record-stack';
+import type { ColorEnvironment } from './color-environment';
+import type { ReleaseWorkflow } from './release-workflow';
+import type { TrafficRouting } from './traffic';
+
+export interface CliAccessProps {
+  readonly appName: string;
+  readonly record: RecordParameterNames;
+  readonly workflow: ReleaseWorkflow;
+  readonly colors: Readonly<Record<Color, ColorEnvironment>>;
+  readonly traffic: TrafficRouting;
+}
+
+/**
+ * What the bluegreen CLI may call for one app, scoped to that app's resources.
+ * - `release`: start and follow releases, and read what `status` and `history` show (a pipeline).
+ * - `operate`: that, plus answer the manual gate and roll back by hand (operators): stop an execution, move the
+ *   listener and the test rule, write the record, put a color's service back, take the lock, publish.
+ */
+export function cliStatements(
+  scope: Construct,
+  props: CliAccessProps,
+  level: 'release' | 'operate',
+): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const { workflow, colors, traffic } = props;
+  const machine = workflow.stateMachine;
+  const executions = stack.formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `${machine.stateMachineName}:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  const services = [colors.blue.service.serviceArn, colors.green.service.serviceArn];
+  const record = recordParameterArns(stack, props.record);
+  const statement = (sid: string, actions: string[], resources: string[]) =>
+    new iam.PolicyStatement({ sid, actions, resources });
+  const read = [
+    statement('FindApp', ['cloudformation:DescribeStacks'], [stack.stackId]),
+    statement(
+      'StartRelease',
+      ['states:StartExecution', 'states:ListExecutions', 'states:DescribeStateMachine'],
+      [machine.stateMachineArn],
+    ),
+    statement('FollowRelease', ['states:DescribeExecution', 'states:GetExecutionHistory'], [executions]),
+    statement('ReadLock', ['dynamodb:GetItem'], [workflow.lockTable.tableArn]),
+    statement('ReadRecord', ['ssm:GetParameters'], record),
+    statement('ReadServices', ['ecs:DescribeServices'], services),
+    // Describe calls of Elastic Load Balancing have no resource-level permissions.
+    statement(
+      'ReadTraffic',
+      ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetHealth'],
+      ['*'],
+    ),
+  ];
+  if (level === 'release') {
+    return read;
+  }
+  return [
+    ...read,
+    statement('StopRelease', ['states:StopExecution'], [executions]),
+    // Task tokens carry their own authority: SendTaskSuccess/Failure have no resource-level permissions.
+    statement('AnswerGate', ['states:SendTaskSuccess', 'states:SendTaskFailure'], ['*']),
+    statement('TakeLock', ['dynamodb:PutItem', 'dynamodb:DeleteItem'], [workflow.lockTable.tableArn]),
+    statement(
+      'MoveTraffic',
+      ['elasticloadbalancing:ModifyListener'],
+      [traffic.productionListener.listenerArn],
+    ),
+    statement('MoveTestTraffic', ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]),
+    statement('WriteRecord', ['ssm:PutParameter'], record),
+    statement('RestoreColor', ['ecs:UpdateService'], services),
+    statement('RetireRevision', ['ecs:DeregisterTaskDefinition'], ['*']),
+    statement('Publish', ['sns:Publish'], [workflow.topic.topicArn]),
+    statement(
+      'PublishEvent',
+      ['events:PutEvents'],
+      [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+    ),
+  ];
+}
+
+/** How cdk-nag names a stack's ARN parts: pseudo parameters in <>, values known at synth as they are. */
+export function nagArnParts(stack: Stack): { partition: string; region: string; account: string } {
+  const [partition, region, account] = [
+    [stack.partition, 'AWS::Partition'],
+    [stack.region, 'AWS::Region'],
+    [stack.account, 'AWS::AccountId'],
+  ].map(([value, pseudo]) => (Token.isUnresolved(value) ? `<${pseudo}>` : value));
+  return { partition, region, account };
+}
+
+/**
+ * Acknowledges the wildcard resources of `cliStatements` on `target`, with the reasons (`otherWildcards` names
+ * the target's own wildcard actions, so one acknowledgement covers them all).
+ */
+export function acknowledgeCliWildcards(
+  target: Construct,
+  props: CliAccessProps,
+  level: 'release' | 'operate',
+  otherWildcards = '',
+): void {
+  const stack = Stack.of(target);
+  const { partition, region, account } = nagArnParts(stack);
+  const machineId = stack.getLogicalId(props.workflow.stateMachine.node.defaultChild as CfnElement);
+  acknowledge(
+    target,
+    `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${account}:execution:<${machineId}.Name>:*]`,
+    "A release's execution is named when it starts: the wildcard spans this app's release executions only.",
+  );
+  acknowledge(
+    target,
+    'AwsSolutions-IAM5[Resource::*]',
+    (level === 'release'
+      ? 'elasticloadbalancing:DescribeListeners/DescribeTargetHealth have no resource-level permissions; they only read.'
+      : 'elasticloadbalancing:DescribeListeners/DescribeTargetHealth, states:SendTaskSuccess/SendTaskFailure (the task ' +
+        'token is the authority) and ecs:DeregisterTaskDefinition have no resource-level permissions; every other ' +
+        "call is scoped to this app's resources.") + otherWildcards,
+  );
+}
+
+/**
+ * A customer managed policy for the people who operate this app's releases with the CLI (status, history,
+ * release, approve, reject, rollback): attach it to their role or group. Output `OperatorPolicyArn`.
+ */
+export class OperatorPolicy extends Construct {
+  readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: CliAccessProps) {
+    super(scope, id);
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      managedPolicyName: `bluegreen-${props.appName}-operator`,
+      description: `bluegreen ${props.appName}: what the bluegreen CLI needs to release, approve, reject and roll back`,
+      statements: cliStatements(this, props, 'operate'),
+    });
+    acknowledgeCliWildcards(this.policy, props, 'operate');
+  }
+}
