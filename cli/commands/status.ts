@@ -6,6 +6,7 @@
 import type { LockHolder } from '../../lambda/adapters/dynamodb-lock';
 import { notWarmBecause } from '../../lambda/shared/decisions';
 import type { FleetStatus, TargetHealth } from '../../lambda/shared/ports';
+import { phaseOf } from '../../lambda/shared/state-names';
 import { COLORS, otherColor, recordParameterNames, type Color } from '../../lambda/shared/release-record';
 import { describeTraffic, findDrift, routedTraffic, type TrafficWeights } from '../../lambda/shared/traffic';
 import { releaseInFlight, type InFlight } from '../execution';
@@ -60,12 +61,19 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
   const idle = otherColor(live);
   const total = weights.blue + weights.green;
   const drift = findDrift(live, weights, recordParameterNames(target.app).liveColor);
-  const reason = notWarmBecause({
-    color: idle,
-    fleet: fleet[idle],
-    health: targets[idle],
-    liveTasks: fleet[live].running,
-  });
+  // During a release, whether a rollback is possible depends on where it stands (bluegreen rollback's rules).
+  const phase = flight ? phaseOf(flight.state ?? '') : undefined;
+  const reason =
+    flight && phase === 'before-switch'
+      ? `release ${flight.name} has not switched traffic yet: there is nothing to roll back`
+      : flight && phase !== 'after-switch'
+        ? `release ${flight.name} is in "${flight.state ?? '?'}" right now; ask again in a few seconds`
+        : notWarmBecause({
+            color: idle,
+            fleet: fleet[idle],
+            health: targets[idle],
+            liveTasks: fleet[live].running,
+          });
   const colors = Object.fromEntries(
     COLORS.map((c) => [
       c,

@@ -95,6 +95,9 @@ describe('bluegreen status', () => {
     const { out } = await bluegreen('status');
     expect(out).toContain('  green: 10.0.1.11:8080 unhealthy (Target.ResponseCodeMismatch)');
     expect(out).toContain(
+      'rollback: not possible: release v2-20261126T100000Z has not switched traffic yet: there is nothing to roll back',
+    );
+    expect(out).toContain(
       `release in flight: v2-20261126T100000Z (${V2}), in "Wait for approval" for 4m57s: waiting for approval`,
     );
     expect(JSON.parse((await bluegreen('status --json')).out).inFlight).toMatchObject({
