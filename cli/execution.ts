@@ -106,7 +106,14 @@ function executionIdentity(item: ExecutionListItem): {
 /** What following an execution reports, in order. */
 export type FollowEvent =
   | { readonly type: 'entered'; readonly state: string; readonly at: Date }
-  | { readonly type: 'left'; readonly state: string; readonly at: Date; readonly ms: number }
+  | {
+      readonly type: 'left';
+      readonly state: string;
+      readonly at: Date;
+      readonly ms: number;
+      /** False when the state left on an error (caught, on to another path), not on success. */
+      readonly ok: boolean;
+    }
   | {
       readonly type: 'failed';
       readonly state: string;
@@ -123,29 +130,39 @@ export type FollowEvent =
       readonly output?: ReleaseState;
     };
 
-/** Turns history events (oldest first) into follow events; `entered` remembers entry times across calls. */
-export function followEvents(
-  oldestFirst: readonly HistoryEvent[],
-  entered: Map<string, Date>,
-): FollowEvent[] {
+/** What following remembers between two reads: the states entered and not left yet, and whether they failed. */
+export type FollowMemory = Map<string, { readonly at: Date; failed: boolean }>;
+
+/** Turns history events (oldest first) into follow events; `memory` carries over from one read to the next. */
+export function followEvents(oldestFirst: readonly HistoryEvent[], memory: FollowMemory): FollowEvent[] {
   const out: FollowEvent[] = [];
-  let current = [...entered.keys()].pop() ?? '';
+  let current = [...memory.keys()].pop() ?? '';
   for (const e of oldestFirst) {
     const at = e.timestamp ?? new Date(0);
+    if (e.type === 'TaskSucceeded' || e.type === 'LambdaFunctionSucceeded') {
+      const open = memory.get(current);
+      if (open) {
+        open.failed = false; // a retry that worked
+      }
+    }
     if (e.stateEnteredEventDetails?.name) {
       current = e.stateEnteredEventDetails.name;
-      entered.delete(current);
-      entered.set(current, at);
+      memory.delete(current);
+      memory.set(current, { at, failed: false });
       out.push({ type: 'entered', state: current, at });
     } else if (e.stateExitedEventDetails?.name) {
       const state = e.stateExitedEventDetails.name;
-      const since = entered.get(state) ?? at;
-      entered.delete(state);
-      out.push({ type: 'left', state, at, ms: at.getTime() - since.getTime() });
+      const open = memory.get(state) ?? { at, failed: false };
+      memory.delete(state);
+      out.push({ type: 'left', state, at, ms: at.getTime() - open.at.getTime(), ok: !open.failed });
     } else {
       const failure =
         e.taskFailedEventDetails ?? e.lambdaFunctionFailedEventDetails ?? e.taskTimedOutEventDetails;
       if (failure) {
+        const open = memory.get(current);
+        if (open) {
+          open.failed = true;
+        }
         out.push({
           type: 'failed',
           state: current,

@@ -6,7 +6,13 @@
 import { DescribeStateMachineCommand, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { causeMessage } from '../../lambda/shared/release';
-import { eventsAfter, followEvents, releaseInFlight, type FollowEvent } from '../execution';
+import {
+  eventsAfter,
+  followEvents,
+  releaseInFlight,
+  type FollowEvent,
+  type FollowMemory,
+} from '../execution';
 import { colorName, duration, EXIT, paint, refused, usage, type CliIo, type ExitCode } from '../io';
 import type { AwsSession } from '../target';
 
@@ -92,7 +98,7 @@ export async function follow(
   executionArn: string,
   options: { json: boolean; deadline: number; pollMs: number },
 ): Promise<ExitCode> {
-  const entered = new Map<string, Date>();
+  const entered: FollowMemory = new Map();
   let lastId = 0;
   let errors = 0;
   let spin = 0;
@@ -129,7 +135,8 @@ export async function follow(
       );
     }
     if (io.tty && !options.json) {
-      const [state, since] = [...entered.entries()].pop() ?? ['starting', io.now()];
+      const [state, open] = [...entered.entries()].pop() ?? ['starting', { at: io.now() }];
+      const since = open.at;
       const frames = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
       io.status(
         `${paint(io, 'cyan', frames[spin++ % frames.length])} ${state} ${paint(io, 'dim', duration(io.now().getTime() - since.getTime()))}`,
@@ -160,7 +167,9 @@ function printEvent(io: CliIo, event: FollowEvent): void {
       }
       break;
     case 'left':
-      io.out(`${time} ${paint(io, 'green', '✓')} ${event.state} ${paint(io, 'dim', duration(event.ms))}`);
+      io.out(
+        `${time} ${event.ok ? paint(io, 'green', '✓') : paint(io, 'red', '✗')} ${event.state} ${paint(io, 'dim', duration(event.ms))}`,
+      );
       break;
     case 'failed':
       io.out(
@@ -193,7 +202,7 @@ function jsonEvent(event: FollowEvent): Record<string, unknown> {
     case 'entered':
       return { ...base, state: event.state };
     case 'left':
-      return { ...base, state: event.state, seconds: event.ms / 1000 };
+      return { ...base, state: event.state, seconds: event.ms / 1000, ok: event.ok };
     case 'failed':
       return { ...base, state: event.state, error: event.error, cause: causeMessage(event.cause) };
     case 'finished':

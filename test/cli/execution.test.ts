@@ -1,4 +1,4 @@
-import { followEvents, outcomeWord, positionOf } from '../../cli/execution';
+import { followEvents, outcomeWord, positionOf, type FollowMemory } from '../../cli/execution';
 import { history, releaseOf } from './mock-aws';
 
 const state = { execution: 'r1', release: releaseOf() };
@@ -46,7 +46,7 @@ describe('reading an execution from its history', () => {
   });
 
   test('follow events: durations across reads, failures, the ending', () => {
-    const entered = new Map<string, Date>();
+    const entered: FollowMemory = new Map();
     const first = followEvents([history.entered('Validate idle color', 'Task', state)], entered);
     const second = followEvents(
       [
@@ -59,7 +59,7 @@ describe('reading an execution from its history', () => {
     expect(first.map((e) => e.type)).toEqual(['entered']);
     expect(second).toMatchObject([
       { type: 'failed', state: 'Validate idle color', error: 'ValidationFailed' },
-      { type: 'left', state: 'Validate idle color', ms: 2000 },
+      { type: 'left', state: 'Validate idle color', ms: 2000, ok: false }, // left on the caught error
       { type: 'finished', status: 'FAILED', error: 'ValidationFailed' },
     ]);
   });

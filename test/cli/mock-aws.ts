@@ -421,6 +421,15 @@ export const history = {
       taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error, cause },
     });
   },
+  taskSucceeded(output: unknown): HistoryEvent {
+    return event('TaskSucceeded', {
+      taskSucceededEventDetails: {
+        resourceType: 'lambda',
+        resource: 'invoke',
+        output: JSON.stringify(output),
+      },
+    });
+  },
   succeeded(output: unknown): HistoryEvent {
     return event('ExecutionSucceeded', {
       executionSucceededEventDetails: { output: JSON.stringify(output) },

@@ -3,8 +3,11 @@
  * tests' simulated AWS (mock-aws.ts), so the output is exactly what the CLI prints, while the AWS responses and
  * timings are scripted. Run: npx tsx test/cli/readme-examples.ts
  */
+import '../../rehearsal/quiet';
 import type { CliIo } from '../../cli/io';
 import { run } from '../../cli/main';
+import { FakeWorld } from '../support/fake-world';
+import { runRelease } from '../support/run-workflow';
 import { ME, MockAws, REPO, history, releaseOf } from './mock-aws';
 
 const V1 = `${REPO}:v1`;
@@ -164,6 +167,46 @@ async function main(): Promise<void> {
     },
   );
   await show(aws, 'history', '2026-11-26T10:00:00Z');
+  aws.restore();
+
+  // 6. A release that rolls back: the states, error and cause of the real state machine run locally over the
+  // tests' in-memory AWS (an image that fails health checks after the switch), replayed to the CLI.
+  const world = new FakeWorld(V1);
+  world.behaviours.set(V2, 'fails-after-switch');
+  const local = await runRelease(world, { image: V2 });
+  aws = new MockAws();
+  history.reset('2026-11-26T11:00:00Z');
+  const replay = [history.started({ image: V2 })];
+  const pause: Record<string, number> = {
+    'Wait for idle color': 15,
+    'Bake: wait': 10,
+    'Validate idle color': 3,
+  };
+  for (const e of local.events) {
+    if (e.type === 'entered') {
+      replay.push(history.entered(e.state, 'Task', s));
+      history.reset(
+        new Date(
+          replay[replay.length - 1].timestamp!.getTime() +
+            (pause[e.state] ?? (e.state.endsWith('?') ? 0 : 1)) * 1000 -
+            1000,
+        ).toISOString(),
+      );
+    } else if (e.type === 'exited') {
+      replay.push(history.exited(e.state, 'Task', s));
+    } else if (e.type === 'failed' && e.state === 'Check new live color') {
+      // The check's own error is the first part of the execution's cause ("<error>: <cause> Rolled back: ...").
+      const [error, ...rest] = local.cause!.split(': ');
+      replay.push(history.taskFailed(error, rest.join(': ').split(' Rolled back:')[0]));
+    }
+  }
+  replay.push(history.failed(local.error!, local.cause!));
+  aws.onHistoryRead = (e) => {
+    while (replay.length > 0 && replay[0].timestamp!.getTime() <= now) {
+      e.events.push(replay.shift()!);
+    }
+  };
+  await show(aws, `release --image ${V2} --wait`, '2026-11-26T11:00:00Z');
   aws.restore();
 
   // 5. Nothing to roll back to.

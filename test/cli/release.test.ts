@@ -64,6 +64,7 @@ describe('bluegreen release', () => {
       (e) =>
         e.events.push(
           history.taskFailed('Lambda.ServiceException', 'transient'),
+          history.taskSucceeded(state), // the retry worked
           history.exited('Switch traffic', 'Task', state),
           history.entered('Released', 'Succeed', state),
           history.exited('Released', 'Succeed', state),
@@ -80,9 +81,9 @@ describe('bluegreen release', () => {
       '10:00:05 ✓ Deploy to idle color 1.0s',
       '10:00:06 entered Switch traffic',
       '10:00:07 ! Switch traffic: Lambda.ServiceException: transient',
-      '10:00:08 ✓ Switch traffic 2.0s',
-      '10:00:10 ✓ Released 1.0s',
-      `10:00:11 Released: ${REPO}:v2 is live on green`,
+      '10:00:09 ✓ Switch traffic 3.0s',
+      '10:00:11 ✓ Released 1.0s',
+      `10:00:12 Released: ${REPO}:v2 is live on green`,
     ]);
   });
 
