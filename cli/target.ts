@@ -69,7 +69,8 @@ export function resolveApp(
   return { app, region };
 }
 
-const OUTPUTS = [
+/** The stack outputs the CLI reads (test/bluegreen-stack.test.ts checks the stack has them). */
+export const STACK_OUTPUTS = [
   'StateMachineArn',
   'LockTableName',
   'ReleaseTopicArn',
@@ -146,7 +147,7 @@ export class AwsSession {
       }
       throw e;
     }
-    const missing = OUTPUTS.filter((k) => !outputs[k]);
+    const missing = STACK_OUTPUTS.filter((k) => !outputs[k]);
     if (missing.length > 0) {
       throw usage(
         'StackOutputsMissing',

@@ -1,3 +1,4 @@
+import { STACK_OUTPUTS } from '../cli/target';
 import { Match } from 'aws-cdk-lib/assertions';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { TEST_TRAFFIC_HEADER } from '../lib/constructs/traffic';
@@ -331,8 +332,11 @@ describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
         'LockTableName',
         'TestTrafficSecretArn',
         'TestUrl',
+        'OperatorPolicyArn',
       ].sort(),
     );
+    // Every output the CLI reads is there.
+    expect(Object.keys(serviceJson.Outputs ?? {})).toEqual(expect.arrayContaining([...STACK_OUTPUTS]));
   });
 
   test('a VPC with flow logs, private subnets for tasks, one NAT gateway by default', () => {
