@@ -30,6 +30,7 @@ const figures: {
   synthMedianS: number;
   stacks: Record<string, { resources: number; kib: number }>;
   bundles: Record<string, { kib: number; importMs: number }>;
+  cli?: { kib: number; helpMs: number };
 } = { synthMedianS: times[Math.floor(runs / 2)], stacks: {}, bundles: {} };
 console.log(
   `cdk synth wall time: median ${times[Math.floor(runs / 2)].toFixed(2)} s over ${runs} runs (min ${times[0].toFixed(2)}, max ${times[runs - 1].toFixed(2)})`,
@@ -97,6 +98,23 @@ for (const [id, r] of Object.entries(service.Resources)) {
     `  ${name.padEnd(22)} ${(size / 1024).toFixed(1).padStart(7)} KiB  import ${ms[Math.floor(importRuns / 2)].toFixed(1).padStart(6)} ms`,
   );
 }
+
+// The CLI (the package bin, dist/bluegreen.cjs built by npm ci): size, and the wall time of `bluegreen --help`
+// in a fresh process (what every command pays before its first AWS call). Median of IMPORT_RUNS.
+const bin = join(root, 'dist', 'bluegreen.cjs');
+spawnSync('npm', ['run', '--silent', 'build:cli'], { cwd: root, stdio: 'ignore' });
+const helpMs: number[] = [];
+for (let i = 0; i < importRuns; i++) {
+  const t = process.hrtime.bigint();
+  spawnSync(process.execPath, [bin, '--help'], { cwd: root, stdio: 'ignore' });
+  helpMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+}
+helpMs.sort((a, b) => a - b);
+const cli = { kib: statSync(bin).size / 1024, helpMs: helpMs[Math.floor(importRuns / 2)] };
+figures.cli = cli;
+console.log(
+  `cli: dist/bluegreen.cjs ${cli.kib.toFixed(1)} KiB; \`bluegreen --help\` ${cli.helpMs.toFixed(0)} ms wall (median of ${importRuns})`,
+);
 
 writeFileSync('bench-results.synth.json', `${JSON.stringify(figures, null, 2)}\n`);
 
