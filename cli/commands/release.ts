@@ -47,6 +47,15 @@ export async function release(session: AwsSession, io: CliIo, options: ReleaseOp
       { inFlight: flight.name, state: flight.state },
     );
   }
+  const lock = await (await session.ports()).lock.holder();
+  if (lock && Date.parse(lock.expiresAt) > io.now().getTime()) {
+    throw refused(
+      'ReleaseInProgress',
+      `${lock.owner} (${lock.image}, since ${lock.since}) holds ${target.app}'s release lock; ${options.image} was not ` +
+        'started. Try again when it is done (bluegreen status).',
+      { lockHolder: lock.owner },
+    );
+  }
   const name = executionName(options.image, io.now());
   const started = await session.sfn.send(
     new StartExecutionCommand({

@@ -79,7 +79,17 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
       release,
       failure: { Error: MANUAL_ROLLBACK, Cause: why },
     };
-    const out = await rollbackRelease(state, ports, { appName: app });
+    let out: ReleaseState;
+    try {
+      // The state machine's own Roll back step; its moves are absolute, so a retry after a partial failure is safe.
+      out = await retried(() => rollbackRelease(state, ports, { appName: app }));
+    } catch (e) {
+      throw usage(
+        'RollbackFailed',
+        `Release ${flight.name} was stopped, but rolling back failed: ${(e as Error).name}: ${(e as Error).message} ` +
+          'Traffic and record may disagree now: bluegreen status shows both and how to reconcile them.',
+      );
+    }
     return done(io, options, {
       release: flight.name,
       stopped: true,
@@ -193,11 +203,10 @@ function done(
 }
 
 /** The moves set absolute values, so a partial failure is retried as a whole (3 tries). */
-async function retried(action: () => Promise<void>): Promise<void> {
+async function retried<T>(action: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await action();
-      return;
+      return await action();
     } catch (e) {
       if (attempt >= 3) {
         throw e;

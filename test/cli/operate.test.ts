@@ -194,6 +194,34 @@ describe('bluegreen rollback', () => {
     expect(out).toContain('ManualRollback: Rolled back by');
   });
 
+  test('during the bake, a failed listener change is retried; if it keeps failing: exit 2, what to check', async () => {
+    inFlight('Bake: wait', 'Wait', true);
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    aws.elb
+      .on(ModifyListenerCommand)
+      .rejectsOnce(throttled)
+      .callsFake((input: { DefaultActions: { ForwardConfig: { TargetGroups: { Weight: number }[] } }[] }) => {
+        const [blue, green] = input.DefaultActions[0].ForwardConfig.TargetGroups.map((g) => g.Weight);
+        aws.weights = { blue, green };
+        return {};
+      });
+    expect((await bluegreen('rollback --yes')).code).toBe(0);
+    expect(aws.weights).toEqual({ blue: 100, green: 0 });
+
+    aws.restore();
+    aws = new MockAws();
+    history.reset();
+    inFlight('Bake: wait', 'Wait', true);
+    aws.elb.on(ModifyListenerCommand).rejects(throttled);
+    const failed = await bluegreen('rollback --yes');
+    expect(failed.code).toBe(2);
+    expect(failed.err).toContain(
+      'RollbackFailed: Release v2-20261126T100000Z was stopped, but rolling back failed: Throttling: Rate exceeded',
+    );
+    expect(failed.err).toContain('bluegreen status shows both and how to reconcile them');
+    expect(aws.stopped).toHaveLength(1);
+  });
+
   test('before the switch there is nothing to roll back: refused, the release is not stopped', async () => {
     inFlight('Validate idle color', 'Task', false);
     const { code, err } = await bluegreen('rollback --yes');

@@ -155,6 +155,19 @@ describe('bluegreen release', () => {
     expect(aws.sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
+  test('a lock held without a running execution (an operator rolling back) also refuses the release', async () => {
+    aws.lock = {
+      owner: 'manual-rollback-1',
+      image: `${REPO}:v1`,
+      since: '2026-11-26T10:04:00.000Z',
+      expiresAt: Date.parse('2026-11-26T10:14:00Z') / 1000,
+    };
+    const { code, err } = await bluegreen(`release --image ${REPO}:v3`);
+    expect(code).toBe(1);
+    expect(err).toContain('ReleaseInProgress: manual-rollback-1');
+    expect(aws.sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
   test('usage errors exit 2: no image, a malformed image, an unknown option', async () => {
     expect((await bluegreen('release')).code).toBe(2);
     const bad = await bluegreen('release --image nginx');
