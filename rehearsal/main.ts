@@ -2,7 +2,8 @@
  * `npm start`: the local rehearsal. Plays the three scenarios and prints a table per scenario.
  * Options: --scenario N (repeatable), --bake SECONDS, --interval SECONDS, --concurrency N, --report PATH
  * (writes PATH.json and PATH.html; default rehearsal-report), --port N and --test-port N (the local load
- * balancer; default 8080 and 9000). Ctrl-C stops everything it started.
+ * balancer; default 8080 and 9000), --approve-after SECONDS (turns on the manual gate and approves each release
+ * that long after it starts waiting). Ctrl-C stops everything it started.
  */
 import './quiet';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,7 @@ async function main(): Promise<number> {
       report: { type: 'string', default: 'rehearsal-report' },
       port: { type: 'string', default: '8080' },
       'test-port': { type: 'string', default: '9000' },
+      'approve-after': { type: 'string' },
     },
   });
   const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -29,6 +31,7 @@ async function main(): Promise<number> {
     concurrency: number(values.concurrency),
     productionPort: number(values.port),
     testPort: number(values['test-port']),
+    approveAfterSeconds: number(values['approve-after']),
     onCleanup: (cleanup) => {
       // Ctrl-C (or a stop from outside) at any moment: stop every process and free every port, then leave.
       const stop = (signal: NodeJS.Signals) => {

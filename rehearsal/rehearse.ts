@@ -19,7 +19,13 @@ import { LoadGenerator, summarize, type LoadSummary, type Sample } from './load'
 import { FileReleaseRecord, MemoryNotifier, MemoryReleaseLock, RouterAlarms } from './local-ports';
 import { startRedis, type RunningRedis } from './redis';
 import { LocalRouter } from './router';
-import { runWorkflow, synthesizeWorkflow, type ExecutionResult, type StateEvent } from './workflow-runner';
+import {
+  LocalCallbacks,
+  runWorkflow,
+  synthesizeWorkflow,
+  type ExecutionResult,
+  type StateEvent,
+} from './workflow-runner';
 
 export const REPOSITORY = 'bluegreen/sample-app';
 const TEST_HEADER = 'X-Bluegreen-Test-Token';
@@ -66,6 +72,11 @@ export interface RehearsalOptions {
   /** Ports of the local load balancer. @default - free ports */
   readonly productionPort?: number;
   readonly testPort?: number;
+  /**
+   * Turns on the manual gate (approval: before-switch) and answers it like an operator running
+   * `bluegreen approve`, this many seconds after the release starts waiting. @default - no gate
+   */
+  readonly approveAfterSeconds?: number;
   /** Receives the function that stops everything the rehearsal started (for Ctrl-C). */
   readonly onCleanup?: (cleanup: () => Promise<void>) => void;
   readonly log?: (line: string) => void;
@@ -140,6 +151,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       redisUrl: redis?.url,
       log,
     });
+    const gate = options.approveAfterSeconds !== undefined;
     const config = parseConfig({
       appName: 'rehearsal',
       aws: { region: 'us-east-1' },
@@ -150,6 +162,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         maxReleaseMinutes: 15,
         smokeChecks: [{ path: '/health' }, { path: '/version', expectVersion: true, latencyBudgetMs: 500 }],
       },
+      ...(gate ? { approval: { at: 'before-switch', timeoutMinutes: 2 } } : {}),
     });
     const workflow = synthesizeWorkflow(config, join(dir, 'cdk.out'));
     const settings: WorkflowSettings = {
@@ -164,6 +177,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       keepIdleWarm: false,
       maxReleaseSeconds: 900,
       timings,
+      ...(gate ? { approval: { timeoutSeconds: 120, onTimeout: 'abort' as const } } : {}),
     };
     const notifier = new MemoryNotifier();
     const deps: WorkflowDeps = {
@@ -204,16 +218,22 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       const loadStartedAt = Date.now();
       load.start();
       await sleep(options.warmupMs ?? 500);
+      const callbacks = new LocalCallbacks();
+      const answered = gate
+        ? approveWhenAsked(callbacks, notifier, options.approveAfterSeconds!, log)
+        : undefined;
       const execution = await runWorkflow(
         workflow,
         deps,
         settings,
-        { image: `${REPOSITORY}:${scenario.version}` },
+        { image: `${REPOSITORY}:${scenario.version}`, startedBy: 'npm start (local rehearsal)' },
         {
           execution: `rehearsal-${scenario.id}-${scenario.version}`,
           onEvent: progress(log),
+          callbacks,
         },
       );
+      answered?.cancel();
       await sleep(500);
       const samples = await load.stop();
       const switchAt = execution.events.find((e) => e.type === 'exited' && e.state === 'Switch traffic')?.at;
@@ -309,4 +329,37 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, wha
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The operator of the rehearsal's manual gate: when a release waits, print what the gate published and answer
+ * it (SendTaskSuccess with its token, as `bluegreen approve` does) `seconds` later.
+ */
+function approveWhenAsked(
+  callbacks: LocalCallbacks,
+  notifier: MemoryNotifier,
+  seconds: number,
+  log: (line: string) => void,
+): { cancel: () => void } {
+  let cancelled = false;
+  void callbacks.nextToken().then(async ({ token }) => {
+    if (cancelled) {
+      return;
+    }
+    const asked = notifier.outcomes.filter((o) => o.status === 'APPROVAL_REQUIRED').pop();
+    log(`    gate: ${asked?.cause ?? 'waiting for approval'}`);
+    log(`    gate: approving in ${seconds} s (--approve-after)`);
+    await sleep(seconds * 1000);
+    if (!cancelled) {
+      callbacks.sendTaskSuccess(token, {
+        approvedBy: 'npm start --approve-after',
+        at: new Date().toISOString(),
+      });
+    }
+  });
+  return {
+    cancel: () => {
+      cancelled = true;
+    },
+  };
 }

@@ -59,3 +59,34 @@ describe('local rehearsal', () => {
     expect(result.session).toMatchObject({ checked: true, survived: true });
   });
 });
+
+describe('local rehearsal with the manual gate (--approve-after)', () => {
+  test('the release waits at the gate with production on the old color, then is approved and switches', async () => {
+    const gateLines: string[] = [];
+    const gated = await rehearse({
+      scenarios: [1],
+      bakeSeconds: 1,
+      concurrency: 2,
+      approveAfterSeconds: 1,
+      log: (line) => gateLines.push(line),
+    });
+    const s = gated.scenarios[0];
+    expect(s).toMatchObject({ outcome: 'Released', passed: true, liveAfter: 'green v2' });
+    expect(s.load.failed).toBe(0);
+    const states = s.execution.states;
+    expect(states.slice(states.indexOf('Validate idle color'), states.indexOf('Switch traffic') + 1)).toEqual(
+      ['Validate idle color', 'Wait for approval', 'Switch traffic'],
+    );
+    expect(s.execution.output?.approval?.approvedBy).toBe('npm start --approve-after');
+    // While it waited (about a second), every request was still answered by blue.
+    const waited = s.execution.events.filter((e) => e.state === 'Wait for approval').map((e) => e.at);
+    const [from, to] = [waited[0], waited[waited.length - 1]];
+    expect(to - from).toBeGreaterThanOrEqual(900);
+    const during = s.samples.filter((x) => x.startedAt >= from && x.at <= to);
+    expect(during.length).toBeGreaterThan(10);
+    expect(new Set(during.map((x) => x.color))).toEqual(new Set(['blue']));
+    expect(
+      gateLines.some((l) => l.includes('gate: bluegreen/sample-app:v2 passed validation on green')),
+    ).toBe(true);
+  }, 120_000);
+});
