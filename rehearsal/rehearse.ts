@@ -220,7 +220,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       await sleep(options.warmupMs ?? 500);
       const callbacks = new LocalCallbacks();
       const answered = gate
-        ? approveWhenAsked(callbacks, notifier, options.approveAfterSeconds!, log)
+        ? approveWhenAsked(callbacks, notifier, options.approveAfterSeconds, log)
         : undefined;
       const execution = await runWorkflow(
         workflow,
