@@ -68,19 +68,24 @@ export interface InFlight extends Position {
   readonly startDate?: Date;
 }
 
-/** The newest running execution of the state machine, if any, with its position. */
+/**
+ * The release in flight, with its position: the running execution that holds the lock when there is one (another
+ * may be running briefly, only to be refused by Prepare), else the newest running one.
+ */
 export async function releaseInFlight(
   sfn: SFNClient,
   stateMachineArn: string,
+  lockOwner?: string,
 ): Promise<InFlight | undefined> {
   const running = await sfn.send(
     new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 10 }),
   );
-  const newest = running.executions?.[0];
-  if (!newest?.executionArn) {
+  const executions = running.executions ?? [];
+  const chosen = executions.find((e) => e.name === lockOwner) ?? executions[0];
+  if (!chosen?.executionArn) {
     return undefined;
   }
-  return { ...(await positionNow(sfn, newest.executionArn)), ...executionIdentity(newest) };
+  return { ...(await positionNow(sfn, chosen.executionArn)), ...executionIdentity(chosen) };
 }
 
 export async function positionNow(sfn: SFNClient, executionArn: string): Promise<Position> {

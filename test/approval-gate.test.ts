@@ -61,6 +61,11 @@ describe('manual gate before the switch', () => {
     expect(state.Resource).toMatch(/lambda:invoke\.waitForTaskToken$/);
     expect(state.TimeoutSeconds).toBe(3600);
     expect(JSON.stringify(state.Parameters)).toContain('"taskToken.$":"$$.Task.Token"');
+    // A throttled notification is retried, never a reason to abort a validated release; an answer never is.
+    const retried = (state.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
+    expect(retried).toContain('Lambda.TooManyRequestsException');
+    expect(retried).not.toContain('Rejected');
+    expect(retried).not.toContain('States.ALL');
     const validate = withGate.definition.States['Validate idle color'] as unknown as { Next: string };
     expect(validate.Next).toBe('Wait for approval');
     expect((state as { Next: string }).Next).toBe('Switch traffic');

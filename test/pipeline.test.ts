@@ -3,9 +3,12 @@
  * what the README promises: OIDC with no static keys, the image tagged with the commit SHA, cdk deploy only on a
  * change, and a release that fails the job when it fails.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { BASE_CONFIG, resourcesOfType, synth } from './support/synth';
 
 interface Step {
   name?: string;
@@ -41,11 +44,45 @@ describe('GitHub Actions pipeline', () => {
 
   test('authenticates with OIDC: id-token permission, role-to-assume, no static keys anywhere', () => {
     expect(workflow.permissions['id-token']).toBe('write');
-    const creds = step(/^AWS credentials/);
-    expect(creds.uses).toMatch(/^aws-actions\/configure-aws-credentials@v\d+$/);
-    expect(creds.with?.['role-to-assume']).toBe('${{ vars.BLUEGREEN_DEPLOY_ROLE_ARN }}');
+    const creds = steps.filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+    // Once to build and deploy, once more right before the release, so --wait gets a whole session.
+    expect(creds).toHaveLength(2);
+    expect(steps.indexOf(creds[1])).toBe(steps.length - 2);
+    for (const c of creds) {
+      expect(c.uses).toMatch(/^aws-actions\/configure-aws-credentials@v\d+$/);
+      expect(c.with?.['role-to-assume']).toBe('${{ vars.BLUEGREEN_DEPLOY_ROLE_ARN }}');
+      expect(c.with?.['role-duration-seconds']).toBe('${{ steps.session.outputs.seconds }}');
+    }
     const text = JSON.stringify(workflow);
     expect(text).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/);
+  });
+
+  test('asks for the session length the deploy role allows, for any maxReleaseMinutes', () => {
+    const script = step(/^Session length/).run!;
+    const releases = [
+      {},
+      { maxReleaseMinutes: 15, deployTimeoutSeconds: 60, bakeSeconds: 60, finishDelaySeconds: 0 },
+      { maxReleaseMinutes: 400 },
+      { maxReleaseMinutes: 1440 },
+    ];
+    for (const release of releases) {
+      const dir = mkdtempSync(join(tmpdir(), 'pipeline-'));
+      writeFileSync(join(dir, 'bluegreen.config.json'), JSON.stringify({ ...BASE_CONFIG, release }));
+      const output = join(dir, 'out');
+      const run = spawnSync('bash', ['-e', '-c', script], {
+        cwd: dir,
+        env: { ...process.env, GITHUB_OUTPUT: output },
+        encoding: 'utf8',
+      });
+      expect(run.stderr).toBe('');
+      const seconds = Number(/seconds=(\d+)/.exec(readFileSync(output, 'utf8'))![1]);
+      // The role's MaxSessionDuration for the same configuration.
+      const t = synth({ release, githubDeployRole: { repository: 'acme/shop' } });
+      const [role] = Object.values(resourcesOfType(t.serviceJson, 'AWS::IAM::Role')).filter(
+        (r) => r.RoleName === 'bluegreen-shop-github-deploy',
+      );
+      expect(seconds).toBe(role.MaxSessionDuration);
+    }
   });
 
   test('builds and pushes the image to the configured repository, tagged with the commit SHA', () => {
@@ -68,6 +105,7 @@ describe('GitHub Actions pipeline', () => {
     expect(release.run).toBe('npx bluegreen release --image "${{ steps.image.outputs.ref }}" --wait');
     // The job outlives the longest release (maxReleaseMinutes default 120).
     expect(workflow.jobs.release['timeout-minutes']).toBeGreaterThan(120);
+    expect(workflow.jobs.release['timeout-minutes']).toBeLessThanOrEqual(360); // GitHub-hosted runners' limit
   });
 
   test('every action is pinned to a major version', () => {

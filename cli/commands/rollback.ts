@@ -1,26 +1,33 @@
 /**
  * `bluegreen rollback`: an operator sends production back to the other color, now.
  *
- * - During a release's watch (after its switch): stop the execution (error ManualRollback), then run the state
- *   machine's own Roll back step (workflow/conclude.ts): traffic and record back to the old color, the new
- *   color put back as it was, the lock released, the outcome published.
- * - After a release, while the previous color is still warm: take the lock, move traffic with the same code
- *   the switch uses (routeAllTo: listener, test rule, record), check the result, release the lock.
+ * - During a release's bake (after its switch): take the release's lock over (so nothing can start meanwhile,
+ *   and the Stopped step, which only frees its own release's lock, leaves it alone), stop the execution (error
+ *   ManualRollback), check on fresh reads that it really stopped after its switch and before Finish, and that the
+ *   old color is still warm, then run the state machine's own Roll back step (workflow/conclude.ts): traffic and
+ *   record back to the old color, the new color put back as it was, the outcome published.
+ * - After a release, while the previous color is still warm: take the lock, check again on fresh reads, move
+ *   traffic with the same code the switch uses (routeAllTo: listener, test rule, record), read back the result.
  * - Refused, with nothing changed: drift between record and listener, a release before its switch (nothing to
  *   roll back), mid-switch or finishing, or a previous color that cannot take the load (no half-switch).
+ * Whatever it decided before asking for confirmation is decided again after, under the lock.
  */
-import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { ReleaseState } from '../../lambda/shared/release';
+import type { Release, ReleaseState } from '../../lambda/shared/release';
+import type { Color } from '../../lambda/shared/release-record';
 import { phaseOf } from '../../lambda/shared/state-names';
 import { describeTraffic, routedTraffic } from '../../lambda/shared/traffic';
 import { rollback as rollbackRelease } from '../../lambda/workflow/conclude';
 import { routeAllTo } from '../../lambda/workflow/switch';
+import { positionNow, type InFlight } from '../execution';
 import { colorName, EXIT, paint, refused, usage, type CliIo, type ExitCode } from '../io';
-import type { AwsSession } from '../target';
-import { readStatus } from './status';
+import type { AwsSession, Ports } from '../target';
+import { readStatus, type StatusReport } from './status';
 
 export const MANUAL_ROLLBACK = 'ManualRollback';
+/** How long a manual rollback holds the lock at most (it releases it as soon as it is done). */
+const LEASE_MS = 10 * 60_000;
 
 export interface RollbackOptions {
   readonly yes?: boolean;
@@ -28,19 +35,150 @@ export interface RollbackOptions {
   readonly json?: boolean;
 }
 
+type Plan =
+  | { readonly kind: 'stop-release'; readonly flight: InFlight; readonly release: Release }
+  | { readonly kind: 'after-release'; readonly to: Color; readonly from: Color };
+
 export async function rollback(session: AwsSession, io: CliIo, options: RollbackOptions): Promise<ExitCode> {
   const { report, flight } = await readStatus(session);
-  const app = report.app;
+  const plan = planRollback(report, flight, io.now());
+  const question =
+    plan.kind === 'stop-release'
+      ? `Stop release ${plan.flight.name} and move all production traffic from ${plan.release.idle} ` +
+        `(${plan.release.image}) back to ${plan.release.live} (${report.colors[plan.release.live].image})?`
+      : `Move all production traffic from ${plan.from} (${report.colors[plan.from].image}) back to ${plan.to} ` +
+        `(${report.colors[plan.to].image})?`;
+  await confirm(io, options, question);
+
+  const me = (await session.sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown';
+  const why = `Rolled back by ${me} with bluegreen rollback: ${options.reason ?? 'no reason given'}.`;
+  const ports = await session.ports();
+  const owner = `manual-rollback-${io.now().toISOString().replace(/[-:.]/g, '')}`;
+  const now = io.now();
+  const lease = new Date(now.getTime() + LEASE_MS);
+
+  if (plan.kind === 'stop-release') {
+    const { flight: f, release } = plan;
+    if (!(await ports.lock.handOver(f.name, owner, now, lease))) {
+      throw refused(
+        'ReleaseEnded',
+        `Release ${f.name} no longer holds the release lock (it ended meanwhile); nothing was changed. ` +
+          'See bluegreen status, then run bluegreen rollback again.',
+      );
+    }
+    try {
+      await session.sfn.send(
+        new StopExecutionCommand({ executionArn: f.executionArn, error: MANUAL_ROLLBACK, cause: why }),
+      );
+      const stopped = await session.sfn.send(new DescribeExecutionCommand({ executionArn: f.executionArn }));
+      if (stopped.status !== 'ABORTED') {
+        throw refused(
+          'ReleaseEnded',
+          `Release ${f.name} ended ${stopped.status ?? '?'} before it could be stopped; this command changed nothing. ` +
+            'See bluegreen status, then run bluegreen rollback again.',
+        );
+      }
+      // Nothing moves any more: decide again on fresh reads.
+      const position = await positionNow(session.sfn, f.executionArn);
+      if (phaseOf(position.state ?? '') !== 'after-switch') {
+        throw refused(
+          'ReleaseBusy',
+          `Release ${f.name} was stopped in "${position.state ?? '?'}", whose step may still be running; traffic ` +
+            `stays where it is (${release.idle}). See bluegreen status, then run bluegreen rollback again.`,
+        );
+      }
+      const again = (await readStatus(session)).report;
+      requireSafe(
+        again,
+        release.live,
+        release.idle,
+        `release ${f.name} was stopped, and traffic stays on ${release.idle}`,
+      );
+      const state: ReleaseState = {
+        execution: f.name,
+        release,
+        failure: { Error: MANUAL_ROLLBACK, Cause: why },
+      };
+      let out: ReleaseState;
+      try {
+        // The state machine's own Roll back step; its moves are absolute, so a retry after a partial failure is safe.
+        out = await retried(() => rollbackRelease(state, ports, { appName: again.app }));
+      } catch (e) {
+        throw failedMove(`Release ${f.name} was stopped, but rolling back failed`, e);
+      }
+      return done(io, options, {
+        release: f.name,
+        stopped: true,
+        liveColor: release.live,
+        image: again.colors[release.live].image,
+        message: out.outcome?.cause ?? '',
+      });
+    } finally {
+      await releaseQuietly(ports, owner, io);
+    }
+  }
+
+  const { to, from } = plan;
+  const lock = await ports.lock.acquire(owner, report.colors[to].image, now, lease);
+  if (!lock.acquired) {
+    throw refused(
+      'ReleaseInProgress',
+      `${lock.holder} (${lock.image}) took ${report.app}'s release lock at ${lock.since}; nothing was changed.`,
+    );
+  }
+  try {
+    const again = (await readStatus(session)).report;
+    requireSafe(again, to, from, 'nothing was changed');
+    try {
+      await retried(() => routeAllTo(to, ports));
+    } catch (e) {
+      throw failedMove('Moving traffic back failed', e);
+    }
+    const [record, weights] = await Promise.all([ports.record.read(), ports.router.productionWeights()]);
+    const routed = routedTraffic(weights);
+    if (record.liveColor !== to || routed.kind !== 'live' || routed.color !== to) {
+      throw refused(
+        'RollbackIncomplete',
+        `After the rollback the record says ${record.liveColor} and the listener sends ${describeTraffic(routed)}; ` +
+          'check bluegreen status and the production listener.',
+      );
+    }
+    const message =
+      `${why} All production traffic is on ${to} (${again.colors[to].image}) and the record says so; ${from} keeps ` +
+      `running ${again.colors[from].image}, idle.`;
+    await ports.notifier
+      .publish({
+        app: again.app,
+        release: owner,
+        status: 'ROLLED_BACK',
+        image: again.colors[from].image,
+        liveColor: to,
+        error: MANUAL_ROLLBACK,
+        cause: message,
+      })
+      .catch((e: unknown) =>
+        io.err(`warning: the rollback is done, but publishing it failed: ${(e as Error).message}`),
+      );
+    return done(io, options, {
+      release: owner,
+      stopped: false,
+      liveColor: to,
+      image: again.colors[to].image,
+      message,
+    });
+  } finally {
+    await releaseQuietly(ports, owner, io);
+  }
+}
+
+/** What a rollback would do now, or why it must not (a refusal, nothing changed). */
+export function planRollback(report: StatusReport, flight: InFlight | undefined, now: Date): Plan {
   if (report.drift) {
     throw refused(
       'Drift',
       `${report.drift} Nothing was changed: rolling back now would be a guess. Reconcile record and listener first.`,
     );
   }
-  const me = (await session.sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown';
-  const why = `Rolled back by ${me} with bluegreen rollback: ${options.reason ?? 'no reason given'}.`;
-  const ports = await session.ports();
-
   if (flight) {
     const phase = phaseOf(flight.state ?? '');
     if (phase === 'before-switch') {
@@ -65,44 +203,12 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
         `Cannot roll back release ${flight.name}: ${report.rollback.reason ?? `${release.live} is not the idle color`}. Nothing was changed.`,
       );
     }
-    await confirm(
-      io,
-      options,
-      `Stop release ${flight.name} and move all production traffic from ${release.idle} (${release.image}) back to ` +
-        `${release.live} (${report.colors[release.live].image})?`,
-    );
-    await session.sfn.send(
-      new StopExecutionCommand({ executionArn: flight.executionArn, error: MANUAL_ROLLBACK, cause: why }),
-    );
-    const state: ReleaseState = {
-      execution: flight.name,
-      release,
-      failure: { Error: MANUAL_ROLLBACK, Cause: why },
-    };
-    let out: ReleaseState;
-    try {
-      // The state machine's own Roll back step; its moves are absolute, so a retry after a partial failure is safe.
-      out = await retried(() => rollbackRelease(state, ports, { appName: app }));
-    } catch (e) {
-      throw usage(
-        'RollbackFailed',
-        `Release ${flight.name} was stopped, but rolling back failed: ${(e as Error).name}: ${(e as Error).message} ` +
-          'Traffic and record may disagree now: bluegreen status shows both and how to reconcile them.',
-      );
-    }
-    return done(io, options, {
-      release: flight.name,
-      stopped: true,
-      liveColor: release.live,
-      image: report.colors[release.live].image,
-      message: out.outcome?.cause ?? '',
-    });
+    return { kind: 'stop-release', flight, release };
   }
-
-  if (report.lock && Date.parse(report.lock.expiresAt) > io.now().getTime()) {
+  if (report.lock && Date.parse(report.lock.expiresAt) > now.getTime()) {
     throw refused(
       'ReleaseInProgress',
-      `${report.lock.owner} (${report.lock.image}) holds ${app}'s release lock since ${report.lock.since}; nothing was changed.`,
+      `${report.lock.owner} (${report.lock.image}) holds ${report.app}'s release lock since ${report.lock.since}; nothing was changed.`,
     );
   }
   const to = report.rollback.to;
@@ -115,59 +221,41 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
         `(bluegreen release --image ${report.colors[to].image}).`,
     );
   }
-  await confirm(
-    io,
-    options,
-    `Move all production traffic from ${from} (${report.colors[from].image}) back to ${to} (${report.colors[to].image})?`,
-  );
-  const owner = `manual-rollback-${io.now().toISOString().replace(/[-:.]/g, '')}`;
-  const now = io.now();
-  const lock = await ports.lock.acquire(
-    owner,
-    report.colors[to].image,
-    now,
-    new Date(now.getTime() + 10 * 60_000),
-  );
-  if (!lock.acquired) {
+  return { kind: 'after-release', to, from };
+}
+
+/** Under the lock, on fresh reads: `from` is live per record and listener, and `to` can take all of its traffic. */
+function requireSafe(report: StatusReport, to: Color, from: Color, outcome: string): void {
+  if (report.drift) {
+    throw refused('Drift', `${report.drift} The rollback did not go ahead (${outcome}).`);
+  }
+  if (report.liveColor !== from || report.idleWarm.color !== to) {
     throw refused(
-      'ReleaseInProgress',
-      `${lock.holder} (${lock.image}) took ${app}'s release lock at ${lock.since}; nothing was changed.`,
+      'ReleaseEnded',
+      `${from} is no longer the live color (${report.traffic}); the rollback did not go ahead (${outcome}).`,
     );
   }
+  if (!report.idleWarm.warm) {
+    throw refused('NotWarm', `${report.idleWarm.reason ?? ''}; the rollback did not go ahead (${outcome}).`);
+  }
+}
+
+function failedMove(what: string, e: unknown) {
+  const error = e as Error;
+  return refused(
+    'RollbackFailed',
+    `${what}: ${error.name}: ${error.message} The listener may have moved without the record: bluegreen status shows ` +
+      'both and how to reconcile them.',
+  );
+}
+
+async function releaseQuietly(ports: Ports, owner: string, io: CliIo): Promise<void> {
   try {
-    await retried(() => routeAllTo(to, ports));
-    const [record, weights] = await Promise.all([ports.record.read(), ports.router.productionWeights()]);
-    const routed = routedTraffic(weights);
-    if (record.liveColor !== to || routed.kind !== 'live' || routed.color !== to) {
-      throw usage(
-        'RollbackIncomplete',
-        `After the rollback the record says ${record.liveColor} and the listener sends ${describeTraffic(routed)}; ` +
-          'check bluegreen status and the production listener.',
-      );
-    }
-    const message = `${why} All production traffic is on ${to} (${report.colors[to].image}) and the record says so; ${from} keeps running ${report.colors[from].image}, idle.`;
-    await ports.notifier
-      .publish({
-        app,
-        release: owner,
-        status: 'ROLLED_BACK',
-        image: report.colors[from].image,
-        liveColor: to,
-        error: MANUAL_ROLLBACK,
-        cause: message,
-      })
-      .catch((e: unknown) =>
-        io.err(`warning: the rollback is done, but publishing it failed: ${(e as Error).message}`),
-      );
-    return done(io, options, {
-      release: owner,
-      stopped: false,
-      liveColor: to,
-      image: report.colors[to].image,
-      message,
-    });
-  } finally {
     await ports.lock.release(owner);
+  } catch (e) {
+    io.err(
+      `warning: could not release the lock ${owner} (${(e as Error).message}); it expires in ${LEASE_MS / 60_000} minutes.`,
+    );
   }
 }
 
@@ -181,7 +269,18 @@ async function confirm(io: CliIo, options: RollbackOptions, question: string): P
       `${question} This changes production: confirm with --yes when not on a terminal.`,
     );
   }
-  if (!(await io.confirm(question))) {
+  let yes: boolean;
+  try {
+    yes = await io.confirm(question);
+  } catch (e) {
+    // Ctrl-C (or Ctrl-D) at the prompt is a no.
+    const { name, code } = e as Error & { code?: string };
+    if (name !== 'AbortError' && code !== 'ERR_USE_AFTER_CLOSE') {
+      throw e;
+    }
+    yes = false;
+  }
+  if (!yes) {
     throw refused('NotConfirmed', 'Not confirmed; nothing was changed.');
   }
 }

@@ -32,6 +32,8 @@ export interface StatusReport {
   readonly colors: Readonly<Record<Color, ColorStatus>>;
   /** Can the idle color take traffic back now (bluegreen rollback)? */
   readonly rollback: { readonly to: Color; readonly possible: boolean; readonly reason?: string };
+  /** Whether the idle color could take all traffic now, whatever a release in flight is doing. */
+  readonly idleWarm: { readonly color: Color; readonly warm: boolean; readonly reason?: string };
   readonly inFlight?: {
     readonly release: string;
     readonly executionArn: string;
@@ -47,14 +49,14 @@ export interface StatusReport {
 export async function readStatus(session: AwsSession): Promise<{ report: StatusReport; flight?: InFlight }> {
   const ports = await session.ports();
   const target = await session.target();
-  const [record, weights, fleets, health, lock, flight] = await Promise.all([
+  const [record, weights, fleets, health, lock] = await Promise.all([
     ports.record.read(),
     ports.router.productionWeights(),
     Promise.all(COLORS.map((c) => ports.fleet.describe(c))),
     Promise.all(COLORS.map((c) => ports.router.targetHealth(c))),
     ports.lock.holder(),
-    releaseInFlight(session.sfn, target.stateMachineArn),
   ]);
+  const flight = await releaseInFlight(session.sfn, target.stateMachineArn, lock?.owner);
   const fleet: Record<Color, FleetStatus> = { blue: fleets[0], green: fleets[1] };
   const targets: Record<Color, TargetHealth> = { blue: health[0], green: health[1] };
   const live = record.liveColor;
@@ -63,17 +65,18 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
   const drift = findDrift(live, weights, recordParameterNames(target.app).liveColor);
   // During a release, whether a rollback is possible depends on where it stands (bluegreen rollback's rules).
   const phase = flight ? phaseOf(flight.state ?? '') : undefined;
+  const notWarm = notWarmBecause({
+    color: idle,
+    fleet: fleet[idle],
+    health: targets[idle],
+    liveTasks: fleet[live].running,
+  });
   const reason =
     flight && phase === 'before-switch'
       ? `release ${flight.name} has not switched traffic yet: there is nothing to roll back`
       : flight && phase !== 'after-switch'
         ? `release ${flight.name} is in "${flight.state ?? '?'}" right now; ask again in a few seconds`
-        : notWarmBecause({
-            color: idle,
-            fleet: fleet[idle],
-            health: targets[idle],
-            liveTasks: fleet[live].running,
-          });
+        : notWarm;
   const colors = Object.fromEntries(
     COLORS.map((c) => [
       c,
@@ -94,6 +97,7 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
     ...(drift ? { drift: drift.message } : {}),
     colors,
     rollback: { to: idle, possible: reason === undefined, ...(reason ? { reason } : {}) },
+    idleWarm: { color: idle, warm: notWarm === undefined, ...(notWarm ? { reason: notWarm } : {}) },
     ...(flight
       ? {
           inFlight: {

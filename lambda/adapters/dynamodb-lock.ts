@@ -3,6 +3,7 @@ import {
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
   DynamoDBClient,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
@@ -64,6 +65,36 @@ export class DynamoDbReleaseLock implements ReleaseLock {
         image: held.Item?.image?.S ?? 'unknown',
         since: held.Item?.since?.S ?? 'unknown',
       };
+    }
+  }
+
+  /**
+   * Hands the lock from `from` to `to` (a manual rollback taking over a release's lock before stopping it), only
+   * if `from` holds it. Returns false when it does not (the release ended and released it, or another holds it).
+   */
+  async handOver(from: string, to: string, now: Date, expiresAt: Date): Promise<boolean> {
+    try {
+      await this.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { app: { S: this.app } },
+          UpdateExpression: 'SET #owner = :to, since = :since, expiresAt = :expires',
+          ConditionExpression: '#owner = :from',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: {
+            ':from': { S: from },
+            ':to': { S: to },
+            ':since': { S: now.toISOString() },
+            ':expires': { N: String(Math.floor(expiresAt.getTime() / 1000)) },
+          },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) {
+        return false;
+      }
+      throw e;
     }
   }
 

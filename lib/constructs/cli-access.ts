@@ -66,7 +66,11 @@ export function cliStatements(
     statement('StopRelease', ['states:StopExecution'], [executions]),
     // Task tokens carry their own authority: SendTaskSuccess/Failure have no resource-level permissions.
     statement('AnswerGate', ['states:SendTaskSuccess', 'states:SendTaskFailure'], ['*']),
-    statement('TakeLock', ['dynamodb:PutItem', 'dynamodb:DeleteItem'], [workflow.lockTable.tableArn]),
+    statement(
+      'TakeLock',
+      ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      [workflow.lockTable.tableArn],
+    ),
     statement(
       'MoveTraffic',
       ['elasticloadbalancing:ModifyListener'],

@@ -33,6 +33,23 @@ export interface ReleaseWorkflowProps {
 
 export { STATES } from '../../lambda/shared/state-names';
 
+/** Throttled AWS APIs (and Lambda itself) are retried with full jitter by every step, the gate included. */
+const THROTTLE_RETRY: sfn.RetryProps = {
+  errors: [
+    'ThrottlingException',
+    'Throttling',
+    'Throttled',
+    'TooManyRequestsException',
+    'RequestLimitExceeded',
+    'ProvisionedThroughputExceededException',
+    'Lambda.TooManyRequestsException',
+  ],
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxAttempts: 5,
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
 type StepFunctions = Record<Exclude<Step, 'await-approval'>, lambda.Function> & {
   'await-approval'?: lambda.Function;
 };
@@ -164,21 +181,7 @@ export class ReleaseWorkflow extends Construct {
         retryOnServiceExceptions: true,
         comment,
       });
-      task.addRetry({
-        errors: [
-          'ThrottlingException',
-          'Throttling',
-          'Throttled',
-          'TooManyRequestsException',
-          'RequestLimitExceeded',
-          'ProvisionedThroughputExceededException',
-          'Lambda.TooManyRequestsException',
-        ],
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 5,
-        jitterStrategy: sfn.JitterType.FULL,
-      });
+      task.addRetry(THROTTLE_RETRY);
       return task;
     };
     /** A verdict (a named error) is never retried; anything else (a throttled API, a reset) twice, jittered. */
@@ -440,6 +443,7 @@ export class ReleaseWorkflow extends Construct {
             },
             resultPath: '$.approval',
           }).next(onApproved);
+    wait.addRetry(THROTTLE_RETRY);
     wait.addCatch(timedOut, { errors: ['States.Timeout'], resultPath: '$.failure' });
     wait.addCatch(abort, { resultPath: '$.failure' });
     return wait.next(onApproved);

@@ -11,6 +11,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   DeregisterTaskDefinitionCommand,
@@ -109,6 +110,8 @@ export class MockAws {
   readonly answers: { token: string; output?: string; error?: string; cause?: string }[] = [];
   readonly stopped: { arn: string; error?: string; cause?: string }[] = [];
   readonly retired: string[] = [];
+  /** Called when StopExecution arrives, before it takes effect (tests play races here). */
+  beforeStop?: (execution: Execution) => void;
   /** Called on every GetExecutionHistory of a running execution (tests append events here). */
   onHistoryRead?: (execution: Execution) => void;
 
@@ -249,6 +252,24 @@ export class MockAws {
       return {};
     });
     this.ddb
+      .on(UpdateItemCommand)
+      .callsFake((input: { ExpressionAttributeValues: Record<string, { S?: string; N?: string }> }) => {
+        const v = input.ExpressionAttributeValues;
+        if (!this.lock || this.lock.owner !== v[':from'].S) {
+          throw new ConditionalCheckFailedException({
+            message: 'The conditional request failed',
+            $metadata: {},
+          });
+        }
+        this.lock = {
+          ...this.lock,
+          owner: v[':to'].S!,
+          since: v[':since'].S!,
+          expiresAt: Number(v[':expires'].N),
+        };
+        return {};
+      });
+    this.ddb
       .on(DeleteItemCommand)
       .callsFake((input: { ExpressionAttributeValues: Record<string, { S: string }> }) => {
         if (this.lock?.owner === input.ExpressionAttributeValues[':owner'].S) {
@@ -296,14 +317,26 @@ export class MockAws {
     });
     this.sfn
       .on(GetExecutionHistoryCommand)
-      .callsFake((input: { executionArn: string; reverseOrder?: boolean }) => {
-        const e = this.execution(input.executionArn);
-        if (e.status === 'RUNNING') {
-          this.onHistoryRead?.(e);
-        }
-        const events = e.events.map((ev, i) => ({ ...ev, id: i + 1 }));
-        return { events: input.reverseOrder ? events.reverse() : events };
-      });
+      .callsFake(
+        (input: {
+          executionArn: string;
+          reverseOrder?: boolean;
+          maxResults?: number;
+          nextToken?: string;
+        }) => {
+          const e = this.execution(input.executionArn);
+          if (e.status === 'RUNNING' && !input.nextToken) {
+            this.onHistoryRead?.(e);
+          }
+          // Pages as Step Functions does: maxResults events a page, nextToken for the rest, ids from 1.
+          const all = e.events.map((ev, i) => ({ ...ev, id: i + 1 }));
+          const ordered = input.reverseOrder ? all.reverse() : all;
+          const from = Number(input.nextToken ?? 0);
+          const size = input.maxResults ?? 1000;
+          const page = ordered.slice(from, from + size);
+          return { events: page, nextToken: from + size < ordered.length ? String(from + size) : undefined };
+        },
+      );
     this.sfn.on(StartExecutionCommand).callsFake((input: { name: string; input: string }) => {
       this.executions.push({
         name: input.name,
@@ -318,9 +351,12 @@ export class MockAws {
       .on(StopExecutionCommand)
       .callsFake((input: { executionArn: string; error?: string; cause?: string }) => {
         const e = this.execution(input.executionArn);
-        e.status = 'ABORTED';
-        e.error = input.error;
-        e.cause = input.cause;
+        this.beforeStop?.(e);
+        if (e.status === 'RUNNING') {
+          e.status = 'ABORTED';
+          e.error = input.error;
+          e.cause = input.cause;
+        }
         this.stopped.push({ arn: input.executionArn, error: input.error, cause: input.cause });
         return { stopDate: new Date() };
       });

@@ -194,7 +194,7 @@ describe('bluegreen rollback', () => {
     expect(out).toContain('ManualRollback: Rolled back by');
   });
 
-  test('during the bake, a failed listener change is retried; if it keeps failing: exit 2, what to check', async () => {
+  test('during the bake, a failed listener change is retried; if it keeps failing: exit 1, what to check', async () => {
     inFlight('Bake: wait', 'Wait', true);
     const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
     aws.elb
@@ -214,12 +214,116 @@ describe('bluegreen rollback', () => {
     inFlight('Bake: wait', 'Wait', true);
     aws.elb.on(ModifyListenerCommand).rejects(throttled);
     const failed = await bluegreen('rollback --yes');
-    expect(failed.code).toBe(2);
+    expect(failed.code).toBe(1);
     expect(failed.err).toContain(
       'RollbackFailed: Release v2-20261126T100000Z was stopped, but rolling back failed: Throttling: Rate exceeded',
     );
     expect(failed.err).toContain('bluegreen status shows both and how to reconcile them');
     expect(aws.stopped).toHaveLength(1);
+  });
+
+  test("during the bake, the release's lock is taken over first, so its Stopped step cannot free it", async () => {
+    inFlight('Bake: wait', 'Wait', true);
+    const owners: string[] = [];
+    aws.beforeStop = (e) => {
+      owners.push(aws.lock!.owner);
+      // What the Stopped step does: release the lock only if this execution holds it.
+      if (aws.lock?.owner === e.name) {
+        aws.lock = undefined;
+      }
+    };
+    expect((await bluegreen('rollback --yes')).code).toBe(0);
+    expect(owners).toEqual([expect.stringMatching(/^manual-rollback-/)]);
+    expect(aws.lock).toBeUndefined(); // released by the CLI when done
+  });
+
+  test('races, decided again after the confirmation and the stop; nothing moves and the lock is freed', async () => {
+    const unchanged = () => {
+      expect(aws.weights).toEqual({ blue: 0, green: 100 });
+      expect(aws.record.live).toBe('green');
+      expect(aws.lock).toBeUndefined();
+    };
+    // The release ended (and freed its lock) while the question was asked.
+    inFlight('Bake: wait', 'Wait', true);
+    const ended = await bluegreen(
+      'rollback',
+      terminal({ tty: true, onConfirm: () => ((aws.lock = undefined), Promise.resolve(true)) }),
+    );
+    expect(ended.code).toBe(1);
+    expect(ended.err).toContain('ReleaseEnded: Release v2-20261126T100000Z no longer holds the release lock');
+    expect(aws.stopped).toHaveLength(0);
+    unchanged();
+
+    // It succeeded just before the stop arrived.
+    aws.executions.length = 0;
+    inFlight('Bake: wait', 'Wait', true);
+    aws.beforeStop = (e) => {
+      e.status = 'SUCCEEDED';
+    };
+    const finished = await bluegreen('rollback --yes');
+    expect(finished.code).toBe(1);
+    expect(finished.err).toContain(
+      'ended SUCCEEDED before it could be stopped; this command changed nothing',
+    );
+    unchanged();
+
+    // It was stopped while Finish (which scales the old color down) was running.
+    aws.executions.length = 0;
+    inFlight('Bake: wait', 'Wait', true);
+    aws.beforeStop = (e) => {
+      e.events.push(history.entered('Finish', 'Task', { execution: e.name, release: releaseOf(V2) }));
+    };
+    const busy = await bluegreen('rollback --yes');
+    expect(busy.code).toBe(1);
+    expect(busy.err).toContain('ReleaseBusy: Release v2-20261126T100000Z was stopped in "Finish"');
+    unchanged();
+
+    // The old color was scaled down while the question was asked.
+    aws.executions.length = 0;
+    aws.beforeStop = undefined;
+    inFlight('Bake: wait', 'Wait', true);
+    const cold = await bluegreen(
+      'rollback',
+      terminal({
+        tty: true,
+        onConfirm: () => (
+          (aws.services.blue = { desired: 0, running: 0, revision: 'x' }),
+          Promise.resolve(true)
+        ),
+      }),
+    );
+    expect(cold.code).toBe(1);
+    expect(cold.err).toContain('NotWarm: blue has no running tasks');
+    expect(cold.err).toContain('the rollback did not go ahead (release v2-20261126T100000Z was stopped');
+    unchanged();
+  });
+
+  test('after a release: the previous color scaled down while the question was asked → refused under the lock', async () => {
+    releasedKeptWarm();
+    const t = terminal({
+      tty: true,
+      onConfirm: () => (
+        (aws.services.blue = { desired: 0, running: 0, revision: 'x' }),
+        Promise.resolve(true)
+      ),
+    });
+    const { code, err } = await bluegreen('rollback', t);
+    expect(code).toBe(1);
+    expect(err).toContain('NotWarm: blue has no running tasks');
+    expect(aws.elb.commandCalls(ModifyListenerCommand)).toHaveLength(0);
+    expect(aws.lock).toBeUndefined();
+  });
+
+  test('Ctrl-C at the confirmation is a no', async () => {
+    releasedKeptWarm();
+    const abort = Object.assign(new Error('Aborted with Ctrl+C'), { name: 'AbortError' });
+    const { code, err } = await bluegreen(
+      'rollback',
+      terminal({ tty: true, onConfirm: () => Promise.reject(abort) }),
+    );
+    expect(code).toBe(1);
+    expect(err).toContain('NotConfirmed');
+    expect(aws.weights).toEqual({ blue: 0, green: 100 });
   });
 
   test('before the switch there is nothing to roll back: refused, the release is not stopped', async () => {

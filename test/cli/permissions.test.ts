@@ -78,6 +78,7 @@ async function operatorCalls(): Promise<Set<string>> {
   released();
   expect((await bluegreen('rollback --yes')).code).toBe(0); // after a release: lock, listener, rule, record, publish
   released();
+  aws.lock = { owner: 'v2-x', image: V2, since: 'now', expiresAt: Date.now() / 1000 + 3600 };
   aws.executions.push({
     name: 'v2-x',
     status: 'RUNNING',

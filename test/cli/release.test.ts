@@ -87,6 +87,25 @@ describe('bluegreen release', () => {
     ]);
   });
 
+  test('--wait reads a long history page by page, each event once', async () => {
+    playOut([
+      (e) => {
+        e.events.push(history.started({}));
+        for (let i = 0; i < 220; i++) {
+          e.events.push(
+            history.entered('Bake: wait', 'Wait', state),
+            history.exited('Bake: wait', 'Wait', state),
+          );
+        }
+      },
+      (e) => e.events.push(history.entered('Released', 'Succeed', state), history.succeeded(state)),
+    ]);
+    const { code, out } = await bluegreen(`release --image ${REPO}:v2 --wait`);
+    expect(code).toBe(0);
+    expect(out.split('\n').filter((l) => l.includes('✓ Bake: wait'))).toHaveLength(220);
+    expect(out.split('\n').filter((l) => l.includes('entered Released'))).toHaveLength(1);
+  });
+
   test('--wait exits 1 on a rolled-back release and prints the error and its human cause', async () => {
     const cause = JSON.stringify({
       errorType: 'RolledBack',

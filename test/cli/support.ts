@@ -10,7 +10,13 @@ export interface FakeTerminal {
 
 /** A terminal for the CLI under test: a pipe by default (no colors, no prompts), a TTY when asked. */
 export function terminal(
-  options: { tty?: boolean; answer?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    tty?: boolean;
+    answer?: boolean;
+    env?: NodeJS.ProcessEnv;
+    /** Runs while the question is asked (the world may change meanwhile); its answer wins over `answer`. */
+    onConfirm?: () => Promise<boolean>;
+  } = {},
 ): FakeTerminal {
   const out: string[] = [];
   const err: string[] = [];
@@ -24,8 +30,9 @@ export function terminal(
     status: () => undefined,
     confirm: (question) => {
       questions.push(question);
-      return Promise.resolve(options.answer ?? false);
+      return options.onConfirm ? options.onConfirm() : Promise.resolve(options.answer ?? false);
     },
+
     now: () => new Date(now),
     sleep: (ms) => {
       now += ms;
