@@ -41,6 +41,9 @@ const TAG_OR_DIGEST = /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|sha256:[a-f0-9]{64})$
 const CIDR_V4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 const PRIVATE_ECR = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/(.+)$/;
 const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+/** Graviton (arm64) instance families: a "g" after the generation (t4g, m7g, c7gn, r8gd, im4gn), or a1. */
+const GRAVITON = /^([a-z]+\d+[a-z]*g[a-z]*|a1)\./;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RESERVED_ENV = ['BLUEGREEN_COLOR', 'BLUEGREEN_APP', 'PORT', 'REDIS_URL', 'REDIS_AUTH_TOKEN'];
 
@@ -57,8 +60,18 @@ const schema = z
       .string({ error: 'is required: 3-20 lowercase letters, digits or hyphens, starting with a letter' })
       .regex(APP_NAME, 'must be 3-20 lowercase letters, digits or hyphens, starting with a letter'),
     platform: z
-      .enum(['ecs'], { error: 'must be "ecs" (the "asg" platform is planned and not available yet)' })
+      .enum(['ecs', 'asg'], {
+        error: 'must be "ecs" (ECS Fargate services) or "asg" (EC2 Auto Scaling groups)',
+      })
       .default('ecs'),
+    instances: z
+      .object({
+        type: z.string().regex(INSTANCE_TYPE, 'must be an EC2 instance type such as "t4g.small"').optional(),
+        volumeGiB: int(8, 1024, 'a whole number from 8 to 1024 GiB').default(16),
+        maxCount: int(1, 100, 'a whole number from 1 to 100 instances').default(10),
+      })
+      .strict()
+      .prefault({}),
     aws: z
       .object({
         account: z.string().regex(ACCOUNT, 'must be a 12-digit AWS account id').optional(),
@@ -296,7 +309,10 @@ function normalizeApproval(
   return value === 'before-switch' ? { at: 'before-switch', timeoutMinutes: 60, onTimeout: 'abort' } : value;
 }
 
-export type BluegreenConfig = z.output<typeof schema>;
+export type BluegreenConfig = Omit<z.output<typeof schema>, 'instances'> & {
+  /** EC2 instances of the "asg" platform; `type` defaults by container.architecture (t4g.small or t3.small). */
+  readonly instances: { readonly type: string; readonly volumeGiB: number; readonly maxCount: number };
+};
 /** What a user writes: every field with a default may be left out. */
 export type BluegreenConfigInput = z.input<typeof schema>;
 
@@ -344,6 +360,10 @@ export function parseConfig(
   return {
     ...config,
     aws: { account: config.aws.account ?? cli.account, region: config.aws.region ?? cli.region },
+    instances: {
+      ...config.instances,
+      type: config.instances.type ?? (config.container.architecture === 'arm64' ? 't4g.small' : 't3.small'),
+    },
   };
 }
 
@@ -513,10 +533,29 @@ function crossFieldProblems(raw: unknown, cli: CliEnvironment): string[] {
     }
   }
 
+  const platform = root.platform === 'asg' ? 'asg' : 'ecs';
+  const instances = asRecord(root.instances) ?? {};
+  const architecture = container.architecture === 'x86_64' ? 'x86_64' : 'arm64';
+  if (platform === 'asg' && typeof instances.type === 'string' && INSTANCE_TYPE.test(instances.type)) {
+    const graviton = GRAVITON.test(instances.type);
+    if (graviton !== (architecture === 'arm64')) {
+      problems.push(
+        `instances.type: ${instances.type} is ${graviton ? 'arm64 (Graviton)' : 'x86_64'}, but container.architecture ` +
+          `is ${architecture}: the image would not run (use ${architecture === 'arm64' ? '"t4g.small" or another Graviton type' : '"t3.small" or another x86_64 type'}, or change container.architecture)`,
+      );
+    }
+  }
+  const desired = typeof container.desiredCount === 'number' ? container.desiredCount : 2;
+  if (platform === 'asg' && typeof instances.maxCount === 'number' && instances.maxCount < desired) {
+    problems.push(
+      `instances.maxCount: must be at least container.desiredCount (${desired}), the instances a color runs (got ${instances.maxCount})`,
+    );
+  }
+
   const cpu = typeof container.cpu === 'number' ? container.cpu : 256;
   const memory = typeof container.memoryMiB === 'number' ? container.memoryMiB : 512;
   const allowedMemory = FARGATE_SIZES[cpu];
-  if (allowedMemory && !allowedMemory.includes(memory)) {
+  if (platform === 'ecs' && allowedMemory && !allowedMemory.includes(memory)) {
     problems.push(
       `container.memoryMiB: with container.cpu ${cpu}, Fargate allows ${describeSizes(allowedMemory)} MiB (got ${memory})`,
     );

@@ -57,7 +57,11 @@ describe('configuration', () => {
       { deregistrationDelaySeconds: 4000 },
       /^deregistrationDelaySeconds: must be a whole number from 0 to 3600 seconds \(got 4000\)$/,
     ],
-    ['a value not in the allowed set', { platform: 'k8s' }, /^platform: must be "ecs" .*\(got "k8s"\)$/],
+    [
+      'a value not in the allowed set',
+      { platform: 'k8s' },
+      /^platform: must be "ecs" .* or "asg" .*\(got "k8s"\)$/,
+    ],
     [
       'a Fargate CPU size that does not exist',
       { container: { cpu: 300 } },
@@ -138,7 +142,7 @@ describe('configuration', () => {
       'container.desiredCont: unknown field (did you mean "desiredCount"?); allowed: port, cpu, memoryMiB, desiredCount, architecture, environment',
     ]);
     expect(problemsOf({ colour: 'blue' })[0]).toMatch(
-      /^colour: unknown field; allowed: appName, platform, aws,/,
+      /^colour: unknown field; allowed: appName, platform, instances, aws,/,
     );
   });
 
@@ -215,6 +219,26 @@ describe('configuration', () => {
     ]);
   });
 
+  test('the asg platform: instance type by architecture, checked against it, and room for the desired count', () => {
+    const asg = parseConfig({ ...BASE_CONFIG, platform: 'asg' });
+    expect(asg.instances).toEqual({ type: 't4g.small', volumeGiB: 16, maxCount: 10 });
+    expect(
+      parseConfig({ ...BASE_CONFIG, platform: 'asg', container: { architecture: 'x86_64' } }).instances.type,
+    ).toBe('t3.small');
+    expect(problemsOf({ platform: 'asg', instances: { type: 'm7i.large' } })).toEqual([
+      'instances.type: m7i.large is x86_64, but container.architecture is arm64: the image would not run (use "t4g.small" or another Graviton type, or change container.architecture)',
+    ]);
+    expect(
+      problemsOf({ platform: 'asg', container: { desiredCount: 4 }, instances: { maxCount: 3 } }),
+    ).toEqual([
+      'instances.maxCount: must be at least container.desiredCount (4), the instances a color runs (got 3)',
+    ]);
+    // Fargate's CPU/memory pairs only matter on ECS.
+    expect(() =>
+      parseConfig({ ...BASE_CONFIG, platform: 'asg', container: { cpu: 512, memoryMiB: 512 } }),
+    ).not.toThrow();
+  });
+
   test('a certificate needs the DNS name it covers', () => {
     const cert = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
     expect(problemsOf({ listeners: { certificateArn: cert } })).toEqual([
@@ -251,7 +275,7 @@ describe('configuration', () => {
     try {
       parseConfig({
         appName: 'X',
-        platform: 'asg',
+        platform: 'k8s',
         image: { repository: 'nginx:1' },
         container: { cpu: 1024, memoryMiB: 1024, port: 0 },
         listeners: { testPort: 443 },
