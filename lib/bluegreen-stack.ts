@@ -40,7 +40,8 @@ export class BluegreenStack extends Stack {
   readonly loadBalancer: PublicLoadBalancer;
   readonly traffic: TrafficRouting;
   readonly redis?: SharedRedis;
-  readonly cluster: ecs.Cluster;
+  /** The ECS cluster (platform "ecs" only). */
+  readonly cluster?: ecs.Cluster;
   readonly workflow: ReleaseWorkflow;
 
   constructor(scope: Construct, id: string, props: BluegreenStackProps) {
@@ -120,11 +121,13 @@ export class BluegreenStack extends Stack {
     // --- Load balancer, cluster, Redis -------------------------------------------------------------------
     const lb = new PublicLoadBalancer(this, 'Public', { appName, vpc: this.vpc });
     this.loadBalancer = lb;
-    this.cluster = new ecs.Cluster(this, 'Cluster', {
-      clusterName: appName,
-      vpc: this.vpc,
-      containerInsightsV2: ecs.ContainerInsights.ENABLED,
-    });
+    if (config.platform === 'ecs') {
+      this.cluster = new ecs.Cluster(this, 'Cluster', {
+        clusterName: appName,
+        vpc: this.vpc,
+        containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      });
+    }
     if (config.redis.enabled) {
       this.redis = new SharedRedis(this, 'SharedRedis', {
         appName,
@@ -171,7 +174,7 @@ export class BluegreenStack extends Stack {
       config,
       record,
       vpc: this.vpc,
-      clusterName: this.cluster.clusterName,
+      clusterName: this.cluster?.clusterName,
       colors: this.colors,
       traffic: this.traffic,
     });
@@ -214,7 +217,10 @@ export class BluegreenStack extends Stack {
       this.traffic.testTrafficSecret.secretArn,
       'Secret value of the test header',
     );
-    output('ClusterName', this.cluster.clusterName, 'ECS cluster');
+    output('Platform', config.platform, 'Compute platform of both colors (ecs or asg)');
+    if (this.cluster) {
+      output('ClusterName', this.cluster.clusterName, 'ECS cluster');
+    }
     output(
       'StateMachineArn',
       this.workflow.stateMachine.stateMachineArn,
@@ -225,9 +231,19 @@ export class BluegreenStack extends Stack {
     for (const color of COLORS) {
       const c = this.colors[color];
       const prefix = color === 'blue' ? 'Blue' : 'Green';
-      output(`${prefix}ServiceName`, c.service.serviceName, `${color} ECS service`);
       output(`${prefix}TargetGroupArn`, c.targetGroup.targetGroupArn, `${color} target group`);
-      output(`${prefix}TaskFamily`, c.taskDefinition.family, `${color} task definition family`);
+      if (c.ecs) {
+        output(`${prefix}ServiceName`, c.ecs.service.serviceName, `${color} ECS service`);
+        output(`${prefix}TaskFamily`, c.ecs.taskDefinition.family, `${color} task definition family`);
+      }
+      if (c.asg) {
+        output(`${prefix}GroupName`, c.asg.group.autoScalingGroupName, `${color} Auto Scaling group`);
+        output(
+          `${prefix}LaunchTemplateId`,
+          c.asg.launchTemplate.launchTemplateId!,
+          `${color} launch template`,
+        );
+      }
     }
     output(
       'DashboardUrl',
@@ -304,19 +320,29 @@ export class BluegreenStack extends Stack {
   private setInitialCapacity(config: BluegreenConfig, blueIsLive: CfnCondition): void {
     const live = config.container.desiredCount;
     const idle = config.keepIdleWarm ? live : 0;
-    const services = COLORS.map((color) => this.colors[color].service);
+    const ecsColors = config.platform === 'ecs';
     const policy = cr.AwsCustomResourcePolicy.fromStatements([
-      new iam.PolicyStatement({
-        actions: ['ecs:UpdateService'],
-        resources: services.map((s) => s.serviceArn),
-      }),
+      ecsColors
+        ? new iam.PolicyStatement({
+            actions: ['ecs:UpdateService'],
+            resources: COLORS.map((color) => this.colors[color].ecs!.service.serviceArn),
+          })
+        : new iam.PolicyStatement({
+            actions: ['autoscaling:SetDesiredCapacity'],
+            resources: ['*'],
+            conditions: {
+              StringEquals: {
+                'autoscaling:ResourceTag/bluegreen:app': config.appName,
+              },
+            },
+          }),
     ]);
     for (const color of COLORS) {
-      const service = this.colors[color].service;
+      const c = this.colors[color];
       // Strings inside the call's JSON (CloudFormation joins strings); the SDK-call handler converts them to the
-      // integer UpdateService expects.
+      // integer the API expects.
       const [whenBlueLive, whenGreenLive] = color === 'blue' ? [live, idle] : [idle, live];
-      const desiredCount = Fn.conditionIf(
+      const count = Fn.conditionIf(
         blueIsLive.logicalId,
         String(whenBlueLive),
         String(whenGreenLive),
@@ -326,20 +352,43 @@ export class BluegreenStack extends Stack {
         installLatestAwsSdk: false,
         policy,
         // Create only, on purpose: after creation the count belongs to the release workflow.
-        onCreate: {
-          service: 'ECS',
-          action: 'updateService',
-          parameters: { cluster: this.cluster.clusterName, service: service.serviceName, desiredCount },
-          physicalResourceId: cr.PhysicalResourceId.of(`${config.appName}-${color}-initial-capacity`),
-          outputPaths: ['service.serviceName'],
-        },
+        onCreate: c.ecs
+          ? {
+              service: 'ECS',
+              action: 'updateService',
+              parameters: {
+                cluster: this.cluster!.clusterName,
+                service: c.ecs.service.serviceName,
+                desiredCount: count,
+              },
+              physicalResourceId: cr.PhysicalResourceId.of(`${config.appName}-${color}-initial-capacity`),
+              outputPaths: ['service.serviceName'],
+            }
+          : {
+              service: 'AutoScaling',
+              action: 'setDesiredCapacity',
+              parameters: { AutoScalingGroupName: c.asg!.group.autoScalingGroupName, DesiredCapacity: count },
+              physicalResourceId: cr.PhysicalResourceId.of(`${config.appName}-${color}-initial-capacity`),
+            },
       });
-      init.node.addDependency(service);
+      init.node.addDependency(c.ecs ? c.ecs.service : c.asg!.group);
+      if (!ecsColors) {
+        acknowledge(
+          init.node.findChild('CustomResourcePolicy'),
+          'AwsSolutions-IAM5[Resource::*]',
+          "A group's ARN carries an id known only after creation: autoscaling:SetDesiredCapacity is limited by " +
+            "condition to the groups tagged with this app's name.",
+        );
+      }
     }
     acknowledgeSdkCallProvider(
       this,
-      "It sets the two services' first task counts at stack creation; its ECS rights are scoped to those two " +
-        'services.',
+      ecsColors
+        ? "It sets the two services' first task counts at stack creation; its ECS rights are scoped to those two " +
+            'services.'
+        : "It sets the two groups' first instance counts at stack creation; autoscaling:SetDesiredCapacity is " +
+            "limited by condition to groups tagged with this app's name (a group ARN carries an id known only " +
+            'after creation).',
     );
   }
 }

@@ -69,6 +69,8 @@ const schema = z
         type: z.string().regex(INSTANCE_TYPE, 'must be an EC2 instance type such as "t4g.small"').optional(),
         volumeGiB: int(8, 1024, 'a whole number from 8 to 1024 GiB').default(16),
         maxCount: int(1, 100, 'a whole number from 1 to 100 instances').default(10),
+        // An instance boots, installs Docker and pulls the image before it answers: longer than a task.
+        gracePeriodSeconds: int(60, 3600, 'a whole number from 60 to 3600 seconds').default(300),
       })
       .strict()
       .prefault({}),
@@ -311,7 +313,12 @@ function normalizeApproval(
 
 export type BluegreenConfig = Omit<z.output<typeof schema>, 'instances'> & {
   /** EC2 instances of the "asg" platform; `type` defaults by container.architecture (t4g.small or t3.small). */
-  readonly instances: { readonly type: string; readonly volumeGiB: number; readonly maxCount: number };
+  readonly instances: {
+    readonly type: string;
+    readonly volumeGiB: number;
+    readonly maxCount: number;
+    readonly gracePeriodSeconds: number;
+  };
 };
 /** What a user writes: every field with a default may be left out. */
 export type BluegreenConfigInput = z.input<typeof schema>;

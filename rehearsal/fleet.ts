@@ -102,6 +102,11 @@ export class LocalFleet implements Fleet {
     await this.converge(color);
   }
 
+  /** The rehearsal's fleet has no scaling of its own: nothing to hold. */
+  holdCapacity(): Promise<void> {
+    return Promise.resolve();
+  }
+
   retire(revision: string): Promise<void> {
     const r = this.revisions.get(revision);
     if (r) {

@@ -333,6 +333,7 @@ describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
         'TestTrafficSecretArn',
         'TestUrl',
         'OperatorPolicyArn',
+        'Platform',
       ].sort(),
     );
     // Every output the CLI reads is there.

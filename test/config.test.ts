@@ -221,7 +221,12 @@ describe('configuration', () => {
 
   test('the asg platform: instance type by architecture, checked against it, and room for the desired count', () => {
     const asg = parseConfig({ ...BASE_CONFIG, platform: 'asg' });
-    expect(asg.instances).toEqual({ type: 't4g.small', volumeGiB: 16, maxCount: 10 });
+    expect(asg.instances).toEqual({
+      type: 't4g.small',
+      volumeGiB: 16,
+      maxCount: 10,
+      gracePeriodSeconds: 300,
+    });
     expect(
       parseConfig({ ...BASE_CONFIG, platform: 'asg', container: { architecture: 'x86_64' } }).instances.type,
     ).toBe('t3.small');

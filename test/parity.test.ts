@@ -120,7 +120,7 @@ describe('blue and green are the same environment', () => {
 
   test('a difference between the colors is caught (the check is not vacuous)', () => {
     const { stacks, serviceJson } = synth({}, (s) => {
-      const green = s.service.colors.green.taskDefinition.node.defaultChild as ecs.CfnTaskDefinition;
+      const green = s.service.colors.green.ecs!.taskDefinition.node.defaultChild as ecs.CfnTaskDefinition;
       green.memory = '1024';
     });
     const blue = normalizedColor(stacks.service, serviceJson, 'blue');

@@ -13,10 +13,8 @@ import { stepHandler, type StepCore, type StepHandler } from '../shared/step-han
 
 /** The AWS resources of one app, as the stack passes them to every step. */
 export interface AwsSettings {
-  readonly cluster: string;
-  readonly services: Readonly<Record<Color, string>>;
-  readonly families: Readonly<Record<Color, string>>;
-  readonly containerName: string;
+  /** Each color's compute: an ECS service, or an EC2 Auto Scaling group. */
+  readonly fleet: FleetSettings;
   readonly targetGroups: Readonly<Record<Color, string>>;
   readonly productionListenerArn: string;
   readonly testRuleArn: string;
@@ -26,6 +24,20 @@ export interface AwsSettings {
   readonly topicArn: string;
   readonly validationHookArn?: string;
 }
+
+export type FleetSettings =
+  | {
+      readonly platform: 'ecs';
+      readonly cluster: string;
+      readonly services: Readonly<Record<Color, string>>;
+      readonly families: Readonly<Record<Color, string>>;
+      readonly containerName: string;
+    }
+  | {
+      readonly platform: 'asg';
+      readonly groups: Readonly<Record<Color, string>>;
+      readonly launchTemplates: Readonly<Record<Color, string>>;
+    };
 
 export interface StepSettings {
   readonly workflow: WorkflowSettings;
@@ -67,14 +79,7 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
         testRuleArn: a.testRuleArn,
       }),
     ),
-    fleet: lazy(async () =>
-      (await import('./ecs-fleet')).EcsFleet.create(clientConfig, {
-        cluster: a.cluster,
-        services: a.services,
-        families: a.families,
-        containerName: a.containerName,
-      }),
-    ),
+    fleet: lazy(async () => fleetFor(a.fleet)),
     probe: lazy(async () => new (await import('./http-probe')).HttpProbe()),
     alarms: lazy(async () =>
       (await import('./cloudwatch-alarms')).CloudWatchAlarms.create(clientConfig, a.alarmNames),
@@ -99,6 +104,14 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
   };
   cached = { settings, deps };
   return cached;
+}
+
+/** The fleet adapter of the app's platform (each module loads its SDK client on first use). */
+async function fleetFor(fleet: FleetSettings): Promise<WorkflowDeps['fleet']> {
+  if (fleet.platform === 'asg') {
+    return (await import('./asg-fleet')).AsgFleet.create(clientConfig, fleet);
+  }
+  return (await import('./ecs-fleet')).EcsFleet.create(clientConfig, fleet);
 }
 
 /** A port whose implementation is loaded on its first call (every port method is async). */

@@ -136,6 +136,14 @@ export class EcsFleet implements Fleet {
     );
   }
 
+  /**
+   * Nothing to hold on ECS: bluegreen's services have no scaling policies, and ECS itself keeps a rolling
+   * deployment at 100% healthy (minHealthyPercent).
+   */
+  holdCapacity(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async retire(revision: string): Promise<void> {
     await this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: revision }));
   }

@@ -52,6 +52,11 @@ export interface Fleet {
   restore(color: Color, count: number, revision?: string): Promise<void>;
   /** Retires a revision that must never run again (an aborted or rolled-back release's). */
   retire(revision: string): Promise<void>;
+  /**
+   * While a release runs, no scaling policy may scale either color in (true); afterwards scaling acts again
+   * (false). Idempotent.
+   */
+  holdCapacity(hold: boolean): Promise<void>;
 }
 
 export interface FleetStatus {

@@ -147,6 +147,9 @@ async function housekeeping(
   notes: string[],
   outcome: Omit<ReleaseOutcome, 'app' | 'release'>,
 ): Promise<void> {
+  if (state.release) {
+    await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false));
+  }
   await attempt(notes, 'release the lock', () => deps.lock.release(state.execution));
   await attempt(notes, 'publish the outcome', () =>
     deps.notifier.publish({
@@ -184,7 +187,7 @@ function withNotes(cause: string, notes: readonly string[]): string {
 export async function stopped(
   execution: string,
   status: string,
-  deps: Pick<WorkflowDeps, 'lock' | 'notifier' | 'record' | 'router'>,
+  deps: Pick<WorkflowDeps, 'lock' | 'notifier' | 'record' | 'router' | 'fleet'>,
   settings: WorkflowSettings,
   why?: { readonly error?: string | null; readonly cause?: string | null },
 ): Promise<ReleaseOutcome> {
@@ -197,6 +200,7 @@ export async function stopped(
   } catch (e) {
     notes.push(`could not read traffic and record (${(e as Error).name}: ${(e as Error).message})`);
   }
+  await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false));
   await attempt(notes, 'release the lock', () => deps.lock.release(execution));
   const outcome: ReleaseOutcome = {
     app: settings.appName,

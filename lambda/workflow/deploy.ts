@@ -15,6 +15,8 @@ export async function startDeploy(
   const release = requireRelease(state);
   // The test listener must reach the color being released, whatever an earlier release left it on.
   await deps.router.setTestWeights(allTo(release.idle));
+  // No scaling policy may shrink either color until the release ends (every ending lets it act again).
+  await deps.fleet.holdCapacity(true);
   const revision = await deps.fleet.deploy(release.idle, release.image, release.version, release.liveCount);
   const deadline = new Date(deps.now().getTime() + release.timings.deployTimeoutSeconds * 1000);
   return {

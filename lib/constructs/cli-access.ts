@@ -36,7 +36,7 @@ export function cliStatements(
     resourceName: `${machine.stateMachineName}:*`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
-  const services = [colors.blue.service.serviceArn, colors.green.service.serviceArn];
+  const fleet = fleetStatements(stack, props.appName, colors);
   const record = recordParameterArns(stack, props.record);
   const statement = (sid: string, actions: string[], resources: string[]) =>
     new iam.PolicyStatement({ sid, actions, resources });
@@ -50,7 +50,7 @@ export function cliStatements(
     statement('FollowRelease', ['states:DescribeExecution', 'states:GetExecutionHistory'], [executions]),
     statement('ReadLock', ['dynamodb:GetItem'], [workflow.lockTable.tableArn]),
     statement('ReadRecord', ['ssm:GetParameters'], record),
-    statement('ReadServices', ['ecs:DescribeServices'], services),
+    ...fleet.read,
     // Describe calls of Elastic Load Balancing have no resource-level permissions.
     statement(
       'ReadTraffic',
@@ -78,8 +78,7 @@ export function cliStatements(
     ),
     statement('MoveTestTraffic', ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]),
     statement('WriteRecord', ['ssm:PutParameter'], record),
-    statement('RestoreColor', ['ecs:UpdateService'], services),
-    statement('RetireRevision', ['ecs:DeregisterTaskDefinition'], ['*']),
+    ...fleet.operate,
     statement('Publish', ['sns:Publish'], [workflow.topic.topicArn]),
     statement(
       'PublishEvent',
@@ -87,6 +86,83 @@ export function cliStatements(
       [stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
     ),
   ];
+}
+
+/** The CLI's calls on the colors' compute: what `status` reads, and what a rollback during a bake changes. */
+function fleetStatements(
+  stack: Stack,
+  appName: string,
+  colors: Readonly<Record<Color, ColorEnvironment>>,
+): { read: iam.PolicyStatement[]; operate: iam.PolicyStatement[] } {
+  const statement = (
+    sid: string,
+    actions: string[],
+    resources: string[],
+    conditions?: Record<string, unknown>,
+  ) => new iam.PolicyStatement({ sid, actions, resources, conditions });
+  if (colors.blue.ecs && colors.green.ecs) {
+    const services = [colors.blue.ecs.service.serviceArn, colors.green.ecs.service.serviceArn];
+    return {
+      read: [statement('ReadServices', ['ecs:DescribeServices'], services)],
+      operate: [
+        statement('RestoreColor', ['ecs:UpdateService'], services),
+        statement('RetireRevision', ['ecs:DeregisterTaskDefinition'], ['*']),
+      ],
+    };
+  }
+  const asg = [colors.blue.asg!, colors.green.asg!];
+  // The literal names (the group's name attribute is a token): ARNs and their acknowledgements must match.
+  const groups = (['blue', 'green'] as const).map((c) =>
+    stack.formatArn({
+      service: 'autoscaling',
+      resource: 'autoScalingGroup',
+      resourceName: `*:autoScalingGroupName/${appName}-${c}`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+  );
+  const templates = asg.map((a) =>
+    stack.formatArn({
+      service: 'ec2',
+      resource: 'launch-template',
+      resourceName: a.launchTemplate.launchTemplateId,
+    }),
+  );
+  return {
+    // Describe calls of Auto Scaling and launch template versions have no resource-level permissions.
+    read: [
+      statement(
+        'ReadGroups',
+        [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeInstanceRefreshes',
+          'autoscaling:DescribeScalingActivities',
+          'ec2:DescribeLaunchTemplateVersions',
+        ],
+        ['*'],
+      ),
+    ],
+    operate: [
+      statement(
+        'RestoreColor',
+        [
+          'autoscaling:UpdateAutoScalingGroup',
+          'autoscaling:StartInstanceRefresh',
+          'autoscaling:CancelInstanceRefresh',
+          'autoscaling:ResumeProcesses',
+        ],
+        groups,
+      ),
+      statement('LaunchFromTemplates', ['ec2:RunInstances'], ['*'], {
+        ArnLike: { 'ec2:LaunchTemplate': templates },
+      }),
+      statement(
+        'PassInstanceRoles',
+        ['iam:PassRole'],
+        asg.map((a) => a.instanceRole.roleArn),
+      ),
+      statement('RetireRevision', ['ec2:DeleteLaunchTemplateVersions'], templates),
+    ],
+  };
 }
 
 /** How cdk-nag names a stack's ARN parts: pseudo parameters in <>, values known at synth as they are. */
@@ -117,14 +193,24 @@ export function acknowledgeCliWildcards(
     `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${account}:execution:<${machineId}.Name>:*]`,
     "A release's execution is named when it starts: the wildcard spans this app's release executions only.",
   );
+  for (const c of [props.colors.blue, props.colors.green]) {
+    if (c.asg) {
+      acknowledge(
+        target,
+        `AwsSolutions-IAM5[Resource::arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${props.appName}-${c.color}]`,
+        "An Auto Scaling group's ARN carries an id assigned at creation: the wildcard spans that id, for this app's named group only.",
+      );
+    }
+  }
   acknowledge(
     target,
     'AwsSolutions-IAM5[Resource::*]',
     (level === 'release'
       ? 'elasticloadbalancing:DescribeListeners/DescribeTargetHealth have no resource-level permissions; they only read.'
       : 'elasticloadbalancing:DescribeListeners/DescribeTargetHealth, states:SendTaskSuccess/SendTaskFailure (the task ' +
-        'token is the authority) and ecs:DeregisterTaskDefinition have no resource-level permissions; every other ' +
-        "call is scoped to this app's resources.") + otherWildcards,
+        'token is the authority), ecs:DeregisterTaskDefinition, the Auto Scaling and launch template Describe calls ' +
+        "and ec2:RunInstances (limited by condition to this app's launch templates) have no resource-level " +
+        "permissions; every other call is scoped to this app's resources.") + otherWildcards,
   );
 }
 

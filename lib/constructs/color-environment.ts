@@ -1,9 +1,11 @@
 import { Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -26,7 +28,8 @@ export interface ColorEnvironmentProps {
   readonly color: Color;
   readonly config: BluegreenConfig;
   readonly vpc: ec2.IVpc;
-  readonly cluster: ecs.ICluster;
+  /** The ECS cluster (platform "ecs" only). */
+  readonly cluster?: ecs.ICluster;
   /** The load balancer whose listeners forward to this color; the tasks accept traffic only from it. */
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   /**
@@ -38,15 +41,38 @@ export interface ColorEnvironmentProps {
   readonly redis?: RedisConnection;
 }
 
+/** A color's compute on ECS: a Fargate service and its task definition family. */
+export interface EcsCompute {
+  readonly service: ecs.FargateService;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+}
+
 /**
- * The environment of ONE color: Fargate service, task definition, target group with its health check, log
- * group and alarms. Blue and green are two instances of this construct and nothing else differs between
- * them (test/parity.test.ts proves it).
+ * A color's compute on EC2: an Auto Scaling group whose launch template runs the image with Docker; a new
+ * launch template version (new image in its user data) is a new release.
+ */
+export interface AsgCompute {
+  readonly group: autoscaling.AutoScalingGroup;
+  readonly launchTemplate: ec2.LaunchTemplate;
+  readonly instanceRole: iam.Role;
+}
+
+/** The user-data lines the release workflow rewrites in a new launch template version (see AsgFleet). */
+export const USER_DATA_IMAGE_LINE = 'BLUEGREEN_IMAGE=';
+export const USER_DATA_VERSION_LINE = 'BLUEGREEN_VERSION=';
+
+/**
+ * The environment of ONE color: its compute (a Fargate service, or an Auto Scaling group of EC2 instances), a
+ * target group with its health check, log group and alarms. Blue and green are two instances of this construct
+ * and nothing else differs between them (test/parity.test.ts proves it, on both platforms).
  */
 export class ColorEnvironment extends Construct {
   readonly color: Color;
-  readonly service: ecs.FargateService;
-  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly platform: 'ecs' | 'asg';
+  /** Set on platform "ecs". */
+  readonly ecs?: EcsCompute;
+  /** Set on platform "asg". */
+  readonly asg?: AsgCompute;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
   readonly logGroup: logs.LogGroup;
   readonly metrics: {
@@ -76,112 +102,13 @@ export class ColorEnvironment extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      family: name,
-      cpu: container.cpu,
-      memoryLimitMiB: container.memoryMiB,
-      runtimePlatform: {
-        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
-        cpuArchitecture:
-          container.architecture === 'arm64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
-      },
-    });
-
-    const environment: Record<string, string> = {
-      ...container.environment,
-      BLUEGREEN_APP: appName,
-      BLUEGREEN_COLOR: color,
-      PORT: String(container.port),
-    };
-    const secrets: Record<string, ecs.Secret> = {};
-    if (props.redis) {
-      environment.REDIS_URL = props.redis.url;
-      secrets.REDIS_AUTH_TOKEN = ecs.Secret.fromSecretsManager(props.redis.authToken);
-    }
-    this.taskDefinition.addContainer('App', {
-      containerName: 'app',
-      image: ecs.ContainerImage.fromRegistry(props.image),
-      essential: true,
-      portMappings: [{ containerPort: container.port, name: 'http' }],
-      environment,
-      secrets,
-      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: color }),
-      stopTimeout: Duration.seconds(30),
-    });
-    acknowledge(
-      this.taskDefinition,
-      'AwsSolutions-ECS2',
-      'The plain environment variables are non-secret settings (app name, color, port, Redis endpoint and ' +
-        'the values the user put in container.environment); the one secret, the Redis AUTH token, is passed ' +
-        'from Secrets Manager.',
-    );
-
-    const ecrRepository = parseEcrRepository(config.image.repository);
-    if (ecrRepository) {
-      const repository = ecr.Repository.fromRepositoryArn(
-        this,
-        'Repository',
-        Stack.of(this).formatArn({
-          service: 'ecr',
-          account: ecrRepository.account,
-          region: ecrRepository.region,
-          resource: 'repository',
-          resourceName: ecrRepository.name,
-        }),
-      );
-      const executionRole = this.taskDefinition.obtainExecutionRole();
-      repository.grantPull(executionRole);
-      acknowledge(
-        executionRole,
-        'AwsSolutions-IAM5[Resource::*]',
-        'ecr:GetAuthorizationToken has no resource-level permissions (it must be "*"); the image pull ' +
-          `itself is limited to the repository ${ecrRepository.name}.`,
-      );
-    }
-
-    const securityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
-      vpc,
-      description: `${name} tasks: HTTP from the load balancer only`,
-      allowAllOutbound: true,
-    });
-
-    this.service = new ecs.FargateService(this, 'Service', {
-      serviceName: name,
-      cluster: props.cluster,
-      taskDefinition: this.taskDefinition,
-      // The service follows the family's latest revision, so CloudFormation never pins it back to the revision
-      // it registered itself; the release workflow registers the revisions that carry new images.
-      taskDefinitionRevision: ecs.TaskDefinitionRevision.LATEST,
-      // No desiredCount: CloudFormation keeps the running count on every update (it is set once at creation
-      // by the InitialCapacity custom resource, and afterwards only by the release workflow).
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [securityGroup],
-      assignPublicIp: false,
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      circuitBreaker: { enable: true, rollback: true },
-      healthCheckGracePeriod: Duration.seconds(healthCheck.gracePeriodSeconds),
-      propagateTags: ecs.PropagatedTagSource.SERVICE,
-    });
-    this.service.connections.allowFrom(
-      props.loadBalancer,
-      ec2.Port.tcp(container.port),
-      `${appName} load balancer to ${color} tasks`,
-    );
-    if (props.redis) {
-      props.redis.connections.allowFrom(
-        this.service,
-        ec2.Port.tcp(props.redis.port),
-        `${color} tasks to the shared Redis`,
-      );
-    }
-
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
       targetGroupName: name,
       vpc,
       port: container.port,
       protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.IP,
+      // Fargate tasks register by IP, EC2 instances by instance id.
+      targetType: config.platform === 'ecs' ? elbv2.TargetType.IP : elbv2.TargetType.INSTANCE,
       deregistrationDelay: Duration.seconds(config.deregistrationDelaySeconds),
       healthCheck: {
         path: healthCheck.path,
@@ -193,7 +120,14 @@ export class ColorEnvironment extends Construct {
         healthyHttpCodes: '200',
       },
     });
-    this.service.attachToApplicationTargetGroup(this.targetGroup);
+    this.platform = config.platform;
+    if (config.platform === 'ecs') {
+      this.ecs = this.ecsCompute(props, name);
+      this.ecs.service.attachToApplicationTargetGroup(this.targetGroup);
+    } else {
+      this.asg = this.asgCompute(props, name);
+      this.asg.group.attachToApplicationTargetGroup(this.targetGroup);
+    }
 
     const metric = (metricName: string, statistic: string) =>
       new cloudwatch.Metric({
@@ -248,5 +182,275 @@ export class ColorEnvironment extends Construct {
         `${alarms.unhealthyHosts}+ unhealthy targets`,
       ),
     };
+  }
+
+  private ecsCompute(props: ColorEnvironmentProps, name: string): EcsCompute {
+    const { color, config, vpc } = props;
+    const { appName, container, healthCheck } = config;
+    const taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      family: name,
+      cpu: container.cpu,
+      memoryLimitMiB: container.memoryMiB,
+      runtimePlatform: {
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        cpuArchitecture:
+          container.architecture === 'arm64' ? ecs.CpuArchitecture.ARM64 : ecs.CpuArchitecture.X86_64,
+      },
+    });
+
+    const environment: Record<string, string> = {
+      ...container.environment,
+      BLUEGREEN_APP: appName,
+      BLUEGREEN_COLOR: color,
+      PORT: String(container.port),
+    };
+    const secrets: Record<string, ecs.Secret> = {};
+    if (props.redis) {
+      environment.REDIS_URL = props.redis.url;
+      secrets.REDIS_AUTH_TOKEN = ecs.Secret.fromSecretsManager(props.redis.authToken);
+    }
+    taskDefinition.addContainer('App', {
+      containerName: 'app',
+      image: ecs.ContainerImage.fromRegistry(props.image),
+      essential: true,
+      portMappings: [{ containerPort: container.port, name: 'http' }],
+      environment,
+      secrets,
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: color }),
+      stopTimeout: Duration.seconds(30),
+    });
+    acknowledge(
+      taskDefinition,
+      'AwsSolutions-ECS2',
+      'The plain environment variables are non-secret settings (app name, color, port, Redis endpoint and ' +
+        'the values the user put in container.environment); the one secret, the Redis AUTH token, is passed ' +
+        'from Secrets Manager.',
+    );
+
+    const ecrRepository = parseEcrRepository(config.image.repository);
+    if (ecrRepository) {
+      const repository = ecr.Repository.fromRepositoryArn(
+        this,
+        'Repository',
+        Stack.of(this).formatArn({
+          service: 'ecr',
+          account: ecrRepository.account,
+          region: ecrRepository.region,
+          resource: 'repository',
+          resourceName: ecrRepository.name,
+        }),
+      );
+      const executionRole = taskDefinition.obtainExecutionRole();
+      repository.grantPull(executionRole);
+      acknowledge(
+        executionRole,
+        'AwsSolutions-IAM5[Resource::*]',
+        'ecr:GetAuthorizationToken has no resource-level permissions (it must be "*"); the image pull ' +
+          `itself is limited to the repository ${ecrRepository.name}.`,
+      );
+    }
+
+    const securityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
+      vpc,
+      description: `${name} tasks: HTTP from the load balancer only`,
+      allowAllOutbound: true,
+    });
+
+    const service = new ecs.FargateService(this, 'Service', {
+      serviceName: name,
+      cluster: props.cluster!,
+      taskDefinition: taskDefinition,
+      // The service follows the family's latest revision, so CloudFormation never pins it back to the revision
+      // it registered itself; the release workflow registers the revisions that carry new images.
+      taskDefinitionRevision: ecs.TaskDefinitionRevision.LATEST,
+      // No desiredCount: CloudFormation keeps the running count on every update (it is set once at creation
+      // by the InitialCapacity custom resource, and afterwards only by the release workflow).
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [securityGroup],
+      assignPublicIp: false,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      healthCheckGracePeriod: Duration.seconds(healthCheck.gracePeriodSeconds),
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+    });
+    service.connections.allowFrom(
+      props.loadBalancer,
+      ec2.Port.tcp(container.port),
+      `${appName} load balancer to ${color} tasks`,
+    );
+    if (props.redis) {
+      props.redis.connections.allowFrom(
+        service,
+        ec2.Port.tcp(props.redis.port),
+        `${color} tasks to the shared Redis`,
+      );
+    }
+
+    return { service, taskDefinition };
+  }
+
+  private asgCompute(props: ColorEnvironmentProps, name: string): AsgCompute {
+    const { color, config, vpc } = props;
+    const { appName, container, instances } = config;
+    const stack = Stack.of(this);
+    const instanceRole = new iam.Role(this, 'InstanceRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `${name} instances: pull the image, write their logs, Session Manager`,
+      // Session Manager instead of SSH: no key pair, no open port.
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    acknowledge(
+      instanceRole,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      'Session Manager replaces SSH on the instances (no key pair, no inbound port); this AWS managed policy is ' +
+        'what the SSM agent needs to register and open sessions.',
+    );
+    this.logGroup.grantWrite(instanceRole);
+    const ecrRepository = parseEcrRepository(config.image.repository);
+    if (ecrRepository) {
+      ecr.Repository.fromRepositoryArn(
+        this,
+        'Repository',
+        stack.formatArn({
+          service: 'ecr',
+          account: ecrRepository.account,
+          region: ecrRepository.region,
+          resource: 'repository',
+          resourceName: ecrRepository.name,
+        }),
+      ).grantPull(instanceRole);
+    }
+    props.redis?.authToken.grantRead(instanceRole);
+    acknowledge(
+      instanceRole,
+      'AwsSolutions-IAM5[Resource::*]',
+      'ecr:GetAuthorizationToken has no resource-level permissions; the image pull is limited to the ' +
+        "configured repository and the log writes to this color's log group.",
+    );
+
+    const securityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
+      vpc,
+      description: `${name} instances: HTTP from the load balancer only`,
+      allowAllOutbound: true,
+    });
+    securityGroup.connections.allowFrom(
+      props.loadBalancer,
+      ec2.Port.tcp(container.port),
+      `${appName} load balancer to ${color} instances`,
+    );
+    if (props.redis) {
+      props.redis.connections.allowFrom(
+        securityGroup,
+        ec2.Port.tcp(props.redis.port),
+        `${color} instances to the shared Redis`,
+      );
+    }
+
+    const arm = config.container.architecture === 'arm64';
+    const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      launchTemplateName: name,
+      // The latest Amazon Linux 2023, read from its public SSM parameter at every deploy.
+      machineImage: ec2.MachineImage.latestAmazonLinux2023({
+        cpuType: arm ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64,
+      }),
+      instanceType: new ec2.InstanceType(instances.type),
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 1,
+      associatePublicIpAddress: false,
+      role: instanceRole,
+      securityGroup,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(instances.volumeGiB, {
+            encrypted: true,
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            deleteOnTermination: true,
+          }),
+        },
+      ],
+      userData: this.userData(props),
+    });
+
+    const group = new autoscaling.AutoScalingGroup(this, 'Group', {
+      autoScalingGroupName: name,
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      launchTemplate,
+      // No desiredCapacity: CloudFormation keeps the running count on every update (set once at creation by the
+      // InitialCapacity custom resource, and afterwards only by the release workflow). The group follows the
+      // launch template's latest version, whose user data runs the image the record names for this color.
+      minCapacity: 0,
+      maxCapacity: instances.maxCount,
+      healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
+        additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
+        gracePeriod: Duration.seconds(instances.gracePeriodSeconds),
+      }),
+      cooldown: Duration.seconds(120),
+      defaultInstanceWarmup: Duration.seconds(instances.gracePeriodSeconds),
+      groupMetrics: [autoscaling.GroupMetrics.all()],
+    });
+    acknowledge(
+      group,
+      'AwsSolutions-AS3',
+      'The group scales only when a release (or an operator) changes it; the release workflow publishes every ' +
+        "outcome to the release topic and EventBridge, and the group's activity history is in the console.",
+    );
+    return { group, launchTemplate, instanceRole };
+  }
+
+  /**
+   * The instances' start-up: Docker from the Amazon Linux repositories, then the image the launch template
+   * version names (ECR login when it is a private ECR image), with the same environment an ECS task gets, and
+   * its logs in the color's log group. The two marked lines are what a release rewrites in a new version.
+   */
+  private userData(props: ColorEnvironmentProps): ec2.UserData {
+    const { color, config } = props;
+    const { appName, container } = config;
+    const region = Stack.of(this).region;
+    const env: Record<string, string> = {
+      ...container.environment,
+      BLUEGREEN_APP: appName,
+      BLUEGREEN_COLOR: color,
+      PORT: String(container.port),
+      ...(props.redis ? { REDIS_URL: props.redis.url } : {}),
+    };
+    const quote = (value: string) => `'${value.replace(/'/g, `'"'"'`)}'`;
+    const userData = ec2.UserData.forLinux();
+    userData.addCommands(
+      'set -euo pipefail',
+      `${USER_DATA_IMAGE_LINE}${quote(props.image)}`,
+      `${USER_DATA_VERSION_LINE}''`,
+      '[ -n "$BLUEGREEN_VERSION" ] || BLUEGREEN_VERSION="${BLUEGREEN_IMAGE##*:}"',
+      'dnf install -y docker',
+      'systemctl enable --now docker',
+      'IMDS=http://169.254.169.254/latest',
+      'TOKEN=$(curl -sS -X PUT "$IMDS/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 300")',
+      'INSTANCE_ID=$(curl -sS -H "X-aws-ec2-metadata-token: $TOKEN" "$IMDS/meta-data/instance-id")',
+      'REGISTRY="${BLUEGREEN_IMAGE%%/*}"',
+      'case "$REGISTRY" in *.dkr.ecr.*.amazonaws.com*)',
+      '  aws ecr get-login-password --region "$(echo "$REGISTRY" | cut -d. -f4)" | docker login --username AWS --password-stdin "$REGISTRY" ;;',
+      'esac',
+      ...(props.redis
+        ? [
+            `REDIS_AUTH_TOKEN=$(aws secretsmanager get-secret-value --region ${region} --secret-id ${props.redis.authToken.secretArn} --query SecretString --output text)`,
+            'export REDIS_AUTH_TOKEN',
+          ]
+        : []),
+      [
+        'docker run -d --name app --restart unless-stopped',
+        `-p ${container.port}:${container.port}`,
+        ...Object.entries(env).map(([k, v]) => `-e ${k}=${quote(v)}`),
+        '-e BLUEGREEN_VERSION="$BLUEGREEN_VERSION"',
+        ...(props.redis ? ['-e REDIS_AUTH_TOKEN'] : []),
+        '--log-driver awslogs',
+        `--log-opt awslogs-region=${region}`,
+        `--log-opt awslogs-group=${this.logGroup.logGroupName}`,
+        `--log-opt awslogs-stream="${color}/$INSTANCE_ID"`,
+        '"$BLUEGREEN_IMAGE"',
+      ].join(' '),
+    );
+    return userData;
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,6 +17,7 @@ import { COLORS, type Color, type RecordParameterNames } from '../../lambda/shar
 import type { BluegreenConfig } from '../config';
 import { recordParameterArns } from '../record-stack';
 import { acknowledge } from '../nag';
+import { nagArnParts } from './cli-access';
 import { BluegreenFunction } from './bluegreen-function';
 import type { ColorEnvironment } from './color-environment';
 import { TEST_TRAFFIC_HEADER, type TrafficRouting } from './traffic';
@@ -26,7 +27,8 @@ export interface ReleaseWorkflowProps {
   readonly config: BluegreenConfig;
   readonly record: RecordParameterNames;
   readonly vpc: ec2.IVpc;
-  readonly clusterName: string;
+  /** The ECS cluster (platform "ecs" only). */
+  readonly clusterName?: string;
   readonly colors: Readonly<Record<Color, ColorEnvironment>>;
   readonly traffic: TrafficRouting;
 }
@@ -125,10 +127,20 @@ export class ReleaseWorkflow extends Construct {
       },
     };
     const aws: AwsSettings = {
-      cluster: props.clusterName,
-      services: perColor((c) => colors[c].service.serviceName),
-      families: perColor((c) => colors[c].taskDefinition.family),
-      containerName: 'app',
+      fleet:
+        config.platform === 'ecs'
+          ? {
+              platform: 'ecs',
+              cluster: props.clusterName!,
+              services: perColor((c) => colors[c].ecs!.service.serviceName),
+              families: perColor((c) => colors[c].ecs!.taskDefinition.family),
+              containerName: 'app',
+            }
+          : {
+              platform: 'asg',
+              groups: perColor((c) => colors[c].asg!.group.autoScalingGroupName),
+              launchTemplates: perColor((c) => colors[c].asg!.launchTemplate.launchTemplateId!),
+            },
       targetGroups: perColor((c) => colors[c].targetGroup.targetGroupArn),
       productionListenerArn: traffic.productionListener.listenerArn,
       testRuleArn: traffic.testRule.listenerRuleArn,
@@ -449,17 +461,106 @@ export class ReleaseWorkflow extends Construct {
     return wait.next(onApproved);
   }
 
+  /** The fleet's calls, per platform, each on this app's services or groups and templates. */
+  private grantFleet(fns: StepFunctions, concluding: lambda.Function[], props: ReleaseWorkflowProps): void {
+    const stack = Stack.of(this);
+    const { colors } = props;
+    const allow = (
+      fn: lambda.Function,
+      actions: string[],
+      resources: string[],
+      conditions?: Record<string, unknown>,
+    ) => fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources, conditions }));
+    if (props.config.platform === 'ecs') {
+      const services = COLORS.map((c) => colors[c].ecs!.service.serviceArn);
+      const passRoles = COLORS.flatMap((c) => [
+        colors[c].ecs!.taskDefinition.taskRole.roleArn,
+        colors[c].ecs!.taskDefinition.obtainExecutionRole().roleArn,
+      ]);
+      for (const fn of [fns.prepare, fns['check-deploy']]) {
+        allow(fn, ['ecs:DescribeServices'], services);
+      }
+      allow(fns.deploy, ['ecs:DescribeServices'], services);
+      // Task definitions have no resource-level permissions for Describe/Register/Deregister.
+      allow(fns.deploy, ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], ['*']);
+      allow(fns.deploy, ['iam:PassRole'], passRoles);
+      for (const fn of [fns.deploy, fns.rollback, fns.abort, fns.finish]) {
+        allow(fn, ['ecs:UpdateService'], services);
+      }
+      for (const fn of [fns.rollback, fns.abort]) {
+        allow(fn, ['ecs:DeregisterTaskDefinition'], ['*']);
+      }
+      return;
+    }
+    const groups = COLORS.map((c) =>
+      stack.formatArn({
+        service: 'autoscaling',
+        resource: 'autoScalingGroup',
+        resourceName: `*:autoScalingGroupName/${props.config.appName}-${c}`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    const templates = COLORS.map((c) =>
+      stack.formatArn({
+        service: 'ec2',
+        resource: 'launch-template',
+        resourceName: colors[c].asg!.launchTemplate.launchTemplateId,
+      }),
+    );
+    const instanceRoles = COLORS.map((c) => colors[c].asg!.instanceRole.roleArn);
+    // Describe calls of Auto Scaling and of launch template versions have no resource-level permissions.
+    const reads = [
+      'autoscaling:DescribeAutoScalingGroups',
+      'autoscaling:DescribeInstanceRefreshes',
+      'autoscaling:DescribeScalingActivities',
+      'ec2:DescribeLaunchTemplateVersions',
+    ];
+    for (const fn of [fns.prepare, fns['check-deploy'], fns.deploy, fns.rollback, fns.abort]) {
+      allow(fn, reads, ['*']);
+    }
+    allow(fns.deploy, ['ec2:CreateLaunchTemplateVersion'], templates);
+    for (const fn of [fns.rollback, fns.abort]) {
+      allow(fn, ['ec2:DeleteLaunchTemplateVersions'], templates);
+    }
+    // Moving a group onto a launch template version: the group calls, and what Auto Scaling checks the caller
+    // may do with the template (launch instances from it, pass its instance role).
+    for (const fn of [fns.deploy, fns.rollback, fns.abort]) {
+      allow(
+        fn,
+        [
+          'autoscaling:UpdateAutoScalingGroup',
+          'autoscaling:StartInstanceRefresh',
+          'autoscaling:CancelInstanceRefresh',
+        ],
+        groups,
+      );
+      allow(fn, ['ec2:RunInstances'], ['*'], { ArnLike: { 'ec2:LaunchTemplate': templates } });
+      allow(fn, ['iam:PassRole'], instanceRoles);
+    }
+    allow(fns.finish, ['autoscaling:UpdateAutoScalingGroup'], groups);
+    // Scaling is held for the release (deploy) and let go by every ending.
+    allow(fns.deploy, ['autoscaling:SuspendProcesses'], groups);
+    for (const fn of concluding) {
+      allow(fn, ['autoscaling:ResumeProcesses'], groups);
+    }
+    const { partition, region, account } = nagArnParts(stack);
+    for (const fn of [fns.deploy, fns.rollback, fns.abort, fns.finish, ...concluding]) {
+      for (const c of COLORS) {
+        acknowledge(
+          fn.role!,
+          `AwsSolutions-IAM5[Resource::arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${props.config.appName}-${c}]`,
+          "An Auto Scaling group's ARN carries an id assigned at creation: the wildcard spans that id, for this app's named group only.",
+        );
+      }
+    }
+  }
+
   /** Least privilege: each step gets exactly the calls its core makes, on this app's resources. */
   private grant(fns: StepFunctions, props: ReleaseWorkflowProps): void {
     const stack = Stack.of(this);
     const { colors, traffic, record } = props;
-    const services = COLORS.map((c) => colors[c].service.serviceArn);
     const allow = (fn: lambda.Function, actions: string[], resources: string[]) =>
       fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    const passRoles = COLORS.flatMap((c) => [
-      colors[c].taskDefinition.taskRole.roleArn,
-      colors[c].taskDefinition.obtainExecutionRole().roleArn,
-    ]);
     const events = stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
     const concluding: lambda.Function[] = [
       fns.rollback,
@@ -474,9 +575,6 @@ export class ReleaseWorkflow extends Construct {
     // Reads
     for (const fn of [fns.prepare, fns.stopped]) {
       allow(fn, ['ssm:GetParameters'], recordParameterArns(stack, record));
-    }
-    for (const fn of [fns.prepare, fns['check-deploy']]) {
-      allow(fn, ['ecs:DescribeServices'], services);
     }
     for (const fn of [fns.prepare, fns['check-deploy'], fns.validate, fns.stopped]) {
       // Describe* calls of Elastic Load Balancing have no resource-level permissions.
@@ -502,17 +600,8 @@ export class ReleaseWorkflow extends Construct {
       this.lockTable.grant(fn, 'dynamodb:DeleteItem');
     }
 
-    // Fleet
-    allow(fns.deploy, ['ecs:DescribeServices'], services);
-    // Task definitions have no resource-level permissions for Describe/Register/Deregister.
-    allow(fns.deploy, ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], ['*']);
-    allow(fns.deploy, ['iam:PassRole'], passRoles);
-    for (const fn of [fns.deploy, fns.rollback, fns.abort, fns.finish]) {
-      allow(fn, ['ecs:UpdateService'], services);
-    }
-    for (const fn of [fns.rollback, fns.abort]) {
-      allow(fn, ['ecs:DeregisterTaskDefinition'], ['*']);
-    }
+    // Fleet (reads, deploy, put back, retire, hold scaling)
+    this.grantFleet(fns, concluding, props);
 
     // Traffic and record
     // Deploy points the test rule at the idle color before anything is validated through it.
@@ -532,15 +621,22 @@ export class ReleaseWorkflow extends Construct {
 
     const xray =
       'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords) has no resource-level permissions';
+    const asg = props.config.platform === 'asg';
     const reasons: Record<Step, string> = {
-      prepare: `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth; its only write is the lock item.`,
-      deploy: `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition; UpdateService and PassRole are scoped to this app's services and task roles.`,
-      'check-deploy': `${xray}, nor does elasticloadbalancing:DescribeTargetHealth; it only reads.`,
+      prepare: `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''}; its only write is the lock item.`,
+      deploy: asg
+        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; ec2:RunInstances is limited by condition to this app's launch templates, and the group, template and PassRole writes are scoped to this app's groups, templates and instance roles.`
+        : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition; UpdateService and PassRole are scoped to this app's services and task roles.`,
+      'check-deploy': `${xray}, nor do elasticloadbalancing:DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''}; it only reads.`,
       validate: `${xray}, nor does elasticloadbalancing:DescribeTargetHealth; it only reads (and invokes the configured hook).`,
       switch: `${xray}; its writes are scoped to the production listener, the test rule and the record parameters.`,
       watch: `${xray}; it only reads this app's alarms.`,
-      rollback: `${xray}, nor does ecs:DeregisterTaskDefinition; its other writes are scoped to this app's listener, rule, record, services, lock, topic.`,
-      abort: `${xray}, nor does ecs:DeregisterTaskDefinition; its other writes are scoped to this app's services, lock and topic.`,
+      rollback: asg
+        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; ec2:RunInstances is limited by condition to this app's launch templates; its other writes are scoped to this app's listener, rule, record, groups, templates, lock, topic.`
+        : `${xray}, nor does ecs:DeregisterTaskDefinition; its other writes are scoped to this app's listener, rule, record, services, lock, topic.`,
+      abort: asg
+        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; ec2:RunInstances is limited by condition to this app's launch templates; its other writes are scoped to this app's groups, templates, lock and topic.`
+        : `${xray}, nor does ecs:DeregisterTaskDefinition; its other writes are scoped to this app's services, lock and topic.`,
       finish: `${xray}; its writes are scoped to this app's services, lock and topic.`,
       'rollback-failed': `${xray}; its writes are scoped to this app's lock and topic.`,
       stopped: `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's lock and topic.`,

@@ -62,6 +62,8 @@ export class FakeWorld {
   readonly behaviours = new Map<string, Behaviour>();
   lock?: { owner: string; image: string; since: string; expiresAt: number };
   readonly published: ReleaseOutcome[] = [];
+  /** Scaling held back (suspended) for a release. */
+  capacityHeld = false;
   readonly calls: string[] = [];
   clock = Date.parse('2026-11-26T10:00:00Z');
   /** Seconds the clock moves on every now(): the Wait states run instantly in tests. */
@@ -180,6 +182,7 @@ export class FakeWorld {
               r.active = false;
             }
           }),
+        holdCapacity: (hold) => op('fleet.holdCapacity', () => void (w.capacityHeld = hold)),
       },
       probe: { get: (url, headers) => op('probe.get', () => w.probe(url, headers ?? {})) },
       alarms: {
