@@ -34,8 +34,11 @@ function normalize(resource: unknown, { ids, color }: ColorResources): string {
     .split(color)
     .join('<color>')
     .replace(/<product>/g, 'bluegreen');
-  // CDK tags some resources with a hash of their construct path: a name, not a setting.
-  return json.replace(/"Key":"aws-cdk:id","Value":"[^"]*"/g, '"Key":"aws-cdk:id","Value":"<path hash>"');
+  // CDK tags some resources with a hash of their construct path, and names some (policy names) after their
+  // logical id, which ends in such a hash: names, not settings.
+  return json
+    .replace(/"Key":"aws-cdk:id","Value":"[^"]*"/g, '"Key":"aws-cdk:id","Value":"<path hash>"')
+    .replace(/(<Color>[A-Za-z]+)[0-9A-F]{8}\b/g, '$1<path hash>');
 }
 
 /** The color construct's resources, normalized, keyed by their path inside the construct. */
@@ -91,19 +94,30 @@ describe('blue and green are the same environment', () => {
         },
       },
     ],
+    [
+      'the asg platform (EC2 Auto Scaling groups), with Redis',
+      { platform: 'asg' as const, redis: { enabled: true } },
+    ],
   ])('%s: identical resources apart from names and color tags', (_what, overrides) => {
     const { stacks, serviceJson } = synth(overrides);
     const blue = normalizedColor(stacks.service, serviceJson, 'blue');
     const green = normalizedColor(stacks.service, serviceJson, 'green');
+    const asg = (overrides as { platform?: string }).platform === 'asg';
 
     // The comparison covers the whole environment of a color, not a sample of it.
+    const compute = asg
+      ? [
+          '/LaunchTemplate/Resource',
+          '/Group/ASG',
+          '/InstanceRole/Resource',
+          '/InstanceSecurityGroup/Resource',
+        ]
+      : ['/TaskDefinition/Resource', '/Service/Service', '/TaskSecurityGroup/Resource'];
     expect([...blue.keys()].sort()).toEqual(
       expect.arrayContaining([
         '/Logs/Resource',
-        '/TaskDefinition/Resource',
-        '/Service/Service',
+        ...compute,
         '/TargetGroup/Resource',
-        '/TaskSecurityGroup/Resource',
         '/Http5xxAlarm/Resource',
         '/LatencyP99Alarm/Resource',
         '/UnhealthyHostsAlarm/Resource',
@@ -115,7 +129,9 @@ describe('blue and green are the same environment', () => {
     expect(attachedBlue.length).toBeGreaterThan(0);
     expect(attachedBlue).toEqual(attachedToOneColor(stacks.service, serviceJson, 'green'));
     // And the names really are per color (the placeholders replaced something).
-    expect(blue.get('/Service/Service')).toContain('"ServiceName":"shop-<color>"');
+    expect(asg ? blue.get('/Group/ASG') : blue.get('/Service/Service')).toContain(
+      asg ? '"AutoScalingGroupName":"shop-<color>"' : '"ServiceName":"shop-<color>"',
+    );
   });
 
   test('a difference between the colors is caught (the check is not vacuous)', () => {

@@ -351,8 +351,12 @@ export class ColorEnvironment extends Construct {
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       launchTemplateName: name,
       // The latest Amazon Linux 2023, read from its public SSM parameter at every deploy.
-      machineImage: ec2.MachineImage.latestAmazonLinux2023({
+      // (MachineImage.latestAmazonLinux2023 would pin CDK's choice of kernel; this follows the distribution's.)
+      machineImage: new ec2.AmazonLinux2023ImageSsmParameter({
         cpuType: arm ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64,
+        kernel: ec2.AmazonLinux2023Kernel.DEFAULT,
+        // Resolved by CloudFormation at every deploy, never cached in cdk.context.json.
+        cachedInContext: false,
       }),
       instanceType: new ec2.InstanceType(instances.type),
       requireImdsv2: true,
