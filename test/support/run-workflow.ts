@@ -37,25 +37,33 @@ export const SETTINGS: WorkflowSettings = {
   },
 };
 
-let compiled: CompiledWorkflow | undefined;
+const compiled = new Map<Platform, CompiledWorkflow>();
+
+export type Platform = 'ecs' | 'asg';
 
 /** The release state machine's ASL from the synthesized service stack (test config), tokens resolved. */
-export function compiledWorkflow(): CompiledWorkflow {
-  if (!compiled) {
-    const { serviceJson, stacks } = synth();
-    compiled = compileWorkflow(serviceJson, stacks);
+export function compiledWorkflow(platform: Platform = 'ecs'): CompiledWorkflow {
+  if (!compiled.has(platform)) {
+    const { serviceJson, stacks } = synth({ platform });
+    compiled.set(platform, compileWorkflow(serviceJson, stacks));
   }
-  return compiled;
+  return compiled.get(platform)!;
 }
 
 /** Runs one release through the synthesized state machine against `world`, with instant waits. */
 export function runRelease(
   world: FakeWorld,
   input: unknown,
-  options: { execution?: string; settings?: Partial<WorkflowSettings> } = {},
+  options: { execution?: string; settings?: Partial<WorkflowSettings>; platform?: Platform } = {},
 ): Promise<ExecutionResult> {
-  return runWorkflow(compiledWorkflow(), world.deps(), { ...SETTINGS, ...options.settings }, input, {
-    execution: options.execution,
-    instant: true,
-  });
+  return runWorkflow(
+    compiledWorkflow(options.platform),
+    world.deps(),
+    { ...SETTINGS, ...options.settings },
+    input,
+    {
+      execution: options.execution,
+      instant: true,
+    },
+  );
 }
