@@ -10,6 +10,9 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { AlbTrafficRouter } from '../lambda/adapters/alb-traffic-router';
+import { AsgFleet } from '../lambda/adapters/asg-fleet';
+import type { FleetSettings } from '../lambda/adapters/aws-deps';
+import type { Fleet } from '../lambda/shared/ports';
 import { DynamoDbReleaseLock } from '../lambda/adapters/dynamodb-lock';
 import { EcsFleet } from '../lambda/adapters/ecs-fleet';
 import { AwsNotifier } from '../lambda/adapters/notifier';
@@ -36,9 +39,8 @@ export interface AppTarget {
   readonly productionUrl: string;
   readonly productionListenerArn: string;
   readonly testRuleArn: string;
-  readonly cluster: string;
-  readonly services: Record<Color, string>;
-  readonly families: Record<Color, string>;
+  /** Each color's compute, as the steps get it (ECS services, or Auto Scaling groups). */
+  readonly fleet: FleetSettings;
   readonly targetGroups: Record<Color, string>;
 }
 
@@ -69,7 +71,7 @@ export function resolveApp(
   return { app, region };
 }
 
-/** The stack outputs the CLI reads (test/bluegreen-stack.test.ts checks the stack has them). */
+/** The stack outputs the CLI reads (the stack tests check the stack has them, on each platform). */
 export const STACK_OUTPUTS = [
   'StateMachineArn',
   'LockTableName',
@@ -77,14 +79,13 @@ export const STACK_OUTPUTS = [
   'ProductionUrl',
   'ProductionListenerArn',
   'TestListenerRuleArn',
-  'ClusterName',
-  'BlueServiceName',
-  'GreenServiceName',
-  'BlueTaskFamily',
-  'GreenTaskFamily',
   'BlueTargetGroupArn',
   'GreenTargetGroupArn',
 ] as const;
+export const PLATFORM_OUTPUTS = {
+  ecs: ['ClusterName', 'BlueServiceName', 'GreenServiceName', 'BlueTaskFamily', 'GreenTaskFamily'],
+  asg: ['BlueGroupName', 'GreenGroupName', 'BlueLaunchTemplateId', 'GreenLaunchTemplateId'],
+} as const;
 
 /** The AWS clients and ports for one app, created on first use. */
 export class AwsSession {
@@ -147,7 +148,9 @@ export class AwsSession {
       }
       throw e;
     }
-    const missing = STACK_OUTPUTS.filter((k) => !outputs[k]);
+    // Stacks from before the asg platform have no Platform output: they are ECS.
+    const platform = outputs.Platform === 'asg' ? 'asg' : 'ecs';
+    const missing = [...STACK_OUTPUTS, ...PLATFORM_OUTPUTS[platform]].filter((k) => !outputs[k]);
     if (missing.length > 0) {
       throw usage(
         'StackOutputsMissing',
@@ -165,9 +168,20 @@ export class AwsSession {
       productionUrl: outputs.ProductionUrl,
       productionListenerArn: outputs.ProductionListenerArn,
       testRuleArn: outputs.TestListenerRuleArn,
-      cluster: outputs.ClusterName,
-      services: { blue: outputs.BlueServiceName, green: outputs.GreenServiceName },
-      families: { blue: outputs.BlueTaskFamily, green: outputs.GreenTaskFamily },
+      fleet:
+        platform === 'asg'
+          ? {
+              platform,
+              groups: { blue: outputs.BlueGroupName, green: outputs.GreenGroupName },
+              launchTemplates: { blue: outputs.BlueLaunchTemplateId, green: outputs.GreenLaunchTemplateId },
+            }
+          : {
+              platform,
+              cluster: outputs.ClusterName,
+              services: { blue: outputs.BlueServiceName, green: outputs.GreenServiceName },
+              families: { blue: outputs.BlueTaskFamily, green: outputs.GreenTaskFamily },
+              containerName: 'app',
+            },
       targetGroups: { blue: outputs.BlueTargetGroupArn, green: outputs.GreenTargetGroupArn },
     };
   }
@@ -185,13 +199,8 @@ export class AwsSession {
           testRuleArn: t.testRuleArn,
         }),
       ),
-      fleet: this.client('fleet', () =>
-        EcsFleet.create(c, {
-          cluster: t.cluster,
-          services: t.services,
-          families: t.families,
-          containerName: 'app',
-        }),
+      fleet: this.client('fleet', (): Fleet =>
+        t.fleet.platform === 'asg' ? AsgFleet.create(c, t.fleet) : EcsFleet.create(c, t.fleet),
       ),
       lock: this.client('lock', () => DynamoDbReleaseLock.create(c, t.lockTable, t.app)),
       notifier: this.client('notifier', () => AwsNotifier.create(c, t.topicArn)),

@@ -1,4 +1,4 @@
-import { STACK_OUTPUTS } from '../cli/target';
+import { PLATFORM_OUTPUTS, STACK_OUTPUTS } from '../cli/target';
 import { Match } from 'aws-cdk-lib/assertions';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { TEST_TRAFFIC_HEADER } from '../lib/constructs/traffic';
@@ -337,7 +337,9 @@ describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
       ].sort(),
     );
     // Every output the CLI reads is there.
-    expect(Object.keys(serviceJson.Outputs ?? {})).toEqual(expect.arrayContaining([...STACK_OUTPUTS]));
+    expect(Object.keys(serviceJson.Outputs ?? {})).toEqual(
+      expect.arrayContaining([...STACK_OUTPUTS, ...PLATFORM_OUTPUTS.ecs]),
+    );
   });
 
   test('a VPC with flow logs, private subnets for tasks, one NAT gateway by default', () => {

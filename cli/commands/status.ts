@@ -25,6 +25,8 @@ export interface StatusReport {
   readonly app: string;
   /** The live color per the record. */
   readonly liveColor: Color;
+  /** What each color runs: ECS tasks, or EC2 instances. */
+  readonly unit: 'task' | 'instance';
   /** Where the production listener sends users, in words. */
   readonly traffic: string;
   readonly weights: TrafficWeights;
@@ -70,6 +72,7 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
     fleet: fleet[idle],
     health: targets[idle],
     liveTasks: fleet[live].running,
+    unit: target.fleet.platform === 'asg' ? 'instance' : 'task',
   });
   const reason =
     flight && phase === 'before-switch'
@@ -92,6 +95,7 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
   const report: StatusReport = {
     app: target.app,
     liveColor: live,
+    unit: target.fleet.platform === 'asg' ? 'instance' : 'task',
     traffic: describeTraffic(routedTraffic(weights)),
     weights,
     ...(drift ? { drift: drift.message } : {}),
@@ -136,7 +140,14 @@ export function renderStatus(r: StatusReport, io: CliIo): string[] {
     lines.push(`  ${r.drift}`);
   }
   lines.push('');
-  const header = ['color', 'role', 'traffic', 'tasks', 'healthy targets', 'image'];
+  const header = [
+    'color',
+    'role',
+    'traffic',
+    r.unit === 'instance' ? 'instances' : 'tasks',
+    'healthy targets',
+    'image',
+  ];
   const rows = COLORS.map((c) => {
     const s = r.colors[c];
     const targets = `${s.targets.healthy}/${s.targets.healthy + s.targets.notHealthy}`;

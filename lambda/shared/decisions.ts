@@ -139,17 +139,20 @@ export function notWarmBecause(args: {
   fleet: FleetStatus;
   health: TargetHealth;
   liveTasks: number;
+  /** What runs the app: ECS tasks, or EC2 instances. @default 'task' */
+  unit?: 'task' | 'instance';
 }): string | undefined {
   const { color, fleet, health } = args;
+  const unit = args.unit ?? 'task';
   const needed = Math.max(args.liveTasks, 1);
   if (fleet.desired === 0 || fleet.running === 0) {
-    return `${color} has no running tasks (it was scaled down after the last release)`;
+    return `${color} has no running ${unit}s (it was scaled down after the last release)`;
   }
   if (fleet.rollout !== 'COMPLETED') {
     return `${color}'s own rollout is ${fleet.rollout} (${fleet.running}/${fleet.desired} tasks)`;
   }
   if (fleet.running < needed) {
-    return `${color} runs ${fleet.running} task(s), fewer than the ${needed} serving production now`;
+    return `${color} runs ${fleet.running} ${unit}(s), fewer than the ${needed} serving production now`;
   }
   if (health.healthy < needed || health.notHealthy > 0) {
     const problems = health.problems.length > 0 ? ` (${health.problems.join('; ')})` : '';

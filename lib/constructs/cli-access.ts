@@ -128,16 +128,11 @@ function fleetStatements(
     }),
   );
   return {
-    // Describe calls of Auto Scaling and launch template versions have no resource-level permissions.
+    // Describe calls of Auto Scaling have no resource-level permissions.
     read: [
       statement(
         'ReadGroups',
-        [
-          'autoscaling:DescribeAutoScalingGroups',
-          'autoscaling:DescribeInstanceRefreshes',
-          'autoscaling:DescribeScalingActivities',
-          'ec2:DescribeLaunchTemplateVersions',
-        ],
+        ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeInstanceRefreshes'],
         ['*'],
       ),
     ],

@@ -4,7 +4,18 @@
  * release state machine's executions with their history. Writes (ModifyListener, PutParameter, UpdateService,
  * StartExecution, StopExecution, SendTask*) change that state, so a test can check where things end up.
  */
+import {
+  AutoScalingClient,
+  CancelInstanceRefreshCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
+  ResumeProcessesCommand,
+  StartInstanceRefreshCommand,
+  SuspendProcessesCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DeleteLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -84,6 +95,10 @@ export class MockAws {
   readonly events = mockClient(EventBridgeClient);
 
   stackExists = true;
+  readonly autoscaling = mockClient(AutoScalingClient);
+  readonly ec2 = mockClient(EC2Client);
+  /** Scaling processes suspended per group (the asg platform). */
+  readonly suspended: Record<string, string[]> = {};
   record: { live: Color; images: Record<Color, string> } = {
     live: 'blue',
     images: { blue: `${REPO}:v1`, green: `${REPO}:v1` },
@@ -115,7 +130,13 @@ export class MockAws {
   /** Called on every GetExecutionHistory of a running execution (tests append events here). */
   onHistoryRead?: (execution: Execution) => void;
 
-  constructor() {
+  /** `asg`: the stack's colors are Auto Scaling groups (revisions `lt-<color>:<version>`) instead of services. */
+  constructor(readonly platform: 'ecs' | 'asg' = 'ecs') {
+    if (platform === 'asg') {
+      this.services.blue.revision = 'lt-blue:7';
+      this.services.green.revision = 'lt-green:3';
+    }
+    this.mockGroups();
     this.cfn.on(DescribeStacksCommand).callsFake(() => {
       if (!this.stackExists) {
         const e = new Error('Stack with id shop does not exist');
@@ -129,11 +150,22 @@ export class MockAws {
         ProductionUrl: 'http://shop-123.eu-west-1.elb.amazonaws.com',
         ProductionListenerArn: LISTENER,
         TestListenerRuleArn: RULE,
-        ClusterName: 'shop',
-        BlueServiceName: SERVICE.blue,
-        GreenServiceName: SERVICE.green,
-        BlueTaskFamily: 'shop-blue',
-        GreenTaskFamily: 'shop-green',
+        ...(this.platform === 'asg'
+          ? {
+              Platform: 'asg',
+              BlueGroupName: SERVICE.blue,
+              GreenGroupName: SERVICE.green,
+              BlueLaunchTemplateId: 'lt-blue',
+              GreenLaunchTemplateId: 'lt-green',
+            }
+          : {
+              Platform: 'ecs',
+              ClusterName: 'shop',
+              BlueServiceName: SERVICE.blue,
+              GreenServiceName: SERVICE.green,
+              BlueTaskFamily: 'shop-blue',
+              GreenTaskFamily: 'shop-green',
+            }),
         BlueTargetGroupArn: TG.blue,
         GreenTargetGroupArn: TG.green,
       };
@@ -382,8 +414,79 @@ export class MockAws {
     return e;
   }
 
+  /** Auto Scaling groups and launch templates, over the same per-color state as the ECS services. */
+  private mockGroups(): void {
+    const colorOf = (name: string): Color => (name === SERVICE.blue ? 'blue' : 'green');
+    this.autoscaling
+      .on(DescribeAutoScalingGroupsCommand)
+      .callsFake((input: { AutoScalingGroupNames: string[] }) => {
+        const color = colorOf(input.AutoScalingGroupNames[0]);
+        const s = this.services[color];
+        const [templateId, version] = s.revision.split(':');
+        const healthy = this.healthy[color] ?? s.running;
+        return {
+          AutoScalingGroups: [
+            {
+              AutoScalingGroupName: SERVICE[color],
+              DesiredCapacity: s.desired,
+              MinSize: 0,
+              MaxSize: 10,
+              LaunchTemplate: { LaunchTemplateId: templateId, Version: version },
+              Instances: Array.from({ length: s.running }, (_, i) => ({
+                InstanceId: `i-${color}-${i}`,
+                LifecycleState: 'InService',
+                HealthStatus: i < healthy ? 'Healthy' : 'Unhealthy',
+                LaunchTemplate: { LaunchTemplateId: templateId, Version: version },
+              })),
+            },
+          ],
+        };
+      });
+    this.autoscaling.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: [] });
+    this.autoscaling
+      .on(CancelInstanceRefreshCommand)
+      .rejects(Object.assign(new Error('none'), { name: 'ActiveInstanceRefreshNotFoundFault' }));
+    this.autoscaling
+      .on(UpdateAutoScalingGroupCommand)
+      .callsFake(
+        (input: {
+          AutoScalingGroupName: string;
+          DesiredCapacity: number;
+          LaunchTemplate?: { LaunchTemplateId: string; Version: string };
+        }) => {
+          const color = colorOf(input.AutoScalingGroupName);
+          const s = this.services[color];
+          const revision = input.LaunchTemplate
+            ? `${input.LaunchTemplate.LaunchTemplateId}:${input.LaunchTemplate.Version}`
+            : s.revision;
+          this.services[color] = { desired: input.DesiredCapacity, running: input.DesiredCapacity, revision };
+          return {};
+        },
+      );
+    this.autoscaling.on(StartInstanceRefreshCommand).resolves({ InstanceRefreshId: 'r-1' });
+    for (const [command, suspend] of [
+      [SuspendProcessesCommand, true],
+      [ResumeProcessesCommand, false],
+    ] as const) {
+      this.autoscaling
+        .on(command)
+        .callsFake((input: { AutoScalingGroupName: string; ScalingProcesses: string[] }) => {
+          this.suspended[input.AutoScalingGroupName] = suspend ? input.ScalingProcesses : [];
+          return {};
+        });
+    }
+    this.ec2
+      .on(DeleteLaunchTemplateVersionsCommand)
+      .callsFake((input: { LaunchTemplateId: string; Versions: string[] }) => {
+        this.retired.push(`${input.LaunchTemplateId}:${input.Versions[0]}`);
+        return {};
+      });
+  }
+
   restore(): void {
     for (const m of [
+      this.autoscaling,
+      this.ec2,
       this.sfn,
       this.cfn,
       this.sts,

@@ -16,6 +16,13 @@ const PREFIX: Record<string, string> = {
   ECSClient: 'ecs',
   SNSClient: 'sns',
   EventBridgeClient: 'events',
+  AutoScalingClient: 'autoscaling',
+  EC2Client: 'ec2',
+};
+
+/** What AWS checks the caller may do behind a call it makes (moving a group onto a launch template). */
+const IMPLIED: Record<string, string[]> = {
+  'autoscaling:UpdateAutoScalingGroup': ['ec2:RunInstances', 'iam:PassRole'],
 };
 
 /** The IAM actions behind every call the mocked clients received (STS GetCallerIdentity needs none). */
@@ -29,11 +36,17 @@ function actionsCalled(aws: MockAws): Set<string> {
     ECSClient: aws.ecs,
     SNSClient: aws.sns,
     EventBridgeClient: aws.events,
+    AutoScalingClient: aws.autoscaling,
+    EC2Client: aws.ec2,
   };
   const actions = new Set<string>();
   for (const [client, mock] of Object.entries(mocks)) {
     for (const call of mock.calls()) {
-      actions.add(`${PREFIX[client]}:${(call.args[0] as object).constructor.name.replace(/Command$/, '')}`);
+      const action = `${PREFIX[client]}:${(call.args[0] as object).constructor.name.replace(/Command$/, '')}`;
+      actions.add(action);
+      for (const implied of IMPLIED[action] ?? []) {
+        actions.add(implied);
+      }
     }
   }
   return actions;
@@ -45,10 +58,23 @@ function policyActions(document: unknown): Set<string> {
 }
 
 const V2 = `${REPO}:v2`;
-const state = { execution: 'v2-x', release: releaseOf(V2) };
+type Platform = 'ecs' | 'asg';
+const stateOn = (platform: Platform) => ({
+  execution: 'v2-x',
+  release:
+    platform === 'asg'
+      ? // keepIdleWarm: green goes back to 2 instances of its old version, which takes an instance refresh
+        {
+          ...releaseOf(V2),
+          revision: 'lt-green:4',
+          idleBefore: { count: 2, image: `${REPO}:v1`, revision: 'lt-green:3' },
+        }
+      : releaseOf(V2),
+});
 
-async function pipelineCalls(): Promise<Set<string>> {
-  const aws = new MockAws();
+async function pipelineCalls(platform: Platform): Promise<Set<string>> {
+  const state = stateOn(platform);
+  const aws = new MockAws(platform);
   history.reset();
   let reads = 0;
   aws.onHistoryRead = (e) => {
@@ -67,10 +93,11 @@ async function pipelineCalls(): Promise<Set<string>> {
   return actionsCalled(aws);
 }
 
-async function operatorCalls(): Promise<Set<string>> {
-  const aws = new MockAws();
+async function operatorCalls(platform: Platform): Promise<Set<string>> {
+  const state = stateOn(platform);
+  const aws = new MockAws(platform);
   history.reset();
-  aws.services.green = { desired: 2, running: 2, revision: 'x' };
+  aws.services.green = { desired: 2, running: 2, revision: platform === 'asg' ? 'lt-green:4' : 'x' };
   const released = () => {
     aws.record = { live: 'green', images: { blue: `${REPO}:v1`, green: V2 } };
     aws.weights = { blue: 0, green: 100 };
@@ -98,18 +125,18 @@ async function operatorCalls(): Promise<Set<string>> {
   expect((await bluegreen('approve')).code).toBe(0);
   expect((await bluegreen('reject')).code).toBe(0);
   aws.restore();
-  return new Set([...actionsCalled(aws), ...(await pipelineCalls())]);
+  return new Set([...actionsCalled(aws), ...(await pipelineCalls(platform))]);
 }
 
-describe('CLI permissions', () => {
-  const t = synth({ githubDeployRole: { repository: 'acme/shop' } });
+describe.each(['ecs', 'asg'] as const)('CLI permissions on %s', (platform) => {
+  const t = synth({ platform, githubDeployRole: { repository: 'acme/shop' } });
 
   test('the operator policy allows every call the CLI makes', async () => {
     const [operator] = Object.values(resourcesOfType(t.serviceJson, 'AWS::IAM::ManagedPolicy')).filter(
       (p) => p.ManagedPolicyName === 'bluegreen-shop-operator',
     );
     const allowed = policyActions(operator.PolicyDocument);
-    const called = await operatorCalls();
+    const called = await operatorCalls(platform);
     expect(called.size).toBeGreaterThan(15);
     expect([...called].filter((a) => !allowed.has(a))).toEqual([]);
     // And nothing the CLI never calls.
@@ -125,7 +152,7 @@ describe('CLI permissions', () => {
         .filter((p) => JSON.stringify(p.Roles).includes(role))
         .flatMap((p) => [...policyActions(p.PolicyDocument)]),
     );
-    const called = await pipelineCalls();
+    const called = await pipelineCalls(platform);
     expect([...called].filter((a) => !allowed.has(a))).toEqual([]);
     for (const operatorOnly of [
       'states:StopExecution',

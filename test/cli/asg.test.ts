@@ -1,0 +1,65 @@
+/** The CLI on an app of the asg platform: the same commands, over Auto Scaling groups and launch templates. */
+import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ME, MockAws, REPO, history, releaseOf } from './mock-aws';
+import { bluegreen } from './support';
+
+const V1 = `${REPO}:v1`;
+const V2 = `${REPO}:v2`;
+let aws: MockAws;
+beforeEach(() => {
+  aws = new MockAws('asg');
+  history.reset();
+});
+afterEach(() => aws.restore());
+
+describe('bluegreen on the asg platform', () => {
+  test('status reads the groups: instances in service per color, target health, rollback readiness', async () => {
+    const { code, out } = await bluegreen('status');
+    expect(code).toBe(0);
+    expect(out).toContain('  color  role  traffic  instances  healthy targets  image');
+    expect(out).toContain(`  blue   live  100%     2/2        2/2              ${V1}`);
+    expect(out).toContain('rollback: not possible: green has no running instances');
+  });
+
+  test("rollback during a bake: the state machine's rollback puts green's group back and lets scaling act", async () => {
+    aws.record = { live: 'green', images: { blue: V1, green: V2 } };
+    aws.weights = { blue: 0, green: 100 };
+    aws.services.green = { desired: 2, running: 2, revision: 'lt-green:4' };
+    aws.suspended['shop-blue'] = ['AlarmNotification'];
+    aws.suspended['shop-green'] = ['AlarmNotification'];
+    const release = {
+      ...releaseOf(V2),
+      revision: 'lt-green:4',
+      idleBefore: { count: 0, image: V1, revision: 'lt-green:3' },
+    };
+    aws.lock = { owner: 'v2-x', image: V2, since: 'now', expiresAt: Date.now() / 1000 + 3600 };
+    aws.executions.push({
+      name: 'v2-x',
+      status: 'RUNNING',
+      input: JSON.stringify({ image: V2, startedBy: ME }),
+      start: new Date(),
+      events: [history.entered('Bake: wait', 'Wait', { execution: 'v2-x', release })],
+    });
+
+    const { code } = await bluegreen('rollback --yes');
+
+    expect(code).toBe(0);
+    expect(aws.weights).toEqual({ blue: 100, green: 0 });
+    expect(aws.record).toEqual({ live: 'blue', images: { blue: V1, green: V1 } });
+    expect(aws.services.green).toEqual({ desired: 0, running: 0, revision: 'lt-green:3' });
+    expect(aws.retired).toEqual(['lt-green:4']);
+    expect(aws.suspended).toEqual({ 'shop-blue': [], 'shop-green': [] });
+    expect(aws.lock).toBeUndefined();
+  });
+
+  test('rollback after a release is refused when the previous group has no instances; nothing changes', async () => {
+    aws.record = { live: 'green', images: { blue: V1, green: V2 } };
+    aws.weights = { blue: 0, green: 100 };
+    aws.services.green = { desired: 2, running: 2, revision: 'lt-green:4' };
+    aws.services.blue = { desired: 0, running: 0, revision: 'lt-blue:7' };
+    const { code, err } = await bluegreen('rollback --yes');
+    expect(code).toBe(1);
+    expect(err).toContain('NotWarm: Cannot roll back to blue: blue has no running instances');
+    expect(aws.elb.commandCalls(ModifyListenerCommand)).toHaveLength(0);
+  });
+});
