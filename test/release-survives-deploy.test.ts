@@ -159,3 +159,54 @@ describe('a stack update never undoes a release', () => {
     );
   });
 });
+
+describe('a stack update never undoes a release (asg platform)', () => {
+  const { serviceJson: t, stacks } = synth({ platform: 'asg' });
+  const logicalId = (c: { node: { defaultChild?: unknown } }) =>
+    stacks.service.resolve((c.node.defaultChild as { logicalId: string }).logicalId) as string;
+  // The AMI is a deploy-time parameter too (Amazon Linux 2023's public SSM parameter).
+  const ami = Object.keys(t.Parameters ?? {}).find((k) => k.includes('al2023'))!;
+  const deployWith = (values: Record<string, string>, options?: { placeholders: boolean }) =>
+    new CfnEvaluator(t, { ...values, [ami]: 'ami-0123456789abcdef0' }, options);
+  const userData = (deploy: CfnEvaluator, color: 'blue' | 'green') => {
+    const template = deploy.resource(logicalId(stacks.service.colors[color].asg!.launchTemplate)) as {
+      LaunchTemplateData: { UserData: { 'Fn::Base64': unknown } };
+    };
+    return String(template.LaunchTemplateData.UserData['Fn::Base64']);
+  };
+
+  test('after a release to green, a deploy renders each launch template with the image the record names', () => {
+    const deploy = deployWith(recordSays('green', `${REPO}:v1`, `${REPO}:v2`), { placeholders: true });
+    expect(userData(deploy, 'green')).toContain(`BLUEGREEN_IMAGE='${REPO}:v2'\n`);
+    expect(userData(deploy, 'blue')).toContain(`BLUEGREEN_IMAGE='${REPO}:v1'\n`);
+  });
+
+  test('groups: no desired count, fixed min and max, the launch template version CloudFormation made last', () => {
+    const deploy = deployWith(recordSays('green', `${REPO}:v1`, `${REPO}:v2`), { placeholders: true });
+    for (const color of ['blue', 'green'] as const) {
+      const group = deploy.resource(logicalId(stacks.service.colors[color].asg!.group));
+      expect(group).not.toHaveProperty('DesiredCapacity');
+      expect(group).toMatchObject({ MinSize: '0', MaxSize: '10' });
+      // A version the release workflow created stays until CloudFormation itself changes the template (and then
+      // the new version carries the recorded image, as above).
+      expect(group.LaunchTemplate).toMatchObject({ Version: expect.stringMatching(/LatestVersionNumber>$/) });
+    }
+  });
+
+  test('an unrelated change leaves listeners, target groups, groups and launch templates untouched', () => {
+    const changed = synth({
+      platform: 'asg',
+      alarms: { http5xxCount: 50 },
+      logRetentionDays: 90,
+    }).serviceJson;
+    for (const type of [
+      'AWS::ElasticLoadBalancingV2::Listener',
+      'AWS::ElasticLoadBalancingV2::ListenerRule',
+      'AWS::ElasticLoadBalancingV2::TargetGroup',
+      'AWS::AutoScaling::AutoScalingGroup',
+      'AWS::EC2::LaunchTemplate',
+    ]) {
+      expect(resourcesOfType(changed, type)).toEqual(resourcesOfType(t, type));
+    }
+  });
+});
