@@ -2,9 +2,25 @@
  * The "asg" platform's infrastructure: each color an Auto Scaling group of EC2 instances from one launch
  * template, built by the same construct as on ECS (parity is tested in parity.test.ts; cdk-nag runs in synth).
  */
+import { spawnSync } from 'node:child_process';
+import {
+  AutoScalingClient,
+  CancelInstanceRefreshCommand,
+  DescribeAutoScalingGroupsCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateVersionCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { Match } from 'aws-cdk-lib/assertions';
+import { mockClient } from 'aws-sdk-client-mock';
+import { AsgFleet } from '../lambda/adapters/asg-fleet';
 import { PLATFORM_OUTPUTS, STACK_OUTPUTS } from '../cli/target';
 import { resourcesOfType, synth } from './support/synth';
+
+const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop';
 
 describe('asg platform', () => {
   const t = synth({ platform: 'asg', redis: { enabled: true } });
@@ -80,6 +96,53 @@ describe('asg platform', () => {
     expect(text).toContain("-e BLUEGREEN_COLOR='green'");
     expect(text).toContain('-e REDIS_AUTH_TOKEN');
     expect(text).toContain('--log-driver awslogs');
+  });
+
+  test('the user data is valid bash, and a release rewrites exactly its image and version lines', async () => {
+    const data = resourcesOfType(serviceJson, 'AWS::EC2::LaunchTemplate')[id(green.launchTemplate)]
+      .LaunchTemplateData as { UserData: { 'Fn::Base64': { 'Fn::Join': [string, unknown[]] } } };
+    // What CloudFormation would render: the record's image, and sample values for the other references.
+    const script = data.UserData['Fn::Base64']['Fn::Join'][1]
+      .map((p) =>
+        typeof p === 'string'
+          ? p
+          : JSON.stringify(p).includes('RecordGreenImage')
+            ? `${REPO}:v1`
+            : 'arn:aws:example:eu-west-1:123456789012:x',
+      )
+      .join('');
+    const syntax = (text: string) => spawnSync('bash', ['-n'], { input: text, encoding: 'utf8' });
+    expect(syntax(script)).toMatchObject({ status: 0, stderr: '' });
+
+    // The AsgFleet adapter (what the Deploy step runs) on this very user data.
+    const ec2 = mockClient(EC2Client);
+    const autoscaling = mockClient(AutoScalingClient);
+    try {
+      ec2.on(DescribeLaunchTemplateVersionsCommand).resolves({
+        LaunchTemplateVersions: [
+          { VersionNumber: 1, LaunchTemplateData: { UserData: Buffer.from(script).toString('base64') } },
+        ],
+      });
+      ec2.on(CreateLaunchTemplateVersionCommand).resolves({ LaunchTemplateVersion: { VersionNumber: 2 } });
+      autoscaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
+      autoscaling.on(CancelInstanceRefreshCommand).resolves({});
+      autoscaling.on(UpdateAutoScalingGroupCommand).resolves({});
+      const fleet = new AsgFleet(new AutoScalingClient({}), new EC2Client({}), {
+        groups: { blue: 'shop-blue', green: 'shop-green' },
+        launchTemplates: { blue: 'lt-blue', green: 'lt-green' },
+      });
+      await fleet.deploy('green', `${REPO}:v2`, "2.0 it's", 2);
+      const next = Buffer.from(
+        ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0].args[0].input.LaunchTemplateData!.UserData!,
+        'base64',
+      ).toString('utf8');
+      expect(syntax(next)).toMatchObject({ status: 0, stderr: '' });
+      const changed = next.split('\n').filter((line, i) => line !== script.split('\n')[i]);
+      expect(changed).toEqual([`BLUEGREEN_IMAGE='${REPO}:v2'`, `BLUEGREEN_VERSION='2.0 it'"'"'s'`]);
+    } finally {
+      ec2.restore();
+      autoscaling.restore();
+    }
   });
 
   test('group: private subnets, ELB health checks with a grace period, registered with its target group', () => {
