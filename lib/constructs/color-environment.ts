@@ -274,25 +274,14 @@ export class ColorEnvironment extends Construct {
       healthCheckGracePeriod: Duration.seconds(healthCheck.gracePeriodSeconds),
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
-    service.connections.allowFrom(
-      props.loadBalancer,
-      ec2.Port.tcp(container.port),
-      `${appName} load balancer to ${color} tasks`,
-    );
-    if (props.redis) {
-      props.redis.connections.allowFrom(
-        service,
-        ec2.Port.tcp(props.redis.port),
-        `${color} tasks to the shared Redis`,
-      );
-    }
+    this.connect(service, props, 'tasks');
 
     return { service, taskDefinition };
   }
 
   private asgCompute(props: ColorEnvironmentProps, name: string): AsgCompute {
-    const { color, config, vpc } = props;
-    const { appName, container, instances } = config;
+    const { config, vpc } = props;
+    const { instances } = config;
     const stack = Stack.of(this);
     const instanceRole = new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
@@ -334,18 +323,7 @@ export class ColorEnvironment extends Construct {
       description: `${name} instances: HTTP from the load balancer only`,
       allowAllOutbound: true,
     });
-    securityGroup.connections.allowFrom(
-      props.loadBalancer,
-      ec2.Port.tcp(container.port),
-      `${appName} load balancer to ${color} instances`,
-    );
-    if (props.redis) {
-      props.redis.connections.allowFrom(
-        securityGroup,
-        ec2.Port.tcp(props.redis.port),
-        `${color} instances to the shared Redis`,
-      );
-    }
+    this.connect(securityGroup, props, 'instances');
 
     const arm = config.container.architecture === 'arm64';
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
@@ -456,5 +434,24 @@ export class ColorEnvironment extends Construct {
       ].join(' '),
     );
     return userData;
+  }
+
+  /** The app's network: the container port from the load balancer only, and to the shared Redis when there is one. */
+  private connect(
+    compute: ec2.IConnectable,
+    props: ColorEnvironmentProps,
+    what: 'tasks' | 'instances',
+  ): void {
+    const { color, config } = props;
+    compute.connections.allowFrom(
+      props.loadBalancer,
+      ec2.Port.tcp(config.container.port),
+      `${config.appName} load balancer to ${color} ${what}`,
+    );
+    props.redis?.connections.allowFrom(
+      compute,
+      ec2.Port.tcp(props.redis.port),
+      `${color} ${what} to the shared Redis`,
+    );
   }
 }
