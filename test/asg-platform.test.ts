@@ -124,8 +124,12 @@ describe('asg platform', () => {
         ],
       });
       ec2.on(CreateLaunchTemplateVersionCommand).resolves({ LaunchTemplateVersion: { VersionNumber: 2 } });
-      autoscaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
-      autoscaling.on(CancelInstanceRefreshCommand).resolves({});
+      autoscaling
+        .on(DescribeAutoScalingGroupsCommand)
+        .resolves({ AutoScalingGroups: [{ AutoScalingGroupName: 'shop-green', Instances: [] } as never] });
+      autoscaling
+        .on(CancelInstanceRefreshCommand)
+        .rejects(Object.assign(new Error('none'), { name: 'ActiveInstanceRefreshNotFoundFault' }));
       autoscaling.on(UpdateAutoScalingGroupCommand).resolves({});
       const fleet = new AsgFleet(new AutoScalingClient({}), new EC2Client({}), {
         groups: { blue: 'shop-blue', green: 'shop-green' },

@@ -9,12 +9,15 @@ import {
   SuspendProcessesCommand,
   UpdateAutoScalingGroupCommand,
   type AutoScalingClientConfig,
+  type AutoScalingGroup,
+  type InstanceRefresh,
 } from '@aws-sdk/client-auto-scaling';
 import {
   CreateLaunchTemplateVersionCommand,
   DeleteLaunchTemplateVersionsCommand,
   DescribeLaunchTemplateVersionsCommand,
   EC2Client,
+  type LaunchTemplateVersion,
 } from '@aws-sdk/client-ec2';
 import { BluegreenError } from '../shared/errors';
 import type { Fleet, FleetStatus } from '../shared/ports';
@@ -29,13 +32,21 @@ export interface AsgFleetProps {
 export const HELD_PROCESSES = ['AlarmNotification', 'ScheduledActions', 'AZRebalance'];
 
 /** Lines of the user data a release rewrites (lib/constructs/color-environment.ts writes them). */
-const IMAGE_LINE = /^BLUEGREEN_IMAGE=.*$/m;
-const VERSION_LINE = /^BLUEGREEN_VERSION=.*$/m;
+const IMAGE_LINE = /^BLUEGREEN_IMAGE=(.*)$/m;
+const VERSION_LINE = /^BLUEGREEN_VERSION=(.*)$/m;
+const ACTIVE_REFRESH = ['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'];
+const ENDED_BADLY = ['Failed', 'Cancelled', 'RollbackSuccessful', 'RollbackFailed'];
+
+/** How long a restore waits for a cancelled instance refresh to stop before it starts its own. */
+const CANCEL_WAIT_MS = 30_000;
 
 /**
  * One EC2 Auto Scaling group per color. A revision is a launch template version (`<template id>:<version>`):
  * a release creates a new version whose user data runs the new image, then brings the group to the live
  * color's capacity on it: a scale-out from zero, or an instance refresh when the group is warm.
+ *
+ * Instances are compared by the image their version runs, not by version number: `cdk deploy` makes new
+ * versions of its own (a new AMI, the recorded image) and moves the group to them without replacing instances.
  */
 export class AsgFleet implements Fleet {
   static create(config: AutoScalingClientConfig, props: AsgFleetProps): AsgFleet {
@@ -46,61 +57,67 @@ export class AsgFleet implements Fleet {
     private readonly autoscaling: AutoScalingClient,
     private readonly ec2: EC2Client,
     private readonly props: AsgFleetProps,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
   async describe(color: Color, revision?: string): Promise<FleetStatus> {
     const name = this.props.groups[color];
-    const [groups, refreshes] = await Promise.all([
-      this.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] })),
+    const templateId = this.props.launchTemplates[color];
+    const [group, refreshes] = await Promise.all([
+      this.group(name),
       this.autoscaling.send(
-        new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, MaxRecords: 1 }),
+        new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, MaxRecords: 10 }),
       ),
     ]);
-    const group = groups.AutoScalingGroups?.[0];
-    if (!group) {
-      throw new BluegreenError('FleetMissing', `Auto Scaling group ${name} not found.`);
-    }
-    const template =
-      group.LaunchTemplate ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
-    const current = `${template?.LaunchTemplateId ?? this.props.launchTemplates[color]}:${template?.Version ?? '?'}`;
-    const version = (revision ?? current).split(':')[1];
-    const instances = group.Instances ?? [];
-    const onVersion = instances.filter((i) => i.LaunchTemplate?.Version === version);
-    const running = onVersion.filter(
+    const current = `${templateId}:${group.LaunchTemplate?.Version ?? '?'}`;
+    const target = (revision ?? current).split(':')[1];
+    const instances = (group.Instances ?? []).filter((i) => i.LifecycleState !== 'Terminated');
+    const versions = await this.versions(templateId, [
+      target,
+      current.split(':')[1],
+      ...instances.map((i) => i.LaunchTemplate?.Version ?? ''),
+    ]);
+    const image = (v: string | undefined) => imageOf(versions.get(v ?? '')) ?? `version ${v ?? '?'}`;
+    const wanted = image(target);
+    const matching = instances.filter((i) => image(i.LaunchTemplate?.Version) === wanted);
+    const running = matching.filter(
       (i) => i.LifecycleState === 'InService' && i.HealthStatus === 'Healthy',
     ).length;
-    const others = instances.filter(
-      (i) => i.LaunchTemplate?.Version !== version && i.LifecycleState !== 'Terminated',
-    );
+    const others = instances.length - matching.length;
     const desired = group.DesiredCapacity ?? 0;
-    const refresh = refreshes.InstanceRefreshes?.[0];
-    const refreshFailed =
-      refresh &&
-      ['Failed', 'Cancelled', 'RollbackSuccessful', 'RollbackFailed'].includes(refresh.Status ?? '');
-    const refreshing =
-      refresh &&
-      ['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'].includes(refresh.Status ?? '');
-    const failures = revision ? await this.failuresSince(name, revision) : { count: 0 };
+    // Only a refresh towards this revision, started after it was made, speaks for it.
+    const since = versions.get(target)?.CreateTime?.getTime() ?? 0;
+    const refresh = (refreshes.InstanceRefreshes ?? []).find(
+      (r) =>
+        r.DesiredConfiguration?.LaunchTemplate?.Version === target && (r.StartTime?.getTime() ?? 0) >= since,
+    );
+    const anyActive = (refreshes.InstanceRefreshes ?? []).some((r) =>
+      ACTIVE_REFRESH.includes(r.Status ?? ''),
+    );
+    const failures = revision ? await this.failuresSince(name, since) : { count: 0 };
     const status: FleetStatus = {
       revision: current,
       desired,
       running,
       rollout:
-        refreshFailed && revision
+        revision && endedBadly(refresh)
           ? 'FAILED'
-          : refreshing || running < desired || others.length > 0
+          : anyActive || running < desired || others > 0
             ? 'IN_PROGRESS'
             : 'COMPLETED',
       failedTasks: failures.count,
-      reason: refreshFailed
-        ? (refresh.StatusReason ?? `instance refresh ${refresh.Status}`)
+      reason: endedBadly(refresh)
+        ? (refresh!.StatusReason ?? `instance refresh ${refresh!.Status}`)
         : failures.reason,
     };
-    if (revision && current !== revision) {
+    if (revision && image(current.split(':')[1]) !== wanted) {
       return {
         ...status,
         rollout: 'FAILED',
-        reason: `the group ${name} runs launch template version ${current.split(':')[1]}, not ${version} (changed by someone else?)`,
+        reason:
+          `the group ${name} was moved to launch template version ${current.split(':')[1]}, which runs ` +
+          `${image(current.split(':')[1])}, not ${wanted} (a cdk deploy or an ` +
+          'operator changed it during the release?)',
       };
     }
     return status;
@@ -108,12 +125,13 @@ export class AsgFleet implements Fleet {
 
   async deploy(color: Color, image: string, version: string, count: number): Promise<string> {
     const templateId = this.props.launchTemplates[color];
-    const latest = await this.ec2.send(
-      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId, Versions: ['$Latest'] }),
-    );
-    const source = latest.LaunchTemplateVersions?.[0];
-    const userData = source?.LaunchTemplateData?.UserData;
-    if (!source?.VersionNumber || !userData) {
+    const latest = (
+      await this.ec2.send(
+        new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId, Versions: ['$Latest'] }),
+      )
+    ).LaunchTemplateVersions?.[0];
+    const userData = latest?.LaunchTemplateData?.UserData;
+    if (!latest?.VersionNumber || !userData) {
       throw new BluegreenError(
         'FleetMissing',
         `Launch template ${templateId} has no latest version with user data.`,
@@ -130,17 +148,21 @@ export class AsgFleet implements Fleet {
     const next = script
       .replace(IMAGE_LINE, `BLUEGREEN_IMAGE=${shellQuote(image)}`)
       .replace(VERSION_LINE, `BLUEGREEN_VERSION=${shellQuote(version)}`);
-    const created = await this.ec2.send(
-      new CreateLaunchTemplateVersionCommand({
-        LaunchTemplateId: templateId,
-        SourceVersion: String(source.VersionNumber),
-        VersionDescription: `bluegreen release ${version}`.slice(0, 255),
-        LaunchTemplateData: { UserData: Buffer.from(next, 'utf8').toString('base64') },
-      }),
-    );
-    const number = created.LaunchTemplateVersion?.VersionNumber;
-    if (!number) {
-      throw new BluegreenError('FleetMissing', 'CreateLaunchTemplateVersion returned no version number.');
+    let number = latest.VersionNumber;
+    // A retried deploy finds the version it made already: no second one.
+    if (next !== script) {
+      const created = await this.ec2.send(
+        new CreateLaunchTemplateVersionCommand({
+          LaunchTemplateId: templateId,
+          SourceVersion: String(latest.VersionNumber),
+          VersionDescription: `bluegreen release ${version}`.slice(0, 255),
+          LaunchTemplateData: { UserData: Buffer.from(next, 'utf8').toString('base64') },
+        }),
+      );
+      if (!created.LaunchTemplateVersion?.VersionNumber) {
+        throw new BluegreenError('FleetMissing', 'CreateLaunchTemplateVersion returned no version number.');
+      }
+      number = created.LaunchTemplateVersion.VersionNumber;
     }
     const revision = `${templateId}:${number}`;
     await this.moveTo(color, revision, count);
@@ -162,9 +184,17 @@ export class AsgFleet implements Fleet {
 
   async retire(revision: string): Promise<void> {
     const [templateId, version] = revision.split(':');
-    await this.ec2.send(
+    const out = await this.ec2.send(
       new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId, Versions: [version] }),
     );
+    const failed = out.UnsuccessfullyDeletedLaunchTemplateVersions?.[0];
+    if (failed) {
+      throw new BluegreenError(
+        'RetireFailed',
+        `Launch template ${templateId} version ${version} was not deleted: ${failed.ResponseError?.Code ?? '?'} ` +
+          `${failed.ResponseError?.Message ?? ''}`.trim(),
+      );
+    }
   }
 
   async holdCapacity(hold: boolean): Promise<void> {
@@ -177,25 +207,23 @@ export class AsgFleet implements Fleet {
   }
 
   /**
-   * Points the group at `revision` with `count` instances. Instances on another version are replaced by an
+   * Points the group at `revision` with `count` instances. Instances running another image are replaced by an
    * instance refresh that keeps the healthy capacity at 100% (new instances first); a group at 0 just scales out.
+   * A refresh already running is cancelled first, and waited for (a cancel takes effect asynchronously).
    */
   private async moveTo(color: Color, revision: string, count: number): Promise<void> {
     const name = this.props.groups[color];
     const [templateId, version] = revision.split(':');
-    const before = await this.autoscaling.send(
-      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }),
-    );
-    const warm = (before.AutoScalingGroups?.[0]?.Instances ?? []).some(
-      (i) => i.LaunchTemplate?.Version !== version && i.LifecycleState !== 'Terminated',
-    );
-    try {
-      await this.autoscaling.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: name }));
-    } catch (e) {
-      if ((e as Error).name !== 'ActiveInstanceRefreshNotFoundFault') {
-        throw e;
-      }
-    }
+    const group = await this.group(name);
+    const instances = (group.Instances ?? []).filter((i) => i.LifecycleState !== 'Terminated');
+    const versions = await this.versions(templateId, [
+      version,
+      ...instances.map((i) => i.LaunchTemplate?.Version ?? ''),
+    ]);
+    const image = (v: string | undefined) => imageOf(versions.get(v ?? '')) ?? `version ${v ?? '?'}`;
+    const wanted = image(version);
+    const stale = instances.some((i) => image(i.LaunchTemplate?.Version) !== wanted);
+    await this.stopRefresh(name);
     await this.autoscaling.send(
       new UpdateAutoScalingGroupCommand({
         AutoScalingGroupName: name,
@@ -203,7 +231,7 @@ export class AsgFleet implements Fleet {
         DesiredCapacity: count,
       }),
     );
-    if (warm && count > 0) {
+    if (stale && count > 0) {
       await this.autoscaling.send(
         new StartInstanceRefreshCommand({
           AutoScalingGroupName: name,
@@ -215,23 +243,66 @@ export class AsgFleet implements Fleet {
     }
   }
 
-  /** Failed launches, and instances replaced for failing ELB health checks, since the revision was created. */
-  private async failuresSince(name: string, revision: string): Promise<{ count: number; reason?: string }> {
-    const [templateId, version] = revision.split(':');
-    const [created, activities] = await Promise.all([
-      this.ec2.send(
-        new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId, Versions: [version] }),
-      ),
-      this.autoscaling.send(
-        new DescribeScalingActivitiesCommand({ AutoScalingGroupName: name, MaxRecords: 50 }),
-      ),
-    ]);
-    const since = created.LaunchTemplateVersions?.[0]?.CreateTime?.getTime() ?? 0;
+  /** Cancels the group's active instance refresh, if any, and waits (with a deadline) until it has stopped. */
+  private async stopRefresh(name: string): Promise<void> {
+    try {
+      await this.autoscaling.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: name }));
+    } catch (e) {
+      if ((e as Error).name === 'ActiveInstanceRefreshNotFoundFault') {
+        return;
+      }
+      throw e;
+    }
+    const deadline = Date.now() + CANCEL_WAIT_MS;
+    for (;;) {
+      const out = await this.autoscaling.send(
+        new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, MaxRecords: 5 }),
+      );
+      if (!(out.InstanceRefreshes ?? []).some((r) => ACTIVE_REFRESH.includes(r.Status ?? ''))) {
+        return;
+      }
+      if (Date.now() > deadline) {
+        throw new BluegreenError(
+          'RefreshStillActive',
+          `The instance refresh of ${name} was cancelled but is still stopping after ${CANCEL_WAIT_MS / 1000}s.`,
+        );
+      }
+      await this.sleep(2000);
+    }
+  }
+
+  private async group(name: string): Promise<AutoScalingGroup> {
+    const out = await this.autoscaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }),
+    );
+    const group = out.AutoScalingGroups?.[0];
+    if (!group) {
+      throw new BluegreenError('FleetMissing', `Auto Scaling group ${name} not found.`);
+    }
+    return group;
+  }
+
+  /** The launch template versions asked for, by number (one call). */
+  private async versions(templateId: string, numbers: string[]): Promise<Map<string, LaunchTemplateVersion>> {
+    const wanted = [...new Set(numbers.filter((n) => /^\d+$/.test(n)))];
+    if (wanted.length === 0) {
+      return new Map();
+    }
+    const out = await this.ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: templateId, Versions: wanted }),
+    );
+    return new Map((out.LaunchTemplateVersions ?? []).map((v) => [String(v.VersionNumber), v]));
+  }
+
+  /** Failed launches, and instances replaced for failing ELB health checks, since `since` (the revision's birth). */
+  private async failuresSince(name: string, since: number): Promise<{ count: number; reason?: string }> {
+    const activities = await this.autoscaling.send(
+      new DescribeScalingActivitiesCommand({ AutoScalingGroupName: name, MaxRecords: 50 }),
+    );
     const failed = (activities.Activities ?? []).filter(
       (a) =>
         (a.StartTime?.getTime() ?? 0) >= since &&
-        (a.StatusCode === 'Failed' ||
-          /ELB system health check failure|health check failure/i.test(a.Cause ?? '')),
+        (a.StatusCode === 'Failed' || /health check failure/i.test(a.Cause ?? '')),
     );
     const last = failed[0];
     return {
@@ -239,6 +310,20 @@ export class AsgFleet implements Fleet {
       reason: last ? (last.StatusMessage ?? last.Cause ?? last.Description) : undefined,
     };
   }
+}
+
+/** The image a launch template version's user data runs (undefined when unknown). */
+function imageOf(version: LaunchTemplateVersion | undefined): string | undefined {
+  const data = version?.LaunchTemplateData?.UserData;
+  if (!data) {
+    return undefined;
+  }
+  const line = IMAGE_LINE.exec(Buffer.from(data, 'base64').toString('utf8'));
+  return line ? line[1].replace(/^'|'$/g, '') : undefined;
+}
+
+function endedBadly(refresh: InstanceRefresh | undefined): boolean {
+  return refresh !== undefined && ENDED_BADLY.includes(refresh.Status ?? '');
 }
 
 function shellQuote(value: string): string {

@@ -128,10 +128,11 @@ export async function rollbackFailed(
 /** The released-to color back on what it ran before (revision and count); the new revision retired. */
 async function putIdleBack(release: Release, deps: Deps, notes: string[]): Promise<void> {
   const before = release.idleBefore;
-  await attempt(notes, `put ${release.idle} back`, () =>
+  const putBack = await attempt(notes, `put ${release.idle} back`, () =>
     deps.fleet.restore(release.idle, before.count, before.revision),
   );
-  if (release.revision) {
+  // The new revision is retired only once nothing uses it any more.
+  if (release.revision && putBack) {
     const revision = release.revision;
     await attempt(notes, `retire the revision ${revision.split('/').pop() ?? revision}`, () =>
       deps.fleet.retire(revision),
@@ -161,18 +162,19 @@ async function housekeeping(
   );
 }
 
-/** Housekeeping is retried (3 tries) and, if it still fails, noted rather than thrown. */
-async function attempt(notes: string[], what: string, action: () => Promise<void>): Promise<void> {
+/** Housekeeping is retried (3 tries) and, if it still fails, noted rather than thrown. True when it worked. */
+async function attempt(notes: string[], what: string, action: () => Promise<void>): Promise<boolean> {
   let last: Error | undefined;
   for (let i = 0; i < 3; i++) {
     try {
       await action();
-      return;
+      return true;
     } catch (e) {
       last = e as Error;
     }
   }
   notes.push(`could not ${what} (${last?.name ?? 'Error'}: ${last?.message ?? ''})`);
+  return false;
 }
 
 function withNotes(cause: string, notes: readonly string[]): string {

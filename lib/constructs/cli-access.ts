@@ -128,11 +128,15 @@ function fleetStatements(
     }),
   );
   return {
-    // Describe calls of Auto Scaling have no resource-level permissions.
+    // Describe calls of Auto Scaling and of launch template versions have no resource-level permissions.
     read: [
       statement(
         'ReadGroups',
-        ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeInstanceRefreshes'],
+        [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeInstanceRefreshes',
+          'ec2:DescribeLaunchTemplateVersions',
+        ],
         ['*'],
       ),
     ],
@@ -150,6 +154,14 @@ function fleetStatements(
       statement('LaunchFromTemplates', ['ec2:RunInstances'], ['*'], {
         ArnLike: { 'ec2:LaunchTemplate': templates },
       }),
+      statement(
+        'TagAtLaunch',
+        ['ec2:CreateTags'],
+        ['instance', 'volume'].map((resource) =>
+          stack.formatArn({ service: 'ec2', resource, resourceName: '*' }),
+        ),
+        { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+      ),
       statement(
         'PassInstanceRoles',
         ['iam:PassRole'],
@@ -188,6 +200,16 @@ export function acknowledgeCliWildcards(
     `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${account}:execution:<${machineId}.Name>:*]`,
     "A release's execution is named when it starts: the wildcard spans this app's release executions only.",
   );
+  if (props.colors.blue.asg && level === 'operate') {
+    for (const resource of ['instance', 'volume']) {
+      acknowledge(
+        target,
+        `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:${resource}/*]`,
+        'Tagging at launch (the launch templates tag what they launch): ec2:CreateTags is limited by condition to ' +
+          'RunInstances, whose instances and volumes have no ids before they exist.',
+      );
+    }
+  }
   for (const c of [props.colors.blue, props.colors.green]) {
     if (c.asg) {
       acknowledge(

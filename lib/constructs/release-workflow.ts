@@ -508,6 +508,9 @@ export class ReleaseWorkflow extends Construct {
       }),
     );
     const instanceRoles = COLORS.map((c) => colors[c].asg!.instanceRole.roleArn);
+    const instancesAndVolumes = ['instance/*', 'volume/*'].map((resource) =>
+      stack.formatArn({ service: 'ec2', resource: resource.split('/')[0], resourceName: '*' }),
+    );
     // Describe calls of Auto Scaling and of launch template versions have no resource-level permissions.
     const reads = [
       'autoscaling:DescribeAutoScalingGroups',
@@ -535,6 +538,10 @@ export class ReleaseWorkflow extends Construct {
         groups,
       );
       allow(fn, ['ec2:RunInstances'], ['*'], { ArnLike: { 'ec2:LaunchTemplate': templates } });
+      // The templates tag what they launch (the app's tags): tagging at launch, and only at launch.
+      allow(fn, ['ec2:CreateTags'], instancesAndVolumes, {
+        StringEquals: { 'ec2:CreateAction': 'RunInstances' },
+      });
       allow(fn, ['iam:PassRole'], instanceRoles);
     }
     allow(fns.finish, ['autoscaling:UpdateAutoScalingGroup'], groups);
@@ -544,6 +551,16 @@ export class ReleaseWorkflow extends Construct {
       allow(fn, ['autoscaling:ResumeProcesses'], groups);
     }
     const { partition, region, account } = nagArnParts(stack);
+    for (const fn of [fns.deploy, fns.rollback, fns.abort]) {
+      for (const resource of ['instance', 'volume']) {
+        acknowledge(
+          fn.role!,
+          `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:${resource}/*]`,
+          'Tagging at launch (the launch templates tag what they launch): ec2:CreateTags is limited by condition to ' +
+            'RunInstances, whose instances and volumes have no ids before they exist.',
+        );
+      }
+    }
     for (const fn of [fns.deploy, fns.rollback, fns.abort, fns.finish, ...concluding]) {
       for (const c of COLORS) {
         acknowledge(

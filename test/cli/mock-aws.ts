@@ -15,7 +15,11 @@ import {
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DeleteLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DeleteLaunchTemplateVersionsCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -475,6 +479,21 @@ export class MockAws {
           return {};
         });
     }
+    // Each launch template version runs its own image (so instances on another version are stale).
+    this.ec2
+      .on(DescribeLaunchTemplateVersionsCommand)
+      .callsFake((input: { LaunchTemplateId: string; Versions: string[] }) => ({
+        LaunchTemplateVersions: input.Versions.map((v) => ({
+          LaunchTemplateId: input.LaunchTemplateId,
+          VersionNumber: Number(v),
+          CreateTime: new Date('2026-11-26T09:00:00Z'),
+          LaunchTemplateData: {
+            UserData: Buffer.from(`BLUEGREEN_IMAGE='${input.LaunchTemplateId}-image-${v}'\n`).toString(
+              'base64',
+            ),
+          },
+        })),
+      }));
     this.ec2
       .on(DeleteLaunchTemplateVersionsCommand)
       .callsFake((input: { LaunchTemplateId: string; Versions: string[] }) => {

@@ -22,7 +22,8 @@ const PREFIX: Record<string, string> = {
 
 /** What AWS checks the caller may do behind a call it makes (moving a group onto a launch template). */
 const IMPLIED: Record<string, string[]> = {
-  'autoscaling:UpdateAutoScalingGroup': ['ec2:RunInstances', 'iam:PassRole'],
+  'autoscaling:UpdateAutoScalingGroup': ['ec2:RunInstances', 'iam:PassRole', 'ec2:CreateTags'],
+  'autoscaling:StartInstanceRefresh': ['ec2:RunInstances', 'iam:PassRole', 'ec2:CreateTags'],
 };
 
 /** The IAM actions behind every call the mocked clients received (STS GetCallerIdentity needs none). */

@@ -21,19 +21,29 @@ import { AsgFleet, HELD_PROCESSES } from '../../../lambda/adapters/asg-fleet';
 
 const autoscaling = mockClient(AutoScalingClient);
 const ec2 = mockClient(EC2Client);
-const fleet = new AsgFleet(new AutoScalingClient({}), new EC2Client({}), {
-  groups: { blue: 'shop-blue', green: 'shop-green' },
-  launchTemplates: { blue: 'lt-blue', green: 'lt-green' },
-});
+const fleet = new AsgFleet(
+  new AutoScalingClient({}),
+  new EC2Client({}),
+  {
+    groups: { blue: 'shop-blue', green: 'shop-green' },
+    launchTemplates: { blue: 'lt-blue', green: 'lt-green' },
+  },
+  () => Promise.resolve(),
+);
 const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop';
-const USER_DATA = [
-  '#!/bin/bash',
-  'set -euo pipefail',
-  `BLUEGREEN_IMAGE='${REPO}:v1'`,
-  "BLUEGREEN_VERSION=''",
-  'docker run -d --name app "$BLUEGREEN_IMAGE"',
-].join('\n');
+const script = (image: string, version = '') =>
+  [
+    '#!/bin/bash',
+    'set -euo pipefail',
+    `BLUEGREEN_IMAGE='${image}'`,
+    `BLUEGREEN_VERSION='${version}'`,
+    'docker run "$BLUEGREEN_IMAGE"',
+  ].join('\n');
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+/** Launch template versions: 3 runs v1 (CloudFormation's), 4 runs v2 (a release's), 5 runs v1 (a later cdk deploy's). */
+let versions: Record<string, { image: string; version?: string; created: string }>;
+let latest: string;
 
 const instance = (version: string, state = 'InService', health = 'Healthy'): Instance => ({
   InstanceId: `i-${version}-${Math.random().toString(16).slice(2, 8)}`,
@@ -66,40 +76,58 @@ function group(version: string, desired: number, instances: Instance[]) {
 beforeEach(() => {
   autoscaling.reset();
   ec2.reset();
+  versions = {
+    '3': { image: `${REPO}:v1`, created: '2026-11-20T00:00:00Z' },
+    '4': { image: `${REPO}:v2`, version: '2.0.0', created: '2026-11-26T10:00:00Z' },
+    '5': { image: `${REPO}:v1`, created: '2026-11-26T11:00:00Z' },
+  };
+  latest = '3';
   autoscaling.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: [] });
-  const none = Object.assign(new Error('No in progress or pending Instance Refresh found'), {
-    name: 'ActiveInstanceRefreshNotFoundFault',
-  });
-  autoscaling.on(CancelInstanceRefreshCommand).rejects(none);
+  autoscaling.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
+  autoscaling.on(CancelInstanceRefreshCommand).rejects(
+    Object.assign(new Error('No in progress or pending Instance Refresh found'), {
+      name: 'ActiveInstanceRefreshNotFoundFault',
+    }),
+  );
+  ec2.on(DescribeLaunchTemplateVersionsCommand).callsFake((input: { Versions: string[] }) => ({
+    LaunchTemplateVersions: input.Versions.map((asked) => {
+      const v = asked === '$Latest' ? latest : asked;
+      return {
+        VersionNumber: Number(v),
+        CreateTime: new Date(versions[v].created),
+        LaunchTemplateData: { UserData: b64(script(versions[v].image, versions[v].version)) },
+      };
+    }),
+  }));
   ec2
-    .on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: 'lt-green', Versions: ['$Latest'] })
-    .resolves({
-      LaunchTemplateVersions: [{ VersionNumber: 3, LaunchTemplateData: { UserData: b64(USER_DATA) } }],
+    .on(CreateLaunchTemplateVersionCommand)
+    .callsFake((input: { LaunchTemplateData: { UserData: string } }) => {
+      const text = Buffer.from(input.LaunchTemplateData.UserData, 'base64').toString('utf8');
+      const image = /^BLUEGREEN_IMAGE='(.*)'$/m.exec(text)![1];
+      const version = /^BLUEGREEN_VERSION='(.*)'$/m.exec(text)![1];
+      latest = String(Math.max(...Object.keys(versions).map(Number)) + 1);
+      versions[latest] = { image, version, created: '2026-11-26T12:00:00Z' };
+      return { LaunchTemplateVersion: { VersionNumber: Number(latest) } };
     });
-  ec2.on(CreateLaunchTemplateVersionCommand).resolves({ LaunchTemplateVersion: { VersionNumber: 4 } });
 });
 
 describe('AsgFleet', () => {
   test('deploy to a group at zero: a new launch template version running the image, then scale out on it', async () => {
     group('3', 0, []);
-    await expect(fleet.deploy('green', `${REPO}:v2`, '2.0.0', 2)).resolves.toBe('lt-green:4');
+    await expect(fleet.deploy('green', `${REPO}:v3`, '3.0.0', 2)).resolves.toBe('lt-green:6');
 
     const created = ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0].args[0].input;
     expect(created).toMatchObject({
       LaunchTemplateId: 'lt-green',
       SourceVersion: '3',
-      VersionDescription: 'bluegreen release 2.0.0',
+      VersionDescription: 'bluegreen release 3.0.0',
     });
-    const script = Buffer.from(created.LaunchTemplateData!.UserData!, 'base64').toString('utf8');
-    expect(script).toBe(
-      USER_DATA.replace(`'${REPO}:v1'`, `'${REPO}:v2'`).replace(
-        "BLUEGREEN_VERSION=''",
-        "BLUEGREEN_VERSION='2.0.0'",
-      ),
+    expect(Buffer.from(created.LaunchTemplateData!.UserData!, 'base64').toString('utf8')).toBe(
+      script(`${REPO}:v3`, '3.0.0'),
     );
     expect(autoscaling.commandCalls(UpdateAutoScalingGroupCommand)[0].args[0].input).toEqual({
       AutoScalingGroupName: 'shop-green',
-      LaunchTemplate: { LaunchTemplateId: 'lt-green', Version: '4' },
+      LaunchTemplate: { LaunchTemplateId: 'lt-green', Version: '6' },
       DesiredCapacity: 2,
     });
     expect(autoscaling.commandCalls(StartInstanceRefreshCommand)).toHaveLength(0);
@@ -107,13 +135,20 @@ describe('AsgFleet', () => {
 
   test('deploy to a warm group: an instance refresh replaces its instances, keeping 100% healthy', async () => {
     group('3', 2, [instance('3'), instance('3')]);
-    await fleet.deploy('green', `${REPO}:v2`, 'v2', 2);
+    await fleet.deploy('green', `${REPO}:v3`, 'v3', 2);
     expect(autoscaling.commandCalls(StartInstanceRefreshCommand)[0].args[0].input).toEqual({
       AutoScalingGroupName: 'shop-green',
       Strategy: 'Rolling',
-      DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: 'lt-green', Version: '4' } },
+      DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: 'lt-green', Version: '6' } },
       Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, SkipMatching: true },
     });
+  });
+
+  test('a retried deploy finds the version it made and makes no second one', async () => {
+    group('3', 0, []);
+    latest = '4'; // runs v2 as 2.0.0 already
+    await expect(fleet.deploy('green', `${REPO}:v2`, '2.0.0', 2)).resolves.toBe('lt-green:4');
+    expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(0);
   });
 
   test('a user data without the lines a release sets is refused before anything changes', async () => {
@@ -129,14 +164,8 @@ describe('AsgFleet', () => {
     expect(autoscaling.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
   });
 
-  test('describe: a rollout is complete when every desired instance runs the revision, in service and healthy', async () => {
-    ec2
-      .on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: 'lt-green', Versions: ['4'] })
-      .resolves({
-        LaunchTemplateVersions: [{ VersionNumber: 4, CreateTime: new Date('2026-11-26T10:00:00Z') }],
-      });
-    autoscaling.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
-    group('4', 2, [instance('4'), instance('4', 'Pending', 'Healthy'), instance('3')]);
+  test('describe: complete when every desired instance runs the image, in service and healthy', async () => {
+    group('4', 2, [instance('4'), instance('4', 'Pending'), instance('3')]);
     await expect(fleet.describe('green', 'lt-green:4')).resolves.toMatchObject({
       revision: 'lt-green:4',
       desired: 2,
@@ -151,12 +180,24 @@ describe('AsgFleet', () => {
     });
   });
 
+  test('describe compares images, not version numbers: a cdk deploy that made a new version changes nothing', async () => {
+    // The group was moved to 5 (same image as 3) by CloudFormation; its instances still run 3.
+    group('5', 2, [instance('3'), instance('3')]);
+    await expect(fleet.describe('green')).resolves.toMatchObject({
+      revision: 'lt-green:5',
+      running: 2,
+      rollout: 'COMPLETED',
+    });
+    await expect(fleet.describe('green', 'lt-green:3')).resolves.toMatchObject({ rollout: 'COMPLETED' });
+    // But a group moved to another image during a release fails it, and says why.
+    group('5', 2, [instance('4'), instance('4')]);
+    await expect(fleet.describe('green', 'lt-green:4')).resolves.toMatchObject({
+      rollout: 'FAILED',
+      reason: `the group shop-green was moved to launch template version 5, which runs ${REPO}:v1, not ${REPO}:v2 (a cdk deploy or an operator changed it during the release?)`,
+    });
+  });
+
   test('describe: failed launches and ELB health replacements since the revision count as failed tasks', async () => {
-    ec2
-      .on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: 'lt-green', Versions: ['4'] })
-      .resolves({
-        LaunchTemplateVersions: [{ VersionNumber: 4, CreateTime: new Date('2026-11-26T10:00:00Z') }],
-      });
     autoscaling.on(DescribeScalingActivitiesCommand).resolves({
       Activities: [
         {
@@ -177,7 +218,7 @@ describe('AsgFleet', () => {
         {
           ActivityId: '1',
           AutoScalingGroupName: 'shop-green',
-          Cause: 'old failure',
+          Cause: 'old',
           StartTime: new Date('2026-11-26T09:00:00Z'),
           StatusCode: 'Failed',
         },
@@ -190,40 +231,55 @@ describe('AsgFleet', () => {
     });
   });
 
-  test('describe: a failed instance refresh, or a group moved to another version, is a FAILED rollout', async () => {
-    ec2
-      .on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: 'lt-green', Versions: ['4'] })
-      .resolves({
-        LaunchTemplateVersions: [{ VersionNumber: 4, CreateTime: new Date() }],
-      });
-    autoscaling.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
-    autoscaling.on(DescribeInstanceRefreshesCommand).resolves({
-      InstanceRefreshes: [{ Status: 'Failed', StatusReason: 'instances failed to become healthy' }],
-    });
+  test("describe: only this revision's instance refresh decides FAILED; an older one does not", async () => {
     group('4', 2, [instance('4')]);
+    autoscaling.on(DescribeInstanceRefreshesCommand).resolves({
+      InstanceRefreshes: [
+        {
+          Status: 'Failed',
+          StatusReason: 'an older refresh failed',
+          StartTime: new Date('2026-11-25T00:00:00Z'),
+          DesiredConfiguration: { LaunchTemplate: { Version: '3' } },
+        },
+      ],
+    });
+    await expect(fleet.describe('green', 'lt-green:4')).resolves.toMatchObject({ rollout: 'IN_PROGRESS' });
+    autoscaling.on(DescribeInstanceRefreshesCommand).resolves({
+      InstanceRefreshes: [
+        {
+          Status: 'Failed',
+          StatusReason: 'instances failed to become healthy',
+          StartTime: new Date('2026-11-26T10:05:00Z'),
+          DesiredConfiguration: { LaunchTemplate: { Version: '4' } },
+        },
+      ],
+    });
     await expect(fleet.describe('green', 'lt-green:4')).resolves.toMatchObject({
       rollout: 'FAILED',
       reason: 'instances failed to become healthy',
     });
-    autoscaling.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: [] });
-    group('5', 2, [instance('5'), instance('5')]);
-    await expect(fleet.describe('green', 'lt-green:4')).resolves.toMatchObject({
-      rollout: 'FAILED',
-      reason: 'the group shop-green runs launch template version 5, not 4 (changed by someone else?)',
-    });
   });
 
-  test('restore puts the group back on a revision (cancelling a refresh in flight) or just sets the count', async () => {
+  test('restore waits for a cancelled refresh to stop, then puts the group back on the revision', async () => {
     group('4', 2, [instance('4'), instance('4')]);
     autoscaling.on(CancelInstanceRefreshCommand).resolves({ InstanceRefreshId: 'r-1' });
-    await fleet.restore('green', 0, 'lt-green:3');
-    expect(autoscaling.commandCalls(CancelInstanceRefreshCommand)).toHaveLength(1);
+    autoscaling
+      .on(DescribeInstanceRefreshesCommand)
+      .resolvesOnce({ InstanceRefreshes: [{ Status: 'Cancelling' }] })
+      .resolves({ InstanceRefreshes: [{ Status: 'Cancelled' }] });
+    await fleet.restore('green', 2, 'lt-green:3');
+    expect(autoscaling.commandCalls(DescribeInstanceRefreshesCommand)).toHaveLength(2);
     expect(autoscaling.commandCalls(UpdateAutoScalingGroupCommand)[0].args[0].input).toEqual({
       AutoScalingGroupName: 'shop-green',
       LaunchTemplate: { LaunchTemplateId: 'lt-green', Version: '3' },
-      DesiredCapacity: 0,
+      DesiredCapacity: 2,
     });
-    expect(autoscaling.commandCalls(StartInstanceRefreshCommand)).toHaveLength(0); // nothing to replace at 0
+    // Its instances run v2: a refresh brings them back to v1.
+    expect(
+      autoscaling.commandCalls(StartInstanceRefreshCommand)[0].args[0].input.DesiredConfiguration,
+    ).toEqual({
+      LaunchTemplate: { LaunchTemplateId: 'lt-green', Version: '3' },
+    });
 
     autoscaling.resetHistory();
     await fleet.restore('blue', 0);
@@ -233,13 +289,43 @@ describe('AsgFleet', () => {
     });
   });
 
-  test('retire deletes the launch template version; holdCapacity suspends and resumes scaling on both groups', async () => {
-    ec2.on(DeleteLaunchTemplateVersionsCommand).resolves({});
+  test('a refresh that will not stop is an error with a deadline, not a wait forever', async () => {
+    group('4', 2, [instance('4')]);
+    autoscaling.on(CancelInstanceRefreshCommand).resolves({});
+    autoscaling
+      .on(DescribeInstanceRefreshesCommand)
+      .resolves({ InstanceRefreshes: [{ Status: 'Cancelling' }] });
+    let now = 0;
+    const spy = jest.spyOn(Date, 'now').mockImplementation(() => (now += 5_000));
+    try {
+      await expect(fleet.restore('green', 0, 'lt-green:3')).rejects.toMatchObject({
+        name: 'RefreshStillActive',
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(autoscaling.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
+  });
+
+  test('retire deletes the version and says so when EC2 did not; holdCapacity suspends and resumes both groups', async () => {
+    ec2
+      .on(DeleteLaunchTemplateVersionsCommand)
+      .resolvesOnce({})
+      .resolves({
+        UnsuccessfullyDeletedLaunchTemplateVersions: [
+          {
+            VersionNumber: 4,
+            ResponseError: { Code: 'unexpectedError', Message: 'Cannot delete the default version' },
+          },
+        ],
+      });
     await fleet.retire('lt-green:4');
     expect(ec2.commandCalls(DeleteLaunchTemplateVersionsCommand)[0].args[0].input).toEqual({
       LaunchTemplateId: 'lt-green',
       Versions: ['4'],
     });
+    await expect(fleet.retire('lt-green:4')).rejects.toMatchObject({ name: 'RetireFailed' });
+
     await fleet.holdCapacity(true);
     await fleet.holdCapacity(false);
     const suspended = autoscaling.commandCalls(SuspendProcessesCommand).map((c) => c.args[0].input);
