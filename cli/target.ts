@@ -10,11 +10,10 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient } from '@aws-sdk/client-sts';
 import { AlbTrafficRouter } from '../lambda/adapters/alb-traffic-router';
-import { AsgFleet } from '../lambda/adapters/asg-fleet';
+import { lazy } from '../lambda/adapters/lazy';
 import type { FleetSettings } from '../lambda/adapters/aws-deps';
 import type { Fleet } from '../lambda/shared/ports';
 import { DynamoDbReleaseLock } from '../lambda/adapters/dynamodb-lock';
-import { EcsFleet } from '../lambda/adapters/ecs-fleet';
 import { AwsNotifier } from '../lambda/adapters/notifier';
 import { SsmReleaseRecordStore } from '../lambda/adapters/ssm-release-record';
 import { recordParameterNames, type Color } from '../lambda/shared/release-record';
@@ -199,8 +198,13 @@ export class AwsSession {
           testRuleArn: t.testRuleArn,
         }),
       ),
+      // Only the platform's SDK clients are loaded (the EC2 client alone is large).
       fleet: this.client('fleet', (): Fleet =>
-        t.fleet.platform === 'asg' ? AsgFleet.create(c, t.fleet) : EcsFleet.create(c, t.fleet),
+        lazy(async () =>
+          t.fleet.platform === 'asg'
+            ? (await import('../lambda/adapters/asg-fleet')).AsgFleet.create(c, t.fleet)
+            : (await import('../lambda/adapters/ecs-fleet')).EcsFleet.create(c, t.fleet),
+        ),
       ),
       lock: this.client('lock', () => DynamoDbReleaseLock.create(c, t.lockTable, t.app)),
       notifier: this.client('notifier', () => AwsNotifier.create(c, t.topicArn)),

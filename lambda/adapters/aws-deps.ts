@@ -10,6 +10,9 @@ import type { WorkflowDeps } from '../shared/ports';
 import type { WorkflowSettings } from '../shared/release';
 import { recordParameterNames, type Color } from '../shared/release-record';
 import { stepHandler, type StepCore, type StepHandler } from '../shared/step-handler';
+import { lazy } from './lazy';
+
+export { lazy };
 
 /** The AWS resources of one app, as the stack passes them to every step. */
 export interface AwsSettings {
@@ -112,19 +115,6 @@ async function fleetFor(fleet: FleetSettings): Promise<WorkflowDeps['fleet']> {
     return (await import('./asg-fleet')).AsgFleet.create(clientConfig, fleet);
   }
   return (await import('./ecs-fleet')).EcsFleet.create(clientConfig, fleet);
-}
-
-/** A port whose implementation is loaded on its first call (every port method is async). */
-export function lazy<T extends object>(load: () => Promise<T>): T {
-  let loaded: Promise<T> | undefined;
-  return new Proxy({} as T, {
-    get:
-      (_target, method) =>
-      (...args: unknown[]) =>
-        (loaded ??= load()).then((port) =>
-          (port as Record<PropertyKey, (...a: unknown[]) => unknown>)[method].apply(port, args),
-        ),
-  });
 }
 
 /** A step's Lambda handler, wired to AWS (see shared/step-handler.ts). */
