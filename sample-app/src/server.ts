@@ -4,6 +4,9 @@
  *   GET  /health   200 when the app is up
  *   GET  /version  {"version", "color"} from BLUEGREEN_VERSION / BLUEGREEN_COLOR
  *   POST /session  logs a user in (cookie "sid"); GET /session returns who is logged in
+ *   GET  /preference?user=U, PUT /preference?user=U&value=V   a user's preference, in PostgreSQL (DATABASE_URL),
+ *        through the code of a column rename done with expand / backfill / contract migrations (preferences.ts;
+ *        the migrations are in sample-app/migrations, applied by migrate.ts)
  * Sessions live in Redis when REDIS_URL is set (so a user logged in on blue is still logged in on green),
  * in memory otherwise.
  *
@@ -17,6 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createClient } from 'redis';
+import { dualPreferences, legacyPreferences, type Preferences } from './preferences';
 
 export interface SessionStore {
   get(id: string): Promise<string | undefined>;
@@ -52,6 +56,8 @@ export interface AppOptions {
   readonly misbehave?: string;
   readonly slowMs?: number;
   readonly sessions: SessionStore;
+  /** Preferences in PostgreSQL (GET/PUT /preference?user=&value=), when DATABASE_URL is set. */
+  readonly preferences?: Preferences;
 }
 
 const TEST_HEADER = 'x-bluegreen-test-token';
@@ -84,6 +90,24 @@ export function app(options: AppOptions): (req: IncomingMessage, res: ServerResp
       }
       if (url.pathname === '/version') {
         return send(res, 200, { version: reportedVersion, color: options.color });
+      }
+      if (url.pathname === '/preference' && options.preferences) {
+        const user = url.searchParams.get('user');
+        if (!user) {
+          return send(res, 400, { error: 'give ?user=' });
+        }
+        if (req.method === 'PUT') {
+          const value = url.searchParams.get('value');
+          if (!value) {
+            return send(res, 400, { error: 'give ?value=' });
+          }
+          await options.preferences.set(user, value);
+          return send(res, 200, { user, preference: value, color: options.color });
+        }
+        const preference = await options.preferences.get(user);
+        return preference === undefined
+          ? send(res, 404, { error: `no preference for ${user}` })
+          : send(res, 200, { user, preference, color: options.color });
       }
       if (url.pathname === '/session') {
         if (req.method === 'POST') {
@@ -122,6 +146,17 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     process.exit(1);
   }
   const sessions = env.REDIS_URL ? await redisStore(env.REDIS_URL, env.REDIS_AUTH_TOKEN) : memoryStore();
+  // Preferences live in PostgreSQL when DATABASE_URL is set; PREFERENCES_CODE picks the code of the rename
+  // (legacy: before it; dual: the release that expands, backfills and contracts; see preferences.ts).
+  let database: { end(): Promise<void> } | undefined;
+  let preferences: Preferences | undefined;
+  if (env.DATABASE_URL) {
+    const { Client } = await import('pg');
+    const client = new Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    database = client;
+    preferences = env.PREFERENCES_CODE === 'legacy' ? legacyPreferences(client) : dualPreferences(client);
+  }
   const server = createServer(
     app({
       version: env.BLUEGREEN_VERSION ?? 'dev',
@@ -129,6 +164,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       misbehave: env.BLUEGREEN_MISBEHAVE,
       slowMs: env.SLOW_MS ? Number(env.SLOW_MS) : undefined,
       sessions,
+      preferences,
     }),
   );
   server.keepAliveTimeout = 65_000; // longer than the load balancer's idle timeout
@@ -138,7 +174,9 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   );
   const stop = () => {
     // Finish in-flight requests, then leave (ECS sends SIGTERM, then SIGKILL after stopTimeout).
-    server.close(() => void sessions.close().finally(() => process.exit(0)));
+    server.close(
+      () => void Promise.allSettled([sessions.close(), database?.end()]).finally(() => process.exit(0)),
+    );
     server.closeIdleConnections();
   };
   process.on('SIGTERM', stop);
