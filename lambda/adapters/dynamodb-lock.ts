@@ -56,14 +56,12 @@ export class DynamoDbReleaseLock implements ReleaseLock {
       if (!(e instanceof ConditionalCheckFailedException)) {
         throw e;
       }
-      const held = await this.dynamodb.send(
-        new GetItemCommand({ TableName: this.table, Key: { app: { S: this.app } }, ConsistentRead: true }),
-      );
+      const held = await this.holder();
       return {
         acquired: false,
-        holder: held.Item?.owner?.S ?? 'unknown',
-        image: held.Item?.image?.S ?? 'unknown',
-        since: held.Item?.since?.S ?? 'unknown',
+        holder: held?.owner ?? 'unknown',
+        image: held?.image ?? 'unknown',
+        since: held?.since ?? 'unknown',
       };
     }
   }
