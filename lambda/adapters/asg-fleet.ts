@@ -22,6 +22,7 @@ import {
 import { BluegreenError } from '../shared/errors';
 import type { Fleet, FleetStatus } from '../shared/ports';
 import type { Color } from '../shared/release-record';
+import { imageIn, withRelease } from '../shared/user-data';
 
 export interface AsgFleetProps {
   readonly groups: Readonly<Record<Color, string>>;
@@ -31,9 +32,6 @@ export interface AsgFleetProps {
 /** Scaling that must not act while a release runs: alarm-driven policies, scheduled actions, AZ rebalancing. */
 export const HELD_PROCESSES = ['AlarmNotification', 'ScheduledActions', 'AZRebalance'];
 
-/** Lines of the user data a release rewrites (lib/constructs/color-environment.ts writes them). */
-const IMAGE_LINE = /^BLUEGREEN_IMAGE=(.*)$/m;
-const VERSION_LINE = /^BLUEGREEN_VERSION=(.*)$/m;
 const ACTIVE_REFRESH = ['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'];
 const ENDED_BADLY = ['Failed', 'Cancelled', 'RollbackSuccessful', 'RollbackFailed'];
 
@@ -77,7 +75,7 @@ export class AsgFleet implements Fleet {
       current.split(':')[1],
       ...instances.map((i) => i.LaunchTemplate?.Version ?? ''),
     ]);
-    const image = (v: string | undefined) => imageOf(versions.get(v ?? '')) ?? `version ${v ?? '?'}`;
+    const image = (v: string | undefined) => imageKey(versions, v);
     const wanted = image(target);
     const matching = instances.filter((i) => image(i.LaunchTemplate?.Version) === wanted);
     const running = matching.filter(
@@ -138,16 +136,14 @@ export class AsgFleet implements Fleet {
       );
     }
     const script = Buffer.from(userData, 'base64').toString('utf8');
-    if (!IMAGE_LINE.test(script) || !VERSION_LINE.test(script)) {
+    const next = withRelease(script, image, version);
+    if (next === undefined) {
       throw new BluegreenError(
         'FleetMissing',
         `The user data of launch template ${templateId} has no BLUEGREEN_IMAGE / BLUEGREEN_VERSION line to set: ` +
           'was it changed outside bluegreen?',
       );
     }
-    const next = script
-      .replace(IMAGE_LINE, `BLUEGREEN_IMAGE=${shellQuote(image)}`)
-      .replace(VERSION_LINE, `BLUEGREEN_VERSION=${shellQuote(version)}`);
     let number = latest.VersionNumber;
     // A retried deploy finds the version it made already: no second one.
     if (next !== script) {
@@ -220,7 +216,7 @@ export class AsgFleet implements Fleet {
       version,
       ...instances.map((i) => i.LaunchTemplate?.Version ?? ''),
     ]);
-    const image = (v: string | undefined) => imageOf(versions.get(v ?? '')) ?? `version ${v ?? '?'}`;
+    const image = (v: string | undefined) => imageKey(versions, v);
     const wanted = image(version);
     const stale = instances.some((i) => image(i.LaunchTemplate?.Version) !== wanted);
     await this.stopRefresh(name);
@@ -312,20 +308,17 @@ export class AsgFleet implements Fleet {
   }
 }
 
+/** What instances on version `v` run: its image, or (when unknown) the version itself. */
+function imageKey(versions: Map<string, LaunchTemplateVersion>, v: string | undefined): string {
+  return imageOf(versions.get(v ?? '')) ?? `version ${v ?? '?'}`;
+}
+
 /** The image a launch template version's user data runs (undefined when unknown). */
 function imageOf(version: LaunchTemplateVersion | undefined): string | undefined {
   const data = version?.LaunchTemplateData?.UserData;
-  if (!data) {
-    return undefined;
-  }
-  const line = IMAGE_LINE.exec(Buffer.from(data, 'base64').toString('utf8'));
-  return line ? line[1].replace(/^'|'$/g, '') : undefined;
+  return data ? imageIn(Buffer.from(data, 'base64').toString('utf8')) : undefined;
 }
 
 function endedBadly(refresh: InstanceRefresh | undefined): boolean {
   return refresh !== undefined && ENDED_BADLY.includes(refresh.Status ?? '');
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'"'"'`)}'`;
 }

@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { Color } from '../../lambda/shared/release-record';
+import { imageLine, shellQuote, versionLine } from '../../lambda/shared/user-data';
 import { parseEcrRepository, type BluegreenConfig } from '../config';
 import { acknowledge } from '../nag';
 
@@ -56,10 +57,6 @@ export interface AsgCompute {
   readonly launchTemplate: ec2.LaunchTemplate;
   readonly instanceRole: iam.Role;
 }
-
-/** The user-data lines the release workflow rewrites in a new launch template version (see AsgFleet). */
-export const USER_DATA_IMAGE_LINE = 'BLUEGREEN_IMAGE=';
-export const USER_DATA_VERSION_LINE = 'BLUEGREEN_VERSION=';
 
 /**
  * The environment of ONE color: its compute (a Fargate service, or an Auto Scaling group of EC2 instances), a
@@ -398,12 +395,11 @@ export class ColorEnvironment extends Construct {
       PORT: String(container.port),
       ...(props.redis ? { REDIS_URL: props.redis.url } : {}),
     };
-    const quote = (value: string) => `'${value.replace(/'/g, `'"'"'`)}'`;
     const userData = ec2.UserData.forLinux();
     userData.addCommands(
       'set -euo pipefail',
-      `${USER_DATA_IMAGE_LINE}${quote(props.image)}`,
-      `${USER_DATA_VERSION_LINE}''`,
+      imageLine(props.image),
+      versionLine(''),
       '[ -n "$BLUEGREEN_VERSION" ] || BLUEGREEN_VERSION="${BLUEGREEN_IMAGE##*:}"',
       'dnf install -y docker',
       'systemctl enable --now docker',
@@ -423,7 +419,7 @@ export class ColorEnvironment extends Construct {
       [
         'docker run -d --name app --restart unless-stopped',
         `-p ${container.port}:${container.port}`,
-        ...Object.entries(env).map(([k, v]) => `-e ${k}=${quote(v)}`),
+        ...Object.entries(env).map(([k, v]) => `-e ${k}=${shellQuote(v)}`),
         '-e BLUEGREEN_VERSION="$BLUEGREEN_VERSION"',
         ...(props.redis ? ['-e REDIS_AUTH_TOKEN'] : []),
         '--log-driver awslogs',
