@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { STSClient } from '@aws-sdk/client-sts';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AlbTrafficRouter } from '../lambda/adapters/alb-traffic-router';
 import { lazy } from '../lambda/adapters/lazy';
 import type { FleetSettings } from '../lambda/adapters/aws-deps';
@@ -30,8 +30,6 @@ export interface GlobalOptions {
 /** One app's resources, from its stack's outputs. */
 export interface AppTarget {
   readonly app: string;
-  readonly region?: string;
-  readonly stackName: string;
   readonly stateMachineArn: string;
   readonly lockTable: string;
   readonly topicArn: string;
@@ -117,8 +115,10 @@ export class AwsSession {
     return this.client('sfn', (c) => new SFNClient(c));
   }
 
-  get sts(): STSClient {
-    return this.client('sts', (c) => new STSClient(c));
+  /** Who is calling: the AWS identity's ARN (it goes with every release, answer and rollback). */
+  async caller(): Promise<string> {
+    const sts = this.client('sts', (c) => new STSClient(c));
+    return (await sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown';
   }
 
   /** The app's resources (one DescribeStacks call, cached). */
@@ -159,8 +159,6 @@ export class AwsSession {
     }
     return {
       app: this.app,
-      region: this.config.region,
-      stackName,
       stateMachineArn: this.stateMachineOverride ?? outputs.StateMachineArn,
       lockTable: outputs.LockTableName,
       topicArn: outputs.ReleaseTopicArn,

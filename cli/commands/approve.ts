@@ -4,7 +4,6 @@
  * the answer, so the execution's history and the outcome say it.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { Approval } from '../../lambda/shared/release';
 import { REJECTED } from '../../lambda/workflow/approval';
 import { releaseInFlight } from '../execution';
@@ -39,7 +38,7 @@ export async function answerGate(
         ' (the gate comes after "Validate idle color" when the app is configured with approval: before-switch).',
     );
   }
-  const me = (await session.sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown';
+  const me = await session.caller();
   const release = flight.release;
   try {
     if (answer.approve) {

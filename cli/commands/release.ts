@@ -4,7 +4,6 @@
  * and exits 0 when the release is live, 1 when it failed, rolled back or was refused.
  */
 import { DescribeStateMachineCommand, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { causeMessage } from '../../lambda/shared/release';
 import {
   eventsAfter,
@@ -229,14 +228,14 @@ function jsonEvent(event: FollowEvent): Record<string, unknown> {
 
 /** Who starts the release: the AWS identity, and the CI run when there is one. */
 async function startedBy(session: AwsSession, io: CliIo): Promise<string> {
-  const me = await session.sts.send(new GetCallerIdentityCommand({}));
+  const me = await session.caller();
   const env = io.env;
   const ci = env.GITHUB_ACTIONS
     ? ` via GitHub Actions ${env.GITHUB_REPOSITORY ?? ''}@${(env.GITHUB_SHA ?? '').slice(0, 7)} run ${env.GITHUB_RUN_ID ?? '?'}`
     : env.CI
       ? ' via CI'
       : '';
-  return `${me.Arn ?? 'unknown'}${ci}`.slice(0, 300);
+  return `${me}${ci}`.slice(0, 300);
 }
 
 /** A readable, unique execution name (it is also the release id and the lock's owner): <tag>-<UTC time>. */

@@ -13,8 +13,8 @@
  * Whatever it decided before asking for confirmation is decided again after, under the lock.
  */
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { Release, ReleaseState } from '../../lambda/shared/release';
+import { MANUAL_ROLLBACK } from '../../lambda/shared/errors';
 import type { Color } from '../../lambda/shared/release-record';
 import { phaseOf } from '../../lambda/shared/state-names';
 import { describeTraffic, routedTraffic } from '../../lambda/shared/traffic';
@@ -25,7 +25,6 @@ import { colorName, EXIT, paint, refused, usage, type CliIo, type ExitCode } fro
 import type { AwsSession, Ports } from '../target';
 import { readStatus, type StatusReport } from './status';
 
-export const MANUAL_ROLLBACK = 'ManualRollback';
 /** How long a manual rollback holds the lock at most (it releases it as soon as it is done). */
 const LEASE_MS = 10 * 60_000;
 
@@ -50,7 +49,7 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
         `(${report.colors[plan.to].image})?`;
   await confirm(io, options, question);
 
-  const me = (await session.sts.send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown';
+  const me = await session.caller();
   const why = `Rolled back by ${me} with bluegreen rollback: ${options.reason ?? 'no reason given'}.`;
   const ports = await session.ports();
   const owner = `manual-rollback-${io.now().toISOString().replace(/[-:.]/g, '')}`;

@@ -67,12 +67,13 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
   const drift = findDrift(live, weights, recordParameterNames(target.app).liveColor);
   // During a release, whether a rollback is possible depends on where it stands (bluegreen rollback's rules).
   const phase = flight ? phaseOf(flight.state ?? '') : undefined;
+  const unit = target.fleet.platform === 'asg' ? 'instance' : 'task';
   const notWarm = notWarmBecause({
     color: idle,
     fleet: fleet[idle],
     health: targets[idle],
     liveTasks: fleet[live].running,
-    unit: target.fleet.platform === 'asg' ? 'instance' : 'task',
+    unit,
   });
   const reason =
     flight && phase === 'before-switch'
@@ -95,7 +96,7 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
   const report: StatusReport = {
     app: target.app,
     liveColor: live,
-    unit: target.fleet.platform === 'asg' ? 'instance' : 'task',
+    unit,
     traffic: describeTraffic(routedTraffic(weights)),
     weights,
     ...(drift ? { drift: drift.message } : {}),

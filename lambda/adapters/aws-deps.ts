@@ -12,8 +12,6 @@ import { recordParameterNames, type Color } from '../shared/release-record';
 import { stepHandler, type StepCore, type StepHandler } from '../shared/step-handler';
 import { lazy } from './lazy';
 
-export { lazy };
-
 /** The AWS resources of one app, as the stack passes them to every step. */
 export interface AwsSettings {
   /** Each color's compute: an ECS service, or an EC2 Auto Scaling group. */

@@ -42,6 +42,9 @@ export const ReleaseErrors = {
   RollbackFailed: 'RollbackFailed',
 } as const;
 
+/** The error `bluegreen rollback` stops a release with (StopExecution), so its Stopped report can say so. */
+export const MANUAL_ROLLBACK = 'ManualRollback';
+
 export function releaseError(name: keyof typeof ReleaseErrors, message: string): BluegreenError {
   return new BluegreenError(ReleaseErrors[name], message);
 }

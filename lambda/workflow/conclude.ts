@@ -7,7 +7,7 @@
  * - rollback: the new color failed after the switch: traffic and record go back to the old, still warm, color.
  * - rollbackFailed: the rollback itself failed: say so loudly.
  */
-import { ReleaseErrors } from '../shared/errors';
+import { MANUAL_ROLLBACK, ReleaseErrors } from '../shared/errors';
 import type { ReleaseOutcome, WorkflowDeps } from '../shared/ports';
 import {
   causeMessage,
@@ -212,7 +212,7 @@ export async function stopped(
     cause: withNotes(
       `Release ${execution} ended ${status}${why?.error ? ` (${why.error}${why.cause ? `: ${why.cause}` : ''})` : ''} ` +
         `before its last step (no rollback or cleanup of its own ran). Now: ${where} ` +
-        (why?.error === 'ManualRollback'
+        (why?.error === MANUAL_ROLLBACK
           ? 'The operator who stopped it rolls traffic, record and idle color back (bluegreen rollback).'
           : "The idle color may still run the release's revision; the next release replaces it."),
       notes,

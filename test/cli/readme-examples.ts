@@ -16,7 +16,7 @@ const V2 = `${REPO}:v2`;
 /** The CLI's clock (it advances when the CLI sleeps between two reads of the history). */
 let now = 0;
 
-async function show(aws: MockAws, args: string, at = '2026-11-26T10:05:00Z'): Promise<void> {
+async function show(args: string, at = '2026-11-26T10:05:00Z'): Promise<void> {
   now = Date.parse(at);
   const lines: string[] = [];
   const io: CliIo = {
@@ -36,7 +36,6 @@ async function show(aws: MockAws, args: string, at = '2026-11-26T10:05:00Z'): Pr
   };
   const code = await run(args.split(' '), io);
   console.log(`$ npx bluegreen ${args}\n${lines.join('\n')}\n(exit ${code})\n`);
-  void aws;
 }
 
 function releasedState(name: string) {
@@ -84,7 +83,7 @@ async function main(): Promise<void> {
       e.events.push(all.shift()!);
     }
   };
-  await show(aws, `release --image ${V2} --wait`);
+  await show(`release --image ${V2} --wait`);
   aws.restore();
 
   // 2. Status during that release's bake, and a second release refused.
@@ -106,9 +105,9 @@ async function main(): Promise<void> {
     start: new Date('2026-11-26T10:05:00Z'),
     events: [history.started({ image: V2 }), history.entered('Bake: wait', 'Wait', s)],
   });
-  await show(aws, 'status', '2026-11-26T10:05:09Z');
-  await show(aws, `release --image ${REPO}:v3`, '2026-11-26T10:05:09Z');
-  await show(aws, 'rollback --yes --reason checkout-errors', '2026-11-26T10:05:09Z');
+  await show('status', '2026-11-26T10:05:09Z');
+  await show(`release --image ${REPO}:v3`, '2026-11-26T10:05:09Z');
+  await show('rollback --yes --reason checkout-errors', '2026-11-26T10:05:09Z');
   aws.restore();
 
   // 3. The manual gate.
@@ -126,9 +125,9 @@ async function main(): Promise<void> {
       history.scheduledCallback('AQB8A...token', s),
     ],
   });
-  await show(aws, 'status', '2026-11-26T10:09:30Z');
-  await show(aws, 'approve --comment checked-the-test-url', '2026-11-26T10:09:30Z');
-  await show(aws, 'rollback --yes', '2026-11-26T10:09:30Z');
+  await show('status', '2026-11-26T10:09:30Z');
+  await show('approve --comment checked-the-test-url', '2026-11-26T10:09:30Z');
+  await show('rollback --yes', '2026-11-26T10:09:30Z');
   aws.restore();
 
   // 4. History.
@@ -166,7 +165,7 @@ async function main(): Promise<void> {
       events: [],
     },
   );
-  await show(aws, 'history', '2026-11-26T10:00:00Z');
+  await show('history', '2026-11-26T10:00:00Z');
   aws.restore();
 
   // 6. A release that rolls back: the states, error and cause of the real state machine run locally over the
@@ -206,7 +205,7 @@ async function main(): Promise<void> {
       e.events.push(replay.shift()!);
     }
   };
-  await show(aws, `release --image ${V2} --wait`, '2026-11-26T11:00:00Z');
+  await show(`release --image ${V2} --wait`, '2026-11-26T11:00:00Z');
   aws.restore();
 
   // 5. Nothing to roll back to.
@@ -215,7 +214,7 @@ async function main(): Promise<void> {
   aws.weights = { blue: 0, green: 100 };
   aws.services.green = { desired: 2, running: 2, revision: 'x' };
   aws.services.blue = { desired: 0, running: 0, revision: 'y' };
-  await show(aws, 'rollback --yes');
+  await show('rollback --yes');
   aws.restore();
 }
 
