@@ -1,4 +1,4 @@
-import { Validations, type Stack } from 'aws-cdk-lib';
+import { Token, Validations, type Stack } from 'aws-cdk-lib';
 import { AwsCustomResource } from 'aws-cdk-lib/custom-resources';
 import type { IConstruct } from 'constructs';
 
@@ -28,4 +28,14 @@ export function acknowledgeSdkCallProvider(stack: Stack, purpose: string): void 
       `The CDK AwsCustomResource function only needs AWSLambdaBasicExecutionRole to write its own logs. ${purpose}`,
     );
   }
+}
+
+/** How cdk-nag names a stack's ARN parts: pseudo parameters in <>, values known at synth as they are. */
+export function nagArnParts(stack: Stack): { partition: string; region: string; account: string } {
+  const [partition, region, account] = [
+    [stack.partition, 'AWS::Partition'],
+    [stack.region, 'AWS::Region'],
+    [stack.account, 'AWS::AccountId'],
+  ].map(([value, pseudo]) => (Token.isUnresolved(value) ? `<${pseudo}>` : value));
+  return { partition, region, account };
 }

@@ -1,8 +1,9 @@
-import { ArnFormat, Stack, Token, type CfnElement } from 'aws-cdk-lib';
+import { ArnFormat, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { Color, RecordParameterNames } from '../../lambda/shared/release-record';
-import { acknowledge } from '../nag';
+import { acknowledge, nagArnParts } from '../nag';
+import { acknowledgeAsgWildcards, asgArns, moveGroupStatements } from './asg-grants';
 import { recordParameterArns } from '../record-stack';
 import type { ColorEnvironment } from './color-environment';
 import type { ReleaseWorkflow } from './release-workflow';
@@ -110,23 +111,7 @@ function fleetStatements(
       ],
     };
   }
-  const asg = [colors.blue.asg!, colors.green.asg!];
-  // The literal names (the group's name attribute is a token): ARNs and their acknowledgements must match.
-  const groups = (['blue', 'green'] as const).map((c) =>
-    stack.formatArn({
-      service: 'autoscaling',
-      resource: 'autoScalingGroup',
-      resourceName: `*:autoScalingGroupName/${appName}-${c}`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    }),
-  );
-  const templates = asg.map((a) =>
-    stack.formatArn({
-      service: 'ec2',
-      resource: 'launch-template',
-      resourceName: a.launchTemplate.launchTemplateId,
-    }),
-  );
+  const arns = asgArns(stack, appName, colors);
   return {
     // Describe calls of Auto Scaling and of launch template versions have no resource-level permissions.
     read: [
@@ -141,45 +126,15 @@ function fleetStatements(
       ),
     ],
     operate: [
-      statement(
-        'RestoreColor',
-        [
-          'autoscaling:UpdateAutoScalingGroup',
-          'autoscaling:StartInstanceRefresh',
-          'autoscaling:CancelInstanceRefresh',
-          'autoscaling:ResumeProcesses',
-        ],
-        groups,
-      ),
-      statement('LaunchFromTemplates', ['ec2:RunInstances'], ['*'], {
-        ArnLike: { 'ec2:LaunchTemplate': templates },
-      }),
-      statement(
-        'TagAtLaunch',
-        ['ec2:CreateTags'],
-        ['instance', 'volume'].map((resource) =>
-          stack.formatArn({ service: 'ec2', resource, resourceName: '*' }),
-        ),
-        { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
-      ),
-      statement(
-        'PassInstanceRoles',
-        ['iam:PassRole'],
-        asg.map((a) => a.instanceRole.roleArn),
-      ),
-      statement('RetireRevision', ['ec2:DeleteLaunchTemplateVersions'], templates),
+      ...moveGroupStatements(stack, arns, [
+        'autoscaling:UpdateAutoScalingGroup',
+        'autoscaling:StartInstanceRefresh',
+        'autoscaling:CancelInstanceRefresh',
+        'autoscaling:ResumeProcesses',
+      ]),
+      statement('RetireRevision', ['ec2:DeleteLaunchTemplateVersions'], arns.templates),
     ],
   };
-}
-
-/** How cdk-nag names a stack's ARN parts: pseudo parameters in <>, values known at synth as they are. */
-export function nagArnParts(stack: Stack): { partition: string; region: string; account: string } {
-  const [partition, region, account] = [
-    [stack.partition, 'AWS::Partition'],
-    [stack.region, 'AWS::Region'],
-    [stack.account, 'AWS::AccountId'],
-  ].map(([value, pseudo]) => (Token.isUnresolved(value) ? `<${pseudo}>` : value));
-  return { partition, region, account };
 }
 
 /**
@@ -200,24 +155,8 @@ export function acknowledgeCliWildcards(
     `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${account}:execution:<${machineId}.Name>:*]`,
     "A release's execution is named when it starts: the wildcard spans this app's release executions only.",
   );
-  if (props.colors.blue.asg && level === 'operate') {
-    for (const resource of ['instance', 'volume']) {
-      acknowledge(
-        target,
-        `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:${resource}/*]`,
-        'Tagging at launch (the launch templates tag what they launch): ec2:CreateTags is limited by condition to ' +
-          'RunInstances, whose instances and volumes have no ids before they exist.',
-      );
-    }
-  }
-  for (const c of [props.colors.blue, props.colors.green]) {
-    if (c.asg) {
-      acknowledge(
-        target,
-        `AwsSolutions-IAM5[Resource::arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${props.appName}-${c.color}]`,
-        "An Auto Scaling group's ARN carries an id assigned at creation: the wildcard spans that id, for this app's named group only.",
-      );
-    }
+  if (props.colors.blue.asg) {
+    acknowledgeAsgWildcards(target, props.appName, level === 'operate');
   }
   acknowledge(
     target,

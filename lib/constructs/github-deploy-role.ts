@@ -2,8 +2,8 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { parseEcrRepository, type BluegreenConfig } from '../config';
-import { acknowledge } from '../nag';
-import { acknowledgeCliWildcards, cliStatements, nagArnParts, type CliAccessProps } from './cli-access';
+import { acknowledge, nagArnParts } from '../nag';
+import { acknowledgeCliWildcards, cliStatements, type CliAccessProps } from './cli-access';
 
 const GITHUB_OIDC = 'token.actions.githubusercontent.com';
 

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,7 +17,7 @@ import { COLORS, type Color, type RecordParameterNames } from '../../lambda/shar
 import type { BluegreenConfig } from '../config';
 import { recordParameterArns } from '../record-stack';
 import { acknowledge } from '../nag';
-import { nagArnParts } from './cli-access';
+import { acknowledgeAsgWildcards, asgArns, moveGroupStatements } from './asg-grants';
 import { BluegreenFunction } from './bluegreen-function';
 import type { ColorEnvironment } from './color-environment';
 import { TEST_TRAFFIC_HEADER, type TrafficRouting } from './traffic';
@@ -492,25 +492,8 @@ export class ReleaseWorkflow extends Construct {
       }
       return;
     }
-    const groups = COLORS.map((c) =>
-      stack.formatArn({
-        service: 'autoscaling',
-        resource: 'autoScalingGroup',
-        resourceName: `*:autoScalingGroupName/${props.config.appName}-${c}`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    );
-    const templates = COLORS.map((c) =>
-      stack.formatArn({
-        service: 'ec2',
-        resource: 'launch-template',
-        resourceName: colors[c].asg!.launchTemplate.launchTemplateId,
-      }),
-    );
-    const instanceRoles = COLORS.map((c) => colors[c].asg!.instanceRole.roleArn);
-    const instancesAndVolumes = ['instance/*', 'volume/*'].map((resource) =>
-      stack.formatArn({ service: 'ec2', resource: resource.split('/')[0], resourceName: '*' }),
-    );
+    const arns = asgArns(stack, props.config.appName, colors);
+    const { groups, templates } = arns;
     // Describe calls of Auto Scaling and of launch template versions have no resource-level permissions.
     const reads = [
       'autoscaling:DescribeAutoScalingGroups',
@@ -525,24 +508,14 @@ export class ReleaseWorkflow extends Construct {
     for (const fn of [fns.rollback, fns.abort]) {
       allow(fn, ['ec2:DeleteLaunchTemplateVersions'], templates);
     }
-    // Moving a group onto a launch template version: the group calls, and what Auto Scaling checks the caller
-    // may do with the template (launch instances from it, pass its instance role).
     for (const fn of [fns.deploy, fns.rollback, fns.abort]) {
-      allow(
-        fn,
-        [
-          'autoscaling:UpdateAutoScalingGroup',
-          'autoscaling:StartInstanceRefresh',
-          'autoscaling:CancelInstanceRefresh',
-        ],
-        groups,
-      );
-      allow(fn, ['ec2:RunInstances'], ['*'], { ArnLike: { 'ec2:LaunchTemplate': templates } });
-      // The templates tag what they launch (the app's tags): tagging at launch, and only at launch.
-      allow(fn, ['ec2:CreateTags'], instancesAndVolumes, {
-        StringEquals: { 'ec2:CreateAction': 'RunInstances' },
-      });
-      allow(fn, ['iam:PassRole'], instanceRoles);
+      for (const statement of moveGroupStatements(stack, arns, [
+        'autoscaling:UpdateAutoScalingGroup',
+        'autoscaling:StartInstanceRefresh',
+        'autoscaling:CancelInstanceRefresh',
+      ])) {
+        fn.addToRolePolicy(statement);
+      }
     }
     allow(fns.finish, ['autoscaling:UpdateAutoScalingGroup'], groups);
     // Scaling is held for the release (deploy) and let go by every ending.
@@ -550,25 +523,12 @@ export class ReleaseWorkflow extends Construct {
     for (const fn of concluding) {
       allow(fn, ['autoscaling:ResumeProcesses'], groups);
     }
-    const { partition, region, account } = nagArnParts(stack);
-    for (const fn of [fns.deploy, fns.rollback, fns.abort]) {
-      for (const resource of ['instance', 'volume']) {
-        acknowledge(
-          fn.role!,
-          `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:${resource}/*]`,
-          'Tagging at launch (the launch templates tag what they launch): ec2:CreateTags is limited by condition to ' +
-            'RunInstances, whose instances and volumes have no ids before they exist.',
-        );
-      }
-    }
-    for (const fn of [fns.deploy, fns.rollback, fns.abort, fns.finish, ...concluding]) {
-      for (const c of COLORS) {
-        acknowledge(
-          fn.role!,
-          `AwsSolutions-IAM5[Resource::arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${props.config.appName}-${c}]`,
-          "An Auto Scaling group's ARN carries an id assigned at creation: the wildcard spans that id, for this app's named group only.",
-        );
-      }
+    for (const fn of new Set([fns.deploy, fns.rollback, fns.abort, fns.finish, ...concluding])) {
+      acknowledgeAsgWildcards(
+        fn.role!,
+        props.config.appName,
+        [fns.deploy, fns.rollback, fns.abort].includes(fn),
+      );
     }
   }
 
