@@ -13,6 +13,7 @@ import { OperatorPolicy } from './constructs/cli-access';
 import { GitHubDeployRole } from './constructs/github-deploy-role';
 import { BluegreenFunction } from './constructs/bluegreen-function';
 import { ColorEnvironment } from './constructs/color-environment';
+import { Database } from './constructs/database';
 import { SharedRedis } from './constructs/shared-redis';
 import { SideBySideDashboard } from './constructs/side-by-side-dashboard';
 import { ReleaseWorkflow } from './constructs/release-workflow';
@@ -40,6 +41,8 @@ export class BluegreenStack extends Stack {
   readonly loadBalancer: PublicLoadBalancer;
   readonly traffic: TrafficRouting;
   readonly redis?: SharedRedis;
+  /** The shared PostgreSQL database of both colors (when config.database is set). */
+  readonly database?: Database;
   /** The ECS cluster (platform "ecs" only). */
   readonly cluster?: ecs.Cluster;
   readonly workflow: ReleaseWorkflow;
@@ -136,6 +139,9 @@ export class BluegreenStack extends Stack {
         replicas: config.redis.replicas,
       });
     }
+    if (config.database) {
+      this.database = new Database(this, 'Database', { config, vpc: this.vpc });
+    }
 
     // --- The two colors: one construct, instantiated twice -----------------------------------------------
     const makeColor = (color: Color) =>
@@ -147,6 +153,7 @@ export class BluegreenStack extends Stack {
         loadBalancer: lb.loadBalancer,
         image: images[color].valueAsString,
         redis: this.redis,
+        database: this.database,
       });
     this.colors = { blue: makeColor('blue'), green: makeColor('green') };
 
@@ -174,7 +181,8 @@ export class BluegreenStack extends Stack {
       config,
       record,
       vpc: this.vpc,
-      clusterName: this.cluster?.clusterName,
+      cluster: this.cluster,
+      database: this.database,
       colors: this.colors,
       traffic: this.traffic,
     });
@@ -252,6 +260,18 @@ export class BluegreenStack extends Stack {
     );
     if (this.redis) {
       output('RedisUrl', this.redis.url, 'Shared session Redis (TLS, AUTH)');
+    }
+    if (this.database) {
+      output(
+        'DatabaseSecretArn',
+        this.database.secret.secretArn,
+        'Shared PostgreSQL credentials (JSON: host, port, dbname, username, password)',
+      );
+      output(
+        'DatabaseEndpoint',
+        this.database.cluster.clusterEndpoint.socketAddress,
+        'Shared PostgreSQL writer endpoint (host:port)',
+      );
     }
     const cliAccess = { record, workflow: this.workflow, colors: this.colors, traffic: this.traffic };
     const operators = new OperatorPolicy(this, 'Operators', { ...cliAccess, appName: config.appName });

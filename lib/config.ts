@@ -264,6 +264,39 @@ const schema = z
       )
       .default('none')
       .transform(normalizeApproval),
+    migrations: z
+      .object({
+        command: z
+          .array(z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters'), {
+            error: 'must be a list of strings such as ["node", "migrate.js"]',
+          })
+          .min(1, 'must name the program to run, such as ["node", "migrate.js"]')
+          .max(20, 'must have at most 20 words'),
+        timeoutMinutes: int(1, 240, 'a whole number from 1 to 240 minutes').default(15),
+      })
+      .strict()
+      .optional(),
+    database: z
+      .object({
+        engine: z
+          .literal('aurora-postgresql', { error: 'must be "aurora-postgresql" (Aurora Serverless v2, PostgreSQL)' })
+          .default('aurora-postgresql'),
+        databaseName: z
+          .string()
+          .regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a PostgreSQL name: lower-case letter, then letters, digits or _')
+          .default('app'),
+        minCapacity: z
+          .number({ error: 'must be a number of Aurora capacity units' })
+          .refine((v) => v >= 0 && v <= 256 && Number.isInteger(v * 2), 'must be 0 to 256 ACUs in steps of 0.5')
+          .default(0.5),
+        maxCapacity: z
+          .number({ error: 'must be a number of Aurora capacity units' })
+          .refine((v) => v >= 1 && v <= 256 && Number.isInteger(v * 2), 'must be 1 to 256 ACUs in steps of 0.5')
+          .default(2),
+        deletionProtection: z.boolean({ error: 'must be true or false' }).default(true),
+      })
+      .strict()
+      .optional(),
     githubDeployRole: z
       .object({
         repository: z.string().regex(GITHUB_REPOSITORY, 'must be a GitHub repository as "owner/name"'),
@@ -356,7 +389,7 @@ export function parseConfig(
   const budget = budgetProblems(
     config.release,
     config.release.maxReleaseMinutes * 60,
-    approvalSeconds(config.approval),
+    { approvalSeconds: approvalSeconds(config.approval), migrationSeconds: migrationSeconds(config.migrations) },
   );
   if (budget.length > 0) {
     throw new ConfigError(
@@ -635,4 +668,9 @@ function describeSizes(sizes: readonly number[]): string {
 /** The longest a release may wait at the manual gate (0 without one). */
 export function approvalSeconds(approval: ApprovalConfig): number {
   return approval.at === 'before-switch' ? approval.timeoutMinutes * 60 : 0;
+}
+
+/** The longest a release may spend in database migrations: three phases at most (0 without migrations). */
+export function migrationSeconds(migrations: { readonly timeoutMinutes: number } | undefined): number {
+  return migrations ? 3 * migrations.timeoutMinutes * 60 : 0;
 }

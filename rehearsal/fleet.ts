@@ -85,11 +85,16 @@ export class LocalFleet implements Fleet {
     });
   }
 
-  async deploy(color: Color, image: string, version: string, count: number): Promise<string> {
+  register(color: Color, image: string, version: string): Promise<string> {
     const revision = `sample-app-${color}:${this.nextRevision++}`;
     this.revisions.set(revision, { image, version, active: true });
-    await this.rollTo(color, revision, count);
-    return revision;
+    return Promise.resolve(revision);
+  }
+
+  async deploy(color: Color, image: string, version: string, count: number, revision?: string): Promise<string> {
+    const target = revision ?? (await this.register(color, image, version));
+    await this.rollTo(color, target, count);
+    return target;
   }
 
   async restore(color: Color, count: number, revision?: string): Promise<void> {

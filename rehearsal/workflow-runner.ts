@@ -12,11 +12,15 @@ import { randomUUID } from 'node:crypto';
 import { handler as abort } from '../lambda/abort';
 import { handler as awaitApproval } from '../lambda/await-approval';
 import { handler as checkDeploy } from '../lambda/check-deploy';
+import { handler as contractFailed } from '../lambda/contract-failed';
 import { handler as deploy } from '../lambda/deploy';
 import { handler as finish } from '../lambda/finish';
 import { handler as prepare } from '../lambda/prepare';
+import { handler as recordContract } from '../lambda/record-contract';
+import { handler as register } from '../lambda/register';
 import { handler as rollback } from '../lambda/rollback';
 import { handler as rollbackFailed } from '../lambda/rollback-failed';
+import { handler as scaleDownOldColor } from '../lambda/scale-down-old-color';
 import type { WorkflowDeps } from '../lambda/shared/ports';
 import type { ReleaseState, WorkflowSettings } from '../lambda/shared/release';
 import type { StepHandler } from '../lambda/shared/step-handler';
@@ -53,6 +57,10 @@ const HANDLERS: Record<string, StepHandler> = {
   finish,
   'rollback-failed': rollbackFailed,
   'await-approval': awaitApproval,
+  register,
+  'scale-down-old-color': scaleDownOldColor,
+  'record-contract': recordContract,
+  'contract-failed': contractFailed,
 };
 
 export interface CompiledWorkflow {
@@ -61,6 +69,8 @@ export interface CompiledWorkflow {
   readonly taskSteps: Record<string, string>;
   /** Task states that wait for a callback (task token): state name → step. */
   readonly callbackSteps: Record<string, string>;
+  /** Task states that run a one-off ECS task and wait for it to stop (ECS RunTask .sync, the migrations). */
+  readonly runTaskStates: string[];
   readonly waitStates: string[];
   readonly retryStates: string[];
 }
@@ -94,10 +104,13 @@ export function compileWorkflow(template: Template, stacks: BluegreenStacks): Co
   };
   const taskSteps: Record<string, string> = {};
   const callbackSteps: Record<string, string> = {};
+  const runTaskStates: string[] = [];
   const waitStates: string[] = [];
   const retryStates: string[] = [];
   for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type === 'Task') {
+    if (state.Type === 'Task' && String(state.Resource).endsWith(':states:::ecs:runTask.sync')) {
+      runTaskStates.push(name);
+    } else if (state.Type === 'Task') {
       // A callback task calls lambda:invoke.waitForTaskToken with the function in its parameters.
       const callback = String(state.Resource).endsWith('.waitForTaskToken');
       const target = callback
@@ -117,7 +130,7 @@ export function compileWorkflow(template: Template, stacks: BluegreenStacks): Co
       retryStates.push(name);
     }
   }
-  return { definition, taskSteps, callbackSteps, waitStates, retryStates };
+  return { definition, taskSteps, callbackSteps, runTaskStates, waitStates, retryStates };
 }
 
 /** Fn::Join / Fn::GetAtt / Ref of the definition string → plain ASL text. */
@@ -170,6 +183,59 @@ export interface RunOptions {
   readonly callbacks?: LocalCallbacks;
   /** Shortens the callback tasks' timeout (tests of the gate's timeout). */
   readonly callbackTimeoutSeconds?: number;
+  /** Runs the one-off tasks of ECS RunTask .sync states (the migrations); without it those states fail. */
+  readonly tasks?: LocalTasks;
+  /** Shortens the RunTask states' timeout (tests of a migration that hangs). */
+  readonly taskTimeoutSeconds?: number;
+}
+
+/**
+ * What ECS does for a RunTask .sync state, locally: run the task definition's container with the command
+ * override, and say how it stopped.
+ */
+export interface LocalTasks {
+  run(task: { readonly taskDefinition: string; readonly command: readonly string[] }): Promise<{
+    readonly exitCode: number;
+    /** Why it stopped, when it did not exit by itself (a start failure). */
+    readonly reason?: string;
+  }>;
+}
+
+/**
+ * A RunTask .sync state's local handler: the task runs to its end; a non-zero exit fails the state with
+ * States.TaskFailed and the stopped task as the cause, as Step Functions reports it.
+ */
+function runTaskHandler(tasks: LocalTasks | undefined) {
+  let n = 0;
+  return async (parameters: unknown): Promise<never> => {
+    const p = parameters as {
+      TaskDefinition: string;
+      Cluster?: string;
+      Overrides?: { ContainerOverrides?: { Name: string; Command?: string[] }[] };
+    };
+    const override = p.Overrides?.ContainerOverrides?.[0];
+    if (!tasks) {
+      const e = new Error('No local task runner was given for ECS RunTask states.');
+      e.name = 'ECS.AmazonECSException';
+      throw e;
+    }
+    const taskArn = `arn:aws:ecs:local:000000000000:task/local/${(++n).toString(16).padStart(32, '0')}`;
+    const result = await tasks.run({ taskDefinition: p.TaskDefinition, command: override?.Command ?? [] });
+    const task = {
+      TaskArn: taskArn,
+      TaskDefinitionArn: p.TaskDefinition,
+      LastStatus: 'STOPPED',
+      StopCode: 'EssentialContainerExited',
+      StoppedReason: result.reason ?? 'Essential container in task exited',
+      Containers: [{ Name: override?.Name ?? 'app', ExitCode: result.exitCode, LastStatus: 'STOPPED' }],
+    };
+    if (result.exitCode !== 0) {
+      const e = new Error(JSON.stringify(task));
+      e.name = 'States.TaskFailed';
+      throw e;
+    }
+    return task as never;
+  };
 }
 
 /**
@@ -234,7 +300,7 @@ export async function runWorkflow(
   options: RunOptions = {},
 ): Promise<ExecutionResult> {
   const { taskSteps, callbackSteps, waitStates, retryStates } = compiled;
-  const definition = withCallbackTimeout(compiled, options.callbackTimeoutSeconds);
+  const definition = withTimeouts(compiled, options.callbackTimeoutSeconds, options.taskTimeoutSeconds);
   const name = options.execution ?? 'release-1';
   const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
   const callbacks = options.callbacks ?? new LocalCallbacks();
@@ -257,6 +323,7 @@ export async function runWorkflow(
           (payload: unknown) => HANDLERS[step].withDeps(deps, settings)(payload as ReleaseState) as never,
         ]),
         ...callbackHandlers,
+        ...compiled.runTaskStates.map((state): [string, LocalHandler] => [state, runTaskHandler(options.tasks)]),
       ]),
       ...(options.instant
         ? {
@@ -321,11 +388,12 @@ export async function runWorkflow(
   }
 }
 
-function withCallbackTimeout(
+function withTimeouts(
   compiled: CompiledWorkflow,
-  seconds: number | undefined,
+  callbackSeconds: number | undefined,
+  taskSeconds: number | undefined,
 ): StateMachineDefinition {
-  if (seconds === undefined) {
+  if (callbackSeconds === undefined && taskSeconds === undefined) {
     return compiled.definition;
   }
   // A JSON copy, not structuredClone: under Jest that makes objects of another realm, which
@@ -333,8 +401,12 @@ function withCallbackTimeout(
   const copy = JSON.parse(JSON.stringify(compiled.definition)) as StateMachineDefinition & {
     States: Record<string, Record<string, unknown>>;
   };
-  for (const state of Object.keys(compiled.callbackSteps)) {
-    copy.States[state].TimeoutSeconds = seconds;
-  }
+  const shorten = (states: string[], seconds: number | undefined) => {
+    for (const state of seconds === undefined ? [] : states) {
+      copy.States[state].TimeoutSeconds = seconds;
+    }
+  };
+  shorten(Object.keys(compiled.callbackSteps), callbackSeconds);
+  shorten(compiled.runTaskStates, taskSeconds);
   return copy;
 }

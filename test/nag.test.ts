@@ -40,6 +40,12 @@ describe('cdk-nag AwsSolutions', () => {
       'a public image and bigger tasks',
       { image: { repository: 'public.ecr.aws/nginx/nginx' }, container: { cpu: 1024, memoryMiB: 2048 } },
     ],
+    ['a shared database (ecs)', { database: {} }],
+    ['a shared database (asg)', { platform: 'asg' as const, database: {} }],
+    [
+      'a shared database without deletion protection, with Redis (asg)',
+      { platform: 'asg' as const, redis: { enabled: true }, database: { deletionProtection: false } },
+    ],
   ])('%s: no unacknowledged finding in any stack', (_what, overrides) => {
     // synth() runs the AwsSolutions checks as `cdk synth` does; a finding throws with the report.
     const { app } = synth(overrides);

@@ -121,7 +121,14 @@ export class AsgFleet implements Fleet {
     return status;
   }
 
-  async deploy(color: Color, image: string, version: string, count: number): Promise<string> {
+  async deploy(color: Color, image: string, version: string, count: number, revision?: string): Promise<string> {
+    const target = revision ?? (await this.register(color, image, version));
+    await this.moveTo(color, target, count);
+    return target;
+  }
+
+  /** A launch template version whose user data runs `image` (the latest one when it already does: a retry). */
+  async register(color: Color, image: string, version: string): Promise<string> {
     const templateId = this.props.launchTemplates[color];
     const latest = (
       await this.ec2.send(
@@ -160,9 +167,7 @@ export class AsgFleet implements Fleet {
       }
       number = created.LaunchTemplateVersion.VersionNumber;
     }
-    const revision = `${templateId}:${number}`;
-    await this.moveTo(color, revision, count);
-    return revision;
+    return `${templateId}:${number}`;
   }
 
   async restore(color: Color, count: number, revision?: string): Promise<void> {

@@ -24,6 +24,8 @@ export interface AwsSettings {
   readonly lockTable: string;
   readonly topicArn: string;
   readonly validationHookArn?: string;
+  /** Database migrations (when configured): the record's parameter, and the asg platform's task family. */
+  readonly migrations?: { readonly parameterName: string; readonly family?: string };
 }
 
 export type FleetSettings =
@@ -101,6 +103,7 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
           (await import('./lambda-hook')).LambdaValidationHook.create(clientConfig, a.validationHookArn!),
         )
       : undefined,
+    migrations: a.migrations ? migrationsFor(a.migrations, a.fleet) : undefined,
     now: () => new Date(),
   };
   cached = { settings, deps };
@@ -121,4 +124,23 @@ export function awsStep(step: string, run: StepCore): StepHandler {
     const { deps, settings } = aws();
     return { deps, settings: settings.workflow };
   });
+}
+
+/** The migration record (SSM) and the task definitions migrations run with (per platform). */
+function migrationsFor(
+  m: NonNullable<AwsSettings['migrations']>,
+  fleet: FleetSettings,
+): NonNullable<WorkflowDeps['migrations']> {
+  return {
+    record: lazy(async () =>
+      (await import('./ssm-migration-record')).SsmMigrationRecord.create(clientConfig, m.parameterName),
+    ),
+    tasks:
+      fleet.platform === 'ecs' || !m.family
+        ? // On ECS the migrations run with the release's own revision.
+          { taskDefinition: (release) => Promise.resolve(release.revision) }
+        : lazy(async () =>
+            (await import('./ecs-fleet')).EcsMigrationTasks.create(clientConfig, m.family!, 'app'),
+          ),
+  };
 }

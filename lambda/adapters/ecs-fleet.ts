@@ -9,7 +9,7 @@ import {
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
 import { BluegreenError } from '../shared/errors';
-import type { Fleet, FleetStatus } from '../shared/ports';
+import type { Fleet, FleetStatus, MigrationTasks } from '../shared/ports';
 import type { Color } from '../shared/release-record';
 
 export interface EcsFleetProps {
@@ -68,61 +68,21 @@ export class EcsFleet implements Fleet {
     return status;
   }
 
-  async deploy(color: Color, image: string, version: string, count: number): Promise<string> {
-    // Base the new revision on the family's latest: it carries the infrastructure's current settings (CPU,
-    // memory, environment) as CDK last deployed them.
-    const base = await this.ecs.send(
-      new DescribeTaskDefinitionCommand({ taskDefinition: this.props.families[color], include: ['TAGS'] }),
-    );
-    const td = base.taskDefinition;
-    if (!td?.containerDefinitions?.some((c) => c.name === this.props.containerName)) {
-      throw new BluegreenError(
-        'FleetMissing',
-        `Task definition family ${this.props.families[color]} has no container "${this.props.containerName}".`,
-      );
-    }
-    const input: RegisterTaskDefinitionCommandInput = {
-      family: this.props.families[color],
-      taskRoleArn: td.taskRoleArn,
-      executionRoleArn: td.executionRoleArn,
-      networkMode: td.networkMode,
-      requiresCompatibilities: td.requiresCompatibilities,
-      cpu: td.cpu,
-      memory: td.memory,
-      runtimePlatform: td.runtimePlatform,
-      volumes: td.volumes,
-      ephemeralStorage: td.ephemeralStorage,
-      pidMode: td.pidMode,
-      ipcMode: td.ipcMode,
-      proxyConfiguration: td.proxyConfiguration,
-      tags: base.tags?.length ? base.tags : undefined,
-      containerDefinitions: td.containerDefinitions.map((c) =>
-        c.name === this.props.containerName
-          ? {
-              ...c,
-              image,
-              environment: [
-                ...(c.environment ?? []).filter((e) => e.name !== 'BLUEGREEN_VERSION'),
-                { name: 'BLUEGREEN_VERSION', value: version },
-              ],
-            }
-          : c,
-      ),
-    };
-    const registered = await this.ecs.send(new RegisterTaskDefinitionCommand(input));
-    const revision = registered.taskDefinition?.taskDefinitionArn;
-    if (!revision) {
-      throw new BluegreenError('FleetMissing', 'RegisterTaskDefinition returned no ARN.');
-    }
+  async deploy(color: Color, image: string, version: string, count: number, revision?: string): Promise<string> {
+    const arn = revision ?? (await this.register(color, image, version));
     await this.ecs.send(
       new UpdateServiceCommand({
         cluster: this.props.cluster,
         service: this.props.services[color],
-        taskDefinition: revision,
+        taskDefinition: arn,
         desiredCount: count,
       }),
     );
-    return revision;
+    return arn;
+  }
+
+  async register(color: Color, image: string, version: string): Promise<string> {
+    return registerWithImage(this.ecs, this.props.families[color], this.props.containerName, image, version);
   }
 
   async restore(color: Color, count: number, revision?: string): Promise<void> {
@@ -146,5 +106,78 @@ export class EcsFleet implements Fleet {
 
   async retire(revision: string): Promise<void> {
     await this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: revision }));
+  }
+}
+
+/**
+ * Registers a revision of `family` whose `containerName` runs `image` (reporting `version`). Based on the
+ * family's latest revision: it carries the infrastructure's current settings (CPU, memory, environment, secrets)
+ * as CDK last deployed them.
+ */
+export async function registerWithImage(
+  ecs: ECSClient,
+  family: string,
+  containerName: string,
+  image: string,
+  version: string,
+): Promise<string> {
+  const base = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
+  const td = base.taskDefinition;
+  if (!td?.containerDefinitions?.some((c) => c.name === containerName)) {
+    throw new BluegreenError('FleetMissing', `Task definition family ${family} has no container "${containerName}".`);
+  }
+  const input: RegisterTaskDefinitionCommandInput = {
+    family,
+    taskRoleArn: td.taskRoleArn,
+    executionRoleArn: td.executionRoleArn,
+    networkMode: td.networkMode,
+    requiresCompatibilities: td.requiresCompatibilities,
+    cpu: td.cpu,
+    memory: td.memory,
+    runtimePlatform: td.runtimePlatform,
+    volumes: td.volumes,
+    ephemeralStorage: td.ephemeralStorage,
+    pidMode: td.pidMode,
+    ipcMode: td.ipcMode,
+    proxyConfiguration: td.proxyConfiguration,
+    tags: base.tags?.length ? base.tags : undefined,
+    containerDefinitions: td.containerDefinitions.map((c) =>
+      c.name === containerName
+        ? {
+            ...c,
+            image,
+            environment: [
+              ...(c.environment ?? []).filter((e) => e.name !== 'BLUEGREEN_VERSION'),
+              { name: 'BLUEGREEN_VERSION', value: version },
+            ],
+          }
+        : c,
+    ),
+  };
+  const registered = await ecs.send(new RegisterTaskDefinitionCommand(input));
+  const revision = registered.taskDefinition?.taskDefinitionArn;
+  if (!revision) {
+    throw new BluegreenError('FleetMissing', 'RegisterTaskDefinition returned no ARN.');
+  }
+  return revision;
+}
+
+/**
+ * Platform "asg": the migrations run as one-off Fargate tasks of the app's migrations family, which gets a
+ * revision with each release's image.
+ */
+export class EcsMigrationTasks implements MigrationTasks {
+  static create(config: ECSClientConfig, family: string, containerName: string): EcsMigrationTasks {
+    return new EcsMigrationTasks(new ECSClient(config), family, containerName);
+  }
+
+  constructor(
+    private readonly ecs: ECSClient,
+    private readonly family: string,
+    private readonly containerName: string,
+  ) {}
+
+  taskDefinition(release: { image: string; version: string }): Promise<string> {
+    return registerWithImage(this.ecs, this.family, this.containerName, release.image, release.version);
   }
 }

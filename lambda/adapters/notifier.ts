@@ -9,6 +9,7 @@ const DETAIL_TYPE: Record<ReleaseOutcome['status'], string> = {
   REFUSED: 'Release Refused',
   ROLLBACK_FAILED: 'Rollback Failed',
   STOPPED: 'Release Stopped',
+  CONTRACT_FAILED: 'Contract Migrations Failed',
   APPROVAL_REQUIRED: 'Release Awaiting Approval',
 };
 

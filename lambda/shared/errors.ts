@@ -40,6 +40,15 @@ export const ReleaseErrors = {
   RolledBack: 'RolledBack',
   /** Switching back failed: traffic and record may be on the failing color. Operators must act. */
   RollbackFailed: 'RollbackFailed',
+  /** The expand migrations failed: nothing was deployed, traffic never moved. */
+  ExpandFailed: 'ExpandFailed',
+  /** The backfill migrations failed: no switch; the idle color went back to what it was. */
+  BackfillFailed: 'BackfillFailed',
+  /**
+   * The contract migrations failed (after the release, or the previous release's at this one's start). Traffic
+   * was not touched; the contract runs again at the next release's start.
+   */
+  ContractFailed: 'ContractFailed',
 } as const;
 
 /** The error `bluegreen rollback` stops a release with (StopExecution), so its Stopped report can say so. */

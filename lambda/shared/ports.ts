@@ -44,10 +44,15 @@ export interface Fleet {
    */
   describe(color: Color, revision?: string): Promise<FleetStatus>;
   /**
-   * Registers a revision of the color's task definition that runs `image` (reporting `version`), and rolls the
-   * color's service onto it with `count` tasks. Returns the new revision.
+   * Registers a revision of the color's task definition (a launch template version on EC2) that runs `image`
+   * (reporting `version`), without running it. Returns the new revision.
    */
-  deploy(color: Color, image: string, version: string, count: number): Promise<string>;
+  register(color: Color, image: string, version: string): Promise<string>;
+  /**
+   * Rolls the color's service onto `revision` (registered now when not given) with `count` tasks. Returns the
+   * revision.
+   */
+  deploy(color: Color, image: string, version: string, count: number, revision?: string): Promise<string>;
   /** Puts the color back on `revision` (when given) with `count` tasks. */
   restore(color: Color, count: number, revision?: string): Promise<void>;
   /** Retires a revision that must never run again (an aborted or rolled-back release's). */
@@ -131,12 +136,48 @@ export interface ReleaseOutcome {
     | 'REFUSED'
     | 'ROLLBACK_FAILED'
     | 'STOPPED'
+    /** The new color is live, but its contract migrations failed (traffic untouched). */
+    | 'CONTRACT_FAILED'
     /** Not an outcome: the release waits at the manual gate. */
     | 'APPROVAL_REQUIRED';
   readonly image?: string;
   readonly liveColor?: Color;
   readonly error?: string;
   readonly cause?: string;
+}
+
+/**
+ * Where the database's migration phases stand (an SSM parameter in AWS), when migrations are configured. The
+ * contract phase is the one a rollback cannot cross: once it ran for the live release, the old version's schema
+ * is gone.
+ */
+export interface MigrationRecord {
+  read(): Promise<MigrationState>;
+  /** Replaces the state. */
+  write(state: MigrationState): Promise<void>;
+}
+
+export interface MigrationState {
+  /**
+   * A release whose contract phase waits for the next release's start (the old color was kept warm, so it
+   * could still take traffic back), with the task definition that runs it.
+   */
+  readonly contractPending?: {
+    readonly image: string;
+    readonly release: string;
+    readonly taskDefinition: string;
+    readonly since: string;
+  };
+  /** The newest contract phase that ran: no rollback to a version older than `image`. */
+  readonly contracted?: { readonly image: string; readonly release: string; readonly at: string };
+}
+
+/**
+ * The one-off task definitions migrations run with. On ECS the release's own task definition revision; on EC2
+ * Auto Scaling a revision of the app's migrations task definition registered with the release's image.
+ */
+export interface MigrationTasks {
+  taskDefinition(release: { image: string; version: string; revision: string }): Promise<string>;
 }
 
 /** Everything a step may use; each step takes only what it needs. */
@@ -151,5 +192,7 @@ export interface WorkflowDeps {
   /** The secret header value that opens the test listener. */
   readonly testToken: () => Promise<string>;
   readonly hook?: ValidationHook;
+  /** Only when migrations are configured. */
+  readonly migrations?: { readonly record: MigrationRecord; readonly tasks: MigrationTasks };
   readonly now: () => Date;
 }

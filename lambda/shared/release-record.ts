@@ -38,6 +38,11 @@ export function recordParameterNames(appName: string): RecordParameterNames {
   };
 }
 
+/** The migration record (migrations only): a JSON parameter next to the record, written by the release workflow. */
+export function migrationParameterName(appName: string): string {
+  return `${recordPrefix(appName)}/migrations`;
+}
+
 /** `repository:tag`, or `repository@sha256:...` when the tag is a digest. */
 export function imageReference(repository: string, tagOrDigest: string): string {
   return tagOrDigest.startsWith('sha256:') ? `${repository}@${tagOrDigest}` : `${repository}:${tagOrDigest}`;

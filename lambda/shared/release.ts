@@ -46,6 +46,8 @@ export interface WorkflowSettings {
   readonly timings: ReleaseTimings;
   /** The manual gate before the switch, when configured. */
   readonly approval?: { readonly timeoutSeconds: number; readonly onTimeout: 'abort' | 'approve' };
+  /** Database migration phases (expand, backfill, contract), when configured. */
+  readonly migrations?: { readonly timeoutSeconds: number };
 }
 
 /** Where a release stands; each step returns it updated. */
@@ -62,8 +64,20 @@ export interface Release {
   readonly timings: ReleaseTimings;
   readonly startedAt: string;
   readonly startedBy?: string;
-  /** Set by the deploy step. */
+  /** Set by the deploy step (by the register step when migrations are configured). */
   readonly revision?: string;
+  /** The task definition the migration phases run with (migrations only). */
+  readonly migrationTask?: string;
+  /**
+   * The previous release's contract phase, run at this release's start before anything else changes
+   * (migrations with keepIdleWarm only). `done` once it ran and was recorded.
+   */
+  readonly pendingContract?: {
+    readonly image: string;
+    readonly release: string;
+    readonly taskDefinition: string;
+    readonly done?: boolean;
+  };
   readonly deployDeadline?: string;
   readonly deployChecks?: number;
   /** Set by the switch step. */
@@ -79,8 +93,13 @@ export interface ReleaseState {
   readonly release?: Release;
   /** Read by Choice states. */
   readonly verdict?: 'ready' | 'waiting' | 'watching' | 'baked';
-  /** Set by Catch: the error that sent the execution to abort or roll back. */
-  readonly failure?: { readonly Error: string; readonly Cause: string };
+  /**
+   * Set by Catch: the error that sent the execution to abort or roll back; `phase` when a migration phase failed
+   * (set by the "... failed" Pass state after its Catch).
+   */
+  readonly failure?: { readonly Error: string; readonly Cause: string; readonly phase?: MigrationPhase };
+  /** What each migration phase's task reported (Step Functions' ECS RunTask result, trimmed). */
+  readonly migrations?: Partial<Record<MigrationPhase, MigrationTaskResult>>;
   /** Set by Catch when the rollback itself failed. */
   readonly rollbackFailure?: { readonly Error: string; readonly Cause: string };
   /** The callback token of the manual gate (only in the gate step's payload). */
@@ -89,6 +108,19 @@ export interface ReleaseState {
   readonly approval?: Approval;
   /** The error and cause the execution ends with (read by Fail states). */
   readonly outcome?: { readonly error: string; readonly cause: string };
+}
+
+/**
+ * The three migration phases, in the order a release runs them; `previousContract` is the previous release's
+ * contract phase, run at this release's start (its command gets `contract`).
+ */
+export const MIGRATION_PHASES = ['expand', 'backfill', 'contract'] as const;
+export type MigrationPhase = (typeof MIGRATION_PHASES)[number] | 'previousContract';
+
+export interface MigrationTaskResult {
+  readonly task: string;
+  readonly exitCode: number;
+  readonly stoppedAt?: number;
 }
 
 /** The answer that opened the manual gate (what `bluegreen approve` sends, or the timeout's). */
@@ -183,7 +215,10 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
       ...budgetProblems(
         timings as unknown as ReleaseTimings,
         settings.maxReleaseSeconds,
-        settings.approval?.timeoutSeconds ?? 0,
+        {
+          approvalSeconds: settings.approval?.timeoutSeconds ?? 0,
+          migrationSeconds: settings.migrations ? 3 * settings.migrations.timeoutSeconds : 0,
+        },
       ),
     );
   }
@@ -209,14 +244,22 @@ const FIXED_SECONDS = 600;
  * A release must be able to end inside the state machine's timeout and its history limit, or it would stop
  * without its cleanup step. Checked up front, so such a release is refused before it changes anything.
  */
-export function budgetProblems(t: ReleaseTimings, maxReleaseSeconds: number, approvalSeconds = 0): string[] {
+export function budgetProblems(
+  t: ReleaseTimings,
+  maxReleaseSeconds: number,
+  waits: { readonly approvalSeconds?: number; readonly migrationSeconds?: number } = {},
+): string[] {
   const problems: string[] = [];
+  const approval = waits.approvalSeconds ?? 0;
+  const migrations = waits.migrationSeconds ?? 0;
   const seconds =
-    t.deployTimeoutSeconds + t.bakeSeconds + t.finishDelaySeconds + approvalSeconds + FIXED_SECONDS;
+    t.deployTimeoutSeconds + t.bakeSeconds + t.finishDelaySeconds + approval + migrations + FIXED_SECONDS;
   if (seconds > maxReleaseSeconds) {
-    const gate = approvalSeconds > 0 ? ' + the approval timeout' : '';
+    const extra =
+      (approval > 0 ? ' + the approval timeout' : '') +
+      (migrations > 0 ? ' + 3 migration phases (migrations.timeoutMinutes each)' : '');
     problems.push(
-      `deployTimeoutSeconds + bakeSeconds + finishDelaySeconds${gate} (+${FIXED_SECONDS}s for the other steps) = ${seconds}s, ` +
+      `deployTimeoutSeconds + bakeSeconds + finishDelaySeconds${extra} (+${FIXED_SECONDS}s for the other steps) = ${seconds}s, ` +
         `over the release timeout of ${maxReleaseSeconds}s (release.maxReleaseMinutes): shorten them or raise the timeout`,
     );
   }

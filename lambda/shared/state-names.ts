@@ -30,6 +30,22 @@ export const STATES = {
   reportRollbackFailure: 'Report failed rollback',
   rollbackFailed: 'Rollback failed',
   finishFailed: 'Finish cleanup failed',
+  // Database migrations (only when configured)
+  contractPending: 'Previous contract pending?',
+  scaleDownIdle: 'Scale idle color down',
+  previousContract: 'Contract database (previous release)',
+  previousContractFailed: 'Previous contract failed',
+  recordContract: 'Record contract',
+  register: 'Register new revision',
+  expand: 'Expand database',
+  expandFailed: 'Expand failed',
+  backfill: 'Backfill database',
+  backfillFailed: 'Backfill failed',
+  scaleDownOld: 'Scale old color down',
+  contract: 'Contract database',
+  contractFailed: 'Contract failed',
+  reportContractFailure: 'Report contract failure',
+  liveContractFailed: 'Live, contract failed',
 } as const;
 
 export type StateName = (typeof STATES)[keyof typeof STATES];
@@ -65,6 +81,22 @@ const PHASES: Readonly<Record<StateName, Phase>> = {
   [STATES.reportRollbackFailure]: 'ending',
   [STATES.rollbackFailed]: 'ending',
   [STATES.finishFailed]: 'ending',
+  [STATES.contractPending]: 'before-switch',
+  [STATES.scaleDownIdle]: 'before-switch',
+  [STATES.previousContract]: 'before-switch',
+  [STATES.previousContractFailed]: 'ending',
+  [STATES.recordContract]: 'before-switch',
+  [STATES.register]: 'before-switch',
+  [STATES.expand]: 'before-switch',
+  [STATES.expandFailed]: 'ending',
+  [STATES.backfill]: 'before-switch',
+  [STATES.backfillFailed]: 'ending',
+  // The old color goes down for the contract: from here on there is no way back.
+  [STATES.scaleDownOld]: 'finishing',
+  [STATES.contract]: 'finishing',
+  [STATES.contractFailed]: 'ending',
+  [STATES.reportContractFailure]: 'ending',
+  [STATES.liveContractFailed]: 'ending',
 };
 
 /** The phase of a state (unknown names, such as "... (cleanup failed)", are endings). */

@@ -18,13 +18,14 @@ import {
 } from '../shared/release';
 import { recordParameterNames } from '../shared/release-record';
 import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
+import { afterRelease, migrationFailure, migrationPorts } from './migrations';
 import { routeAllTo } from './switch';
 
 type Deps = Pick<WorkflowDeps, 'fleet' | 'lock' | 'notifier'>;
 
 export async function finish(
   state: ReleaseState,
-  deps: Deps,
+  deps: Deps & Pick<WorkflowDeps, 'migrations' | 'now'>,
   settings: WorkflowSettings,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
@@ -32,15 +33,75 @@ export async function finish(
   if (!settings.keepIdleWarm) {
     await attempt(notes, `scale ${release.live} down`, () => deps.fleet.restore(release.live, 0));
   }
+  let migrations = '';
+  if (settings.migrations) {
+    // Without a warm old color the contract ran just before this step; with one, it waits for the next release.
+    const contractRan = !settings.keepIdleWarm;
+    const { record } = migrationPorts(deps);
+    await attempt(notes, 'update the migration record', async () =>
+      record.write(
+        afterRelease(
+          await record.read(),
+          { image: release.image, execution: state.execution, taskDefinition: release.migrationTask },
+          contractRan,
+          deps.now(),
+        ),
+      ),
+    );
+    migrations = contractRan
+      ? ' Expand, backfill and contract ran: there is no way back to the old version.'
+      : ' Expand and backfill ran; the contract waits for the next release, so a rollback stays possible.';
+  }
   await housekeeping(state, deps, settings, notes, {
     status: 'SUCCEEDED',
     image: release.image,
     liveColor: release.idle,
     cause:
       `${release.image} is live on ${release.idle}; ${release.live} ` +
-      (settings.keepIdleWarm ? 'stays warm for a rollback.' : 'was scaled down.'),
+      (settings.keepIdleWarm ? 'stays warm for a rollback.' : 'was scaled down.') +
+      migrations,
   });
   return state;
+}
+
+/**
+ * The contract migrations failed after the new color went live. Traffic stays where it is (the new version is
+ * live and healthy); the contract is recorded as pending, so the next release runs it again before its expand.
+ */
+export async function contractFailed(
+  state: ReleaseState,
+  deps: Deps & Pick<WorkflowDeps, 'migrations' | 'now'>,
+  settings: WorkflowSettings,
+): Promise<ReleaseState> {
+  const release = requireRelease(state);
+  const failure = state.failure ?? { Error: 'Unknown', Cause: '' };
+  const { error, cause: why } = migrationFailure('contract', failure, {
+    image: release.image,
+    timeoutSeconds: settings.migrations?.timeoutSeconds,
+  });
+  const notes: string[] = [];
+  const { record } = migrationPorts(deps);
+  await attempt(notes, 'record the contract as pending', async () =>
+    record.write(
+      afterRelease(
+        await record.read(),
+        { image: release.image, execution: state.execution, taskDefinition: release.migrationTask },
+        false,
+        deps.now(),
+      ),
+    ),
+  );
+  const cause =
+    `${why} ${release.image} is live on ${release.idle}; ${release.live} was scaled down. The contract runs ` +
+    'again at the start of the next release, before its expand: fix what made it fail first.';
+  await housekeeping(state, deps, settings, notes, {
+    status: 'CONTRACT_FAILED',
+    image: release.image,
+    liveColor: release.idle,
+    error,
+    cause,
+  });
+  return { ...state, outcome: { error, cause: withNotes(cause, notes) } };
 }
 
 export async function abort(
@@ -48,7 +109,17 @@ export async function abort(
   deps: Deps,
   settings: WorkflowSettings,
 ): Promise<ReleaseState> {
-  const failure = state.failure ?? { Error: 'Unknown', Cause: '' };
+  const caught = state.failure ?? { Error: 'Unknown', Cause: '' };
+  // A failed migration phase (expand, backfill, the previous release's contract) is named after its phase.
+  const failure =
+    caught.phase && state.release
+      ? (({ error, cause }) => ({ Error: error, Cause: cause }))(
+          migrationFailure(caught.phase, caught, {
+            image: caught.phase === 'previousContract' ? (state.release.pendingContract?.image ?? '') : state.release.image,
+            timeoutSeconds: settings.migrations?.timeoutSeconds,
+          }),
+        )
+      : caught;
   const message = causeMessage(failure.Cause);
   const notes: string[] = [];
   if (!state.release) {

@@ -17,7 +17,14 @@ export async function startDeploy(
   await deps.router.setTestWeights(allTo(release.idle));
   // No scaling policy may shrink either color until the release ends (every ending lets it act again).
   await deps.fleet.holdCapacity(true);
-  const revision = await deps.fleet.deploy(release.idle, release.image, release.version, release.liveCount);
+  // With migrations the revision was registered before the expand phase (which ran with it): roll out that one.
+  const revision = await deps.fleet.deploy(
+    release.idle,
+    release.image,
+    release.version,
+    release.liveCount,
+    release.revision,
+  );
   const deadline = new Date(deps.now().getTime() + release.timings.deployTimeoutSeconds * 1000);
   return {
     ...state,

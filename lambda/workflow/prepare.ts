@@ -7,10 +7,11 @@ import type { WorkflowDeps } from '../shared/ports';
 import { parseReleaseInput, type ReleaseState, type WorkflowSettings } from '../shared/release';
 import { otherColor, recordParameterNames } from '../shared/release-record';
 import { findDrift } from '../shared/traffic';
+import { migrationPorts, pendingContractToRun } from './migrations';
 
 export async function prepare(
   state: ReleaseState,
-  deps: Pick<WorkflowDeps, 'record' | 'router' | 'fleet' | 'lock' | 'now'>,
+  deps: Pick<WorkflowDeps, 'record' | 'router' | 'fleet' | 'lock' | 'now' | 'migrations'>,
   settings: WorkflowSettings,
 ): Promise<ReleaseState> {
   const request = parseReleaseInput(state.input, settings);
@@ -32,7 +33,13 @@ export async function prepare(
   }
   const live = record.liveColor;
   const idle = otherColor(live);
-  const [liveStatus, idleStatus] = await Promise.all([deps.fleet.describe(live), deps.fleet.describe(idle)]);
+  const [liveStatus, idleStatus, migrations] = await Promise.all([
+    deps.fleet.describe(live),
+    deps.fleet.describe(idle),
+    settings.migrations ? migrationPorts(deps).record.read() : undefined,
+  ]);
+  // The previous release's contract, when it waits for this release (it runs first, before the new expand).
+  const pendingContract = migrations && pendingContractToRun(migrations, record.images[live]);
   return {
     execution: state.execution,
     input: state.input,
@@ -46,6 +53,7 @@ export async function prepare(
       timings: request.timings,
       startedAt: now.toISOString(),
       ...(request.startedBy ? { startedBy: request.startedBy } : {}),
+      ...(pendingContract ? { pendingContract } : {}),
     },
   };
 }

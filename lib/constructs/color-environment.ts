@@ -13,6 +13,7 @@ import type { Color } from '../../lambda/shared/release-record';
 import { imageLine, shellQuote, versionLine } from '../../lambda/shared/user-data';
 import { parseEcrRepository, type BluegreenConfig } from '../config';
 import { acknowledge } from '../nag';
+import type { Database } from './database';
 
 /** How a color reaches the shared Redis, when there is one. */
 export interface RedisConnection {
@@ -40,7 +41,16 @@ export interface ColorEnvironmentProps {
   readonly image: string;
   /** @default - no Redis: the container gets no REDIS_URL */
   readonly redis?: RedisConnection;
+  /**
+   * The shared PostgreSQL database: the compute may connect to it and the container gets PGHOST, PGPORT,
+   * PGDATABASE, PGUSER and PGPASSWORD from its secret.
+   * @default - no database: the container gets no PG* variables
+   */
+  readonly database?: Database;
 }
+
+/** Where an instance's user data writes the database's PG* variables for `docker run --env-file` (tmpfs). */
+const DATABASE_ENV_FILE = '/run/bluegreen/database.env';
 
 /** A color's compute on ECS: a Fargate service and its task definition family. */
 export interface EcsCompute {
@@ -206,6 +216,9 @@ export class ColorEnvironment extends Construct {
       environment.REDIS_URL = props.redis.url;
       secrets.REDIS_AUTH_TOKEN = ecs.Secret.fromSecretsManager(props.redis.authToken);
     }
+    if (props.database) {
+      Object.assign(secrets, props.database.containerSecrets());
+    }
     taskDefinition.addContainer('App', {
       containerName: 'app',
       image: ecs.ContainerImage.fromRegistry(props.image),
@@ -220,8 +233,8 @@ export class ColorEnvironment extends Construct {
       taskDefinition,
       'AwsSolutions-ECS2',
       'The plain environment variables are non-secret settings (app name, color, port, Redis endpoint and ' +
-        'the values the user put in container.environment); the one secret, the Redis AUTH token, is passed ' +
-        'from Secrets Manager.',
+        'the values the user put in container.environment); the secrets (the Redis AUTH token, the database ' +
+        'credentials) are passed from Secrets Manager.',
     );
 
     const ecrRepository = parseEcrRepository(config.image.repository);
@@ -308,6 +321,7 @@ export class ColorEnvironment extends Construct {
       ).grantPull(instanceRole);
     }
     props.redis?.authToken.grantRead(instanceRole);
+    props.database?.secret.grantRead(instanceRole);
     acknowledge(
       instanceRole,
       'AwsSolutions-IAM5[Resource::*]',
@@ -416,12 +430,14 @@ export class ColorEnvironment extends Construct {
             'export REDIS_AUTH_TOKEN',
           ]
         : []),
+      ...(props.database ? props.database.userDataCommands(DATABASE_ENV_FILE) : []),
       [
         'docker run -d --name app --restart unless-stopped',
         `-p ${container.port}:${container.port}`,
         ...Object.entries(env).map(([k, v]) => `-e ${k}=${shellQuote(v)}`),
         '-e BLUEGREEN_VERSION="$BLUEGREEN_VERSION"',
         ...(props.redis ? ['-e REDIS_AUTH_TOKEN'] : []),
+        ...(props.database ? [`--env-file ${DATABASE_ENV_FILE}`] : []),
         '--log-driver awslogs',
         `--log-opt awslogs-region=${region}`,
         `--log-opt awslogs-group=${this.logGroup.logGroupName}`,
@@ -432,7 +448,10 @@ export class ColorEnvironment extends Construct {
     return userData;
   }
 
-  /** The app's network: the container port from the load balancer only, and to the shared Redis when there is one. */
+  /**
+   * The app's network: the container port from the load balancer only, and to the shared Redis and the shared
+   * database when there are.
+   */
   private connect(
     compute: ec2.IConnectable,
     props: ColorEnvironmentProps,
@@ -449,5 +468,6 @@ export class ColorEnvironment extends Construct {
       ec2.Port.tcp(props.redis.port),
       `${color} ${what} to the shared Redis`,
     );
+    props.database?.allowFrom(compute, `${color} ${what} to the shared database`);
   }
 }

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,13 +14,21 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { AwsSettings, StepSettings } from '../../lambda/adapters/aws-deps';
 import type { WorkflowSettings } from '../../lambda/shared/release';
-import { COLORS, type Color, type RecordParameterNames } from '../../lambda/shared/release-record';
+import {
+  COLORS,
+  migrationParameterName,
+  type Color,
+  type RecordParameterNames,
+} from '../../lambda/shared/release-record';
+import type { MigrationPhase } from '../../lambda/shared/release';
 import type { BluegreenConfig } from '../config';
 import { recordParameterArns } from '../record-stack';
 import { acknowledge } from '../nag';
 import { acknowledgeAsgWildcards, asgArns, moveGroupStatements } from './asg-grants';
 import { BluegreenFunction } from './bluegreen-function';
 import type { ColorEnvironment } from './color-environment';
+import type { Database } from './database';
+import { MIGRATION_CONTAINER, MigrationTasks } from './migration-tasks';
 import { TEST_TRAFFIC_HEADER, type TrafficRouting } from './traffic';
 import { STATES } from '../../lambda/shared/state-names';
 
@@ -28,7 +37,9 @@ export interface ReleaseWorkflowProps {
   readonly record: RecordParameterNames;
   readonly vpc: ec2.IVpc;
   /** The ECS cluster (platform "ecs" only). */
-  readonly clusterName?: string;
+  readonly cluster?: ecs.ICluster;
+  /** The shared database (when configured): the migration tasks may reach it. */
+  readonly database?: Database;
   readonly colors: Readonly<Record<Color, ColorEnvironment>>;
   readonly traffic: TrafficRouting;
 }
@@ -52,9 +63,12 @@ const THROTTLE_RETRY: sfn.RetryProps = {
   jitterStrategy: sfn.JitterType.FULL,
 };
 
-type StepFunctions = Record<Exclude<Step, 'await-approval'>, lambda.Function> & {
+type StepFunctions = Record<Exclude<Step, 'await-approval' | MigrationStep>, lambda.Function> & {
   'await-approval'?: lambda.Function;
-};
+} & Partial<Record<MigrationStep, lambda.Function>>;
+
+/** The steps only a workflow with database migrations has. */
+type MigrationStep = 'register' | 'scale-down-old-color' | 'record-contract' | 'contract-failed';
 
 type Step =
   | 'stopped'
@@ -68,7 +82,8 @@ type Step =
   | 'abort'
   | 'finish'
   | 'rollback-failed'
-  | 'await-approval';
+  | 'await-approval'
+  | MigrationStep;
 
 /**
  * The release workflow: a Standard Step Functions state machine (JSONPath) whose Lambda steps run
@@ -80,6 +95,8 @@ export class ReleaseWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly lockTable: dynamodb.Table;
   readonly topic: sns.Topic;
+  /** Where the migration phases run (when migrations are configured). */
+  readonly migrationTasks?: MigrationTasks;
   /** The step functions (`await-approval` only with a manual gate). */
   readonly functions: Readonly<Partial<Record<Step, lambda.IFunction>>>;
 
@@ -89,6 +106,7 @@ export class ReleaseWorkflow extends Construct {
     const stack = Stack.of(this);
     const appName = config.appName;
     const gate = config.approval.at === 'before-switch' ? config.approval : undefined;
+    const migrations = config.migrations;
 
     this.lockTable = new dynamodb.Table(this, 'Lock', {
       partitionKey: { name: 'app', type: dynamodb.AttributeType.STRING },
@@ -117,6 +135,7 @@ export class ReleaseWorkflow extends Construct {
       keepIdleWarm: config.keepIdleWarm,
       maxReleaseSeconds: config.release.maxReleaseMinutes * 60,
       ...(gate ? { approval: { timeoutSeconds: gate.timeoutMinutes * 60, onTimeout: gate.onTimeout } } : {}),
+      ...(migrations ? { migrations: { timeoutSeconds: migrations.timeoutMinutes * 60 } } : {}),
       timings: {
         bakeSeconds: config.release.bakeSeconds,
         watchIntervalSeconds: config.release.watchIntervalSeconds,
@@ -126,12 +145,21 @@ export class ReleaseWorkflow extends Construct {
         finishDelaySeconds: config.release.finishDelaySeconds,
       },
     };
+    if (migrations) {
+      this.migrationTasks = new MigrationTasks(this, 'Migrations', {
+        config,
+        vpc: props.vpc,
+        colors,
+        cluster: props.cluster,
+        database: props.database,
+      });
+    }
     const aws: AwsSettings = {
       fleet:
         config.platform === 'ecs'
           ? {
               platform: 'ecs',
-              cluster: props.clusterName!,
+              cluster: props.cluster!.clusterName,
               services: perColor((c) => colors[c].ecs!.service.serviceName),
               families: perColor((c) => colors[c].ecs!.taskDefinition.family),
               containerName: 'app',
@@ -149,6 +177,16 @@ export class ReleaseWorkflow extends Construct {
       lockTable: this.lockTable.tableName,
       topicArn: this.topic.topicArn,
       validationHookArn: config.release.validationHookArn,
+      ...(this.migrationTasks
+        ? {
+            migrations: {
+              parameterName: migrationParameterName(appName),
+              ...(this.migrationTasks.taskDefinition
+                ? { family: this.migrationTasks.taskDefinition.family }
+                : {}),
+            },
+          }
+        : {}),
     };
     const settings: StepSettings = { workflow, aws };
     const environment = { BLUEGREEN_SETTINGS: stack.toJsonString(settings) };
@@ -180,6 +218,14 @@ export class ReleaseWorkflow extends Construct {
       stopped: make('stopped', 'Release the lock of a release that timed out or was stopped'),
       ...(gate
         ? { 'await-approval': make('await-approval', 'Manual gate: say what waits and how to answer') }
+        : {}),
+      ...(migrations
+        ? {
+            register: make('register', 'Register the new revision and the migration task definition'),
+            'scale-down-old-color': make('scale-down-old-color', 'Scale the old color down before a contract'),
+            'record-contract': make('record-contract', "Record that the previous release's contract ran"),
+            'contract-failed': make('contract-failed', 'Report failed contract migrations'),
+          }
         : {}),
     };
     this.functions = fns;
@@ -295,7 +341,13 @@ export class ReleaseWorkflow extends Construct {
     const keepWarm = new sfn.Wait(this, STATES.waitBeforeScaleDown, {
       comment: 'The old color stays at full capacity a little longer, for a fast rollback by hand.',
       time: sfn.WaitTime.secondsPath('$.release.timings.finishDelaySeconds'),
-    }).next(finish);
+    });
+    // With migrations and no warm old color, the contract runs once the old color is down (else it waits for
+    // the next release's start).
+    const phases = migrations
+      ? this.migrationPhases(fns, migrations, { invoke, retryAllBut, retryIdempotent, failWith })
+      : undefined;
+    keepWarm.next(phases && !config.keepIdleWarm ? phases.contract(finish) : finish);
 
     const bakeWait = new sfn.Wait(this, STATES.bakeWait, {
       time: sfn.WaitTime.secondsPath('$.release.timings.watchIntervalSeconds'),
@@ -327,10 +379,10 @@ export class ReleaseWorkflow extends Construct {
     // A failed check is a verdict; anything else (a throttled API, a reset connection) gets two more tries.
     retryAllBut(validate, ['ValidationFailed']);
     validate.addCatch(abort, { resultPath: '$.failure' });
+    // With migrations, the backfill runs once the new color is validated (and approved), before the switch.
+    const toSwitch = phases ? phases.backfill(switchTraffic, abort) : switchTraffic;
     validate.next(
-      gate && fns['await-approval']
-        ? this.gate(gate, fns['await-approval'], switchTraffic, abort)
-        : switchTraffic,
+      gate && fns['await-approval'] ? this.gate(gate, fns['await-approval'], toSwitch, abort) : toSwitch,
     );
 
     const waitForIdle = new sfn.Wait(this, STATES.waitForIdle, {
@@ -348,7 +400,9 @@ export class ReleaseWorkflow extends Construct {
     const deploy = invoke(
       STATES.deploy,
       fns.deploy,
-      'New task definition revision with the image; live capacity.',
+      migrations
+        ? 'The registered revision (expanded for) on the idle color; live capacity.'
+        : 'New task definition revision with the image; live capacity.',
     );
     deploy.addCatch(abort, { resultPath: '$.failure' });
     deploy.next(waitForIdle);
@@ -359,7 +413,9 @@ export class ReleaseWorkflow extends Construct {
       'Validate the input, take the lock, check record vs listener.',
     );
     prepare.addCatch(refuse, { resultPath: '$.failure' });
-    prepare.next(deploy);
+    // With migrations: the previous release's pending contract, then the new revision, expand, and only then
+    // the deploy.
+    prepare.next(phases ? phases.start(deploy, abort) : deploy);
 
     const start = new sfn.Pass(this, STATES.start, {
       comment: 'Keep the input and the execution name (the release id and lock owner).',
@@ -394,6 +450,7 @@ export class ReleaseWorkflow extends Construct {
       ],
     });
     const machineRole = this.stateMachine.role;
+    this.migrationTasks?.grantRun(machineRole);
     acknowledge(
       machineRole,
       'AwsSolutions-IAM5[Resource::*]',
@@ -407,6 +464,174 @@ export class ReleaseWorkflow extends Construct {
         "Invoking versions and aliases (ARN:*) of this workflow's own step function, and nothing else.",
       );
     }
+  }
+
+  /**
+   * The database migration phases (config.migrations), each a one-off ECS task run and awaited by the state
+   * machine (RunTask .sync) with the phase as the command's last word:
+   *
+   * - start: the previous release's contract when it waits (idle color scaled down first), then the new revision
+   *   is registered and expanded for, before any color runs it;
+   * - backfill: after validation (and the gate), before the switch;
+   * - contract: after the bake, once the old color is scaled down, before Finish.
+   *
+   * Expand, backfill and the previous contract failing abort the release (traffic never moved); the contract
+   * failing after the switch leaves traffic alone and ends in "Live, contract failed" (ContractFailed).
+   */
+  private migrationPhases(
+    fns: StepFunctions,
+    migrations: { readonly command: readonly string[]; readonly timeoutMinutes: number },
+    h: {
+      invoke: (id: string, fn: lambda.IFunction, comment: string) => tasks.LambdaInvoke;
+      retryAllBut: (task: tasks.LambdaInvoke, verdicts: string[]) => void;
+      retryIdempotent: (task: tasks.LambdaInvoke) => void;
+      failWith: (id: string, comment: string, from?: string) => sfn.Fail;
+    },
+  ) {
+    const where = this.migrationTasks!;
+    const run = (id: string, phase: MigrationPhase, taskDefinitionPath: string, comment: string) =>
+      new sfn.CustomState(this, id, {
+        stateJson: {
+          Type: 'Task',
+          Comment: comment,
+          Resource: `arn:${Stack.of(this).partition}:states:::ecs:runTask.sync`,
+          Parameters: {
+            Cluster: where.cluster.clusterArn,
+            'TaskDefinition.$': taskDefinitionPath,
+            LaunchType: 'FARGATE',
+            NetworkConfiguration: {
+              AwsvpcConfiguration: {
+                Subnets: where.subnetIds,
+                SecurityGroups: [where.securityGroup.securityGroupId],
+                AssignPublicIp: 'DISABLED',
+              },
+            },
+            Overrides: {
+              ContainerOverrides: [
+                {
+                  Name: MIGRATION_CONTAINER,
+                  Command: [...migrations.command, phase === 'previousContract' ? 'contract' : phase],
+                },
+              ],
+            },
+            StartedBy: `bluegreen-${phase}`,
+          },
+          TimeoutSeconds: migrations.timeoutMinutes * 60,
+          ResultSelector: { 'task.$': '$.TaskArn', 'exitCode.$': '$.Containers[0].ExitCode' },
+          ResultPath: `$.migrations.${phase}`,
+        },
+      }).addRetry({
+        // RunTask refused (no capacity, throttled): no task ran, so starting it again is safe.
+        errors: ['ECS.AmazonECSException', 'AmazonECS.Unknown'],
+        interval: Duration.seconds(5),
+        backoffRate: 2,
+        maxAttempts: 2,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+    /** After a phase's Catch: the failure, named after its phase, for the report that follows. */
+    const failed = (id: string, phase: MigrationPhase, next: sfn.IChainable) =>
+      new sfn.Pass(this, id, {
+        comment: `The ${phase} task failed: keep its error and cause, and which phase it was.`,
+        parameters: { phase, 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause' },
+        resultPath: '$.failure',
+      }).next(next);
+    const catchTo = (state: sfn.CustomState | tasks.LambdaInvoke, next: sfn.IChainable) =>
+      state.addCatch(next, { resultPath: '$.failure' });
+
+    return {
+      start: (deploy: sfn.IChainable, abort: sfn.IChainable): sfn.IChainable => {
+        const expand = run(
+          STATES.expand,
+          'expand',
+          '$.release.migrationTask',
+          'Expand migrations with the new image, before any color runs it (additive: the live version keeps working).',
+        );
+        catchTo(expand, failed(STATES.expandFailed, 'expand', abort));
+        expand.next(deploy);
+        const register = h.invoke(
+          STATES.register,
+          fns.register!,
+          'Register the new revision (not running yet) and the task definition the migrations run with.',
+        );
+        h.retryAllBut(register, []);
+        catchTo(register, abort);
+        register.next(expand);
+
+        const scaleIdle = h.invoke(
+          STATES.scaleDownIdle,
+          fns['scale-down-old-color']!,
+          "The idle color (the previous release's old color) to zero: nothing may send traffic back to it once " +
+            'its contract runs.',
+        );
+        h.retryIdempotent(scaleIdle);
+        catchTo(scaleIdle, abort);
+        const previous = run(
+          STATES.previousContract,
+          'previousContract',
+          '$.release.pendingContract.taskDefinition',
+          "The previous release's contract migrations, with its own image, before this release's expand.",
+        );
+        catchTo(previous, failed(STATES.previousContractFailed, 'previousContract', abort));
+        const record = h.invoke(
+          STATES.recordContract,
+          fns['record-contract']!,
+          "Record that the previous release's contract ran: no rollback may cross it.",
+        );
+        h.retryIdempotent(record);
+        catchTo(record, abort);
+        scaleIdle.next(previous);
+        previous.next(record);
+        record.next(register);
+        return new sfn.Choice(this, STATES.contractPending, {
+          comment: "Does the previous release's contract wait for this release (its old color was kept warm)?",
+        })
+          .when(sfn.Condition.isPresent('$.release.pendingContract'), scaleIdle)
+          .otherwise(register);
+      },
+      backfill: (switchTraffic: sfn.IChainable, abort: sfn.IChainable): sfn.IChainable => {
+        const backfill = run(
+          STATES.backfill,
+          'backfill',
+          '$.release.migrationTask',
+          'Backfill migrations with the new image: validated, not yet switched to.',
+        );
+        catchTo(backfill, failed(STATES.backfillFailed, 'backfill', abort));
+        backfill.next(switchTraffic);
+        return backfill;
+      },
+      contract: (finish: sfn.IChainable): sfn.IChainable => {
+        const report = h
+          .invoke(
+            STATES.reportContractFailure,
+            fns['contract-failed']!,
+            'Traffic stays on the new color; the contract is recorded as pending; lock released; notify.',
+          )
+          .next(
+            h.failWith(
+              STATES.liveContractFailed,
+              'The new color is live; its contract migrations failed and run again at the next release.',
+            ),
+          );
+        const contractFailed = failed(STATES.contractFailed, 'contract', report);
+        const scaleOld = h.invoke(
+          STATES.scaleDownOld,
+          fns['scale-down-old-color']!,
+          'The old color to zero: from here on nothing can send traffic back to it.',
+        );
+        h.retryIdempotent(scaleOld);
+        catchTo(scaleOld, contractFailed);
+        const contract = run(
+          STATES.contract,
+          'contract',
+          '$.release.migrationTask',
+          'Contract migrations with the new image, now that the old version can no longer take traffic.',
+        );
+        catchTo(contract, contractFailed);
+        scaleOld.next(contract);
+        contract.next(finish);
+        return scaleOld;
+      },
+    };
   }
 
   /**
@@ -532,6 +757,50 @@ export class ReleaseWorkflow extends Construct {
     }
   }
 
+  /** The migration steps' calls (and the migration record for Prepare and Finish), on this app's resources. */
+  private grantMigrations(fns: StepFunctions, props: ReleaseWorkflowProps): void {
+    const stack = Stack.of(this);
+    const { colors, config } = props;
+    const allow = (fn: lambda.Function | undefined, actions: string[], resources: string[]) =>
+      fn?.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    const parameter = stack.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: migrationParameterName(config.appName).slice(1),
+    });
+    allow(fns.prepare, ['ssm:GetParameter'], [parameter]);
+    allow(fns['record-contract'], ['ssm:PutParameter'], [parameter]);
+    for (const fn of [fns.finish, fns['contract-failed']]) {
+      allow(fn, ['ssm:GetParameter', 'ssm:PutParameter'], [parameter]);
+    }
+    // Task definitions have no resource-level permissions for Describe/Register.
+    allow(fns.register, ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], ['*']);
+    if (config.platform === 'ecs') {
+      allow(
+        fns.register,
+        ['iam:PassRole'],
+        COLORS.flatMap((c) => [
+          colors[c].ecs!.taskDefinition.taskRole.roleArn,
+          colors[c].ecs!.taskDefinition.obtainExecutionRole().roleArn,
+        ]),
+      );
+      allow(
+        fns['scale-down-old-color'],
+        ['ecs:UpdateService'],
+        COLORS.map((c) => colors[c].ecs!.service.serviceArn),
+      );
+      return;
+    }
+    const td = this.migrationTasks!.taskDefinition!;
+    allow(fns.register, ['iam:PassRole'], [td.taskRole.roleArn, td.obtainExecutionRole().roleArn]);
+    const arns = asgArns(stack, config.appName, colors);
+    allow(fns.register, ['ec2:DescribeLaunchTemplateVersions'], ['*']);
+    allow(fns.register, ['ec2:CreateLaunchTemplateVersion'], arns.templates);
+    allow(fns['scale-down-old-color'], ['autoscaling:UpdateAutoScalingGroup'], arns.groups);
+    // (contract-failed resumes scaling like every ending: grantFleet acknowledges it with them.)
+    acknowledgeAsgWildcards(fns['scale-down-old-color']!.role!, config.appName, false);
+  }
+
   /** Least privilege: each step gets exactly the calls its core makes, on this app's resources. */
   private grant(fns: StepFunctions, props: ReleaseWorkflowProps): void {
     const stack = Stack.of(this);
@@ -545,6 +814,7 @@ export class ReleaseWorkflow extends Construct {
       fns.finish,
       fns['rollback-failed'],
       fns.stopped,
+      ...(fns['contract-failed'] ? [fns['contract-failed']] : []),
     ];
     // The manual gate only publishes (what waits, how to answer).
     const publishing = fns['await-approval'] ? [...concluding, fns['await-approval']] : concluding;
@@ -589,6 +859,11 @@ export class ReleaseWorkflow extends Construct {
       allow(fn, ['ssm:PutParameter'], recordParameterArns(stack, record));
     }
 
+    // Migrations: the migration record, and what registering and scaling down before a contract take
+    if (this.migrationTasks) {
+      this.grantMigrations(fns, props);
+    }
+
     // Outcomes
     for (const fn of publishing) {
       // The topic uses the AWS managed key alias/aws/sns: publishing through SNS needs no KMS permission.
@@ -618,6 +893,12 @@ export class ReleaseWorkflow extends Construct {
       'rollback-failed': `${xray}; its writes are scoped to this app's lock and topic.`,
       stopped: `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's lock and topic.`,
       'await-approval': `${xray}; it only publishes to this app's topic and the default event bus.`,
+      register: asg
+        ? `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition and the launch template Describe calls; launch template versions and PassRole are scoped to this app's templates and migration task roles.`
+        : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition; PassRole is scoped to this app's task roles.`,
+      'scale-down-old-color': `${xray}; its only write is the desired count of this app's ${asg ? 'groups' : 'services'}.`,
+      'record-contract': `${xray}; its only write is this app's migration record parameter.`,
+      'contract-failed': `${xray}; its writes are scoped to this app's migration record, lock and topic.`,
     };
     for (const [step, fn] of Object.entries(fns) as [Step, lambda.Function][]) {
       acknowledge(fn.role!, 'AwsSolutions-IAM5[Resource::*]', reasons[step]);

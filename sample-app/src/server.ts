@@ -4,7 +4,7 @@
  *   GET  /health   200 when the app is up
  *   GET  /version  {"version", "color"} from BLUEGREEN_VERSION / BLUEGREEN_COLOR
  *   POST /session  logs a user in (cookie "sid"); GET /session returns who is logged in
- *   GET  /preference?user=U, PUT /preference?user=U&value=V   a user's preference, in PostgreSQL (DATABASE_URL),
+ *   GET  /preference?user=U, PUT /preference?user=U&value=V   a user's preference, in PostgreSQL (DATABASE_URL or PG*),
  *        through the code of a column rename done with expand / backfill / contract migrations (preferences.ts;
  *        the migrations are in sample-app/migrations, applied by migrate.ts)
  * Sessions live in Redis when REDIS_URL is set (so a user logged in on blue is still logged in on green),
@@ -56,7 +56,7 @@ export interface AppOptions {
   readonly misbehave?: string;
   readonly slowMs?: number;
   readonly sessions: SessionStore;
-  /** Preferences in PostgreSQL (GET/PUT /preference?user=&value=), when DATABASE_URL is set. */
+  /** Preferences in PostgreSQL (GET/PUT /preference?user=&value=), when DATABASE_URL or PGHOST is set. */
   readonly preferences?: Preferences;
 }
 
@@ -146,13 +146,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     process.exit(1);
   }
   const sessions = env.REDIS_URL ? await redisStore(env.REDIS_URL, env.REDIS_AUTH_TOKEN) : memoryStore();
-  // Preferences live in PostgreSQL when DATABASE_URL is set; PREFERENCES_CODE picks the code of the rename
-  // (legacy: before it; dual: the release that expands, backfills and contracts; see preferences.ts).
+  // Preferences live in PostgreSQL when DATABASE_URL or the standard PG* variables (PGHOST, PGPORT, PGDATABASE,
+  // PGUSER, PGPASSWORD: what bluegreen's shared database hands the container) are set; PREFERENCES_CODE picks the
+  // code of the rename (legacy: before it; dual: the release that expands, backfills and contracts; see
+  // preferences.ts).
   let database: { end(): Promise<void> } | undefined;
   let preferences: Preferences | undefined;
-  if (env.DATABASE_URL) {
+  if (env.DATABASE_URL || env.PGHOST) {
     const { Client } = await import('pg');
-    const client = new Client({ connectionString: env.DATABASE_URL });
+    const client = new Client(env.DATABASE_URL ? { connectionString: env.DATABASE_URL } : pgSettings(env));
     await client.connect();
     database = client;
     preferences = env.PREFERENCES_CODE === 'legacy' ? legacyPreferences(client) : dualPreferences(client);
@@ -181,6 +183,26 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/**
+ * The connection settings of the standard PG* variables, read from `env` (node-postgres would read them from
+ * process.env by itself; `env` may be another object). Unset ones fall back to node-postgres's defaults.
+ */
+export function pgSettings(env: NodeJS.ProcessEnv): {
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  password?: string;
+} {
+  return {
+    host: env.PGHOST || undefined,
+    port: env.PGPORT ? Number(env.PGPORT) : undefined,
+    database: env.PGDATABASE || undefined,
+    user: env.PGUSER || undefined,
+    password: env.PGPASSWORD,
+  };
 }
 
 if (require.main === module) {

@@ -5,9 +5,11 @@
  * to fail (fault injection) to test the state machine's Retry/Catch paths.
  */
 import { BluegreenError } from '../../lambda/shared/errors';
+import type { LocalTasks } from '../../rehearsal/workflow-runner';
 import type {
   FleetStatus,
   LockResult,
+  MigrationState,
   ProbeResult,
   ReleaseOutcome,
   TargetHealth,
@@ -64,6 +66,12 @@ export class FakeWorld {
   readonly published: ReleaseOutcome[] = [];
   /** Scaling held back (suspended) for a release. */
   capacityHeld = false;
+  /** The migration record (SSM in AWS). */
+  migrationState: MigrationState = {};
+  /** Every migration task that ran: its phase (the command's last word) and the image it ran. */
+  readonly migrationRuns: { phase: string; image: string }[] = [];
+  /** Migration tasks that fail: `<image>:<phase>` or `<phase>` (any image); `timeout` hangs past the limit. */
+  readonly failingMigrations = new Map<string, 'exit' | 'timeout'>();
   readonly calls: string[] = [];
   clock = Date.parse('2026-11-26T10:00:00Z');
   /** Seconds the clock moves on every now(): the Wait states run instantly in tests. */
@@ -149,9 +157,10 @@ export class FakeWorld {
       },
       fleet: {
         describe: (color, revision) => op('fleet.describe', () => w.describe(color, revision)),
-        deploy: (color, image, _version, count) =>
+        register: (color, image) => op('fleet.register', () => w.register(color, image)),
+        deploy: (color, image, _version, count, registered) =>
           op('fleet.deploy', () => {
-            const revision = w.register(color, image);
+            const revision = registered ?? w.register(color, image);
             w.services[color] = {
               revision,
               desired: count,
@@ -211,6 +220,31 @@ export class FakeWorld {
       },
       notifier: { publish: (outcome) => op('notifier.publish', () => void w.published.push(outcome)) },
       testToken: () => op('testToken', () => 'secret-token'),
+      migrations: {
+        record: {
+          read: () => op('migrations.read', () => structuredClone(w.migrationState)),
+          write: (state) => op('migrations.write', () => void (w.migrationState = structuredClone(state))),
+        },
+        // ECS: the migrations run with the release's own revision.
+        tasks: { taskDefinition: (r) => op('migrations.taskDefinition', () => r.revision) },
+      },
+    };
+  }
+
+  /** ECS RunTask for the migration phases: the task runs the image of its task definition. */
+  tasks(): LocalTasks {
+    return {
+      run: ({ taskDefinition, command }) => {
+        const phase = command[command.length - 1] ?? '';
+        const image = this.revisions.get(taskDefinition)?.image ?? `unknown task definition ${taskDefinition}`;
+        this.calls.push(`task.${phase}`);
+        this.migrationRuns.push({ phase, image });
+        const failure = this.failingMigrations.get(`${image}:${phase}`) ?? this.failingMigrations.get(phase);
+        if (failure === 'timeout') {
+          return new Promise(() => undefined); // never stops: the state's TimeoutSeconds ends it
+        }
+        return Promise.resolve({ exitCode: failure === 'exit' ? 1 : 0 });
+      },
     };
   }
 

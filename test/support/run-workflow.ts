@@ -37,33 +37,61 @@ export const SETTINGS: WorkflowSettings = {
   },
 };
 
-const compiled = new Map<Platform, CompiledWorkflow>();
+const compiled = new Map<string, CompiledWorkflow>();
 
 export type Platform = 'ecs' | 'asg';
 
+/** Which state machine: the platform's, with database migrations (and a warm old color) or without. */
+export interface Variant {
+  readonly platform?: Platform;
+  readonly migrations?: boolean;
+  readonly keepIdleWarm?: boolean;
+}
+
 /** The release state machine's ASL from the synthesized service stack (test config), tokens resolved. */
-export function compiledWorkflow(platform: Platform = 'ecs'): CompiledWorkflow {
-  if (!compiled.has(platform)) {
-    const { serviceJson, stacks } = synth({ platform });
-    compiled.set(platform, compileWorkflow(serviceJson, stacks));
+export function compiledWorkflow(variant: Platform | Variant = 'ecs'): CompiledWorkflow {
+  const v = typeof variant === 'string' ? { platform: variant } : variant;
+  const key = JSON.stringify([v.platform ?? 'ecs', !!v.migrations, !!v.keepIdleWarm]);
+  if (!compiled.has(key)) {
+    const { serviceJson, stacks } = synth({
+      platform: v.platform ?? 'ecs',
+      ...(v.migrations ? { migrations: { command: ['node', 'migrate.js'], timeoutMinutes: 5 } } : {}),
+      ...(v.keepIdleWarm ? { keepIdleWarm: true } : {}),
+    });
+    compiled.set(key, compileWorkflow(serviceJson, stacks));
   }
-  return compiled.get(platform)!;
+  return compiled.get(key)!;
 }
 
 /** Runs one release through the synthesized state machine against `world`, with instant waits. */
 export function runRelease(
   world: FakeWorld,
   input: unknown,
-  options: { execution?: string; settings?: Partial<WorkflowSettings>; platform?: Platform } = {},
+  options: {
+    execution?: string;
+    settings?: Partial<WorkflowSettings>;
+    platform?: Platform;
+    /** Database migrations on (the state machine and the settings), with a warm old color or not. */
+    migrations?: { keepIdleWarm?: boolean };
+    /** Shortens the migration tasks' timeout. */
+    taskTimeoutSeconds?: number;
+  } = {},
 ): Promise<ExecutionResult> {
+  const m = options.migrations;
   return runWorkflow(
-    compiledWorkflow(options.platform),
+    compiledWorkflow({ platform: options.platform, migrations: !!m, keepIdleWarm: m?.keepIdleWarm }),
     world.deps(),
-    { ...SETTINGS, ...options.settings },
+    {
+      ...SETTINGS,
+      ...(m ? { migrations: { timeoutSeconds: 300 }, keepIdleWarm: !!m.keepIdleWarm } : {}),
+      ...options.settings,
+    },
     input,
     {
       execution: options.execution,
       instant: true,
+      tasks: world.tasks(),
+      taskTimeoutSeconds: options.taskTimeoutSeconds,
     },
   );
 }
