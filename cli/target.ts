@@ -16,6 +16,7 @@ import type { Fleet } from '../lambda/shared/ports';
 import { DynamoDbReleaseLock } from '../lambda/adapters/dynamodb-lock';
 import { AwsNotifier } from '../lambda/adapters/notifier';
 import { SsmReleaseRecordStore } from '../lambda/adapters/ssm-release-record';
+import { SsmMigrationRecord } from '../lambda/adapters/ssm-migration-record';
 import { recordParameterNames, type Color } from '../lambda/shared/release-record';
 import { usage, type CliIo } from './io';
 
@@ -39,6 +40,8 @@ export interface AppTarget {
   /** Each color's compute, as the steps get it (ECS services, or Auto Scaling groups). */
   readonly fleet: FleetSettings;
   readonly targetGroups: Record<Color, string>;
+  /** The migration record's parameter, when the app runs database migrations. */
+  readonly migrationRecord?: string;
 }
 
 /** The app name and region from the options, the environment, or bluegreen.config.json. */
@@ -180,6 +183,7 @@ export class AwsSession {
               containerName: 'app',
             },
       targetGroups: { blue: outputs.BlueTargetGroupArn, green: outputs.GreenTargetGroupArn },
+      ...(outputs.MigrationRecordParameter ? { migrationRecord: outputs.MigrationRecordParameter } : {}),
     };
   }
 
@@ -206,6 +210,9 @@ export class AwsSession {
       ),
       lock: this.client('lock', () => DynamoDbReleaseLock.create(c, t.lockTable, t.app)),
       notifier: this.client('notifier', () => AwsNotifier.create(c, t.topicArn)),
+      migrationRecord: t.migrationRecord
+        ? this.client('migrationRecord', () => SsmMigrationRecord.create(c, t.migrationRecord!))
+        : undefined,
       now: () => new Date(),
     };
   }

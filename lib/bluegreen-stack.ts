@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { COLORS, type Color, type RecordParameterNames } from '../lambda/shared/release-record';
+import { COLORS, migrationParameterName, type Color, type RecordParameterNames } from '../lambda/shared/release-record';
 import type { BluegreenConfig } from './config';
 import { OperatorPolicy } from './constructs/cli-access';
 import { GitHubDeployRole } from './constructs/github-deploy-role';
@@ -271,6 +271,18 @@ export class BluegreenStack extends Stack {
         'DatabaseEndpoint',
         this.database.cluster.clusterEndpoint.socketAddress,
         'Shared PostgreSQL writer endpoint (host:port)',
+      );
+    }
+    if (this.workflow.migrationTasks) {
+      output(
+        'MigrationRecordParameter',
+        migrationParameterName(config.appName),
+        'Database migrations: which contract ran (no rollback across it) and which waits (SSM parameter, JSON)',
+      );
+      output(
+        'MigrationCluster',
+        this.workflow.migrationTasks.cluster.clusterName,
+        'Database migrations: the ECS cluster their one-off tasks run in',
       );
     }
     const cliAccess = { record, workflow: this.workflow, colors: this.colors, traffic: this.traffic };

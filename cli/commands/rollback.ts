@@ -178,6 +178,9 @@ export function planRollback(report: StatusReport, flight: InFlight | undefined,
       `${report.drift} Nothing was changed: rolling back now would be a guess. Reconcile record and listener first.`,
     );
   }
+  if (report.migrations?.blocksRollback) {
+    throw refused('ContractRan', `${report.migrations.blocksRollback} Nothing was changed.`);
+  }
   if (flight) {
     const phase = phaseOf(flight.state ?? '');
     if (phase === 'before-switch') {
@@ -227,6 +230,9 @@ export function planRollback(report: StatusReport, flight: InFlight | undefined,
 function requireSafe(report: StatusReport, to: Color, from: Color, outcome: string): void {
   if (report.drift) {
     throw refused('Drift', `${report.drift} The rollback did not go ahead (${outcome}).`);
+  }
+  if (report.migrations?.blocksRollback) {
+    throw refused('ContractRan', `${report.migrations.blocksRollback} The rollback did not go ahead (${outcome}).`);
   }
   if (report.liveColor !== from || report.idleWarm.color !== to) {
     throw refused(

@@ -5,7 +5,8 @@
  */
 import type { LockHolder } from '../../lambda/adapters/dynamodb-lock';
 import { notWarmBecause } from '../../lambda/shared/decisions';
-import type { FleetStatus, TargetHealth } from '../../lambda/shared/ports';
+import type { FleetStatus, MigrationState, TargetHealth } from '../../lambda/shared/ports';
+import { rollbackBlockedByContract } from '../../lambda/workflow/migrations';
 import { phaseOf } from '../../lambda/shared/state-names';
 import { COLORS, otherColor, recordParameterNames, type Color } from '../../lambda/shared/release-record';
 import { describeTraffic, findDrift, routedTraffic, type TrafficWeights } from '../../lambda/shared/traffic';
@@ -45,18 +46,24 @@ export interface StatusReport {
     readonly waitingForApproval: boolean;
   };
   readonly lock?: LockHolder;
+  /** Database migrations (when the app runs them): what the migration record says. */
+  readonly migrations?: MigrationState & {
+    /** Why no rollback may go back from the live color: its release's contract ran. */
+    readonly blocksRollback?: string;
+  };
 }
 
 /** Reads everything at once (one round of parallel calls). */
 export async function readStatus(session: AwsSession): Promise<{ report: StatusReport; flight?: InFlight }> {
   const ports = await session.ports();
   const target = await session.target();
-  const [record, weights, fleets, health, lock] = await Promise.all([
+  const [record, weights, fleets, health, lock, migrations] = await Promise.all([
     ports.record.read(),
     ports.router.productionWeights(),
     Promise.all(COLORS.map((c) => ports.fleet.describe(c))),
     Promise.all(COLORS.map((c) => ports.router.targetHealth(c))),
     ports.lock.holder(),
+    ports.migrationRecord?.read(),
   ]);
   const flight = await releaseInFlight(session.sfn, target.stateMachineArn, lock?.owner);
   const fleet: Record<Color, FleetStatus> = { blue: fleets[0], green: fleets[1] };
@@ -75,12 +82,14 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
     liveTasks: fleet[live].running,
     unit,
   });
+  const contract = migrations && rollbackBlockedByContract(migrations, record.images[live]);
   const reason =
-    flight && phase === 'before-switch'
+    contract ??
+    (flight && phase === 'before-switch'
       ? `release ${flight.name} has not switched traffic yet: there is nothing to roll back`
       : flight && phase !== 'after-switch'
         ? `release ${flight.name} is in "${flight.state ?? '?'}" right now; ask again in a few seconds`
-        : notWarm;
+        : notWarm);
   const colors = Object.fromEntries(
     COLORS.map((c) => [
       c,
@@ -116,6 +125,7 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
         }
       : {}),
     ...(lock ? { lock } : {}),
+    ...(migrations ? { migrations: { ...migrations, ...(contract ? { blocksRollback: contract } : {}) } } : {}),
   };
   return { report, flight };
 }
@@ -172,6 +182,15 @@ export function renderStatus(r: StatusReport, io: CliIo): string[] {
       ? `rollback: ${paint(io, 'green', 'possible')}: ${r.rollback.to} is warm and can take all traffic back (bluegreen rollback)`
       : `rollback: ${paint(io, 'yellow', 'not possible')}: ${r.rollback.reason ?? ''}`,
   );
+  if (r.migrations) {
+    const m = r.migrations;
+    lines.push(
+      `migrations: ${m.contracted ? `contract of ${m.contracted.image} ran at ${m.contracted.at}` : 'no contract ran yet'}` +
+        (m.contractPending
+          ? `; the contract of ${m.contractPending.image} waits for the next release (a rollback stays possible until then)`
+          : ''),
+    );
+  }
   if (r.inFlight) {
     const f = r.inFlight;
     const since = f.since ? ` for ${duration(io.now().getTime() - Date.parse(f.since))}` : '';

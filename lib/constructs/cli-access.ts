@@ -1,7 +1,11 @@
 import { ArnFormat, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { Color, RecordParameterNames } from '../../lambda/shared/release-record';
+import {
+  migrationParameterName,
+  type Color,
+  type RecordParameterNames,
+} from '../../lambda/shared/release-record';
 import { acknowledge, nagArnParts } from '../nag';
 import { acknowledgeAsgWildcards, asgArns, moveGroupStatements } from './asg-grants';
 import { recordParameterArns } from '../record-stack';
@@ -51,6 +55,22 @@ export function cliStatements(
     statement('FollowRelease', ['states:DescribeExecution', 'states:GetExecutionHistory'], [executions]),
     statement('ReadLock', ['dynamodb:GetItem'], [workflow.lockTable.tableArn]),
     statement('ReadRecord', ['ssm:GetParameters'], record),
+    // With migrations: whether a contract ran (no rollback across it) or waits.
+    ...(workflow.migrationTasks
+      ? [
+          statement(
+            'ReadMigrationRecord',
+            ['ssm:GetParameter'],
+            [
+              stack.formatArn({
+                service: 'ssm',
+                resource: 'parameter',
+                resourceName: migrationParameterName(props.appName).slice(1),
+              }),
+            ],
+          ),
+        ]
+      : []),
     ...fleet.read,
     // Describe calls of Elastic Load Balancing have no resource-level permissions.
     statement(

@@ -56,7 +56,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Release } from '../../lambda/shared/release';
@@ -99,6 +99,8 @@ export class MockAws {
   readonly events = mockClient(EventBridgeClient);
 
   stackExists = true;
+  /** The migration record's JSON, when the app runs database migrations (the stack then has its output). */
+  migrationRecord?: string;
   readonly autoscaling = mockClient(AutoScalingClient);
   readonly ec2 = mockClient(EC2Client);
   /** Scaling processes suspended per group (the asg platform). */
@@ -172,6 +174,7 @@ export class MockAws {
             }),
         BlueTargetGroupArn: TG.blue,
         GreenTargetGroupArn: TG.green,
+        ...(this.migrationRecord !== undefined ? { MigrationRecordParameter: '/bluegreen/shop/migrations' } : {}),
       };
       return {
         Stacks: [
@@ -189,6 +192,9 @@ export class MockAws {
         { Name: '/bluegreen/shop/blue/image', Value: this.record.images.blue },
         { Name: '/bluegreen/shop/green/image', Value: this.record.images.green },
       ],
+    }));
+    this.ssm.on(GetParameterCommand, { Name: '/bluegreen/shop/migrations' }).callsFake(() => ({
+      Parameter: { Name: '/bluegreen/shop/migrations', Value: this.migrationRecord },
     }));
     this.ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
       if (input.Name.endsWith('live-color')) {

@@ -126,6 +126,46 @@ describe('bluegreen rollback', () => {
     expect(out).toContain(`Rolled back: blue (${V1}) serves all production traffic.`);
   });
 
+  test('refused once the live release\'s contract migrations ran, even with the old color warm', async () => {
+    releasedKeptWarm();
+    aws.migrationRecord = JSON.stringify({
+      contracted: { image: V2, release: 'v2-20261126T100000Z', at: '2026-11-26T10:20:00.000Z' },
+    });
+    const status = await bluegreen('status');
+    expect(status.out).toContain(`migrations: contract of ${V2} ran at 2026-11-26T10:20:00.000Z`);
+    expect(status.out).toContain(`rollback: not possible: The contract migrations of ${V2} ran`);
+
+    const { code, err } = await bluegreen('rollback --yes');
+    expect(code).toBe(1);
+    expect(err).toContain(
+      `ContractRan: The contract migrations of ${V2} ran at 2026-11-26T10:20:00.000Z (release v2-20261126T100000Z): ` +
+        'the schema the older version needs is gone, so sending traffic back to it would break production. Roll ' +
+        'forward instead: release a fixed image. Nothing was changed.',
+    );
+    expect(aws.elb.commandCalls(ModifyListenerCommand)).toHaveLength(0);
+    expect(aws.record.live).toBe('green');
+    expect(aws.lock).toBeUndefined();
+  });
+
+  test('allowed while the live release\'s contract waits for the next release (the schema still fits both)', async () => {
+    releasedKeptWarm();
+    aws.migrationRecord = JSON.stringify({
+      contracted: { image: V1, release: 'v1-20261120T100000Z', at: '2026-11-20T10:20:00.000Z' },
+      contractPending: {
+        image: V2,
+        release: 'v2-20261126T100000Z',
+        taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:4',
+        since: '2026-11-26T10:20:00.000Z',
+      },
+    });
+    expect((await bluegreen('status')).out).toContain(
+      `the contract of ${V2} waits for the next release (a rollback stays possible until then)`,
+    );
+    const { code } = await bluegreen('rollback --yes');
+    expect(code).toBe(0);
+    expect(aws.record.live).toBe('blue');
+  });
+
   test('refused when the previous color is not warm: nothing changes (no half switch)', async () => {
     aws.record = { live: 'green', images: { blue: V1, green: V2 } };
     aws.weights = { blue: 0, green: 100 };
