@@ -7,7 +7,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { COLORS, migrationParameterName, type Color, type RecordParameterNames } from '../lambda/shared/release-record';
+import {
+  COLORS,
+  migrationParameterName,
+  type Color,
+  type RecordParameterNames,
+} from '../lambda/shared/release-record';
 import type { BluegreenConfig } from './config';
 import { OperatorPolicy } from './constructs/cli-access';
 import { GitHubDeployRole } from './constructs/github-deploy-role';

@@ -279,19 +279,30 @@ const schema = z
     database: z
       .object({
         engine: z
-          .literal('aurora-postgresql', { error: 'must be "aurora-postgresql" (Aurora Serverless v2, PostgreSQL)' })
+          .literal('aurora-postgresql', {
+            error: 'must be "aurora-postgresql" (Aurora Serverless v2, PostgreSQL)',
+          })
           .default('aurora-postgresql'),
         databaseName: z
           .string()
-          .regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be a PostgreSQL name: lower-case letter, then letters, digits or _')
+          .regex(
+            /^[a-z][a-z0-9_]{0,62}$/,
+            'must be a PostgreSQL name: lower-case letter, then letters, digits or _',
+          )
           .default('app'),
         minCapacity: z
           .number({ error: 'must be a number of Aurora capacity units' })
-          .refine((v) => v >= 0 && v <= 256 && Number.isInteger(v * 2), 'must be 0 to 256 ACUs in steps of 0.5')
+          .refine(
+            (v) => v >= 0 && v <= 256 && Number.isInteger(v * 2),
+            'must be 0 to 256 ACUs in steps of 0.5',
+          )
           .default(0.5),
         maxCapacity: z
           .number({ error: 'must be a number of Aurora capacity units' })
-          .refine((v) => v >= 1 && v <= 256 && Number.isInteger(v * 2), 'must be 1 to 256 ACUs in steps of 0.5')
+          .refine(
+            (v) => v >= 1 && v <= 256 && Number.isInteger(v * 2),
+            'must be 1 to 256 ACUs in steps of 0.5',
+          )
           .default(2),
         deletionProtection: z.boolean({ error: 'must be true or false' }).default(true),
       })
@@ -386,11 +397,10 @@ export function parseConfig(
     throw new ConfigError(source, problems);
   }
   const config = result.data;
-  const budget = budgetProblems(
-    config.release,
-    config.release.maxReleaseMinutes * 60,
-    { approvalSeconds: approvalSeconds(config.approval), migrationSeconds: migrationSeconds(config.migrations) },
-  );
+  const budget = budgetProblems(config.release, config.release.maxReleaseMinutes * 60, {
+    approvalSeconds: approvalSeconds(config.approval),
+    migrationSeconds: migrationSeconds(config.migrations),
+  });
   if (budget.length > 0) {
     throw new ConfigError(
       source,

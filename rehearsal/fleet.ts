@@ -37,6 +37,8 @@ export interface LocalFleetOptions {
   /** What each image does wrong, if anything: BLUEGREEN_MISBEHAVE per image. */
   readonly misbehaviour: (image: string) => string | undefined;
   readonly redisUrl?: string;
+  /** More environment per image (the database and which preferences code the version has). */
+  readonly environment?: (image: string) => Record<string, string>;
   readonly log?: (line: string) => void;
 }
 
@@ -91,7 +93,13 @@ export class LocalFleet implements Fleet {
     return Promise.resolve(revision);
   }
 
-  async deploy(color: Color, image: string, version: string, count: number, revision?: string): Promise<string> {
+  async deploy(
+    color: Color,
+    image: string,
+    version: string,
+    count: number,
+    revision?: string,
+  ): Promise<string> {
     const target = revision ?? (await this.register(color, image, version));
     await this.rollTo(color, target, count);
     return target;
@@ -118,6 +126,11 @@ export class LocalFleet implements Fleet {
       r.active = false;
     }
     return Promise.resolve();
+  }
+
+  /** The image a revision runs (what a one-off task of that task definition would run). */
+  imageOf(revision: string): string | undefined {
+    return this.revisions.get(revision)?.image;
   }
 
   /** The image and version a color runs. */
@@ -177,6 +190,7 @@ export class LocalFleet implements Fleet {
         BLUEGREEN_VERSION: r.version,
         BLUEGREEN_MISBEHAVE: this.options.misbehaviour(r.image) ?? '',
         ...(this.options.redisUrl ? { REDIS_URL: this.options.redisUrl } : {}),
+        ...this.options.environment?.(r.image),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

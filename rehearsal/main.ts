@@ -3,7 +3,8 @@
  * Options: --scenario N (repeatable), --bake SECONDS, --interval SECONDS, --concurrency N, --report PATH
  * (writes PATH.json and PATH.html; default rehearsal-report), --port N and --test-port N (the local load
  * balancer; default 8080 and 9000), --approve-after SECONDS (turns on the manual gate and approves each release
- * that long after it starts waiting). Ctrl-C stops everything it started.
+ * that long after it starts waiting), --migrations (a throwaway PostgreSQL, and expand / backfill / contract in
+ * every release). Ctrl-C stops everything it started.
  */
 import './quiet';
 import { parseArgs } from 'node:util';
@@ -21,6 +22,7 @@ async function main(): Promise<number> {
       port: { type: 'string', default: '8080' },
       'test-port': { type: 'string', default: '9000' },
       'approve-after': { type: 'string' },
+      migrations: { type: 'boolean', default: false },
     },
   });
   const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -32,6 +34,7 @@ async function main(): Promise<number> {
     productionPort: number(values.port),
     testPort: number(values['test-port']),
     approveAfterSeconds: number(values['approve-after']),
+    migrations: values.migrations,
     onCleanup: (cleanup) => {
       // Ctrl-C (or a stop from outside) at any moment: stop every process and free every port, then leave.
       const stop = (signal: NodeJS.Signals) => {

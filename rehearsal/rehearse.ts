@@ -17,6 +17,13 @@ import { parseConfig } from '../lib/config';
 import { buildSampleApp, LocalFleet } from './fleet';
 import { LoadGenerator, summarize, type LoadSummary, type Sample } from './load';
 import { FileReleaseRecord, MemoryNotifier, MemoryReleaseLock, RouterAlarms } from './local-ports';
+import {
+  buildMigrationRunner,
+  LocalMigrations,
+  MemoryMigrationRecord,
+  migrationsPerImage,
+} from './migrations';
+import { startPostgres, type RunningPostgres } from './postgres';
 import { startRedis, type RunningRedis } from './redis';
 import { LocalRouter } from './router';
 import {
@@ -77,6 +84,11 @@ export interface RehearsalOptions {
    * `bluegreen approve`, this many seconds after the release starts waiting. @default - no gate
    */
   readonly approveAfterSeconds?: number;
+  /**
+   * Database migrations: a throwaway PostgreSQL (Debian's package), the sample app's preferences in it, and the
+   * expand / backfill / contract phases in every release. @default false
+   */
+  readonly migrations?: boolean;
   /** Receives the function that stops everything the rehearsal started (for Ctrl-C). */
   readonly onCleanup?: (cleanup: () => Promise<void>) => void;
   readonly log?: (line: string) => void;
@@ -99,6 +111,11 @@ export interface ScenarioResult {
 
 export interface RehearsalResult {
   readonly scenarios: ScenarioResult[];
+  /** With migrations: the phases that ran, and a preference written by v1 read back at the end. */
+  readonly migrations?: {
+    readonly runs: readonly { phase: string; image: string; exitCode: number; ms: number }[];
+    readonly preference: { readonly written: string; readonly readBack?: string };
+  };
   readonly session?: { readonly checked: boolean; readonly survived?: boolean; readonly note: string };
 }
 
@@ -122,6 +139,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     deregistrationDelayMs: 3000,
   });
   let redis: RunningRedis | undefined;
+  let postgres: RunningPostgres | undefined;
+  const v1 = `${REPOSITORY}:v1`;
   let fleet: LocalFleet | undefined;
   let cleaned = false;
   const cleanup = async () => {
@@ -132,6 +151,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     await fleet?.stopAll();
     await router.stop();
     await redis?.stop();
+    await postgres?.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   options.onCleanup?.(cleanup);
@@ -142,6 +162,15 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         ? `Redis: ${redis.url} (sessions are shared by both colors)`
         : 'Redis: redis-server is not installed; sessions stay per process (apt-get install redis-server to check them)',
     );
+    if (options.migrations) {
+      postgres = await startPostgres();
+      if (!postgres) {
+        throw new Error(
+          '--migrations needs PostgreSQL (apt-get install postgresql): the rehearsal runs the real migrations.',
+        );
+      }
+      log(`PostgreSQL: ${postgres.url} (shared by both colors; migrations run as one-off processes)`);
+    }
     await router.start(options.productionPort, options.testPort);
     const behaviours = new Map(SCENARIOS.map((s) => [`${REPOSITORY}:${s.version}`, s.misbehave]));
     fleet = new LocalFleet({
@@ -149,8 +178,21 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       appFile: buildSampleApp(join(dir, 'sample-app.js')),
       misbehaviour: (image) => behaviours.get(image),
       redisUrl: redis?.url,
+      // v1 has the preferences code from before the rename; later versions write both columns.
+      environment: (image): Record<string, string> =>
+        postgres ? { DATABASE_URL: postgres.url, PREFERENCES_CODE: image === v1 ? 'legacy' : 'dual' } : {},
       log,
     });
+    const migrations = postgres
+      ? new LocalMigrations({
+          runner: buildMigrationRunner(join(dir, 'migrate.js')),
+          databaseUrl: postgres.url,
+          imageOf: (taskDefinition) => fleet?.imageOf(taskDefinition),
+          migrationsOf: migrationsPerImage(dir, v1),
+          log,
+        })
+      : undefined;
+    const migrationRecord = new MemoryMigrationRecord();
     const gate = options.approveAfterSeconds !== undefined;
     const config = parseConfig({
       appName: 'rehearsal',
@@ -163,6 +205,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         smokeChecks: [{ path: '/health' }, { path: '/version', expectVersion: true, latencyBudgetMs: 500 }],
       },
       ...(gate ? { approval: { at: 'before-switch', timeoutMinutes: 2 } } : {}),
+      ...(migrations ? { migrations: { command: ['node', 'migrate.js'], timeoutMinutes: 1 } } : {}),
     });
     const workflow = synthesizeWorkflow(config, join(dir, 'cdk.out'));
     const settings: WorkflowSettings = {
@@ -178,6 +221,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       maxReleaseSeconds: 900,
       timings,
       ...(gate ? { approval: { timeoutSeconds: 120, onTimeout: 'abort' as const } } : {}),
+      ...(migrations ? { migrations: { timeoutSeconds: 60 } } : {}),
     };
     const notifier = new MemoryNotifier();
     const deps: WorkflowDeps = {
@@ -196,8 +240,22 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       lock: new MemoryReleaseLock(),
       notifier,
       testToken: () => Promise.resolve(token),
+      ...(migrations
+        ? {
+            migrations: {
+              record: migrationRecord,
+              // As on ECS: the migrations run with the release's own revision.
+              tasks: { taskDefinition: (r) => Promise.resolve(r.revision) },
+            },
+          }
+        : {}),
       now: () => new Date(),
     };
+    const preference = { user: 'rehearsal-user', value: 'dark-mode' };
+    if (migrations) {
+      // What v1's own release did: its table.
+      await migrations.runPhase(v1, 'expand');
+    }
 
     log(
       `Starting blue on v1 (2 processes) behind the local load balancer :${router.productionPort} (test listener :${router.testPort})`,
@@ -209,6 +267,16 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       'blue to become healthy',
     );
 
+    if (migrations) {
+      // v1 (the legacy code) stores a preference in old_preference; the rename must not lose it.
+      const put = await fetch(
+        `http://127.0.0.1:${router.productionPort}/preference?user=${preference.user}&value=${preference.value}`,
+        { method: 'PUT' },
+      );
+      log(
+        `v1 stored ${preference.user}'s preference "${preference.value}" in old_preference (HTTP ${put.status})`,
+      );
+    }
     const session = await createSession(router.productionPort);
     const results: ScenarioResult[] = [];
     for (const scenario of SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s.id))) {
@@ -231,6 +299,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
           execution: `rehearsal-${scenario.id}-${scenario.version}`,
           onEvent: progress(log),
           callbacks,
+          tasks: migrations,
         },
       );
       answered?.cancel();
@@ -271,7 +340,26 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
             note: 'session created before scenario 1, checked after the last one',
           }
         : { checked: true, survived: false, note: 'the session could not be created before scenario 1' };
-    return { scenarios: results, session: sessionResult };
+    let readBack: string | undefined;
+    if (migrations) {
+      const res = await fetch(`http://127.0.0.1:${router.productionPort}/preference?user=${preference.user}`);
+      readBack =
+        res.status === 200
+          ? ((await res.json()) as { preference?: string }).preference
+          : `HTTP ${res.status}`;
+      log('');
+      log(
+        `preference written by v1 before the rename, read back after the releases: "${readBack ?? '(none)'}"` +
+          ` (schema: ${migrationRecord.state.contracted ? `contracted for ${migrationRecord.state.contracted.image}` : 'not contracted'})`,
+      );
+    }
+    return {
+      scenarios: results,
+      session: sessionResult,
+      ...(migrations
+        ? { migrations: { runs: migrations.runs, preference: { written: preference.value, readBack } } }
+        : {}),
+    };
   } finally {
     await cleanup();
   }

@@ -323,7 +323,10 @@ export async function runWorkflow(
           (payload: unknown) => HANDLERS[step].withDeps(deps, settings)(payload as ReleaseState) as never,
         ]),
         ...callbackHandlers,
-        ...compiled.runTaskStates.map((state): [string, LocalHandler] => [state, runTaskHandler(options.tasks)]),
+        ...compiled.runTaskStates.map((state): [string, LocalHandler] => [
+          state,
+          runTaskHandler(options.tasks),
+        ]),
       ]),
       ...(options.instant
         ? {

@@ -100,7 +100,9 @@ describe('migrations: failure paths', () => {
 
     expect(result.status).toBe('FAILED');
     expect(result.error).toBe('ExpandFailed');
-    expect(result.cause).toMatch(/^The expand migrations of .*:v2 failed: the task \w+ stopped \(Essential container in task exited\), app exit code 1\./);
+    expect(result.cause).toMatch(
+      /^The expand migrations of .*:v2 failed: the task \w+ stopped \(Essential container in task exited\), app exit code 1\./,
+    );
     expect(result.cause).toContain('Nothing was deployed');
     expect(around(result)).toEqual([
       'Previous contract pending?',
@@ -240,11 +242,20 @@ describe('migrations with keepIdleWarm: the contract waits for the next release'
     expect(around(first)).not.toContain('Contract database');
     expect(world.services.blue.desired).toBe(2); // the old color stays warm: a rollback stays possible
     expect(world.migrationState).toEqual({
-      contractPending: { image: V2, release: 'release-1', taskDefinition: expect.any(String), since: expect.any(String) },
+      contractPending: {
+        image: V2,
+        release: 'release-1',
+        taskDefinition: expect.any(String),
+        since: expect.any(String),
+      },
     });
     expect(world.published[0].cause).toContain('the contract waits for the next release');
 
-    const second = await run(world, { image: V3 }, { migrations: { keepIdleWarm: true }, execution: 'release-2' });
+    const second = await run(
+      world,
+      { image: V3 },
+      { migrations: { keepIdleWarm: true }, execution: 'release-2' },
+    );
     expect(second.status).toBe('SUCCEEDED');
     expect(around(second).slice(0, 6)).toEqual([
       'Previous contract pending?',
@@ -262,7 +273,12 @@ describe('migrations with keepIdleWarm: the contract waits for the next release'
     expectTrafficOn(world, 'blue', V3);
     expect(world.migrationState).toEqual({
       contracted: { image: V2, release: 'release-1', at: expect.any(String) },
-      contractPending: { image: V3, release: 'release-2', taskDefinition: expect.any(String), since: expect.any(String) },
+      contractPending: {
+        image: V3,
+        release: 'release-2',
+        taskDefinition: expect.any(String),
+        since: expect.any(String),
+      },
     });
   });
 
@@ -270,7 +286,11 @@ describe('migrations with keepIdleWarm: the contract waits for the next release'
     const world = worldWith('good');
     await run(world, { image: V2 }, { migrations: { keepIdleWarm: true } });
     world.failingMigrations.set('contract', 'exit');
-    const result = await run(world, { image: V3 }, { migrations: { keepIdleWarm: true }, execution: 'release-2' });
+    const result = await run(
+      world,
+      { image: V3 },
+      { migrations: { keepIdleWarm: true }, execution: 'release-2' },
+    );
 
     expect(result.error).toBe('ContractFailed');
     expect(result.cause).toContain("The previous release's contract migrations of");
@@ -294,7 +314,11 @@ describe('migrations with keepIdleWarm: the contract waits for the next release'
     // An operator sent traffic back to blue (v1) after release-1: v1 needs the old column.
     world.weights = { blue: 100, green: 0 };
     world.record.liveColor = 'blue';
-    const result = await run(world, { image: V3 }, { migrations: { keepIdleWarm: true }, execution: 'release-2' });
+    const result = await run(
+      world,
+      { image: V3 },
+      { migrations: { keepIdleWarm: true }, execution: 'release-2' },
+    );
 
     expect(result.status).toBe('SUCCEEDED');
     expect(phases(world)).toEqual(['expand v2', 'backfill v2', 'expand v3', 'backfill v3']);

@@ -232,7 +232,10 @@ function requireSafe(report: StatusReport, to: Color, from: Color, outcome: stri
     throw refused('Drift', `${report.drift} The rollback did not go ahead (${outcome}).`);
   }
   if (report.migrations?.blocksRollback) {
-    throw refused('ContractRan', `${report.migrations.blocksRollback} The rollback did not go ahead (${outcome}).`);
+    throw refused(
+      'ContractRan',
+      `${report.migrations.blocksRollback} The rollback did not go ahead (${outcome}).`,
+    );
   }
   if (report.liveColor !== from || report.idleWarm.color !== to) {
     throw refused(

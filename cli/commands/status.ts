@@ -125,7 +125,9 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
         }
       : {}),
     ...(lock ? { lock } : {}),
-    ...(migrations ? { migrations: { ...migrations, ...(contract ? { blocksRollback: contract } : {}) } } : {}),
+    ...(migrations
+      ? { migrations: { ...migrations, ...(contract ? { blocksRollback: contract } : {}) } }
+      : {}),
   };
   return { report, flight };
 }

@@ -121,7 +121,13 @@ export class AsgFleet implements Fleet {
     return status;
   }
 
-  async deploy(color: Color, image: string, version: string, count: number, revision?: string): Promise<string> {
+  async deploy(
+    color: Color,
+    image: string,
+    version: string,
+    count: number,
+    revision?: string,
+  ): Promise<string> {
     const target = revision ?? (await this.register(color, image, version));
     await this.moveTo(color, target, count);
     return target;

@@ -68,7 +68,13 @@ export class EcsFleet implements Fleet {
     return status;
   }
 
-  async deploy(color: Color, image: string, version: string, count: number, revision?: string): Promise<string> {
+  async deploy(
+    color: Color,
+    image: string,
+    version: string,
+    count: number,
+    revision?: string,
+  ): Promise<string> {
     const arn = revision ?? (await this.register(color, image, version));
     await this.ecs.send(
       new UpdateServiceCommand({
@@ -121,10 +127,15 @@ export async function registerWithImage(
   image: string,
   version: string,
 ): Promise<string> {
-  const base = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
+  const base = await ecs.send(
+    new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }),
+  );
   const td = base.taskDefinition;
   if (!td?.containerDefinitions?.some((c) => c.name === containerName)) {
-    throw new BluegreenError('FleetMissing', `Task definition family ${family} has no container "${containerName}".`);
+    throw new BluegreenError(
+      'FleetMissing',
+      `Task definition family ${family} has no container "${containerName}".`,
+    );
   }
   const input: RegisterTaskDefinitionCommandInput = {
     family,
@@ -177,7 +188,7 @@ export class EcsMigrationTasks implements MigrationTasks {
     private readonly containerName: string,
   ) {}
 
-  taskDefinition(release: { image: string; version: string }): Promise<string> {
+  taskDefinition(release: { image: string; version: string; revision: string }): Promise<string> {
     return registerWithImage(this.ecs, this.family, this.containerName, release.image, release.version);
   }
 }

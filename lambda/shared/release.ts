@@ -212,14 +212,10 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
   }
   if (problems.length === 0) {
     problems.push(
-      ...budgetProblems(
-        timings as unknown as ReleaseTimings,
-        settings.maxReleaseSeconds,
-        {
-          approvalSeconds: settings.approval?.timeoutSeconds ?? 0,
-          migrationSeconds: settings.migrations ? 3 * settings.migrations.timeoutSeconds : 0,
-        },
-      ),
+      ...budgetProblems(timings as unknown as ReleaseTimings, settings.maxReleaseSeconds, {
+        approvalSeconds: settings.approval?.timeoutSeconds ?? 0,
+        migrationSeconds: settings.migrations ? 3 * settings.migrations.timeoutSeconds : 0,
+      }),
     );
   }
   if (problems.length > 0) {

@@ -115,7 +115,10 @@ export async function abort(
     caught.phase && state.release
       ? (({ error, cause }) => ({ Error: error, Cause: cause }))(
           migrationFailure(caught.phase, caught, {
-            image: caught.phase === 'previousContract' ? (state.release.pendingContract?.image ?? '') : state.release.image,
+            image:
+              caught.phase === 'previousContract'
+                ? (state.release.pendingContract?.image ?? '')
+                : state.release.image,
             timeoutSeconds: settings.migrations?.timeoutSeconds,
           }),
         )

@@ -95,7 +95,9 @@ export function migrationFailure(
       const id = task.taskArn?.split('/').pop();
       const codes = task.containers
         .filter((c) => c.exitCode !== undefined || c.reason)
-        .map((c) => `${c.name ?? 'container'} exit code ${c.exitCode ?? '?'}${c.reason ? ` (${c.reason})` : ''}`);
+        .map(
+          (c) => `${c.name ?? 'container'} exit code ${c.exitCode ?? '?'}${c.reason ? ` (${c.reason})` : ''}`,
+        );
       detail =
         `failed: the task${id ? ` ${id}` : ''} stopped${task.stoppedReason ? ` (${task.stoppedReason})` : ''}` +
         `${codes.length ? `, ${codes.join(', ')}` : ''}.` +

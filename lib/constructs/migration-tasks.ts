@@ -196,5 +196,4 @@ export class MigrationTasks extends Construct {
         `the cluster ${clusterName}.`,
     );
   }
-
 }

@@ -222,7 +222,10 @@ export class ReleaseWorkflow extends Construct {
       ...(migrations
         ? {
             register: make('register', 'Register the new revision and the migration task definition'),
-            'scale-down-old-color': make('scale-down-old-color', 'Scale the old color down before a contract'),
+            'scale-down-old-color': make(
+              'scale-down-old-color',
+              'Scale the old color down before a contract',
+            ),
             'record-contract': make('record-contract', "Record that the previous release's contract ran"),
             'contract-failed': make('contract-failed', 'Report failed contract migrations'),
           }
@@ -583,7 +586,8 @@ export class ReleaseWorkflow extends Construct {
         previous.next(record);
         record.next(register);
         return new sfn.Choice(this, STATES.contractPending, {
-          comment: "Does the previous release's contract wait for this release (its old color was kept warm)?",
+          comment:
+            "Does the previous release's contract wait for this release (its old color was kept warm)?",
         })
           .when(sfn.Condition.isPresent('$.release.pendingContract'), scaleIdle)
           .otherwise(register);

@@ -56,7 +56,12 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  GetParameterCommand,
+  GetParametersCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Release } from '../../lambda/shared/release';
@@ -174,7 +179,9 @@ export class MockAws {
             }),
         BlueTargetGroupArn: TG.blue,
         GreenTargetGroupArn: TG.green,
-        ...(this.migrationRecord !== undefined ? { MigrationRecordParameter: '/bluegreen/shop/migrations' } : {}),
+        ...(this.migrationRecord !== undefined
+          ? { MigrationRecordParameter: '/bluegreen/shop/migrations' }
+          : {}),
       };
       return {
         Stacks: [

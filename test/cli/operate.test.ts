@@ -126,7 +126,7 @@ describe('bluegreen rollback', () => {
     expect(out).toContain(`Rolled back: blue (${V1}) serves all production traffic.`);
   });
 
-  test('refused once the live release\'s contract migrations ran, even with the old color warm', async () => {
+  test("refused once the live release's contract migrations ran, even with the old color warm", async () => {
     releasedKeptWarm();
     aws.migrationRecord = JSON.stringify({
       contracted: { image: V2, release: 'v2-20261126T100000Z', at: '2026-11-26T10:20:00.000Z' },
@@ -147,7 +147,7 @@ describe('bluegreen rollback', () => {
     expect(aws.lock).toBeUndefined();
   });
 
-  test('allowed while the live release\'s contract waits for the next release (the schema still fits both)', async () => {
+  test("allowed while the live release's contract waits for the next release (the schema still fits both)", async () => {
     releasedKeptWarm();
     aws.migrationRecord = JSON.stringify({
       contracted: { image: V1, release: 'v1-20261120T100000Z', at: '2026-11-20T10:20:00.000Z' },

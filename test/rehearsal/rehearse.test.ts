@@ -90,3 +90,41 @@ describe('local rehearsal with the manual gate (--approve-after)', () => {
     ).toBe(true);
   }, 120_000);
 });
+
+describe('local rehearsal with database migrations (--migrations, a real PostgreSQL)', () => {
+  test("expand, backfill and contract run in order around the release; v1's data survives the rename", async () => {
+    const lines: string[] = [];
+    const run = await rehearse({
+      scenarios: [1, 2],
+      bakeSeconds: 1,
+      concurrency: 2,
+      migrations: true,
+      log: (line) => lines.push(line),
+    });
+    const [released, rolledBack] = run.scenarios;
+    expect(released).toMatchObject({ outcome: 'Released', passed: true, liveAfter: 'green v2' });
+    expect(released.load.failed).toBe(0);
+    const states = released.execution.states;
+    const order = ['Expand database', 'Deploy to idle color', 'Validate idle color', 'Backfill database'];
+    expect(order.map((s) => states.indexOf(s))).toEqual(
+      [...order.map((s) => states.indexOf(s))].sort((a, b) => a - b),
+    );
+    expect(states.indexOf('Backfill database')).toBeLessThan(states.indexOf('Switch traffic'));
+    expect(states.indexOf('Scale old color down')).toBeLessThan(states.indexOf('Contract database'));
+    // The real runner ran: v1's table first, then v2's rename; v3's release found nothing new, and rolled back
+    // without a contract.
+    expect(run.migrations?.runs.map((r) => `${r.phase} ${r.image.split(':').pop()} ${r.exitCode}`)).toEqual([
+      'expand v1 0',
+      'expand v2 0',
+      'backfill v2 0',
+      'contract v2 0',
+      'expand v3 0',
+      'backfill v3 0',
+    ]);
+    expect(rolledBack).toMatchObject({ outcome: 'RolledBack', passed: true, liveAfter: 'green v2' });
+    expect(lines).toContain('    migrate contract (v2): applied 001-drop-old-preference.sql');
+    expect(lines.some((l) => l === '  ▶ Backfill database')).toBe(true);
+    // Written by v1 into old_preference before the rename; read back through v2's code after the contract.
+    expect(run.migrations?.preference).toEqual({ written: 'dark-mode', readBack: 'dark-mode' });
+  }, 120_000);
+});

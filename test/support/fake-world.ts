@@ -236,7 +236,8 @@ export class FakeWorld {
     return {
       run: ({ taskDefinition, command }) => {
         const phase = command[command.length - 1] ?? '';
-        const image = this.revisions.get(taskDefinition)?.image ?? `unknown task definition ${taskDefinition}`;
+        const image =
+          this.revisions.get(taskDefinition)?.image ?? `unknown task definition ${taskDefinition}`;
         this.calls.push(`task.${phase}`);
         this.migrationRuns.push({ phase, image });
         const failure = this.failingMigrations.get(`${image}:${phase}`) ?? this.failingMigrations.get(phase);
