@@ -680,7 +680,10 @@ export function approvalSeconds(approval: ApprovalConfig): number {
   return approval.at === 'before-switch' ? approval.timeoutMinutes * 60 : 0;
 }
 
-/** The longest a release may spend in database migrations: three phases at most (0 without migrations). */
+/**
+ * The longest a release may spend in database migrations (0 without): four phases at most, a contract the
+ * previous release left pending, then expand, backfill and contract.
+ */
 export function migrationSeconds(migrations: { readonly timeoutMinutes: number } | undefined): number {
-  return migrations ? 3 * migrations.timeoutMinutes * 60 : 0;
+  return migrations ? 4 * migrations.timeoutMinutes * 60 : 0;
 }

@@ -232,6 +232,30 @@ describe('migrations: failure paths', () => {
   });
 });
 
+describe('migrations: the old color cannot be scaled down', () => {
+  test('the contract does not run; the new color stays live; ContractFailed says the old color may still run', async () => {
+    const world = new FakeWorld(V1, { permanent: ['fleet.restore'] });
+    world.behaviours.set(V2, 'good');
+    const result = await run(world, { image: V2 }, { migrations: {} });
+
+    expect(result.error).toBe('ContractFailed');
+    expect(around(result).slice(-4)).toEqual([
+      'Scale old color down',
+      'Scale-down failed',
+      'Report contract failure',
+      'Live, contract failed',
+    ]);
+    expect(phases(world)).toEqual(['expand v2', 'backfill v2']);
+    expect(result.cause).toContain(
+      'Scaling blue down before the contract failed (ServiceUnavailable: Scale old color down: injected fault',
+    );
+    expect(result.cause).toContain('blue may still run the old version');
+    expect(world.liveTarget()).toBe('green');
+    expect(world.record.liveColor).toBe('green');
+    expect(world.migrationState.contractPending).toMatchObject({ image: V2 });
+  });
+});
+
 describe('migrations with keepIdleWarm: the contract waits for the next release', () => {
   test('release 1 leaves its contract pending; release 2 runs it (idle color down first) before its expand', async () => {
     const world = worldWith('good');

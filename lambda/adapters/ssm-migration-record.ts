@@ -56,7 +56,8 @@ export function parseMigrationState(text: string, where: string): MigrationState
     throw recordInvalid(`The migration record ${where} is not JSON: ${text.slice(0, 80)}`);
   }
   const problems: string[] = [];
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObject(raw)) {
     throw recordInvalid(`The migration record ${where} must be a JSON object, not ${text.slice(0, 80)}`);
   }
@@ -83,5 +84,5 @@ export function parseMigrationState(text: string, where: string): MigrationState
         'contract waits.',
     );
   }
-  return raw as MigrationState;
+  return raw;
 }

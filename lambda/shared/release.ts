@@ -97,7 +97,13 @@ export interface ReleaseState {
    * Set by Catch: the error that sent the execution to abort or roll back; `phase` when a migration phase failed
    * (set by the "... failed" Pass state after its Catch).
    */
-  readonly failure?: { readonly Error: string; readonly Cause: string; readonly phase?: MigrationPhase };
+  readonly failure?: {
+    readonly Error: string;
+    readonly Cause: string;
+    readonly phase?: MigrationPhase;
+    /** The old color could not be scaled down before the contract, which therefore did not run. */
+    readonly scaleDown?: boolean;
+  };
   /** What each migration phase's task reported (Step Functions' ECS RunTask result, trimmed). */
   readonly migrations?: Partial<Record<MigrationPhase, MigrationTaskResult>>;
   /** Set by Catch when the rollback itself failed. */
@@ -214,7 +220,8 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
     problems.push(
       ...budgetProblems(timings as unknown as ReleaseTimings, settings.maxReleaseSeconds, {
         approvalSeconds: settings.approval?.timeoutSeconds ?? 0,
-        migrationSeconds: settings.migrations ? 3 * settings.migrations.timeoutSeconds : 0,
+        // Four at most: a contract left pending by the previous release, then expand, backfill, contract.
+        migrationSeconds: settings.migrations ? 4 * settings.migrations.timeoutSeconds : 0,
       }),
     );
   }
@@ -253,7 +260,7 @@ export function budgetProblems(
   if (seconds > maxReleaseSeconds) {
     const extra =
       (approval > 0 ? ' + the approval timeout' : '') +
-      (migrations > 0 ? ' + 3 migration phases (migrations.timeoutMinutes each)' : '');
+      (migrations > 0 ? ' + 4 migration phases (migrations.timeoutMinutes each)' : '');
     problems.push(
       `deployTimeoutSeconds + bakeSeconds + finishDelaySeconds${extra} (+${FIXED_SECONDS}s for the other steps) = ${seconds}s, ` +
         `over the release timeout of ${maxReleaseSeconds}s (release.maxReleaseMinutes): shorten them or raise the timeout`,

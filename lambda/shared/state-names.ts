@@ -44,11 +44,32 @@ export const STATES = {
   scaleDownOld: 'Scale old color down',
   contract: 'Contract database',
   contractFailed: 'Contract failed',
+  scaleDownFailed: 'Scale-down failed',
   reportContractFailure: 'Report contract failure',
   liveContractFailed: 'Live, contract failed',
 } as const;
 
 export type StateName = (typeof STATES)[keyof typeof STATES];
+
+/** The states only a workflow with database migrations has. */
+export const MIGRATION_STATES: readonly StateName[] = [
+  STATES.contractPending,
+  STATES.scaleDownIdle,
+  STATES.previousContract,
+  STATES.previousContractFailed,
+  STATES.recordContract,
+  STATES.register,
+  STATES.expand,
+  STATES.expandFailed,
+  STATES.backfill,
+  STATES.backfillFailed,
+  STATES.scaleDownOld,
+  STATES.contract,
+  STATES.contractFailed,
+  STATES.scaleDownFailed,
+  STATES.reportContractFailure,
+  STATES.liveContractFailed,
+];
 
 /** Where a release stands, as far as rolling it back by hand is concerned. */
 export type Phase = 'before-switch' | 'switching' | 'after-switch' | 'finishing' | 'ending';
@@ -95,6 +116,7 @@ const PHASES: Readonly<Record<StateName, Phase>> = {
   [STATES.scaleDownOld]: 'finishing',
   [STATES.contract]: 'finishing',
   [STATES.contractFailed]: 'ending',
+  [STATES.scaleDownFailed]: 'ending',
   [STATES.reportContractFailure]: 'ending',
   [STATES.liveContractFailed]: 'ending',
 };

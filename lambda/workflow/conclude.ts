@@ -75,10 +75,15 @@ export async function contractFailed(
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
   const failure = state.failure ?? { Error: 'Unknown', Cause: '' };
-  const { error, cause: why } = migrationFailure('contract', failure, {
+  const { error, cause: failed } = migrationFailure('contract', failure, {
     image: release.image,
     timeoutSeconds: settings.migrations?.timeoutSeconds,
   });
+  const why = failure.scaleDown
+    ? `Scaling ${release.live} down before the contract failed (${failure.Error}: ${causeMessage(failure.Cause)}), ` +
+      `so the contract migrations of ${release.image} did not run. ${release.image} is live on ${release.idle}; ` +
+      `${release.live} may still run the old version (bluegreen status shows it).`
+    : `${failed} ${release.image} is live on ${release.idle}; ${release.live} was scaled down.`;
   const notes: string[] = [];
   const { record } = migrationPorts(deps);
   await attempt(notes, 'record the contract as pending', async () =>
@@ -92,8 +97,8 @@ export async function contractFailed(
     ),
   );
   const cause =
-    `${why} ${release.image} is live on ${release.idle}; ${release.live} was scaled down. The contract runs ` +
-    'again at the start of the next release, before its expand: fix what made it fail first.';
+    `${why} The contract runs again at the start of the next release, before its expand: fix what made it ` +
+    'fail first.';
   await housekeeping(state, deps, settings, notes, {
     status: 'CONTRACT_FAILED',
     image: release.image,

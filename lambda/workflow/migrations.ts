@@ -11,7 +11,7 @@
  */
 import { BluegreenError, ReleaseErrors } from '../shared/errors';
 import type { MigrationRecord, MigrationState, MigrationTasks, WorkflowDeps } from '../shared/ports';
-import { requireRelease, type MigrationPhase, type ReleaseState } from '../shared/release';
+import { causeMessage, requireRelease, type MigrationPhase, type ReleaseState } from '../shared/release';
 
 /** The error each phase's failure is reported with. */
 const PHASE_ERRORS: Readonly<Record<MigrationPhase, string>> = {
@@ -103,7 +103,7 @@ export function migrationFailure(
         `${codes.length ? `, ${codes.join(', ')}` : ''}.` +
         (id ? ` Its output is in CloudWatch Logs, in the log stream ending in ${id}.` : '');
     } else {
-      detail = `could not run (${failure.Error}: ${failure.Cause || 'no cause given'}).`;
+      detail = `could not run (${failure.Error}: ${causeMessage(failure.Cause) || 'no cause given'}).`;
     }
   }
   const consequence: Record<MigrationPhase, string> = {

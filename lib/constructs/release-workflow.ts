@@ -23,7 +23,7 @@ import {
 import type { MigrationPhase } from '../../lambda/shared/release';
 import type { BluegreenConfig } from '../config';
 import { recordParameterArns } from '../record-stack';
-import { acknowledge } from '../nag';
+import { acknowledge, nagArnParts } from '../nag';
 import { acknowledgeAsgWildcards, asgArns, moveGroupStatements } from './asg-grants';
 import { BluegreenFunction } from './bluegreen-function';
 import type { ColorEnvironment } from './color-environment';
@@ -623,7 +623,19 @@ export class ReleaseWorkflow extends Construct {
           'The old color to zero: from here on nothing can send traffic back to it.',
         );
         h.retryIdempotent(scaleOld);
-        catchTo(scaleOld, contractFailed);
+        catchTo(
+          scaleOld,
+          new sfn.Pass(this, STATES.scaleDownFailed, {
+            comment: 'The old color could not be scaled down: the contract must not run.',
+            parameters: {
+              phase: 'contract',
+              scaleDown: true,
+              'Error.$': '$.failure.Error',
+              'Cause.$': '$.failure.Cause',
+            },
+            resultPath: '$.failure',
+          }).next(report),
+        );
         const contract = run(
           STATES.contract,
           'contract',
@@ -713,6 +725,11 @@ export class ReleaseWorkflow extends Construct {
       // Task definitions have no resource-level permissions for Describe/Register/Deregister.
       allow(fns.deploy, ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], ['*']);
       allow(fns.deploy, ['iam:PassRole'], passRoles);
+      // The new revision carries the family's tags: tagging on create is authorized separately.
+      this.grantTagOnRegister(
+        fns.deploy,
+        COLORS.map((c) => `${props.config.appName}-${c}`),
+      );
       for (const fn of [fns.deploy, fns.rollback, fns.abort, fns.finish]) {
         allow(fn, ['ecs:UpdateService'], services);
       }
@@ -779,6 +796,7 @@ export class ReleaseWorkflow extends Construct {
     }
     // Task definitions have no resource-level permissions for Describe/Register.
     allow(fns.register, ['ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'], ['*']);
+    this.grantTagOnRegister(fns.register!, this.migrationTasks!.families);
     if (config.platform === 'ecs') {
       allow(
         fns.register,
@@ -803,6 +821,32 @@ export class ReleaseWorkflow extends Construct {
     allow(fns['scale-down-old-color'], ['autoscaling:UpdateAutoScalingGroup'], arns.groups);
     // (contract-failed resumes scaling like every ending: grantFleet acknowledges it with them.)
     acknowledgeAsgWildcards(fns['scale-down-old-color']!.role!, config.appName, false);
+  }
+
+  /**
+   * RegisterTaskDefinition with tags (a new revision keeps its family's) also needs ecs:TagResource, allowed
+   * only while registering, and only on revisions of these families.
+   */
+  private grantTagOnRegister(fn: lambda.Function, families: readonly string[]): void {
+    const stack = Stack.of(this);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:TagResource'],
+        resources: families.map((f) =>
+          stack.formatArn({ service: 'ecs', resource: 'task-definition', resourceName: `${f}:*` }),
+        ),
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+      }),
+    );
+    const { partition, region, account } = nagArnParts(stack);
+    for (const f of families) {
+      acknowledge(
+        fn.role!,
+        `AwsSolutions-IAM5[Resource::arn:${partition}:ecs:${region}:${account}:task-definition/${f}:*]`,
+        `Tagging is allowed only on create (ecs:CreateAction RegisterTaskDefinition) of a revision of ${f}, whose ` +
+          'number is only known once it is registered.',
+      );
+    }
   }
 
   /** Least privilege: each step gets exactly the calls its core makes, on this app's resources. */
