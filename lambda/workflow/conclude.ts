@@ -37,17 +37,7 @@ export async function finish(
   if (settings.migrations) {
     // Without a warm old color the contract ran just before this step; with one, it waits for the next release.
     const contractRan = !settings.keepIdleWarm;
-    const { record } = migrationPorts(deps);
-    await attempt(notes, 'update the migration record', async () =>
-      record.write(
-        afterRelease(
-          await record.read(),
-          { image: release.image, execution: state.execution, taskDefinition: release.migrationTask },
-          contractRan,
-          deps.now(),
-        ),
-      ),
-    );
+    await recordMigrations(state, deps, notes, contractRan);
     migrations = contractRan
       ? ' Expand, backfill and contract ran: there is no way back to the old version.'
       : ' Expand and backfill ran; the contract waits for the next release, so a rollback stays possible.';
@@ -85,17 +75,7 @@ export async function contractFailed(
       `${release.live} may still run the old version (bluegreen status shows it).`
     : `${failed} ${release.image} is live on ${release.idle}; ${release.live} was scaled down.`;
   const notes: string[] = [];
-  const { record } = migrationPorts(deps);
-  await attempt(notes, 'record the contract as pending', async () =>
-    record.write(
-      afterRelease(
-        await record.read(),
-        { image: release.image, execution: state.execution, taskDefinition: release.migrationTask },
-        false,
-        deps.now(),
-      ),
-    ),
-  );
+  await recordMigrations(state, deps, notes, false);
   const cause =
     `${why} The contract runs again at the start of the next release, before its expand: fix what made it ` +
     'fail first.';
@@ -202,6 +182,30 @@ export async function rollbackFailed(
     cause,
   });
   return { ...state, outcome: { error: ReleaseErrors.RollbackFailed, cause: withNotes(cause, notes) } };
+}
+
+/**
+ * The migration record once the release is live: its contract ran, or waits for the next release. A failed write
+ * is noted in the outcome, not thrown (the release is live either way).
+ */
+async function recordMigrations(
+  state: ReleaseState,
+  deps: Pick<WorkflowDeps, 'migrations' | 'now'>,
+  notes: string[],
+  contractRan: boolean,
+): Promise<void> {
+  const release = requireRelease(state);
+  const { record } = migrationPorts(deps);
+  await attempt(notes, contractRan ? 'record the contract' : 'record the contract as pending', async () =>
+    record.write(
+      afterRelease(
+        await record.read(),
+        { image: release.image, execution: state.execution, taskDefinition: release.migrationTask },
+        contractRan,
+        deps.now(),
+      ),
+    ),
+  );
 }
 
 /** The released-to color back on what it ran before (revision and count); the new revision retired. */

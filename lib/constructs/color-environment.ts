@@ -2,7 +2,6 @@ import { Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,9 +10,10 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { Color } from '../../lambda/shared/release-record';
 import { imageLine, shellQuote, versionLine } from '../../lambda/shared/user-data';
-import { parseEcrRepository, type BluegreenConfig } from '../config';
+import type { BluegreenConfig } from '../config';
 import { acknowledge } from '../nag';
 import type { Database } from './database';
+import { ecrRepositoryOf } from './image-repository';
 
 /** How a color reaches the shared Redis, when there is one. */
 export interface RedisConnection {
@@ -237,21 +237,10 @@ export class ColorEnvironment extends Construct {
         'credentials) are passed from Secrets Manager.',
     );
 
-    const ecrRepository = parseEcrRepository(config.image.repository);
+    const ecrRepository = ecrRepositoryOf(this, config.image.repository);
     if (ecrRepository) {
-      const repository = ecr.Repository.fromRepositoryArn(
-        this,
-        'Repository',
-        Stack.of(this).formatArn({
-          service: 'ecr',
-          account: ecrRepository.account,
-          region: ecrRepository.region,
-          resource: 'repository',
-          resourceName: ecrRepository.name,
-        }),
-      );
       const executionRole = taskDefinition.obtainExecutionRole();
-      repository.grantPull(executionRole);
+      ecrRepository.repository.grantPull(executionRole);
       acknowledge(
         executionRole,
         'AwsSolutions-IAM5[Resource::*]',
@@ -292,7 +281,6 @@ export class ColorEnvironment extends Construct {
   private asgCompute(props: ColorEnvironmentProps, name: string): AsgCompute {
     const { config, vpc } = props;
     const { instances } = config;
-    const stack = Stack.of(this);
     const instanceRole = new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: `${name} instances: pull the image, write their logs, Session Manager`,
@@ -306,20 +294,7 @@ export class ColorEnvironment extends Construct {
         'what the SSM agent needs to register and open sessions.',
     );
     this.logGroup.grantWrite(instanceRole);
-    const ecrRepository = parseEcrRepository(config.image.repository);
-    if (ecrRepository) {
-      ecr.Repository.fromRepositoryArn(
-        this,
-        'Repository',
-        stack.formatArn({
-          service: 'ecr',
-          account: ecrRepository.account,
-          region: ecrRepository.region,
-          resource: 'repository',
-          resourceName: ecrRepository.name,
-        }),
-      ).grantPull(instanceRole);
-    }
+    ecrRepositoryOf(this, config.image.repository)?.repository.grantPull(instanceRole);
     props.redis?.authToken.grantRead(instanceRole);
     props.database?.secret.grantRead(instanceRole);
     acknowledge(

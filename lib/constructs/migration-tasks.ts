@@ -1,15 +1,15 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { COLORS, imageReference, type Color } from '../../lambda/shared/release-record';
-import { parseEcrRepository, type BluegreenConfig } from '../config';
+import type { BluegreenConfig } from '../config';
 import { acknowledge, nagArnParts } from '../nag';
 import type { ColorEnvironment } from './color-environment';
 import type { Database } from './database';
+import { ecrRepositoryOf } from './image-repository';
 
 export interface MigrationTasksProps {
   readonly config: BluegreenConfig;
@@ -94,22 +94,9 @@ export class MigrationTasks extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // Only the first registration's image: every release registers a revision with its own.
-    const ecrRepository = parseEcrRepository(config.image.repository);
+    const ecrRepository = ecrRepositoryOf(this, config.image.repository);
     const image = ecrRepository
-      ? ecs.ContainerImage.fromEcrRepository(
-          ecr.Repository.fromRepositoryArn(
-            this,
-            'Repository',
-            Stack.of(this).formatArn({
-              service: 'ecr',
-              account: ecrRepository.account,
-              region: ecrRepository.region,
-              resource: 'repository',
-              resourceName: ecrRepository.name,
-            }),
-          ),
-          config.image.initialTag,
-        )
+      ? ecs.ContainerImage.fromEcrRepository(ecrRepository.repository, config.image.initialTag)
       : ecs.ContainerImage.fromRegistry(imageReference(config.image.repository, config.image.initialTag));
     taskDefinition.addContainer('App', {
       containerName: MIGRATION_CONTAINER,

@@ -454,7 +454,7 @@ describe('finish with migrations', () => {
     expect(fakes.calls.filter((c) => c === 'record.write')).toHaveLength(3);
     expect(fakes.published[0].status).toBe('SUCCEEDED');
     expect(fakes.published[0].cause).toContain(
-      'Also: could not update the migration record (ThrottlingException: Rate exceeded)',
+      'Also: could not record the contract (ThrottlingException: Rate exceeded)',
     );
     expect(fakes.lockHeldBy).toBeUndefined();
   });
