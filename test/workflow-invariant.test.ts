@@ -112,3 +112,173 @@ test(`invariant over ${RUNS} randomized fault sequences: healthy traffic, record
   );
   expect(seen.runs).toBe(RUNS);
 }, 120_000);
+
+/**
+ * With database migrations, over two releases in a row (so a contract left pending by the first runs at the
+ * second's start), whatever the images do, which phase fails and which AWS calls fail transiently:
+ *   - the invariant above, after each release;
+ *   - an image's expand succeeded before any color was rolled onto it;
+ *   - its backfill succeeded before production traffic was sent to it;
+ *   - a contract ran only while the color not taking traffic had no capacity (it could not take traffic back);
+ *   - once an image's contract ran, traffic never again went to an older image.
+ */
+const MIGRATION_OPERATIONS = [
+  ...OPERATIONS,
+  'fleet.register',
+  'migrations.read',
+  'migrations.write',
+  'migrations.taskDefinition',
+] as const;
+const VERSIONS = ['v1', 'v2', 'v3'];
+
+class CheckedWorld extends FakeWorld {
+  readonly violations: string[] = [];
+
+  private versionOf(image: string): number {
+    return VERSIONS.indexOf(image.split(':').pop() ?? '');
+  }
+
+  private succeeded(phase: string, image: string): boolean {
+    return this.migrationRuns.some((r) => r.phase === phase && r.image === image && r.exitCode === 0);
+  }
+
+  /** The newest image whose contract ran (no traffic may go to an older one afterwards). */
+  private contractedVersion(): number {
+    return Math.max(
+      -1,
+      ...this.migrationRuns
+        .filter((r) => r.phase === 'contract' && r.exitCode === 0)
+        .map((r) => this.versionOf(r.image)),
+    );
+  }
+
+  override deps() {
+    const deps = super.deps();
+    return {
+      ...deps,
+      fleet: {
+        ...deps.fleet,
+        deploy: (
+          color: 'blue' | 'green',
+          image: string,
+          version: string,
+          count: number,
+          revision?: string,
+        ) => {
+          if (image !== `${REPO}:v1` && !this.succeeded('expand', image)) {
+            this.violations.push(`${image} deployed to ${color} before its expand succeeded`);
+          }
+          return deps.fleet.deploy(color, image, version, count, revision);
+        },
+      },
+      router: {
+        ...deps.router,
+        setProductionWeights: async (weights: { blue: number; green: number }) => {
+          await deps.router.setProductionWeights(weights);
+          for (const color of ['blue', 'green'] as const) {
+            const image = this.imageOf(color);
+            if (weights[color] === 0 || image === `${REPO}:v1`) {
+              continue;
+            }
+            if (!this.succeeded('backfill', image)) {
+              this.violations.push(`traffic sent to ${image} before its backfill succeeded`);
+            }
+            if (this.versionOf(image) < this.contractedVersion()) {
+              this.violations.push(`traffic sent back to ${image} after a newer contract ran`);
+            }
+          }
+        },
+      },
+    };
+  }
+
+  override tasks() {
+    const tasks = super.tasks();
+    return {
+      run: (task: { taskDefinition: string; command: readonly string[] }) => {
+        if (task.command[task.command.length - 1] === 'contract') {
+          const idle = this.weights.blue > 0 ? 'green' : 'blue';
+          if (this.services[idle].desired > 0) {
+            this.violations.push(
+              `contract ran while ${idle} (${this.imageOf(idle)}) still had ${this.services[idle].desired} tasks`,
+            );
+          }
+        }
+        return tasks.run(task);
+      },
+    };
+  }
+}
+
+const migrationScenario = fc.record({
+  behaviour: fc.constantFrom(...BEHAVIOURS),
+  keepIdleWarm: fc.boolean(),
+  failingPhase: fc.constantFrom('none', 'expand', 'backfill', 'contract'),
+  failingRelease: fc.constantFrom(1, 2),
+  faults: fc
+    .uniqueArray(
+      fc.record({ operation: fc.constantFrom(...MIGRATION_OPERATIONS), nth: fc.integer({ min: 1, max: 8 }) }),
+      { maxLength: 8, selector: (f) => `${f.operation}#${f.nth}` },
+    )
+    .filter((faults) =>
+      MIGRATION_OPERATIONS.every((op) => faults.filter((f) => f.operation === op).length <= 2),
+    ),
+});
+
+const MIGRATION_RUNS = Math.max(1, Math.round(RUNS / 3));
+
+test(`with migrations, ${MIGRATION_RUNS} randomized pairs of releases: the phases keep their order and no rollback crosses a contract`, async () => {
+  const outcomes = new Map<string, number>();
+  await fc.assert(
+    fc.asyncProperty(
+      migrationScenario,
+      async ({ behaviour, keepIdleWarm, failingPhase, failingRelease, faults }) => {
+        const world = new CheckedWorld(`${REPO}:v1`, { transient: faults });
+        world.behaviours.set(`${REPO}:v2`, behaviour);
+        world.behaviours.set(`${REPO}:v3`, 'good');
+        const labels: string[] = [];
+        for (const [n, image] of [
+          [1, `${REPO}:v2`],
+          [2, `${REPO}:v3`],
+        ] as const) {
+          world.failingMigrations.clear();
+          if (failingPhase !== 'none' && failingRelease === n) {
+            world.failingMigrations.set(failingPhase, 'exit');
+          }
+          const result = await runRelease(
+            world,
+            { image, bakeSeconds: 20, deployTimeoutSeconds: 60 },
+            { migrations: { keepIdleWarm }, execution: `release-${n}` },
+          );
+          const label = result.status === 'SUCCEEDED' ? 'Released' : (result.error ?? '?');
+          labels.push(label);
+          const context = `${behaviour}, ${failingPhase} fails in release ${failingRelease}, keepIdleWarm ${keepIdleWarm}, faults ${JSON.stringify(faults)}, release ${n} ended ${label}: ${result.cause ?? ''}`;
+          const live = world.liveTarget();
+          if (!live || UNHEALTHY.has(world.behaviourOf(live)) || world.services[live].running === 0) {
+            throw new Error(
+              `traffic is not on one healthy color (${JSON.stringify(world.weights)}) after ${context}`,
+            );
+          }
+          if (world.record.liveColor !== live || world.record.images[live] !== world.imageOf(live)) {
+            throw new Error(
+              `record ${JSON.stringify(world.record)} disagrees with the listener after ${context}`,
+            );
+          }
+          if (world.lock) {
+            throw new Error(`lock still held by ${world.lock.owner} after ${context}`);
+          }
+          if (world.violations.length > 0) {
+            throw new Error(`${world.violations.join('; ')} (${context})`);
+          }
+        }
+        const key = labels.join(' → ');
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+      },
+    ),
+    { numRuns: MIGRATION_RUNS },
+  );
+  console.log(
+    `invariant with migrations: ${MIGRATION_RUNS} pairs of releases; outcomes ` +
+      [...outcomes].map(([k, v]) => `${k} ${v}`).join(', '),
+  );
+}, 180_000);

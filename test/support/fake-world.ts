@@ -69,7 +69,7 @@ export class FakeWorld {
   /** The migration record (SSM in AWS). */
   migrationState: MigrationState = {};
   /** Every migration task that ran: its phase (the command's last word) and the image it ran. */
-  readonly migrationRuns: { phase: string; image: string }[] = [];
+  readonly migrationRuns: { phase: string; image: string; exitCode?: number }[] = [];
   /** Migration tasks that fail: `<image>:<phase>` or `<phase>` (any image); `timeout` hangs past the limit. */
   readonly failingMigrations = new Map<string, 'exit' | 'timeout'>();
   readonly calls: string[] = [];
@@ -239,12 +239,14 @@ export class FakeWorld {
         const image =
           this.revisions.get(taskDefinition)?.image ?? `unknown task definition ${taskDefinition}`;
         this.calls.push(`task.${phase}`);
-        this.migrationRuns.push({ phase, image });
         const failure = this.failingMigrations.get(`${image}:${phase}`) ?? this.failingMigrations.get(phase);
         if (failure === 'timeout') {
+          this.migrationRuns.push({ phase, image });
           return new Promise(() => undefined); // never stops: the state's TimeoutSeconds ends it
         }
-        return Promise.resolve({ exitCode: failure === 'exit' ? 1 : 0 });
+        const exitCode = failure === 'exit' ? 1 : 0;
+        this.migrationRuns.push({ phase, image, exitCode });
+        return Promise.resolve({ exitCode });
       },
     };
   }
