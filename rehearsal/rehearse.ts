@@ -201,7 +201,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       healthCheck: { path: '/health' },
       release: {
         ...timings,
-        maxReleaseMinutes: 15,
+        // Room for four migration phases of a minute each (checked by the config's budget).
+        maxReleaseMinutes: options.migrations ? 20 : 15,
         smokeChecks: [{ path: '/health' }, { path: '/version', expectVersion: true, latencyBudgetMs: 500 }],
       },
       ...(gate ? { approval: { at: 'before-switch', timeoutMinutes: 2 } } : {}),
@@ -218,7 +219,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       smokeChecks: config.release.smokeChecks!,
       hasValidationHook: false,
       keepIdleWarm: false,
-      maxReleaseSeconds: 900,
+      maxReleaseSeconds: options.migrations ? 1200 : 900,
       timings,
       ...(gate ? { approval: { timeoutSeconds: 120, onTimeout: 'abort' as const } } : {}),
       ...(migrations ? { migrations: { timeoutSeconds: 60 } } : {}),

@@ -26,13 +26,15 @@ describe('local rehearsal', () => {
     expect(s).toMatchObject({ outcome: 'RolledBack', passed: true, liveAfter: 'green v2' });
     expect(s.load.failed).toBeGreaterThan(0);
     expect(s.load.restoreMs).toBeDefined();
-    // Failed requests only inside the detection window: sent after the switch, answered by the end of the rollback.
+    // Failed requests only inside the detection window: sent after the switch and before the end of the rollback.
+    // (When they were sent, not when their answer was read: under CPU load the load generator reads answers late,
+    // and a request sent before the rollback may be read after it.)
     const switchedAt = s.execution.events.find(
       (e) => e.type === 'entered' && e.state === 'Switch traffic',
     )!.at;
     const restoredAt = s.rollbackDoneAt!;
     const failed = s.samples.filter((x) => x.status === 0 || x.status >= 500);
-    expect(failed.filter((x) => x.startedAt < switchedAt || x.at > restoredAt + 100)).toEqual([]);
+    expect(failed.filter((x) => x.startedAt < switchedAt || x.startedAt > restoredAt)).toEqual([]);
     expect(s.execution.cause).toContain('alarm in ALARM: rehearsal-blue-5xx');
   });
 
