@@ -93,16 +93,8 @@ export class LocalFleet implements Fleet {
     return Promise.resolve(revision);
   }
 
-  async deploy(
-    color: Color,
-    image: string,
-    version: string,
-    count: number,
-    revision?: string,
-  ): Promise<string> {
-    const target = revision ?? (await this.register(color, image, version));
-    await this.rollTo(color, target, count);
-    return target;
+  deploy(color: Color, revision: string, count: number): Promise<void> {
+    return this.rollTo(color, revision, count);
   }
 
   async restore(color: Color, count: number, revision?: string): Promise<void> {

@@ -33,6 +33,7 @@ import {
   type ExecutionResult,
   type StateEvent,
 } from './workflow-runner';
+import { rollOut } from '../lambda/workflow/deploy';
 
 export const REPOSITORY = 'bluegreen/sample-app';
 const TEST_HEADER = 'X-Bluegreen-Test-Token';
@@ -261,7 +262,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     log(
       `Starting blue on v1 (2 processes) behind the local load balancer :${router.productionPort} (test listener :${router.testPort})`,
     );
-    await fleet.deploy('blue', `${REPOSITORY}:v1`, 'v1', 2);
+    await rollOut(fleet, 'blue', { image: `${REPOSITORY}:v1`, version: 'v1' }, 2);
     await waitFor(
       async () => (await router.targetHealth('blue')).healthy === 2,
       15_000,

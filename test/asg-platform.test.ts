@@ -19,6 +19,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { AsgFleet } from '../lambda/adapters/asg-fleet';
 import { PLATFORM_OUTPUTS, STACK_OUTPUTS } from '../cli/target';
 import { resourcesOfType, synth } from './support/synth';
+import { rollOut } from '../lambda/workflow/deploy';
 
 const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop';
 
@@ -135,7 +136,7 @@ describe('asg platform', () => {
         groups: { blue: 'shop-blue', green: 'shop-green' },
         launchTemplates: { blue: 'lt-blue', green: 'lt-green' },
       });
-      await fleet.deploy('green', `${REPO}:v2`, "2.0 it's", 2);
+      await rollOut(fleet, 'green', { image: `${REPO}:v2`, version: "2.0 it's" }, 2);
       const next = Buffer.from(
         ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0].args[0].input.LaunchTemplateData!.UserData!,
         'base64',

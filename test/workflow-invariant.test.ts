@@ -18,6 +18,7 @@ const OPERATIONS = [
   'router.setTestWeights',
   'router.targetHealth',
   'fleet.describe',
+  'fleet.register',
   'fleet.deploy',
   'fleet.restore',
   'fleet.retire',
@@ -124,7 +125,6 @@ test(`invariant over ${RUNS} randomized fault sequences: healthy traffic, record
  */
 const MIGRATION_OPERATIONS = [
   ...OPERATIONS,
-  'fleet.register',
   'migrations.read',
   'migrations.write',
   'migrations.taskDefinition',
@@ -158,17 +158,12 @@ class CheckedWorld extends FakeWorld {
       ...deps,
       fleet: {
         ...deps.fleet,
-        deploy: (
-          color: 'blue' | 'green',
-          image: string,
-          version: string,
-          count: number,
-          revision?: string,
-        ) => {
+        deploy: (color: 'blue' | 'green', revision: string, count: number) => {
+          const image = this.revisions.get(revision)?.image ?? revision;
           if (image !== `${REPO}:v1` && !this.succeeded('expand', image)) {
             this.violations.push(`${image} deployed to ${color} before its expand succeeded`);
           }
-          return deps.fleet.deploy(color, image, version, count, revision);
+          return deps.fleet.deploy(color, revision, count);
         },
       },
       router: {

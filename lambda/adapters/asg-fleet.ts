@@ -121,16 +121,8 @@ export class AsgFleet implements Fleet {
     return status;
   }
 
-  async deploy(
-    color: Color,
-    image: string,
-    version: string,
-    count: number,
-    revision?: string,
-  ): Promise<string> {
-    const target = revision ?? (await this.register(color, image, version));
-    await this.moveTo(color, target, count);
-    return target;
+  deploy(color: Color, revision: string, count: number): Promise<void> {
+    return this.moveTo(color, revision, count);
   }
 
   /** A launch template version whose user data runs `image` (the latest one when it already does: a retry). */

@@ -68,23 +68,15 @@ export class EcsFleet implements Fleet {
     return status;
   }
 
-  async deploy(
-    color: Color,
-    image: string,
-    version: string,
-    count: number,
-    revision?: string,
-  ): Promise<string> {
-    const arn = revision ?? (await this.register(color, image, version));
+  async deploy(color: Color, revision: string, count: number): Promise<void> {
     await this.ecs.send(
       new UpdateServiceCommand({
         cluster: this.props.cluster,
         service: this.props.services[color],
-        taskDefinition: arn,
+        taskDefinition: revision,
         desiredCount: count,
       }),
     );
-    return arn;
   }
 
   async register(color: Color, image: string, version: string): Promise<string> {

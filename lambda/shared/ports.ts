@@ -48,11 +48,8 @@ export interface Fleet {
    * (reporting `version`), without running it. Returns the new revision.
    */
   register(color: Color, image: string, version: string): Promise<string>;
-  /**
-   * Rolls the color's service onto `revision` (registered now when not given) with `count` tasks. Returns the
-   * revision.
-   */
-  deploy(color: Color, image: string, version: string, count: number, revision?: string): Promise<string>;
+  /** Rolls the color's service onto a registered `revision` with `count` tasks. */
+  deploy(color: Color, revision: string, count: number): Promise<void>;
   /** Puts the color back on `revision` (when given) with `count` tasks. */
   restore(color: Color, count: number, revision?: string): Promise<void>;
   /** Retires a revision that must never run again (an aborted or rolled-back release's). */

@@ -4,7 +4,8 @@
  */
 import { deployVerdict } from '../shared/decisions';
 import { releaseError } from '../shared/errors';
-import type { WorkflowDeps } from '../shared/ports';
+import type { Fleet, WorkflowDeps } from '../shared/ports';
+import type { Color } from '../shared/release-record';
 import { requireRelease, type ReleaseState } from '../shared/release';
 import { allTo } from './switch';
 
@@ -18,18 +19,32 @@ export async function startDeploy(
   // No scaling policy may shrink either color until the release ends (every ending lets it act again).
   await deps.fleet.holdCapacity(true);
   // With migrations the revision was registered before the expand phase (which ran with it): roll out that one.
-  const revision = await deps.fleet.deploy(
+  const revision = await rollOut(
+    deps.fleet,
     release.idle,
-    release.image,
-    release.version,
+    { image: release.image, version: release.version, revision: release.revision },
     release.liveCount,
-    release.revision,
   );
   const deadline = new Date(deps.now().getTime() + release.timings.deployTimeoutSeconds * 1000);
   return {
     ...state,
     release: { ...release, revision, deployDeadline: deadline.toISOString(), deployChecks: 0 },
   };
+}
+
+/**
+ * Puts `color` on `count` tasks of a revision that runs `image`: the given one (registered earlier), or one
+ * registered now. Returns the revision.
+ */
+export async function rollOut(
+  fleet: Pick<Fleet, 'register' | 'deploy'>,
+  color: Color,
+  release: { readonly image: string; readonly version: string; readonly revision?: string },
+  count: number,
+): Promise<string> {
+  const revision = release.revision ?? (await fleet.register(color, release.image, release.version));
+  await fleet.deploy(color, revision, count);
+  return revision;
 }
 
 export async function checkDeploy(

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSampleApp, LocalFleet } from '../../rehearsal/fleet';
 import { LocalRouter } from '../../rehearsal/router';
+import { rollOut } from '../../lambda/workflow/deploy';
 
 describe('LocalFleet (the local ECS services)', () => {
   const appFile = buildSampleApp(join(mkdtempSync(join(tmpdir(), 'bluegreen-fleet-')), 'app.js'));
@@ -38,7 +39,7 @@ describe('LocalFleet (the local ECS services)', () => {
   };
 
   test('deploy starts the version’s processes, registered and healthy behind the router', async () => {
-    const revision = await fleet.deploy('green', 'repo:v2', 'v2', 2);
+    const revision = await rollOut(fleet, 'green', { image: 'repo:v2', version: 'v2' }, 2);
     await until(async () => (await fleet.describe('green', revision)).rollout === 'COMPLETED');
     await until(async () => (await router.targetHealth('green')).healthy === 2);
     await router.setProductionWeights({ blue: 0, green: 100 });
@@ -49,7 +50,7 @@ describe('LocalFleet (the local ECS services)', () => {
   }, 30_000);
 
   test('a version that crashes at start is restarted like ECS would, then its rollout is FAILED', async () => {
-    const revision = await fleet.deploy('blue', 'repo:crash', 'crash', 1);
+    const revision = await rollOut(fleet, 'blue', { image: 'repo:crash', version: 'crash' }, 1);
     await until(async () => (await fleet.describe('blue', revision)).rollout === 'FAILED');
     const status = await fleet.describe('blue', revision);
     expect(status.failedTasks).toBe(4);
@@ -58,7 +59,7 @@ describe('LocalFleet (the local ECS services)', () => {
   }, 30_000);
 
   test('restore scales a color down and stops its processes', async () => {
-    const revision = await fleet.deploy('green', 'repo:v2', 'v2', 2);
+    const revision = await rollOut(fleet, 'green', { image: 'repo:v2', version: 'v2' }, 2);
     await until(async () => (await fleet.describe('green', revision)).running === 2);
     await fleet.restore('green', 0);
     expect(await fleet.describe('green')).toMatchObject({ desired: 0, running: 0 });

@@ -158,9 +158,8 @@ export class FakeWorld {
       fleet: {
         describe: (color, revision) => op('fleet.describe', () => w.describe(color, revision)),
         register: (color, image) => op('fleet.register', () => w.register(color, image)),
-        deploy: (color, image, _version, count, registered) =>
+        deploy: (color, revision, count) =>
           op('fleet.deploy', () => {
-            const revision = registered ?? w.register(color, image);
             w.services[color] = {
               revision,
               desired: count,
@@ -169,7 +168,6 @@ export class FakeWorld {
               failedTasks: 0,
               checks: 0,
             };
-            return revision;
           }),
         restore: (color, count, revision) =>
           op('fleet.restore', () => {

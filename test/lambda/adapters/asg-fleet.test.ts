@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AsgFleet, HELD_PROCESSES } from '../../../lambda/adapters/asg-fleet';
+import { rollOut } from '../../../lambda/workflow/deploy';
 
 const autoscaling = mockClient(AutoScalingClient);
 const ec2 = mockClient(EC2Client);
@@ -114,7 +115,9 @@ beforeEach(() => {
 describe('AsgFleet', () => {
   test('deploy to a group at zero: a new launch template version running the image, then scale out on it', async () => {
     group('3', 0, []);
-    await expect(fleet.deploy('green', `${REPO}:v3`, '3.0.0', 2)).resolves.toBe('lt-green:6');
+    await expect(rollOut(fleet, 'green', { image: `${REPO}:v3`, version: '3.0.0' }, 2)).resolves.toBe(
+      'lt-green:6',
+    );
 
     const created = ec2.commandCalls(CreateLaunchTemplateVersionCommand)[0].args[0].input;
     expect(created).toMatchObject({
@@ -135,7 +138,7 @@ describe('AsgFleet', () => {
 
   test('deploy to a warm group: an instance refresh replaces its instances, keeping 100% healthy', async () => {
     group('3', 2, [instance('3'), instance('3')]);
-    await fleet.deploy('green', `${REPO}:v3`, 'v3', 2);
+    await rollOut(fleet, 'green', { image: `${REPO}:v3`, version: 'v3' }, 2);
     expect(autoscaling.commandCalls(StartInstanceRefreshCommand)[0].args[0].input).toEqual({
       AutoScalingGroupName: 'shop-green',
       Strategy: 'Rolling',
@@ -147,7 +150,9 @@ describe('AsgFleet', () => {
   test('a retried deploy finds the version it made and makes no second one', async () => {
     group('3', 0, []);
     latest = '4'; // runs v2 as 2.0.0 already
-    await expect(fleet.deploy('green', `${REPO}:v2`, '2.0.0', 2)).resolves.toBe('lt-green:4');
+    await expect(rollOut(fleet, 'green', { image: `${REPO}:v2`, version: '2.0.0' }, 2)).resolves.toBe(
+      'lt-green:4',
+    );
     expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(0);
   });
 
@@ -157,7 +162,7 @@ describe('AsgFleet', () => {
         { VersionNumber: 3, LaunchTemplateData: { UserData: b64('#!/bin/bash\necho hi') } },
       ],
     });
-    await expect(fleet.deploy('green', `${REPO}:v2`, 'v2', 2)).rejects.toMatchObject({
+    await expect(rollOut(fleet, 'green', { image: `${REPO}:v2`, version: 'v2' }, 2)).rejects.toMatchObject({
       name: 'FleetMissing',
     });
     expect(ec2.commandCalls(CreateLaunchTemplateVersionCommand)).toHaveLength(0);

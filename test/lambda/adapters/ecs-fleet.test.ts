@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EcsFleet } from '../../../lambda/adapters/ecs-fleet';
+import { rollOut } from '../../../lambda/workflow/deploy';
 
 const ecs = mockClient(ECSClient);
 const fleet = new EcsFleet(new ECSClient({}), {
@@ -115,7 +116,7 @@ describe('EcsFleet', () => {
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: REV7 } });
     ecs.on(UpdateServiceCommand).resolves({});
 
-    await expect(fleet.deploy('green', 'repo:v2', 'v2', 3)).resolves.toBe(REV7);
+    await expect(rollOut(fleet, 'green', { image: 'repo:v2', version: 'v2' }, 3)).resolves.toBe(REV7);
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)[0].args[0].input).toEqual({
       family: 'shop-green',
       taskRoleArn: 'arn:role/task',

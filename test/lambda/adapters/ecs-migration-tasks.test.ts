@@ -23,6 +23,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { AsgFleet } from '../../../lambda/adapters/asg-fleet';
 import { EcsFleet, EcsMigrationTasks } from '../../../lambda/adapters/ecs-fleet';
+import { rollOut } from '../../../lambda/workflow/deploy';
 
 const ecs = mockClient(ECSClient);
 const autoscaling = mockClient(AutoScalingClient);
@@ -170,7 +171,9 @@ describe('EcsFleet: deploy with a registered revision', () => {
 
   test('with a revision given it only rolls the service onto it (no second registration)', async () => {
     ecs.on(UpdateServiceCommand).resolves({});
-    await expect(fleet.deploy('green', `${REPO}:v2`, 'v2', 3, GREEN_7)).resolves.toBe(GREEN_7);
+    await expect(
+      rollOut(fleet, 'green', { image: `${REPO}:v2`, version: 'v2', revision: GREEN_7 }, 3),
+    ).resolves.toBe(GREEN_7);
     expect(ecs.commandCalls(DescribeTaskDefinitionCommand)).toHaveLength(0);
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
     expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([
@@ -182,7 +185,7 @@ describe('EcsFleet: deploy with a registered revision', () => {
     ecs.on(DescribeTaskDefinitionCommand).resolves(colorTd);
     ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: GREEN_7 } });
     ecs.on(UpdateServiceCommand).resolves({});
-    await expect(fleet.deploy('green', `${REPO}:v2`, 'v2', 2)).resolves.toBe(GREEN_7);
+    await expect(rollOut(fleet, 'green', { image: `${REPO}:v2`, version: 'v2' }, 2)).resolves.toBe(GREEN_7);
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(1);
     expect(ecs.commandCalls(UpdateServiceCommand)[0].args[0].input).toMatchObject({
       taskDefinition: GREEN_7,
