@@ -49,8 +49,6 @@ export interface LocalMigrationsOptions {
   /** The migrations directory inside an image. */
   readonly migrationsOf: (image: string) => string;
   readonly log: (line: string) => void;
-  /** Fails this phase of this image (exit code 1 without running it): `<image>:<phase>`. */
-  readonly failing?: ReadonlySet<string>;
 }
 
 /** ECS RunTask .sync, locally: `node migrate.js <phase>` with the image's migrations; its output to the log. */
@@ -71,11 +69,6 @@ export class LocalMigrations implements LocalTasks {
   /** Runs one phase of an image's migrations (also used for the first version's own expand). */
   async runPhase(image: string, phase: string): Promise<{ exitCode: number }> {
     const started = Date.now();
-    if (this.options.failing?.has(`${image}:${phase}`)) {
-      this.options.log(`    migrate ${phase} (${image.split(':').pop()}): made to fail (exit 1)`);
-      this.runs.push({ phase, image, exitCode: 1, ms: 0 });
-      return { exitCode: 1 };
-    }
     const exitCode = await new Promise<number>((resolve) => {
       const child = spawn(process.execPath, [this.options.runner, phase], {
         env: {

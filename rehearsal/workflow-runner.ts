@@ -210,7 +210,6 @@ function runTaskHandler(tasks: LocalTasks | undefined) {
   return async (parameters: unknown): Promise<never> => {
     const p = parameters as {
       TaskDefinition: string;
-      Cluster?: string;
       Overrides?: { ContainerOverrides?: { Name: string; Command?: string[] }[] };
     };
     const override = p.Overrides?.ContainerOverrides?.[0];

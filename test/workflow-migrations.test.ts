@@ -17,6 +17,20 @@ function worldWith(behaviour: Behaviour): FakeWorld {
   return world;
 }
 
+/** A release's path through the migration states and the steps around them, from Prepare to the contract. */
+const RELEASE_PATH = [
+  'Previous contract pending?',
+  'Register new revision',
+  'Expand database',
+  'Deploy to idle color',
+  'Validate idle color',
+  'Backfill database',
+  'Switch traffic',
+  'Keep old color warm',
+  'Scale old color down',
+  'Contract database',
+];
+
 /** The migration tasks that ran, as "phase image-tag". */
 function phases(world: FakeWorld): string[] {
   return world.migrationRuns.map((r) => `${r.phase} ${r.image.split(':').pop()}`);
@@ -61,19 +75,7 @@ describe.each(['ecs', 'asg'] as const)('migrations on %s: the success path', (pl
     const result = await run(world, { image: V2 }, { platform, migrations: {} });
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(around(result)).toEqual([
-      'Previous contract pending?',
-      'Register new revision',
-      'Expand database',
-      'Deploy to idle color',
-      'Validate idle color',
-      'Backfill database',
-      'Switch traffic',
-      'Keep old color warm',
-      'Scale old color down',
-      'Contract database',
-      'Finish',
-    ]);
+    expect(around(result)).toEqual([...RELEASE_PATH, 'Finish']);
     expect(phases(world)).toEqual(['expand v2', 'backfill v2', 'contract v2']);
     // The expand ran before the idle color got the new revision; the contract after the old one went to 0.
     const calls = world.calls;
@@ -104,13 +106,7 @@ describe('migrations: failure paths', () => {
       /^The expand migrations of .*:v2 failed: the task \w+ stopped \(Essential container in task exited\), app exit code 1\./,
     );
     expect(result.cause).toContain('Nothing was deployed');
-    expect(around(result)).toEqual([
-      'Previous contract pending?',
-      'Register new revision',
-      'Expand database',
-      'Expand failed',
-      'Abort',
-    ]);
+    expect(around(result)).toEqual([...RELEASE_PATH.slice(0, 3), 'Expand failed', 'Abort']);
     expect(phases(world)).toEqual(['expand v2']);
     expect(world.calls).not.toContain('fleet.deploy');
     expect(world.services.green.desired).toBe(0);
@@ -157,16 +153,7 @@ describe('migrations: failure paths', () => {
 
     expect(result.error).toBe('BackfillFailed');
     expect(result.cause).toContain('No switch');
-    expect(around(result)).toEqual([
-      'Previous contract pending?',
-      'Register new revision',
-      'Expand database',
-      'Deploy to idle color',
-      'Validate idle color',
-      'Backfill database',
-      'Backfill failed',
-      'Abort',
-    ]);
+    expect(around(result)).toEqual([...RELEASE_PATH.slice(0, 6), 'Backfill failed', 'Abort']);
     expect(phases(world)).toEqual(['expand v2', 'backfill v2']);
     expect(world.calls).not.toContain('router.setProductionWeights');
     expect(world.services.green.desired).toBe(0);
@@ -193,16 +180,7 @@ describe('migrations: failure paths', () => {
     expect(result.error).toBe('ContractFailed');
     expect(result.states[result.states.length - 1]).toBe('Live, contract failed');
     expect(around(result)).toEqual([
-      'Previous contract pending?',
-      'Register new revision',
-      'Expand database',
-      'Deploy to idle color',
-      'Validate idle color',
-      'Backfill database',
-      'Switch traffic',
-      'Keep old color warm',
-      'Scale old color down',
-      'Contract database',
+      ...RELEASE_PATH,
       'Contract failed',
       'Report contract failure',
       'Live, contract failed',

@@ -112,7 +112,7 @@ export class EcsFleet implements Fleet {
  * family's latest revision: it carries the infrastructure's current settings (CPU, memory, environment, secrets)
  * as CDK last deployed them.
  */
-export async function registerWithImage(
+async function registerWithImage(
   ecs: ECSClient,
   family: string,
   containerName: string,

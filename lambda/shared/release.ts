@@ -69,14 +69,13 @@ export interface Release {
   /** The task definition the migration phases run with (migrations only). */
   readonly migrationTask?: string;
   /**
-   * The previous release's contract phase, run at this release's start before anything else changes
-   * (migrations with keepIdleWarm only). `done` once it ran and was recorded.
+   * The previous release's contract phase, run at this release's start before anything else changes (it waited
+   * for a warm old color, or failed and is tried again).
    */
   readonly pendingContract?: {
     readonly image: string;
     readonly release: string;
     readonly taskDefinition: string;
-    readonly done?: boolean;
   };
   readonly deployDeadline?: string;
   readonly deployChecks?: number;
@@ -117,16 +116,15 @@ export interface ReleaseState {
 }
 
 /**
- * The three migration phases, in the order a release runs them; `previousContract` is the previous release's
- * contract phase, run at this release's start (its command gets `contract`).
+ * The three migration phases a release runs, and `previousContract`: the previous release's contract phase, run
+ * at this release's start (its command gets `contract`).
  */
-export const MIGRATION_PHASES = ['expand', 'backfill', 'contract'] as const;
-export type MigrationPhase = (typeof MIGRATION_PHASES)[number] | 'previousContract';
+export type MigrationPhase = 'expand' | 'backfill' | 'contract' | 'previousContract';
 
+/** What a phase's task reported (the RunTask state's ResultSelector). */
 export interface MigrationTaskResult {
   readonly task: string;
   readonly exitCode: number;
-  readonly stoppedAt?: number;
 }
 
 /** The answer that opened the manual gate (what `bluegreen approve` sends, or the timeout's). */

@@ -30,7 +30,8 @@ export async function finish(
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
   const notes: string[] = [];
-  if (!settings.keepIdleWarm) {
+  // With migrations the old color went down already, before the contract (state "Scale old color down").
+  if (!settings.keepIdleWarm && !settings.migrations) {
     await attempt(notes, `scale ${release.live} down`, () => deps.fleet.restore(release.live, 0));
   }
   let migrations = '';

@@ -194,7 +194,7 @@ export async function recordPreviousContract(
   await migrationPorts(deps).record.write({
     contracted: { image: pending.image, release: pending.release, at: deps.now().toISOString() },
   });
-  return { ...state, release: { ...release, pendingContract: { ...pending, done: true } } };
+  return state;
 }
 
 /**

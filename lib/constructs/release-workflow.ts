@@ -531,11 +531,17 @@ export class ReleaseWorkflow extends Construct {
         maxAttempts: 2,
         jitterStrategy: sfn.JitterType.FULL,
       });
-    /** After a phase's Catch: the failure, named after its phase, for the report that follows. */
-    const failed = (id: string, phase: MigrationPhase, next: sfn.IChainable) =>
+    /** After a phase's Catch: the failure, named after its phase (and `extra`), for the report that follows. */
+    const failed = (
+      id: string,
+      phase: MigrationPhase,
+      next: sfn.IChainable,
+      comment = `The ${phase} task failed: keep its error and cause, and which phase it was.`,
+      extra: Record<string, unknown> = {},
+    ) =>
       new sfn.Pass(this, id, {
-        comment: `The ${phase} task failed: keep its error and cause, and which phase it was.`,
-        parameters: { phase, 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause' },
+        comment,
+        parameters: { phase, ...extra, 'Error.$': '$.failure.Error', 'Cause.$': '$.failure.Cause' },
         resultPath: '$.failure',
       }).next(next);
     const catchTo = (state: sfn.CustomState | tasks.LambdaInvoke, next: sfn.IChainable) =>
@@ -625,16 +631,13 @@ export class ReleaseWorkflow extends Construct {
         h.retryIdempotent(scaleOld);
         catchTo(
           scaleOld,
-          new sfn.Pass(this, STATES.scaleDownFailed, {
-            comment: 'The old color could not be scaled down: the contract must not run.',
-            parameters: {
-              phase: 'contract',
-              scaleDown: true,
-              'Error.$': '$.failure.Error',
-              'Cause.$': '$.failure.Cause',
-            },
-            resultPath: '$.failure',
-          }).next(report),
+          failed(
+            STATES.scaleDownFailed,
+            'contract',
+            report,
+            'The old color could not be scaled down: the contract must not run.',
+            { scaleDown: true },
+          ),
         );
         const contract = run(
           STATES.contract,

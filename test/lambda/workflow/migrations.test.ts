@@ -390,16 +390,17 @@ describe('scaleDownOldColor', () => {
 describe('recordPreviousContract', () => {
   const pendingContract = { image: V1, release: 'release-1', taskDefinition: TD(5) };
 
-  test('writes the pending release as contracted (no pending left) and marks it done', async () => {
+  test('writes the pending release as contracted (no pending left); the state goes on unchanged', async () => {
     const fakes = new Fakes();
     fakes.migrationState = {
       contractPending: { ...pendingContract, since: '2026-11-25T10:00:00Z' },
     };
-    const out = await recordPreviousContract(stateWith({ pendingContract }), fakes.deps());
+    const state = stateWith({ pendingContract });
+    const out = await recordPreviousContract(state, fakes.deps());
     expect(fakes.written).toEqual([
       { contracted: { image: V1, release: 'release-1', at: NOW.toISOString() } },
     ]);
-    expect(out.release?.pendingContract).toEqual({ ...pendingContract, done: true });
+    expect(out).toEqual(state);
   });
 
   test('without a pending contract it refuses (and writes nothing)', async () => {
