@@ -7,6 +7,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import type {
   Alarms,
+  FiringAlarm,
   LockResult,
   Notifier,
   ReleaseLock,
@@ -92,24 +93,58 @@ export interface AlarmThresholds {
   readonly windowMs: number;
 }
 
-/** Per-color 5xx and p99 alarms, computed from the traffic the local router forwarded. */
+/**
+ * Per-color 5xx and p99 alarms, computed from the traffic the local router forwarded. Like CloudWatch's, each
+ * alarm in ALARM says since when: the moment the window's traffic first crossed its threshold (the request that
+ * made the 5xx count reach it; the first request over the latency threshold), kept while it stays in ALARM.
+ */
 export class RouterAlarms implements Alarms {
+  private readonly inAlarm = new Map<string, string>();
+
   constructor(
     private readonly router: LocalRouter,
     private readonly app: string,
     private readonly thresholds: AlarmThresholds,
   ) {}
 
-  firing(color: Color): Promise<string[]> {
-    const m = this.router.metrics(color, this.thresholds.windowMs);
-    const firing: string[] = [];
-    if (m.errors5xx >= this.thresholds.http5xxCount) {
-      firing.push(`${this.app}-${color}-5xx (${m.errors5xx} in ${this.thresholds.windowMs / 1000}s)`);
+  firing(color: Color): Promise<FiringAlarm[]> {
+    const { http5xxCount, p99LatencyMs, windowMs } = this.thresholds;
+    const now = Date.now();
+    const m = this.router.metrics(color, windowMs, now);
+    const samples = this.router.recentSamples(color, windowMs, now);
+    const firing: FiringAlarm[] = [];
+    const seconds = windowMs / 1000;
+    if (m.errors5xx >= http5xxCount) {
+      const crossed = samples.filter((s) => s.status >= 500)[http5xxCount - 1];
+      firing.push(
+        this.alarm(`${this.app}-${color}-5xx`, crossed?.at ?? now, {
+          reason: `${m.errors5xx} 5xx answers in the last ${seconds}s, threshold ${http5xxCount}`,
+          datapoint: `${m.errors5xx} 5xx in ${seconds}s`,
+        }),
+      );
     }
-    if (m.requests > 0 && m.p99Ms >= this.thresholds.p99LatencyMs) {
-      firing.push(`${this.app}-${color}-p99-latency (${Math.round(m.p99Ms)} ms)`);
+    if (m.requests > 0 && m.p99Ms >= p99LatencyMs) {
+      const crossed = samples.find((s) => s.latencyMs >= p99LatencyMs);
+      firing.push(
+        this.alarm(`${this.app}-${color}-p99-latency`, crossed?.at ?? now, {
+          reason: `p99 latency ${Math.round(m.p99Ms)} ms over the last ${seconds}s, threshold ${p99LatencyMs} ms`,
+          datapoint: `p99 ${Math.round(m.p99Ms)} ms`,
+        }),
+      );
+    }
+    // An alarm that is no longer firing leaves ALARM: its next crossing starts a new "since".
+    for (const name of [...this.inAlarm.keys()]) {
+      if (name.startsWith(`${this.app}-${color}-`) && !firing.some((f) => f.name === name)) {
+        this.inAlarm.delete(name);
+      }
     }
     return Promise.resolve(firing);
+  }
+
+  private alarm(name: string, crossedAt: number, what: { reason: string; datapoint: string }): FiringAlarm {
+    const since = this.inAlarm.get(name) ?? new Date(crossedAt).toISOString();
+    this.inAlarm.set(name, since);
+    return { name, since, ...what };
   }
 }
 

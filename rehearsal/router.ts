@@ -187,7 +187,7 @@ export class LocalRouter implements TrafficRouter {
     windowMs: number,
     now = Date.now(),
   ): { requests: number; errors5xx: number; p99Ms: number } {
-    const recent = this.samples.filter((s) => s.color === color && s.at >= now - windowMs);
+    const recent = this.recentSamples(color, windowMs, now);
     return {
       requests: recent.length,
       errors5xx: recent.filter((s) => s.status >= 500).length,
@@ -196,6 +196,11 @@ export class LocalRouter implements TrafficRouter {
         0.99,
       ),
     };
+  }
+
+  /** The requests forwarded to `color` in the last `windowMs`, oldest first. */
+  recentSamples(color: Color, windowMs: number, now = Date.now()): Sample[] {
+    return this.samples.filter((s) => s.color === color && s.at >= now - windowMs);
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, weights: TrafficWeights): void {

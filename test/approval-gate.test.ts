@@ -99,6 +99,49 @@ describe('manual gate before the switch', () => {
     expect(world.published.map((p) => p.status)).toEqual(['APPROVAL_REQUIRED', 'SUCCEEDED']);
   });
 
+  test('a task of the validated color is lost while the gate waits: approve, then the switch re-checks and aborts (IdleNotReady), traffic untouched', async () => {
+    const world = goodWorld();
+    const { callbacks, result } = start(withGate, world);
+    const { token } = await callbacks.nextToken();
+    world.services.green.running = 1; // a task stopped (a host retired, an OOM kill) during the wait
+    callbacks.sendTaskSuccess(token, {
+      approvedBy: 'arn:aws:iam::123456789012:user/alice',
+      at: '2026-11-27T09:00:00Z',
+    });
+    const done = await result;
+
+    expect(done).toMatchObject({ status: 'FAILED', error: 'IdleNotReady' });
+    expect(done.states.slice(-3)).toEqual(['Switch traffic', 'Abort', 'Aborted']);
+    expect(done.cause).toContain(
+      'No switch: green was validated (approved by arn:aws:iam::123456789012:user/alice at 2026-11-27T09:00:00Z), but re-checked just before the production listener would change, it is no longer ready',
+    );
+    expect(done.cause).toContain('1 of 2 tasks running (desired 2)');
+    expect(done.cause).toContain('Traffic never moved: blue still serves every request');
+    expect(world.calls).not.toContain('router.setProductionWeights');
+    expect(world.weights).toEqual({ blue: 100, green: 0 });
+    expect(world.record).toEqual({ liveColor: 'blue', images: { blue: V1, green: V1 } });
+    expect(world.services.green.desired).toBe(0);
+    expect(world.lock).toBeUndefined();
+    expect(world.published.map((p) => p.status)).toEqual(['APPROVAL_REQUIRED', 'ABORTED']);
+  });
+
+  test("the validated color's targets turn unhealthy while the gate waits: no switch, the reason names the targets", async () => {
+    const world = goodWorld();
+    const { callbacks, result } = start(withGate, world);
+    const { token } = await callbacks.nextToken();
+    world.behaviours.set(V2, 'never-healthy'); // its health checks fail from now on
+    callbacks.sendTaskSuccess(token, { approvedBy: 'alice', at: 'now' });
+    const done = await result;
+
+    expect(done).toMatchObject({ status: 'FAILED', error: 'IdleNotReady' });
+    expect(done.cause).toContain(
+      '0/2 targets healthy, 2 not healthy (2 target(s) unhealthy (Target.ResponseCodeMismatch))',
+    );
+    expect(world.calls).not.toContain('router.setProductionWeights');
+    expect(world.weights).toEqual({ blue: 100, green: 0 });
+    expect(world.lock).toBeUndefined();
+  });
+
   test('reject: aborts with the reason; traffic never moved, idle color put back, lock released', async () => {
     const world = goodWorld();
     const { callbacks, result } = start(withGate, world);

@@ -153,11 +153,13 @@ describe.each(['ecs', 'asg'] as const)(
       expectEndedClean(world, result, 'ROLLED_BACK');
     });
 
-    test('an alarm in ALARM rolls back at the first check', async () => {
+    test('an alarm that enters ALARM after the switch rolls back at the first check: which, since when, what datapoint', async () => {
       const world = worldWith('alarms-after-switch');
       const result = await runRelease(world, { image: V2 });
       expect(result).toMatchObject({ status: 'FAILED', error: 'RolledBack' });
-      expect(result.cause).toContain('check 1: alarm in ALARM: shop-green-5xx');
+      expect(result.cause).toMatch(
+        /check 1: alarm shop-green-5xx in ALARM since 2026-11-26T\d\d:\d\d:\d\d\.000Z \(datapoint 12 \(Sum, 60s periods\) against threshold 5\): Threshold Crossed: 1 datapoint \[12\.0\]/,
+      );
       expectUntouched(world);
     });
 

@@ -91,13 +91,16 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
       (await import('./dynamodb-lock')).DynamoDbReleaseLock.create(clientConfig, a.lockTable, app),
     ),
     notifier: lazy(async () => (await import('./notifier')).AwsNotifier.create(clientConfig, a.topicArn)),
-    testToken: () =>
-      (token ??= import('./secret-token')
-        .then((m) => m.readSecret(clientConfig, a.testTokenSecretArn))
-        .catch((e: unknown) => {
-          token = undefined; // a failed read is not cached: the next validation asks again
-          throw e;
-        })),
+    testToken: (options) =>
+      // Cached for the container's life; `fresh` (after a 403: the secret was rotated) reads it again.
+      (token =
+        (options?.fresh ? undefined : token) ??
+        import('./secret-token')
+          .then((m) => m.readSecret(clientConfig, a.testTokenSecretArn))
+          .catch((e: unknown) => {
+            token = undefined; // a failed read is not cached: the next validation asks again
+            throw e;
+          })),
     hook: a.validationHookArn
       ? lazy(async () =>
           (await import('./lambda-hook')).LambdaValidationHook.create(clientConfig, a.validationHookArn!),

@@ -2,7 +2,7 @@
  * The release's decisions, as pure functions: is the idle color ready, did a smoke check pass, must we roll
  * back. No I/O and no clock of their own, so each is tested directly (test/lambda/shared/decisions.test.ts).
  */
-import type { FleetStatus, ProbeResult, TargetHealth } from './ports';
+import type { FiringAlarm, FleetStatus, ProbeResult, TargetHealth } from './ports';
 import type { SmokeCheck } from './release';
 import type { Color } from './release-record';
 
@@ -41,19 +41,44 @@ export function deployVerdict(args: {
       reason: `crash loop: ${status.failedTasks} tasks stopped during the rollout (${status.reason ?? 'no reason given'}); ${progress}`,
     };
   }
-  const ready =
-    status.revision === revision &&
-    status.rollout === 'COMPLETED' &&
-    status.running === count &&
-    health.healthy >= count &&
-    health.notHealthy === 0;
-  if (ready) {
+  if (idleNotReadyBecause({ status, health, revision, count }) === undefined) {
     return { kind: 'ready' };
   }
   if (now.getTime() >= deadline.getTime()) {
     return { kind: 'timeout', reason: `not ready by the deadline ${deadline.toISOString()}: ${progress}` };
   }
   return { kind: 'waiting', detail: progress };
+}
+
+/**
+ * Why the idle color is not (or no longer) ready to take all production traffic: it must run `revision`, its
+ * rollout COMPLETED with exactly `count` tasks running, and at least `count` targets healthy and none unhealthy.
+ * Undefined when it is ready. Deploy waits for this; the switch checks it again just before moving traffic.
+ */
+export function idleNotReadyBecause(args: {
+  readonly status: FleetStatus;
+  readonly health: TargetHealth;
+  readonly revision: string;
+  readonly count: number;
+}): string | undefined {
+  const { status, health, revision, count } = args;
+  const problems: string[] = [];
+  if (status.revision !== revision) {
+    problems.push(`it runs ${shortRevision(status.revision)}, not the release's ${shortRevision(revision)}`);
+  }
+  if (status.rollout !== 'COMPLETED') {
+    problems.push(`its rollout is ${status.rollout}${status.reason ? ` (${status.reason})` : ''}`);
+  }
+  if (status.running !== count) {
+    problems.push(`${status.running} of ${count} tasks running (desired ${status.desired})`);
+  }
+  if (health.healthy < count || health.notHealthy > 0) {
+    problems.push(
+      `${health.healthy}/${count} targets healthy, ${health.notHealthy} not healthy` +
+        (health.problems.length > 0 ? ` (${health.problems.join('; ')})` : ''),
+    );
+  }
+  return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
 /** The problem with one smoke check's response, or undefined when it passed. */
@@ -92,19 +117,46 @@ export type WatchVerdict =
   | { readonly kind: 'baked' };
 
 /**
- * After one check of the new live color: roll back on any alarm in ALARM or after `threshold` consecutive failed
- * checks; otherwise keep watching until the bake ends.
+ * The alarms in ALARM that count against a release: those that entered ALARM at or after the switch. An alarm
+ * already in ALARM before it (the idle color's unhealthy-hosts alarm while it deployed; alarm state lags by
+ * minutes) says nothing about the new color under production traffic: it is reported, not acted on.
+ */
+export function alarmsSinceSwitch(
+  alarms: readonly FiringAlarm[],
+  switchedAt: Date,
+): { readonly counted: FiringAlarm[]; readonly ignored: FiringAlarm[] } {
+  const after = (a: FiringAlarm) => {
+    const since = Date.parse(a.since);
+    // An alarm without a readable time is counted: when in doubt, protect production.
+    return Number.isNaN(since) || since >= switchedAt.getTime();
+  };
+  return { counted: alarms.filter(after), ignored: alarms.filter((a) => !after(a)) };
+}
+
+/** One alarm for a cause: which, since when, and with what datapoint. */
+export function describeAlarm(alarm: FiringAlarm): string {
+  return (
+    `${alarm.name} in ALARM since ${alarm.since}` +
+    (alarm.datapoint ? ` (${alarm.datapoint})` : '') +
+    (alarm.reason ? `: ${alarm.reason.replace(/\.$/, '')}` : '')
+  );
+}
+
+/**
+ * After one check of the new live color: roll back on any alarm that entered ALARM since the switch, or after
+ * `threshold` consecutive failed checks; otherwise keep watching until the bake ends.
  */
 export function watchVerdict(args: {
   readonly consecutiveFailures: number;
   readonly problem?: string;
-  readonly alarms: readonly string[];
+  /** Alarms in ALARM since the switch (see alarmsSinceSwitch). */
+  readonly alarms: readonly FiringAlarm[];
   readonly threshold: number;
   readonly now: Date;
   readonly until: Date;
 }): WatchVerdict {
   if (args.alarms.length > 0) {
-    return { kind: 'rollback', reason: `alarm in ALARM: ${args.alarms.join(', ')}` };
+    return { kind: 'rollback', reason: `alarm ${args.alarms.map(describeAlarm).join('; ')}` };
   }
   const failures = args.problem ? args.consecutiveFailures + 1 : 0;
   if (failures >= args.threshold) {

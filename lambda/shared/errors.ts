@@ -36,6 +36,17 @@ export const ReleaseErrors = {
   DeployTimeout: 'DeployTimeout',
   /** Smoke checks, target health or the validation hook failed on the idle color. Traffic never moved. */
   ValidationFailed: 'ValidationFailed',
+  /**
+   * Just before the switch, the idle color was no longer what validation saw (tasks lost, another revision,
+   * unhealthy targets): the switch did not happen. Traffic never moved.
+   */
+  IdleNotReady: 'IdleNotReady',
+  /**
+   * The production listener was changed under the release (a cdk deploy whose change set predates the switch,
+   * an operator): bluegreen put all traffic on a healthy color and the record follows it; no color with
+   * production weight is ever scaled down.
+   */
+  TrafficMovedDuringRelease: 'TrafficMovedDuringRelease',
   /** The new live color failed during the bake; traffic was switched back to the old color. */
   RolledBack: 'RolledBack',
   /** Switching back failed: traffic and record may be on the failing color. Operators must act. */

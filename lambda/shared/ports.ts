@@ -89,8 +89,19 @@ export interface ProbeResult {
 
 /** The per-color alarms (CloudWatch in AWS). */
 export interface Alarms {
-  /** Names of this color's alarms that are in ALARM now. */
-  firing(color: Color): Promise<string[]>;
+  /** This color's alarms that are in ALARM now, each with when it entered ALARM and why. */
+  firing(color: Color): Promise<FiringAlarm[]>;
+}
+
+/** An alarm in ALARM. */
+export interface FiringAlarm {
+  readonly name: string;
+  /** When it entered ALARM (ISO 8601): CloudWatch's StateTransitionedTimestamp. */
+  readonly since: string;
+  /** Why, in the alarm's words (CloudWatch's StateReason). */
+  readonly reason: string;
+  /** The datapoints that crossed the threshold, when known (from StateReasonData). */
+  readonly datapoint?: string;
 }
 
 /** The in-flight lock: one release per app at a time. */
@@ -186,8 +197,11 @@ export interface WorkflowDeps {
   readonly alarms: Alarms;
   readonly lock: ReleaseLock;
   readonly notifier: Notifier;
-  /** The secret header value that opens the test listener. */
-  readonly testToken: () => Promise<string>;
+  /**
+   * The secret header value that opens the test listener; read once per container, unless `fresh` asks to read
+   * it again (after a 403: the secret was rotated).
+   */
+  readonly testToken: (options?: { readonly fresh?: boolean }) => Promise<string>;
   readonly hook?: ValidationHook;
   /** Only when migrations are configured. */
   readonly migrations?: { readonly record: MigrationRecord; readonly tasks: MigrationTasks };

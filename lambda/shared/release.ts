@@ -81,7 +81,15 @@ export interface Release {
   readonly deployChecks?: number;
   /** Set by the switch step. */
   readonly switchedAt?: string;
-  readonly watch?: { readonly until: string; readonly checks: number; readonly consecutiveFailures: number };
+  readonly watch?: {
+    readonly until: string;
+    readonly checks: number;
+    readonly consecutiveFailures: number;
+    /** What each bake check confirms (the listener, health, and the version when a smoke check shows it). */
+    readonly checked?: string;
+    /** Alarms of the new color in ALARM since before the switch, as of the last check: reported, not acted on. */
+    readonly ignoredAlarms?: readonly string[];
+  };
 }
 
 export interface ReleaseState {

@@ -17,22 +17,38 @@ import {
   type WorkflowSettings,
 } from '../shared/release';
 import { recordParameterNames } from '../shared/release-record';
-import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
+import { describeTraffic, findDrift, routedTraffic, type TrafficWeights } from '../shared/traffic';
 import { afterRelease, migrationFailure, migrationPorts } from './migrations';
 import { routeAllTo } from './switch';
+import {
+  allTrafficTo,
+  LISTENER_CHANGED_BY,
+  listenerSays,
+  scaleUnlessServing,
+  trafficMoved,
+} from './traffic-guard';
 
 type Deps = Pick<WorkflowDeps, 'fleet' | 'lock' | 'notifier'>;
 
 export async function finish(
   state: ReleaseState,
-  deps: Deps & Pick<WorkflowDeps, 'migrations' | 'now'>,
+  deps: Deps & Pick<WorkflowDeps, 'migrations' | 'now' | 'router' | 'record'>,
   settings: WorkflowSettings,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
   const notes: string[] = [];
+  // Success is declared from a fresh read of the listener, never from the bake's last look at it.
+  const weights = await deps.router.productionWeights();
+  if (!allTrafficTo(weights, release.idle)) {
+    return trafficMovedBeforeFinish(state, deps, settings, weights);
+  }
   // With migrations the old color went down already, before the contract (state "Scale old color down").
   if (!settings.keepIdleWarm && !settings.migrations) {
-    await attempt(notes, `scale ${release.live} down`, () => deps.fleet.restore(release.live, 0));
+    await attempt(notes, `scale ${release.live} down`, () =>
+      scaleUnlessServing(release.live, deps, `scale ${release.live} down`, () =>
+        deps.fleet.restore(release.live, 0),
+      ),
+    );
   }
   let migrations = '';
   if (settings.migrations) {
@@ -53,6 +69,44 @@ export async function finish(
       migrations,
   });
   return state;
+}
+
+/**
+ * Finish found the production listener changed since the bake (it sends traffic to the old color, or splits it).
+ * While the old color is still warm (nothing scaled it down yet) that is a rollback: TrafficMovedDuringRelease,
+ * which the state machine sends to "Roll back". Once the old color is down and its schema contracted (migrations,
+ * no warm old color), the new color is the only one that can serve: all traffic goes back to it, the record
+ * follows, and the release still ends loudly with TrafficMovedDuringRelease.
+ */
+async function trafficMovedBeforeFinish(
+  state: ReleaseState,
+  deps: Deps & Pick<WorkflowDeps, 'router' | 'record'>,
+  settings: WorkflowSettings,
+  weights: TrafficWeights,
+): Promise<never> {
+  const release = requireRelease(state);
+  const found =
+    `The production listener, read by Finish, sends ${listenerSays(weights)}, not all traffic to ${release.idle} ` +
+    `(${release.image}) as at the end of the bake. It was changed under the release (${LISTENER_CHANGED_BY}).`;
+  if (settings.keepIdleWarm || !settings.migrations) {
+    throw trafficMoved(
+      `${found} ${release.live} was not scaled down: traffic goes back to it (still warm), and the record follows.`,
+    );
+  }
+  await routeAllTo(release.idle, deps, { color: release.idle, image: release.image });
+  const notes: string[] = [];
+  const cause =
+    `${found} ${release.live} is scaled down and the contract migrations of ${release.image} ran, so it cannot ` +
+    `serve: all traffic is back on ${release.idle}, which passed the bake, and the record says so. Find who ` +
+    'changed the listener before the next release.';
+  await housekeeping(state, deps, settings, notes, {
+    status: 'SUCCEEDED',
+    image: release.image,
+    liveColor: release.idle,
+    error: ReleaseErrors.TrafficMovedDuringRelease,
+    cause,
+  });
+  throw trafficMoved(withNotes(cause, notes));
 }
 
 /**
@@ -92,7 +146,7 @@ export async function contractFailed(
 
 export async function abort(
   state: ReleaseState,
-  deps: Deps,
+  deps: Deps & Pick<WorkflowDeps, 'router' | 'record'>,
   settings: WorkflowSettings,
 ): Promise<ReleaseState> {
   const caught = state.failure ?? { Error: 'Unknown', Cause: '' };
@@ -122,10 +176,27 @@ export async function abort(
   }
   const release = state.release;
   const before = release.idleBefore;
+  // Before the switch the idle color must have no production weight; if the listener was changed under the
+  // release (or a switch was cut short), all traffic goes back to the live color, still warm, before the idle
+  // color is touched.
+  let weights: TrafficWeights | undefined;
+  await attempt(notes, 'read the production listener', async () => {
+    weights = await deps.router.productionWeights();
+  });
+  let traffic = `Traffic never moved: ${release.live} still serves every request; the release record is untouched`;
+  if (weights && !allTrafficTo(weights, release.live)) {
+    const back = await attempt(notes, `send all traffic back to ${release.live}`, () =>
+      routeAllTo(release.live, deps),
+    );
+    traffic =
+      `When the abort began, the production listener sent ${listenerSays(weights)} (changed under the release: ` +
+      `${LISTENER_CHANGED_BY}; or a switch cut short). ` +
+      (back
+        ? `All traffic is back on ${release.live}, which serves every request again, and the record says so`
+        : `Sending it back to ${release.live} failed: check the listener and the record (bluegreen status)`);
+  }
   await putIdleBack(release, deps, notes);
-  const cause =
-    `${message} Traffic never moved: ${release.live} still serves every request; ${release.idle} is back to ` +
-    `${before.count} task(s) of ${before.image}; the release record is untouched.`;
+  const cause = `${message} ${traffic}; ${release.idle} is back to ${before.count} task(s) of ${before.image}.`;
   await housekeeping(state, deps, settings, notes, {
     status: 'ABORTED',
     image: release.image,
@@ -209,11 +280,20 @@ async function recordMigrations(
   );
 }
 
-/** The released-to color back on what it ran before (revision and count); the new revision retired. */
-async function putIdleBack(release: Release, deps: Deps, notes: string[]): Promise<void> {
+/**
+ * The released-to color back on what it ran before (revision and count), never while it has production weight;
+ * the new revision retired.
+ */
+async function putIdleBack(
+  release: Release,
+  deps: Deps & Pick<WorkflowDeps, 'router'>,
+  notes: string[],
+): Promise<void> {
   const before = release.idleBefore;
   const putBack = await attempt(notes, `put ${release.idle} back`, () =>
-    deps.fleet.restore(release.idle, before.count, before.revision),
+    scaleUnlessServing(release.idle, deps, `put ${release.idle} back`, () =>
+      deps.fleet.restore(release.idle, before.count, before.revision),
+    ),
   );
   // The new revision is retired only once nothing uses it any more.
   if (release.revision && putBack) {

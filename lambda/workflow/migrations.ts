@@ -12,6 +12,7 @@
 import { BluegreenError, ReleaseErrors } from '../shared/errors';
 import type { MigrationRecord, MigrationState, MigrationTasks, WorkflowDeps } from '../shared/ports';
 import { causeMessage, requireRelease, type MigrationPhase, type ReleaseState } from '../shared/release';
+import { scaleUnlessServing } from './traffic-guard';
 
 /** The error each phase's failure is reported with. */
 const PHASE_ERRORS: Readonly<Record<MigrationPhase, string>> = {
@@ -170,14 +171,22 @@ export async function registerRevision(
  */
 export async function scaleDownOldColor(
   state: ReleaseState,
-  deps: Pick<WorkflowDeps, 'fleet'>,
+  deps: Pick<WorkflowDeps, 'fleet' | 'router'>,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
+  // Never a color with production weight (read just now): TrafficMovedDuringRelease instead, and no contract.
   if (release.switchedAt) {
-    await deps.fleet.restore(release.live, 0);
+    await scaleUnlessServing(release.live, deps, `scale ${release.live} down before the contract`, () =>
+      deps.fleet.restore(release.live, 0),
+    );
     return state;
   }
-  await deps.fleet.restore(release.idle, 0);
+  await scaleUnlessServing(
+    release.idle,
+    deps,
+    `scale ${release.idle} (idle) down before the previous release's contract`,
+    () => deps.fleet.restore(release.idle, 0),
+  );
   return { ...state, release: { ...release, idleBefore: { ...release.idleBefore, count: 0 } } };
 }
 

@@ -1,7 +1,10 @@
 /**
  * Switch: one change of the production listener to the idle color, then the record follows. Every write sets an
- * absolute value, so a retry after a partial failure ends in the same state.
+ * absolute value, so a retry after a partial failure ends in the same state. Validation may be a day old (the
+ * manual gate waits), so the idle color is checked again just before: IdleNotReady if it changed since.
  */
+import { idleNotReadyBecause } from '../shared/decisions';
+import { releaseError } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
 import { requireRelease, type ReleaseState } from '../shared/release';
 import { otherColor, type Color } from '../shared/release-record';
@@ -28,9 +31,27 @@ export async function routeAllTo(
 
 export async function switchTraffic(
   state: ReleaseState,
-  deps: Pick<WorkflowDeps, 'router' | 'record' | 'now'>,
+  deps: Pick<WorkflowDeps, 'router' | 'record' | 'fleet' | 'now'>,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
+  const [status, health] = await Promise.all([
+    deps.fleet.describe(release.idle, release.revision),
+    deps.router.targetHealth(release.idle),
+  ]);
+  const why = idleNotReadyBecause({
+    status,
+    health,
+    revision: release.revision ?? '',
+    count: release.liveCount,
+  });
+  if (why) {
+    const gate = state.approval ? ` (approved by ${state.approval.approvedBy} at ${state.approval.at})` : '';
+    throw releaseError(
+      'IdleNotReady',
+      `No switch: ${release.idle} was validated${gate}, but re-checked just before the production listener would ` +
+        `change, it is no longer ready for ${release.image}: ${why}.`,
+    );
+  }
   await routeAllTo(release.idle, deps, { color: release.idle, image: release.image });
   const now = deps.now();
   return {

@@ -13,17 +13,20 @@ export async function validate(
   settings: WorkflowSettings,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
-  const token = await deps.testToken();
-  const headers = { [settings.testHeader]: token };
-  const problems: string[] = [];
-  for (const check of settings.smokeChecks) {
-    // Allow a slow answer to arrive (and be reported as over budget), but never hang the step.
-    const timeoutMs = Math.min(Math.max(check.latencyBudgetMs * 5, 2000), 10_000);
-    const result = await deps.probe.get(`${settings.testUrl}${check.path}`, headers, timeoutMs);
-    const problem = smokeCheckProblem(check, result, release.version);
-    if (problem) {
-      problems.push(problem);
-    }
+  let token = await deps.testToken();
+  let smoke = await smokeChecks(token, release.version, deps, settings);
+  if (smoke.forbidden) {
+    // The token is cached for the life of a warm Lambda: after a rotation the listener answers 403. Read the
+    // secret again, once, and run the checks with the fresh token.
+    token = await deps.testToken({ fresh: true });
+    smoke = await smokeChecks(token, release.version, deps, settings);
+  }
+  const problems = [...smoke.problems];
+  if (smoke.forbidden) {
+    problems.push(
+      `the test listener answers 403 to the token read just now from the secret: does its rule match the ` +
+        `secret's value (${settings.testHeader})?`,
+    );
   }
   const health = await deps.router.targetHealth(release.idle);
   if (health.healthy < release.liveCount || health.notHealthy > 0) {
@@ -51,4 +54,27 @@ export async function validate(
     );
   }
   return state;
+}
+
+/** The smoke checks through the test listener with `token`; `forbidden` when the listener answered 403. */
+async function smokeChecks(
+  token: string,
+  version: string,
+  deps: Pick<WorkflowDeps, 'probe'>,
+  settings: WorkflowSettings,
+): Promise<{ problems: string[]; forbidden: boolean }> {
+  const headers = { [settings.testHeader]: token };
+  const problems: string[] = [];
+  let forbidden = false;
+  for (const check of settings.smokeChecks) {
+    // Allow a slow answer to arrive (and be reported as over budget), but never hang the step.
+    const timeoutMs = Math.min(Math.max(check.latencyBudgetMs * 5, 2000), 10_000);
+    const result = await deps.probe.get(`${settings.testUrl}${check.path}`, headers, timeoutMs);
+    forbidden ||= result.status === 403 && check.expectStatus !== 403;
+    const problem = smokeCheckProblem(check, result, version);
+    if (problem) {
+      problems.push(problem);
+    }
+  }
+  return { problems, forbidden };
 }

@@ -16,6 +16,14 @@ export interface AsgArns {
   readonly instanceRoles: string[];
 }
 
+/** Reading the fleet (Fleet.describe): Auto Scaling and launch template Describe calls, none resource-scoped. */
+export const ASG_FLEET_READS = [
+  'autoscaling:DescribeAutoScalingGroups',
+  'autoscaling:DescribeInstanceRefreshes',
+  'autoscaling:DescribeScalingActivities',
+  'ec2:DescribeLaunchTemplateVersions',
+];
+
 export function asgArns(
   stack: Stack,
   appName: string,

@@ -24,7 +24,9 @@ import type { MigrationPhase } from '../../lambda/shared/release';
 import type { BluegreenConfig } from '../config';
 import { recordParameterArns } from '../record-stack';
 import { acknowledge, nagArnParts } from '../nag';
-import { acknowledgeAsgWildcards, asgArns, moveGroupStatements } from './asg-grants';
+import { acknowledgeAsgWildcards, ASG_FLEET_READS, asgArns, moveGroupStatements } from './asg-grants';
+import { grantRechecks } from './recheck-grants';
+import { ReleaseErrors } from '../../lambda/shared/errors';
 import { BluegreenFunction } from './bluegreen-function';
 import type { ColorEnvironment } from './color-environment';
 import type { Database } from './database';
@@ -337,10 +339,20 @@ export class ReleaseWorkflow extends Construct {
     const finish = invoke(
       STATES.finish,
       fns.finish,
-      'Scale the old color down (unless kept warm), release the lock, publish.',
-    )
-      .addCatch(finishFailed, { resultPath: '$.finishFailure' })
-      .next(released);
+      'Listener still on the new color? Scale the old color down (unless kept warm), release the lock, publish.',
+    );
+    // Finish only throws before it changes anything (its housekeeping notes failures), or once it has ended the
+    // release because the listener was changed under it: that one is a verdict, never retried.
+    retryAllBut(finish, [ReleaseErrors.TrafficMovedDuringRelease]);
+    // The listener was changed since the bake: while the old color is still warm, that is a rollback to it.
+    // (With migrations and no warm old color the contract ran: Finish puts traffic back on the new color.)
+    if (!(migrations && !config.keepIdleWarm)) {
+      finish.addCatch(rollback, {
+        errors: [ReleaseErrors.TrafficMovedDuringRelease],
+        resultPath: '$.failure',
+      });
+    }
+    finish.addCatch(finishFailed, { resultPath: '$.finishFailure' }).next(released);
     const keepWarm = new sfn.Wait(this, STATES.waitBeforeScaleDown, {
       comment: 'The old color stays at full capacity a little longer, for a fast rollback by hand.',
       time: sfn.WaitTime.secondsPath('$.release.timings.finishDelaySeconds'),
@@ -348,7 +360,7 @@ export class ReleaseWorkflow extends Construct {
     // With migrations and no warm old color, the contract runs once the old color is down (else it waits for
     // the next release's start).
     const phases = migrations
-      ? this.migrationPhases(fns, migrations, { invoke, retryAllBut, retryIdempotent, failWith })
+      ? this.migrationPhases(fns, migrations, { invoke, retryAllBut, retryIdempotent, failWith, rollback })
       : undefined;
     keepWarm.next(phases && !config.keepIdleWarm ? phases.contract(finish) : finish);
 
@@ -361,7 +373,7 @@ export class ReleaseWorkflow extends Construct {
       'Health through the production listener and the new color’s alarms.',
     );
     // A failed check is a verdict, not a glitch: never retried. Anything else (a throttled API) is, twice.
-    retryAllBut(watch, ['UnhealthyAfterSwitch']);
+    retryAllBut(watch, ['UnhealthyAfterSwitch', ReleaseErrors.TrafficMovedDuringRelease]);
     watch.addCatch(rollback, { resultPath: '$.failure' });
     pollLoop(bakeWait, watch, STATES.baked, 'baked', keepWarm);
 
@@ -370,7 +382,11 @@ export class ReleaseWorkflow extends Construct {
       fns.switch,
       'Production listener to the new color, then the record.',
     );
+    // The idle color, re-checked just before the listener changes, is no longer ready: a verdict (not retried)
+    // that aborts, since traffic never moved. Anything else is retried, then rolled back.
+    switchTraffic.addRetry({ errors: [ReleaseErrors.IdleNotReady], maxAttempts: 0 });
     retryIdempotent(switchTraffic);
+    switchTraffic.addCatch(abort, { errors: [ReleaseErrors.IdleNotReady], resultPath: '$.failure' });
     switchTraffic.addCatch(rollback, { resultPath: '$.failure' });
     switchTraffic.next(bakeWait);
 
@@ -489,6 +505,7 @@ export class ReleaseWorkflow extends Construct {
       retryAllBut: (task: tasks.LambdaInvoke, verdicts: string[]) => void;
       retryIdempotent: (task: tasks.LambdaInvoke) => void;
       failWith: (id: string, comment: string, from?: string) => sfn.Fail;
+      rollback: sfn.IChainable;
     },
   ) {
     const where = this.migrationTasks!;
@@ -572,6 +589,8 @@ export class ReleaseWorkflow extends Construct {
           "The idle color (the previous release's old color) to zero: nothing may send traffic back to it once " +
             'its contract runs.',
         );
+        // A color with production weight is never scaled down: a verdict, not retried; Abort sorts traffic out.
+        scaleIdle.addRetry({ errors: [ReleaseErrors.TrafficMovedDuringRelease], maxAttempts: 0 });
         h.retryIdempotent(scaleIdle);
         catchTo(scaleIdle, abort);
         const previous = run(
@@ -628,7 +647,14 @@ export class ReleaseWorkflow extends Construct {
           fns['scale-down-old-color']!,
           'The old color to zero: from here on nothing can send traffic back to it.',
         );
+        scaleOld.addRetry({ errors: [ReleaseErrors.TrafficMovedDuringRelease], maxAttempts: 0 });
         h.retryIdempotent(scaleOld);
+        // The listener sends traffic to the old color again: it was not scaled down and no contract runs; it is
+        // still warm, so traffic goes back to it.
+        scaleOld.addCatch(h.rollback, {
+          errors: [ReleaseErrors.TrafficMovedDuringRelease],
+          resultPath: '$.failure',
+        });
         catchTo(
           scaleOld,
           failed(
@@ -744,14 +770,8 @@ export class ReleaseWorkflow extends Construct {
     const arns = asgArns(stack, props.config.appName, colors);
     const { groups, templates } = arns;
     // Describe calls of Auto Scaling and of launch template versions have no resource-level permissions.
-    const reads = [
-      'autoscaling:DescribeAutoScalingGroups',
-      'autoscaling:DescribeInstanceRefreshes',
-      'autoscaling:DescribeScalingActivities',
-      'ec2:DescribeLaunchTemplateVersions',
-    ];
     for (const fn of [fns.prepare, fns['check-deploy'], fns.deploy, fns.rollback, fns.abort]) {
-      allow(fn, reads, ['*']);
+      allow(fn, ASG_FLEET_READS, ['*']);
     }
     allow(fns.deploy, ['ec2:CreateLaunchTemplateVersion'], templates);
     for (const fn of [fns.rollback, fns.abort]) {
@@ -900,6 +920,8 @@ export class ReleaseWorkflow extends Construct {
 
     // Fleet (reads, deploy, put back, retire, hold scaling)
     this.grantFleet(fns, concluding, props);
+    // The re-checks before irreversible acts (listener, idle color), and Abort/Finish putting traffic right
+    grantRechecks(fns, props);
 
     // Traffic and record
     // Deploy points the test rule at the idle color before anything is validated through it.
@@ -932,22 +954,22 @@ export class ReleaseWorkflow extends Construct {
         : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition; UpdateService and PassRole are scoped to this app's services and task roles.`,
       'check-deploy': `${xray}, nor do elasticloadbalancing:DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''}; it only reads.`,
       validate: `${xray}, nor does elasticloadbalancing:DescribeTargetHealth; it only reads (and invokes the configured hook).`,
-      switch: `${xray}; its writes are scoped to the production listener, the test rule and the record parameters.`,
-      watch: `${xray}; it only reads this app's alarms.`,
+      switch: `${xray}, nor does elasticloadbalancing:DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''} (the idle color re-checked); its writes are scoped to the production listener, the test rule and the record parameters.`,
+      watch: `${xray}, nor does elasticloadbalancing:DescribeListeners; it only reads the listener and this app's alarms.`,
       rollback: asg
-        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; ec2:RunInstances is limited by condition to this app's launch templates; its other writes are scoped to this app's listener, rule, record, groups, templates, lock, topic.`
-        : `${xray}, nor does ecs:DeregisterTaskDefinition; its other writes are scoped to this app's listener, rule, record, services, lock, topic.`,
+        ? `${xray}, nor do the Auto Scaling, launch template and elasticloadbalancing:DescribeListeners Describe calls; ec2:RunInstances is limited by condition to this app's launch templates; its other writes are scoped to this app's listener, rule, record, groups, templates, lock, topic.`
+        : `${xray}, nor do ecs:DeregisterTaskDefinition and elasticloadbalancing:DescribeListeners; its other writes are scoped to this app's listener, rule, record, services, lock, topic.`,
       abort: asg
-        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; ec2:RunInstances is limited by condition to this app's launch templates; its other writes are scoped to this app's groups, templates, lock and topic.`
-        : `${xray}, nor does ecs:DeregisterTaskDefinition; its other writes are scoped to this app's services, lock and topic.`,
-      finish: `${xray}; its writes are scoped to this app's services, lock and topic.`,
+        ? `${xray}, nor do the Auto Scaling, launch template and elasticloadbalancing:DescribeListeners Describe calls; ec2:RunInstances is limited by condition to this app's launch templates; its other writes are scoped to this app's listener, rule, record, groups, templates, lock and topic.`
+        : `${xray}, nor do ecs:DeregisterTaskDefinition and elasticloadbalancing:DescribeListeners; its other writes are scoped to this app's listener, rule, record, services, lock and topic.`,
+      finish: `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's ${asg ? 'groups' : 'services'}, listener, rule, record, lock and topic.`,
       'rollback-failed': `${xray}; its writes are scoped to this app's lock and topic.`,
       stopped: `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's lock and topic.`,
       'await-approval': `${xray}; it only publishes to this app's topic and the default event bus.`,
       register: asg
         ? `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition and the launch template Describe calls; launch template versions and PassRole are scoped to this app's templates and migration task roles.`
         : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition; PassRole is scoped to this app's task roles.`,
-      'scale-down-old-color': `${xray}; its only write is the desired count of this app's ${asg ? 'groups' : 'services'}.`,
+      'scale-down-old-color': `${xray}, nor does elasticloadbalancing:DescribeListeners; its only write is the desired count of this app's ${asg ? 'groups' : 'services'}.`,
       'record-contract': `${xray}; its only write is this app's migration record parameter.`,
       'contract-failed': `${xray}; its writes are scoped to this app's migration record, lock and topic.`,
     };

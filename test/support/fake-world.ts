@@ -7,6 +7,7 @@
 import { BluegreenError } from '../../lambda/shared/errors';
 import type { LocalTasks } from '../../rehearsal/workflow-runner';
 import type {
+  FiringAlarm,
   FleetStatus,
   LockResult,
   MigrationState,
@@ -72,6 +73,22 @@ export class FakeWorld {
   readonly migrationRuns: { phase: string; image: string; exitCode?: number }[] = [];
   /** Migration tasks that fail: `<image>:<phase>` or `<phase>` (any image); `timeout` hangs past the limit. */
   readonly failingMigrations = new Map<string, 'exit' | 'timeout'>();
+  /**
+   * Alarms in ALARM, by name (CloudWatch's view): set by a test, or entered by an `alarms-after-switch` image
+   * once it takes production traffic (since the world's clock at that moment).
+   */
+  readonly alarmStates = new Map<string, FiringAlarm & { readonly color: Color }>();
+  /** The test listener's token, in the secret and in the listener rule (a rotation changes both). */
+  secret = 'secret-token';
+  /** The token the test listener's rule accepts, when it differs from the secret (a half-done rotation). */
+  listenerToken?: string;
+  /** The token a warm Lambda container read earlier and keeps (undefined: a cold start reads the secret). */
+  cachedToken?: string;
+  /**
+   * Called before every port call acts (with its name and how many times it was called), and on every now():
+   * a test's way to change the world mid-release (an operator moving the listener, a task lost at the gate).
+   */
+  onCall?: (call: string, n: number) => void;
   readonly calls: string[] = [];
   clock = Date.parse('2026-11-26T10:00:00Z');
   /** Seconds the clock moves on every now(): the Wait states run instantly in tests. */
@@ -128,6 +145,7 @@ export class FakeWorld {
       w.calls.push(name);
       const n = (w.counts.get(name) ?? 0) + 1;
       w.counts.set(name, n);
+      w.onCall?.(name, n);
       if (
         w.faults.permanent?.includes(name) ||
         w.faults.transient?.some((f) => f.operation === name && f.nth === n)
@@ -137,7 +155,11 @@ export class FakeWorld {
       return Promise.resolve().then(body);
     };
     return {
-      now: () => new Date((w.clock += w.tick * 1000)),
+      now: () => {
+        const now = new Date((w.clock += w.tick * 1000));
+        w.onCall?.('now', 0);
+        return now;
+      },
       record: {
         read: () => op('record.read', () => structuredClone(w.record)),
         write: (u) =>
@@ -192,14 +214,7 @@ export class FakeWorld {
         holdCapacity: (hold) => op('fleet.holdCapacity', () => void (w.capacityHeld = hold)),
       },
       probe: { get: (url, headers) => op('probe.get', () => w.probe(url, headers ?? {})) },
-      alarms: {
-        firing: (color) =>
-          op('alarms.firing', () =>
-            w.behaviourOf(color) === 'alarms-after-switch' && w.weights[color] > 0
-              ? [`shop-${color}-5xx`]
-              : [],
-          ),
-      },
+      alarms: { firing: (color) => op('alarms.firing', () => w.firing(color)) },
       lock: {
         acquire: (owner, image, now, expiresAt) =>
           op('lock.acquire', (): LockResult => {
@@ -217,7 +232,13 @@ export class FakeWorld {
           }),
       },
       notifier: { publish: (outcome) => op('notifier.publish', () => void w.published.push(outcome)) },
-      testToken: () => op('testToken', () => 'secret-token'),
+      testToken: (options) =>
+        op('testToken', () => {
+          if (options?.fresh || w.cachedToken === undefined) {
+            w.cachedToken = w.secret;
+          }
+          return w.cachedToken;
+        }),
       migrations: {
         record: {
           read: () => op('migrations.read', () => structuredClone(w.migrationState)),
@@ -303,6 +324,24 @@ export class FakeWorld {
     };
   }
 
+  private firing(color: Color): FiringAlarm[] {
+    const name = `shop-${color}-5xx`;
+    if (this.behaviourOf(color) === 'alarms-after-switch' && this.weights[color] > 0) {
+      if (!this.alarmStates.has(name)) {
+        this.alarmStates.set(name, {
+          color,
+          name,
+          since: new Date(this.clock).toISOString(),
+          reason: 'Threshold Crossed: 1 datapoint [12.0] was greater than or equal to the threshold (5.0).',
+          datapoint: 'datapoint 12 (Sum, 60s periods) against threshold 5',
+        });
+      }
+    }
+    return [...this.alarmStates.values()]
+      .filter((a) => a.color === color)
+      .map(({ color: _color, ...alarm }) => alarm);
+  }
+
   private targetHealth(color: Color): TargetHealth {
     const s = this.services[color];
     const healthy = s.rollout === 'COMPLETED' && this.behaviourOf(color) !== 'never-healthy' ? s.running : 0;
@@ -316,7 +355,7 @@ export class FakeWorld {
 
   private probe(url: string, headers: Readonly<Record<string, string>>): ProbeResult {
     const test = url.includes(':9000');
-    if (test && headers['X-Bluegreen-Test-Token'] !== 'secret-token') {
+    if (test && headers['X-Bluegreen-Test-Token'] !== (this.listenerToken ?? this.secret)) {
       return { status: 403, body: 'test listener: header required', latencyMs: 2 };
     }
     const weights = test ? this.testWeights : this.weights;

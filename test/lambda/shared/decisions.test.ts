@@ -1,11 +1,13 @@
 import {
+  alarmsSinceSwitch,
   CRASH_LOOP_TASKS,
   deployVerdict,
   healthProblem,
+  idleNotReadyBecause,
   smokeCheckProblem,
   watchVerdict,
 } from '../../../lambda/shared/decisions';
-import type { FleetStatus, TargetHealth } from '../../../lambda/shared/ports';
+import type { FiringAlarm, FleetStatus, TargetHealth } from '../../../lambda/shared/ports';
 
 const REV = 'arn:aws:ecs:eu-west-1:1:task-definition/shop-green:7';
 const now = new Date('2026-11-26T10:00:00Z');
@@ -104,7 +106,7 @@ describe('healthProblem (through the production listener)', () => {
 });
 
 describe('watchVerdict: must we roll back?', () => {
-  const base = { consecutiveFailures: 0, alarms: [] as string[], threshold: 3, now, until: later };
+  const base = { consecutiveFailures: 0, alarms: [] as FiringAlarm[], threshold: 3, now, until: later };
 
   test('a passing check during the bake: keep watching', () => {
     expect(watchVerdict(base)).toEqual({ kind: 'watching', consecutiveFailures: 0 });
@@ -128,15 +130,80 @@ describe('watchVerdict: must we roll back?', () => {
     });
   });
 
-  test('any alarm in ALARM rolls back at once', () => {
-    expect(watchVerdict({ ...base, alarms: ['shop-green-5xx', 'shop-green-p99-latency'] })).toEqual({
+  test('any alarm counted (in ALARM since the switch) rolls back at once; the reason says which, since when, what datapoint', () => {
+    const alarms: FiringAlarm[] = [
+      {
+        name: 'shop-green-5xx',
+        since: '2026-11-26T10:03:00.000Z',
+        reason: 'Threshold Crossed: 1 datapoint [12.0] was greater than or equal to the threshold (5.0).',
+        datapoint: 'datapoint 12 (Sum, 60s periods) against threshold 5',
+      },
+      { name: 'shop-green-p99-latency', since: '2026-11-26T10:04:00.000Z', reason: '' },
+    ];
+    expect(watchVerdict({ ...base, alarms })).toEqual({
       kind: 'rollback',
-      reason: 'alarm in ALARM: shop-green-5xx, shop-green-p99-latency',
+      reason:
+        'alarm shop-green-5xx in ALARM since 2026-11-26T10:03:00.000Z (datapoint 12 (Sum, 60s periods) against ' +
+        'threshold 5): Threshold Crossed: 1 datapoint [12.0] was greater than or equal to the threshold (5.0); ' +
+        'shop-green-p99-latency in ALARM since 2026-11-26T10:04:00.000Z',
     });
   });
 
   test('baked only on a clean check after the bake time; a failing one keeps watching', () => {
     expect(watchVerdict({ ...base, now: later })).toEqual({ kind: 'baked' });
     expect(watchVerdict({ ...base, now: later, problem: 'GET /health: status 500' }).kind).toBe('watching');
+  });
+});
+
+describe('alarmsSinceSwitch: only alarm state reached after the switch counts', () => {
+  const switchedAt = new Date('2026-11-26T10:02:00.000Z');
+  const alarm = (name: string, since: string): FiringAlarm => ({ name, since, reason: 'r' });
+
+  test('in ALARM since before the switch: ignored; at or after it: counted; an unreadable time: counted', () => {
+    const before = alarm('shop-green-unhealthy-hosts', '2026-11-26T09:58:00.000Z');
+    const at = alarm('shop-green-5xx', '2026-11-26T10:02:00.000Z');
+    const after = alarm('shop-green-p99-latency', '2026-11-26T10:05:00.000Z');
+    const unknown = alarm('shop-green-other', 'an unknown time');
+    expect(alarmsSinceSwitch([before, at, after, unknown], switchedAt)).toEqual({
+      counted: [at, after, unknown],
+      ignored: [before],
+    });
+  });
+});
+
+describe('idleNotReadyBecause: is the idle color still what validation saw?', () => {
+  const healthy: TargetHealth = { healthy: 2, notHealthy: 0, problems: [] };
+
+  test('same revision, rollout COMPLETED, all tasks running, all targets healthy: ready', () => {
+    expect(
+      idleNotReadyBecause({ status: status(), health: healthy, revision: REV, count: 2 }),
+    ).toBeUndefined();
+  });
+
+  test('tasks lost and a target unhealthy: both named, with values', () => {
+    expect(
+      idleNotReadyBecause({
+        status: status({ running: 1 }),
+        health: { healthy: 1, notHealthy: 1, problems: ['10.0.1.7: Target.FailedHealthChecks'] },
+        revision: REV,
+        count: 2,
+      }),
+    ).toBe(
+      '1 of 2 tasks running (desired 2); 1/2 targets healthy, 1 not healthy (10.0.1.7: Target.FailedHealthChecks)',
+    );
+  });
+
+  test('another revision (ECS rolled it back) or a rollout under way: not ready', () => {
+    expect(
+      idleNotReadyBecause({
+        status: status({
+          revision: 'arn:aws:ecs:eu-west-1:1:task-definition/shop-green:6',
+          rollout: 'IN_PROGRESS',
+        }),
+        health: healthy,
+        revision: REV,
+        count: 2,
+      }),
+    ).toBe("it runs shop-green:6, not the release's shop-green:7; its rollout is IN_PROGRESS");
   });
 });

@@ -8,8 +8,11 @@ import type {
   MigrationState,
   MigrationTasks,
   ReleaseOutcome,
+  ReleaseRecordStore,
+  TrafficRouter,
   WorkflowDeps,
 } from '../../../lambda/shared/ports';
+import type { TrafficWeights } from '../../../lambda/shared/traffic';
 import type { MigrationPhase, Release, ReleaseState, WorkflowSettings } from '../../../lambda/shared/release';
 import type { Color } from '../../../lambda/shared/release-record';
 import { abort, contractFailed, finish } from '../../../lambda/workflow/conclude';
@@ -62,6 +65,27 @@ class Fakes {
   lockHeldBy: string | undefined = 'release-2';
   migrationState: MigrationState = {};
   recordWriteFails = false;
+  /** The production listener: after the switch unless a test says otherwise. */
+  weights: TrafficWeights = { blue: 0, green: 100 };
+
+  readonly router: TrafficRouter = {
+    productionWeights: () => Promise.resolve({ ...this.weights }),
+    setProductionWeights: (w) => {
+      this.calls.push('router.setProductionWeights');
+      this.weights = { ...w };
+      return Promise.resolve();
+    },
+    setTestWeights: () => Promise.resolve(),
+    targetHealth: () => Promise.reject(new Error('not used')),
+  };
+
+  readonly releaseRecord: ReleaseRecordStore = {
+    read: () => Promise.reject(new Error('not used')),
+    write: () => {
+      this.calls.push('releaseRecord.write');
+      return Promise.resolve();
+    },
+  };
 
   readonly fleet: Fleet = {
     describe: () => Promise.reject(new Error('not used')),
@@ -107,6 +131,8 @@ class Fakes {
   deps(withMigrations = true) {
     return {
       fleet: this.fleet,
+      router: this.router,
+      record: this.releaseRecord,
       lock: {
         acquire: () => Promise.reject(new Error('not used')),
         release: (owner: string) => {
@@ -380,10 +406,37 @@ describe('scaleDownOldColor', () => {
 
   test('at the start (previous contract): the idle color goes to 0, and abort will leave it there', async () => {
     const fakes = new Fakes();
+    fakes.weights = { blue: 100, green: 0 };
     const out = await scaleDownOldColor(stateWith(), fakes.deps());
     expect(fakes.restores).toEqual([{ color: 'green', count: 0 }]);
     expect(out.release?.idleBefore).toEqual({ count: 0, image: V1, revision: TD(5) });
     expect(out.release?.live).toBe('blue');
+  });
+});
+
+describe('scaleDownOldColor never scales a color with production weight (read just now)', () => {
+  test('after the switch, the listener sends traffic to the old color again: TrafficMovedDuringRelease, no scale-down', async () => {
+    const fakes = new Fakes();
+    fakes.weights = { blue: 100, green: 0 };
+    await expect(
+      scaleDownOldColor(stateWith({ switchedAt: '2026-11-26T11:00:00Z' }), fakes.deps()),
+    ).rejects.toMatchObject({
+      name: 'TrafficMovedDuringRelease',
+      message: expect.stringContaining(
+        'Refused to scale blue down before the contract: the production listener, read just now, sends all production traffic to blue',
+      ),
+    });
+    expect(fakes.restores).toEqual([]);
+  });
+
+  test('at the start, the listener splits traffic onto the idle color: refused, nothing scaled', async () => {
+    const fakes = new Fakes();
+    fakes.weights = { blue: 90, green: 10 };
+    await expect(scaleDownOldColor(stateWith(), fakes.deps())).rejects.toMatchObject({
+      name: 'TrafficMovedDuringRelease',
+      message: expect.stringContaining('split blue 90% / green 10%'),
+    });
+    expect(fakes.restores).toEqual([]);
   });
 });
 
