@@ -27,6 +27,25 @@ describe('aws(): the ports wired to AWS', () => {
     });
   });
 
+  test('after a rotation, `fresh` reads the secret again, and the fresh value is the one kept', async () => {
+    await jest.isolateModulesAsync(async () => {
+      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+      const { mockClient } = await import('aws-sdk-client-mock');
+      const secrets = mockClient(SecretsManagerClient);
+      secrets
+        .on(GetSecretValueCommand, { SecretId: 'arn:secret:token' })
+        .resolvesOnce({ SecretString: 'before-rotation' })
+        .resolves({ SecretString: 'after-rotation' });
+      const { aws } = await import('../../../lambda/adapters/aws-deps');
+      const { deps } = aws();
+      await expect(deps.testToken()).resolves.toBe('before-rotation');
+      await expect(deps.testToken()).resolves.toBe('before-rotation'); // cached: the secret rotates meanwhile
+      await expect(deps.testToken({ fresh: true })).resolves.toBe('after-rotation');
+      await expect(deps.testToken()).resolves.toBe('after-rotation');
+      expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    });
+  });
+
   test('a missing BLUEGREEN_SETTINGS is a named error', async () => {
     delete process.env.BLUEGREEN_SETTINGS;
     await jest.isolateModulesAsync(async () => {

@@ -206,17 +206,87 @@ test('AwsNotifier: an event EventBridge refuses is an error, not silence', async
 
 describe('CloudWatchAlarms', () => {
   const cw = mockClient(CloudWatchClient);
-  test('asks for this color’s alarms in ALARM only', async () => {
-    cw.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'shop-green-5xx' }] });
-    const alarms = new CloudWatchAlarms(new CloudWatchClient({}), {
-      blue: ['shop-blue-5xx'],
-      green: ['shop-green-5xx', 'shop-green-p99-latency'],
+  const alarms = new CloudWatchAlarms(new CloudWatchClient({}), {
+    blue: ['shop-blue-5xx'],
+    green: ['shop-green-5xx', 'shop-green-p99-latency', 'shop-green-unhealthy-hosts'],
+  });
+  beforeEach(() => cw.reset());
+
+  test('asks for this color’s alarms in ALARM; each with when it entered ALARM, why, and its datapoints', async () => {
+    cw.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        {
+          AlarmName: 'shop-green-5xx',
+          StateValue: 'ALARM',
+          StateReason:
+            'Threshold Crossed: 1 out of the last 1 datapoints [12.0 (26/11/26 10:04:00)] was greater than or equal to the threshold (5.0) (minimum 1 datapoint for OK -> ALARM transition).',
+          StateReasonData: JSON.stringify({
+            version: '1.0',
+            queryDate: '2026-11-26T10:05:10.000+0000',
+            startDate: '2026-11-26T10:04:00.000+0000',
+            statistic: 'Sum',
+            period: 60,
+            recentDatapoints: [12.0],
+            threshold: 5.0,
+            evaluatedDatapoints: [{ timestamp: '2026-11-26T10:04:00.000+0000', sampleCount: 40, value: 12 }],
+          }),
+          // The transition into ALARM; StateUpdatedTimestamp moves on later reason-only updates too.
+          StateTransitionedTimestamp: new Date('2026-11-26T10:05:10Z'),
+          StateUpdatedTimestamp: new Date('2026-11-26T10:09:10Z'),
+        },
+      ],
     });
-    await expect(alarms.firing('green')).resolves.toEqual(['shop-green-5xx']);
+    await expect(alarms.firing('green')).resolves.toEqual([
+      {
+        name: 'shop-green-5xx',
+        since: '2026-11-26T10:05:10.000Z',
+        reason: expect.stringContaining(
+          '[12.0 (26/11/26 10:04:00)] was greater than or equal to the threshold',
+        ),
+        datapoint: 'datapoint 12 (Sum, 60s periods) against threshold 5',
+      },
+    ]);
     expect(cw.commandCalls(DescribeAlarmsCommand)[0].args[0].input).toEqual({
-      AlarmNames: ['shop-green-5xx', 'shop-green-p99-latency'],
+      AlarmNames: ['shop-green-5xx', 'shop-green-p99-latency', 'shop-green-unhealthy-hosts'],
       StateValue: 'ALARM',
     });
+  });
+
+  test('alarms not in ALARM are dropped even if the API returns them (moto ignores StateValue with AlarmNames)', async () => {
+    cw.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        {
+          AlarmName: 'shop-green-5xx',
+          StateValue: 'OK',
+          StateUpdatedTimestamp: new Date('2026-11-26T10:00:00Z'),
+        },
+        {
+          AlarmName: 'shop-green-unhealthy-hosts',
+          StateValue: 'INSUFFICIENT_DATA',
+          StateUpdatedTimestamp: new Date('2026-11-26T10:00:00Z'),
+        },
+      ],
+    });
+    await expect(alarms.firing('green')).resolves.toEqual([]);
+  });
+
+  test('without StateTransitionedTimestamp, StateUpdatedTimestamp; without readable StateReasonData, no datapoint', async () => {
+    cw.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        {
+          AlarmName: 'shop-green-p99-latency',
+          StateValue: 'ALARM',
+          StateReason: 'Threshold Crossed',
+          StateReasonData: 'not json',
+          StateUpdatedTimestamp: new Date('2026-11-26T09:58:00Z'),
+        },
+        { AlarmName: 'shop-green-unhealthy-hosts', StateValue: 'ALARM' },
+      ],
+    });
+    await expect(alarms.firing('green')).resolves.toEqual([
+      { name: 'shop-green-p99-latency', since: '2026-11-26T09:58:00.000Z', reason: 'Threshold Crossed' },
+      { name: 'shop-green-unhealthy-hosts', since: 'an unknown time', reason: '' },
+    ]);
   });
 });
 
