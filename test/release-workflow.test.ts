@@ -65,9 +65,17 @@ describe('release workflow (state machine and its steps)', () => {
     for (const beforeSwitch of [STATES.deploy, STATES.checkIdle, STATES.validate]) {
       expect(catchTarget(beforeSwitch)).toEqual([['States.ALL', STATES.abort, '$.failure']]);
     }
-    for (const afterSwitch of [STATES.switch, STATES.watch]) {
-      expect(catchTarget(afterSwitch)).toEqual([['States.ALL', STATES.rollback, '$.failure']]);
-    }
+    // The idle color re-checked just before the switch is not ready: traffic never moved, so abort.
+    expect(catchTarget(STATES.switch)).toEqual([
+      ['IdleNotReady', STATES.abort, '$.failure'],
+      ['States.ALL', STATES.rollback, '$.failure'],
+    ]);
+    expect(catchTarget(STATES.watch)).toEqual([['States.ALL', STATES.rollback, '$.failure']]);
+    // The listener changed between the bake and Finish: the old color is still warm, roll back to it.
+    expect(catchTarget(STATES.finish)).toEqual([
+      ['TrafficMovedDuringRelease', STATES.rollback, '$.failure'],
+      ['States.ALL', STATES.finishFailed, '$.finishFailure'],
+    ]);
     expect(catchTarget(STATES.rollback)).toEqual([
       ['States.ALL', STATES.reportRollbackFailure, '$.rollbackFailure'],
     ]);
@@ -90,9 +98,14 @@ describe('release workflow (state machine and its steps)', () => {
       (r) => !r.ErrorEquals.some((e) => e.startsWith('Lambda.')),
     );
     expect(watchRetry.map((r) => [r.ErrorEquals.join(), r.MaxAttempts])).toEqual([
-      ['UnhealthyAfterSwitch', 0],
+      ['UnhealthyAfterSwitch,TrafficMovedDuringRelease', 0],
       ['States.ALL', 2],
     ]);
+    // Verdicts of the re-checks are never retried either.
+    const verdictRetries = (state: string) =>
+      states[state].Retry!.filter((r) => r.MaxAttempts === 0).map((r) => r.ErrorEquals.join());
+    expect(verdictRetries(STATES.switch)).toEqual(['IdleNotReady']);
+    expect(verdictRetries(STATES.finish)).toEqual(['TrafficMovedDuringRelease']);
     for (const idempotent of [STATES.switch, STATES.rollback]) {
       expect(
         states[idempotent].Retry!.some((r) => r.ErrorEquals.includes('States.ALL') && r.MaxAttempts === 3),
@@ -131,14 +144,14 @@ describe('release workflow (state machine and its steps)', () => {
   test('least privilege: each step may do what its core does, on this app’s resources only', () => {
     const listener = stacks.service.resolve(stacks.service.traffic.productionListener.listenerArn);
     const rule = stacks.service.resolve(stacks.service.traffic.testRule.listenerRuleArn);
-    // Only Switch and Roll back move production traffic or write the record; Deploy may point the test rule.
+    // Only Switch and Roll back move production traffic or write the record (and Abort, which sends traffic back
+    // to the live color when the listener was changed under the release); Deploy may point the test rule.
     for (const step of [
       'Prepare',
       'Deploy',
       'CheckDeploy',
       'Validate',
       'Watch',
-      'Abort',
       'Finish',
       'RollbackFailed',
       'Stopped',
@@ -150,7 +163,15 @@ describe('release workflow (state machine and its steps)', () => {
     expect(
       policiesOf('Deploy').find((s) => s.Action === 'elasticloadbalancing:ModifyRule')?.Resource,
     ).toEqual(rule);
-    for (const step of ['Switch', 'Rollback']) {
+    // Every step that scales a color down or declares the release live reads the listener first; the switch
+    // re-reads the idle color (its service, its targets).
+    for (const step of ['Watch', 'Finish', 'Abort', 'Rollback']) {
+      expect(actionsOf(step)).toContain('elasticloadbalancing:DescribeListeners');
+    }
+    expect(actionsOf('Switch')).toEqual(
+      expect.arrayContaining(['ecs:DescribeServices', 'elasticloadbalancing:DescribeTargetHealth']),
+    );
+    for (const step of ['Switch', 'Rollback', 'Abort']) {
       const statements = policiesOf(step);
       expect(statements.find((s) => s.Action === 'elasticloadbalancing:ModifyListener')?.Resource).toEqual(
         listener,
