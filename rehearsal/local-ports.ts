@@ -99,7 +99,8 @@ export interface AlarmThresholds {
  * made the 5xx count reach it; the first request over the latency threshold), kept while it stays in ALARM.
  */
 export class RouterAlarms implements Alarms {
-  private readonly inAlarm = new Map<string, string>();
+  /** Alarms in ALARM at their last evaluation: since when, and when last seen so. */
+  private readonly inAlarm = new Map<string, { since: string; seenAt: number }>();
 
   constructor(
     private readonly router: LocalRouter,
@@ -117,7 +118,7 @@ export class RouterAlarms implements Alarms {
     if (m.errors5xx >= http5xxCount) {
       const crossed = samples.filter((s) => s.status >= 500)[http5xxCount - 1];
       firing.push(
-        this.alarm(`${this.app}-${color}-5xx`, crossed?.at ?? now, {
+        this.alarm(`${this.app}-${color}-5xx`, now, crossed?.at ?? now, {
           reason: `${m.errors5xx} 5xx answers in the last ${seconds}s, threshold ${http5xxCount}`,
           datapoint: `${m.errors5xx} 5xx in ${seconds}s`,
         }),
@@ -126,7 +127,7 @@ export class RouterAlarms implements Alarms {
     if (m.requests > 0 && m.p99Ms >= p99LatencyMs) {
       const crossed = samples.find((s) => s.latencyMs >= p99LatencyMs);
       firing.push(
-        this.alarm(`${this.app}-${color}-p99-latency`, crossed?.at ?? now, {
+        this.alarm(`${this.app}-${color}-p99-latency`, now, crossed?.at ?? now, {
           reason: `p99 latency ${Math.round(m.p99Ms)} ms over the last ${seconds}s, threshold ${p99LatencyMs} ms`,
           datapoint: `p99 ${Math.round(m.p99Ms)} ms`,
         }),
@@ -141,9 +142,20 @@ export class RouterAlarms implements Alarms {
     return Promise.resolve(firing);
   }
 
-  private alarm(name: string, crossedAt: number, what: { reason: string; datapoint: string }): FiringAlarm {
-    const since = this.inAlarm.get(name) ?? new Date(crossedAt).toISOString();
-    this.inAlarm.set(name, since);
+  private alarm(
+    name: string,
+    now: number,
+    crossedAt: number,
+    what: { reason: string; datapoint: string },
+  ): FiringAlarm {
+    // Still the same spell in ALARM only if it was seen in ALARM within the last window; otherwise (not looked
+    // at since, e.g. an earlier release's alarm) it entered ALARM anew when this window crossed the threshold.
+    const previous = this.inAlarm.get(name);
+    const since =
+      previous && now - previous.seenAt <= this.thresholds.windowMs
+        ? previous.since
+        : new Date(crossedAt).toISOString();
+    this.inAlarm.set(name, { since, seenAt: now });
     return { name, since, ...what };
   }
 }

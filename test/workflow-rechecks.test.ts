@@ -31,19 +31,25 @@ function expectTruthfulEnding(world: FakeWorld, result: ExecutionResult, status:
   }
 }
 
-/** Runs `act` once, at the first now() after the switch's record write plus `afterSeconds` of the world's clock. */
+/**
+ * Runs `act` once, `afterSeconds` of the world's clock after the switch: right after the switch's writes for 0,
+ * else at the first now() from then on (a bake check calls it after reading the listener, alarms and probe).
+ */
 function afterSwitch(world: FakeWorld, afterSeconds: number, act: () => void): void {
   let switchedAt: number | undefined;
-  let armed = false;
   let done = false;
+  const once = () => {
+    done = true;
+    act();
+  };
   world.onCall = (call, n) => {
-    if (call === 'record.write' && n === 1) {
-      armed = true; // the switch's write; its now() (switchedAt) comes next
-    } else if (call === 'now' && armed && !done) {
-      switchedAt ??= world.clock;
+    if (call === 'router.setProductionWeights' && n === 1) {
+      switchedAt = world.clock; // the switch took its time just before changing the listener
+    } else if (call === 'record.write' && n === 1 && afterSeconds === 0) {
+      once(); // the listener already points at the new color; the record is being written
+    } else if (call === 'now' && switchedAt !== undefined && !done && afterSeconds > 0) {
       if (world.clock >= switchedAt + afterSeconds * 1000) {
-        done = true;
-        act();
+        once();
       }
     }
   };

@@ -52,8 +52,10 @@ export async function switchTraffic(
         `change, it is no longer ready for ${release.image}: ${why}.`,
     );
   }
-  await routeAllTo(release.idle, deps, { color: release.idle, image: release.image });
+  // The switch's time is taken before the listener changes: whatever happens to users after it (an alarm that
+  // enters ALARM a millisecond later) is this release's to answer for.
   const now = deps.now();
+  await routeAllTo(release.idle, deps, { color: release.idle, image: release.image });
   return {
     ...state,
     release: {

@@ -35,7 +35,13 @@ describe('local rehearsal', () => {
     const restoredAt = s.rollbackDoneAt!;
     const failed = s.samples.filter((x) => x.status === 0 || x.status >= 500);
     expect(failed.filter((x) => x.startedAt < switchedAt || x.startedAt > restoredAt)).toEqual([]);
-    expect(s.execution.cause).toContain('alarm in ALARM: rehearsal-blue-5xx');
+    // The alarm says since when (computed from the router's traffic: after the switch) and with what datapoint.
+    const alarm = /alarm rehearsal-blue-5xx in ALARM since (\S+Z) \((\d+) 5xx in 3s\)/.exec(
+      s.execution.cause ?? '',
+    );
+    expect(alarm).not.toBeNull();
+    expect(Date.parse(alarm![1])).toBeGreaterThanOrEqual(switchedAt);
+    expect(Number(alarm![2])).toBeGreaterThanOrEqual(5);
   });
 
   test('scenario 3: v4 fails validation; traffic never moves and no request fails', () => {
