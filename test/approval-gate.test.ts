@@ -142,6 +142,32 @@ describe('manual gate before the switch', () => {
     expect(world.lock).toBeUndefined();
   });
 
+  test('the listener was pointed at the idle color during the wait, then the release is rejected: Abort sends traffic back before it puts the idle color back', async () => {
+    const world = goodWorld();
+    const { callbacks, result } = start(withGate, world);
+    const { token } = await callbacks.nextToken();
+    world.weights = { blue: 0, green: 100 }; // an operator's modify-listener onto the validated, unreleased color
+    callbacks.sendTaskFailure(token, 'Rejected', 'Rejected by alice: not during the sale');
+    const done = await result;
+
+    expect(done).toMatchObject({ status: 'FAILED', error: 'Rejected' });
+    expect(done.cause).toContain(
+      'When the abort began, the production listener sent all production traffic to green',
+    );
+    expect(done.cause).toContain(
+      'All traffic is back on blue, which serves every request again, and the record says so',
+    );
+    // Traffic first, then the idle color: green was never scaled down while it had the traffic.
+    const order = world.calls.filter((c) => /setProductionWeights|fleet\.restore/.test(c));
+    expect(order).toEqual(['router.setProductionWeights', 'fleet.restore']);
+    expect(world.weights).toEqual({ blue: 100, green: 0 });
+    expect(world.record).toEqual({ liveColor: 'blue', images: { blue: V1, green: V1 } });
+    expect(world.services.green.desired).toBe(0);
+    expect(world.services.blue.desired).toBe(2);
+    expect(world.lock).toBeUndefined();
+    expect(world.published.map((p) => p.status)).toEqual(['APPROVAL_REQUIRED', 'ABORTED']);
+  });
+
   test('reject: aborts with the reason; traffic never moved, idle color put back, lock released', async () => {
     const world = goodWorld();
     const { callbacks, result } = start(withGate, world);

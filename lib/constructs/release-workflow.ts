@@ -370,7 +370,7 @@ export class ReleaseWorkflow extends Construct {
     const watch = invoke(
       STATES.watch,
       fns.watch,
-      'Health through the production listener and the new color’s alarms.',
+      'Listener still all on the new color? Health and version through production; alarms since the switch.',
     );
     // A failed check is a verdict, not a glitch: never retried. Anything else (a throttled API) is, twice.
     retryAllBut(watch, ['UnhealthyAfterSwitch', ReleaseErrors.TrafficMovedDuringRelease]);
