@@ -7,8 +7,8 @@
  * - rollback: the new color failed after the switch: traffic and record go back to the old, still warm, color.
  * - rollbackFailed: the rollback itself failed: say so loudly.
  */
-import { MANUAL_ROLLBACK, ReleaseErrors } from '../shared/errors';
-import type { ReleaseOutcome, WorkflowDeps } from '../shared/ports';
+import { FLEET_BUSY, MANUAL_ROLLBACK, ReleaseErrors } from '../shared/errors';
+import type { ReleaseOutcome, Restored, WorkflowDeps } from '../shared/ports';
 import {
   causeMessage,
   requireRelease,
@@ -32,7 +32,7 @@ export async function finish(
   const notes: string[] = [];
   // With migrations the old color went down already, before the contract (state "Scale old color down").
   if (!settings.keepIdleWarm && !settings.migrations) {
-    await attempt(notes, `scale ${release.live} down`, () => deps.fleet.restore(release.live, 0));
+    await attempt(notes, `scale ${release.live} down`, async () => void (await deps.fleet.restore(release.live, 0)));
   }
   let migrations = '';
   if (settings.migrations) {
@@ -121,11 +121,10 @@ export async function abort(
     return { ...state, outcome: { error: failure.Error, cause: message } };
   }
   const release = state.release;
-  const before = release.idleBefore;
-  await putIdleBack(release, deps, notes);
+  const idle = await putIdleBack(release, deps, notes);
   const cause =
-    `${message} Traffic never moved: ${release.live} still serves every request; ${release.idle} is back to ` +
-    `${before.count} task(s) of ${before.image}; the release record is untouched.`;
+    `${message} Traffic never moved: ${release.live} still serves every request; ${idle}; the release record ` +
+    'is untouched.';
   await housekeeping(state, deps, settings, notes, {
     status: 'ABORTED',
     image: release.image,
@@ -147,11 +146,10 @@ export async function rollback(
   // so the state machine retries and, if that fails too, ends in RollbackFailed.
   await routeAllTo(release.live, deps, { color: release.idle, image: release.idleBefore.image });
   const notes: string[] = [];
-  const before = release.idleBefore;
-  await putIdleBack(release, deps, notes);
+  const idle = await putIdleBack(release, deps, notes);
   const cause =
     `${failure.Error}: ${causeMessage(failure.Cause)} Rolled back: all traffic is on ${release.live} again and ` +
-    `the record says so; ${release.idle} is back to ${before.count} task(s) of ${before.image}.`;
+    `the record says so; ${idle}.`;
   await housekeeping(state, deps, settings, notes, {
     status: 'ROLLED_BACK',
     image: release.image,
@@ -209,19 +207,35 @@ async function recordMigrations(
   );
 }
 
-/** The released-to color back on what it ran before (revision and count); the new revision retired. */
-async function putIdleBack(release: Release, deps: Deps, notes: string[]): Promise<void> {
+/**
+ * The released-to color back on what it ran before (revision and count); the new revision retired. Returns what
+ * happened, for the cause. An instance refresh still stopping is not waited for here: the step fails with
+ * FLEET_BUSY and the state machine runs it again later.
+ */
+async function putIdleBack(release: Release, deps: Deps, notes: string[]): Promise<string> {
   const before = release.idleBefore;
-  const putBack = await attempt(notes, `put ${release.idle} back`, () =>
-    deps.fleet.restore(release.idle, before.count, before.revision),
+  let restored: Restored | undefined;
+  await attempt(
+    notes,
+    `put ${release.idle} back`,
+    async () => void (restored = await deps.fleet.restore(release.idle, before.count, before.revision)),
+    [FLEET_BUSY],
   );
-  // The new revision is retired only once nothing uses it any more.
-  if (release.revision && putBack) {
+  if (!restored) {
+    return `${release.idle} could not be put back and may still run ${release.image}`;
+  }
+  // The new revision is retired only once nothing uses it any more (and never the one the color is back on).
+  if (release.revision && restored.revision !== release.revision) {
     const revision = release.revision;
     await attempt(notes, `retire the revision ${revision.split('/').pop() ?? revision}`, () =>
       deps.fleet.retire(revision),
     );
   }
+  // Without a revision back, the color did not go back onto what it ran (the restore says why).
+  return before.revision && !restored.revision
+    ? `${release.idle} is at ${restored.count} task(s) (${restored.note ?? 'not back on what it ran'})`
+    : `${release.idle} is back to ${restored.count} task(s) of ${before.image}` +
+        (restored.note ? ` (${restored.note})` : '');
 }
 
 /** Release the lock and publish the outcome; record what went wrong instead of failing the ending. */
@@ -246,15 +260,29 @@ async function housekeeping(
   );
 }
 
-/** Housekeeping is retried (3 tries) and, if it still fails, noted rather than thrown. True when it worked. */
-async function attempt(notes: string[], what: string, action: () => Promise<void>): Promise<boolean> {
+/** How many times housekeeping tries each of its actions (each try makes its SDK calls with their own retries). */
+export const ATTEMPT_TRIES = 3;
+
+/**
+ * Housekeeping is retried (ATTEMPT_TRIES) and, if it still fails, noted rather than thrown. True when it worked.
+ * Errors named in `rethrow` are for the state machine to retry later: thrown at once.
+ */
+async function attempt(
+  notes: string[],
+  what: string,
+  action: () => Promise<void>,
+  rethrow: readonly string[] = [],
+): Promise<boolean> {
   let last: Error | undefined;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < ATTEMPT_TRIES; i++) {
     try {
       await action();
       return true;
     } catch (e) {
       last = e as Error;
+      if (rethrow.includes(last.name)) {
+        throw last;
+      }
     }
   }
   notes.push(`could not ${what} (${last?.name ?? 'Error'}: ${last?.message ?? ''})`);

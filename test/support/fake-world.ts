@@ -181,6 +181,7 @@ export class FakeWorld {
               failedTasks: 0,
               checks: 9,
             };
+            return { count, ...(revision ? { revision } : {}) };
           }),
         retire: (revision) =>
           op('fleet.retire', () => {
@@ -215,6 +216,12 @@ export class FakeWorld {
               w.lock = undefined;
             }
           }),
+        holder: () =>
+          op('lock.holder', () =>
+            w.lock
+              ? { owner: w.lock.owner, expiresAt: new Date(w.lock.expiresAt).toISOString() }
+              : undefined,
+          ),
       },
       notifier: { publish: (outcome) => op('notifier.publish', () => void w.published.push(outcome)) },
       testToken: () => op('testToken', () => 'secret-token'),

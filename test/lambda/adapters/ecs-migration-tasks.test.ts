@@ -202,7 +202,6 @@ describe('AsgFleet.register', () => {
       groups: { blue: 'shop-blue', green: 'shop-green' },
       launchTemplates: { blue: 'lt-blue', green: 'lt-green' },
     },
-    () => Promise.resolve(),
   );
   const script = (image: string, version: string) =>
     [

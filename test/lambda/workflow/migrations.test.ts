@@ -74,7 +74,7 @@ class Fakes {
     restore: (color, count, revision) => {
       this.calls.push('fleet.restore');
       this.restores.push({ color, count, ...(revision ? { revision } : {}) });
-      return Promise.resolve();
+      return Promise.resolve({ count, ...(revision ? { revision } : {}) });
     },
     retire: () => {
       this.calls.push('fleet.retire');
@@ -115,6 +115,7 @@ class Fakes {
           }
           return Promise.resolve();
         },
+        holder: () => Promise.reject(new Error('not used')),
       },
       notifier: {
         publish: (o: ReleaseOutcome) => {
