@@ -38,8 +38,11 @@ export async function handler(event: ExecutionStatusChange): Promise<ReleaseOutc
     deps,
     settings.workflow,
   );
-  logger.warn(published ? 'release ended without its own report' : 'release ended; its own step reported it', {
-    outcome,
-  });
+  logger.warn(
+    published ? 'release ended without its own report' : 'release ended; its own step reported it',
+    {
+      outcome,
+    },
+  );
   return outcome;
 }

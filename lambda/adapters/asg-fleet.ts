@@ -281,7 +281,10 @@ export class AsgFleet implements Fleet {
   private async stopRefresh(name: string): Promise<void> {
     try {
       await this.autoscaling.send(
-        new CancelInstanceRefreshCommand({ AutoScalingGroupName: name, WaitForTransitioningInstances: false }),
+        new CancelInstanceRefreshCommand({
+          AutoScalingGroupName: name,
+          WaitForTransitioningInstances: false,
+        }),
       );
     } catch (e) {
       if ((e as Error).name === 'ActiveInstanceRefreshNotFoundFault') {

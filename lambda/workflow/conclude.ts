@@ -33,7 +33,11 @@ export async function finish(
   const notes: string[] = [];
   // With migrations the old color went down already, before the contract (state "Scale old color down").
   if (!settings.keepIdleWarm && !settings.migrations) {
-    await attempt(notes, `scale ${release.live} down`, async () => void (await deps.fleet.restore(release.live, 0)));
+    await attempt(
+      notes,
+      `scale ${release.live} down`,
+      async () => void (await deps.fleet.restore(release.live, 0)),
+    );
   }
   let migrations = '';
   if (settings.migrations) {
@@ -373,7 +377,9 @@ export async function stopped(
   }
   const freed = await attempt(notes, 'release the lock', () => deps.lock.release(execution));
   const scaling = await letScalingAct(execution, deps, notes);
-  const why = ending.error ? ` (${ending.error}${ending.cause ? `: ${causeMessage(ending.cause)}` : ''})` : '';
+  const why = ending.error
+    ? ` (${ending.error}${ending.cause ? `: ${causeMessage(ending.cause)}` : ''})`
+    : '';
   const lock = freed ? 'its lock is free' : 'its lock could not be released';
   let cause: string;
   let outcomeStatus: ReleaseOutcome['status'] = 'STOPPED';

@@ -22,14 +22,10 @@ import { rollOut } from '../../../lambda/workflow/deploy';
 
 const autoscaling = mockClient(AutoScalingClient);
 const ec2 = mockClient(EC2Client);
-const fleet = new AsgFleet(
-  new AutoScalingClient({}),
-  new EC2Client({}),
-  {
-    groups: { blue: 'shop-blue', green: 'shop-green' },
-    launchTemplates: { blue: 'lt-blue', green: 'lt-green' },
-  },
-);
+const fleet = new AsgFleet(new AutoScalingClient({}), new EC2Client({}), {
+  groups: { blue: 'shop-blue', green: 'shop-green' },
+  launchTemplates: { blue: 'lt-blue', green: 'lt-green' },
+});
 const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop';
 const script = (image: string, version = '') =>
   [
@@ -267,8 +263,13 @@ describe('AsgFleet', () => {
   test('restore cancels a running refresh without waiting for its in-flight instances, then puts the group back', async () => {
     group('4', 2, [instance('4'), instance('4')]);
     autoscaling.on(CancelInstanceRefreshCommand).resolves({ InstanceRefreshId: 'r-1' });
-    autoscaling.on(DescribeInstanceRefreshesCommand).resolves({ InstanceRefreshes: [{ Status: 'Cancelled' }] });
-    await expect(fleet.restore('green', 2, 'lt-green:3')).resolves.toEqual({ revision: 'lt-green:3', count: 2 });
+    autoscaling
+      .on(DescribeInstanceRefreshesCommand)
+      .resolves({ InstanceRefreshes: [{ Status: 'Cancelled' }] });
+    await expect(fleet.restore('green', 2, 'lt-green:3')).resolves.toEqual({
+      revision: 'lt-green:3',
+      count: 2,
+    });
     expect(autoscaling.commandCalls(CancelInstanceRefreshCommand)[0].args[0].input).toEqual({
       AutoScalingGroupName: 'shop-green',
       WaitForTransitioningInstances: false,
@@ -311,16 +312,14 @@ describe('AsgFleet', () => {
 
   test('restore onto a launch template version that no longer exists scales the group to 0 and says so', async () => {
     group('4', 2, [instance('4'), instance('4')]);
-    autoscaling.on(CancelInstanceRefreshCommand).rejects(
-      Object.assign(new Error('no refresh'), { name: 'ActiveInstanceRefreshNotFoundFault' }),
+    autoscaling
+      .on(CancelInstanceRefreshCommand)
+      .rejects(Object.assign(new Error('no refresh'), { name: 'ActiveInstanceRefreshNotFoundFault' }));
+    ec2.on(DescribeLaunchTemplateVersionsCommand).rejects(
+      Object.assign(new Error('version 3 does not exist'), {
+        name: 'InvalidLaunchTemplateId.VersionNotFound',
+      }),
     );
-    ec2
-      .on(DescribeLaunchTemplateVersionsCommand)
-      .rejects(
-        Object.assign(new Error('version 3 does not exist'), {
-          name: 'InvalidLaunchTemplateId.VersionNotFound',
-        }),
-      );
     await expect(fleet.restore('green', 2, 'lt-green:3')).resolves.toEqual({
       count: 0,
       note: 'launch template version lt-green:3 of green no longer exists (deleted, or the template replaced?): green was scaled to 0 instead',

@@ -191,7 +191,9 @@ describe('EcsFleet', () => {
         family: 'shop-green',
         status: 'ACTIVE',
         cpu: '512',
-        containerDefinitions: [{ name: 'app', image: 'repo:v2', environment: [{ name: 'PORT', value: '8080' }] }],
+        containerDefinitions: [
+          { name: 'app', image: 'repo:v2', environment: [{ name: 'PORT', value: '8080' }] },
+        ],
       },
     });
     ecs.on(UpdateServiceCommand).resolves({});
@@ -226,9 +228,9 @@ describe('EcsFleet', () => {
 
   test('when registering it again fails too, the color is scaled to 0 and the restore says so', async () => {
     inactiveSix();
-    ecs.on(RegisterTaskDefinitionCommand).rejects(
-      Object.assign(new Error('Too many revisions'), { name: 'ClientException' }),
-    );
+    ecs
+      .on(RegisterTaskDefinitionCommand)
+      .rejects(Object.assign(new Error('Too many revisions'), { name: 'ClientException' }));
     await expect(fleet.restore('green', 2, REV6)).resolves.toEqual({
       count: 0,
       note: 'revision 6 of green (repo:v1) was deregistered (a cdk deploy changed the task definition?) and registering it again failed (ClientException: Too many revisions): green was scaled to 0 instead',
@@ -273,19 +275,23 @@ function statefulEcs(): { revisions: { arn: string; image: string; version?: str
         : state.revisions.find((r) => r.arn === input.taskDefinition);
     return Promise.resolve({ taskDefinition: found && asDefinition(found) });
   });
-  ecs.on(RegisterTaskDefinitionCommand).callsFake(
-    (input: { containerDefinitions: { image: string; environment?: { name: string; value: string }[] }[] }) => {
-      const app = input.containerDefinitions[0];
-      const arn = `${REV6.slice(0, -1)}${6 + state.revisions.length}`;
-      state.revisions.push({
-        arn,
-        image: app.image,
-        version: app.environment?.find((e) => e.name === 'BLUEGREEN_VERSION')?.value,
-        active: true,
-      });
-      return Promise.resolve({ taskDefinition: { taskDefinitionArn: arn } });
-    },
-  );
+  ecs
+    .on(RegisterTaskDefinitionCommand)
+    .callsFake(
+      (input: {
+        containerDefinitions: { image: string; environment?: { name: string; value: string }[] }[];
+      }) => {
+        const app = input.containerDefinitions[0];
+        const arn = `${REV6.slice(0, -1)}${6 + state.revisions.length}`;
+        state.revisions.push({
+          arn,
+          image: app.image,
+          version: app.environment?.find((e) => e.name === 'BLUEGREEN_VERSION')?.value,
+          active: true,
+        });
+        return Promise.resolve({ taskDefinition: { taskDefinitionArn: arn } });
+      },
+    );
   ecs.on(DeregisterTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
     const r = state.revisions.find((x) => x.arn === input.taskDefinition);
     if (r) {

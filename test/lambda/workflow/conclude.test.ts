@@ -60,7 +60,8 @@ describe('endings: putting the idle color back', () => {
     const world = new FakeWorld();
     const state = releaseState(world);
     state.release.idleBefore = { ...state.release.idleBefore, count: 2 };
-    const note = 'revision 1 of green was deregistered and registering it again failed: green was scaled to 0 instead';
+    const note =
+      'revision 1 of green was deregistered and registering it again failed: green was scaled to 0 instead';
     const out = await rollback(
       state,
       restoring(world, () => Promise.resolve({ count: 0, note })),
