@@ -146,9 +146,9 @@ describe.each(['ecs', 'asg'] as const)('every ending is clean on %s', (platform)
     );
   });
 
-  test.each([
-    ['Aborted', 'fails-validation' as Behaviour, 'ABORTED'],
-    ['Rolled back', 'fails-after-switch' as Behaviour, 'ROLLED_BACK'],
+  test.each<[string, Behaviour, string]>([
+    ['Aborted', 'fails-validation', 'ABORTED'],
+    ['Rolled back', 'fails-after-switch', 'ROLLED_BACK'],
   ])(
     'an execution whose own ending reported it (%s) is not published again',
     async (endedIn, behaviour, status) => {

@@ -218,9 +218,7 @@ export class FakeWorld {
           }),
         holder: () =>
           op('lock.holder', () =>
-            w.lock
-              ? { owner: w.lock.owner, expiresAt: new Date(w.lock.expiresAt).toISOString() }
-              : undefined,
+            w.lock ? { owner: w.lock.owner, expiresAt: new Date(w.lock.expiresAt).toISOString() } : undefined,
           ),
       },
       notifier: { publish: (outcome) => op('notifier.publish', () => void w.published.push(outcome)) },
