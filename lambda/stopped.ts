@@ -1,9 +1,11 @@
 /**
- * Runs when a release execution ends TIMED_OUT or ABORTED (an EventBridge rule on the state machine): the state
- * machine's own endings did not run, so release the lock and report where traffic and the record stand.
- * Core: workflow/conclude.ts (stopped).
+ * Runs when a release execution ends FAILED, TIMED_OUT or ABORTED (an EventBridge rule on the state machine): the
+ * execution's own ending may not have run, or not to its end. Reads which state it ended in (its history), then
+ * makes sure the lock is free, scaling acts and the outcome is published once, with where traffic and the record
+ * stand. Core: workflow/conclude.ts (stopped).
  */
-import { aws } from './adapters/aws-deps';
+import { aws, clientConfig } from './adapters/aws-deps';
+import { ExecutionHistory } from './adapters/execution-history';
 import type { ReleaseOutcome } from './shared/ports';
 import { logger } from './shared/step-handler';
 import { stopped } from './workflow/conclude';
@@ -13,17 +15,34 @@ export interface ExecutionStatusChange {
     readonly name: string;
     readonly status: string;
     readonly executionArn: string;
-    /** The error and cause given to StopExecution (`bluegreen rollback` sends ManualRollback). */
+    /** The execution's error and cause (a Fail state's; StopExecution's: `bluegreen rollback` sends ManualRollback). */
     readonly error?: string | null;
     readonly cause?: string | null;
   };
 }
 
+let history: ExecutionHistory | undefined;
+
 export async function handler(event: ExecutionStatusChange): Promise<ReleaseOutcome> {
   const { deps, settings } = aws();
   logger.appendKeys({ step: 'Release stopped', release: event.detail.name });
-  const { name, status, error, cause } = event.detail;
-  const outcome = await stopped(name, status, deps, settings.workflow, { error, cause });
-  logger.warn('release stopped without its cleanup', { outcome });
+  const { name, status, error, cause, executionArn } = event.detail;
+  let endedIn: string | undefined;
+  try {
+    endedIn = await (history ??= ExecutionHistory.create(clientConfig)).lastStateEntered(executionArn);
+  } catch (e) {
+    logger.warn('could not read the execution history', { error: (e as Error).message });
+  }
+  const { outcome, published } = await stopped(
+    { execution: name, status, error, cause, endedIn },
+    deps,
+    settings.workflow,
+  );
+  logger.warn(
+    published ? 'release ended without its own report' : 'release ended; its own step reported it',
+    {
+      outcome,
+    },
+  );
   return outcome;
 }

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import type { Fleet, FleetStatus } from '../lambda/shared/ports';
+import type { Fleet, FleetStatus, Restored } from '../lambda/shared/ports';
 import type { Color } from '../lambda/shared/release-record';
 import type { LocalRouter } from './router';
 
@@ -97,14 +97,15 @@ export class LocalFleet implements Fleet {
     return this.rollTo(color, revision, count);
   }
 
-  async restore(color: Color, count: number, revision?: string): Promise<void> {
+  async restore(color: Color, count: number, revision?: string): Promise<Restored> {
     const s = this.colors[color];
     if (revision && revision !== s.revision) {
       await this.rollTo(color, revision, count);
-      return;
+      return { revision, count };
     }
     s.desired = count;
     await this.converge(color);
+    return { count, ...(revision ? { revision } : {}) };
   }
 
   /** The rehearsal's fleet has no scaling of its own: nothing to hold. */

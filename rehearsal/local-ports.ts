@@ -81,8 +81,12 @@ export class MemoryReleaseLock implements ReleaseLock {
     return Promise.resolve();
   }
 
-  get holder(): string | undefined {
-    return this.held?.owner;
+  holder(): Promise<{ owner: string; expiresAt: string } | undefined> {
+    return Promise.resolve(
+      this.held
+        ? { owner: this.held.owner, expiresAt: new Date(this.held.expiresAt).toISOString() }
+        : undefined,
+    );
   }
 }
 

@@ -187,6 +187,11 @@ export interface RunOptions {
   readonly tasks?: LocalTasks;
   /** Shortens the RunTask states' timeout (tests of a migration that hangs). */
   readonly taskTimeoutSeconds?: number;
+  /**
+   * Task states whose Lambda fails before its handler runs, with this error (e.g. Sandbox.Timedout, as when the
+   * function times out): tests of an ending step that fails.
+   */
+  readonly lambdaFailures?: Readonly<Record<string, { readonly name: string; readonly message: string }>>;
 }
 
 /**
@@ -319,7 +324,13 @@ export async function runWorkflow(
       taskResourceLocalHandlers: Object.fromEntries([
         ...Object.entries(taskSteps).map(([state, step]): [string, LocalHandler] => [
           state,
-          (payload: unknown) => HANDLERS[step].withDeps(deps, settings)(payload as ReleaseState) as never,
+          (payload: unknown) => {
+            const failure = options.lambdaFailures?.[state];
+            if (failure) {
+              return Promise.reject(Object.assign(new Error(failure.message), { name: failure.name }));
+            }
+            return HANDLERS[step].withDeps(deps, settings)(payload as ReleaseState) as never;
+          },
         ]),
         ...callbackHandlers,
         ...compiled.runTaskStates.map((state): [string, LocalHandler] => [

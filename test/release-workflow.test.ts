@@ -6,7 +6,12 @@ import { resourcesOfType, synth } from './support/synth';
 
 type State = {
   Type: string;
-  Retry?: { ErrorEquals: string[]; MaxAttempts?: number; JitterStrategy?: string }[];
+  Retry?: {
+    ErrorEquals: string[];
+    MaxAttempts?: number;
+    IntervalSeconds?: number;
+    JitterStrategy?: string;
+  }[];
   Catch?: { ErrorEquals: string[]; Next: string; ResultPath: string }[];
   Next?: string;
   ErrorPath?: string;
@@ -43,18 +48,16 @@ describe('release workflow (state machine and its steps)', () => {
     const gateStates: string[] = [STATES.approval, STATES.approvalTimedOut, STATES.approvedOnTimeout];
     const optional = [...gateStates, ...MIGRATION_STATES];
     expect(Object.keys(states).sort()).toEqual(
-      [
-        ...Object.values(STATES).filter((s) => !optional.includes(s)),
-        `${STATES.refused} (cleanup failed)`,
-      ].sort(),
+      Object.values(STATES)
+        .filter((s) => !optional.includes(s))
+        .sort(),
     );
     // With migrations, every migration state is there (and the ones without migrations stay).
     const withMigrations = compiledWorkflow({ migrations: true }).definition.States;
     expect(Object.keys(withMigrations).sort()).toEqual(
-      [
-        ...Object.values(STATES).filter((s) => !gateStates.includes(s)),
-        `${STATES.refused} (cleanup failed)`,
-      ].sort(),
+      Object.values(STATES)
+        .filter((s) => !gateStates.includes(s))
+        .sort(),
     );
   });
 
@@ -205,14 +208,14 @@ describe('release workflow (state machine and its steps)', () => {
     expect(passRole?.Resource).toHaveLength(4);
   });
 
-  test('an execution that times out or is stopped is handed to the Stopped step by an EventBridge rule', () => {
+  test('every execution that does not succeed (failed, timed out, stopped) is handed to the Stopped step', () => {
     service.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
         detail: {
           stateMachineArn: [{ Ref: Match.stringLikeRegexp('ReleaseWorkflowStateMachine') }],
-          status: ['TIMED_OUT', 'ABORTED'],
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
         },
       },
       Targets: [
@@ -222,6 +225,51 @@ describe('release workflow (state machine and its steps)', () => {
         }),
       ],
     });
+    // It reads which state the execution ended in, on this state machine's executions only, and who holds the lock.
+    const history = policiesOf('Stopped').find((s) => s.Action === 'states:GetExecutionHistory');
+    expect(JSON.stringify(history?.Resource)).toMatch(/:execution:bluegreen-shop-release:\*"/);
+    expect(actionsOf('Stopped')).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:DeleteItem', 'sns:Publish', 'events:PutEvents']),
+    );
+    expect(actionsOf('Stopped')).not.toContain('dynamodb:PutItem');
+  });
+
+  test('every Task catches every error: an ending step that fails goes to a Fail state named after it', () => {
+    for (const variant of [{}, { migrations: true }, { platform: 'asg' as const, migrations: true }]) {
+      const all = (compiledWorkflow(variant).definition as unknown as { States: Record<string, State> })
+        .States;
+      const uncaught = Object.entries(all)
+        .filter(([, s]) => s.Type === 'Task' && !s.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')))
+        .map(([name]) => name);
+      expect({ variant, uncaught }).toEqual({ variant, uncaught: [] });
+    }
+    const withMigrations = compiledWorkflow({ migrations: true }).definition.States as Record<string, State>;
+    const reports = [
+      [states, STATES.reportRollbackFailure, STATES.rollbackReportFailed],
+      [withMigrations, STATES.reportContractFailure, STATES.contractReportFailed],
+    ] as const;
+    for (const [all, report, fail] of reports) {
+      expect(all[report].Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], Next: fail, ResultPath: '$.reportFailure' },
+      ]);
+      expect(all[fail]).toMatchObject({
+        Type: 'Fail',
+        ErrorPath: '$.reportFailure.Error',
+        CausePath: '$.reportFailure.Cause',
+      });
+    }
+  });
+
+  test('an instance refresh still stopping is waited for by the state machine (Retry), never inside a step', () => {
+    for (const name of [STATES.deploy, STATES.abort, STATES.rollback]) {
+      const retry = states[name].Retry!;
+      const busy = retry.findIndex((r) => r.ErrorEquals.includes('RefreshStillActive'));
+      expect({ name, busy: busy >= 0 }).toEqual({ name, busy: true });
+      expect(retry[busy]).toMatchObject({ IntervalSeconds: 20, MaxAttempts: 6, JitterStrategy: 'FULL' });
+      // ...before any catch-all retrier, which would otherwise take it.
+      const all = retry.findIndex((r) => r.ErrorEquals.includes('States.ALL'));
+      expect(all === -1 || all > busy).toBe(true);
+    }
   });
 
   test('the lock table keeps point-in-time recovery; the outcome topic requires TLS and is encrypted', () => {

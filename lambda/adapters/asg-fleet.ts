@@ -19,8 +19,8 @@ import {
   EC2Client,
   type LaunchTemplateVersion,
 } from '@aws-sdk/client-ec2';
-import { BluegreenError } from '../shared/errors';
-import type { Fleet, FleetStatus } from '../shared/ports';
+import { BluegreenError, FLEET_BUSY } from '../shared/errors';
+import type { Fleet, FleetStatus, Restored } from '../shared/ports';
 import type { Color } from '../shared/release-record';
 import { imageIn, withRelease } from '../shared/user-data';
 
@@ -34,9 +34,6 @@ export const HELD_PROCESSES = ['AlarmNotification', 'ScheduledActions', 'AZRebal
 
 const ACTIVE_REFRESH = ['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'];
 const ENDED_BADLY = ['Failed', 'Cancelled', 'RollbackSuccessful', 'RollbackFailed'];
-
-/** How long a restore waits for a cancelled instance refresh to stop before it starts its own. */
-const CANCEL_WAIT_MS = 30_000;
 
 /**
  * One EC2 Auto Scaling group per color. A revision is a launch template version (`<template id>:<version>`):
@@ -55,7 +52,6 @@ export class AsgFleet implements Fleet {
     private readonly autoscaling: AutoScalingClient,
     private readonly ec2: EC2Client,
     private readonly props: AsgFleetProps,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
   async describe(color: Color, revision?: string): Promise<FleetStatus> {
@@ -121,8 +117,10 @@ export class AsgFleet implements Fleet {
     return status;
   }
 
-  deploy(color: Color, revision: string, count: number): Promise<void> {
-    return this.moveTo(color, revision, count);
+  async deploy(color: Color, revision: string, count: number): Promise<void> {
+    if (!(await this.moveTo(color, revision, count))) {
+      throw new BluegreenError('FleetMissing', `Launch template version ${revision} does not exist.`);
+    }
   }
 
   /** A launch template version whose user data runs `image` (the latest one when it already does: a retry). */
@@ -168,7 +166,11 @@ export class AsgFleet implements Fleet {
     return `${templateId}:${number}`;
   }
 
-  async restore(color: Color, count: number, revision?: string): Promise<void> {
+  /**
+   * Back onto `revision` with `count` instances. A launch template version that no longer exists (deleted by hand,
+   * or its template replaced) cannot be run again: the group is then scaled to 0 instead, and says so.
+   */
+  async restore(color: Color, count: number, revision?: string): Promise<Restored> {
     if (!revision) {
       await this.autoscaling.send(
         new UpdateAutoScalingGroupCommand({
@@ -176,9 +178,18 @@ export class AsgFleet implements Fleet {
           DesiredCapacity: count,
         }),
       );
-      return;
+      return { count };
     }
-    await this.moveTo(color, revision, count);
+    const moved = await this.moveTo(color, revision, count);
+    if (!moved) {
+      return {
+        count: 0,
+        note:
+          `launch template version ${revision} of ${color} no longer exists (deleted, or the template replaced?): ` +
+          `${color} was scaled to 0 instead`,
+      };
+    }
+    return { revision, count };
   }
 
   async retire(revision: string): Promise<void> {
@@ -208,9 +219,10 @@ export class AsgFleet implements Fleet {
   /**
    * Points the group at `revision` with `count` instances. Instances running another image are replaced by an
    * instance refresh that keeps the healthy capacity at 100% (new instances first); a group at 0 just scales out.
-   * A refresh already running is cancelled first, and waited for (a cancel takes effect asynchronously).
+   * A refresh already running is cancelled first (see stopRefresh). False, with the group scaled to 0, when the
+   * version does not exist.
    */
-  private async moveTo(color: Color, revision: string, count: number): Promise<void> {
+  private async moveTo(color: Color, revision: string, count: number): Promise<boolean> {
     const name = this.props.groups[color];
     const [templateId, version] = revision.split(':');
     const group = await this.group(name);
@@ -218,11 +230,28 @@ export class AsgFleet implements Fleet {
     const versions = await this.versions(templateId, [
       version,
       ...instances.map((i) => i.LaunchTemplate?.Version ?? ''),
-    ]);
+    ]).catch(async (e: unknown) => {
+      // EC2 fails the whole call when one version is gone: is it the one asked for?
+      if (!notFound(e)) {
+        throw e;
+      }
+      return this.versions(templateId, [version]).catch((again: unknown) => {
+        if (notFound(again)) {
+          return new Map<string, LaunchTemplateVersion>();
+        }
+        throw again;
+      });
+    });
+    await this.stopRefresh(name);
+    if (!versions.has(version)) {
+      await this.autoscaling.send(
+        new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, DesiredCapacity: 0 }),
+      );
+      return false;
+    }
     const image = (v: string | undefined) => imageKey(versions, v);
     const wanted = image(version);
     const stale = instances.some((i) => image(i.LaunchTemplate?.Version) !== wanted);
-    await this.stopRefresh(name);
     await this.autoscaling.send(
       new UpdateAutoScalingGroupCommand({
         AutoScalingGroupName: name,
@@ -240,33 +269,39 @@ export class AsgFleet implements Fleet {
         }),
       );
     }
+    return true;
   }
 
-  /** Cancels the group's active instance refresh, if any, and waits (with a deadline) until it has stopped. */
+  /**
+   * Cancels the group's active instance refresh, if any, without waiting for its in-flight launches and
+   * terminations (WaitForTransitioningInstances: false), then looks once: a refresh still stopping is not waited
+   * for inside the step (its Lambda has a timeout), it fails with FLEET_BUSY and the state machine retries the
+   * step after an interval.
+   */
   private async stopRefresh(name: string): Promise<void> {
     try {
-      await this.autoscaling.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: name }));
+      await this.autoscaling.send(
+        new CancelInstanceRefreshCommand({
+          AutoScalingGroupName: name,
+          WaitForTransitioningInstances: false,
+        }),
+      );
     } catch (e) {
       if ((e as Error).name === 'ActiveInstanceRefreshNotFoundFault') {
         return;
       }
       throw e;
     }
-    const deadline = Date.now() + CANCEL_WAIT_MS;
-    for (;;) {
-      const out = await this.autoscaling.send(
-        new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, MaxRecords: 5 }),
+    const out = await this.autoscaling.send(
+      new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, MaxRecords: 5 }),
+    );
+    const active = (out.InstanceRefreshes ?? []).find((r) => ACTIVE_REFRESH.includes(r.Status ?? ''));
+    if (active) {
+      throw new BluegreenError(
+        FLEET_BUSY,
+        `The instance refresh ${active.InstanceRefreshId ?? ''} of ${name} was cancelled and is still ` +
+          `${active.Status ?? 'stopping'}; the step runs again once it has stopped.`,
       );
-      if (!(out.InstanceRefreshes ?? []).some((r) => ACTIVE_REFRESH.includes(r.Status ?? ''))) {
-        return;
-      }
-      if (Date.now() > deadline) {
-        throw new BluegreenError(
-          'RefreshStillActive',
-          `The instance refresh of ${name} was cancelled but is still stopping after ${CANCEL_WAIT_MS / 1000}s.`,
-        );
-      }
-      await this.sleep(2000);
     }
   }
 
@@ -324,4 +359,10 @@ function imageOf(version: LaunchTemplateVersion | undefined): string | undefined
 
 function endedBadly(refresh: InstanceRefresh | undefined): boolean {
   return refresh !== undefined && ENDED_BADLY.includes(refresh.Status ?? '');
+}
+
+/** EC2's "no such launch template / version" (InvalidLaunchTemplateId.VersionNotFound, ...NotFound, ...). */
+function notFound(e: unknown): boolean {
+  const name = (e as Error).name ?? '';
+  return name.startsWith('InvalidLaunchTemplate') && name.includes('NotFound');
 }

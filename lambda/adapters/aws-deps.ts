@@ -47,7 +47,8 @@ export interface StepSettings {
   readonly aws: AwsSettings;
 }
 
-const clientConfig = { maxAttempts: 5, retryMode: 'adaptive' as const };
+/** Every SDK client's retries: up to 5 attempts of each call, with backoff adaptive to throttling. */
+export const clientConfig = { maxAttempts: 5, retryMode: 'adaptive' as const };
 let cached: { settings: StepSettings; deps: WorkflowDeps } | undefined;
 
 export function stepSettings(env: NodeJS.ProcessEnv = process.env): StepSettings {

@@ -6,10 +6,11 @@ import {
   UpdateServiceCommand,
   ECSClient,
   type ECSClientConfig,
+  type ContainerDefinition,
   type RegisterTaskDefinitionCommandInput,
 } from '@aws-sdk/client-ecs';
 import { BluegreenError } from '../shared/errors';
-import type { Fleet, FleetStatus, MigrationTasks } from '../shared/ports';
+import type { Fleet, FleetStatus, MigrationTasks, Restored } from '../shared/ports';
 import type { Color } from '../shared/release-record';
 
 export interface EcsFleetProps {
@@ -83,7 +84,55 @@ export class EcsFleet implements Fleet {
     return registerWithImage(this.ecs, this.props.families[color], this.props.containerName, image, version);
   }
 
-  async restore(color: Color, count: number, revision?: string): Promise<void> {
+  /**
+   * Back onto `revision` with `count` tasks. ECS refuses to roll a service onto a deregistered (INACTIVE)
+   * revision, which is what CloudFormation makes of the revision an idle color ran when a `cdk deploy` changes the
+   * task definition (CPU, memory, environment): then the same image and version are registered again with the
+   * family's current settings and the color goes onto that copy; if even that fails, the color is scaled to 0.
+   */
+  async restore(color: Color, count: number, revision?: string): Promise<Restored> {
+    if (!revision) {
+      await this.update(color, count);
+      return { count };
+    }
+    const described = await this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: revision }));
+    const td = described.taskDefinition;
+    if (td?.status !== 'INACTIVE') {
+      await this.update(color, count, revision);
+      return { revision, count };
+    }
+    const app = td.containerDefinitions?.find((c) => c.name === this.props.containerName);
+    const image = app?.image ?? '?';
+    const version = app?.environment?.find((e) => e.name === 'BLUEGREEN_VERSION')?.value;
+    const gone = `revision ${revisionNumber(revision)} of ${color} (${image}) was deregistered (a cdk deploy changed the task definition?)`;
+    let copy: string;
+    try {
+      if (!app?.image) {
+        throw new BluegreenError('FleetMissing', `it has no container "${this.props.containerName}"`);
+      }
+      copy = await registerWithImage(
+        this.ecs,
+        this.props.families[color],
+        this.props.containerName,
+        app.image,
+        version,
+      );
+    } catch (e) {
+      await this.update(color, 0);
+      return {
+        count: 0,
+        note: `${gone} and registering it again failed (${(e as Error).name}: ${(e as Error).message}): ${color} was scaled to 0 instead`,
+      };
+    }
+    await this.update(color, count, copy);
+    return {
+      revision: copy,
+      count,
+      note: `${gone}: it was registered again with the current settings as revision ${revisionNumber(copy)}`,
+    };
+  }
+
+  private async update(color: Color, count: number, revision?: string): Promise<void> {
     await this.ecs.send(
       new UpdateServiceCommand({
         cluster: this.props.cluster,
@@ -108,26 +157,36 @@ export class EcsFleet implements Fleet {
 }
 
 /**
- * Registers a revision of `family` whose `containerName` runs `image` (reporting `version`). Based on the
- * family's latest revision: it carries the infrastructure's current settings (CPU, memory, environment, secrets)
- * as CDK last deployed them.
+ * Registers a revision of `family` whose `containerName` runs `image` (reporting `version`; without one, as the
+ * image's own). Based on the family's latest revision: it carries the infrastructure's current settings (CPU,
+ * memory, environment, secrets) as CDK last deployed them.
+ *
+ * Idempotent: when the family's latest revision already runs this image and version (a retried Register or
+ * Deploy step, after the revision was registered and the step failed later), that revision is returned, so a
+ * release has one revision and retiring it leaves none of the image ACTIVE.
  */
 async function registerWithImage(
   ecs: ECSClient,
   family: string,
   containerName: string,
   image: string,
-  version: string,
+  version: string | undefined,
 ): Promise<string> {
   const base = await ecs.send(
     new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }),
   );
   const td = base.taskDefinition;
-  if (!td?.containerDefinitions?.some((c) => c.name === containerName)) {
+  const app = td?.containerDefinitions?.find((c) => c.name === containerName);
+  if (!td?.containerDefinitions || !app) {
     throw new BluegreenError(
       'FleetMissing',
       `Task definition family ${family} has no container "${containerName}".`,
     );
+  }
+  const versionOf = (c: ContainerDefinition) =>
+    c.environment?.find((e) => e.name === 'BLUEGREEN_VERSION')?.value;
+  if (td.taskDefinitionArn && app.image === image && versionOf(app) === version) {
+    return td.taskDefinitionArn;
   }
   const input: RegisterTaskDefinitionCommandInput = {
     family,
@@ -151,7 +210,7 @@ async function registerWithImage(
             image,
             environment: [
               ...(c.environment ?? []).filter((e) => e.name !== 'BLUEGREEN_VERSION'),
-              { name: 'BLUEGREEN_VERSION', value: version },
+              ...(version === undefined ? [] : [{ name: 'BLUEGREEN_VERSION', value: version }]),
             ],
           }
         : c,
@@ -183,4 +242,9 @@ export class EcsMigrationTasks implements MigrationTasks {
   taskDefinition(release: { image: string; version: string; revision: string }): Promise<string> {
     return registerWithImage(this.ecs, this.family, this.containerName, release.image, release.version);
   }
+}
+
+/** "7" for ".../task-definition/shop-green:7". */
+function revisionNumber(revision: string): string {
+  return revision.split(':').pop() ?? revision;
 }

@@ -62,6 +62,12 @@ export const ReleaseErrors = {
   ContractFailed: 'ContractFailed',
 } as const;
 
+/**
+ * A fleet change has to wait for an earlier one to stop (an instance refresh still cancelling). Never waited for
+ * inside a step: the step fails with it and the state machine retries the step after an interval.
+ */
+export const FLEET_BUSY = 'RefreshStillActive';
+
 /** The error `bluegreen rollback` stops a release with (StopExecution), so its Stopped report can say so. */
 export const MANUAL_ROLLBACK = 'ManualRollback';
 

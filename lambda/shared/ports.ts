@@ -50,8 +50,11 @@ export interface Fleet {
   register(color: Color, image: string, version: string): Promise<string>;
   /** Rolls the color's service onto a registered `revision` with `count` tasks. */
   deploy(color: Color, revision: string, count: number): Promise<void>;
-  /** Puts the color back on `revision` (when given) with `count` tasks. */
-  restore(color: Color, count: number, revision?: string): Promise<void>;
+  /**
+   * Puts the color back on `revision` (when given) with `count` tasks, and says what it did: a revision that was
+   * deregistered meanwhile (a `cdk deploy` changed the settings) cannot run again as it was.
+   */
+  restore(color: Color, count: number, revision?: string): Promise<Restored>;
   /** Retires a revision that must never run again (an aborted or rolled-back release's). */
   retire(revision: string): Promise<void>;
   /**
@@ -59,6 +62,15 @@ export interface Fleet {
    * (false). Idempotent.
    */
   holdCapacity(hold: boolean): Promise<void>;
+}
+
+/** What a restore really did (causes are built from this, never from what was asked). */
+export interface Restored {
+  /** The revision the color is on now (the one asked for, or the copy registered in its place), when one was given. */
+  readonly revision?: string;
+  readonly count: number;
+  /** How it differs from what was asked, in words (e.g. "revision 7 was deregistered: ..."); absent when it does not. */
+  readonly note?: string;
 }
 
 export interface FleetStatus {
@@ -110,6 +122,8 @@ export interface ReleaseLock {
   acquire(owner: string, image: string, now: Date, expiresAt: Date): Promise<LockResult>;
   /** Releases the lock if `owner` holds it; a no-op otherwise (it never frees someone else's lock). */
   release(owner: string): Promise<void>;
+  /** Who holds the lock now (a consistent read), and until when (ISO); undefined when it is free. */
+  holder(): Promise<{ readonly owner: string; readonly expiresAt: string } | undefined>;
 }
 
 export type LockResult =

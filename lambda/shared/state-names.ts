@@ -22,6 +22,7 @@ export const STATES = {
   released: 'Released',
   refuse: 'Refuse',
   refused: 'Release refused',
+  refusedCleanupFailed: 'Release refused (cleanup failed)',
   abort: 'Abort',
   aborted: 'Aborted',
   abortFailed: 'Abort cleanup failed',
@@ -29,6 +30,7 @@ export const STATES = {
   rolledBack: 'Rolled back',
   reportRollbackFailure: 'Report failed rollback',
   rollbackFailed: 'Rollback failed',
+  rollbackReportFailed: 'Rollback failed (report failed)',
   finishFailed: 'Finish cleanup failed',
   // Database migrations (only when configured)
   contractPending: 'Previous contract pending?',
@@ -47,6 +49,7 @@ export const STATES = {
   scaleDownFailed: 'Scale-down failed',
   reportContractFailure: 'Report contract failure',
   liveContractFailed: 'Live, contract failed',
+  contractReportFailed: 'Live, contract failed (report failed)',
 } as const;
 
 export type StateName = (typeof STATES)[keyof typeof STATES];
@@ -69,6 +72,7 @@ export const MIGRATION_STATES: readonly StateName[] = [
   STATES.scaleDownFailed,
   STATES.reportContractFailure,
   STATES.liveContractFailed,
+  STATES.contractReportFailed,
 ];
 
 /** Where a release stands, as far as rolling it back by hand is concerned. */
@@ -94,6 +98,7 @@ const PHASES: Readonly<Record<StateName, Phase>> = {
   [STATES.released]: 'ending',
   [STATES.refuse]: 'ending',
   [STATES.refused]: 'ending',
+  [STATES.refusedCleanupFailed]: 'ending',
   [STATES.abort]: 'ending',
   [STATES.aborted]: 'ending',
   [STATES.abortFailed]: 'ending',
@@ -101,6 +106,7 @@ const PHASES: Readonly<Record<StateName, Phase>> = {
   [STATES.rolledBack]: 'ending',
   [STATES.reportRollbackFailure]: 'ending',
   [STATES.rollbackFailed]: 'ending',
+  [STATES.rollbackReportFailed]: 'ending',
   [STATES.finishFailed]: 'ending',
   [STATES.contractPending]: 'before-switch',
   [STATES.scaleDownIdle]: 'before-switch',
@@ -119,6 +125,7 @@ const PHASES: Readonly<Record<StateName, Phase>> = {
   [STATES.scaleDownFailed]: 'ending',
   [STATES.reportContractFailure]: 'ending',
   [STATES.liveContractFailed]: 'ending',
+  [STATES.contractReportFailed]: 'ending',
 };
 
 /** The phase of a state (unknown names, such as "... (cleanup failed)", are endings). */

@@ -7,8 +7,8 @@
  * - rollback: the new color failed after the switch: traffic and record go back to the old, still warm, color.
  * - rollbackFailed: the rollback itself failed: say so loudly.
  */
-import { MANUAL_ROLLBACK, ReleaseErrors } from '../shared/errors';
-import type { ReleaseOutcome, WorkflowDeps } from '../shared/ports';
+import { FLEET_BUSY, MANUAL_ROLLBACK, ReleaseErrors } from '../shared/errors';
+import type { ReleaseOutcome, Restored, WorkflowDeps } from '../shared/ports';
 import {
   causeMessage,
   requireRelease,
@@ -17,6 +17,7 @@ import {
   type WorkflowSettings,
 } from '../shared/release';
 import { recordParameterNames } from '../shared/release-record';
+import { STATES } from '../shared/state-names';
 import { describeTraffic, findDrift, routedTraffic, type TrafficWeights } from '../shared/traffic';
 import { afterRelease, migrationFailure, migrationPorts } from './migrations';
 import { routeAllTo } from './switch';
@@ -45,9 +46,9 @@ export async function finish(
   // With migrations the old color went down already, before the contract (state "Scale old color down").
   if (!settings.keepIdleWarm && !settings.migrations) {
     await attempt(notes, `scale ${release.live} down`, () =>
-      scaleUnlessServing(release.live, deps, `scale ${release.live} down`, () =>
-        deps.fleet.restore(release.live, 0),
-      ),
+      scaleUnlessServing(release.live, deps, `scale ${release.live} down`, async () => {
+        await deps.fleet.restore(release.live, 0);
+      }),
     );
   }
   let migrations = '';
@@ -175,7 +176,6 @@ export async function abort(
     return { ...state, outcome: { error: failure.Error, cause: message } };
   }
   const release = state.release;
-  const before = release.idleBefore;
   // Before the switch the idle color must have no production weight; if the listener was changed under the
   // release (or a switch was cut short), all traffic goes back to the live color, still warm, before the idle
   // color is touched.
@@ -195,8 +195,8 @@ export async function abort(
         ? `All traffic is back on ${release.live}, which serves every request again, and the record says so`
         : `Sending it back to ${release.live} failed: check the listener and the record (bluegreen status)`);
   }
-  await putIdleBack(release, deps, notes);
-  const cause = `${message} ${traffic}; ${release.idle} is back to ${before.count} task(s) of ${before.image}.`;
+  const idle = await putIdleBack(release, deps, notes);
+  const cause = `${message} ${traffic}; ${idle}.`;
   await housekeeping(state, deps, settings, notes, {
     status: 'ABORTED',
     image: release.image,
@@ -218,11 +218,10 @@ export async function rollback(
   // so the state machine retries and, if that fails too, ends in RollbackFailed.
   await routeAllTo(release.live, deps, { color: release.idle, image: release.idleBefore.image });
   const notes: string[] = [];
-  const before = release.idleBefore;
-  await putIdleBack(release, deps, notes);
+  const idle = await putIdleBack(release, deps, notes);
   const cause =
     `${failure.Error}: ${causeMessage(failure.Cause)} Rolled back: all traffic is on ${release.live} again and ` +
-    `the record says so; ${release.idle} is back to ${before.count} task(s) of ${before.image}.`;
+    `the record says so; ${idle}.`;
   await housekeeping(state, deps, settings, notes, {
     status: 'ROLLED_BACK',
     image: release.image,
@@ -282,26 +281,40 @@ async function recordMigrations(
 
 /**
  * The released-to color back on what it ran before (revision and count), never while it has production weight;
- * the new revision retired.
+ * the new revision retired. Returns what happened, for the cause. An instance refresh still stopping is not
+ * waited for here: the step fails with FLEET_BUSY and the state machine runs it again later.
  */
 async function putIdleBack(
   release: Release,
   deps: Deps & Pick<WorkflowDeps, 'router'>,
   notes: string[],
-): Promise<void> {
+): Promise<string> {
   const before = release.idleBefore;
-  const putBack = await attempt(notes, `put ${release.idle} back`, () =>
-    scaleUnlessServing(release.idle, deps, `put ${release.idle} back`, () =>
-      deps.fleet.restore(release.idle, before.count, before.revision),
-    ),
+  let restored: Restored | undefined;
+  await attempt(
+    notes,
+    `put ${release.idle} back`,
+    () =>
+      scaleUnlessServing(release.idle, deps, `put ${release.idle} back`, async () => {
+        restored = await deps.fleet.restore(release.idle, before.count, before.revision);
+      }),
+    [FLEET_BUSY],
   );
-  // The new revision is retired only once nothing uses it any more.
-  if (release.revision && putBack) {
+  if (!restored) {
+    return `${release.idle} could not be put back and may still run ${release.image}`;
+  }
+  // The new revision is retired only once nothing uses it any more (and never the one the color is back on).
+  if (release.revision && restored.revision !== release.revision) {
     const revision = release.revision;
     await attempt(notes, `retire the revision ${revision.split('/').pop() ?? revision}`, () =>
       deps.fleet.retire(revision),
     );
   }
+  // Without a revision back, the color did not go back onto what it ran (the restore says why).
+  return before.revision && !restored.revision
+    ? `${release.idle} is at ${restored.count} task(s) (${restored.note ?? 'not back on what it ran'})`
+    : `${release.idle} is back to ${restored.count} task(s) of ${before.image}` +
+        (restored.note ? ` (${restored.note})` : '');
 }
 
 /** Release the lock and publish the outcome; record what went wrong instead of failing the ending. */
@@ -326,15 +339,29 @@ async function housekeeping(
   );
 }
 
-/** Housekeeping is retried (3 tries) and, if it still fails, noted rather than thrown. True when it worked. */
-async function attempt(notes: string[], what: string, action: () => Promise<void>): Promise<boolean> {
+/** How many times housekeeping tries each of its actions (each try makes its SDK calls with their own retries). */
+export const ATTEMPT_TRIES = 3;
+
+/**
+ * Housekeeping is retried (ATTEMPT_TRIES) and, if it still fails, noted rather than thrown. True when it worked.
+ * Errors named in `rethrow` are for the state machine to retry later: thrown at once.
+ */
+async function attempt(
+  notes: string[],
+  what: string,
+  action: () => Promise<void>,
+  rethrow: readonly string[] = [],
+): Promise<boolean> {
   let last: Error | undefined;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < ATTEMPT_TRIES; i++) {
     try {
       await action();
       return true;
     } catch (e) {
       last = e as Error;
+      if (rethrow.includes(last.name)) {
+        throw last;
+      }
     }
   }
   notes.push(`could not ${what} (${last?.name ?? 'Error'}: ${last?.message ?? ''})`);
@@ -345,18 +372,74 @@ function withNotes(cause: string, notes: readonly string[]): string {
   return notes.length > 0 ? `${cause} Also: ${notes.join('; ')}.` : cause;
 }
 
+/** How an execution ended, as its status-change event and its history tell it. */
+export interface ExecutionEnding {
+  readonly execution: string;
+  /** FAILED, TIMED_OUT or ABORTED. */
+  readonly status: string;
+  /** The execution's error and cause (the Fail state's, a timeout's, or the ones given to StopExecution). */
+  readonly error?: string | null;
+  readonly cause?: string | null;
+  /** The last state it entered (its history), when that could be read. */
+  readonly endedIn?: string;
+}
+
+/** Fail states reached only once the execution's own ending step ran: it let scaling act, released and published. */
+const REPORTED_ENDINGS: readonly string[] = [
+  STATES.refused,
+  STATES.aborted,
+  STATES.rolledBack,
+  STATES.rollbackFailed,
+  STATES.liveContractFailed,
+];
+
+/** Fail states reached when an ending step itself failed: what the release came to, and what to check. */
+const FAILED_ENDINGS: Readonly<Record<string, { status: ReleaseOutcome['status']; check: string }>> = {
+  [STATES.refusedCleanupFailed]: { status: 'REFUSED', check: 'The release changed nothing.' },
+  [STATES.abortFailed]: {
+    status: 'ABORTED',
+    check:
+      'Traffic never moved; the idle color may not be back on what it ran before (bluegreen status shows what it ' +
+      'runs); the next release replaces it.',
+  },
+  [STATES.finishFailed]: {
+    status: 'SUCCEEDED',
+    check: 'The new color is live; the old color may not be scaled down yet (bluegreen status).',
+  },
+  [STATES.rollbackReportFailed]: {
+    status: 'ROLLBACK_FAILED',
+    check:
+      'The rollback failed: check the production listener and the record (bluegreen status), then switch back by ' +
+      'hand.',
+  },
+  [STATES.contractReportFailed]: {
+    status: 'CONTRACT_FAILED',
+    check:
+      'The new color is live; its contract migrations failed and may not be recorded as pending: check bluegreen ' +
+      'status before the next release.',
+  },
+};
+
 /**
- * A release that ended without reaching one of its endings (it hit the state machine's timeout, or someone
- * stopped it): release its lock and say where traffic and the record stand. It changes neither: if they
- * disagree, the next release refuses with Drift until an operator reconciles them (bluegreen never guesses).
+ * Runs for every execution that did not succeed (an EventBridge rule on the state machine: FAILED, TIMED_OUT,
+ * ABORTED), so that every ending leaves the lock free, scaling acting and the outcome published, whether or not
+ * the execution's own ending step ran:
+ *
+ * - the lock is released if this execution still holds it (never another release's);
+ * - scaling acts again, unless another release holds the lock now (its hold is its own);
+ * - the outcome is published, with where traffic and the record stand, unless the execution ended in a Fail state
+ *   reached only after its own ending step published it (Aborted, Rolled back, ...): never twice.
+ *
+ * It moves neither traffic nor the record: if they disagree, the next release refuses with Drift until an
+ * operator reconciles them (bluegreen never guesses).
  */
 export async function stopped(
-  execution: string,
-  status: string,
-  deps: Pick<WorkflowDeps, 'lock' | 'notifier' | 'record' | 'router' | 'fleet'>,
+  ending: ExecutionEnding,
+  deps: Pick<WorkflowDeps, 'lock' | 'notifier' | 'record' | 'router' | 'fleet' | 'now'>,
   settings: WorkflowSettings,
-  why?: { readonly error?: string | null; readonly cause?: string | null },
-): Promise<ReleaseOutcome> {
+): Promise<{ outcome: ReleaseOutcome; published: boolean }> {
+  const { execution, status, endedIn } = ending;
+  const reported = status === 'FAILED' && endedIn !== undefined && REPORTED_ENDINGS.includes(endedIn);
   const notes: string[] = [];
   let where = 'traffic and record could not be read';
   try {
@@ -366,22 +449,71 @@ export async function stopped(
   } catch (e) {
     notes.push(`could not read traffic and record (${(e as Error).name}: ${(e as Error).message})`);
   }
-  await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false));
-  await attempt(notes, 'release the lock', () => deps.lock.release(execution));
+  const freed = await attempt(notes, 'release the lock', () => deps.lock.release(execution));
+  const scaling = await letScalingAct(execution, deps, notes);
+  const why = ending.error
+    ? ` (${ending.error}${ending.cause ? `: ${causeMessage(ending.cause)}` : ''})`
+    : '';
+  const lock = freed ? 'its lock is free' : 'its lock could not be released';
+  let cause: string;
+  let outcomeStatus: ReleaseOutcome['status'] = 'STOPPED';
+  if (reported) {
+    cause = `Release ${execution} ended in "${endedIn}", whose step reported it; ${lock} and ${scaling}.`;
+  } else if (status === 'FAILED') {
+    const failed = endedIn === undefined ? undefined : FAILED_ENDINGS[endedIn];
+    outcomeStatus = failed?.status ?? 'STOPPED';
+    const at = endedIn === undefined ? ' (its history could not be read)' : ` in "${endedIn}"`;
+    cause =
+      `Release ${execution} ended FAILED${at}${why}: its ending step did not finish, so the Stopped step reports ` +
+      `it: ${lock} and ${scaling}. Now: ${where} ` +
+      (failed?.check ?? "The idle color may still run the release's revision; the next release replaces it.");
+  } else {
+    const at = endedIn === undefined ? '' : ` in "${endedIn}"`;
+    cause =
+      `Release ${execution} ended ${status}${at}${why} before its last step (no rollback or cleanup of its own ` +
+      `ran); ${lock} and ${scaling}. Now: ${where} ` +
+      (ending.error === MANUAL_ROLLBACK
+        ? 'The operator who stopped it rolls traffic, record and idle color back (bluegreen rollback).'
+        : "The idle color may still run the release's revision; the next release replaces it.");
+  }
   const outcome: ReleaseOutcome = {
     app: settings.appName,
     release: execution,
-    status: 'STOPPED',
-    error: status,
-    cause: withNotes(
-      `Release ${execution} ended ${status}${why?.error ? ` (${why.error}${why.cause ? `: ${why.cause}` : ''})` : ''} ` +
-        `before its last step (no rollback or cleanup of its own ran). Now: ${where} ` +
-        (why?.error === MANUAL_ROLLBACK
-          ? 'The operator who stopped it rolls traffic, record and idle color back (bluegreen rollback).'
-          : "The idle color may still run the release's revision; the next release replaces it."),
-      notes,
-    ),
+    status: outcomeStatus,
+    error: ending.error ?? status,
+    cause: withNotes(cause, notes),
   };
+  if (reported) {
+    return { outcome, published: false };
+  }
   await deps.notifier.publish(outcome);
-  return outcome;
+  return { outcome, published: true };
+}
+
+/**
+ * Lets scaling act again, unless another release holds the lock now (an unexpired lease): its hold is its own, and
+ * its ending lets it go. Says what it did.
+ */
+async function letScalingAct(
+  execution: string,
+  deps: Pick<WorkflowDeps, 'lock' | 'fleet' | 'now'>,
+  notes: string[],
+): Promise<string> {
+  let other: string | undefined;
+  const read = await attempt(notes, 'read the lock', async () => {
+    const holder = await deps.lock.holder();
+    other =
+      holder && holder.owner !== execution && Date.parse(holder.expiresAt) > deps.now().getTime()
+        ? holder.owner
+        : undefined;
+  });
+  if (!read) {
+    return 'scaling was left as it is (the lock could not be read: another release may hold it)';
+  }
+  if (other) {
+    return `scaling stays held for ${other}, which holds the lock now`;
+  }
+  return (await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false)))
+    ? 'scaling acts again'
+    : 'scaling could not be let act again';
 }

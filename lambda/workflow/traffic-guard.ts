@@ -35,12 +35,12 @@ export function listenerSays(weights: TrafficWeights): string {
  * production listener gives `color` no production weight; otherwise throws TrafficMovedDuringRelease, and `act`
  * does not run.
  */
-export async function scaleUnlessServing(
+export async function scaleUnlessServing<T>(
   color: Color,
   deps: Pick<WorkflowDeps, 'router'>,
   what: string,
-  act: () => Promise<void>,
-): Promise<void> {
+  act: () => Promise<T>,
+): Promise<T> {
   const weights = await deps.router.productionWeights();
   if (weights[color] > 0) {
     throw trafficMoved(
@@ -48,5 +48,5 @@ export async function scaleUnlessServing(
         `serves users. It was changed under the release (${LISTENER_CHANGED_BY}).`,
     );
   }
-  await act();
+  return act();
 }

@@ -2,6 +2,7 @@ import { ArnFormat, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import {
+  COLORS,
   migrationParameterName,
   type Color,
   type RecordParameterNames,
@@ -123,11 +124,33 @@ function fleetStatements(
   ) => new iam.PolicyStatement({ sid, actions, resources, conditions });
   if (colors.blue.ecs && colors.green.ecs) {
     const services = [colors.blue.ecs.service.serviceArn, colors.green.ecs.service.serviceArn];
+    const roles = COLORS.flatMap((c) => [
+      colors[c].ecs!.taskDefinition.taskRole.roleArn,
+      colors[c].ecs!.taskDefinition.obtainExecutionRole().roleArn,
+    ]);
     return {
       read: [statement('ReadServices', ['ecs:DescribeServices'], services)],
       operate: [
         statement('RestoreColor', ['ecs:UpdateService'], services),
-        statement('RetireRevision', ['ecs:DeregisterTaskDefinition'], ['*']),
+        // Putting a color back reads its old revision and, when a cdk deploy deregistered it, registers it again.
+        statement(
+          'RestoreRevision',
+          ['ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
+          ['*'],
+        ),
+        statement('PassTaskRoles', ['iam:PassRole'], roles),
+        statement(
+          'TagOnRegister',
+          ['ecs:TagResource'],
+          COLORS.map((c) =>
+            stack.formatArn({
+              service: 'ecs',
+              resource: 'task-definition',
+              resourceName: `${appName}-${c}:*`,
+            }),
+          ),
+          { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+        ),
       ],
     };
   }
@@ -177,6 +200,15 @@ export function acknowledgeCliWildcards(
   );
   if (props.colors.blue.asg) {
     acknowledgeAsgWildcards(target, props.appName, level === 'operate');
+  } else if (level === 'operate') {
+    for (const c of COLORS) {
+      acknowledge(
+        target,
+        `AwsSolutions-IAM5[Resource::arn:${partition}:ecs:${region}:${account}:task-definition/${props.appName}-${c}:*]`,
+        `Tagging is allowed only on create (ecs:CreateAction RegisterTaskDefinition) of a revision of ${props.appName}-${c} ` +
+          '(a rollback registering a deregistered revision again), whose number is only known once it is registered.',
+      );
+    }
   }
   acknowledge(
     target,
@@ -184,7 +216,8 @@ export function acknowledgeCliWildcards(
     (level === 'release'
       ? 'elasticloadbalancing:DescribeListeners/DescribeTargetHealth have no resource-level permissions; they only read.'
       : 'elasticloadbalancing:DescribeListeners/DescribeTargetHealth, states:SendTaskSuccess/SendTaskFailure (the task ' +
-        'token is the authority), ecs:DeregisterTaskDefinition, the Auto Scaling and launch template Describe calls ' +
+        'token is the authority), ecs:DescribeTaskDefinition/RegisterTaskDefinition/DeregisterTaskDefinition, the ' +
+        'Auto Scaling and launch template Describe calls ' +
         "and ec2:RunInstances (limited by condition to this app's launch templates) have no resource-level " +
         "permissions; every other call is scoped to this app's resources.") + otherWildcards,
   );

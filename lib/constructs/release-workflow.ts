@@ -6,8 +6,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -31,6 +29,7 @@ import { BluegreenFunction } from './bluegreen-function';
 import type { ColorEnvironment } from './color-environment';
 import type { Database } from './database';
 import { MIGRATION_CONTAINER, MigrationTasks } from './migration-tasks';
+import { FLEET_BUSY_RETRY, handUnsuccessfulEndingsToStopped } from './release-endings';
 import { TEST_TRAFFIC_HEADER, type TrafficRouting } from './traffic';
 import { STATES } from '../../lambda/shared/state-names';
 
@@ -217,7 +216,7 @@ export class ReleaseWorkflow extends Construct {
       abort: make('abort', 'Undo a failed deploy, or release a refused one'),
       finish: make('finish', 'Scale the old color down, release the lock, publish'),
       'rollback-failed': make('rollback-failed', 'Report a failed rollback'),
-      stopped: make('stopped', 'Release the lock of a release that timed out or was stopped'),
+      stopped: make('stopped', 'End clean any release that did not succeed: lock, scaling, outcome'),
       ...(gate
         ? { 'await-approval': make('await-approval', 'Manual gate: say what waits and how to answer') }
         : {}),
@@ -294,12 +293,9 @@ export class ReleaseWorkflow extends Construct {
       fns.abort,
       'Release the lock if this release took it; publish the refusal.',
     )
-      .addCatch(
-        failWith(`${STATES.refused} (cleanup failed)`, 'Refused; releasing the lock failed.', '$.failure'),
-        {
-          resultPath: '$.cleanupFailure',
-        },
-      )
+      .addCatch(failWith(STATES.refusedCleanupFailed, 'Refused; releasing the lock failed.', '$.failure'), {
+        resultPath: '$.cleanupFailure',
+      })
       .next(refused);
 
     const aborted = failWith(STATES.aborted, 'Deploy or validation failed; traffic never moved.');
@@ -308,6 +304,7 @@ export class ReleaseWorkflow extends Construct {
       fns.abort,
       'Put the idle color back, retire the new revision, release the lock.',
     )
+      .addRetry(FLEET_BUSY_RETRY)
       .addCatch(failWith(STATES.abortFailed, 'The abort itself failed; traffic never moved.', '$.failure'), {
         resultPath: '$.cleanupFailure',
       })
@@ -318,12 +315,22 @@ export class ReleaseWorkflow extends Construct {
       STATES.reportRollbackFailure,
       fns['rollback-failed'],
       'Notify loudly that the rollback failed; release the lock.',
-    ).next(rollbackFailed);
+    )
+      .addCatch(
+        failWith(
+          STATES.rollbackReportFailed,
+          'The rollback failed, and so did its report: the Stopped step reports it.',
+          '$.reportFailure',
+        ),
+        { resultPath: '$.reportFailure' },
+      )
+      .next(rollbackFailed);
     const rollback = invoke(
       STATES.rollback,
       fns.rollback,
       'Production listener and record back to the old color.',
     );
+    rollback.addRetry(FLEET_BUSY_RETRY);
     retryIdempotent(rollback);
     rollback.addCatch(reportRollbackFailure, { resultPath: '$.rollbackFailure' });
     rollback.next(
@@ -423,6 +430,7 @@ export class ReleaseWorkflow extends Construct {
         ? 'The registered revision (expanded for) on the idle color; live capacity.'
         : 'New task definition revision with the image; live capacity.',
     );
+    deploy.addRetry(FLEET_BUSY_RETRY);
     deploy.addCatch(abort, { resultPath: '$.failure' });
     deploy.next(waitForIdle);
 
@@ -446,8 +454,9 @@ export class ReleaseWorkflow extends Construct {
       retention: config.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const stateMachineName = `bluegreen-${appName}-release`;
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName: `bluegreen-${appName}-release`,
+      stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(start),
       timeout: Duration.minutes(config.release.maxReleaseMinutes),
@@ -455,18 +464,12 @@ export class ReleaseWorkflow extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
       comment: `bluegreen ${appName}: one execution = one release. Input: {"image": "<repository>:<tag>"}`,
     });
-    // The state machine's own endings do not run when it times out or is stopped: an EventBridge rule hands
-    // those executions to the `stopped` step, which releases the lock and reports where traffic stands.
-    new events.Rule(this, 'ReleaseStopped', {
-      description: `bluegreen ${appName}: release the lock of a release that timed out or was stopped`,
-      eventPattern: {
-        source: ['aws.states'],
-        detailType: ['Step Functions Execution Status Change'],
-        detail: { stateMachineArn: [this.stateMachine.stateMachineArn], status: ['TIMED_OUT', 'ABORTED'] },
-      },
-      targets: [
-        new targets.LambdaFunction(fns.stopped, { retryAttempts: 4, maxEventAge: Duration.hours(2) }),
-      ],
+    handUnsuccessfulEndingsToStopped(this, {
+      appName,
+      stateMachine: this.stateMachine,
+      stateMachineName,
+      stopped: fns.stopped,
+      lockTable: this.lockTable,
     });
     const machineRole = this.stateMachine.role;
     this.migrationTasks?.grantRun(machineRole);
@@ -635,6 +638,14 @@ export class ReleaseWorkflow extends Construct {
             fns['contract-failed']!,
             'Traffic stays on the new color; the contract is recorded as pending; lock released; notify.',
           )
+          .addCatch(
+            h.failWith(
+              STATES.contractReportFailed,
+              'The contract migrations failed, and so did their report: the Stopped step reports it.',
+              '$.reportFailure',
+            ),
+            { resultPath: '$.reportFailure' },
+          )
           .next(
             h.failWith(
               STATES.liveContractFailed,
@@ -763,7 +774,17 @@ export class ReleaseWorkflow extends Construct {
         allow(fn, ['ecs:UpdateService'], services);
       }
       for (const fn of [fns.rollback, fns.abort]) {
-        allow(fn, ['ecs:DeregisterTaskDefinition'], ['*']);
+        // Putting a color back reads its old revision and, when a cdk deploy deregistered it, registers it again.
+        allow(
+          fn,
+          ['ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
+          ['*'],
+        );
+        allow(fn, ['iam:PassRole'], passRoles);
+        this.grantTagOnRegister(
+          fn,
+          COLORS.map((c) => `${props.config.appName}-${c}`),
+        );
       }
       return;
     }
@@ -958,10 +979,10 @@ export class ReleaseWorkflow extends Construct {
       watch: `${xray}, nor does elasticloadbalancing:DescribeListeners; it only reads the listener and this app's alarms.`,
       rollback: asg
         ? `${xray}, nor do the Auto Scaling, launch template and elasticloadbalancing:DescribeListeners Describe calls; ec2:RunInstances is limited by condition to this app's launch templates; its other writes are scoped to this app's listener, rule, record, groups, templates, lock, topic.`
-        : `${xray}, nor do ecs:DeregisterTaskDefinition and elasticloadbalancing:DescribeListeners; its other writes are scoped to this app's listener, rule, record, services, lock, topic.`,
+        : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition/DeregisterTaskDefinition and elasticloadbalancing:DescribeListeners; its other writes are scoped to this app's listener, rule, record, services, task roles, lock, topic.`,
       abort: asg
         ? `${xray}, nor do the Auto Scaling, launch template and elasticloadbalancing:DescribeListeners Describe calls; ec2:RunInstances is limited by condition to this app's launch templates; its other writes are scoped to this app's listener, rule, record, groups, templates, lock and topic.`
-        : `${xray}, nor do ecs:DeregisterTaskDefinition and elasticloadbalancing:DescribeListeners; its other writes are scoped to this app's listener, rule, record, services, lock and topic.`,
+        : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition/DeregisterTaskDefinition and elasticloadbalancing:DescribeListeners; its other writes are scoped to this app's listener, rule, record, services, task roles, lock and topic.`,
       finish: `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's ${asg ? 'groups' : 'services'}, listener, rule, record, lock and topic.`,
       'rollback-failed': `${xray}; its writes are scoped to this app's lock and topic.`,
       stopped: `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's lock and topic.`,

@@ -203,6 +203,7 @@ export class FakeWorld {
               failedTasks: 0,
               checks: 9,
             };
+            return { count, ...(revision ? { revision } : {}) };
           }),
         retire: (revision) =>
           op('fleet.retire', () => {
@@ -230,6 +231,10 @@ export class FakeWorld {
               w.lock = undefined;
             }
           }),
+        holder: () =>
+          op('lock.holder', () =>
+            w.lock ? { owner: w.lock.owner, expiresAt: new Date(w.lock.expiresAt).toISOString() } : undefined,
+          ),
       },
       notifier: { publish: (outcome) => op('notifier.publish', () => void w.published.push(outcome)) },
       testToken: (options) =>

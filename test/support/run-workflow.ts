@@ -7,6 +7,7 @@ import {
   runWorkflow,
   type CompiledWorkflow,
   type ExecutionResult,
+  type RunOptions,
 } from '../../rehearsal/workflow-runner';
 import { REPO, type FakeWorld } from './fake-world';
 import { synth } from './synth';
@@ -75,6 +76,8 @@ export function runRelease(
     migrations?: { keepIdleWarm?: boolean };
     /** Shortens the migration tasks' timeout. */
     taskTimeoutSeconds?: number;
+    /** Task states whose Lambda fails (see RunOptions.lambdaFailures). */
+    lambdaFailures?: RunOptions['lambdaFailures'];
   } = {},
 ): Promise<ExecutionResult> {
   const m = options.migrations;
@@ -92,6 +95,7 @@ export function runRelease(
       instant: true,
       tasks: world.tasks(),
       taskTimeoutSeconds: options.taskTimeoutSeconds,
+      lambdaFailures: options.lambdaFailures,
     },
   );
 }

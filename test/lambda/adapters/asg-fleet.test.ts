@@ -22,15 +22,10 @@ import { rollOut } from '../../../lambda/workflow/deploy';
 
 const autoscaling = mockClient(AutoScalingClient);
 const ec2 = mockClient(EC2Client);
-const fleet = new AsgFleet(
-  new AutoScalingClient({}),
-  new EC2Client({}),
-  {
-    groups: { blue: 'shop-blue', green: 'shop-green' },
-    launchTemplates: { blue: 'lt-blue', green: 'lt-green' },
-  },
-  () => Promise.resolve(),
-);
+const fleet = new AsgFleet(new AutoScalingClient({}), new EC2Client({}), {
+  groups: { blue: 'shop-blue', green: 'shop-green' },
+  launchTemplates: { blue: 'lt-blue', green: 'lt-green' },
+});
 const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop';
 const script = (image: string, version = '') =>
   [
@@ -265,15 +260,21 @@ describe('AsgFleet', () => {
     });
   });
 
-  test('restore waits for a cancelled refresh to stop, then puts the group back on the revision', async () => {
+  test('restore cancels a running refresh without waiting for its in-flight instances, then puts the group back', async () => {
     group('4', 2, [instance('4'), instance('4')]);
     autoscaling.on(CancelInstanceRefreshCommand).resolves({ InstanceRefreshId: 'r-1' });
     autoscaling
       .on(DescribeInstanceRefreshesCommand)
-      .resolvesOnce({ InstanceRefreshes: [{ Status: 'Cancelling' }] })
       .resolves({ InstanceRefreshes: [{ Status: 'Cancelled' }] });
-    await fleet.restore('green', 2, 'lt-green:3');
-    expect(autoscaling.commandCalls(DescribeInstanceRefreshesCommand)).toHaveLength(2);
+    await expect(fleet.restore('green', 2, 'lt-green:3')).resolves.toEqual({
+      revision: 'lt-green:3',
+      count: 2,
+    });
+    expect(autoscaling.commandCalls(CancelInstanceRefreshCommand)[0].args[0].input).toEqual({
+      AutoScalingGroupName: 'shop-green',
+      WaitForTransitioningInstances: false,
+    });
+    expect(autoscaling.commandCalls(DescribeInstanceRefreshesCommand)).toHaveLength(1);
     expect(autoscaling.commandCalls(UpdateAutoScalingGroupCommand)[0].args[0].input).toEqual({
       AutoScalingGroupName: 'shop-green',
       LaunchTemplate: { LaunchTemplateId: 'lt-green', Version: '3' },
@@ -287,29 +288,46 @@ describe('AsgFleet', () => {
     });
 
     autoscaling.resetHistory();
-    await fleet.restore('blue', 0);
+    await expect(fleet.restore('blue', 0)).resolves.toEqual({ count: 0 });
     expect(autoscaling.commandCalls(UpdateAutoScalingGroupCommand)[0].args[0].input).toEqual({
       AutoScalingGroupName: 'shop-blue',
       DesiredCapacity: 0,
     });
   });
 
-  test('a refresh that will not stop is an error with a deadline, not a wait forever', async () => {
+  test('a refresh still stopping is not waited for in the step: RefreshStillActive at once, for the state machine to retry', async () => {
     group('4', 2, [instance('4')]);
     autoscaling.on(CancelInstanceRefreshCommand).resolves({});
     autoscaling
       .on(DescribeInstanceRefreshesCommand)
-      .resolves({ InstanceRefreshes: [{ Status: 'Cancelling' }] });
-    let now = 0;
-    const spy = jest.spyOn(Date, 'now').mockImplementation(() => (now += 5_000));
-    try {
-      await expect(fleet.restore('green', 0, 'lt-green:3')).rejects.toMatchObject({
-        name: 'RefreshStillActive',
-      });
-    } finally {
-      spy.mockRestore();
-    }
+      .resolves({ InstanceRefreshes: [{ InstanceRefreshId: 'r-1', Status: 'Cancelling' }] });
+    await expect(fleet.restore('green', 0, 'lt-green:3')).rejects.toMatchObject({
+      name: 'RefreshStillActive',
+      message:
+        'The instance refresh r-1 of shop-green was cancelled and is still Cancelling; the step runs again once it has stopped.',
+    });
+    expect(autoscaling.commandCalls(DescribeInstanceRefreshesCommand)).toHaveLength(1);
     expect(autoscaling.commandCalls(UpdateAutoScalingGroupCommand)).toHaveLength(0);
+  });
+
+  test('restore onto a launch template version that no longer exists scales the group to 0 and says so', async () => {
+    group('4', 2, [instance('4'), instance('4')]);
+    autoscaling
+      .on(CancelInstanceRefreshCommand)
+      .rejects(Object.assign(new Error('no refresh'), { name: 'ActiveInstanceRefreshNotFoundFault' }));
+    ec2.on(DescribeLaunchTemplateVersionsCommand).rejects(
+      Object.assign(new Error('version 3 does not exist'), {
+        name: 'InvalidLaunchTemplateId.VersionNotFound',
+      }),
+    );
+    await expect(fleet.restore('green', 2, 'lt-green:3')).resolves.toEqual({
+      count: 0,
+      note: 'launch template version lt-green:3 of green no longer exists (deleted, or the template replaced?): green was scaled to 0 instead',
+    });
+    expect(autoscaling.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: 'shop-green', DesiredCapacity: 0 },
+    ]);
+    expect(autoscaling.commandCalls(StartInstanceRefreshCommand)).toHaveLength(0);
   });
 
   test('retire deletes the version and says so when EC2 did not; holdCapacity suspends and resumes both groups', async () => {

@@ -195,15 +195,10 @@ describe('EcsFleet: deploy with a registered revision', () => {
 });
 
 describe('AsgFleet.register', () => {
-  const fleet = new AsgFleet(
-    new AutoScalingClient({}),
-    new EC2Client({}),
-    {
-      groups: { blue: 'shop-blue', green: 'shop-green' },
-      launchTemplates: { blue: 'lt-blue', green: 'lt-green' },
-    },
-    () => Promise.resolve(),
-  );
+  const fleet = new AsgFleet(new AutoScalingClient({}), new EC2Client({}), {
+    groups: { blue: 'shop-blue', green: 'shop-green' },
+    launchTemplates: { blue: 'lt-blue', green: 'lt-green' },
+  });
   const script = (image: string, version: string) =>
     [
       '#!/bin/bash',

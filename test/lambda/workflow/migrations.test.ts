@@ -98,7 +98,7 @@ class Fakes {
     restore: (color, count, revision) => {
       this.calls.push('fleet.restore');
       this.restores.push({ color, count, ...(revision ? { revision } : {}) });
-      return Promise.resolve();
+      return Promise.resolve({ count, ...(revision ? { revision } : {}) });
     },
     retire: () => {
       this.calls.push('fleet.retire');
@@ -141,6 +141,7 @@ class Fakes {
           }
           return Promise.resolve();
         },
+        holder: () => Promise.reject(new Error('not used')),
       },
       notifier: {
         publish: (o: ReleaseOutcome) => {
