@@ -161,6 +161,10 @@ function flatten(value: unknown): string {
 export interface StateEvent {
   readonly type: 'entered' | 'exited' | 'failed' | 'retried' | 'caught';
   readonly state: string;
+  /**
+   * When it happened (epoch ms): aws-local-stepfunctions stamps each event synchronously as the state is entered,
+   * left, fails, is retried or caught, not when the event log hands it over (which a busy machine can delay).
+   */
   readonly at: number;
 }
 
@@ -344,8 +348,8 @@ export async function runWorkflow(
   const states: string[] = [];
   const events: StateEvent[] = [];
   let failed: { Error: string; Cause: unknown } | undefined;
-  const note = (type: StateEvent['type'], state: string) => {
-    const event = { type, state, at: Date.now() };
+  const note = (type: StateEvent['type'], state: string, at: number) => {
+    const event = { type, state, at };
     events.push(event);
     options.onEvent?.(event);
   };
@@ -354,19 +358,19 @@ export async function runWorkflow(
       switch (event.type) {
         case 'StateEntered':
           states.push(event.state.name);
-          note('entered', event.state.name);
+          note('entered', event.state.name, event.timestamp);
           break;
         case 'StateExited':
-          note('exited', event.state.name);
+          note('exited', event.state.name, event.timestamp);
           break;
         case 'StateFailed':
-          note('failed', event.state.name);
+          note('failed', event.state.name, event.timestamp);
           break;
         case 'StateRetried':
-          note('retried', event.state.name);
+          note('retried', event.state.name, event.timestamp);
           break;
         case 'StateCaught':
-          note('caught', event.state.name);
+          note('caught', event.state.name, event.timestamp);
           break;
         case 'ExecutionFailed':
           failed = { Error: event.Error, Cause: event.Cause };

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliEnvironment, ConfigError, loadConfig, parseConfig, parseEcrRepository } from '../lib/config';
 import { BASE_CONFIG, merge } from './support/synth';
+import { tempDir } from './support/temp';
 
 /** The problems reported for BASE_CONFIG with `overrides` applied (fails the test if none are). */
 function problemsOf(overrides: unknown): readonly string[] {
@@ -305,7 +305,7 @@ describe('configuration', () => {
   });
 
   test('a file that is not JSON, or not there, is a configuration error too', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bluegreen-config-'));
+    const dir = tempDir('bluegreen-config-');
     writeFileSync(join(dir, 'bad.json'), '{ "appName": ');
     expect(() => loadConfig(join(dir, 'bad.json'))).toThrow(
       /bad\.json has 1 problem:\n {2}- is not valid JSON/,
@@ -325,7 +325,7 @@ describe('configuration', () => {
   });
 
   test('cdk synth with an invalid configuration exits 1 with the list of problems and no stack trace', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bluegreen-config-'));
+    const dir = tempDir('bluegreen-config-');
     const file = join(dir, 'wrong.json');
     writeFileSync(file, JSON.stringify({ ...BASE_CONFIG, appName: 'Bad Name', container: { cpu: 3 } }));
     const run = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'bin/bluegreen.ts'], {

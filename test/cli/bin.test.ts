@@ -3,10 +3,10 @@
  * a fresh Node process with the real AWS SDK and no credentials.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
+import { tempDir } from '../support/temp';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -15,7 +15,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 };
 
 describe('the bluegreen bin', () => {
-  const outfile = join(mkdtempSync(join(tmpdir(), 'bluegreen-bin-')), 'bluegreen.cjs');
+  const outfile = join(tempDir('bluegreen-bin-'), 'bluegreen.cjs');
   beforeAll(() => {
     buildSync({
       entryPoints: [join(root, 'cli', 'main.ts')],
