@@ -78,7 +78,8 @@ export function progressPrinter(
   /** States whose failure was caught: their "exited" (the library's, after the catch) is not a success. */
   const caught = new Set<string>();
   /** The polling loop in progress: its name, when it started, how many rounds, and whether it was left by a catch. */
-  let loop: { name: string; states: ReadonlySet<string>; from: number; rounds: number; last: number } | undefined;
+  let loop:
+    { name: string; states: ReadonlySet<string>; from: number; rounds: number; last: number } | undefined;
   const loopOf = (state: string) => [...loops.entries()].find(([, states]) => states.has(state));
 
   const tellFailure = (how?: 'retried' | 'caught') => {

@@ -122,7 +122,6 @@ export interface RehearsalResult {
 
 export async function rehearse(options: RehearsalOptions = {}): Promise<RehearsalResult> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const dir = mkdtempSync(join(tmpdir(), 'bluegreen-rehearsal-'));
   const token = randomBytes(24).toString('hex');
   const timings = {
     bakeSeconds: options.bakeSeconds ?? 6,
@@ -132,6 +131,27 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     deployPollSeconds: 1,
     finishDelaySeconds: 1,
   };
+  const gate = options.approveAfterSeconds !== undefined;
+  const config = parseConfig(
+    {
+      appName: 'rehearsal',
+      aws: { region: 'us-east-1' },
+      image: { repository: REPOSITORY, initialTag: 'v1' },
+      healthCheck: { path: '/health' },
+      release: {
+        ...timings,
+        // Room for four migration phases of a minute each (checked by the config's budget).
+        maxReleaseMinutes: options.migrations ? 20 : 15,
+        smokeChecks: [{ path: '/health' }, { path: '/version', expectVersion: true, latencyBudgetMs: 500 }],
+      },
+      ...(gate ? { approval: { at: 'before-switch', timeoutMinutes: 2 } } : {}),
+      ...(options.migrations ? { migrations: { command: ['node', 'migrate.js'], timeoutMinutes: 1 } } : {}),
+    },
+    // Made from the options (checked before anything starts): an error here is about them, not a file.
+    "the rehearsal's settings (--bake, --interval, --approve-after)",
+  );
+  // Removed by cleanup (below), whatever happens.
+  const dir = mkdtempSync(join(tmpdir(), 'bluegreen-rehearsal-'));
   const router = new LocalRouter({
     testHeader: TEST_HEADER,
     testToken: token,
@@ -194,21 +214,6 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         })
       : undefined;
     const migrationRecord = new MemoryMigrationRecord();
-    const gate = options.approveAfterSeconds !== undefined;
-    const config = parseConfig({
-      appName: 'rehearsal',
-      aws: { region: 'us-east-1' },
-      image: { repository: REPOSITORY, initialTag: 'v1' },
-      healthCheck: { path: '/health' },
-      release: {
-        ...timings,
-        // Room for four migration phases of a minute each (checked by the config's budget).
-        maxReleaseMinutes: options.migrations ? 20 : 15,
-        smokeChecks: [{ path: '/health' }, { path: '/version', expectVersion: true, latencyBudgetMs: 500 }],
-      },
-      ...(gate ? { approval: { at: 'before-switch', timeoutMinutes: 2 } } : {}),
-      ...(migrations ? { migrations: { command: ['node', 'migrate.js'], timeoutMinutes: 1 } } : {}),
-    });
     const workflow = synthesizeWorkflow(config, join(dir, 'cdk.out'));
     const settings: WorkflowSettings = {
       appName: config.appName,

@@ -42,9 +42,9 @@ test('a failed validation: ✗ once, caught, and no ✓ for it; the loop before 
 test('a good release: every state left with ✓, the bake loop told once with its rounds', async () => {
   const { lines, result } = await printed('good');
   expect(result.status).toBe('SUCCEEDED');
-  expect(lines.filter((l) => l.includes('▶')).every((l) => !/Wait for|Bake|Check|ready\?|done\?/.test(l))).toBe(
-    true,
-  );
+  expect(
+    lines.filter((l) => l.includes('▶')).every((l) => !/Wait for|Bake|Check|ready\?|done\?/.test(l)),
+  ).toBe(true);
   expect(lines).toContain('  ↻ Bake: wait');
   expect(lines.some((l) => /^ {2}✓ Bake: wait \(\d+ rounds?, N ms\)$/.test(l))).toBe(true);
   const entered = lines.filter((l) => l.startsWith('  ▶ ')).map((l) => l.slice(4));

@@ -104,7 +104,7 @@ describe('local rehearsal with the manual gate (--approve-after)', () => {
     ).toBe(true);
     // What happens here, locally: not an AWS command that would answer some other release.
     expect(gateLines).toContain(
-      '    gate: the rehearsal approves it in 1 s (--approve-after 1), as an operator\'s `bluegreen approve` would in AWS',
+      "    gate: the rehearsal approves it in 1 s (--approve-after 1), as an operator's `bluegreen approve` would in AWS",
     );
     expect(gateLines.filter((l) => l.includes('npx bluegreen'))).toEqual([]);
   }, 120_000);
