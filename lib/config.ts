@@ -438,13 +438,29 @@ export function loadConfig(file: string, cli: CliEnvironment = {}): BluegreenCon
   } catch (e) {
     throw new ConfigError(file, [`cannot be read: ${(e as Error).message}`]);
   }
-  let raw: unknown;
+  return parseConfig(parseJson(text, file), file, cli);
+}
+
+/**
+ * JSON.parse with an error a user can act on: a ConfigError naming the file, the line and the column (JSON.parse
+ * itself gives a character position, or nothing at the end of the text).
+ */
+export function parseJson(text: string, file: string): unknown {
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new ConfigError(file, [`is not valid JSON: ${(e as Error).message}`]);
+    const message = (e as Error).message;
+    const position = /at position (\d+)/.exec(message);
+    const offset = position ? Number(position[1]) : text.length;
+    const before = text.slice(0, offset).split('\n');
+    const where = `line ${before.length}, column ${before[before.length - 1].length + 1}`;
+    // Node 20: "Unexpected token } in JSON at position 62"; Node 22 adds " (line 5 column 5)"; both get ours.
+    const what = message
+      .replace(/\s*\(line \d+ column \d+\)$/, '')
+      .replace(/,? ?(in JSON )?at position \d+$/, '')
+      .replace(/ in JSON$/, '');
+    throw new ConfigError(file, [`${where}: not valid JSON: ${what}`]);
   }
-  return parseConfig(raw, file, cli);
 }
 
 /** Account, region and repository name of a private ECR repository URI; undefined for other registries. */
@@ -468,6 +484,13 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       .join('\n  - ');
   }
   const input = (issue as { input?: unknown }).input;
+  if (input === undefined && issue.message.startsWith('Invalid input: expected object')) {
+    const required = requiredKeysAt(issue.path);
+    return `${field}: is required: an object with ${required.length > 0 ? required.join(' and ') : 'its fields'} (see "Configuration" in README.md)`;
+  }
+  if (input === undefined && issue.message.startsWith('is required')) {
+    return `${field}: ${issue.message}`;
+  }
   const got = input === undefined ? 'nothing' : JSON.stringify(input);
   const message = issue.message.startsWith('Invalid input: expected object')
     ? 'must be an object'
@@ -491,6 +514,25 @@ function allowedKeysAt(path: readonly PropertyKey[]): string[] {
   }
   node = unwrap(node);
   return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+}
+
+/** The fields an object at `path` must have (no default, not optional). */
+function requiredKeysAt(path: readonly PropertyKey[]): string[] {
+  let node: z.ZodType = schema;
+  for (const key of path) {
+    node = unwrap(node);
+    if (!(node instanceof z.ZodObject)) {
+      return [];
+    }
+    node = (node.shape as Record<string, z.ZodType>)[String(key)];
+  }
+  node = unwrap(node);
+  if (!(node instanceof z.ZodObject)) {
+    return [];
+  }
+  return Object.entries(node.shape as Record<string, z.ZodType>)
+    .filter(([, field]) => unwrap(field) === field)
+    .map(([name]) => name);
 }
 
 function unwrap(node: z.ZodType): z.ZodType {

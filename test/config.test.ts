@@ -308,11 +308,39 @@ describe('configuration', () => {
     const dir = tempDir('bluegreen-config-');
     writeFileSync(join(dir, 'bad.json'), '{ "appName": ');
     expect(() => loadConfig(join(dir, 'bad.json'))).toThrow(
-      /bad\.json has 1 problem:\n {2}- is not valid JSON/,
+      /bad\.json has 1 problem:\n {2}- line 1, column 14: not valid JSON: /,
     );
     expect(() => loadConfig(join(dir, 'missing.json'))).toThrow(
       /missing\.json has 1 problem:\n {2}- cannot be read/,
     );
+  });
+
+  test('invalid JSON is located by line and column, not by a character position', () => {
+    const dir = tempDir('bluegreen-config-');
+    const file = join(dir, 'comma.json');
+    // The comma after "x" is missing: the mistake is where line 5 starts its next field.
+    writeFileSync(
+      file,
+      '{\n  "appName": "shop",\n  "image": {\n    "repository": "x"\n    "initialTag": "v1"\n  }\n}\n',
+    );
+    let error: ConfigError | undefined;
+    try {
+      loadConfig(file);
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.problems).toEqual([expect.stringMatching(/^line 5, column 5: not valid JSON: \S/)]);
+    expect(error?.problems[0]).not.toMatch(/position/);
+  });
+
+  test('a missing section says it is required and what it needs, not "must be an object (got nothing)"', () => {
+    expect(problemsOf({ image: undefined })).toEqual([
+      'image: is required: an object with repository and initialTag (see "Configuration" in README.md)',
+    ]);
+    // A missing field says it is required, without a "(got nothing)" after it.
+    expect(problemsOf({ image: { repository: undefined } })).toEqual([
+      expect.stringMatching(/^image\.repository: is required: the image repository, e\.g\. "[^"]+"$/),
+    ]);
   });
 
   test('private ECR repositories are recognised (their pull rights are granted), others are not', () => {
