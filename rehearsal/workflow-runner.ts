@@ -130,6 +130,10 @@ export function compileWorkflow(template: Template, stacks: BluegreenStacks): Co
       retryStates.push(name);
     }
   }
+  // Validated once, here: asl-validator takes 1-6 s of CPU on a busy 2-core machine, all of it synchronous, and a
+  // run that validated again would stall everything on its thread (the rehearsal's load balancer and load
+  // generator included: their requests timed out) at the start of every release.
+  new StateMachine(definition, { validationOptions: { checkArn: false } });
   return { definition, taskSteps, callbackSteps, runTaskStates, waitStates, retryStates };
 }
 
@@ -305,7 +309,8 @@ export async function runWorkflow(
   const { taskSteps, callbackSteps, waitStates, retryStates } = compiled;
   const definition = withTimeouts(compiled, options.callbackTimeoutSeconds, options.taskTimeoutSeconds);
   const name = options.execution ?? 'release-1';
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  // Validated by compileWorkflow (withTimeouts changes only TimeoutSeconds).
+  const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
   const callbacks = options.callbacks ?? new LocalCallbacks();
   type LocalHandler = (payload: unknown) => Promise<never>;
   const callbackHandlers = Object.entries(callbackSteps).map(([state, step]): [string, LocalHandler] => [

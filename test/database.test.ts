@@ -270,7 +270,9 @@ describe('database settings', () => {
 
 describe('Database, for other consumers (a migration task)', () => {
   const config = parseConfig(merge(BASE_CONFIG, { database: {} }));
-  const stack = new Stack(new App(), 'Test', { env: { region: 'eu-west-1', account: '123456789012' } });
+  // An outdir of its own, removed after the file (without one, the App makes a cdk.out folder in the temp folder).
+  const app = new App({ outdir: tempDir('bluegreen-db-') });
+  const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1', account: '123456789012' } });
   const vpc = new ec2.Vpc(stack, 'Vpc');
   const database = new Database(stack, 'Database', { config, vpc });
 
