@@ -19,7 +19,7 @@ import { AwsNotifier } from '../lambda/adapters/notifier';
 import { SsmReleaseRecordStore } from '../lambda/adapters/ssm-release-record';
 import { SsmMigrationRecord } from '../lambda/adapters/ssm-migration-record';
 import { recordParameterNames, type Color } from '../lambda/shared/release-record';
-import { ConfigError, DEFAULT_CONFIG_FILE, parseJson } from '../lib/config';
+import { InvalidJsonError, parseJson } from '../lib/json';
 import { usage, type CliIo } from './io';
 
 export interface GlobalOptions {
@@ -124,7 +124,7 @@ function readConfigFile(
   io: Pick<CliIo, 'env' | 'cwd'>,
 ): { name: string; json: { appName?: unknown; aws?: { region?: unknown } } } | undefined {
   const named = options.config ?? (io.env.BLUEGREEN_CONFIG || undefined);
-  const name = named ?? DEFAULT_CONFIG_FILE;
+  const name = named ?? 'bluegreen.config.json';
   let text: string;
   try {
     text = readFileSync(resolve(io.cwd, name), 'utf8');
@@ -139,13 +139,10 @@ function readConfigFile(
     );
   }
   try {
-    const json = parseJson(text, name) as { appName?: unknown; aws?: { region?: unknown } } | null;
+    const json = parseJson(text) as { appName?: unknown; aws?: { region?: unknown } } | null;
     return { name, json: typeof json === 'object' && json !== null ? json : {} };
   } catch (e) {
-    if (e instanceof ConfigError) {
-      throw usage('ConfigInvalid', `${name}: ${e.problems.join('; ')}`);
-    }
-    throw e;
+    throw e instanceof InvalidJsonError ? usage('ConfigInvalid', `${name}: ${e.message}`) : e;
   }
 }
 

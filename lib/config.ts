@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { budgetProblems } from '../lambda/shared/release';
+import { InvalidJsonError, parseJson } from './json';
 
 export const DEFAULT_CONFIG_FILE = 'bluegreen.config.json';
 
@@ -438,29 +439,13 @@ export function loadConfig(file: string, cli: CliEnvironment = {}): BluegreenCon
   } catch (e) {
     throw new ConfigError(file, [`cannot be read: ${(e as Error).message}`]);
   }
-  return parseConfig(parseJson(text, file), file, cli);
-}
-
-/**
- * JSON.parse with an error a user can act on: a ConfigError naming the file, the line and the column (JSON.parse
- * itself gives a character position, or nothing at the end of the text).
- */
-export function parseJson(text: string, file: string): unknown {
+  let raw: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    raw = parseJson(text);
   } catch (e) {
-    const message = (e as Error).message;
-    const position = /at position (\d+)/.exec(message);
-    const offset = position ? Number(position[1]) : text.length;
-    const before = text.slice(0, offset).split('\n');
-    const where = `line ${before.length}, column ${before[before.length - 1].length + 1}`;
-    // Node 20: "Unexpected token } in JSON at position 62"; Node 22 adds " (line 5 column 5)"; both get ours.
-    const what = message
-      .replace(/\s*\(line \d+ column \d+\)$/, '')
-      .replace(/,? ?(in JSON )?at position \d+$/, '')
-      .replace(/ in JSON$/, '');
-    throw new ConfigError(file, [`${where}: not valid JSON: ${what}`]);
+    throw e instanceof InvalidJsonError ? new ConfigError(file, [e.message]) : e;
   }
+  return parseConfig(raw, file, cli);
 }
 
 /** Account, region and repository name of a private ECR repository URI; undefined for other registries. */
@@ -503,36 +488,28 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 function allowedKeysAt(path: readonly PropertyKey[]): string[] {
-  let node: z.ZodType = schema;
-  for (const key of path) {
-    node = unwrap(node);
-    if (node instanceof z.ZodObject) {
-      node = (node.shape as Record<string, z.ZodType>)[String(key)];
-    } else {
-      return [];
-    }
-  }
-  node = unwrap(node);
-  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+  return Object.keys(objectAt(path)?.shape ?? {});
 }
 
 /** The fields an object at `path` must have (no default, not optional). */
 function requiredKeysAt(path: readonly PropertyKey[]): string[] {
+  return Object.entries((objectAt(path)?.shape ?? {}) as Record<string, z.ZodType>)
+    .filter(([, field]) => unwrap(field) === field)
+    .map(([name]) => name);
+}
+
+/** The schema's object at `path`, if it is one. */
+function objectAt(path: readonly PropertyKey[]): z.ZodObject | undefined {
   let node: z.ZodType = schema;
   for (const key of path) {
     node = unwrap(node);
     if (!(node instanceof z.ZodObject)) {
-      return [];
+      return undefined;
     }
     node = (node.shape as Record<string, z.ZodType>)[String(key)];
   }
   node = unwrap(node);
-  if (!(node instanceof z.ZodObject)) {
-    return [];
-  }
-  return Object.entries(node.shape as Record<string, z.ZodType>)
-    .filter(([, field]) => unwrap(field) === field)
-    .map(([name]) => name);
+  return node instanceof z.ZodObject ? node : undefined;
 }
 
 function unwrap(node: z.ZodType): z.ZodType {
