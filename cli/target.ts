@@ -1,11 +1,12 @@
 /**
- * Which app the CLI works on and how to reach it: the app name (--app, BLUEGREEN_APP, or bluegreen.config.json
- * in the current directory), the region and profile (the standard AWS way: --region/--profile, AWS_REGION,
- * AWS_PROFILE, the shared config files, or the config file's aws.region), and the app's resources, read from
- * the outputs of its CloudFormation stack. The ports are the very adapters the state machine's steps use.
+ * Which app the CLI works on and how to reach it: the app name (--app, BLUEGREEN_APP, or appName in the config
+ * file: --config, BLUEGREEN_CONFIG, or ./bluegreen.config.json), the region (--region, AWS_REGION, the profile's
+ * region in the shared config files, then the config file's aws.region; the CLI says which when they disagree)
+ * and profile (--profile, AWS_PROFILE), and the app's resources, read from the outputs of its CloudFormation
+ * stack. The ports are the very adapters the state machine's steps use.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -18,10 +19,12 @@ import { AwsNotifier } from '../lambda/adapters/notifier';
 import { SsmReleaseRecordStore } from '../lambda/adapters/ssm-release-record';
 import { SsmMigrationRecord } from '../lambda/adapters/ssm-migration-record';
 import { recordParameterNames, type Color } from '../lambda/shared/release-record';
+import { InvalidJsonError, parseJson } from '../lib/json';
 import { usage, type CliIo } from './io';
 
 export interface GlobalOptions {
   readonly app?: string;
+  readonly config?: string;
   readonly region?: string;
   readonly profile?: string;
   readonly stateMachine?: string;
@@ -44,31 +47,103 @@ export interface AppTarget {
   readonly migrationRecord?: string;
 }
 
-/** The app name and region from the options, the environment, or bluegreen.config.json. */
-export function resolveApp(
+/** The app, and the region with where it came from (said to the user when the config file disagrees). */
+export interface ResolvedApp {
+  readonly app: string;
+  readonly region?: string;
+  /** Where the region came from: "--region", "AWS_REGION", 'the profile "prod"', "aws.region in <file>". */
+  readonly regionSource?: string;
+}
+
+/**
+ * The region of a profile in the shared config files (~/.aws/config, AWS_CONFIG_FILE), as the SDK reads it;
+ * undefined when the profile sets none.
+ */
+export type ProfileRegion = (profile: string | undefined) => Promise<string | undefined>;
+
+export const sdkProfileRegion: ProfileRegion = async (profile) => {
+  try {
+    // The SDK's own region chain for this profile (no call is made): the environment was checked before.
+    return await new STSClient(profile ? { profile } : {}).config.region();
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The app name and region. Region: --region, then AWS_REGION (or AWS_DEFAULT_REGION), then the profile's region,
+ * then the config file's aws.region, the way every AWS tool chooses it; when the config file names another region
+ * than the one chosen, `note` says so before anything is done (an app deployed in two regions).
+ */
+export async function resolveApp(
   options: GlobalOptions,
   io: Pick<CliIo, 'env' | 'cwd'>,
-): { app: string; region?: string } {
-  let file: { appName?: unknown; aws?: { region?: unknown } } = {};
-  try {
-    file = JSON.parse(readFileSync(join(io.cwd, 'bluegreen.config.json'), 'utf8')) as typeof file;
-  } catch {
-    // No config file here: the app must come from --app or BLUEGREEN_APP.
-  }
-  const app =
-    options.app ?? io.env.BLUEGREEN_APP ?? (typeof file.appName === 'string' ? file.appName : undefined);
+  profileRegion: ProfileRegion = sdkProfileRegion,
+  note: (line: string) => void = () => undefined,
+): Promise<ResolvedApp> {
+  const file = readConfigFile(options, io);
+  const fileApp = typeof file?.json.appName === 'string' ? file.json.appName : undefined;
+  const app = options.app ?? io.env.BLUEGREEN_APP ?? fileApp;
   if (!app) {
     throw usage(
       'AppUnknown',
-      'Which app? Pass --app <name>, set BLUEGREEN_APP, or run from the directory with bluegreen.config.json.',
+      'Which app? Pass --app <name>, set BLUEGREEN_APP, or run from the directory with bluegreen.config.json ' +
+        '(or point --config / BLUEGREEN_CONFIG at it).',
     );
   }
-  const region =
-    options.region ??
-    io.env.AWS_REGION ??
-    io.env.AWS_DEFAULT_REGION ??
-    (typeof file.aws?.region === 'string' ? file.aws.region : undefined);
-  return { app, region };
+  const fileRegion = typeof file?.json.aws?.region === 'string' ? file.json.aws.region : undefined;
+  const profile = options.profile ?? io.env.AWS_PROFILE;
+  const chosen: [string | undefined, string][] = [
+    [options.region, '--region'],
+    [io.env.AWS_REGION || undefined, 'AWS_REGION'],
+    [io.env.AWS_DEFAULT_REGION || undefined, 'AWS_DEFAULT_REGION'],
+  ];
+  let [region, regionSource] = chosen.find(([r]) => r !== undefined) ?? [undefined, undefined];
+  if (!region) {
+    region = await profileRegion(profile);
+    regionSource = region ? `the profile "${profile ?? 'default'}"` : undefined;
+  }
+  if (!region && fileRegion) {
+    [region, regionSource] = [fileRegion, `aws.region in ${file!.name}`];
+  }
+  if (region && fileRegion && region !== fileRegion && regionSource !== '--region') {
+    note(
+      `Note: working on ${app} in ${region} (from ${regionSource}), not in ${fileRegion} (aws.region in ` +
+        `${file!.name}). Pass --region to choose.`,
+    );
+  }
+  return { app, region, regionSource };
+}
+
+/**
+ * The config file the CLI reads the app and region from: --config, BLUEGREEN_CONFIG, or ./bluegreen.config.json
+ * if there is one. One that was asked for by name must exist; any that exists must be valid JSON.
+ */
+function readConfigFile(
+  options: GlobalOptions,
+  io: Pick<CliIo, 'env' | 'cwd'>,
+): { name: string; json: { appName?: unknown; aws?: { region?: unknown } } } | undefined {
+  const named = options.config ?? (io.env.BLUEGREEN_CONFIG || undefined);
+  const name = named ?? 'bluegreen.config.json';
+  let text: string;
+  try {
+    text = readFileSync(resolve(io.cwd, name), 'utf8');
+  } catch (e) {
+    if (named === undefined) {
+      return undefined; // No config file here: the app must come from --app or BLUEGREEN_APP.
+    }
+    const from = options.config ? '--config' : 'BLUEGREEN_CONFIG';
+    throw usage(
+      'ConfigNotFound',
+      `${from} ${name}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
+    );
+  }
+  try {
+    const json = parseJson(text) as { appName?: unknown; aws?: { region?: unknown } } | null;
+    return { name, json: typeof json === 'object' && json !== null ? json : {} };
+  } catch (e) {
+    throw e instanceof InvalidJsonError ? usage('ConfigInvalid', `${name}: ${e.message}`) : e;
+  }
 }
 
 /** The stack outputs the CLI reads (the stack tests check the stack has them, on each platform). */

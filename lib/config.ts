@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { budgetProblems } from '../lambda/shared/release';
+import { InvalidJsonError, parseJson } from './json';
 
 export const DEFAULT_CONFIG_FILE = 'bluegreen.config.json';
 
@@ -440,9 +441,9 @@ export function loadConfig(file: string, cli: CliEnvironment = {}): BluegreenCon
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJson(text);
   } catch (e) {
-    throw new ConfigError(file, [`is not valid JSON: ${(e as Error).message}`]);
+    throw e instanceof InvalidJsonError ? new ConfigError(file, [e.message]) : e;
   }
   return parseConfig(raw, file, cli);
 }
@@ -468,6 +469,13 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       .join('\n  - ');
   }
   const input = (issue as { input?: unknown }).input;
+  if (input === undefined && issue.message.startsWith('Invalid input: expected object')) {
+    const required = requiredKeysAt(issue.path);
+    return `${field}: is required: an object with ${required.length > 0 ? required.join(' and ') : 'its fields'} (see "Configuration" in README.md)`;
+  }
+  if (input === undefined && issue.message.startsWith('is required')) {
+    return `${field}: ${issue.message}`;
+  }
   const got = input === undefined ? 'nothing' : JSON.stringify(input);
   const message = issue.message.startsWith('Invalid input: expected object')
     ? 'must be an object'
@@ -480,17 +488,28 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 function allowedKeysAt(path: readonly PropertyKey[]): string[] {
+  return Object.keys(objectAt(path)?.shape ?? {});
+}
+
+/** The fields an object at `path` must have (no default, not optional). */
+function requiredKeysAt(path: readonly PropertyKey[]): string[] {
+  return Object.entries((objectAt(path)?.shape ?? {}) as Record<string, z.ZodType>)
+    .filter(([, field]) => unwrap(field) === field)
+    .map(([name]) => name);
+}
+
+/** The schema's object at `path`, if it is one. */
+function objectAt(path: readonly PropertyKey[]): z.ZodObject | undefined {
   let node: z.ZodType = schema;
   for (const key of path) {
     node = unwrap(node);
-    if (node instanceof z.ZodObject) {
-      node = (node.shape as Record<string, z.ZodType>)[String(key)];
-    } else {
-      return [];
+    if (!(node instanceof z.ZodObject)) {
+      return undefined;
     }
+    node = (node.shape as Record<string, z.ZodType>)[String(key)];
   }
   node = unwrap(node);
-  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+  return node instanceof z.ZodObject ? node : undefined;
 }
 
 function unwrap(node: z.ZodType): z.ZodType {

@@ -1,40 +1,23 @@
 /**
- * `npm start`: the local rehearsal. Plays the three scenarios and prints a table per scenario.
- * Options: --scenario N (repeatable), --bake SECONDS, --interval SECONDS, --concurrency N, --report PATH
- * (writes PATH.json and PATH.html; default rehearsal-report), --port N and --test-port N (the local load
- * balancer; default 8080 and 9000), --approve-after SECONDS (turns on the manual gate and approves each release
- * that long after it starts waiting), --migrations (a throwaway PostgreSQL, and expand / backfill / contract in
- * every release). Ctrl-C stops everything it started.
+ * `npm start`: the local rehearsal. Plays the three scenarios and prints a table per scenario. `npm start -- --help`
+ * lists the options (rehearsal/options.ts); a bad one is one line on stderr and exit 2, before anything starts.
+ * Ctrl-C stops everything it started.
  */
 import './quiet';
-import { parseArgs } from 'node:util';
+import { ConfigError } from '../lib/config';
+import { helpText, parseRehearsalArgs, RehearsalUsageError } from './options';
 import { rehearse, type RehearsalResult } from './rehearse';
 import { scenarioReport, writeReport } from './report';
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      scenario: { type: 'string', multiple: true },
-      bake: { type: 'string' },
-      interval: { type: 'string' },
-      concurrency: { type: 'string' },
-      report: { type: 'string', default: 'rehearsal-report' },
-      port: { type: 'string', default: '8080' },
-      'test-port': { type: 'string', default: '9000' },
-      'approve-after': { type: 'string' },
-      migrations: { type: 'boolean', default: false },
-    },
-  });
-  const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const parsed = parseRehearsalArgs(process.argv.slice(2));
+  if (parsed === 'help') {
+    console.log(helpText());
+    return 0;
+  }
+  const { report, ...options } = parsed;
   const result = await rehearse({
-    scenarios: values.scenario?.map(Number),
-    bakeSeconds: number(values.bake),
-    watchIntervalSeconds: number(values.interval),
-    concurrency: number(values.concurrency),
-    productionPort: number(values.port),
-    testPort: number(values['test-port']),
-    approveAfterSeconds: number(values['approve-after']),
-    migrations: values.migrations,
+    ...options,
     onCleanup: (cleanup) => {
       // Ctrl-C (or a stop from outside) at any moment: stop every process and free every port, then leave.
       const stop = (signal: NodeJS.Signals) => {
@@ -46,7 +29,7 @@ async function main(): Promise<number> {
     },
   });
   print(result);
-  const files = writeReport(values.report, result.scenarios.map(scenarioReport), result.session);
+  const files = writeReport(report, result.scenarios.map(scenarioReport), result.session);
   console.log(`\nreport: ${files.json}, ${files.html}`);
   return result.scenarios.every((s) => s.passed) && !(result.session?.checked && !result.session.survived)
     ? 0
@@ -88,7 +71,22 @@ function print(result: RehearsalResult): void {
 main().then(
   (code) => process.exit(code),
   (e: Error) => {
-    console.error(e.name === 'PortInUse' ? `bluegreen rehearsal: ${e.message} (--port, --test-port)` : e);
+    console.error(oneLine(e) ?? e);
     process.exit(2);
   },
 );
+
+/** The errors a user can fix from the command line, as one line; undefined for a bug (printed with its stack). */
+function oneLine(e: Error): string | undefined {
+  if (e instanceof RehearsalUsageError) {
+    return `bluegreen rehearsal: ${e.message}`;
+  }
+  if (e.name === 'PortInUse') {
+    return `bluegreen rehearsal: ${e.message} (--port, --test-port)`;
+  }
+  if (e instanceof ConfigError) {
+    // The rehearsal's own settings, made from the options (rehearse.ts): not a file of the user's.
+    return `bluegreen rehearsal: the options make an invalid release: ${e.problems.join('; ')}`;
+  }
+  return undefined;
+}

@@ -58,21 +58,33 @@ export async function startPostgres(): Promise<RunningPostgres | undefined> {
     }
   };
   const data = join(dir, 'data');
-  run('initdb', ['-D', data, '-U', 'bluegreen', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  const port = await freePort();
-  run('pg_ctl', [
-    '-D',
-    data,
-    '-w',
-    '-t',
-    '30',
-    '-l',
-    join(dir, 'log'),
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`,
-    'start',
-  ]);
-  run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'bluegreen', 'bluegreen']);
+  let port: number;
+  try {
+    run('initdb', ['-D', data, '-U', 'bluegreen', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    port = await freePort();
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-w',
+      '-t',
+      '30',
+      '-l',
+      join(dir, 'log'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`,
+      'start',
+    ]);
+    run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'bluegreen', 'bluegreen']);
+  } catch (e) {
+    // A server that did not start leaves nothing behind (it may have started before createdb failed).
+    try {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
+    } catch {
+      // It was not running.
+    }
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     url: `postgres://bluegreen@127.0.0.1:${port}/bluegreen`,
     stop: () => {

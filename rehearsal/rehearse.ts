@@ -25,14 +25,9 @@ import {
 } from './migrations';
 import { startPostgres, type RunningPostgres } from './postgres';
 import { startRedis, type RunningRedis } from './redis';
-import { LocalRouter } from './router';
-import {
-  LocalCallbacks,
-  runWorkflow,
-  synthesizeWorkflow,
-  type ExecutionResult,
-  type StateEvent,
-} from './workflow-runner';
+import { progressPrinter, workflowShape } from './progress';
+import { LocalRouter, type RoutedRequest, type WeightChange } from './router';
+import { LocalCallbacks, runWorkflow, synthesizeWorkflow, type ExecutionResult } from './workflow-runner';
 import { rollOut } from '../lambda/workflow/deploy';
 
 export const REPOSITORY = 'bluegreen/sample-app';
@@ -102,8 +97,13 @@ export interface ScenarioResult {
   readonly passed: boolean;
   readonly load: LoadSummary;
   readonly liveAfter: string;
+  /** When the local load balancer sent production to the new color (its own stamp of the weight change). */
   readonly switchAt?: number;
   readonly rollbackDoneAt?: number;
+  /** The production weight changes during the scenario, stamped by the load balancer as they took effect. */
+  readonly weightChanges: readonly (WeightChange & { readonly index: number })[];
+  /** Every production request the load balancer routed during the scenario: when, under which weights, to where. */
+  readonly routed: readonly RoutedRequest[];
   /** How long the Switch traffic state took. */
   readonly switchMs?: number;
   readonly loadStartedAt: number;
@@ -122,7 +122,6 @@ export interface RehearsalResult {
 
 export async function rehearse(options: RehearsalOptions = {}): Promise<RehearsalResult> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const dir = mkdtempSync(join(tmpdir(), 'bluegreen-rehearsal-'));
   const token = randomBytes(24).toString('hex');
   const timings = {
     bakeSeconds: options.bakeSeconds ?? 6,
@@ -132,6 +131,27 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     deployPollSeconds: 1,
     finishDelaySeconds: 1,
   };
+  const gate = options.approveAfterSeconds !== undefined;
+  const config = parseConfig(
+    {
+      appName: 'rehearsal',
+      aws: { region: 'us-east-1' },
+      image: { repository: REPOSITORY, initialTag: 'v1' },
+      healthCheck: { path: '/health' },
+      release: {
+        ...timings,
+        // Room for four migration phases of a minute each (checked by the config's budget).
+        maxReleaseMinutes: options.migrations ? 20 : 15,
+        smokeChecks: [{ path: '/health' }, { path: '/version', expectVersion: true, latencyBudgetMs: 500 }],
+      },
+      ...(gate ? { approval: { at: 'before-switch', timeoutMinutes: 2 } } : {}),
+      ...(options.migrations ? { migrations: { command: ['node', 'migrate.js'], timeoutMinutes: 1 } } : {}),
+    },
+    // Made from the options (checked before anything starts): an error here is about them, not a file.
+    "the rehearsal's settings (--bake, --interval, --approve-after)",
+  );
+  // Removed by cleanup (below), whatever happens.
+  const dir = mkdtempSync(join(tmpdir(), 'bluegreen-rehearsal-'));
   const router = new LocalRouter({
     testHeader: TEST_HEADER,
     testToken: token,
@@ -194,21 +214,6 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         })
       : undefined;
     const migrationRecord = new MemoryMigrationRecord();
-    const gate = options.approveAfterSeconds !== undefined;
-    const config = parseConfig({
-      appName: 'rehearsal',
-      aws: { region: 'us-east-1' },
-      image: { repository: REPOSITORY, initialTag: 'v1' },
-      healthCheck: { path: '/health' },
-      release: {
-        ...timings,
-        // Room for four migration phases of a minute each (checked by the config's budget).
-        maxReleaseMinutes: options.migrations ? 20 : 15,
-        smokeChecks: [{ path: '/health' }, { path: '/version', expectVersion: true, latencyBudgetMs: 500 }],
-      },
-      ...(gate ? { approval: { at: 'before-switch', timeoutMinutes: 2 } } : {}),
-      ...(migrations ? { migrations: { command: ['node', 'migrate.js'], timeoutMinutes: 1 } } : {}),
-    });
     const workflow = synthesizeWorkflow(config, join(dir, 'cdk.out'));
     const settings: WorkflowSettings = {
       appName: config.appName,
@@ -288,7 +293,9 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       const loadStartedAt = Date.now();
       load.start();
       await sleep(options.warmupMs ?? 500);
+      const changesBefore = router.weightChanges().length;
       const callbacks = new LocalCallbacks();
+      const progress = progressPrinter(log, workflowShape(workflow.definition));
       const answered = gate
         ? approveWhenAsked(callbacks, notifier, options.approveAfterSeconds, log)
         : undefined;
@@ -299,19 +306,24 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         { image: `${REPOSITORY}:${scenario.version}`, startedBy: 'npm start (local rehearsal)' },
         {
           execution: `rehearsal-${scenario.id}-${scenario.version}`,
-          onEvent: progress(log),
+          onEvent: progress,
           callbacks,
           tasks: migrations,
         },
       );
+      progress.done();
       answered?.cancel();
       await sleep(500);
       const samples = await load.stop();
-      const switchAt = execution.events.find((e) => e.type === 'exited' && e.state === 'Switch traffic')?.at;
+      const weightChanges = router
+        .weightChanges()
+        .map((change, index) => ({ ...change, index }))
+        .slice(changesBefore);
+      const switchAt = weightChanges[0]?.at;
       const rollbackDoneAt = execution.events.find((e) => e.type === 'exited' && e.state === 'Roll back')?.at;
-      const switchEnteredAt = execution.events.find(
-        (e) => e.type === 'entered' && e.state === 'Switch traffic',
-      )?.at;
+      const switchState = ['entered', 'exited'].map(
+        (type) => execution.events.find((e) => e.type === type && e.state === 'Switch traffic')?.at,
+      );
       const outcome = execution.status === 'SUCCEEDED' ? 'Released' : (execution.error ?? 'FAILED');
       const live = await router.productionWeights();
       const liveColor = live.blue > 0 ? 'blue' : 'green';
@@ -324,8 +336,12 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         liveAfter: `${liveColor} ${fleet.running(liveColor)?.version ?? '?'}`,
         switchAt,
         rollbackDoneAt,
+        weightChanges,
+        routed: router.routedSince(loadStartedAt),
         switchMs:
-          switchAt !== undefined && switchEnteredAt !== undefined ? switchAt - switchEnteredAt : undefined,
+          switchState[0] !== undefined && switchState[1] !== undefined
+            ? switchState[1] - switchState[0]
+            : undefined,
         loadStartedAt,
         samples,
       });
@@ -365,36 +381,6 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
   } finally {
     await cleanup();
   }
-}
-
-/** Prints each state as the Step Functions console shows it: entered, then left with its duration. */
-function progress(log: (line: string) => void): (event: StateEvent) => void {
-  const entered = new Map<string, number>();
-  const quiet = new Set([
-    'Wait for idle color',
-    'Check idle color',
-    'Idle color ready?',
-    'Bake: wait',
-    'Check new live color',
-    'Bake done?',
-  ]);
-  const loops = new Map<string, number>();
-  return (event) => {
-    if (event.type === 'entered') {
-      entered.set(event.state, event.at);
-      loops.set(event.state, (loops.get(event.state) ?? 0) + 1);
-      if (!quiet.has(event.state) || loops.get(event.state) === 1) {
-        log(`  ▶ ${event.state}`);
-      }
-    } else if (event.type === 'exited' || event.type === 'failed' || event.type === 'caught') {
-      const ms = event.at - (entered.get(event.state) ?? event.at);
-      if (!quiet.has(event.state) || event.type !== 'exited') {
-        log(
-          `  ${event.type === 'exited' ? '✓' : '✗'} ${event.state} (${ms} ms)${event.type === 'exited' ? '' : ` ${event.type}`}`,
-        );
-      }
-    }
-  };
 }
 
 async function createSession(port: number): Promise<string | undefined> {
@@ -437,8 +423,13 @@ function approveWhenAsked(
       return;
     }
     const asked = notifier.outcomes.filter((o) => o.status === 'APPROVAL_REQUIRED').pop();
-    log(`    gate: ${asked?.cause ?? 'waiting for approval'}`);
-    log(`    gate: approving in ${seconds} s (--approve-after)`);
+    // What the gate published, without its AWS commands (`npx bluegreen approve` would answer a release in AWS,
+    // not this one): here the rehearsal itself is the operator.
+    log(`    gate: ${asked?.cause?.split(' Approve: ')[0] ?? 'waiting for approval'}`);
+    log(
+      `    gate: the rehearsal approves it in ${seconds} s (--approve-after ${seconds}), as an operator's ` +
+        '`bluegreen approve` would in AWS',
+    );
     await sleep(seconds * 1000);
     if (!cancelled) {
       callbacks.sendTaskSuccess(token, {

@@ -63,11 +63,31 @@ export interface Sample {
   readonly latencyMs: number;
 }
 
+/** A change of the production weights, stamped by the router the moment it takes effect. */
+export interface WeightChange {
+  readonly at: number;
+  readonly weights: TrafficWeights;
+}
+
+/**
+ * One production request as the router handled it: when it chose the color, under which weights (the index of
+ * the change in force, in `weightChanges()`), and how it ended. Causally ordered against the weight changes, unlike
+ * a client's clock, which a busy machine can run ahead of the request by any amount.
+ */
+export interface RoutedRequest {
+  readonly routedAt: number;
+  readonly change: number;
+  readonly color?: Color;
+  readonly status: number;
+}
+
 export class LocalRouter implements TrafficRouter {
   private weights: TrafficWeights = { blue: 100, green: 0 };
   private testWeights: TrafficWeights = { blue: 0, green: 100 };
   private readonly targets: Record<Color, TargetState[]> = { blue: [], green: [] };
   private readonly samples: Sample[] = [];
+  private readonly changes: WeightChange[] = [{ at: Date.now(), weights: { blue: 100, green: 0 } }];
+  private readonly routed: RoutedRequest[] = [];
   private readonly servers: Server[] = [];
   private healthTimer?: NodeJS.Timeout;
   private roundRobin = 0;
@@ -96,7 +116,19 @@ export class LocalRouter implements TrafficRouter {
       });
       return (server.address() as AddressInfo).port;
     };
-    this.productionPort = await listen(productionPort, (req, res) => this.forward(req, res, this.weights));
+    this.productionPort = await listen(productionPort, (req, res) => {
+      const entry = { routedAt: Date.now(), change: this.changes.length - 1, status: 0 } as {
+        routedAt: number;
+        change: number;
+        color?: Color;
+        status: number;
+      };
+      this.routed.push(entry);
+      if (this.routed.length > 200_000) {
+        this.routed.splice(0, 100_000);
+      }
+      this.forward(req, res, this.weights, (color, status) => Object.assign(entry, { color, status }));
+    });
     this.testPort = await listen(testPort, (req, res) => {
       if (req.headers[this.options.testHeader.toLowerCase()] !== this.options.testToken) {
         res.writeHead(403, { 'content-type': 'text/plain' });
@@ -160,7 +192,18 @@ export class LocalRouter implements TrafficRouter {
 
   setProductionWeights(weights: TrafficWeights): Promise<void> {
     this.weights = { ...weights };
+    this.changes.push({ at: Date.now(), weights: { ...weights } });
     return Promise.resolve();
+  }
+
+  /** Every change of the production weights so far, oldest first (the first is the initial weights). */
+  weightChanges(): readonly WeightChange[] {
+    return this.changes;
+  }
+
+  /** The production requests routed since `since` (epoch ms, the router's clock), in routing order. */
+  routedSince(since: number): RoutedRequest[] {
+    return this.routed.filter((r) => r.routedAt >= since);
   }
 
   setTestWeights(weights: TrafficWeights): Promise<void> {
@@ -203,12 +246,18 @@ export class LocalRouter implements TrafficRouter {
     return this.samples.filter((s) => s.color === color && s.at >= now - windowMs);
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, weights: TrafficWeights): void {
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    weights: TrafficWeights,
+    ended: (color: Color | undefined, status: number) => void = () => undefined,
+  ): void {
     const color = this.pickColor(weights);
     const candidates = color ? this.targets[color].filter((t) => t.healthy && !t.draining) : [];
     if (!color || candidates.length === 0) {
       res.writeHead(503, { 'content-type': 'text/plain' });
       res.end('no healthy target');
+      ended(color, 503);
       return;
     }
     const target = candidates[this.roundRobin++ % candidates.length];
@@ -220,6 +269,7 @@ export class LocalRouter implements TrafficRouter {
         done = true;
         target.inFlight -= 1;
         this.record({ at: Date.now(), color, status, latencyMs: performance.now() - started });
+        ended(color, status);
       }
     };
     const forwardedFor = [req.headers['x-forwarded-for'], req.socket.remoteAddress]

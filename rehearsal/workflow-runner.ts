@@ -130,6 +130,10 @@ export function compileWorkflow(template: Template, stacks: BluegreenStacks): Co
       retryStates.push(name);
     }
   }
+  // Validated once, here: asl-validator takes 1-6 s of CPU on a busy 2-core machine, all of it synchronous, and a
+  // run that validated again would stall everything on its thread (the rehearsal's load balancer and load
+  // generator included: their requests timed out) at the start of every release.
+  new StateMachine(definition, { validationOptions: { checkArn: false } });
   return { definition, taskSteps, callbackSteps, runTaskStates, waitStates, retryStates };
 }
 
@@ -161,6 +165,10 @@ function flatten(value: unknown): string {
 export interface StateEvent {
   readonly type: 'entered' | 'exited' | 'failed' | 'retried' | 'caught';
   readonly state: string;
+  /**
+   * When it happened (epoch ms): aws-local-stepfunctions stamps each event synchronously as the state is entered,
+   * left, fails, is retried or caught, not when the event log hands it over (which a busy machine can delay).
+   */
   readonly at: number;
 }
 
@@ -306,7 +314,8 @@ export async function runWorkflow(
   const { taskSteps, callbackSteps, waitStates, retryStates } = compiled;
   const definition = withTimeouts(compiled, options.callbackTimeoutSeconds, options.taskTimeoutSeconds);
   const name = options.execution ?? 'release-1';
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+  // Validated by compileWorkflow (withTimeouts changes only TimeoutSeconds).
+  const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
   const callbacks = options.callbacks ?? new LocalCallbacks();
   type LocalHandler = (payload: unknown) => Promise<never>;
   const callbackHandlers = Object.entries(callbackSteps).map(([state, step]): [string, LocalHandler] => [
@@ -355,8 +364,8 @@ export async function runWorkflow(
   const states: string[] = [];
   const events: StateEvent[] = [];
   let failed: { Error: string; Cause: unknown } | undefined;
-  const note = (type: StateEvent['type'], state: string) => {
-    const event = { type, state, at: Date.now() };
+  const note = (type: StateEvent['type'], state: string, at: number) => {
+    const event = { type, state, at };
     events.push(event);
     options.onEvent?.(event);
   };
@@ -365,19 +374,19 @@ export async function runWorkflow(
       switch (event.type) {
         case 'StateEntered':
           states.push(event.state.name);
-          note('entered', event.state.name);
+          note('entered', event.state.name, event.timestamp);
           break;
         case 'StateExited':
-          note('exited', event.state.name);
+          note('exited', event.state.name, event.timestamp);
           break;
         case 'StateFailed':
-          note('failed', event.state.name);
+          note('failed', event.state.name, event.timestamp);
           break;
         case 'StateRetried':
-          note('retried', event.state.name);
+          note('retried', event.state.name, event.timestamp);
           break;
         case 'StateCaught':
-          note('caught', event.state.name);
+          note('caught', event.state.name, event.timestamp);
           break;
         case 'ExecutionFailed':
           failed = { Error: event.Error, Cause: event.Cause };

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliEnvironment, ConfigError, loadConfig, parseConfig, parseEcrRepository } from '../lib/config';
 import { BASE_CONFIG, merge } from './support/synth';
+import { tempDir } from './support/temp';
 
 /** The problems reported for BASE_CONFIG with `overrides` applied (fails the test if none are). */
 function problemsOf(overrides: unknown): readonly string[] {
@@ -305,14 +305,42 @@ describe('configuration', () => {
   });
 
   test('a file that is not JSON, or not there, is a configuration error too', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bluegreen-config-'));
+    const dir = tempDir('bluegreen-config-');
     writeFileSync(join(dir, 'bad.json'), '{ "appName": ');
     expect(() => loadConfig(join(dir, 'bad.json'))).toThrow(
-      /bad\.json has 1 problem:\n {2}- is not valid JSON/,
+      /bad\.json has 1 problem:\n {2}- line 1, column 14: not valid JSON: /,
     );
     expect(() => loadConfig(join(dir, 'missing.json'))).toThrow(
       /missing\.json has 1 problem:\n {2}- cannot be read/,
     );
+  });
+
+  test('invalid JSON is located by line and column, not by a character position', () => {
+    const dir = tempDir('bluegreen-config-');
+    const file = join(dir, 'comma.json');
+    // The comma after "x" is missing: the mistake is where line 5 starts its next field.
+    writeFileSync(
+      file,
+      '{\n  "appName": "shop",\n  "image": {\n    "repository": "x"\n    "initialTag": "v1"\n  }\n}\n',
+    );
+    let error: ConfigError | undefined;
+    try {
+      loadConfig(file);
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.problems).toEqual([expect.stringMatching(/^line 5, column 5: not valid JSON: \S/)]);
+    expect(error?.problems[0]).not.toMatch(/position/);
+  });
+
+  test('a missing section says it is required and what it needs, not "must be an object (got nothing)"', () => {
+    expect(problemsOf({ image: undefined })).toEqual([
+      'image: is required: an object with repository and initialTag (see "Configuration" in README.md)',
+    ]);
+    // A missing field says it is required, without a "(got nothing)" after it.
+    expect(problemsOf({ image: { repository: undefined } })).toEqual([
+      expect.stringMatching(/^image\.repository: is required: the image repository, e\.g\. "[^"]+"$/),
+    ]);
   });
 
   test('private ECR repositories are recognised (their pull rights are granted), others are not', () => {
@@ -325,7 +353,7 @@ describe('configuration', () => {
   });
 
   test('cdk synth with an invalid configuration exits 1 with the list of problems and no stack trace', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bluegreen-config-'));
+    const dir = tempDir('bluegreen-config-');
     const file = join(dir, 'wrong.json');
     writeFileSync(file, JSON.stringify({ ...BASE_CONFIG, appName: 'Bad Name', container: { cpu: 3 } }));
     const run = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'bin/bluegreen.ts'], {

@@ -4,8 +4,7 @@
  * cdk-nag runs in every synth (test/support/synth.ts); test/nag.test.ts has the database variants too.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -15,6 +14,7 @@ import { parseConfig } from '../lib/config';
 import { Database, PG_VARIABLES } from '../lib/constructs/database';
 import { pgSettings } from '../sample-app/src/server';
 import { BASE_CONFIG, merge, resourcesOfType, synth, type CfnTemplate } from './support/synth';
+import { tempDir } from './support/temp';
 
 const PG_NAMES = ['PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD'];
 
@@ -270,7 +270,9 @@ describe('database settings', () => {
 
 describe('Database, for other consumers (a migration task)', () => {
   const config = parseConfig(merge(BASE_CONFIG, { database: {} }));
-  const stack = new Stack(new App(), 'Test', { env: { region: 'eu-west-1', account: '123456789012' } });
+  // An outdir of its own, removed after the file (without one, the App makes a cdk.out folder in the temp folder).
+  const app = new App({ outdir: tempDir('bluegreen-db-') });
+  const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1', account: '123456789012' } });
   const vpc = new ec2.Vpc(stack, 'Vpc');
   const database = new Database(stack, 'Database', { config, vpc });
 
@@ -316,7 +318,7 @@ describe('Database, for other consumers (a migration task)', () => {
   (python ? test : test.skip)(
     'userDataCommands() writes the PG* variables from the secret JSON to a 0600 file (run with a stand-in aws)',
     () => {
-      const dir = mkdtempSync(join(tmpdir(), 'bluegreen-db-'));
+      const dir = tempDir('bluegreen-db-');
       // A stand-in AWS CLI that prints what get-secret-value --query SecretString prints for an attached secret.
       writeFileSync(
         join(dir, 'aws'),
@@ -351,7 +353,7 @@ describe('Database, for other consumers (a migration task)', () => {
   );
 
   test('a missing field stops the user data instead of starting the app without a database', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bluegreen-db-'));
+    const dir = tempDir('bluegreen-db-');
     writeFileSync(join(dir, 'aws'), '#!/bin/sh\necho \'{"host":"h","username":"u","password":"p"}\'\n');
     chmodSync(join(dir, 'aws'), 0o755);
     const lines = database

@@ -4,11 +4,11 @@
  * change, and a release that fails the job when it fails.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { BASE_CONFIG, resourcesOfType, synth } from './support/synth';
+import { tempDir } from './support/temp';
 
 interface Step {
   name?: string;
@@ -66,7 +66,7 @@ describe('GitHub Actions pipeline', () => {
       { maxReleaseMinutes: 1440 },
     ];
     for (const release of releases) {
-      const dir = mkdtempSync(join(tmpdir(), 'pipeline-'));
+      const dir = tempDir('bluegreen-pipeline-');
       writeFileSync(join(dir, 'bluegreen.config.json'), JSON.stringify({ ...BASE_CONFIG, release }));
       const output = join(dir, 'out');
       const run = spawnSync('bash', ['-e', '-c', script], {

@@ -1,12 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSampleApp, LocalFleet } from '../../rehearsal/fleet';
 import { LocalRouter } from '../../rehearsal/router';
 import { rollOut } from '../../lambda/workflow/deploy';
+import { tempDir } from '../support/temp';
 
 describe('LocalFleet (the local ECS services)', () => {
-  const appFile = buildSampleApp(join(mkdtempSync(join(tmpdir(), 'bluegreen-fleet-')), 'app.js'));
+  const appFile = buildSampleApp(join(tempDir('bluegreen-fleet-'), 'app.js'));
   let router: LocalRouter;
   let fleet: LocalFleet;
   beforeEach(async () => {

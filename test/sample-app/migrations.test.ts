@@ -3,13 +3,13 @@
  * each file once and only once, and the dual-write code reads and writes correctly before, during and after the
  * three phases, side by side with the code of the version before the rename.
  */
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { postgresInstalled, startPostgres, type RunningPostgres } from '../../rehearsal/postgres';
 import { migrate } from '../../sample-app/src/migrate';
 import { dualPreferences, legacyPreferences } from '../../sample-app/src/preferences';
+import { tempDir } from '../support/temp';
 
 const MIGRATIONS = join(__dirname, '..', '..', 'sample-app', 'migrations');
 
@@ -70,7 +70,7 @@ describe('migration runner', () => {
   });
 
   test('a failing file is rolled back and not recorded; the ones before it stay applied', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
+    const dir = tempDir('bluegreen-migrations-');
     cpSync(MIGRATIONS, dir, { recursive: true });
     writeFileSync(
       join(dir, 'expand', '003-broken.sql'),
@@ -95,7 +95,7 @@ describe('migration runner', () => {
   });
 
   test('an applied file that was edited afterwards is an error, not a silent skip', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
+    const dir = tempDir('bluegreen-migrations-');
     cpSync(MIGRATIONS, dir, { recursive: true });
     const db = await connect();
     await migrate(db, 'expand', dir);

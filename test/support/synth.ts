@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addBluegreenStacks, type BluegreenStacks } from '../../lib/app';
 import { parseConfig, type BluegreenConfig, type BluegreenConfigInput } from '../../lib/config';
+import { tempDir } from './temp';
 
 /** The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does. */
 const CDK_CONTEXT = (
@@ -53,7 +53,8 @@ export function synth(
   // Lambda bundling is skipped unless a test asks for it (context 'aws:cdk:bundling-stacks': ['**']).
   const app = new App({
     context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
-    outdir: mkdtempSync(join(tmpdir(), 'bluegreen-test-')),
+    // Removed when the test file ends (tests read app.outdir after synth: nag report, bundles).
+    outdir: tempDir('bluegreen-test-'),
   });
   const stacks = addBluegreenStacks(app, config);
   mutate?.(stacks);
