@@ -245,15 +245,21 @@ export class ReleaseWorkflow extends Construct {
       task.addRetry(THROTTLE_RETRY);
       return task;
     };
-    /** A verdict (a named error) is never retried; anything else (a throttled API, a reset) twice, jittered. */
-    const retryAllBut = (task: tasks.LambdaInvoke, verdicts: string[]) => {
-      task.addRetry({ errors: verdicts, maxAttempts: 0 });
+    /** Anything (a throttled API, a reset) is tried twice more, jittered. */
+    const retryGlitches = (task: tasks.LambdaInvoke) =>
       task.addRetry({
         errors: ['States.ALL'],
         interval: Duration.seconds(2),
         maxAttempts: 2,
         jitterStrategy: sfn.JitterType.FULL,
       });
+    /**
+     * A verdict (a named error) is never retried; anything else is (retryGlitches). At least one verdict: Step
+     * Functions refuses a retrier with an empty ErrorEquals at deploy time.
+     */
+    const retryAllBut = (task: tasks.LambdaInvoke, verdicts: readonly [string, ...string[]]) => {
+      task.addRetry({ errors: [...verdicts], maxAttempts: 0 });
+      retryGlitches(task);
     };
     /** Steps that only set absolute values (listener, rule, record) are retried on any error. */
     const retryIdempotent = (task: tasks.LambdaInvoke) =>
@@ -348,7 +354,7 @@ export class ReleaseWorkflow extends Construct {
     // With migrations and no warm old color, the contract runs once the old color is down (else it waits for
     // the next release's start).
     const phases = migrations
-      ? this.migrationPhases(fns, migrations, { invoke, retryAllBut, retryIdempotent, failWith })
+      ? this.migrationPhases(fns, migrations, { invoke, retryGlitches, retryIdempotent, failWith })
       : undefined;
     keepWarm.next(phases && !config.keepIdleWarm ? phases.contract(finish) : finish);
 
@@ -486,7 +492,7 @@ export class ReleaseWorkflow extends Construct {
     migrations: { readonly command: readonly string[]; readonly timeoutMinutes: number },
     h: {
       invoke: (id: string, fn: lambda.IFunction, comment: string) => tasks.LambdaInvoke;
-      retryAllBut: (task: tasks.LambdaInvoke, verdicts: string[]) => void;
+      retryGlitches: (task: tasks.LambdaInvoke) => void;
       retryIdempotent: (task: tasks.LambdaInvoke) => void;
       failWith: (id: string, comment: string, from?: string) => sfn.Fail;
     },
@@ -562,7 +568,8 @@ export class ReleaseWorkflow extends Construct {
           fns.register!,
           'Register the new revision (not running yet) and the task definition the migrations run with.',
         );
-        h.retryAllBut(register, []);
+        // Register has no verdict to spare from retrying: a failure is a glitch, retried like any other.
+        h.retryGlitches(register);
         catchTo(register, abort);
         register.next(expand);
 
