@@ -28,6 +28,13 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 const RESERVED_PORTS = [80, 443];
+/**
+ * Lengths that keep every step's environment under Lambda's 4 KB with the longest of everything else (each step
+ * carries the image repository and the health check path; the Validate step also every smoke check's path):
+ * checked by test/environment-size.test.ts, enforced at synth by BluegreenFunction.
+ */
+const MAX_PATH = 64;
+const MAX_REPOSITORY = 256;
 const PERIOD_RULE = 'must be a multiple of 60 from 60 to 3600 seconds (ALB metrics come once a minute)';
 
 const APP_NAME = /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/;
@@ -100,7 +107,8 @@ const schema = z
           .regex(
             REPOSITORY,
             'must be an image repository without tag, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop" or "public.ecr.aws/docker/library/nginx"',
-          ),
+          )
+          .max(MAX_REPOSITORY, `must be at most ${MAX_REPOSITORY} characters`),
         initialTag: z
           .string({
             error: 'is required: the tag (or sha256 digest) both colors run before the first release',
@@ -139,6 +147,7 @@ const schema = z
         path: z
           .string()
           .regex(/^\/[\x21-\x7e]*$/, 'must be a URL path starting with "/"')
+          .max(MAX_PATH, `must be at most ${MAX_PATH} characters`)
           .default('/health'),
         intervalSeconds: int(5, 300, 'a whole number from 5 to 300 seconds').default(10),
         timeoutSeconds: int(2, 120, 'a whole number from 2 to 120 seconds').default(5),
@@ -223,7 +232,10 @@ const schema = z
           .array(
             z
               .object({
-                path: z.string().regex(/^\/[\x21-\x7e]*$/, 'must be a URL path starting with "/"'),
+                path: z
+                  .string()
+                  .regex(/^\/[\x21-\x7e]*$/, 'must be a URL path starting with "/"')
+                  .max(MAX_PATH, `must be at most ${MAX_PATH} characters`),
                 expectStatus: int(100, 599, 'an HTTP status from 100 to 599').default(200),
                 expectVersion: z.boolean({ error: 'must be true or false' }).default(false),
                 latencyBudgetMs: int(1, 60_000, 'a whole number from 1 to 60000 ms').default(1000),
@@ -235,7 +247,7 @@ const schema = z
         validationHookArn: z
           .string()
           .regex(
-            /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/,
+            /^arn:aws(-[a-z]+){0,2}:lambda:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$/,
             'must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)',
           )
           .optional(),

@@ -13,6 +13,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { AwsSettings, StepSettings } from '../../lambda/adapters/aws-deps';
+import {
+  encodeSmokeChecks,
+  SETTINGS_VARIABLE,
+  SMOKE_CHECKS_VARIABLE,
+  VALIDATE_AWS_SETTINGS,
+} from '../../lambda/adapters/step-environment';
 import type { WorkflowSettings } from '../../lambda/shared/release';
 import {
   COLORS,
@@ -188,15 +194,31 @@ export class ReleaseWorkflow extends Construct {
           }
         : {}),
     };
-    const settings: StepSettings = { workflow, aws };
-    const environment = { BLUEGREEN_SETTINGS: stack.toJsonString(settings) };
+    // Lambda allows 4 KB of environment: the smoke checks go to the Validate step only, compactly, with only the
+    // AWS settings its ports take (BluegreenFunction refuses at synth an environment that could pass the limit).
+    const { smokeChecks, ...everyStep } = workflow;
+    const settings: Omit<StepSettings, 'workflow'> & { workflow: typeof everyStep } = {
+      workflow: everyStep,
+      aws,
+    };
+    const environment: Record<string, string> = { [SETTINGS_VARIABLE]: stack.toJsonString(settings) };
+    const validateEnvironment = {
+      [SETTINGS_VARIABLE]: stack.toJsonString({
+        workflow: everyStep,
+        aws: Object.fromEntries(VALIDATE_AWS_SETTINGS.map((key) => [key, aws[key]])),
+      }),
+      [SMOKE_CHECKS_VARIABLE]: encodeSmokeChecks(smokeChecks),
+    };
 
     const steps = new Construct(this, 'Steps');
     const make = (step: Step, description: string, vpc?: ec2.IVpc) =>
       new BluegreenFunction(steps, pascal(step), {
         entry: step,
         description: `bluegreen ${appName}: ${description}`,
-        environment,
+        environment: step === 'validate' ? validateEnvironment : environment,
+        environmentAdvice:
+          'shorten release.smokeChecks (fewer checks, shorter paths), listeners.domainName, healthCheck.path or ' +
+          'image.repository',
         logRetentionDays: config.logRetentionDays,
         // Validation runs up to 20 smoke checks (10 s each at most) and the user's hook.
         timeout: Duration.seconds(step === 'validate' ? 600 : 60),
