@@ -1,4 +1,13 @@
-import { CfnCondition, CfnOutput, CfnParameter, CfnRule, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnCondition,
+  CfnOutput,
+  CfnParameter,
+  CfnRule,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -18,6 +27,7 @@ import { OperatorPolicy } from './constructs/cli-access';
 import { GitHubDeployRole } from './constructs/github-deploy-role';
 import { BluegreenFunction } from './constructs/bluegreen-function';
 import { ColorEnvironment } from './constructs/color-environment';
+import { customResourceLogs } from './constructs/custom-resource-logs';
 import { Database } from './constructs/database';
 import { SharedRedis } from './constructs/shared-redis';
 import { SideBySideDashboard } from './constructs/side-by-side-dashboard';
@@ -120,6 +130,9 @@ export class BluegreenStack extends Stack {
           new logs.LogGroup(this, 'FlowLogs', {
             logGroupName: `/bluegreen/${appName}/vpc-flow-logs`,
             retention: config.logRetentionDays as logs.RetentionDays,
+            // Deleted with the stack like every other log group: kept, its fixed name would make the next
+            // deploy of the same appName fail ("already exists").
+            removalPolicy: RemovalPolicy.DESTROY,
           }),
         ),
       });
@@ -387,6 +400,7 @@ export class BluegreenStack extends Stack {
       const init = new cr.AwsCustomResource(this, `${color === 'blue' ? 'Blue' : 'Green'}InitialCapacity`, {
         resourceType: 'Custom::BluegreenInitialCapacity',
         installLatestAwsSdk: false,
+        logGroup: customResourceLogs(this, config.logRetentionDays),
         policy,
         // Create only, on purpose: after creation the count belongs to the release workflow.
         onCreate: c.ecs
