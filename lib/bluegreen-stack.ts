@@ -26,6 +26,7 @@ import type { BluegreenConfig } from './config';
 import { OperatorPolicy } from './constructs/cli-access';
 import { GitHubDeployRole } from './constructs/github-deploy-role';
 import { BluegreenFunction } from './constructs/bluegreen-function';
+import { acknowledgeAsgWildcards, asgArns } from './constructs/asg-grants';
 import { ColorEnvironment } from './constructs/color-environment';
 import { customResourceLogs } from './constructs/custom-resource-logs';
 import { Database } from './constructs/database';
@@ -379,12 +380,8 @@ export class BluegreenStack extends Stack {
           })
         : new iam.PolicyStatement({
             actions: ['autoscaling:SetDesiredCapacity'],
-            resources: ['*'],
-            conditions: {
-              StringEquals: {
-                'autoscaling:ResourceTag/bluegreen:app': config.appName,
-              },
-            },
+            // The two groups by name (a group ARN's id is only known once it exists).
+            resources: asgArns(this, config.appName, this.colors).groups,
           }),
     ]);
     for (const color of COLORS) {
@@ -424,12 +421,7 @@ export class BluegreenStack extends Stack {
       });
       init.node.addDependency(c.ecs ? c.ecs.service : c.asg!.group);
       if (!ecsColors) {
-        acknowledge(
-          init.node.findChild('CustomResourcePolicy'),
-          'AwsSolutions-IAM5[Resource::*]',
-          "A group's ARN carries an id known only after creation: autoscaling:SetDesiredCapacity is limited by " +
-            "condition to the groups tagged with this app's name.",
-        );
+        acknowledgeAsgWildcards(init.node.findChild('CustomResourcePolicy'), config.appName, false);
       }
     }
     acknowledgeSdkCallProvider(
@@ -438,8 +430,7 @@ export class BluegreenStack extends Stack {
         ? "It sets the two services' first task counts at stack creation; its ECS rights are scoped to those two " +
             'services.'
         : "It sets the two groups' first instance counts at stack creation; autoscaling:SetDesiredCapacity is " +
-            "limited by condition to groups tagged with this app's name (a group ARN carries an id known only " +
-            'after creation).',
+            "scoped to this app's two groups by name.",
     );
   }
 }

@@ -766,6 +766,8 @@ export class ReleaseWorkflow extends Construct {
         allow(fn, ['ecs:UpdateService'], services);
       }
       for (const fn of [fns.rollback, fns.abort]) {
+        // The Service Authorization Reference lists no resource type (and no condition key) for
+        // DeregisterTaskDefinition: it cannot be scoped (aws/containers-roadmap#929).
         allow(fn, ['ecs:DeregisterTaskDefinition'], ['*']);
       }
       return;
@@ -957,17 +959,17 @@ export class ReleaseWorkflow extends Construct {
     const reasons: Record<Step, string> = {
       prepare: `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''}; its only write is the lock item.`,
       deploy: asg
-        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; ec2:RunInstances is limited by condition to this app's launch templates, and the group, template and PassRole writes are scoped to this app's groups, templates and instance roles.`
+        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; the group, template and PassRole writes are scoped to this app's groups, templates and instance roles.`
         : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition; UpdateService and PassRole are scoped to this app's services and task roles.`,
       'check-deploy': `${xray}, nor do elasticloadbalancing:DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''}; it only reads.`,
       validate: `${xray}, nor does elasticloadbalancing:DescribeTargetHealth; it only reads (and invokes the configured hook).`,
       switch: `${xray}; its writes are scoped to the production listener, the test rule and the record parameters.`,
       watch: `${xray}; it only reads this app's alarms.`,
       rollback: asg
-        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; ec2:RunInstances is limited by condition to this app's launch templates; its other writes are scoped to this app's listener, rule, record, groups, templates, lock, topic.`
+        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; its other writes are scoped to this app's listener, rule, record, groups, templates, lock, topic.`
         : `${xray}, nor does ecs:DeregisterTaskDefinition; its other writes are scoped to this app's listener, rule, record, services, lock, topic.`,
       abort: asg
-        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; ec2:RunInstances is limited by condition to this app's launch templates; its other writes are scoped to this app's groups, templates, lock and topic.`
+        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; its other writes are scoped to this app's groups, templates, lock and topic.`
         : `${xray}, nor does ecs:DeregisterTaskDefinition; its other writes are scoped to this app's services, lock and topic.`,
       finish: `${xray}; its writes are scoped to this app's services, lock and topic.`,
       'rollback-failed': `${xray}; its writes are scoped to this app's lock and topic.`,
