@@ -1,4 +1,13 @@
-import { CfnCondition, CfnOutput, CfnParameter, CfnRule, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  CfnCondition,
+  CfnOutput,
+  CfnParameter,
+  CfnRule,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -17,7 +26,9 @@ import type { BluegreenConfig } from './config';
 import { OperatorPolicy } from './constructs/cli-access';
 import { GitHubDeployRole } from './constructs/github-deploy-role';
 import { BluegreenFunction } from './constructs/bluegreen-function';
+import { acknowledgeAsgWildcards, asgArns } from './constructs/asg-grants';
 import { ColorEnvironment } from './constructs/color-environment';
+import { customResourceLogs } from './constructs/custom-resource-logs';
 import { Database } from './constructs/database';
 import { SharedRedis } from './constructs/shared-redis';
 import { SideBySideDashboard } from './constructs/side-by-side-dashboard';
@@ -120,6 +131,9 @@ export class BluegreenStack extends Stack {
           new logs.LogGroup(this, 'FlowLogs', {
             logGroupName: `/bluegreen/${appName}/vpc-flow-logs`,
             retention: config.logRetentionDays as logs.RetentionDays,
+            // Deleted with the stack like every other log group: kept, its fixed name would make the next
+            // deploy of the same appName fail ("already exists").
+            removalPolicy: RemovalPolicy.DESTROY,
           }),
         ),
       });
@@ -366,12 +380,8 @@ export class BluegreenStack extends Stack {
           })
         : new iam.PolicyStatement({
             actions: ['autoscaling:SetDesiredCapacity'],
-            resources: ['*'],
-            conditions: {
-              StringEquals: {
-                'autoscaling:ResourceTag/bluegreen:app': config.appName,
-              },
-            },
+            // The two groups by name (a group ARN's id is only known once it exists).
+            resources: asgArns(this, config.appName, this.colors).groups,
           }),
     ]);
     for (const color of COLORS) {
@@ -387,6 +397,7 @@ export class BluegreenStack extends Stack {
       const init = new cr.AwsCustomResource(this, `${color === 'blue' ? 'Blue' : 'Green'}InitialCapacity`, {
         resourceType: 'Custom::BluegreenInitialCapacity',
         installLatestAwsSdk: false,
+        logGroup: customResourceLogs(this, config.logRetentionDays),
         policy,
         // Create only, on purpose: after creation the count belongs to the release workflow.
         onCreate: c.ecs
@@ -410,12 +421,7 @@ export class BluegreenStack extends Stack {
       });
       init.node.addDependency(c.ecs ? c.ecs.service : c.asg!.group);
       if (!ecsColors) {
-        acknowledge(
-          init.node.findChild('CustomResourcePolicy'),
-          'AwsSolutions-IAM5[Resource::*]',
-          "A group's ARN carries an id known only after creation: autoscaling:SetDesiredCapacity is limited by " +
-            "condition to the groups tagged with this app's name.",
-        );
+        acknowledgeAsgWildcards(init.node.findChild('CustomResourcePolicy'), config.appName, false);
       }
     }
     acknowledgeSdkCallProvider(
@@ -424,8 +430,7 @@ export class BluegreenStack extends Stack {
         ? "It sets the two services' first task counts at stack creation; its ECS rights are scoped to those two " +
             'services.'
         : "It sets the two groups' first instance counts at stack creation; autoscaling:SetDesiredCapacity is " +
-            "limited by condition to groups tagged with this app's name (a group ARN carries an id known only " +
-            'after creation).',
+            "scoped to this app's two groups by name.",
     );
   }
 }

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { budgetProblems } from '../lambda/shared/release';
+import { budgetProblems, FIXED_SECONDS } from '../lambda/shared/release';
 import { InvalidJsonError, parseJson } from './json';
 
 export const DEFAULT_CONFIG_FILE = 'bluegreen.config.json';
@@ -29,6 +29,24 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 const RESERVED_PORTS = [80, 443];
+/**
+ * Lengths that keep every step's environment under Lambda's 4 KB with the longest of everything else (each step
+ * carries the image repository and the health check path; the Validate step also every smoke check's path):
+ * checked by test/environment-size.test.ts, enforced at synth by BluegreenFunction.
+ */
+const MAX_PATH = 64;
+const MAX_REPOSITORY = 256;
+
+/** The release timeout's range (release.maxReleaseMinutes). */
+const MAX_RELEASE_MINUTES = 1440;
+const MIN_DEPLOY_TIMEOUT_SECONDS = 60;
+/**
+ * The longest manual gate any release can have: the longest release, less the least the rest of it takes (the
+ * shortest deploy timeout, no bake, no finish delay, and the other steps' fixed allowance). The budget check then
+ * holds it to what the configured timings leave.
+ */
+const MAX_APPROVAL_MINUTES =
+  MAX_RELEASE_MINUTES - Math.ceil((MIN_DEPLOY_TIMEOUT_SECONDS + FIXED_SECONDS) / 60);
 const PERIOD_RULE = 'must be a multiple of 60 from 60 to 3600 seconds (ALB metrics come once a minute)';
 
 const APP_NAME = /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/;
@@ -101,7 +119,8 @@ const schema = z
           .regex(
             REPOSITORY,
             'must be an image repository without tag, e.g. "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop" or "public.ecr.aws/docker/library/nginx"',
-          ),
+          )
+          .max(MAX_REPOSITORY, `must be at most ${MAX_REPOSITORY} characters`),
         initialTag: z
           .string({
             error: 'is required: the tag (or sha256 digest) both colors run before the first release',
@@ -140,6 +159,7 @@ const schema = z
         path: z
           .string()
           .regex(/^\/[\x21-\x7e]*$/, 'must be a URL path starting with "/"')
+          .max(MAX_PATH, `must be at most ${MAX_PATH} characters`)
           .default('/health'),
         intervalSeconds: int(5, 300, 'a whole number from 5 to 300 seconds').default(10),
         timeoutSeconds: int(2, 120, 'a whole number from 2 to 120 seconds').default(5),
@@ -216,15 +236,26 @@ const schema = z
         bakeSeconds: int(0, 86_400, 'a whole number from 0 to 86400 seconds').default(300),
         watchIntervalSeconds: int(1, 300, 'a whole number from 1 to 300 seconds').default(10),
         failureThreshold: int(1, 100, 'a whole number from 1 to 100 checks').default(3),
-        deployTimeoutSeconds: int(60, 7_200, 'a whole number from 60 to 7200 seconds').default(900),
+        deployTimeoutSeconds: int(
+          MIN_DEPLOY_TIMEOUT_SECONDS,
+          7_200,
+          `a whole number from ${MIN_DEPLOY_TIMEOUT_SECONDS} to 7200 seconds`,
+        ).default(900),
         deployPollSeconds: int(1, 300, 'a whole number from 1 to 300 seconds').default(15),
         finishDelaySeconds: int(0, 86_400, 'a whole number from 0 to 86400 seconds').default(300),
-        maxReleaseMinutes: int(15, 1_440, 'a whole number from 15 to 1440 minutes').default(120),
+        maxReleaseMinutes: int(
+          15,
+          MAX_RELEASE_MINUTES,
+          `a whole number from 15 to ${MAX_RELEASE_MINUTES} minutes`,
+        ).default(120),
         smokeChecks: z
           .array(
             z
               .object({
-                path: z.string().regex(/^\/[\x21-\x7e]*$/, 'must be a URL path starting with "/"'),
+                path: z
+                  .string()
+                  .regex(/^\/[\x21-\x7e]*$/, 'must be a URL path starting with "/"')
+                  .max(MAX_PATH, `must be at most ${MAX_PATH} characters`),
                 expectStatus: int(100, 599, 'an HTTP status from 100 to 599').default(200),
                 expectVersion: z.boolean({ error: 'must be true or false' }).default(false),
                 latencyBudgetMs: int(1, 60_000, 'a whole number from 1 to 60000 ms').default(1000),
@@ -236,7 +267,7 @@ const schema = z
         validationHookArn: z
           .string()
           .regex(
-            /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$/,
+            /^arn:aws(-[a-z]+){0,2}:lambda:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$/,
             'must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)',
           )
           .optional(),
@@ -251,7 +282,12 @@ const schema = z
           z
             .object({
               at: z.literal('before-switch', { error: 'must be "before-switch"' }),
-              timeoutMinutes: int(1, 10_080, 'a whole number from 1 to 10080 minutes (7 days)').default(60),
+              // It counts against release.maxReleaseMinutes: a longer gate could never fit in a release.
+              timeoutMinutes: int(
+                1,
+                MAX_APPROVAL_MINUTES,
+                `a whole number from 1 to ${MAX_APPROVAL_MINUTES} minutes (it counts against release.maxReleaseMinutes, at most ${MAX_RELEASE_MINUTES})`,
+              ).default(60),
               onTimeout: z
                 .enum(['abort', 'approve'], { error: 'must be "abort" (the default) or "approve"' })
                 .default('abort'),
@@ -403,10 +439,10 @@ export function parseConfig(
     migrationSeconds: migrationSeconds(config.migrations),
   });
   if (budget.length > 0) {
-    throw new ConfigError(
-      source,
-      budget.map((p) => `release: ${p}`),
-    );
+    throw new ConfigError(source, [
+      ...approvalBudgetProblem(config, budget.length),
+      ...budget.map((p) => `release: ${p}`),
+    ]);
   }
   return {
     ...config,
@@ -661,11 +697,13 @@ function crossFieldProblems(raw: unknown, cli: CliEnvironment): string[] {
     problems.push(`container.environment.${name}: is set by bluegreen itself; choose another name`);
   }
 
-  if (typeof listeners.certificateArn === 'string' && typeof aws.region === 'string') {
+  // The stack's region comes from the file or, without aws.region, from the CLI (CDK_DEFAULT_REGION).
+  const region = typeof aws.region === 'string' ? aws.region : cli.region;
+  if (typeof listeners.certificateArn === 'string' && region) {
     const certRegion = listeners.certificateArn.split(':')[3];
-    if (certRegion && certRegion !== aws.region) {
+    if (certRegion && certRegion !== region) {
       problems.push(
-        `listeners.certificateArn: must be in the stack's region ${aws.region}; the load balancer cannot use a certificate from ${certRegion}`,
+        `listeners.certificateArn: must be in the stack's region ${region}${typeof aws.region === 'string' ? '' : ' (from the CLI)'}; the load balancer cannot use a certificate from ${certRegion}`,
       );
     }
   }
@@ -692,6 +730,30 @@ function describeSizes(sizes: readonly number[]): string {
     return sizes.join(', ');
   }
   return `${sizes[0]} to ${sizes[sizes.length - 1]} in steps of ${sizes[1] - sizes[0]}`;
+}
+
+/**
+ * When the manual gate is what makes a release overrun its timeout (the rest fits), a line that names both fields
+ * and how long the gate may be with these timings.
+ */
+function approvalBudgetProblem(config: z.output<typeof schema>, problems: number): string[] {
+  const approval = config.approval;
+  if (approval.at !== 'before-switch') {
+    return [];
+  }
+  const release = config.release;
+  const waits = { migrationSeconds: migrationSeconds(config.migrations) };
+  if (budgetProblems(release, release.maxReleaseMinutes * 60, waits).length >= problems) {
+    return [];
+  }
+  const rest =
+    release.deployTimeoutSeconds + release.bakeSeconds + release.finishDelaySeconds + waits.migrationSeconds;
+  const room = Math.floor((release.maxReleaseMinutes * 60 - rest - FIXED_SECONDS) / 60);
+  return [
+    `approval.timeoutMinutes: ${approval.timeoutMinutes} minutes of gate do not fit in release.maxReleaseMinutes ` +
+      `(${release.maxReleaseMinutes}) with the release's other waits: at most ${room} with these timings; ` +
+      `shorten approval.timeoutMinutes or raise release.maxReleaseMinutes (up to ${MAX_RELEASE_MINUTES})`,
+  ];
 }
 
 /** The longest a release may wait at the manual gate (0 without one). */

@@ -9,6 +9,7 @@ import {
   type RecordParameterNames,
 } from '../lambda/shared/release-record';
 import type { BluegreenConfig } from './config';
+import { customResourceLogs } from './constructs/custom-resource-logs';
 import { acknowledgeSdkCallProvider } from './nag';
 
 export interface ReleaseRecordStackProps extends StackProps {
@@ -59,6 +60,7 @@ export class ReleaseRecordStack extends Stack {
       new cr.AwsCustomResource(this, `Init${p.id}`, {
         resourceType: 'Custom::BluegreenRecordParameter',
         installLatestAwsSdk: false,
+        logGroup: customResourceLogs(this, props.config.logRetentionDays),
         policy,
         // Create only: an existing parameter (a record kept from an earlier install) is left as it is.
         onCreate: {

@@ -368,3 +368,47 @@ describe('configuration', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('ranges that agree with what a deploy and a release accept', () => {
+  const gate = (timeoutMinutes: number) => ({ at: 'before-switch', timeoutMinutes });
+  const shortest = {
+    deployTimeoutSeconds: 60,
+    bakeSeconds: 0,
+    finishDelaySeconds: 0,
+    maxReleaseMinutes: 1440,
+  };
+
+  test('approval.timeoutMinutes goes up to what the longest release leaves, and that maximum is reachable', () => {
+    expect(
+      parseConfig(merge(BASE_CONFIG, { approval: gate(1429), release: shortest })).approval,
+    ).toMatchObject({ timeoutMinutes: 1429 });
+    expect(problemsOf({ approval: gate(1430), release: shortest })).toEqual([
+      'approval.timeoutMinutes: must be a whole number from 1 to 1429 minutes (it counts against release.maxReleaseMinutes, at most 1440) (got 1430)',
+    ]);
+  });
+
+  test('a gate too long for the release timeout names both fields and how long it may be', () => {
+    expect(problemsOf({ approval: gate(600) })[0]).toBe(
+      "approval.timeoutMinutes: 600 minutes of gate do not fit in release.maxReleaseMinutes (120) with the release's " +
+        'other waits: at most 85 with these timings; shorten approval.timeoutMinutes or raise ' +
+        'release.maxReleaseMinutes (up to 1440)',
+    );
+  });
+
+  test('a certificate from another region is refused when the region comes from the CLI too', () => {
+    const raw = merge(
+      { ...BASE_CONFIG, aws: {} },
+      {
+        listeners: {
+          certificateArn:
+            'arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012',
+          domainName: 'shop.example.com',
+        },
+      },
+    );
+    expect(() => parseConfig(raw, 'bluegreen.config.json', { region: 'eu-west-1' })).toThrow(
+      "listeners.certificateArn: must be in the stack's region eu-west-1 (from the CLI); the load balancer cannot use a certificate from us-east-1",
+    );
+    expect(parseConfig(raw, 'bluegreen.config.json', { region: 'us-east-1' }).aws.region).toBe('us-east-1');
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * Wires the workflow's ports to AWS for the Lambda handlers: one SDK client per service per container (with
- * retries: exponential backoff with jitter, adaptive to throttling), settings from BLUEGREEN_SETTINGS.
+ * retries: exponential backoff with jitter, adaptive to throttling), settings from the environment
+ * (step-environment.ts).
  *
  * Each port's adapter and SDK client are loaded on the port's first use, so a step's cold start only pays for
  * the AWS services it calls (the Switch step loads ELB and SSM, not ECS, DynamoDB, SNS, ...).
@@ -11,6 +12,7 @@ import type { WorkflowSettings } from '../shared/release';
 import { recordParameterNames, type Color } from '../shared/release-record';
 import { stepHandler, type StepCore, type StepHandler } from '../shared/step-handler';
 import { lazy } from './lazy';
+import { decodeSmokeChecks, SETTINGS_VARIABLE, SMOKE_CHECKS_VARIABLE } from './step-environment';
 
 /** The AWS resources of one app, as the stack passes them to every step. */
 export interface AwsSettings {
@@ -51,12 +53,32 @@ export interface StepSettings {
 export const clientConfig = { maxAttempts: 5, retryMode: 'adaptive' as const };
 let cached: { settings: StepSettings; deps: WorkflowDeps } | undefined;
 
+/**
+ * The settings of this step (see step-environment.ts): BLUEGREEN_SETTINGS, with the smoke checks from
+ * BLUEGREEN_SMOKE_CHECKS where the stack put them (the Validate step). Elsewhere, reading the smoke checks is a
+ * named error rather than an empty list.
+ */
 export function stepSettings(env: NodeJS.ProcessEnv = process.env): StepSettings {
-  const raw = env.BLUEGREEN_SETTINGS;
+  const raw = env[SETTINGS_VARIABLE];
   if (!raw) {
-    throw new BluegreenError('ConfigurationMissing', 'BLUEGREEN_SETTINGS is not set on this function.');
+    throw new BluegreenError('ConfigurationMissing', `${SETTINGS_VARIABLE} is not set on this function.`);
   }
-  return JSON.parse(raw) as StepSettings;
+  const settings = JSON.parse(raw) as StepSettings;
+  const checks = env[SMOKE_CHECKS_VARIABLE];
+  if (checks) {
+    return { ...settings, workflow: { ...settings.workflow, smokeChecks: decodeSmokeChecks(checks) } };
+  }
+  if (settings.workflow.smokeChecks === undefined) {
+    Object.defineProperty(settings.workflow, 'smokeChecks', {
+      get: () => {
+        throw new BluegreenError(
+          'ConfigurationMissing',
+          `${SMOKE_CHECKS_VARIABLE} is not set on this function: the stack gives the smoke checks to the Validate step only.`,
+        );
+      },
+    });
+  }
+  return settings;
 }
 
 /** Settings and AWS-backed ports, built once per Lambda container. */

@@ -247,7 +247,7 @@ export const HISTORY_EVENTS_LIMIT = 25_000;
 const EVENTS_PER_LOOP = 10;
 const EVENTS_OUTSIDE_LOOPS = 200;
 /** Time for everything outside the loops (prepare, validate, switch, finish), with room for retries. */
-const FIXED_SECONDS = 600;
+export const FIXED_SECONDS = 600;
 
 /**
  * A release must be able to end inside the state machine's timeout and its history limit, or it would stop

@@ -14,6 +14,10 @@ export interface AsgArns {
   readonly groups: string[];
   readonly templates: string[];
   readonly instanceRoles: string[];
+  /** The instance type of both colors' templates (the only type RunInstances may launch). */
+  readonly instanceTypes: string[];
+  /** The colors' instance security groups (the only ones an instance may be launched into). */
+  readonly securityGroups: string[];
 }
 
 /** Reading the fleet (Fleet.describe): Auto Scaling and launch template Describe calls, none resource-scoped. */
@@ -46,6 +50,12 @@ export function asgArns(
       }),
     ),
     instanceRoles: COLORS.map((c) => colors[c].asg!.instanceRole.roleArn),
+    instanceTypes: [...new Set(COLORS.map((c) => colors[c].asg!.launchTemplate.instanceType!.toString()))],
+    securityGroups: COLORS.flatMap((c) =>
+      colors[c].asg!.launchTemplate.connections.securityGroups.map((sg) =>
+        stack.formatArn({ service: 'ec2', resource: 'security-group', resourceName: sg.securityGroupId }),
+      ),
+    ),
   };
 }
 
@@ -60,12 +70,7 @@ export function moveGroupStatements(
 ): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({ sid: 'MoveGroups', actions: groupActions, resources: arns.groups }),
-    new iam.PolicyStatement({
-      sid: 'LaunchFromTemplates',
-      actions: ['ec2:RunInstances'],
-      resources: ['*'],
-      conditions: { ArnLike: { 'ec2:LaunchTemplate': arns.templates } },
-    }),
+    ...launchStatements(stack, arns),
     new iam.PolicyStatement({
       sid: 'TagAtLaunch',
       actions: ['ec2:CreateTags'],
@@ -79,6 +84,46 @@ export function moveGroupStatements(
       actions: ['iam:PassRole'],
       resources: arns.instanceRoles,
     }),
+  ];
+}
+
+/**
+ * ec2:RunInstances authorizes each resource of a launch separately. Every one is allowed only when the launch
+ * uses one of these launch templates, and the ones a caller could otherwise override are pinned to what the
+ * templates say: the instance type, an Amazon-owned image (Amazon Linux 2023), the colors' security groups
+ * (which, being in the app's VPC, also keep the subnet in it).
+ */
+function launchStatements(stack: Stack, arns: AsgArns): iam.PolicyStatement[] {
+  const run = (sid: string, resources: string[], conditions: Record<string, Record<string, unknown>> = {}) =>
+    new iam.PolicyStatement({
+      sid,
+      actions: ['ec2:RunInstances'],
+      resources,
+      conditions: { ...conditions, ArnLike: { 'ec2:LaunchTemplate': arns.templates } },
+    });
+  const ec2Arn = (resource: string, account?: string) =>
+    stack.formatArn({
+      service: 'ec2',
+      resource,
+      resourceName: '*',
+      ...(account === undefined ? {} : { account }),
+    });
+  return [
+    new iam.PolicyStatement({
+      sid: 'LaunchTemplates',
+      actions: ['ec2:RunInstances'],
+      resources: arns.templates,
+    }),
+    run('LaunchTheTemplatesInstanceType', [ec2Arn('instance')], {
+      StringEquals: { 'ec2:InstanceType': arns.instanceTypes },
+    }),
+    // Images have no account in their ARN.
+    run('LaunchAmazonImages', [ec2Arn('image', '')], { StringEquals: { 'ec2:Owner': 'amazon' } }),
+    run('LaunchIntoTheColorsSecurityGroups', arns.securityGroups),
+    run(
+      'LaunchVolumesInterfacesSubnets',
+      ['volume', 'network-interface', 'subnet'].map((r) => ec2Arn(r)),
+    ),
   ];
 }
 
@@ -97,9 +142,24 @@ export function acknowledgeAsgWildcards(target: IConstruct, appName: string, mov
       acknowledge(
         target,
         `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:${resource}/*]`,
-        'Tagging at launch (the launch templates tag what they launch): ec2:CreateTags is limited by condition to ' +
-          'RunInstances, whose instances and volumes have no ids before they exist.',
+        'Launching from and tagging at launch (the launch templates tag what they launch): ec2:RunInstances is ' +
+          "limited by condition to this app's launch templates (instances to their instance type), ec2:CreateTags " +
+          'to RunInstances; instances and volumes have no ids before they exist.',
       );
     }
+    for (const resource of ['network-interface', 'subnet']) {
+      acknowledge(
+        target,
+        `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${account}:${resource}/*]`,
+        "ec2:RunInstances is limited by condition to this app's launch templates; network interfaces have no id " +
+          "before launch, and the subnets are the group's (kept in the app's VPC by the colors' security groups).",
+      );
+    }
+    acknowledge(
+      target,
+      `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}::image/*]`,
+      "ec2:RunInstances is limited by condition to this app's launch templates and to Amazon-owned images " +
+        '(ec2:Owner amazon: Amazon Linux 2023, whose id changes with each release of it).',
+    );
   }
 }

@@ -11,6 +11,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { AwsSettings, StepSettings } from '../../lambda/adapters/aws-deps';
+import {
+  encodeSmokeChecks,
+  SETTINGS_VARIABLE,
+  SMOKE_CHECKS_VARIABLE,
+  VALIDATE_AWS_SETTINGS,
+} from '../../lambda/adapters/step-environment';
 import type { WorkflowSettings } from '../../lambda/shared/release';
 import {
   COLORS,
@@ -189,15 +195,31 @@ export class ReleaseWorkflow extends Construct {
           }
         : {}),
     };
-    const settings: StepSettings = { workflow, aws };
-    const environment = { BLUEGREEN_SETTINGS: stack.toJsonString(settings) };
+    // Lambda allows 4 KB of environment: the smoke checks go to the Validate step only, compactly, with only the
+    // AWS settings its ports take (BluegreenFunction refuses at synth an environment that could pass the limit).
+    const { smokeChecks, ...everyStep } = workflow;
+    const settings: Omit<StepSettings, 'workflow'> & { workflow: typeof everyStep } = {
+      workflow: everyStep,
+      aws,
+    };
+    const environment: Record<string, string> = { [SETTINGS_VARIABLE]: stack.toJsonString(settings) };
+    const validateEnvironment = {
+      [SETTINGS_VARIABLE]: stack.toJsonString({
+        workflow: everyStep,
+        aws: Object.fromEntries(VALIDATE_AWS_SETTINGS.map((key) => [key, aws[key]])),
+      }),
+      [SMOKE_CHECKS_VARIABLE]: encodeSmokeChecks(smokeChecks),
+    };
 
     const steps = new Construct(this, 'Steps');
     const make = (step: Step, description: string, vpc?: ec2.IVpc) =>
       new BluegreenFunction(steps, pascal(step), {
         entry: step,
         description: `bluegreen ${appName}: ${description}`,
-        environment,
+        environment: step === 'validate' ? validateEnvironment : environment,
+        environmentAdvice:
+          'shorten release.smokeChecks (fewer checks, shorter paths), listeners.domainName, healthCheck.path or ' +
+          'image.repository',
         logRetentionDays: config.logRetentionDays,
         // Validation runs up to 20 smoke checks (10 s each at most) and the user's hook.
         timeout: Duration.seconds(step === 'validate' ? 600 : 60),
@@ -246,15 +268,21 @@ export class ReleaseWorkflow extends Construct {
       task.addRetry(THROTTLE_RETRY);
       return task;
     };
-    /** A verdict (a named error) is never retried; anything else (a throttled API, a reset) twice, jittered. */
-    const retryAllBut = (task: tasks.LambdaInvoke, verdicts: string[]) => {
-      task.addRetry({ errors: verdicts, maxAttempts: 0 });
+    /** Anything (a throttled API, a reset) is tried twice more, jittered. */
+    const retryGlitches = (task: tasks.LambdaInvoke) =>
       task.addRetry({
         errors: ['States.ALL'],
         interval: Duration.seconds(2),
         maxAttempts: 2,
         jitterStrategy: sfn.JitterType.FULL,
       });
+    /**
+     * A verdict (a named error) is never retried; anything else is (retryGlitches). At least one verdict: Step
+     * Functions refuses a retrier with an empty ErrorEquals at deploy time.
+     */
+    const retryAllBut = (task: tasks.LambdaInvoke, verdicts: readonly [string, ...string[]]) => {
+      task.addRetry({ errors: [...verdicts], maxAttempts: 0 });
+      retryGlitches(task);
     };
     /** Steps that only set absolute values (listener, rule, record) are retried on any error. */
     const retryIdempotent = (task: tasks.LambdaInvoke) =>
@@ -367,7 +395,7 @@ export class ReleaseWorkflow extends Construct {
     // With migrations and no warm old color, the contract runs once the old color is down (else it waits for
     // the next release's start).
     const phases = migrations
-      ? this.migrationPhases(fns, migrations, { invoke, retryAllBut, retryIdempotent, failWith, rollback })
+      ? this.migrationPhases(fns, migrations, { invoke, retryGlitches, retryIdempotent, failWith, rollback })
       : undefined;
     keepWarm.next(phases && !config.keepIdleWarm ? phases.contract(finish) : finish);
 
@@ -505,7 +533,7 @@ export class ReleaseWorkflow extends Construct {
     migrations: { readonly command: readonly string[]; readonly timeoutMinutes: number },
     h: {
       invoke: (id: string, fn: lambda.IFunction, comment: string) => tasks.LambdaInvoke;
-      retryAllBut: (task: tasks.LambdaInvoke, verdicts: string[]) => void;
+      retryGlitches: (task: tasks.LambdaInvoke) => void;
       retryIdempotent: (task: tasks.LambdaInvoke) => void;
       failWith: (id: string, comment: string, from?: string) => sfn.Fail;
       rollback: sfn.IChainable;
@@ -582,7 +610,8 @@ export class ReleaseWorkflow extends Construct {
           fns.register!,
           'Register the new revision (not running yet) and the task definition the migrations run with.',
         );
-        h.retryAllBut(register, []);
+        // Register has no verdict to spare from retrying: a failure is a glitch, retried like any other.
+        h.retryGlitches(register);
         catchTo(register, abort);
         register.next(expand);
 
@@ -775,6 +804,9 @@ export class ReleaseWorkflow extends Construct {
       }
       for (const fn of [fns.rollback, fns.abort]) {
         // Putting a color back reads its old revision and, when a cdk deploy deregistered it, registers it again.
+        // The Service Authorization Reference lists no resource type (and no condition key) for
+        // DeregisterTaskDefinition, DescribeTaskDefinition or RegisterTaskDefinition: they cannot be scoped
+        // (aws/containers-roadmap#929).
         allow(
           fn,
           ['ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:RegisterTaskDefinition'],
@@ -971,17 +1003,17 @@ export class ReleaseWorkflow extends Construct {
     const reasons: Record<Step, string> = {
       prepare: `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''}; its only write is the lock item.`,
       deploy: asg
-        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; ec2:RunInstances is limited by condition to this app's launch templates, and the group, template and PassRole writes are scoped to this app's groups, templates and instance roles.`
+        ? `${xray}, nor do the Auto Scaling and launch template Describe calls; the group, template and PassRole writes are scoped to this app's groups, templates and instance roles.`
         : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition; UpdateService and PassRole are scoped to this app's services and task roles.`,
       'check-deploy': `${xray}, nor do elasticloadbalancing:DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''}; it only reads.`,
       validate: `${xray}, nor does elasticloadbalancing:DescribeTargetHealth; it only reads (and invokes the configured hook).`,
       switch: `${xray}, nor does elasticloadbalancing:DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''} (the idle color re-checked); its writes are scoped to the production listener, the test rule and the record parameters.`,
       watch: `${xray}, nor does elasticloadbalancing:DescribeListeners; it only reads the listener and this app's alarms.`,
       rollback: asg
-        ? `${xray}, nor do the Auto Scaling, launch template and elasticloadbalancing:DescribeListeners Describe calls; ec2:RunInstances is limited by condition to this app's launch templates; its other writes are scoped to this app's listener, rule, record, groups, templates, lock, topic.`
+        ? `${xray}, nor do the Auto Scaling, launch template and elasticloadbalancing:DescribeListeners Describe calls; its other writes are scoped to this app's listener, rule, record, groups, templates, lock, topic.`
         : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition/DeregisterTaskDefinition and elasticloadbalancing:DescribeListeners; its other writes are scoped to this app's listener, rule, record, services, task roles, lock, topic.`,
       abort: asg
-        ? `${xray}, nor do the Auto Scaling, launch template and elasticloadbalancing:DescribeListeners Describe calls; ec2:RunInstances is limited by condition to this app's launch templates; its other writes are scoped to this app's listener, rule, record, groups, templates, lock and topic.`
+        ? `${xray}, nor do the Auto Scaling, launch template and elasticloadbalancing:DescribeListeners Describe calls; its other writes are scoped to this app's listener, rule, record, groups, templates, lock and topic.`
         : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition/DeregisterTaskDefinition and elasticloadbalancing:DescribeListeners; its other writes are scoped to this app's listener, rule, record, services, task roles, lock and topic.`,
       finish: `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's ${asg ? 'groups' : 'services'}, listener, rule, record, lock and topic.`,
       'rollback-failed': `${xray}; its writes are scoped to this app's lock and topic.`,
