@@ -2,7 +2,12 @@
  * Real resources in moto for the emulator tier, made with the SDK the way the stack's CloudFormation makes them:
  * an ALB with a weighted production listener and a test listener rule, the release record's parameters, ...
  */
-import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -10,9 +15,15 @@ import {
   CreateTargetGroupCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+} from '@aws-sdk/client-ecs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { recordParameterNames, type Color } from '../../lambda/shared/release-record';
-import type { RunningMoto } from './moto';
+import { MOTO_ACCOUNT, type RunningMoto } from './moto';
 
 export interface MotoAlb {
   readonly vpcId: string;
@@ -24,8 +35,10 @@ export interface MotoAlb {
   readonly testRuleArn: string;
 }
 
-/** A VPC with two subnets in two zones (an ALB needs two). */
-export async function createVpc(moto: RunningMoto): Promise<{ vpcId: string; subnetIds: string[] }> {
+/** A VPC with two subnets in two zones (an ALB needs two) and a security group. */
+export async function createVpc(
+  moto: RunningMoto,
+): Promise<{ vpcId: string; subnetIds: string[]; securityGroupId: string }> {
   const ec2 = new EC2Client(moto.config);
   const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc!.VpcId!;
   const subnetIds: string[] = [];
@@ -39,7 +52,10 @@ export async function createVpc(moto: RunningMoto): Promise<{ vpcId: string; sub
     );
     subnetIds.push(subnet.Subnet!.SubnetId!);
   }
-  return { vpcId, subnetIds };
+  const group = await ec2.send(
+    new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: 'tasks', Description: 'tasks' }),
+  );
+  return { vpcId, subnetIds, securityGroupId: group.GroupId! };
 }
 
 /**
@@ -137,4 +153,72 @@ export async function createRecord(
   await put(names.liveColor, record.live);
   await put(names.image.blue, record.images.blue);
   await put(names.image.green, record.images.green);
+}
+
+export interface MotoEcs {
+  readonly cluster: string;
+  readonly services: Record<Color, string>;
+  readonly families: Record<Color, string>;
+  /** Each color's first revision (the one its service was created with). */
+  readonly initial: Record<Color, string>;
+}
+
+/** A cluster with one Fargate service per color, each on the first revision of its own family. */
+export async function createEcsServices(
+  moto: RunningMoto,
+  app: string,
+  counts: Record<Color, number>,
+): Promise<MotoEcs> {
+  const ecs = new ECSClient(moto.config);
+  const { subnetIds, securityGroupId } = await createVpc(moto);
+  await ecs.send(new CreateClusterCommand({ clusterName: app }));
+  const services = { blue: `${app}-blue`, green: `${app}-green` };
+  const initial = { blue: '', green: '' };
+  for (const color of ['blue', 'green'] as const) {
+    initial[color] = await registerTaskDefinition(moto, services[color]);
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: app,
+        serviceName: services[color],
+        taskDefinition: initial[color],
+        desiredCount: counts[color],
+        launchType: 'FARGATE',
+        networkConfiguration: {
+          awsvpcConfiguration: { subnets: subnetIds, securityGroups: [securityGroupId] },
+        },
+      }),
+    );
+  }
+  return { cluster: app, services, families: { ...services }, initial };
+}
+
+/** A task definition as CDK makes it: Fargate, roles, the app container with its environment, tags. */
+export async function registerTaskDefinition(moto: RunningMoto, family: string): Promise<string> {
+  const out = await new ECSClient(moto.config).send(
+    new RegisterTaskDefinitionCommand({
+      family,
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      taskRoleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/${family}-task`,
+      executionRoleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/${family}-execution`,
+      runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
+      containerDefinitions: [
+        {
+          name: 'app',
+          image: 'repo:v1',
+          essential: true,
+          portMappings: [{ containerPort: 8080 }],
+          environment: [
+            { name: 'BLUEGREEN_COLOR', value: 'green' },
+            { name: 'BLUEGREEN_VERSION', value: 'v1' },
+          ],
+        },
+        { name: 'log-router', image: 'fluent-bit:1', essential: false },
+      ],
+      tags: [{ key: 'bluegreen:app', value: 'shop' }],
+    }),
+  );
+  return out.taskDefinition!.taskDefinitionArn!;
 }

@@ -74,7 +74,7 @@ export async function startMoto(): Promise<RunningMoto> {
         reject(new Error(`moto_server exited (${code}) before it answered: ${err}`));
       });
     });
-    child.stderr!.resume(); // keep draining its request log
+    child.stderr!.on('data', (d: Buffer) => process.env.MOTO_DEBUG && process.stderr.write(d));
     await answers(endpoint);
     const motoApi = async (path: string, body: unknown) => {
       const res = await fetch(`${endpoint}/moto-api/${path}`, { method: 'POST', body: JSON.stringify(body) });

@@ -14,81 +14,33 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import {
-  CreateClusterCommand,
-  CreateServiceCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
-  RegisterTaskDefinitionCommand,
   type DescribeServicesCommandOutput,
 } from '@aws-sdk/client-ecs';
 import { AsgFleet, HELD_PROCESSES } from '../../../lambda/adapters/asg-fleet';
 import { EcsFleet, EcsMigrationTasks } from '../../../lambda/adapters/ecs-fleet';
 import { imageLine, versionLine } from '../../../lambda/shared/user-data';
 import { describeWithMoto, MOTO_ACCOUNT, useMoto } from '../../support/moto';
-import { createVpc } from '../../support/moto-resources';
+import { createEcsServices, createVpc, registerTaskDefinition } from '../../support/moto-resources';
 
 describeWithMoto('fleet adapters against moto', () => {
   const moto = useMoto();
 
   describe('EcsFleet', () => {
-    const cluster = 'shop';
-    const services = { blue: 'shop-blue', green: 'shop-green' };
-    const families = { blue: 'shop-blue', green: 'shop-green' };
     const ecs = () => new ECSClient(moto().config);
+    let cluster: string;
+    let services: Record<'blue' | 'green', string>;
+    let families: Record<'blue' | 'green', string>;
     let initial: Record<'blue' | 'green', string>;
 
     beforeAll(async () => {
-      const { subnetIds, securityGroupId } = await createVpc(moto());
-      await ecs().send(new CreateClusterCommand({ clusterName: cluster }));
-      initial = { blue: '', green: '' };
-      for (const color of ['blue', 'green'] as const) {
-        initial[color] = (await registerBase(families[color]))!;
-        await ecs().send(
-          new CreateServiceCommand({
-            cluster,
-            serviceName: services[color],
-            taskDefinition: initial[color],
-            desiredCount: color === 'blue' ? 2 : 0,
-            launchType: 'FARGATE',
-            networkConfiguration: {
-              awsvpcConfiguration: { subnets: subnetIds, securityGroups: [securityGroupId] },
-            },
-          }),
-        );
-      }
+      ({ cluster, services, families, initial } = await createEcsServices(moto(), 'shop', {
+        blue: 2,
+        green: 0,
+      }));
     });
-
-    /** A task definition as CDK makes it: Fargate, roles, the app container with its environment, tags. */
-    async function registerBase(family: string) {
-      const out = await ecs().send(
-        new RegisterTaskDefinitionCommand({
-          family,
-          networkMode: 'awsvpc',
-          requiresCompatibilities: ['FARGATE'],
-          cpu: '256',
-          memory: '512',
-          taskRoleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/${family}-task`,
-          executionRoleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/${family}-execution`,
-          runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
-          containerDefinitions: [
-            {
-              name: 'app',
-              image: 'repo:v1',
-              essential: true,
-              portMappings: [{ containerPort: 8080 }],
-              environment: [
-                { name: 'BLUEGREEN_COLOR', value: 'green' },
-                { name: 'BLUEGREEN_VERSION', value: 'v1' },
-              ],
-            },
-            { name: 'log-router', image: 'fluent-bit:1', essential: false },
-          ],
-          tags: [{ key: 'bluegreen:app', value: 'shop' }],
-        }),
-      );
-      return out.taskDefinition?.taskDefinitionArn;
-    }
 
     const fleet = () => EcsFleet.create(moto().config, { cluster, services, families, containerName: 'app' });
 
@@ -191,7 +143,7 @@ describeWithMoto('fleet adapters against moto', () => {
     });
 
     test('EcsMigrationTasks registers a revision of the migrations family with the release image', async () => {
-      await registerBase('shop-migrations');
+      await registerTaskDefinition(moto(), 'shop-migrations');
       const tasks = EcsMigrationTasks.create(moto().config, 'shop-migrations', 'app');
       const arn = await tasks.taskDefinition({ image: 'repo:v4', version: 'v4', revision: 'unused' });
       const td = (await ecs().send(new DescribeTaskDefinitionCommand({ taskDefinition: arn })))
