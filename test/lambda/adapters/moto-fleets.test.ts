@@ -25,6 +25,9 @@ import { imageLine, versionLine } from '../../../lambda/shared/user-data';
 import { describeWithMoto, MOTO_ACCOUNT, useMoto } from '../../support/moto';
 import { createEcsServices, createVpc, registerTaskDefinition } from '../../support/moto-resources';
 
+// moto loads each service's backend on its first call: seconds on a loaded machine, counted in no test.
+jest.setTimeout(120_000);
+
 describeWithMoto('fleet adapters against moto', () => {
   const moto = useMoto();
 

@@ -46,6 +46,9 @@ import {
 } from '../../support/moto';
 import { createAlb, createRecord, type MotoAlb } from '../../support/moto-resources';
 
+// moto loads each service's backend on its first call: seconds on a loaded machine, counted in no test.
+jest.setTimeout(120_000);
+
 const APP = 'shop';
 
 describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes', () => {
