@@ -145,12 +145,14 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
       expect(listener.DefaultActions).toEqual([
         expect.objectContaining({
           Type: 'forward',
-          ForwardConfig: expect.objectContaining({
+          ForwardConfig: {
             TargetGroups: [
               { TargetGroupArn: alb.targetGroups.blue, Weight: 0 },
               { TargetGroupArn: alb.targetGroups.green, Weight: 100 },
             ],
-          }),
+            // No stickiness: a switch moves every new request.
+            TargetGroupStickinessConfig: { Enabled: false },
+          },
         }),
       ]);
       expect(await router.productionWeights()).toEqual({ blue: 0, green: 100 });
