@@ -18,11 +18,18 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ReleaseState } from '../lambda/shared/release';
 import { recordParameterNames } from '../lambda/shared/release-record';
-import { describeWithMoto, useMoto, type RunningMoto } from './support/moto';
+import {
+  describeWithMoto,
+  MOTO_ACCOUNT,
+  MOTO_REGION,
+  rawJsonCall,
+  useMoto,
+  type RunningMoto,
+} from './support/moto';
 import {
   createAlb,
   createEcsServices,
@@ -58,12 +65,28 @@ describeWithMoto('the bundled steps against moto', () => {
   let alb: MotoAlb;
   let ecs: MotoEcs;
   let settings: string;
+  let outcomes: string;
 
   beforeAll(async () => {
     alb = await createAlb(moto(), APP);
     ecs = await createEcsServices(moto(), APP, { blue: config.container.desiredCount, green: 0 });
     await createRecord(moto(), APP, { live: 'blue', images: { blue: 'repo:v1', green: 'repo:v1' } });
-    settings = await resolveSettings(moto(), alb, ecs);
+    let topicArn: string;
+    ({ settings, topicArn } = await resolveSettings(moto(), alb, ecs));
+    // The outcomes the steps publish, read back from a queue subscribed to the topic.
+    outcomes = (
+      await rawJsonCall<{ QueueUrl: string }>(moto(), 'sqs', 'AmazonSQS.CreateQueue', {
+        QueueName: 'outcomes',
+      })
+    ).QueueUrl;
+    await new SNSClient(moto().config).send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'sqs',
+        Endpoint: `arn:aws:sqs:${MOTO_REGION}:${MOTO_ACCOUNT}:outcomes`,
+        Attributes: { RawMessageDelivery: 'true' },
+      }),
+    );
   });
 
   /** Runs a step's bundle in a fresh Node process, as the Lambda runtime would, against moto. */
@@ -96,7 +119,7 @@ describeWithMoto('the bundled steps against moto', () => {
     });
   }
 
-  test('Prepare → Deploy → Switch, each bundle in its own process: the lock, the new revision, the listener and the record in moto', async () => {
+  test('Prepare → Deploy → Switch → Finish, each bundle in its own process: the lock, the new revision, the listener, the record, the old color scaled down, the outcome, in moto', async () => {
     const image = `${config.image.repository}:v2`;
     const prepared = await runStep('ReleaseWorkflowStepsPrepareFunction', {
       execution: 'release-1',
@@ -154,27 +177,55 @@ describeWithMoto('the bundled steps against moto', () => {
       [names.image.green]: image,
       [names.image.blue]: 'repo:v1',
     });
+
+    await runStep('ReleaseWorkflowStepsFinishFunction', switched);
+    const blue = (
+      await e.send(new DescribeServicesCommand({ cluster: ecs.cluster, services: [ecs.services.blue] }))
+    ).services![0];
+    expect(blue.desiredCount).toBe(0);
+    const freed = await new DynamoDBClient(moto().config).send(
+      new GetItemCommand({ TableName: 'ReleaseWorkflowLock', Key: { app: { S: APP } } }),
+    );
+    expect(freed.Item).toBeUndefined();
+    const received = await rawJsonCall<{ Messages?: { Body: string }[] }>(
+      moto(),
+      'sqs',
+      'AmazonSQS.ReceiveMessage',
+      {
+        QueueUrl: outcomes,
+        MaxNumberOfMessages: 10,
+      },
+    );
+    expect((received.Messages ?? []).map((m) => JSON.parse(m.Body) as unknown)).toEqual([
+      {
+        app: APP,
+        release: 'release-1',
+        status: 'SUCCEEDED',
+        image,
+        liveColor: 'green',
+        cause: `${image} is live on green; blue was scaled down.`,
+      },
+    ]);
   });
 
-  test('a second release is refused by the bundled Prepare while the first holds the lock, and changes nothing', async () => {
+  test('a release is refused by the bundled Prepare while another holds the lock, and changes nothing', async () => {
+    const image = `${config.image.repository}:v3`;
+    await runStep('ReleaseWorkflowStepsPrepareFunction', { execution: 'release-2', input: { image } });
     await expect(
       runStep('ReleaseWorkflowStepsPrepareFunction', {
-        execution: 'release-2',
-        input: { image: `${config.image.repository}:v3` },
+        execution: 'release-3',
+        input: { image: `${config.image.repository}:v4` },
       }),
-    ).rejects.toThrow(/ReleaseInProgress Release release-1 .* is in flight for shop/);
+    ).rejects.toThrow(/ReleaseInProgress Release release-2 \(.*:v3, started .*\) is in flight for shop/);
     const lock = await new DynamoDBClient(moto().config).send(
       new GetItemCommand({ TableName: 'ReleaseWorkflowLock', Key: { app: { S: APP } } }),
     );
-    expect(lock.Item).toMatchObject({ owner: { S: 'release-1' } });
+    expect(lock.Item).toMatchObject({ owner: { S: 'release-2' }, image: { S: image } });
     const names = recordParameterNames(APP);
     const record = await new SSMClient(moto().config).send(
-      new GetParametersCommand({ Names: [names.liveColor, names.image.blue] }),
+      new GetParametersCommand({ Names: [names.liveColor] }),
     );
-    expect(Object.fromEntries(record.Parameters!.map((p) => [p.Name, [p.Value, p.Version]]))).toEqual({
-      [names.liveColor]: ['green', 2],
-      [names.image.blue]: ['repo:v1', 1],
-    });
+    expect(record.Parameters!.map((p) => [p.Value, p.Version])).toEqual([['green', 2]]);
   });
 });
 
@@ -182,7 +233,11 @@ describeWithMoto('the bundled steps against moto', () => {
  * The template's BLUEGREEN_SETTINGS with each reference resolved to the moto resource it names (made here when
  * the test has not made it yet). A reference the table does not know fails the test: a new setting needs a line.
  */
-async function resolveSettings(moto: RunningMoto, alb: MotoAlb, ecs: MotoEcs): Promise<string> {
+async function resolveSettings(
+  moto: RunningMoto,
+  alb: MotoAlb,
+  ecs: MotoEcs,
+): Promise<{ settings: string; topicArn: string }> {
   const elb = new ElasticLoadBalancingV2Client(moto.config);
   const dns = (await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [alb.loadBalancerArn] })))
     .LoadBalancers![0].DNSName!;
@@ -250,5 +305,8 @@ async function resolveSettings(moto: RunningMoto, alb: MotoAlb, ecs: MotoEcs): P
   const [, fn] = Object.entries(functions).find(([id]) =>
     id.startsWith('ReleaseWorkflowStepsPrepareFunction'),
   )!;
-  return resolve((fn.Environment as { Variables: Record<string, unknown> }).Variables.BLUEGREEN_SETTINGS);
+  const settings = await resolve(
+    (fn.Environment as { Variables: Record<string, unknown> }).Variables.BLUEGREEN_SETTINGS,
+  );
+  return { settings, topicArn };
 }
