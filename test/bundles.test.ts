@@ -1,131 +1,312 @@
 /**
  * The Lambda bundles as they ship: built by `cdk synth` with the local esbuild, loaded in a fresh Node process
- * the way the Lambda runtime loads them (the AWS SDK resolved from outside the bundle), then run against a local
- * HTTP stand-in for the AWS APIs. Proves the bundle, the lazy SDK loading and the exact wire calls of a step.
+ * the way the Lambda runtime loads them (the AWS SDK resolved from outside the bundle), then run against moto
+ * (an independent implementation of the AWS APIs; AWS_ENDPOINT_URL points the SDK at it) holding the app's
+ * resources. BLUEGREEN_SETTINGS is the synthesized template's own, each reference resolved to the moto resource
+ * it names. Proves the bundles, the lazy SDK loading, the settings wiring and the real wire calls of the steps.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { ReleaseState } from '../lambda/shared/release';
+import { recordParameterNames } from '../lambda/shared/release-record';
+import {
+  describeWithMoto,
+  MOTO_ACCOUNT,
+  MOTO_REGION,
+  rawJsonCall,
+  useMoto,
+  type RunningMoto,
+} from './support/moto';
+import {
+  createAlb,
+  createEcsServices,
+  createRecord,
+  type MotoAlb,
+  type MotoEcs,
+} from './support/moto-resources';
 import { resourcesOfType, synth } from './support/synth';
 
-interface Seen {
-  readonly target: string;
-  readonly body: string;
+// moto loads each service's backend on its first call: seconds on a loaded machine, counted in no test.
+jest.setTimeout(120_000);
+
+const { app, serviceJson, config } = synth({}, undefined, { 'aws:cdk:bundling-stacks': ['**'] });
+const functions = resourcesOfType(serviceJson, 'AWS::Lambda::Function');
+
+/** The bundle (index.js) of the function whose logical id starts with `prefix`. */
+function bundleOf(prefix: string): string {
+  const [, fn] = Object.entries(functions).find(([id]) => id.startsWith(prefix))!;
+  const key = (fn.Code as { S3Key: string }).S3Key.replace('.zip', '');
+  return join(app.outdir, `asset.${key}`, 'index.js');
 }
 
-let server: Server;
-let endpoint = '';
-const seen: Seen[] = [];
-
-/** Answers ELB (query protocol, XML) and SSM (JSON protocol) calls with minimal valid responses. */
-beforeAll(async () => {
-  server = createServer((req: IncomingMessage, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    req.on('end', () => {
-      const jsonTarget = req.headers['x-amz-target'];
-      if (typeof jsonTarget === 'string') {
-        seen.push({ target: jsonTarget, body });
-        res.setHeader('content-type', 'application/x-amz-json-1.1');
-        res.end(JSON.stringify({ Version: 2, Tier: 'Standard' }));
-        return;
-      }
-      const action = new URLSearchParams(body).get('Action') ?? '?';
-      seen.push({ target: action, body });
-      res.setHeader('content-type', 'text/xml');
-      res.end(
-        `<${action}Response xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><${action}Result/>` +
-          `<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></${action}Response>`,
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-const { app, serviceJson } = synth({}, undefined, { 'aws:cdk:bundling-stacks': ['**'] });
-
 test('the live-color widget is bundled by the local esbuild (no Docker) into a small handler', () => {
-  const fn = Object.entries(resourcesOfType(serviceJson, 'AWS::Lambda::Function')).find(([id]) =>
-    id.startsWith('LiveColorWidget'),
-  )!;
-  const key = (fn[1].Code as { S3Key: string }).S3Key.replace('.zip', '');
-  const bundle = readFileSync(join(app.outdir, `asset.${key}`, 'index.js'), 'utf8');
+  const bundle = readFileSync(bundleOf('LiveColorWidget'), 'utf8');
   expect(bundle).toContain('RecordInvalid');
   expect(bundle).not.toContain('@aws-sdk/client-ssm/dist'); // the SDK comes from the runtime
   expect(bundle.length).toBeLessThan(50_000);
 });
 
-test('the bundled Switch step calls ModifyListener, ModifyRule, then writes the record, through the real SDK', async () => {
-  const [, fn] = Object.entries(resourcesOfType(serviceJson, 'AWS::Lambda::Function')).find(([id]) =>
-    id.startsWith('ReleaseWorkflowStepsSwitchFunction'),
-  )!;
-  const key = (fn.Code as { S3Key: string }).S3Key.replace('.zip', '');
-  const bundle = join(app.outdir, `asset.${key}`, 'index.js');
-  const settings = {
-    workflow: { appName: 'shop' },
-    aws: {
-      productionListenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/1/2',
-      testRuleArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/shop/1/3/4',
-      targetGroups: { blue: 'arn:tg/shop-blue', green: 'arn:tg/shop-green' },
-    },
-  };
-  const state = {
-    execution: 'release-1',
-    release: { live: 'blue', idle: 'green', image: 'repo:v2', timings: { bakeSeconds: 60 } },
-  };
-  const script = `require(${JSON.stringify(bundle)}).handler(${JSON.stringify(state)}).then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e.name, e.message); process.exit(1); });`;
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], {
-      env: {
-        PATH: process.env.PATH,
-        NODE_PATH: join(__dirname, '..', 'node_modules'),
-        AWS_REGION: 'eu-west-1',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_ENDPOINT_URL: endpoint,
-        POWERTOOLS_LOG_LEVEL: 'SILENT',
-        BLUEGREEN_SETTINGS: JSON.stringify(settings),
-      },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
+describeWithMoto('the bundled steps against moto', () => {
+  const moto = useMoto();
+  const APP = config.appName;
+  let alb: MotoAlb;
+  let ecs: MotoEcs;
+  let settings: string;
+  let outcomes: string;
+
+  beforeAll(async () => {
+    alb = await createAlb(moto(), APP);
+    ecs = await createEcsServices(moto(), APP, { blue: config.container.desiredCount, green: 0 });
+    await createRecord(moto(), APP, { live: 'blue', images: { blue: 'repo:v1', green: 'repo:v1' } });
+    let topicArn: string;
+    ({ settings, topicArn } = await resolveSettings(moto(), alb, ecs));
+    // The outcomes the steps publish, read back from a queue subscribed to the topic.
+    outcomes = (
+      await rawJsonCall<{ QueueUrl: string }>(moto(), 'sqs', 'AmazonSQS.CreateQueue', {
+        QueueName: 'outcomes',
+      })
+    ).QueueUrl;
+    await new SNSClient(moto().config).send(
+      new SubscribeCommand({
+        TopicArn: topicArn,
+        Protocol: 'sqs',
+        Endpoint: `arn:aws:sqs:${MOTO_REGION}:${MOTO_ACCOUNT}:outcomes`,
+        Attributes: { RawMessageDelivery: 'true' },
+      }),
+    );
   });
 
-  expect(seen.map((s) => s.target)).toEqual([
-    'ModifyListener',
-    'ModifyRule',
-    'AmazonSSM.PutParameter',
-    'AmazonSSM.PutParameter',
-  ]);
-  const listener = new URLSearchParams(seen[0].body);
-  expect(listener.get('ListenerArn')).toBe(settings.aws.productionListenerArn);
-  expect(listener.get('DefaultActions.member.1.ForwardConfig.TargetGroups.member.2.TargetGroupArn')).toBe(
-    'arn:tg/shop-green',
+  /** Runs a step's bundle in a fresh Node process, as the Lambda runtime would, against moto. */
+  function runStep(prefix: string, state: unknown): Promise<ReleaseState> {
+    const script =
+      `require(${JSON.stringify(bundleOf(prefix))}).handler(${JSON.stringify(state)})` +
+      '.then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e.name, e.message); process.exit(1); });';
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', script], {
+        env: {
+          PATH: process.env.PATH,
+          NODE_PATH: join(__dirname, '..', 'node_modules'),
+          AWS_REGION: moto().config.region,
+          AWS_ACCESS_KEY_ID: 'testing',
+          AWS_SECRET_ACCESS_KEY: 'testing',
+          AWS_ENDPOINT_URL: moto().endpoint,
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+          BLUEGREEN_SETTINGS: settings,
+        },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('close', (code) =>
+        code === 0
+          ? resolve(JSON.parse(out.trim().split('\n').pop()!) as ReleaseState)
+          : reject(new Error(`${prefix} exited ${code}: ${err}`)),
+      );
+    });
+  }
+
+  test('Prepare → Deploy → Switch → Finish, each bundle in its own process: the lock, the new revision, the listener, the record, the old color scaled down, the outcome, in moto', async () => {
+    const image = `${config.image.repository}:v2`;
+    const prepared = await runStep('ReleaseWorkflowStepsPrepareFunction', {
+      execution: 'release-1',
+      input: { image },
+    });
+    expect(prepared.release).toMatchObject({
+      image,
+      version: 'v2',
+      live: 'blue',
+      idle: 'green',
+      liveCount: config.container.desiredCount,
+      idleBefore: { count: 0, image: 'repo:v1', revision: ecs.initial.green },
+    });
+    const lock = await new DynamoDBClient(moto().config).send(
+      new GetItemCommand({ TableName: 'ReleaseWorkflowLock', Key: { app: { S: APP } } }),
+    );
+    expect(lock.Item).toMatchObject({ owner: { S: 'release-1' }, image: { S: image } });
+
+    const deployed = await runStep('ReleaseWorkflowStepsDeployFunction', prepared);
+    const revision = deployed.release!.revision!;
+    const e = new ECSClient(moto().config);
+    const td = (await e.send(new DescribeTaskDefinitionCommand({ taskDefinition: revision })))
+      .taskDefinition!;
+    expect(td).toMatchObject({ family: ecs.families.green, revision: 2 });
+    expect(td.containerDefinitions![0]).toMatchObject({ name: 'app', image });
+    const green = (
+      await e.send(new DescribeServicesCommand({ cluster: ecs.cluster, services: [ecs.services.green] }))
+    ).services![0];
+    expect(green).toMatchObject({ taskDefinition: revision, desiredCount: config.container.desiredCount });
+
+    // (Check deploy is not run here: moto never moves an ECS service's deployments[], see moto-fleets.test.ts.)
+    const switched = await runStep('ReleaseWorkflowStepsSwitchFunction', deployed);
+    expect(switched.release!.switchedAt).toMatch(/^\d{4}-/);
+    expect(switched.release!.watch!.checks).toBe(0);
+
+    const elb = new ElasticLoadBalancingV2Client(moto().config);
+    const listener = (
+      await elb.send(new DescribeListenersCommand({ ListenerArns: [alb.productionListenerArn] }))
+    ).Listeners![0];
+    expect(listener.DefaultActions![0].ForwardConfig!.TargetGroups).toEqual([
+      { TargetGroupArn: alb.targetGroups.blue, Weight: 0 },
+      { TargetGroupArn: alb.targetGroups.green, Weight: 100 },
+    ]);
+    const rule = (await elb.send(new DescribeRulesCommand({ RuleArns: [alb.testRuleArn] }))).Rules![0];
+    expect(rule.Actions![0].ForwardConfig!.TargetGroups).toEqual([
+      { TargetGroupArn: alb.targetGroups.blue, Weight: 100 },
+      { TargetGroupArn: alb.targetGroups.green, Weight: 0 },
+    ]);
+    const names = recordParameterNames(APP);
+    const record = await new SSMClient(moto().config).send(
+      new GetParametersCommand({ Names: [names.liveColor, names.image.green, names.image.blue] }),
+    );
+    expect(Object.fromEntries(record.Parameters!.map((p) => [p.Name, p.Value]))).toEqual({
+      [names.liveColor]: 'green',
+      [names.image.green]: image,
+      [names.image.blue]: 'repo:v1',
+    });
+
+    await runStep('ReleaseWorkflowStepsFinishFunction', switched);
+    const blue = (
+      await e.send(new DescribeServicesCommand({ cluster: ecs.cluster, services: [ecs.services.blue] }))
+    ).services![0];
+    expect(blue.desiredCount).toBe(0);
+    const freed = await new DynamoDBClient(moto().config).send(
+      new GetItemCommand({ TableName: 'ReleaseWorkflowLock', Key: { app: { S: APP } } }),
+    );
+    expect(freed.Item).toBeUndefined();
+    const received = await rawJsonCall<{ Messages?: { Body: string }[] }>(
+      moto(),
+      'sqs',
+      'AmazonSQS.ReceiveMessage',
+      {
+        QueueUrl: outcomes,
+        MaxNumberOfMessages: 10,
+      },
+    );
+    expect((received.Messages ?? []).map((m) => JSON.parse(m.Body) as unknown)).toEqual([
+      {
+        app: APP,
+        release: 'release-1',
+        status: 'SUCCEEDED',
+        image,
+        liveColor: 'green',
+        cause: `${image} is live on green; blue was scaled down.`,
+      },
+    ]);
+  });
+
+  test('a release is refused by the bundled Prepare while another holds the lock, and changes nothing', async () => {
+    const image = `${config.image.repository}:v3`;
+    await runStep('ReleaseWorkflowStepsPrepareFunction', { execution: 'release-2', input: { image } });
+    await expect(
+      runStep('ReleaseWorkflowStepsPrepareFunction', {
+        execution: 'release-3',
+        input: { image: `${config.image.repository}:v4` },
+      }),
+    ).rejects.toThrow(/ReleaseInProgress Release release-2 \(.*:v3, started .*\) is in flight for shop/);
+    const lock = await new DynamoDBClient(moto().config).send(
+      new GetItemCommand({ TableName: 'ReleaseWorkflowLock', Key: { app: { S: APP } } }),
+    );
+    expect(lock.Item).toMatchObject({ owner: { S: 'release-2' }, image: { S: image } });
+    const names = recordParameterNames(APP);
+    const record = await new SSMClient(moto().config).send(
+      new GetParametersCommand({ Names: [names.liveColor] }),
+    );
+    expect(record.Parameters!.map((p) => [p.Value, p.Version])).toEqual([['green', 2]]);
+  });
+});
+
+/**
+ * The template's BLUEGREEN_SETTINGS with each reference resolved to the moto resource it names (made here when
+ * the test has not made it yet). A reference the table does not know fails the test: a new setting needs a line.
+ */
+async function resolveSettings(
+  moto: RunningMoto,
+  alb: MotoAlb,
+  ecs: MotoEcs,
+): Promise<{ settings: string; topicArn: string }> {
+  const elb = new ElasticLoadBalancingV2Client(moto.config);
+  const dns = (await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [alb.loadBalancerArn] })))
+    .LoadBalancers![0].DNSName!;
+  await new DynamoDBClient(moto.config).send(
+    new CreateTableCommand({
+      TableName: 'ReleaseWorkflowLock',
+      KeySchema: [{ AttributeName: 'app', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'app', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
   );
-  expect(listener.get('DefaultActions.member.1.ForwardConfig.TargetGroups.member.2.Weight')).toBe('100');
-  expect(listener.get('DefaultActions.member.1.ForwardConfig.TargetGroups.member.1.Weight')).toBe('0');
-  expect(JSON.parse(seen[2].body)).toEqual({
-    Name: '/bluegreen/shop/green/image',
-    Value: 'repo:v2',
-    Type: 'String',
-    Overwrite: true,
-  });
-  expect(JSON.parse(seen[3].body)).toEqual({
-    Name: '/bluegreen/shop/live-color',
-    Value: 'green',
-    Type: 'String',
-    Overwrite: true,
-  });
-  const result = JSON.parse(output.trim().split('\n').pop()!) as {
-    release: { switchedAt: string; watch: { checks: number } };
+  const topicArn = (await new SNSClient(moto.config).send(new CreateTopicCommand({ Name: 'outcomes' })))
+    .TopicArn!;
+  const secretArn = (
+    await new SecretsManagerClient(moto.config).send(
+      new CreateSecretCommand({ Name: 'token', SecretString: 't' }),
+    )
+  ).ARN!;
+  const cloudwatch = new CloudWatchClient(moto.config);
+  const alarm = async (name: string) => {
+    await cloudwatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: name,
+        Namespace: 'AWS/ApplicationELB',
+        MetricName: 'HTTPCode_Target_5XX_Count',
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 2,
+        Threshold: 5,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      }),
+    );
+    return name;
   };
-  expect(result.release.switchedAt).toMatch(/^\d{4}-/);
-  expect(result.release.watch.checks).toBe(0);
-}, 60_000);
+  const table: [RegExp, (id: string) => string | Promise<string>][] = [
+    [/^PublicLoadBalancer[0-9A-F]{8}\.DNSName$/, () => dns],
+    [/^Cluster[0-9A-F]{8}$/, () => ecs.cluster],
+    [/^BlueService[0-9A-F]{8}\.Name$/, () => ecs.services.blue],
+    [/^GreenService[0-9A-F]{8}\.Name$/, () => ecs.services.green],
+    [/^BlueTargetGroup[0-9A-F]{8}$/, () => alb.targetGroups.blue],
+    [/^GreenTargetGroup[0-9A-F]{8}$/, () => alb.targetGroups.green],
+    [/^PublicLoadBalancerProduction[0-9A-F]{8}$/, () => alb.productionListenerArn],
+    [/^TrafficIdleColorRule[0-9A-F]{8}$/, () => alb.testRuleArn],
+    [/^TrafficTestTrafficToken[0-9A-F]{8}$/, () => secretArn],
+    [/^(Blue|Green)\w+Alarm[0-9A-F]{8}$/, alarm], // an alarm's Ref is its name: the logical id will do
+    [/^ReleaseWorkflowLock[0-9A-F]{8}$/, () => 'ReleaseWorkflowLock'],
+    [/^ReleaseWorkflowOutcomes[0-9A-F]{8}$/, () => topicArn],
+  ];
+  const resolve = async (value: unknown): Promise<string> => {
+    if (typeof value === 'string') {
+      return value;
+    }
+    const v = value as Record<string, unknown>;
+    if ('Fn::Join' in v) {
+      const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+      return (await Promise.all(parts.map(resolve))).join(sep);
+    }
+    const ref = 'Ref' in v ? String(v.Ref) : (v['Fn::GetAtt'] as string[]).join('.');
+    const found = table.find(([pattern]) => pattern.test(ref));
+    if (!found) {
+      throw new Error(`BLUEGREEN_SETTINGS references ${ref}, which this test does not make in moto`);
+    }
+    return found[1](ref.split('.')[0]);
+  };
+  const [, fn] = Object.entries(functions).find(([id]) =>
+    id.startsWith('ReleaseWorkflowStepsPrepareFunction'),
+  )!;
+  const settings = await resolve(
+    (fn.Environment as { Variables: Record<string, unknown> }).Variables.BLUEGREEN_SETTINGS,
+  );
+  return { settings, topicArn };
+}
