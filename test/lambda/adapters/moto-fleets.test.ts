@@ -237,7 +237,7 @@ describeWithMoto('fleet adapters against moto', () => {
         },
         { step: 'initialize', name: 'motoInstanceRefreshShim' },
       );
-      return new AsgFleet(client, ec2(), { groups, launchTemplates: templates }, () => Promise.resolve());
+      return new AsgFleet(client, ec2(), { groups, launchTemplates: templates });
     }
 
     const group = async (name: string) =>
