@@ -19,7 +19,12 @@ let server: Server;
 let endpoint = '';
 const seen: Seen[] = [];
 
-/** Answers ELB (query protocol, XML) and SSM (JSON protocol) calls with minimal valid responses. */
+const REVISION = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:7';
+
+/**
+ * Answers ELB (query protocol, XML), SSM and ECS (JSON protocol) calls with minimal valid responses: the green
+ * service runs 2 tasks of REVISION and its 2 targets are healthy.
+ */
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res) => {
     let body = '';
@@ -29,14 +34,45 @@ beforeAll(async () => {
       if (typeof jsonTarget === 'string') {
         seen.push({ target: jsonTarget, body });
         res.setHeader('content-type', 'application/x-amz-json-1.1');
-        res.end(JSON.stringify({ Version: 2, Tier: 'Standard' }));
+        res.end(
+          JSON.stringify(
+            jsonTarget.endsWith('.DescribeServices')
+              ? {
+                  services: [
+                    {
+                      serviceName: 'shop-green',
+                      taskDefinition: REVISION,
+                      desiredCount: 2,
+                      runningCount: 2,
+                      deployments: [
+                        {
+                          status: 'PRIMARY',
+                          taskDefinition: REVISION,
+                          runningCount: 2,
+                          rolloutState: 'COMPLETED',
+                          failedTasks: 0,
+                        },
+                      ],
+                    },
+                  ],
+                  failures: [],
+                }
+              : { Version: 2, Tier: 'Standard' },
+          ),
+        );
         return;
       }
       const action = new URLSearchParams(body).get('Action') ?? '?';
       seen.push({ target: action, body });
+      const healthy = (ip: string) =>
+        `<member><Target><Id>${ip}</Id><Port>8080</Port></Target><TargetHealth><State>healthy</State></TargetHealth></member>`;
+      const result =
+        action === 'DescribeTargetHealth'
+          ? `<${action}Result><TargetHealthDescriptions>${healthy('10.0.1.7')}${healthy('10.0.2.9')}</TargetHealthDescriptions></${action}Result>`
+          : `<${action}Result/>`;
       res.setHeader('content-type', 'text/xml');
       res.end(
-        `<${action}Response xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><${action}Result/>` +
+        `<${action}Response xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">${result}` +
           `<ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></${action}Response>`,
       );
     });
@@ -59,7 +95,7 @@ test('the live-color widget is bundled by the local esbuild (no Docker) into a s
   expect(bundle.length).toBeLessThan(50_000);
 });
 
-test('the bundled Switch step calls ModifyListener, ModifyRule, then writes the record, through the real SDK', async () => {
+test('the bundled Switch step re-checks the idle color, then calls ModifyListener, ModifyRule, then writes the record, through the real SDK', async () => {
   const [, fn] = Object.entries(resourcesOfType(serviceJson, 'AWS::Lambda::Function')).find(([id]) =>
     id.startsWith('ReleaseWorkflowStepsSwitchFunction'),
   )!;
@@ -71,11 +107,25 @@ test('the bundled Switch step calls ModifyListener, ModifyRule, then writes the 
       productionListenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/1/2',
       testRuleArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/shop/1/3/4',
       targetGroups: { blue: 'arn:tg/shop-blue', green: 'arn:tg/shop-green' },
+      fleet: {
+        platform: 'ecs',
+        cluster: 'shop',
+        services: { blue: 'shop-blue', green: 'shop-green' },
+        families: { blue: 'shop-blue', green: 'shop-green' },
+        containerName: 'app',
+      },
     },
   };
   const state = {
     execution: 'release-1',
-    release: { live: 'blue', idle: 'green', image: 'repo:v2', timings: { bakeSeconds: 60 } },
+    release: {
+      live: 'blue',
+      idle: 'green',
+      image: 'repo:v2',
+      revision: REVISION,
+      liveCount: 2,
+      timings: { bakeSeconds: 60 },
+    },
   };
   const script = `require(${JSON.stringify(bundle)}).handler(${JSON.stringify(state)}).then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e.name, e.message); process.exit(1); });`;
   const output = await new Promise<string>((resolve, reject) => {
@@ -98,12 +148,20 @@ test('the bundled Switch step calls ModifyListener, ModifyRule, then writes the 
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
   });
 
-  expect(seen.map((s) => s.target)).toEqual([
+  // The idle color's service and targets first (in parallel), then the listener, the rule, the record.
+  expect(
+    seen
+      .slice(0, 2)
+      .map((s) => s.target)
+      .sort(),
+  ).toEqual(['AmazonEC2ContainerServiceV20141113.DescribeServices', 'DescribeTargetHealth']);
+  expect(seen.slice(2).map((s) => s.target)).toEqual([
     'ModifyListener',
     'ModifyRule',
     'AmazonSSM.PutParameter',
     'AmazonSSM.PutParameter',
   ]);
+  seen.splice(0, 2);
   const listener = new URLSearchParams(seen[0].body);
   expect(listener.get('ListenerArn')).toBe(settings.aws.productionListenerArn);
   expect(listener.get('DefaultActions.member.1.ForwardConfig.TargetGroups.member.2.TargetGroupArn')).toBe(
