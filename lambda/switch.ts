@@ -1,4 +1,7 @@
-/** State "Switch traffic": production listener to the new color, then the record. Core: workflow/switch.ts. */
+/**
+ * State "Switch traffic": the idle color re-checked, then the production listener to it, then the record.
+ * Core: workflow/switch.ts.
+ */
 import { awsStep } from './adapters/aws-deps';
 import { switchTraffic } from './workflow/switch';
 

@@ -1,4 +1,7 @@
-/** State "Check new live color": one bake check (health through production, alarms). Core: workflow/watch.ts. */
+/**
+ * State "Check new live color": one bake check (the listener, health and version through production, alarms).
+ * Core: workflow/watch.ts.
+ */
 import { awsStep } from './adapters/aws-deps';
 import { watch } from './workflow/watch';
 

@@ -2,7 +2,9 @@
  * How a release ends. Every ending releases the in-flight lock (only if this release holds it) and publishes
  * the outcome; failures of that housekeeping are reported, never allowed to hide the outcome itself.
  *
- * - finish: success; after the finish delay the old color is scaled down (unless kept warm).
+ * - finish: success, once a fresh read of the production listener shows all traffic on the new color; after the
+ *   finish delay the old color is scaled down (unless kept warm). No color with production weight is ever scaled
+ *   down (traffic-guard.ts).
  * - abort: deploy or validation failed (traffic never moved), or Prepare refused (nothing changed).
  * - rollback: the new color failed after the switch: traffic and record go back to the old, still warm, color.
  * - rollbackFailed: the rollback itself failed: say so loudly.
