@@ -180,4 +180,20 @@ describe.each(['ecs', 'asg'] as const)('every ending is clean on %s', (platform)
     expect(world.published.map((p) => [p.release, p.status])).toEqual([['release-1', 'ABORTED']]);
     expect(outcome.cause).toContain('scaling stays held for release-2, which holds the lock now');
   });
+
+  test('an instance refresh still stopping when Abort puts the idle color back: the state machine runs Abort again later', async () => {
+    // fleet.restore's first call is Abort's put-back (nothing restores before it on this path).
+    const world = worldWith('fails-validation', {
+      transient: [{ operation: 'fleet.restore', nth: 1, name: 'RefreshStillActive' }],
+    });
+    const result = await runRelease(world, { image: V2 }, { platform });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationFailed' });
+    expect(result.states.slice(-2)).toEqual([STATES.abort, STATES.aborted]);
+    expect(result.events.filter((e) => e.type === 'retried').map((e) => e.state)).toEqual([STATES.abort]);
+    // The first try stopped at the busy fleet: one outcome, one put-back, nothing else half done.
+    expect(world.calls.filter((c) => c === 'fleet.restore')).toHaveLength(2);
+    expectCleanNow(world, 'ABORTED');
+    expect(world.services.green.desired).toBe(0);
+    expect(world.imageOf('green')).toBe(V1);
+  });
 });

@@ -227,6 +227,7 @@ export class AsgFleet implements Fleet {
     const [templateId, version] = revision.split(':');
     const group = await this.group(name);
     const instances = (group.Instances ?? []).filter((i) => i.LifecycleState !== 'Terminated');
+    let gone = false;
     const versions = await this.versions(templateId, [
       version,
       ...instances.map((i) => i.LaunchTemplate?.Version ?? ''),
@@ -237,13 +238,14 @@ export class AsgFleet implements Fleet {
       }
       return this.versions(templateId, [version]).catch((again: unknown) => {
         if (notFound(again)) {
+          gone = true;
           return new Map<string, LaunchTemplateVersion>();
         }
         throw again;
       });
     });
     await this.stopRefresh(name);
-    if (!versions.has(version)) {
+    if (gone) {
       await this.autoscaling.send(
         new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, DesiredCapacity: 0 }),
       );

@@ -45,7 +45,8 @@ export interface Fleet {
   describe(color: Color, revision?: string): Promise<FleetStatus>;
   /**
    * Registers a revision of the color's task definition (a launch template version on EC2) that runs `image`
-   * (reporting `version`), without running it. Returns the new revision.
+   * (reporting `version`), without running it. Returns the new revision, or the latest one when it already runs
+   * that image and version (a retried step registers nothing new).
    */
   register(color: Color, image: string, version: string): Promise<string>;
   /** Rolls the color's service onto a registered `revision` with `count` tasks. */

@@ -31,7 +31,9 @@ import {
 import {
   DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
   ECSClient,
+  RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import {
@@ -71,6 +73,7 @@ export const REGION = 'eu-west-1';
 const ACCOUNT = '123456789012';
 export const MACHINE = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:bluegreen-shop-release`;
 export const REPO = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/shop`;
+const TD_PREFIX = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/';
 export const ME = `arn:aws:sts::${ACCOUNT}:assumed-role/operator/alice`;
 const LISTENER = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/shop/1/prod`;
 const RULE = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener-rule/app/shop/1/test/rule`;
@@ -136,6 +139,8 @@ export class MockAws {
   readonly answers: { token: string; output?: string; error?: string; cause?: string }[] = [];
   readonly stopped: { arn: string; error?: string; cause?: string }[] = [];
   readonly retired: string[] = [];
+  /** Revisions a cdk deploy deregistered (changed CPU, memory, environment). */
+  readonly deregistered: string[] = [];
   /** Called when StopExecution arrives, before it takes effect (tests play races here). */
   beforeStop?: (execution: Execution) => void;
   /** Called on every GetExecutionHistory of a running execution (tests append events here). */
@@ -273,6 +278,24 @@ export class MockAws {
       this.retired.push(input.taskDefinition);
       return {};
     });
+    // Revisions are ACTIVE until retired (or deregistered by a cdk deploy); the family's latest is CDK's.
+    this.ecs.on(DescribeTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
+      const family = !input.taskDefinition.includes(':');
+      const arn = family ? `${TD_PREFIX}${input.taskDefinition}:9` : input.taskDefinition;
+      const inactive = this.retired.includes(arn) || this.deregistered.includes(arn);
+      return {
+        taskDefinition: {
+          taskDefinitionArn: arn,
+          family: arn.slice(TD_PREFIX.length).split(':')[0],
+          status: inactive ? 'INACTIVE' : 'ACTIVE',
+          containerDefinitions: [{ name: 'app', image: family ? `${REPO}:v1` : `${REPO}:v0` }],
+        },
+        tags: [{ key: 'bluegreen:app', value: 'shop' }],
+      };
+    });
+    this.ecs.on(RegisterTaskDefinitionCommand).callsFake((input: { family: string }) => ({
+      taskDefinition: { taskDefinitionArn: `${TD_PREFIX}${input.family}:10` },
+    }));
     this.ddb.on(GetItemCommand).callsFake(() => ({
       Item: this.lock
         ? {

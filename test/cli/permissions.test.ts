@@ -24,6 +24,8 @@ const PREFIX: Record<string, string> = {
 const IMPLIED: Record<string, string[]> = {
   'autoscaling:UpdateAutoScalingGroup': ['ec2:RunInstances', 'iam:PassRole', 'ec2:CreateTags'],
   'autoscaling:StartInstanceRefresh': ['ec2:RunInstances', 'iam:PassRole', 'ec2:CreateTags'],
+  // A revision with task roles and tags (a color's old revision registered again).
+  'ecs:RegisterTaskDefinition': ['iam:PassRole', 'ecs:TagResource'],
 };
 
 /** The IAM actions behind every call the mocked clients received (STS GetCallerIdentity needs none). */
@@ -114,6 +116,9 @@ async function operatorCalls(platform: Platform): Promise<Set<string>> {
     start: new Date(),
     events: [history.entered('Bake: wait', 'Wait', state)],
   });
+  // A cdk deploy changed the task definition meanwhile: green's old revision is deregistered, so the rollback
+  // registers it again to put green back.
+  aws.deregistered.push(state.release.idleBefore.revision!);
   expect((await bluegreen('rollback --yes')).code).toBe(0); // during the bake: stop, then the state machine's rollback
   aws.executions.push({
     name: 'v3-y',

@@ -50,8 +50,12 @@ interface Service {
 }
 
 export interface FaultPlan {
-  /** Fails the `nth` (1-based) call of `operation` once, with a transient error. */
-  readonly transient?: readonly { readonly operation: string; readonly nth: number }[];
+  /** Fails the `nth` (1-based) call of `operation` once, with a transient error (ServiceUnavailable, or `name`). */
+  readonly transient?: readonly {
+    readonly operation: string;
+    readonly nth: number;
+    readonly name?: string;
+  }[];
   /** Fails every call of these operations. */
   readonly permanent?: readonly string[];
 }
@@ -146,11 +150,11 @@ export class FakeWorld {
       const n = (w.counts.get(name) ?? 0) + 1;
       w.counts.set(name, n);
       w.onCall?.(name, n);
-      if (
-        w.faults.permanent?.includes(name) ||
-        w.faults.transient?.some((f) => f.operation === name && f.nth === n)
-      ) {
-        return Promise.reject(new BluegreenError('ServiceUnavailable', `injected fault: ${name} call ${n}`));
+      const transient = w.faults.transient?.find((f) => f.operation === name && f.nth === n);
+      if (w.faults.permanent?.includes(name) || transient) {
+        return Promise.reject(
+          new BluegreenError(transient?.name ?? 'ServiceUnavailable', `injected fault: ${name} call ${n}`),
+        );
       }
       return Promise.resolve().then(body);
     };
