@@ -15,6 +15,7 @@ import {
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
   ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -37,6 +38,7 @@ import {
   type MotoAlb,
   type MotoEcs,
 } from './support/moto-resources';
+import { ECS_DEPLOYMENTS_GAP, startGapShim, type GapShim } from './support/moto-gap-shim';
 import { resourcesOfType, synth } from './support/synth';
 
 // moto loads each service's backend on its first call: seconds on a loaded machine, counted in no test.
@@ -66,8 +68,11 @@ describeWithMoto('the bundled steps against moto', () => {
   let ecs: MotoEcs;
   let settings: string;
   let outcomes: string;
+  let shim: GapShim;
 
   beforeAll(async () => {
+    // The bundles run in processes of their own: their calls go through a proxy that mends one named moto gap.
+    shim = await startGapShim(moto().endpoint);
     alb = await createAlb(moto(), APP);
     ecs = await createEcsServices(moto(), APP, { blue: config.container.desiredCount, green: 0 });
     await createRecord(moto(), APP, { live: 'blue', images: { blue: 'repo:v1', green: 'repo:v1' } });
@@ -89,6 +94,8 @@ describeWithMoto('the bundled steps against moto', () => {
     );
   });
 
+  afterAll(() => shim?.stop());
+
   /** Runs a step's bundle in a fresh Node process, as the Lambda runtime would, against moto. */
   function runStep(prefix: string, state: unknown): Promise<ReleaseState> {
     const script =
@@ -102,7 +109,7 @@ describeWithMoto('the bundled steps against moto', () => {
           AWS_REGION: moto().config.region,
           AWS_ACCESS_KEY_ID: 'testing',
           AWS_SECRET_ACCESS_KEY: 'testing',
-          AWS_ENDPOINT_URL: moto().endpoint,
+          AWS_ENDPOINT_URL: shim.endpoint,
           POWERTOOLS_LOG_LEVEL: 'SILENT',
           BLUEGREEN_SETTINGS: settings,
         },
@@ -150,12 +157,27 @@ describeWithMoto('the bundled steps against moto', () => {
     ).services![0];
     expect(green).toMatchObject({ taskDefinition: revision, desiredCount: config.container.desiredCount });
 
-    // (Check deploy is not run here: moto never moves an ECS service's deployments[], see moto-fleets.test.ts.)
+    // Switch re-checks the idle color in moto before it changes the listener. ECS would register the new tasks in
+    // green's target group; moto's tasks never run nor register (a gap): the test registers two as ECS would.
+    // And moto never moves deployments[] (ECS_DEPLOYMENTS_GAP): the shim answers DescribeServices as ECS would.
+    const elb = new ElasticLoadBalancingV2Client(moto().config);
+    await elb.send(
+      new RegisterTargetsCommand({
+        TargetGroupArn: alb.targetGroups.green,
+        Targets: [
+          { Id: '10.0.1.7', Port: 8080 },
+          { Id: '10.0.2.9', Port: 8080 },
+        ].slice(0, config.container.desiredCount),
+      }),
+    );
+    const mendedBefore = shim.mended();
     const switched = await runStep('ReleaseWorkflowStepsSwitchFunction', deployed);
+    expect({ gap: ECS_DEPLOYMENTS_GAP, mended: shim.mended() > mendedBefore }).toMatchObject({
+      mended: true,
+    });
     expect(switched.release!.switchedAt).toMatch(/^\d{4}-/);
     expect(switched.release!.watch!.checks).toBe(0);
 
-    const elb = new ElasticLoadBalancingV2Client(moto().config);
     const listener = (
       await elb.send(new DescribeListenersCommand({ ListenerArns: [alb.productionListenerArn] }))
     ).Listeners![0];
