@@ -372,18 +372,20 @@ export class BluegreenStack extends Stack {
     const live = config.container.desiredCount;
     const idle = config.keepIdleWarm ? live : 0;
     const ecsColors = config.platform === 'ecs';
-    const policy = cr.AwsCustomResourcePolicy.fromStatements([
-      ecsColors
-        ? new iam.PolicyStatement({
-            actions: ['ecs:UpdateService'],
-            resources: COLORS.map((color) => this.colors[color].ecs!.service.serviceArn),
-          })
-        : new iam.PolicyStatement({
-            actions: ['autoscaling:SetDesiredCapacity'],
-            // The two groups by name (a group ARN's id is only known once it exists).
-            resources: asgArns(this, config.appName, this.colors).groups,
-          }),
-    ]);
+    const groups = ecsColors ? [] : asgArns(this, config.appName, this.colors).groups;
+    const policyFor = (color: Color) =>
+      cr.AwsCustomResourcePolicy.fromStatements([
+        ecsColors
+          ? new iam.PolicyStatement({
+              actions: ['ecs:UpdateService'],
+              resources: COLORS.map((c) => this.colors[c].ecs!.service.serviceArn),
+            })
+          : new iam.PolicyStatement({
+              actions: ['autoscaling:SetDesiredCapacity'],
+              // The color's group by name (a group ARN's id is only known once it exists).
+              resources: [groups[COLORS.indexOf(color)]],
+            }),
+      ]);
     for (const color of COLORS) {
       const c = this.colors[color];
       // Strings inside the call's JSON (CloudFormation joins strings); the SDK-call handler converts them to the
@@ -398,7 +400,7 @@ export class BluegreenStack extends Stack {
         resourceType: 'Custom::BluegreenInitialCapacity',
         installLatestAwsSdk: false,
         logGroup: customResourceLogs(this, config.logRetentionDays),
-        policy,
+        policy: policyFor(color),
         // Create only, on purpose: after creation the count belongs to the release workflow.
         onCreate: c.ecs
           ? {
