@@ -234,7 +234,18 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
         { step: 'initialize', name: 'motoStateValueFilter' },
       );
       const alarms = new CloudWatchAlarms(client, names);
-      expect(await alarms.firing('green')).toEqual(['shop-green-p99']);
+      const firing = await alarms.firing('green');
+      expect(firing).toEqual([
+        { name: 'shop-green-p99', since: expect.any(String), reason: 'p99 over 1000 ms' },
+      ]);
+      // Since when: the state change moto recorded for SetAlarmState, a real time.
+      expect(Date.now() - Date.parse(firing[0].since)).toBeLessThan(10 * 60_000);
+      expect(await alarms.firing('blue')).toEqual([]);
+    });
+
+    test("firing() without the shim: the adapter filters ALARM itself, so moto's StateValue gap cannot report alarms in OK", async () => {
+      const alarms = new CloudWatchAlarms(new CloudWatchClient(moto().config), names);
+      expect((await alarms.firing('green')).map((a) => a.name)).toEqual(['shop-green-p99']);
       expect(await alarms.firing('blue')).toEqual([]);
     });
   });
