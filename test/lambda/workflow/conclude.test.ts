@@ -36,8 +36,9 @@ describe('endings: putting the idle color back', () => {
     const out = await abort(releaseState(world), world.deps(), SETTINGS);
     expect(world.calls).not.toContain('fleet.retire');
     expect(out.outcome?.cause).toContain(
-      `green could not be put back and may still run ${REPO}:v2; the release record is untouched.`,
+      'Traffic never moved: blue still serves every request; the release record is untouched',
     );
+    expect(out.outcome?.cause).toContain(`green could not be put back and may still run ${REPO}:v2.`);
     expect(out.outcome?.cause).not.toContain('green is back');
     expect(out.outcome?.cause).toContain('could not put green back');
     expect(world.lock).toBeUndefined();
