@@ -41,6 +41,19 @@ test('a good release with only a stale alarm (in ALARM since before the switch) 
   expect(run.ending).toBe('Released');
 });
 
+test('a failing image that keeps an alarm in ALARM since before the switch is rolled back when the bake ends', async () => {
+  const run = await runChaos({
+    behaviour: 'alarms-after-switch',
+    keepIdleWarm: false,
+    faults: [],
+    events: [{ kind: 'alarm', at: { on: 'state', state: 'Prepare' } }],
+  });
+  expect(run.fired).toEqual(['stale-alarm']);
+  expect(run.violations).toEqual([]);
+  expect(run.ending).toBe('Rolled back');
+  expect(run.result.cause).toContain('in ALARM since before the switch and still at the end of the bake');
+});
+
 test('an alarm entering ALARM during the bake rolls a good release back', async () => {
   const run = await runChaos({
     behaviour: 'good',

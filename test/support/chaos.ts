@@ -7,7 +7,8 @@
  *   new color before the switch;
  * - idle-lost: the new color's tasks are lost (its targets go unhealthy), e.g. during the gate or before the switch;
  * - alarm: the new color's 5xx alarm enters ALARM (before the switch: a stale alarm, which must not roll a good
- *   release back; after it: a real one);
+ *   release back: CloudWatch puts it back to OK once the good color serves production; an image that keeps
+ *   failing keeps it in ALARM, its since unchanged; after the switch: a real one);
  * - revision-deregistered: CloudFormation deregisters the idle color's previous revision (INACTIVE);
  * - lambda-timeout: a step's Lambda times out right after a write went through (the write happened; the state
  *   fails with Sandbox.Timedout, which its Retry/Catch see);
@@ -199,6 +200,9 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
   const done = new Set<ChaosEvent>();
   let stop: ExecutionStop | undefined;
   let switched = false;
+  /** When traffic first went to the new color (the world's clock). */
+  let switchedAt: number | undefined;
+  let checksSinceSwitch = 0;
   let publishedBeforeTimeout = false;
   /** The running Lambda's timeout: a write armed with lambda-timeout fires it, after the write went through. */
   let timeOut: ((e: Error) => void) | undefined;
@@ -285,7 +289,10 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
       ...base.router,
       setProductionWeights: afterWrite('router.setProductionWeights', async (w) => {
         await base.router.setProductionWeights(w);
-        switched ||= w[NEW] > 0;
+        if (w[NEW] > 0 && !switched) {
+          switched = true;
+          switchedAt = world.clock;
+        }
       }),
       setTestWeights: afterWrite('router.setTestWeights', base.router.setTestWeights),
     },
@@ -303,6 +310,24 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
       release: afterWrite('lock.release', base.lock.release),
     },
     notifier: { publish: afterWrite('notifier.publish', base.notifier.publish) },
+    alarms: {
+      firing: (color) => {
+        // CloudWatch re-evaluates every period: a stale alarm of a color that behaves goes back to OK once that
+        // color has served production for a check; an image that keeps failing keeps it in ALARM (since unchanged).
+        const alarm = world.alarmStates.get(`shop-${NEW}-5xx`);
+        if (
+          color === NEW &&
+          switchedAt !== undefined &&
+          (checksSinceSwitch += 1) > 1 &&
+          world.behaviourOf(NEW) === 'good' &&
+          alarm &&
+          Date.parse(alarm.since) < switchedAt
+        ) {
+          world.alarmStates.delete(alarm.name);
+        }
+        return base.alarms.firing(color);
+      },
+    },
   };
 
   const failing = scenario.events.filter((e) => e.kind === 'lambda-fails');
@@ -438,9 +463,13 @@ function check(
       world.weights,
       recordParameterNames(SETTINGS.appName).liveColor,
     );
-    const truth = drift ? drift.message : `${describeTraffic(routedTraffic(world.weights))}, and the record agrees.`;
+    const truth = drift
+      ? drift.message
+      : `${describeTraffic(routedTraffic(world.weights))}, and the record agrees.`;
     if (!cause.includes(truth)) {
-      v.push(`the Stopped step's cause does not say where traffic and the record stand ("${truth}"): ${cause}`);
+      v.push(
+        `the Stopped step's cause does not say where traffic and the record stand ("${truth}"): ${cause}`,
+      );
     }
   }
   return v;
