@@ -282,6 +282,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
       }
       return value;
     };
+  /* eslint-disable @typescript-eslint/unbound-method -- the in-memory ports are closures over the world (no this) */
   const deps: WorkflowDeps = {
     ...base,
     record: { ...base.record, write: afterWrite('record.write', base.record.write) },
@@ -329,6 +330,8 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
       },
     },
   };
+
+  /* eslint-enable @typescript-eslint/unbound-method */
 
   const failing = scenario.events.filter((e) => e.kind === 'lambda-fails');
   const result = await runWorkflow(
