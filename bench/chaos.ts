@@ -29,6 +29,9 @@ async function main(): Promise<void> {
         );
       }
       tally.add(run);
+      if (tally.runs % 100 === 0) {
+        console.log(`  ${tally.runs} releases, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      }
     }),
     { numRuns: runs, seed },
   );
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
   console.log(`${((Date.now() - started) / 1000).toFixed(0)} s`);
   if (details.failed) {
     console.error(fc.defaultReportMessage(details));
+    console.error(String(details.errorInstance));
     console.error(`Re-run: npm run chaos -- --runs ${runs} --seed ${seed}`);
     process.exit(1);
   }

@@ -29,7 +29,10 @@
  *    went live) unless all production traffic goes to the new color, which runs the new image, healthy;
  * 4. when the workflow reached an ending of its own (Released or one of its Fail states): all production traffic
  *    on one color, which runs a healthy version with tasks; the record names that color and the image it runs.
- *    Exception (documented, the world made it impossible): none so far; see EXPECTED below if one is added;
+ *    Exception, where the world makes it impossible: someone else moved the listener (split it, or sent it to
+ *    the idle color) before the release changed anything: the release refuses (Drift) and changes nothing, by
+ *    design (it never guesses whether listener or record is right); expected instead: REFUSED published, its
+ *    cause naming the drift as the world shows it;
  * 5. when it did not (stopped, timed out, or failed in a state whose ending step did not finish): the Stopped
  *    step moves neither traffic nor the record (by design: it never guesses), so what is expected instead is a
  *    loud ending whose published cause tells the truth: it names where production traffic goes now and whether
@@ -445,7 +448,19 @@ function check(
         `${world.services[NEW].running} tasks)`,
     );
   }
-  if (run.reachedOwnEnding) {
+  const drift = findDrift(
+    world.record.liveColor,
+    world.weights,
+    recordParameterNames(SETTINGS.appName).liveColor,
+  );
+  const refusedForDrift = published.find((p) => p.status === 'REFUSED' && p.error === 'Drift');
+  if (refusedForDrift) {
+    // Someone else moved the listener before the release changed anything: it refuses (Drift) and changes
+    // nothing, never guessing which of listener and record is right; its cause must say what it found.
+    if (drift && !(refusedForDrift.cause ?? '').includes(drift.message)) {
+      v.push(`refused for drift, but its cause does not say "${drift.message}": ${refusedForDrift.cause}`);
+    }
+  } else if (run.reachedOwnEnding) {
     if (!live) {
       v.push(`traffic is split or nowhere: ${JSON.stringify(world.weights)}`);
     } else {
@@ -461,11 +476,6 @@ function check(
     }
   } else {
     const cause = run.stoppedOutcome?.outcome.cause ?? '';
-    const drift = findDrift(
-      world.record.liveColor,
-      world.weights,
-      recordParameterNames(SETTINGS.appName).liveColor,
-    );
     const truth = drift
       ? drift.message
       : `${describeTraffic(routedTraffic(world.weights))}, and the record agrees.`;
