@@ -32,7 +32,9 @@
  *    Exception, where the world makes it impossible: someone else moved the listener (split it, or sent it to
  *    the idle color) before the release changed anything: the release refuses (Drift) and changes nothing, by
  *    design (it never guesses whether listener or record is right); expected instead: REFUSED published, its
- *    cause naming the drift as the world shows it;
+ *    cause naming the drift as the world shows it. And when the "Roll back" state's own Lambda fails on every
+ *    attempt (lambda-fails), nothing can move traffic back: expected instead, ROLLBACK_FAILED published, its cause
+ *    telling the operator to switch back by hand;
  * 5. when it did not (stopped, timed out, or failed in a state whose ending step did not finish): the Stopped
  *    step moves neither traffic nor the record (by design: it never guesses), so what is expected instead is a
  *    loud ending whose published cause tells the truth: it names where production traffic goes now and whether
@@ -394,6 +396,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
     byWorkflow,
     publishedBeforeTimeout,
     reachedOwnEnding,
+    rollbackBroken: failing.some((f) => f.state === 'Roll back') && fired.includes('lambda-fails'),
   });
   const live = world.liveTarget();
   return {
@@ -420,6 +423,8 @@ function check(
     byWorkflow: number;
     publishedBeforeTimeout: boolean;
     reachedOwnEnding: boolean;
+    /** The "Roll back" state's Lambda fails on every attempt (a lambda-fails event). */
+    rollbackBroken: boolean;
   },
 ): string[] {
   const v: string[] = [];
@@ -459,6 +464,14 @@ function check(
     // nothing, never guessing which of listener and record is right; its cause must say what it found.
     if (drift && !(refusedForDrift.cause ?? '').includes(drift.message)) {
       v.push(`refused for drift, but its cause does not say "${drift.message}": ${refusedForDrift.cause}`);
+    }
+  } else if (run.rollbackBroken && published.some((p) => p.status === 'ROLLBACK_FAILED')) {
+    // The rollback's own Lambda fails on every attempt: nothing can move traffic back. Expected instead: the
+    // loud ROLLBACK_FAILED, whose cause tells the operator to check the listener and switch back by hand.
+    if (
+      !published.some((p) => p.status === 'ROLLBACK_FAILED' && /switch to \w+ by hand/.test(p.cause ?? ''))
+    ) {
+      v.push('the rollback failed, and no published cause says to switch back by hand');
     }
   } else if (run.reachedOwnEnding) {
     if (!live) {
