@@ -1,5 +1,11 @@
+const { availableParallelism } = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
+  // Jest's default is one worker less than the cores: on CI's 2 cores that is 1, and the suite ran in band on one
+  // core. The test files are independent (each synthesizes its own stacks, runs its own in-memory AWS or local
+  // servers on free ports), so they run on every core.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],

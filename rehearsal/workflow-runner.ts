@@ -173,7 +173,8 @@ export interface StateEvent {
 }
 
 export interface ExecutionResult {
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  /** ABORTED / TIMED_OUT only when RunOptions.stopWhen stopped it (StopExecution, the execution's own timeout). */
+  readonly status: 'SUCCEEDED' | 'FAILED' | ExecutionStop['status'];
   readonly error?: string;
   readonly cause?: string;
   /** States entered, in order (as the console's event history shows them). */
@@ -200,6 +201,23 @@ export interface RunOptions {
    * function times out): tests of an ending step that fails.
    */
   readonly lambdaFailures?: Readonly<Record<string, { readonly name: string; readonly message: string }>>;
+  /**
+   * Wraps each invocation of a Task state's Lambda (tests of a world that changes under the workflow: a Lambda
+   * that times out after a partial write races `invoke` with its timeout).
+   */
+  readonly wrapTask?: (state: string, invoke: () => Promise<unknown>) => Promise<unknown>;
+  /**
+   * Asked on entering every state and after every Task's Lambda settles: a stop to apply now (StopExecution, the
+   * execution's own TimeoutSeconds). The Lambda that was running has finished; no further state runs.
+   */
+  readonly stopWhen?: () => ExecutionStop | undefined;
+}
+
+/** How an execution was stopped from outside its states. */
+export interface ExecutionStop {
+  readonly status: 'ABORTED' | 'TIMED_OUT';
+  readonly error?: string;
+  readonly cause?: string;
 }
 
 /**
@@ -318,6 +336,16 @@ export async function runWorkflow(
   const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
   const callbacks = options.callbacks ?? new LocalCallbacks();
   type LocalHandler = (payload: unknown) => Promise<never>;
+  let stop: ExecutionStop | undefined;
+  /** Lambdas running now: a stopped execution's result waits for them, as their writes land all the same. */
+  const inflight = new Set<Promise<unknown>>();
+  let abortExecution = () => undefined as void;
+  const checkStop = () => {
+    if (!stop && (stop = options.stopWhen?.())) {
+      abortExecution();
+    }
+    return stop !== undefined;
+  };
   const callbackHandlers = Object.entries(callbackSteps).map(([state, step]): [string, LocalHandler] => [
     state,
     async (parameters: unknown) => {
@@ -329,16 +357,32 @@ export async function runWorkflow(
     },
   ]);
   const execution = machine.run(input as never, {
+    noThrowOnAbort: true,
     overrides: {
       taskResourceLocalHandlers: Object.fromEntries([
         ...Object.entries(taskSteps).map(([state, step]): [string, LocalHandler] => [
           state,
-          (payload: unknown) => {
+          async (payload: unknown) => {
             const failure = options.lambdaFailures?.[state];
             if (failure) {
-              return Promise.reject(Object.assign(new Error(failure.message), { name: failure.name }));
+              throw Object.assign(new Error(failure.message), { name: failure.name });
             }
-            return HANDLERS[step].withDeps(deps, settings)(payload as ReleaseState) as never;
+            if (checkStop()) {
+              return new Promise<never>(() => undefined); // stopped before this Lambda was invoked
+            }
+            const invoke = () => HANDLERS[step].withDeps(deps, settings)(payload as ReleaseState);
+            const running = Promise.allSettled([options.wrapTask?.(state, invoke) ?? invoke()]);
+            inflight.add(running);
+            const settled = await running;
+            inflight.delete(running);
+            if (checkStop()) {
+              return new Promise<never>(() => undefined); // stopped: nothing reads this state's result
+            }
+            const [done] = settled;
+            if (done.status === 'rejected') {
+              throw done.reason;
+            }
+            return done.value as never;
           },
         ]),
         ...callbackHandlers,
@@ -361,6 +405,7 @@ export async function runWorkflow(
       State: { EnteredTime: new Date().toISOString() },
     },
   });
+  abortExecution = () => execution.abort();
   const states: string[] = [];
   const events: StateEvent[] = [];
   let failed: { Error: string; Cause: unknown } | undefined;
@@ -375,6 +420,7 @@ export async function runWorkflow(
         case 'StateEntered':
           states.push(event.state.name);
           note('entered', event.state.name, event.timestamp);
+          checkStop();
           break;
         case 'StateExited':
           note('exited', event.state.name, event.timestamp);
@@ -397,9 +443,13 @@ export async function runWorkflow(
     }
   })();
   try {
-    const output = (await execution.result) as unknown as ReleaseState;
+    const output = (await execution.result) as unknown as ReleaseState | null;
     await collect;
-    return { status: 'SUCCEEDED', states, events, output };
+    if (stop) {
+      await Promise.all(inflight);
+      return { ...stop, states, events };
+    }
+    return { status: 'SUCCEEDED', states, events, output: output ?? undefined };
   } catch (e) {
     await collect;
     if (!(e instanceof ExecutionError)) {

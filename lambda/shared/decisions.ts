@@ -144,13 +144,18 @@ export function describeAlarm(alarm: FiringAlarm): string {
 
 /**
  * After one check of the new live color: roll back on any alarm that entered ALARM since the switch, or after
- * `threshold` consecutive failed checks; otherwise keep watching until the bake ends.
+ * `threshold` consecutive failed checks; otherwise keep watching until the bake ends. An alarm already in ALARM
+ * before the switch is not held against the new color during the bake, but it must be back to OK by the bake's
+ * end: one still in ALARM then never left it under production traffic (CloudWatch does not re-enter ALARM for a
+ * new cause, so its since stays before the switch), and rolls back.
  */
 export function watchVerdict(args: {
   readonly consecutiveFailures: number;
   readonly problem?: string;
   /** Alarms in ALARM since the switch (see alarmsSinceSwitch). */
   readonly alarms: readonly FiringAlarm[];
+  /** Alarms in ALARM since before the switch (see alarmsSinceSwitch): they count when the bake ends. */
+  readonly staleAlarms?: readonly FiringAlarm[];
   readonly threshold: number;
   readonly now: Date;
   readonly until: Date;
@@ -166,6 +171,13 @@ export function watchVerdict(args: {
     };
   }
   if (failures === 0 && args.now.getTime() >= args.until.getTime()) {
+    const stale = args.staleAlarms ?? [];
+    if (stale.length > 0) {
+      return {
+        kind: 'rollback',
+        reason: `alarm ${stale.map(describeAlarm).join('; ')}: in ALARM since before the switch and still at the end of the bake`,
+      };
+    }
     return { kind: 'baked' };
   }
   return { kind: 'watching', consecutiveFailures: failures };

@@ -55,6 +55,7 @@ export async function watch(
     consecutiveFailures: progress.consecutiveFailures,
     problem: problem && `${problem} (through production)`,
     alarms: counted,
+    staleAlarms: ignored,
     threshold: release.timings.failureThreshold,
     now: deps.now(),
     until: new Date(progress.until),
@@ -81,7 +82,8 @@ export async function watch(
             : 'version not checked (no smoke check with expectVersion)') +
           `; alarms of ${release.idle} that entered ALARM since the switch`,
         ignoredAlarms: ignored.map(
-          (a) => `${describeAlarm(a)} — before the switch at ${release.switchedAt ?? '?'}: ignored`,
+          (a) =>
+            `${describeAlarm(a)} — before the switch at ${release.switchedAt ?? '?'}: ignored unless still in ALARM when the bake ends`,
         ),
       },
     },

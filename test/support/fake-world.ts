@@ -198,6 +198,12 @@ export class FakeWorld {
         restore: (color, count, revision) =>
           op('fleet.restore', () => {
             const s = w.services[color];
+            // ECS: a deregistered (INACTIVE) revision cannot run again; its image is registered afresh.
+            const inactive = revision !== undefined && w.revisions.get(revision)?.active === false;
+            const image = revision === undefined ? undefined : w.revisions.get(revision)?.image;
+            if (inactive && image) {
+              revision = w.register(color, image);
+            }
             w.services[color] = {
               ...s,
               revision: revision ?? s.revision,
@@ -207,7 +213,11 @@ export class FakeWorld {
               failedTasks: 0,
               checks: 9,
             };
-            return { count, ...(revision ? { revision } : {}) };
+            return {
+              count,
+              ...(revision ? { revision } : {}),
+              ...(inactive ? { note: `the revision was deregistered: ${image} registered again` } : {}),
+            };
           }),
         retire: (revision) =>
           op('fleet.retire', () => {

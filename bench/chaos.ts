@@ -1,0 +1,51 @@
+/**
+ * `npm run chaos [-- --runs N] [-- --seed S]`: N (default 1,000) randomized releases in a world that changes under
+ * the workflow (test/support/chaos.ts), each non-SUCCEEDED one followed by the Stopped step; prints the endings
+ * and, per kind of event, what the releases it hit ended as. Exits 1 with the seed and the (shrunk)
+ * counterexample on any violation of the invariant.
+ */
+import '../rehearsal/quiet';
+import fc from 'fast-check';
+import { runChaos, scenarios, Tally } from '../test/support/chaos';
+
+function option(name: string): number | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
+}
+
+async function main(): Promise<void> {
+  const runs = option('runs') ?? 1000;
+  const seed = option('seed') ?? Date.now() % 2 ** 31;
+  const tally = new Tally();
+  const started = Date.now();
+  console.log(`chaos: ${runs} releases, seed ${seed}`);
+  const details = await fc.check(
+    fc.asyncProperty(scenarios(), async (scenario) => {
+      const run = await runChaos(scenario);
+      if (run.violations.length > 0) {
+        throw new Error(
+          `${run.violations.join('; ')} (ended ${run.ending}: ${run.result.error ?? ''} ${run.result.cause ?? ''}; ` +
+            `states ${run.result.states.join(' → ')})`,
+        );
+      }
+      tally.add(run);
+      if (tally.runs % 100 === 0) {
+        console.log(`  ${tally.runs} releases, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      }
+    }),
+    { numRuns: runs, seed },
+  );
+  console.log(tally.report());
+  console.log(`${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (details.failed) {
+    console.error(fc.defaultReportMessage(details));
+    console.error(String(details.errorInstance));
+    console.error(`Re-run: npm run chaos -- --runs ${runs} --seed ${seed}`);
+    process.exit(1);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

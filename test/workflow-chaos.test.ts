@@ -1,0 +1,67 @@
+/**
+ * The safety net's invariant in a world that changes under the workflow (test/support/chaos.ts: the events, and
+ * what is expected after each kind of ending): someone moves the listener, idle tasks are lost, alarms go off
+ * before or after the switch, CloudFormation deregisters a revision, a Lambda times out after a partial write or
+ * fails, the execution is stopped or times out at any point; each non-SUCCEEDED execution then goes through the
+ * Stopped step. `npm run chaos` runs 1,000 of these; CI runs CHAOS_RUNS (default 100).
+ */
+import fc from 'fast-check';
+import { runChaos, scenarios, Tally } from './support/chaos';
+
+const RUNS = Number(process.env.CHAOS_RUNS ?? 100);
+
+test(`chaos: ${RUNS} randomized releases in a changing world end clean, or loud and truthful`, async () => {
+  const tally = new Tally();
+  await fc.assert(
+    fc.asyncProperty(scenarios(), async (scenario) => {
+      const run = await runChaos(scenario);
+      tally.add(run);
+      if (run.violations.length > 0) {
+        throw new Error(
+          `${run.violations.join('; ')} (ended ${run.ending}: ${run.result.error ?? ''} ${run.result.cause ?? ''}; ` +
+            `states ${run.result.states.join(' → ')})`,
+        );
+      }
+    }),
+    { numRuns: RUNS },
+  );
+  console.log(`chaos: ${tally.report()}`);
+  expect(tally.runs).toBeGreaterThanOrEqual(RUNS);
+}, 300_000);
+
+test('a good release with only a stale alarm (in ALARM since before the switch) is released, not rolled back', async () => {
+  const run = await runChaos({
+    behaviour: 'good',
+    keepIdleWarm: false,
+    faults: [],
+    events: [{ kind: 'alarm', at: { on: 'state', state: 'Validate idle color' } }],
+  });
+  expect(run.fired).toEqual(['stale-alarm']);
+  expect(run.violations).toEqual([]);
+  expect(run.ending).toBe('Released');
+});
+
+test('a failing image that keeps an alarm in ALARM since before the switch is rolled back when the bake ends', async () => {
+  const run = await runChaos({
+    behaviour: 'alarms-after-switch',
+    keepIdleWarm: false,
+    faults: [],
+    events: [{ kind: 'alarm', at: { on: 'state', state: 'Prepare' } }],
+  });
+  expect(run.fired).toEqual(['stale-alarm']);
+  expect(run.violations).toEqual([]);
+  expect(run.ending).toBe('Rolled back');
+  expect(run.result.cause).toContain('in ALARM since before the switch and still at the end of the bake');
+});
+
+test('an alarm entering ALARM during the bake rolls a good release back', async () => {
+  const run = await runChaos({
+    behaviour: 'good',
+    keepIdleWarm: false,
+    faults: [],
+    events: [{ kind: 'alarm', at: { on: 'state', state: 'Check new live color' } }],
+  });
+  expect(run.fired).toEqual(['alarm']);
+  expect(run.violations).toEqual([]);
+  expect(run.ending).toBe('Rolled back');
+});
