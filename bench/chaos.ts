@@ -16,13 +16,18 @@ function option(name: string): number | undefined {
 async function main(): Promise<void> {
   const runs = option('runs') ?? 1000;
   const seed = option('seed') ?? Date.now() % 2 ** 31;
+  /** Count violations and go on (outcome counts over all runs) instead of stopping at the first one. */
+  const keepGoing = process.argv.includes('--keep-going');
+  const violations: string[] = [];
   const tally = new Tally();
   const started = Date.now();
   console.log(`chaos: ${runs} releases, seed ${seed}`);
   const details = await fc.check(
     fc.asyncProperty(scenarios(), async (scenario) => {
       const run = await runChaos(scenario);
-      if (run.violations.length > 0) {
+      if (keepGoing && run.violations.length > 0) {
+        violations.push(`${run.violations.join('; ')} (ended ${run.ending}) in ${JSON.stringify(scenario)}`);
+      } else if (run.violations.length > 0) {
         throw new Error(
           `${run.violations.join('; ')} (ended ${run.ending}: ${run.result.error ?? ''} ${run.result.cause ?? ''}; ` +
             `states ${run.result.states.join(' → ')})`,
@@ -36,6 +41,11 @@ async function main(): Promise<void> {
     { numRuns: runs, seed },
   );
   console.log(tally.report());
+  if (violations.length > 0) {
+    console.error(`${violations.length} releases violated the invariant; the first ones:`);
+    violations.slice(0, 5).forEach((v) => console.error(`  ${v}`));
+    process.exitCode = 1;
+  }
   console.log(`${((Date.now() - started) / 1000).toFixed(0)} s`);
   if (details.failed) {
     console.error(fc.defaultReportMessage(details));

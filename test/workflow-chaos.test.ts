@@ -9,6 +9,8 @@ import fc from 'fast-check';
 import { runChaos, scenarios, Tally } from './support/chaos';
 
 const RUNS = Number(process.env.CHAOS_RUNS ?? 100);
+/** A fixed seed in CI (the same releases every run); `npm run chaos` explores with a fresh one. */
+const SEED = Number(process.env.CHAOS_SEED ?? 42);
 
 test(`chaos: ${RUNS} randomized releases in a changing world end clean, or loud and truthful`, async () => {
   const tally = new Tally();
@@ -23,7 +25,7 @@ test(`chaos: ${RUNS} randomized releases in a changing world end clean, or loud 
         );
       }
     }),
-    { numRuns: RUNS },
+    { numRuns: RUNS, seed: SEED },
   );
   console.log(`chaos: ${tally.report()}`);
   expect(tally.runs).toBeGreaterThanOrEqual(RUNS);
@@ -65,3 +67,20 @@ test('an alarm entering ALARM during the bake rolls a good release back', async 
   expect(run.violations).toEqual([]);
   expect(run.ending).toBe('Rolled back');
 });
+
+// Known defect (reported, not fixed here): Finish re-reads the listener but not the new color's health. When the
+// new color loses its tasks after the bake ("Keep old color warm"), Finish declares SUCCEEDED and scales the old
+// color down: no color serves. Remove `.failing` once Finish checks the new color's targets (then rolls back).
+test.failing(
+  'the new color losing its tasks after the bake is not released (Finish re-checks its health)',
+  async () => {
+    const run = await runChaos({
+      behaviour: 'good',
+      keepIdleWarm: false,
+      faults: [],
+      events: [{ kind: 'idle-lost', at: { on: 'state', state: 'Keep old color warm' } }],
+    });
+    expect(run.fired).toEqual(['idle-lost']);
+    expect(run.violations).toEqual([]);
+  },
+);
