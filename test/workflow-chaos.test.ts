@@ -68,19 +68,16 @@ test('an alarm entering ALARM during the bake rolls a good release back', async 
   expect(run.ending).toBe('Rolled back');
 });
 
-// Known defect (reported, not fixed here): Finish re-reads the listener but not the new color's health. When the
-// new color loses its tasks after the bake ("Keep old color warm"), Finish declares SUCCEEDED and scales the old
-// color down: no color serves. Remove `.failing` once Finish checks the new color's targets (then rolls back).
-test.failing(
-  'the new color losing its tasks after the bake is not released (Finish re-checks its health)',
-  async () => {
-    const run = await runChaos({
-      behaviour: 'good',
-      keepIdleWarm: false,
-      faults: [],
-      events: [{ kind: 'idle-lost', at: { on: 'state', state: 'Keep old color warm' } }],
-    });
-    expect(run.fired).toEqual(['idle-lost']);
-    expect(run.violations).toEqual([]);
-  },
-);
+// Found by the chaos property: Finish re-read the listener but not the new color's health. When the new color lost
+// its tasks after the bake ("Keep old color warm"), Finish declared SUCCEEDED and scaled the old color down: no
+// color served. Finish now reads the new color's targets first (UnhealthyAfterSwitch → Roll back).
+test('the new color losing its tasks after the bake is not released (Finish re-checks its health)', async () => {
+  const run = await runChaos({
+    behaviour: 'good',
+    keepIdleWarm: false,
+    faults: [],
+    events: [{ kind: 'idle-lost', at: { on: 'state', state: 'Keep old color warm' } }],
+  });
+  expect(run.fired).toEqual(['idle-lost']);
+  expect(run.violations).toEqual([]);
+});

@@ -8,28 +8,8 @@
  */
 import fc from 'fast-check';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
+import { OPERATIONS } from './support/chaos';
 import { runRelease } from './support/run-workflow';
-
-const OPERATIONS = [
-  'record.read',
-  'record.write',
-  'router.productionWeights',
-  'router.setProductionWeights',
-  'router.setTestWeights',
-  'router.targetHealth',
-  'fleet.describe',
-  'fleet.register',
-  'fleet.deploy',
-  'fleet.restore',
-  'fleet.retire',
-  'fleet.holdCapacity',
-  'probe.get',
-  'alarms.firing',
-  'lock.acquire',
-  'lock.release',
-  'notifier.publish',
-  'testToken',
-] as const;
 
 const BEHAVIOURS: Behaviour[] = [
   'good',

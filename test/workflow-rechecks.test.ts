@@ -217,6 +217,25 @@ describe('with migrations: nothing scales a color down, and no contract runs, wh
     expectTruthfulEnding(world, result, 'ROLLED_BACK');
   });
 
+  test('the new color lost its tasks before "Scale old color down": the old color stays up, no contract, rolled back', async () => {
+    const world = goodWorld();
+    // After the bake and the warm wait: green's tasks are gone (its targets drain), blue is still warm.
+    afterSwitch(world, 60, () => {
+      world.services.green.running = 0;
+    });
+    const result = await runOnPlatform(world, { image: V2 }, { migrations: {} });
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'RolledBack' });
+    expect(result.states).toContain('Scale old color down');
+    expect(result.states).not.toContain('Contract database');
+    expect(result.cause).toContain(
+      'UnhealthyAfterSwitch: green takes all production traffic but has no healthy target',
+    );
+    expect(world.migrationRuns.map((r) => r.phase)).toEqual(['expand', 'backfill']);
+    expect(world.services.blue.desired).toBe(2);
+    expectTruthfulEnding(world, result, 'ROLLED_BACK');
+  });
+
   test('the listener moved to the old color while the contract ran: Finish puts all traffic back on the new color and fails loudly', async () => {
     const world = goodWorld();
     // As the contract task ends: the old color is already at 0, so this is an outage until Finish sees it.

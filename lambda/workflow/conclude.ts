@@ -27,6 +27,7 @@ import {
   allTrafficTo,
   LISTENER_CHANGED_BY,
   listenerSays,
+  requireServing,
   scaleUnlessServing,
   trafficMoved,
 } from './traffic-guard';
@@ -44,6 +45,11 @@ export async function finish(
   const weights = await deps.router.productionWeights();
   if (!allTrafficTo(weights, release.idle)) {
     return trafficMovedBeforeFinish(state, deps, settings, weights);
+  }
+  // ... and from a fresh read of the new color's targets, while the old color can still take traffic back (with
+  // migrations and no warm old color, "Scale old color down" checked it before the contract).
+  if (!settings.migrations || settings.keepIdleWarm) {
+    await requireServing(release.idle, deps, 'declaring the release a success');
   }
   // With migrations the old color went down already, before the contract (state "Scale old color down").
   if (!settings.keepIdleWarm && !settings.migrations) {

@@ -12,7 +12,7 @@
 import { BluegreenError, ReleaseErrors } from '../shared/errors';
 import type { MigrationRecord, MigrationState, MigrationTasks, WorkflowDeps } from '../shared/ports';
 import { causeMessage, requireRelease, type MigrationPhase, type ReleaseState } from '../shared/release';
-import { scaleUnlessServing } from './traffic-guard';
+import { requireServing, scaleUnlessServing } from './traffic-guard';
 
 /** The error each phase's failure is reported with. */
 const PHASE_ERRORS: Readonly<Record<MigrationPhase, string>> = {
@@ -176,6 +176,7 @@ export async function scaleDownOldColor(
   const release = requireRelease(state);
   // Never a color with production weight (read just now): TrafficMovedDuringRelease instead, and no contract.
   if (release.switchedAt) {
+    await requireServing(release.idle, deps, `scaling ${release.live} down before the contract`);
     await scaleUnlessServing(release.live, deps, `scale ${release.live} down before the contract`, () =>
       deps.fleet.restore(release.live, 0),
     );

@@ -50,3 +50,23 @@ export async function scaleUnlessServing<T>(
   }
   return act();
 }
+
+/**
+ * The new color must still serve before the old one goes down or success is declared: a fresh read of its target
+ * health. None healthy → UnhealthyAfterSwitch (the state machine rolls back to the old color, still warm).
+ */
+export async function requireServing(
+  color: Color,
+  deps: Pick<WorkflowDeps, 'router'>,
+  before: string,
+): Promise<void> {
+  const health = await deps.router.targetHealth(color);
+  if (health.healthy < 1) {
+    throw new BluegreenError(
+      'UnhealthyAfterSwitch',
+      `${color} takes all production traffic but has no healthy target now (${health.notHealthy} not healthy` +
+        `${health.problems.length > 0 ? `: ${health.problems.join('; ')}` : ''}), read just before ${before}: ` +
+        'it lost its tasks after the bake, so the release is rolled back to the old color, still warm.',
+    );
+  }
+}

@@ -378,12 +378,12 @@ export class ReleaseWorkflow extends Construct {
     );
     // Finish only throws before it changes anything (its housekeeping notes failures), or once it has ended the
     // release because the listener was changed under it: that one is a verdict, never retried.
-    retryAllBut(finish, [ReleaseErrors.TrafficMovedDuringRelease]);
+    retryAllBut(finish, [ReleaseErrors.TrafficMovedDuringRelease, 'UnhealthyAfterSwitch']);
     // The listener was changed since the bake: while the old color is still warm, that is a rollback to it.
     // (With migrations and no warm old color the contract ran: Finish puts traffic back on the new color.)
     if (!(migrations && !config.keepIdleWarm)) {
       finish.addCatch(rollback, {
-        errors: [ReleaseErrors.TrafficMovedDuringRelease],
+        errors: [ReleaseErrors.TrafficMovedDuringRelease, 'UnhealthyAfterSwitch'],
         resultPath: '$.failure',
       });
     }
@@ -687,12 +687,15 @@ export class ReleaseWorkflow extends Construct {
           fns['scale-down-old-color']!,
           'The old color to zero: from here on nothing can send traffic back to it.',
         );
-        scaleOld.addRetry({ errors: [ReleaseErrors.TrafficMovedDuringRelease], maxAttempts: 0 });
+        scaleOld.addRetry({
+          errors: [ReleaseErrors.TrafficMovedDuringRelease, 'UnhealthyAfterSwitch'],
+          maxAttempts: 0,
+        });
         h.retryIdempotent(scaleOld);
         // The listener sends traffic to the old color again: it was not scaled down and no contract runs; it is
         // still warm, so traffic goes back to it.
         scaleOld.addCatch(h.rollback, {
-          errors: [ReleaseErrors.TrafficMovedDuringRelease],
+          errors: [ReleaseErrors.TrafficMovedDuringRelease, 'UnhealthyAfterSwitch'],
           resultPath: '$.failure',
         });
         catchTo(

@@ -76,7 +76,8 @@ class Fakes {
       return Promise.resolve();
     },
     setTestWeights: () => Promise.resolve(),
-    targetHealth: () => Promise.reject(new Error('not used')),
+    /** The new color serves (Finish and the scale-down before a contract read it first). */
+    targetHealth: () => Promise.resolve({ healthy: 2, notHealthy: 0, problems: [] }),
   };
 
   readonly releaseRecord: ReleaseRecordStore = {
