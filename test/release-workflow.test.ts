@@ -76,7 +76,7 @@ describe('release workflow (state machine and its steps)', () => {
     expect(catchTarget(STATES.watch)).toEqual([['States.ALL', STATES.rollback, '$.failure']]);
     // The listener changed between the bake and Finish: the old color is still warm, roll back to it.
     expect(catchTarget(STATES.finish)).toEqual([
-      ['TrafficMovedDuringRelease', STATES.rollback, '$.failure'],
+      ['TrafficMovedDuringRelease,UnhealthyAfterSwitch', STATES.rollback, '$.failure'],
       ['States.ALL', STATES.finishFailed, '$.finishFailure'],
     ]);
     expect(catchTarget(STATES.rollback)).toEqual([
@@ -108,7 +108,7 @@ describe('release workflow (state machine and its steps)', () => {
     const verdictRetries = (state: string) =>
       states[state].Retry!.filter((r) => r.MaxAttempts === 0).map((r) => r.ErrorEquals.join());
     expect(verdictRetries(STATES.switch)).toEqual(['IdleNotReady']);
-    expect(verdictRetries(STATES.finish)).toEqual(['TrafficMovedDuringRelease']);
+    expect(verdictRetries(STATES.finish)).toEqual(['TrafficMovedDuringRelease,UnhealthyAfterSwitch']);
     for (const idempotent of [STATES.switch, STATES.rollback]) {
       expect(
         states[idempotent].Retry!.some((r) => r.ErrorEquals.includes('States.ALL') && r.MaxAttempts === 3),
@@ -174,6 +174,8 @@ describe('release workflow (state machine and its steps)', () => {
     expect(actionsOf('Switch')).toEqual(
       expect.arrayContaining(['ecs:DescribeServices', 'elasticloadbalancing:DescribeTargetHealth']),
     );
+    // Finish reads the new color's targets before the old color goes down or success is declared.
+    expect(actionsOf('Finish')).toContain('elasticloadbalancing:DescribeTargetHealth');
     for (const step of ['Switch', 'Rollback', 'Abort']) {
       const statements = policiesOf(step);
       expect(statements.find((s) => s.Action === 'elasticloadbalancing:ModifyListener')?.Resource).toEqual(

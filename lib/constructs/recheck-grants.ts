@@ -19,7 +19,8 @@ interface RecheckingSteps {
 /**
  * What the re-checks before irreversible acts take: every step that scales a color down, or declares the release
  * live, reads the production listener first (ELB Describe* calls have no resource-level permissions); the switch
- * reads the idle color again (fleet and target health); Abort, and Finish once a contract ran, put all traffic on
+ * reads the idle color again (fleet and target health), Finish and the scale-down before a contract the new
+ * color's target health; Abort, and Finish once a contract ran, put all traffic on
  * a healthy color when the listener was changed under the release (the listener, the test rule, the record).
  */
 export function grantRechecks(fns: RecheckingSteps, props: ReleaseWorkflowProps): void {
@@ -35,7 +36,13 @@ export function grantRechecks(fns: RecheckingSteps, props: ReleaseWorkflowProps)
     }
   }
 
-  allow(fns.switch, ['elasticloadbalancing:DescribeTargetHealth'], ['*']);
+  // The switch re-checks the idle color; Finish and the scale-down before a contract read the new color's targets
+  // before the old color goes down.
+  for (const fn of [fns.switch, fns.finish, fns['scale-down-old-color']]) {
+    if (fn) {
+      allow(fn, ['elasticloadbalancing:DescribeTargetHealth'], ['*']);
+    }
+  }
   if (config.platform === 'ecs') {
     allow(
       fns.switch,

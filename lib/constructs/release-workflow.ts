@@ -1018,14 +1018,14 @@ export class ReleaseWorkflow extends Construct {
       abort: asg
         ? `${xray}, nor do the Auto Scaling, launch template and elasticloadbalancing:DescribeListeners Describe calls; its other writes are scoped to this app's listener, rule, record, groups, templates, lock and topic.`
         : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition/DeregisterTaskDefinition and elasticloadbalancing:DescribeListeners; its other writes are scoped to this app's listener, rule, record, services, task roles, lock and topic.`,
-      finish: `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's ${asg ? 'groups' : 'services'}, listener, rule, record, lock and topic.`,
+      finish: `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth; its writes are scoped to this app's ${asg ? 'groups' : 'services'}, listener, rule, record, lock and topic.`,
       'rollback-failed': `${xray}; its writes are scoped to this app's lock and topic.`,
       stopped: `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's lock and topic.`,
       'await-approval': `${xray}; it only publishes to this app's topic and the default event bus.`,
       register: asg
         ? `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition and the launch template Describe calls; launch template versions and PassRole are scoped to this app's templates and migration task roles.`
         : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition; PassRole is scoped to this app's task roles.`,
-      'scale-down-old-color': `${xray}, nor does elasticloadbalancing:DescribeListeners; its only write is the desired count of this app's ${asg ? 'groups' : 'services'}.`,
+      'scale-down-old-color': `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth; its only write is the desired count of this app's ${asg ? 'groups' : 'services'}.`,
       'record-contract': `${xray}; its only write is this app's migration record parameter.`,
       'contract-failed': `${xray}; its writes are scoped to this app's migration record, lock and topic.`,
     };
