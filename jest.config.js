@@ -9,6 +9,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The cfn-lint tier (11 configurations, both stacks, one cfn-lint run: about 90 s of CPU) runs on its own:
+  // `npm run test:cfn-lint`, which `.ci/run` calls after `npm test`.
+  testPathIgnorePatterns: ['/node_modules/', '/test/cfn-lint\\.test\\.ts$'],
   // Transpile-only (swc): fast. Types are checked once by `npm run typecheck` (tsc --noEmit).
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   setupFiles: ['<rootDir>/test/support/setup.ts'],
