@@ -6,7 +6,7 @@ import { recordParameterArns } from '../record-stack';
 import { ASG_FLEET_READS } from './asg-grants';
 import type { ReleaseWorkflowProps } from './release-workflow';
 
-/** The step functions these grants concern (the rest of the workflow's are granted in release-workflow.ts). */
+/** The step functions these grants concern (the rest of the workflow's are granted in workflow-grants.ts). */
 interface RecheckingSteps {
   readonly switch: lambda.Function;
   readonly watch: lambda.Function;
