@@ -7,7 +7,7 @@ import { releaseError } from '../shared/errors';
 import type { Fleet, WorkflowDeps } from '../shared/ports';
 import type { Color } from '../shared/release-record';
 import { requireRelease, type ReleaseState } from '../shared/release';
-import { allTo } from './switch';
+import { allTo, observeIdle } from './switch';
 
 export async function startDeploy(
   state: ReleaseState,
@@ -52,10 +52,7 @@ export async function checkDeploy(
   deps: Pick<WorkflowDeps, 'fleet' | 'router' | 'now'>,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
-  const [status, health] = await Promise.all([
-    deps.fleet.describe(release.idle, release.revision),
-    deps.router.targetHealth(release.idle),
-  ]);
+  const { status, health } = await observeIdle(release, deps);
   const verdict = deployVerdict({
     status,
     health,

@@ -5,8 +5,8 @@
  */
 import { idleNotReadyBecause } from '../shared/decisions';
 import { releaseError } from '../shared/errors';
-import type { WorkflowDeps } from '../shared/ports';
-import { requireRelease, type ReleaseState } from '../shared/release';
+import type { FleetStatus, TargetHealth, WorkflowDeps } from '../shared/ports';
+import { requireRelease, type Release, type ReleaseState } from '../shared/release';
 import { otherColor, type Color } from '../shared/release-record';
 import type { TrafficWeights } from '../shared/traffic';
 
@@ -29,15 +29,24 @@ export async function routeAllTo(
   await deps.record.write(image ? { liveColor: to, image } : { liveColor: to });
 }
 
+/** The idle color as it is now: its service's rollout of the release's revision, and its targets. */
+export async function observeIdle(
+  release: Release,
+  deps: Pick<WorkflowDeps, 'fleet' | 'router'>,
+): Promise<{ status: FleetStatus; health: TargetHealth }> {
+  const [status, health] = await Promise.all([
+    deps.fleet.describe(release.idle, release.revision),
+    deps.router.targetHealth(release.idle),
+  ]);
+  return { status, health };
+}
+
 export async function switchTraffic(
   state: ReleaseState,
   deps: Pick<WorkflowDeps, 'router' | 'record' | 'fleet' | 'now'>,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
-  const [status, health] = await Promise.all([
-    deps.fleet.describe(release.idle, release.revision),
-    deps.router.targetHealth(release.idle),
-  ]);
+  const { status, health } = await observeIdle(release, deps);
   const why = idleNotReadyBecause({
     status,
     health,
