@@ -6,7 +6,8 @@
  */
 import '../rehearsal/quiet';
 import fc from 'fast-check';
-import { runChaos, scenarios, Tally } from '../test/support/chaos';
+import { runChaos, scenarios } from '../test/support/chaos';
+import { Tally } from '../test/support/chaos-tally';
 
 function option(name: string): number | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,7 +56,12 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+main().then(
+  // Exit now: aws-local-stepfunctions leaves each stopped execution's state timeout timer (TimeoutSeconds, up to
+  // minutes) running, which would otherwise keep the process alive for minutes after the last release.
+  () => process.exit(process.exitCode ?? 0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,11 +1,12 @@
 /**
  * Runs when a release execution ends FAILED, TIMED_OUT or ABORTED (an EventBridge rule on the state machine): the
- * execution's own ending may not have run, or not to its end. Reads which state it ended in (its history), then
- * makes sure the lock is free, scaling acts and the outcome is published once, with where traffic and the record
- * stand. Core: workflow/conclude.ts (stopped).
+ * execution's own ending may not have run, or not to its end. Reads which state it ended in and the release its
+ * last state carried (its history), then puts traffic back on the old color if the release did not finish and that
+ * color can serve, and makes sure the lock is free, scaling acts and the outcome is published once, with where
+ * traffic and the record stand. Core: workflow/conclude.ts (stopped).
  */
 import { aws, clientConfig } from './adapters/aws-deps';
-import { ExecutionHistory } from './adapters/execution-history';
+import { ExecutionHistory, type EndingFromHistory } from './adapters/execution-history';
 import type { ReleaseOutcome } from './shared/ports';
 import { logger } from './shared/step-handler';
 import { stopped } from './workflow/conclude';
@@ -27,14 +28,14 @@ export async function handler(event: ExecutionStatusChange): Promise<ReleaseOutc
   const { deps, settings } = aws();
   logger.appendKeys({ step: 'Release stopped', release: event.detail.name });
   const { name, status, error, cause, executionArn } = event.detail;
-  let endedIn: string | undefined;
+  let fromHistory: EndingFromHistory = {};
   try {
-    endedIn = await (history ??= ExecutionHistory.create(clientConfig)).lastStateEntered(executionArn);
+    fromHistory = await (history ??= ExecutionHistory.create(clientConfig)).ending(executionArn);
   } catch (e) {
     logger.warn('could not read the execution history', { error: (e as Error).message });
   }
   const { outcome, published } = await stopped(
-    { execution: name, status, error, cause, endedIn },
+    { execution: name, status, error, cause, ...fromHistory },
     deps,
     settings.workflow,
   );

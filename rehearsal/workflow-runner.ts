@@ -181,6 +181,8 @@ export interface ExecutionResult {
   readonly states: string[];
   readonly events: StateEvent[];
   readonly output?: ReleaseState;
+  /** The input of the last Task state that ran (as the execution's history shows each state's input). */
+  readonly lastInput?: ReleaseState;
 }
 
 export interface RunOptions {
@@ -337,6 +339,7 @@ export async function runWorkflow(
   const callbacks = options.callbacks ?? new LocalCallbacks();
   type LocalHandler = (payload: unknown) => Promise<never>;
   let stop: ExecutionStop | undefined;
+  let lastInput: ReleaseState | undefined;
   /** Lambdas running now: a stopped execution's result waits for them, as their writes land all the same. */
   const inflight = new Set<Promise<unknown>>();
   let abortExecution = () => undefined as void;
@@ -363,6 +366,7 @@ export async function runWorkflow(
         ...Object.entries(taskSteps).map(([state, step]): [string, LocalHandler] => [
           state,
           async (payload: unknown) => {
+            lastInput = payload as ReleaseState;
             const failure = options.lambdaFailures?.[state];
             if (failure) {
               throw Object.assign(new Error(failure.message), { name: failure.name });
@@ -447,16 +451,16 @@ export async function runWorkflow(
     await collect;
     if (stop) {
       await Promise.all(inflight);
-      return { ...stop, states, events };
+      return { ...stop, states, events, lastInput };
     }
-    return { status: 'SUCCEEDED', states, events, output: output ?? undefined };
+    return { status: 'SUCCEEDED', states, events, output: output ?? undefined, lastInput };
   } catch (e) {
     await collect;
     if (!(e instanceof ExecutionError)) {
       throw e;
     }
     const cause = typeof failed?.Cause === 'string' ? failed.Cause : JSON.stringify(failed?.Cause);
-    return { status: 'FAILED', error: failed?.Error, cause, states, events };
+    return { status: 'FAILED', error: failed?.Error, cause, states, events, lastInput };
   }
 }
 

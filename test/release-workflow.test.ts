@@ -148,7 +148,8 @@ describe('release workflow (state machine and its steps)', () => {
     const listener = stacks.service.resolve(stacks.service.traffic.productionListener.listenerArn);
     const rule = stacks.service.resolve(stacks.service.traffic.testRule.listenerRuleArn);
     // Only Switch and Roll back move production traffic or write the record (and Abort, which sends traffic back
-    // to the live color when the listener was changed under the release); Deploy may point the test rule.
+    // to the live color when the listener was changed under the release, and the Stopped step, which undoes an
+    // unfinished release: tested below); Deploy may point the test rule.
     for (const step of [
       'Prepare',
       'Deploy',
@@ -157,7 +158,6 @@ describe('release workflow (state machine and its steps)', () => {
       'Watch',
       'Finish',
       'RollbackFailed',
-      'Stopped',
     ]) {
       expect(actionsOf(step)).not.toEqual(
         expect.arrayContaining([expect.stringMatching(/ModifyListener|ssm:PutParameter/)]),
@@ -234,6 +234,23 @@ describe('release workflow (state machine and its steps)', () => {
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:DeleteItem', 'sns:Publish', 'events:PutEvents']),
     );
     expect(actionsOf('Stopped')).not.toContain('dynamodb:PutItem');
+    // It puts traffic back on the old color after an unfinished release: this app's listener, test rule, record;
+    // it judges each color by its targets and its alarms.
+    for (const [action, resource] of [
+      ['elasticloadbalancing:ModifyListener', /LoadBalancerProduction/],
+      ['elasticloadbalancing:ModifyRule', /IdleColorRule/],
+      ['ssm:PutParameter', /parameter\/bluegreen\/shop\//],
+      ['cloudwatch:DescribeAlarms', /Alarm/],
+    ] as const) {
+      const statement = policiesOf('Stopped').find((s) =>
+        ([] as unknown[]).concat(s.Action).includes(action),
+      );
+      expect({ action, resource: JSON.stringify(statement?.Resource) }).toEqual({
+        action,
+        resource: expect.stringMatching(resource),
+      });
+      expect(JSON.stringify(statement?.Resource)).not.toContain('"*"');
+    }
   });
 
   test('every Task catches every error: an ending step that fails goes to a Fail state named after it', () => {

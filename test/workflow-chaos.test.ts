@@ -6,7 +6,8 @@
  * Stopped step. `npm run chaos` runs 1,000 of these; CI runs CHAOS_RUNS (default 100).
  */
 import fc from 'fast-check';
-import { runChaos, scenarios, Tally } from './support/chaos';
+import { runChaos, scenarios } from './support/chaos';
+import { Tally } from './support/chaos-tally';
 
 const RUNS = Number(process.env.CHAOS_RUNS ?? 100);
 /** A fixed seed in CI (the same releases every run); `npm run chaos` explores with a fresh one. */

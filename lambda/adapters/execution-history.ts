@@ -1,7 +1,16 @@
 import { GetExecutionHistoryCommand, SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
+import type { Color } from '../shared/release-record';
 
 /** How many of an execution's last history events are read to find the state it ended in (one call). */
 export const HISTORY_EVENTS = 100;
+
+/** What the Stopped step learns from an execution's newest history events. */
+export interface EndingFromHistory {
+  /** The last state the execution entered (for a Fail state, the one it failed in; for a Task without a Catch, that Task). */
+  readonly endedIn?: string;
+  /** The release as the newest state input carrying one shows it: the color that was live when it started. */
+  readonly release?: { readonly live: Color };
+}
 
 /** A release execution's history (Step Functions), as far as the Stopped step needs it. */
 export class ExecutionHistory {
@@ -12,18 +21,30 @@ export class ExecutionHistory {
   constructor(private readonly sfn: SFNClient) {}
 
   /**
-   * The last state the execution entered (for a Fail state, the one it failed in; for a Task without a Catch,
-   * that Task), from its newest events; undefined when none is among them.
+   * From the newest events: the last state entered, and the release its newest state input carries (every state
+   * after Prepare is entered with the release in its input). Either is undefined when none is among them.
    */
-  async lastStateEntered(executionArn: string): Promise<string | undefined> {
+  async ending(executionArn: string): Promise<EndingFromHistory> {
     const out = await this.sfn.send(
       new GetExecutionHistoryCommand({
         executionArn,
         reverseOrder: true,
         maxResults: HISTORY_EVENTS,
-        includeExecutionData: false,
+        includeExecutionData: true,
       }),
     );
-    return (out.events ?? []).find((e) => e.stateEnteredEventDetails?.name)?.stateEnteredEventDetails?.name;
+    const entered = (out.events ?? []).flatMap((e) =>
+      e.stateEnteredEventDetails?.name ? [e.stateEnteredEventDetails] : [],
+    );
+    return { endedIn: entered[0]?.name, release: entered.map((d) => releaseIn(d.input)).find(Boolean) };
+  }
+}
+
+function releaseIn(input: string | undefined): { live: Color } | undefined {
+  try {
+    const live = (JSON.parse(input ?? 'null') as { release?: { live?: unknown } } | null)?.release?.live;
+    return live === 'blue' || live === 'green' ? { live } : undefined;
+  } catch {
+    return undefined; // not JSON (or cut short): look at an older state's input
   }
 }

@@ -9,7 +9,7 @@
  * - rollback: the new color failed after the switch: traffic and record go back to the old, still warm, color.
  * - rollbackFailed: the rollback itself failed: say so loudly.
  */
-import { FLEET_BUSY, MANUAL_ROLLBACK, ReleaseErrors } from '../shared/errors';
+import { FLEET_BUSY, ReleaseErrors } from '../shared/errors';
 import type { ReleaseOutcome, Restored, WorkflowDeps } from '../shared/ports';
 import {
   causeMessage,
@@ -18,10 +18,10 @@ import {
   type ReleaseState,
   type WorkflowSettings,
 } from '../shared/release';
-import { recordParameterNames } from '../shared/release-record';
-import { STATES } from '../shared/state-names';
-import { describeTraffic, findDrift, routedTraffic, type TrafficWeights } from '../shared/traffic';
+import type { Color } from '../shared/release-record';
+import { type TrafficWeights } from '../shared/traffic';
 import { afterRelease, migrationFailure, migrationPorts } from './migrations';
+import { attempt, withNotes } from './attempt';
 import { routeAllTo } from './switch';
 import {
   allTrafficTo,
@@ -204,7 +204,11 @@ export async function abort(
         : `Sending it back to ${release.live} failed: check the listener and the record (bluegreen status)`);
   }
   const idle = await putIdleBack(release, deps, notes);
-  const cause = `${message} ${traffic}; ${idle}.`;
+  let again = '';
+  await attempt(notes, `confirm that all traffic is on ${release.live}`, async () => {
+    again = await confirmAllOn(release.live, deps, 'abort');
+  });
+  const cause = `${message} ${traffic}; ${idle}.${again}`;
   await housekeeping(state, deps, settings, notes, {
     status: 'ABORTED',
     image: release.image,
@@ -227,9 +231,13 @@ export async function rollback(
   await routeAllTo(release.live, deps, { color: release.idle, image: release.idleBefore.image });
   const notes: string[] = [];
   const idle = await putIdleBack(release, deps, notes);
+  const again = await confirmAllOn(release.live, deps, 'rollback', {
+    color: release.idle,
+    image: release.idleBefore.image,
+  });
   const cause =
     `${failure.Error}: ${causeMessage(failure.Cause)} Rolled back: all traffic is on ${release.live} again and ` +
-    `the record says so; ${idle}.`;
+    `the record says so; ${idle}.${again}`;
   await housekeeping(state, deps, settings, notes, {
     status: 'ROLLED_BACK',
     image: release.image,
@@ -261,6 +269,28 @@ export async function rollbackFailed(
     cause,
   });
   return { ...state, outcome: { error: ReleaseErrors.RollbackFailed, cause: withNotes(cause, notes) } };
+}
+
+/**
+ * An ending that put all traffic on `color` confirms it with a fresh read once it is done with the idle color: if
+ * the listener was changed again meanwhile (LISTENER_CHANGED_BY), all traffic goes back to `color` once more, and
+ * the returned sentence (for the cause) says so. Errors propagate.
+ */
+async function confirmAllOn(
+  color: Color,
+  deps: Pick<WorkflowDeps, 'router' | 'record'>,
+  ending: string,
+  image?: { color: Color; image: string },
+): Promise<string> {
+  const weights = await deps.router.productionWeights();
+  if (allTrafficTo(weights, color)) {
+    return '';
+  }
+  await routeAllTo(color, deps, image);
+  return (
+    ` The production listener was changed again while the ${ending} ran (it sent ${listenerSays(weights)}: ` +
+    `${LISTENER_CHANGED_BY}); all traffic is back on ${color}, and the record says so.`
+  );
 }
 
 /**
@@ -347,181 +377,4 @@ async function housekeeping(
   );
 }
 
-/** How many times housekeeping tries each of its actions (each try makes its SDK calls with their own retries). */
-export const ATTEMPT_TRIES = 3;
-
-/**
- * Housekeeping is retried (ATTEMPT_TRIES) and, if it still fails, noted rather than thrown. True when it worked.
- * Errors named in `rethrow` are for the state machine to retry later: thrown at once.
- */
-async function attempt(
-  notes: string[],
-  what: string,
-  action: () => Promise<void>,
-  rethrow: readonly string[] = [],
-): Promise<boolean> {
-  let last: Error | undefined;
-  for (let i = 0; i < ATTEMPT_TRIES; i++) {
-    try {
-      await action();
-      return true;
-    } catch (e) {
-      last = e as Error;
-      if (rethrow.includes(last.name)) {
-        throw last;
-      }
-    }
-  }
-  notes.push(`could not ${what} (${last?.name ?? 'Error'}: ${last?.message ?? ''})`);
-  return false;
-}
-
-function withNotes(cause: string, notes: readonly string[]): string {
-  return notes.length > 0 ? `${cause} Also: ${notes.join('; ')}.` : cause;
-}
-
-/** How an execution ended, as its status-change event and its history tell it. */
-export interface ExecutionEnding {
-  readonly execution: string;
-  /** FAILED, TIMED_OUT or ABORTED. */
-  readonly status: string;
-  /** The execution's error and cause (the Fail state's, a timeout's, or the ones given to StopExecution). */
-  readonly error?: string | null;
-  readonly cause?: string | null;
-  /** The last state it entered (its history), when that could be read. */
-  readonly endedIn?: string;
-}
-
-/** Fail states reached only once the execution's own ending step ran: it let scaling act, released and published. */
-const REPORTED_ENDINGS: readonly string[] = [
-  STATES.refused,
-  STATES.aborted,
-  STATES.rolledBack,
-  STATES.rollbackFailed,
-  STATES.liveContractFailed,
-];
-
-/** Fail states reached when an ending step itself failed: what the release came to, and what to check. */
-const FAILED_ENDINGS: Readonly<Record<string, { status: ReleaseOutcome['status']; check: string }>> = {
-  [STATES.refusedCleanupFailed]: { status: 'REFUSED', check: 'The release changed nothing.' },
-  [STATES.abortFailed]: {
-    status: 'ABORTED',
-    check:
-      'Traffic never moved; the idle color may not be back on what it ran before (bluegreen status shows what it ' +
-      'runs); the next release replaces it.',
-  },
-  [STATES.finishFailed]: {
-    status: 'SUCCEEDED',
-    check: 'The new color is live; the old color may not be scaled down yet (bluegreen status).',
-  },
-  [STATES.rollbackReportFailed]: {
-    status: 'ROLLBACK_FAILED',
-    check:
-      'The rollback failed: check the production listener and the record (bluegreen status), then switch back by ' +
-      'hand.',
-  },
-  [STATES.contractReportFailed]: {
-    status: 'CONTRACT_FAILED',
-    check:
-      'The new color is live; its contract migrations failed and may not be recorded as pending: check bluegreen ' +
-      'status before the next release.',
-  },
-};
-
-/**
- * Runs for every execution that did not succeed (an EventBridge rule on the state machine: FAILED, TIMED_OUT,
- * ABORTED), so that every ending leaves the lock free, scaling acting and the outcome published, whether or not
- * the execution's own ending step ran:
- *
- * - the lock is released if this execution still holds it (never another release's);
- * - scaling acts again, unless another release holds the lock now (its hold is its own);
- * - the outcome is published, with where traffic and the record stand, unless the execution ended in a Fail state
- *   reached only after its own ending step published it (Aborted, Rolled back, ...): never twice.
- *
- * It moves neither traffic nor the record: if they disagree, the next release refuses with Drift until an
- * operator reconciles them (bluegreen never guesses).
- */
-export async function stopped(
-  ending: ExecutionEnding,
-  deps: Pick<WorkflowDeps, 'lock' | 'notifier' | 'record' | 'router' | 'fleet' | 'now'>,
-  settings: WorkflowSettings,
-): Promise<{ outcome: ReleaseOutcome; published: boolean }> {
-  const { execution, status, endedIn } = ending;
-  const reported = status === 'FAILED' && endedIn !== undefined && REPORTED_ENDINGS.includes(endedIn);
-  const notes: string[] = [];
-  let where = 'traffic and record could not be read';
-  try {
-    const [record, weights] = await Promise.all([deps.record.read(), deps.router.productionWeights()]);
-    const drift = findDrift(record.liveColor, weights, recordParameterNames(settings.appName).liveColor);
-    where = drift ? drift.message : `${describeTraffic(routedTraffic(weights))}, and the record agrees.`;
-  } catch (e) {
-    notes.push(`could not read traffic and record (${(e as Error).name}: ${(e as Error).message})`);
-  }
-  const freed = await attempt(notes, 'release the lock', () => deps.lock.release(execution));
-  const scaling = await letScalingAct(execution, deps, notes);
-  const why = ending.error
-    ? ` (${ending.error}${ending.cause ? `: ${causeMessage(ending.cause)}` : ''})`
-    : '';
-  const lock = freed ? 'its lock is free' : 'its lock could not be released';
-  let cause: string;
-  let outcomeStatus: ReleaseOutcome['status'] = 'STOPPED';
-  if (reported) {
-    cause = `Release ${execution} ended in "${endedIn}", whose step reported it; ${lock} and ${scaling}.`;
-  } else if (status === 'FAILED') {
-    const failed = endedIn === undefined ? undefined : FAILED_ENDINGS[endedIn];
-    outcomeStatus = failed?.status ?? 'STOPPED';
-    const at = endedIn === undefined ? ' (its history could not be read)' : ` in "${endedIn}"`;
-    cause =
-      `Release ${execution} ended FAILED${at}${why}: its ending step did not finish, so the Stopped step reports ` +
-      `it: ${lock} and ${scaling}. Now: ${where} ` +
-      (failed?.check ?? "The idle color may still run the release's revision; the next release replaces it.");
-  } else {
-    const at = endedIn === undefined ? '' : ` in "${endedIn}"`;
-    cause =
-      `Release ${execution} ended ${status}${at}${why} before its last step (no rollback or cleanup of its own ` +
-      `ran); ${lock} and ${scaling}. Now: ${where} ` +
-      (ending.error === MANUAL_ROLLBACK
-        ? 'The operator who stopped it rolls traffic, record and idle color back (bluegreen rollback).'
-        : "The idle color may still run the release's revision; the next release replaces it.");
-  }
-  const outcome: ReleaseOutcome = {
-    app: settings.appName,
-    release: execution,
-    status: outcomeStatus,
-    error: ending.error ?? status,
-    cause: withNotes(cause, notes),
-  };
-  if (reported) {
-    return { outcome, published: false };
-  }
-  await deps.notifier.publish(outcome);
-  return { outcome, published: true };
-}
-
-/**
- * Lets scaling act again, unless another release holds the lock now (an unexpired lease): its hold is its own, and
- * its ending lets it go. Says what it did.
- */
-async function letScalingAct(
-  execution: string,
-  deps: Pick<WorkflowDeps, 'lock' | 'fleet' | 'now'>,
-  notes: string[],
-): Promise<string> {
-  let other: string | undefined;
-  const read = await attempt(notes, 'read the lock', async () => {
-    const holder = await deps.lock.holder();
-    other =
-      holder && holder.owner !== execution && Date.parse(holder.expiresAt) > deps.now().getTime()
-        ? holder.owner
-        : undefined;
-  });
-  if (!read) {
-    return 'scaling was left as it is (the lock could not be read: another release may hold it)';
-  }
-  if (other) {
-    return `scaling stays held for ${other}, which holds the lock now`;
-  }
-  return (await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false)))
-    ? 'scaling acts again'
-    : 'scaling could not be let act again';
-}
+export { stopped, type ExecutionEnding } from './stopped';

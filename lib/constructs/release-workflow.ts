@@ -382,6 +382,8 @@ export class ReleaseWorkflow extends Construct {
       fns.prepare,
       'Validate the input, take the lock, check record vs listener.',
     );
+    // A glitch is tried again (taking the lock is idempotent for the same execution); a refusal is final.
+    retryAllBut(prepare, [ReleaseErrors.InvalidInput, ReleaseErrors.ReleaseInProgress, ReleaseErrors.Drift]);
     prepare.addCatch(refuse, { resultPath: '$.failure' });
     // With migrations: the previous release's pending contract, then the new revision, expand, and only then
     // the deploy.

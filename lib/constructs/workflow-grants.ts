@@ -56,11 +56,14 @@ export function grantSteps(
     // Describe* calls of Elastic Load Balancing have no resource-level permissions.
     allow(fn, ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetHealth'], ['*']);
   }
-  allow(
-    fns.watch,
-    ['cloudwatch:DescribeAlarms'],
-    COLORS.flatMap((c) => Object.values(colors[c].alarms).map((a) => a.alarmArn)),
-  );
+  // The bake checks the new color's alarms; the Stopped step both colors' (is a color fit to take traffic back?).
+  for (const fn of [fns.watch, fns.stopped]) {
+    allow(
+      fn,
+      ['cloudwatch:DescribeAlarms'],
+      COLORS.flatMap((c) => Object.values(colors[c].alarms).map((a) => a.alarmArn)),
+    );
+  }
   traffic.testTrafficSecret.grantRead(fns.validate);
   if (props.config.release.validationHookArn) {
     allow(fns.validate, ['lambda:InvokeFunction'], [props.config.release.validationHookArn]);
@@ -80,7 +83,8 @@ export function grantSteps(
   // Traffic and record
   // Deploy points the test rule at the idle color before anything is validated through it.
   allow(fns.deploy, ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]);
-  for (const fn of [fns.switch, fns.rollback]) {
+  // The Stopped step puts traffic back on the old color when an unfinished release left it elsewhere.
+  for (const fn of [fns.switch, fns.rollback, fns.stopped]) {
     allow(fn, ['elasticloadbalancing:ModifyListener'], [traffic.productionListener.listenerArn]);
     allow(fn, ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]);
     allow(fn, ['ssm:PutParameter'], recordParameterArns(stack, record));

@@ -15,39 +15,19 @@
  * - lambda-fails: a Task state's Lambda fails on every attempt (Lambda.Unknown), whatever Catch there is or not;
  * - stopped: the execution is stopped (ABORTED, StopExecution) or times out (TIMED_OUT) at that point.
  *
- * Every execution that does not succeed is then handed to the Stopped step's core (conclude.ts `stopped`), with
- * the same world, as the EventBridge rule does in AWS. Then `violations` checks the invariant, judging health from
- * the world (the image's behaviour and running tasks), never from what the workflow believed:
- *
- * 1. the lock is free; scaling acts again (or a published cause says it could not);
- * 2. the outcome is published: at least once; the workflow's own steps publish at most once, except when a Lambda
- *    timed out right after publishing (its retry publishes again: SNS is at-least-once anyway); the Stopped step
- *    adds its own report only when the execution did not end in a Fail state its ending step reached after
- *    publishing (then the operator reads the ending step's report and the Stopped step's, which says where
- *    traffic and the record stand now);
- * 3. never SUCCEEDED (the execution, or the Stopped step's SUCCEEDED for a Finish that failed after the release
- *    went live) unless all production traffic goes to the new color, which runs the new image, healthy;
- * 4. when the workflow reached an ending of its own (Released or one of its Fail states): all production traffic
- *    on one color, which runs a healthy version with tasks; the record names that color and the image it runs.
- *    Exception, where the world makes it impossible: someone else moved the listener (split it, or sent it to
- *    the idle color) before the release changed anything: the release refuses (Drift) and changes nothing, by
- *    design (it never guesses whether listener or record is right); expected instead: REFUSED published, its
- *    cause naming the drift as the world shows it. And when the "Roll back" state's own Lambda fails on every
- *    attempt (lambda-fails), nothing can move traffic back: expected instead, ROLLBACK_FAILED published, its cause
- *    telling the operator to switch back by hand;
- * 5. when it did not (stopped, timed out, or failed in a state whose ending step did not finish): the Stopped
- *    step moves neither traffic nor the record (by design: it never guesses), so what is expected instead is a
- *    loud ending whose published cause tells the truth: it names where production traffic goes now and whether
- *    the record agrees (the drift, when it does not). `unhealthyAfterStop` counts the endings that leave traffic
- *    on a color that is not healthy (an operator must roll back: the cause says where traffic is).
+ * Every execution that does not succeed is then handed to the Stopped step's core (stopped.ts), with the same
+ * world, as the EventBridge rule does in AWS. Then the invariant is checked (chaos-invariant.ts), judging health
+ * from the world, never from what the workflow believed.
  */
 import fc from 'fast-check';
 import { BluegreenError } from '../../lambda/shared/errors';
 import type { ReleaseOutcome, WorkflowDeps } from '../../lambda/shared/ports';
-import { recordParameterNames, type Color } from '../../lambda/shared/release-record';
-import { describeTraffic, findDrift, routedTraffic } from '../../lambda/shared/traffic';
-import { stopped } from '../../lambda/workflow/conclude';
+import type { Color } from '../../lambda/shared/release-record';
+import type { TrafficWeights } from '../../lambda/shared/traffic';
+import { STATES } from '../../lambda/shared/state-names';
+import { stopped } from '../../lambda/workflow/stopped';
 import { runWorkflow, type ExecutionResult, type ExecutionStop } from '../../rehearsal/workflow-runner';
+import { healthy, violations } from './chaos-invariant';
 import { FakeWorld, REPO, type Behaviour } from './fake-world';
 import { SETTINGS, compiledWorkflow } from './run-workflow';
 
@@ -212,11 +192,16 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
   /** The running Lambda's timeout: a write armed with lambda-timeout fires it, after the write went through. */
   let timeOut: ((e: Error) => void) | undefined;
   let armedTimeout: ChaosEvent | undefined;
+  /** Each listener move: where it falls among the world's calls, and the weights it replaced. */
+  const moves: { at: number; before: TrafficWeights }[] = [];
+  /** The position in the world's calls of what triggers the event being applied (see `trigger`). */
+  let position = 0;
 
   const happen = (event: ChaosEvent) => {
     done.add(event);
     switch (event.kind) {
       case 'listener-moved':
+        moves.push({ at: position, before: world.weights });
         world.weights =
           event.to === 'split'
             ? { blue: 50, green: 50 }
@@ -259,6 +244,8 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
   const due = (at: Trigger, call: { operation?: string; nth?: number; state?: string }) =>
     at.on === 'call' ? at.operation === call.operation && at.nth === call.nth : at.state === call.state;
   const trigger = (call: { operation?: string; nth?: number; state?: string }) => {
+    // A call's event lands before the call takes effect (the call sees it); a state's, before its next call.
+    position = call.operation ? world.calls.length - 1 : world.calls.length;
     for (const event of scenario.events) {
       if (!done.has(event) && event.kind !== 'lambda-fails' && due(event.at, call)) {
         happen(event);
@@ -358,8 +345,10 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
       lambdaFailures: Object.fromEntries(
         failing.map((f) => [f.state, { name: 'Lambda.Unknown', message: 'The Lambda function failed.' }]),
       ),
-      wrapTask: (_state, invoke) =>
+      // A state's events happen as its Lambda starts (the event log hands "entered" over later).
+      wrapTask: (state, invoke) =>
         new Promise((resolve, reject) => {
+          trigger({ state });
           timeOut = reject;
           invoke().then(resolve, reject);
         }),
@@ -367,6 +356,12 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
     },
   );
   const byWorkflow = world.published.filter((p) => p.release === EXECUTION).length;
+  // The workflow's last look at the production listener (a read or a write): a move after it, no workflow sees.
+  const lastLook = world.calls.reduce(
+    (last, call, i) => (/^router\.(set)?[pP]roductionWeights$/.test(call) ? i : last),
+    -1,
+  );
+  const unseen = moves.find((m) => m.at > lastLook);
 
   let stoppedOutcome: ChaosRun['stoppedOutcome'];
   if (result.status !== 'SUCCEEDED') {
@@ -378,6 +373,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
         error: result.error,
         cause: result.cause,
         endedIn: result.states[result.states.length - 1],
+        release: result.lastInput?.release,
       },
       base,
       SETTINGS,
@@ -390,7 +386,15 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
         ? (result.states[result.states.length - 1] ?? 'FAILED')
         : `Stopped (${result.status})`;
   const reachedOwnEnding = result.status === 'SUCCEEDED' || stoppedOutcome?.published === false;
-  const violations = check(world, {
+  const found = violations(world, {
+    execution: EXECUTION,
+    newColor: NEW,
+    newImage: V2,
+    weightsAtLastLook: unseen?.before,
+    listenerMoved: moves.length > 0,
+    wentLive: ([STATES.finishFailed, STATES.contractReportFailed] as string[]).includes(
+      result.states[result.states.length - 1] ?? '',
+    ),
     result,
     stoppedOutcome,
     byWorkflow,
@@ -404,139 +408,8 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
     stoppedOutcome,
     ending,
     fired,
-    violations,
+    violations: found,
     unhealthyAfterStop: !reachedOwnEnding && !(live && healthy(world, live)),
     world,
   };
-}
-
-/** Judged from the world: the color runs an image that behaves, with tasks running. */
-export function healthy(world: FakeWorld, color: Color): boolean {
-  return world.behaviourOf(color) === 'good' && world.services[color].running > 0;
-}
-
-function check(
-  world: FakeWorld,
-  run: {
-    result: ExecutionResult;
-    stoppedOutcome?: { outcome: ReleaseOutcome; published: boolean };
-    byWorkflow: number;
-    publishedBeforeTimeout: boolean;
-    reachedOwnEnding: boolean;
-    /** The "Roll back" state's Lambda fails on every attempt (a lambda-fails event). */
-    rollbackBroken: boolean;
-  },
-): string[] {
-  const v: string[] = [];
-  const published = world.published.filter((p) => p.release === EXECUTION);
-  const live = world.liveTarget();
-  if (world.lock) {
-    v.push(`the lock is still held by ${world.lock.owner}`);
-  }
-  const couldNotScale = /could not let scaling act again|scaling could not be let act again|scaling was left/;
-  if (world.capacityHeld && !published.some((p) => couldNotScale.test(p.cause ?? ''))) {
-    v.push('scaling is still held, and no published cause says so');
-  }
-  if (published.length === 0) {
-    v.push('no outcome was published');
-  }
-  if (run.byWorkflow > 1 && !run.publishedBeforeTimeout) {
-    v.push(`the workflow published ${run.byWorkflow} times: ${published.map((p) => p.status).join(', ')}`);
-  }
-  const released =
-    run.result.status === 'SUCCEEDED' ||
-    (run.stoppedOutcome?.published === true && run.stoppedOutcome.outcome.status === 'SUCCEEDED');
-  if (released && !(live === NEW && world.imageOf(NEW) === V2 && healthy(world, NEW))) {
-    v.push(
-      `declared SUCCEEDED but production traffic ${JSON.stringify(world.weights)} is not all on ${NEW} ` +
-        `running ${V2} healthy (${NEW} runs ${world.imageOf(NEW)}, ${world.behaviourOf(NEW)}, ` +
-        `${world.services[NEW].running} tasks)`,
-    );
-  }
-  const drift = findDrift(
-    world.record.liveColor,
-    world.weights,
-    recordParameterNames(SETTINGS.appName).liveColor,
-  );
-  const refusedForDrift = published.find((p) => p.status === 'REFUSED' && p.error === 'Drift');
-  if (refusedForDrift) {
-    // Someone else moved the listener before the release changed anything: it refuses (Drift) and changes
-    // nothing, never guessing which of listener and record is right; its cause must say what it found.
-    if (drift && !(refusedForDrift.cause ?? '').includes(drift.message)) {
-      v.push(`refused for drift, but its cause does not say "${drift.message}": ${refusedForDrift.cause}`);
-    }
-  } else if (run.rollbackBroken && published.some((p) => p.status === 'ROLLBACK_FAILED')) {
-    // The rollback's own Lambda fails on every attempt: nothing can move traffic back. Expected instead: the
-    // loud ROLLBACK_FAILED, whose cause tells the operator to check the listener and switch back by hand.
-    if (
-      !published.some((p) => p.status === 'ROLLBACK_FAILED' && /switch to \w+ by hand/.test(p.cause ?? ''))
-    ) {
-      v.push('the rollback failed, and no published cause says to switch back by hand');
-    }
-  } else if (run.reachedOwnEnding) {
-    if (!live) {
-      v.push(`traffic is split or nowhere: ${JSON.stringify(world.weights)}`);
-    } else {
-      if (!healthy(world, live)) {
-        v.push(
-          `traffic is on ${live}, which is not healthy (${world.imageOf(live)}, ${world.behaviourOf(live)}, ` +
-            `${world.services[live].running} tasks)`,
-        );
-      }
-      if (world.record.liveColor !== live || world.record.images[live] !== world.imageOf(live)) {
-        v.push(`the record ${JSON.stringify(world.record)} disagrees with the listener (${live})`);
-      }
-    }
-  } else {
-    const cause = run.stoppedOutcome?.outcome.cause ?? '';
-    const truth = drift
-      ? drift.message
-      : `${describeTraffic(routedTraffic(world.weights))}, and the record agrees.`;
-    if (!cause.includes(truth)) {
-      v.push(
-        `the Stopped step's cause does not say where traffic and the record stand ("${truth}"): ${cause}`,
-      );
-    }
-  }
-  return v;
-}
-
-/** One line per event kind and per ending: how often, and what the releases ended as. */
-export class Tally {
-  runs = 0;
-  readonly endings = new Map<string, number>();
-  readonly byEvent = new Map<EventKind, Map<string, number>>();
-  unhealthyAfterStop = 0;
-
-  add(run: ChaosRun): void {
-    this.runs += 1;
-    bump(this.endings, run.ending);
-    for (const kind of new Set(run.fired)) {
-      const m = this.byEvent.get(kind) ?? new Map<string, number>();
-      this.byEvent.set(kind, m);
-      bump(m, run.ending);
-    }
-    this.unhealthyAfterStop += run.unhealthyAfterStop ? 1 : 0;
-  }
-
-  report(): string {
-    const list = (m: Map<string, number>) =>
-      [...m]
-        .sort((a, b) => b[1] - a[1])
-        .map(([k, n]) => `${k} ${n}`)
-        .join(', ');
-    const lines = [`${this.runs} releases; endings: ${list(this.endings)}`];
-    for (const [kind, m] of [...this.byEvent].sort()) {
-      lines.push(`  ${kind} (${[...m.values()].reduce((a, b) => a + b, 0)} releases): ${list(m)}`);
-    }
-    lines.push(
-      `  stopped, timed out or failed without its own ending, traffic left on a color not healthy (reported): ` +
-        `${this.unhealthyAfterStop}`,
-    );
-    return lines.join('\n');
-  }
-}
-
-function bump(m: Map<string, number>, key: string): void {
-  m.set(key, (m.get(key) ?? 0) + 1);
 }

@@ -91,3 +91,37 @@ describe('endings: putting the idle color back', () => {
     expect(world.published).toEqual([]);
   });
 });
+
+describe('endings: a listener changed again while the ending runs', () => {
+  for (const ending of ['rollback', 'abort'] as const) {
+    test(`${ending}: a fresh read after the idle color is done; traffic goes back to the old color once more, and the cause says so`, async () => {
+      const world = new FakeWorld(`${REPO}:v1`);
+      const state = releaseState(world);
+      if (ending === 'rollback') {
+        world.weights = { blue: 0, green: 100 }; // after the switch
+      }
+      // A stale change set (or an operator) sends everything to green right after the ending's first listener
+      // write (rollback), or right after its first read (abort).
+      const moveOn = ending === 'rollback' ? 'router.setProductionWeights' : 'router.productionWeights';
+      let moved = false;
+      world.onCall = (call) => {
+        if (call === moveOn && !moved) {
+          moved = true;
+          queueMicrotask(() => queueMicrotask(() => (world.weights = { blue: 0, green: 100 })));
+        }
+      };
+      const out =
+        ending === 'rollback'
+          ? await rollback(state, world.deps(), SETTINGS)
+          : await abort(state, world.deps(), SETTINGS);
+      expect(moved).toBe(true);
+      expect(world.weights).toEqual({ blue: 100, green: 0 });
+      expect(world.record.liveColor).toBe('blue');
+      expect(out.outcome?.cause).toContain(
+        `The production listener was changed again while the ${ending} ran (it sent all production traffic to ` +
+          'green',
+      );
+      expect(out.outcome?.cause).toContain('all traffic is back on blue, and the record says so.');
+    });
+  }
+});

@@ -111,4 +111,127 @@ describe('stopped: a release that timed out or was stopped', () => {
       'ended FAILED (its history could not be read) (Sandbox.Timedout: Task timed out): its ending step did not finish',
     );
   });
+
+  describe('an unfinished release is undone where it can be', () => {
+    const alarm = {
+      color: 'green' as const,
+      name: 'shop-green-5xx',
+      since: '2026-11-26T10:05:00Z',
+      reason: 'Threshold Crossed',
+      datapoint: 'datapoint 9',
+    };
+    /** After the switch: green live in listener and record, blue still warm. */
+    const afterSwitch = () => {
+      const world = new FakeWorld();
+      world.weights = { blue: 0, green: 100 };
+      world.record = { liveColor: 'green', images: { blue: world.record.images.blue, green: 'repo:v2' } };
+      world.services.green.desired = 2;
+      world.services.green.running = 2;
+      held(world, 'release-9');
+      return world;
+    };
+    const release = { live: 'blue' as const };
+
+    test('timed out in the bake with the new color in ALARM: all traffic back on the warm old color, the record follows', async () => {
+      const world = afterSwitch();
+      world.alarmStates.set(alarm.name, alarm);
+      const images = { ...world.record.images };
+      const { outcome } = await stopped(
+        { execution: 'release-9', status: 'TIMED_OUT', endedIn: 'Bake: wait', release },
+        world.deps(),
+        SETTINGS,
+      );
+      expect(world.weights).toEqual({ blue: 100, green: 0 });
+      expect(world.testWeights).toEqual({ blue: 0, green: 100 });
+      expect(world.record).toEqual({ liveColor: 'blue', images });
+      expect(outcome.cause).toContain(
+        'The release did not finish, and blue, live before it, can serve (blue: 2 of 2 targets healthy; green: ' +
+          '2 of 2 targets healthy; alarm shop-green-5xx in ALARM): production traffic (all production traffic to ' +
+          'green) goes back to blue. Done: all production traffic is on blue, and the record says so. Now: all ' +
+          'production traffic to blue, and the record agrees.',
+      );
+      expect(world.lock).toBeUndefined();
+    });
+
+    test('stopped before the switch with the listener moved to the new color: back on the old one', async () => {
+      const world = new FakeWorld();
+      world.weights = { blue: 50, green: 50 };
+      await stopped({ execution: 'release-9', status: 'ABORTED', release }, world.deps(), SETTINGS);
+      expect(world.weights).toEqual({ blue: 100, green: 0 });
+      expect(world.record.liveColor).toBe('blue');
+    });
+
+    test('the old color already scaled down: traffic stays on the new color, which can serve', async () => {
+      const world = afterSwitch();
+      world.services.blue.desired = 0;
+      world.services.blue.running = 0;
+      const { outcome } = await stopped(
+        { execution: 'release-9', status: 'ABORTED', endedIn: 'Finish', release },
+        world.deps(),
+        SETTINGS,
+      );
+      expect(world.weights).toEqual({ blue: 0, green: 100 });
+      expect(world.record.liveColor).toBe('green');
+      expect(outcome.cause).toContain(
+        'blue, live before the release, cannot serve; all production traffic to green, which can',
+      );
+    });
+
+    test('neither color can serve: nothing moves, and the cause says what to do', async () => {
+      const world = afterSwitch();
+      world.alarmStates.set(alarm.name, alarm);
+      world.services.blue.running = 0;
+      const { outcome } = await stopped(
+        { execution: 'release-9', status: 'TIMED_OUT', release },
+        world.deps(),
+        SETTINGS,
+      );
+      expect(world.weights).toEqual({ blue: 0, green: 100 });
+      expect(outcome.cause).toContain(
+        'is not on a color fit to serve, and blue, live before the release, cannot',
+      );
+      expect(outcome.cause).toContain('blue: 0 of 2 targets healthy');
+    });
+
+    test('a Finish that failed after the release went live keeps it live while the new color can serve', async () => {
+      const world = afterSwitch();
+      const { outcome } = await stopped(
+        {
+          execution: 'release-9',
+          status: 'FAILED',
+          endedIn: 'Finish cleanup failed',
+          error: 'Lambda.Unknown',
+          release,
+        },
+        world.deps(),
+        SETTINGS,
+      );
+      expect(world.weights).toEqual({ blue: 0, green: 100 });
+      expect(outcome.status).toBe('SUCCEEDED');
+      expect(outcome.cause).toContain(
+        'The release had gone live: all production traffic to green, which can serve',
+      );
+    });
+
+    test('never for a ManualRollback (the operator rolls back), nor while another release holds the lock', async () => {
+      for (const [error, owner] of [
+        ['ManualRollback', 'release-9'],
+        [undefined, 'release-10'],
+      ] as const) {
+        const world = afterSwitch();
+        world.alarmStates.set(alarm.name, alarm);
+        held(world, owner);
+        const { outcome } = await stopped(
+          { execution: 'release-9', status: 'ABORTED', error, release },
+          world.deps(),
+          SETTINGS,
+        );
+        expect(world.weights).toEqual({ blue: 0, green: 100 });
+        expect(world.record.liveColor).toBe('green');
+        if (owner === 'release-10') {
+          expect(outcome.cause).toContain('release-10 holds the lock now: its traffic is its own');
+        }
+      }
+    });
+  });
 });

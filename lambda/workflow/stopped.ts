@@ -1,0 +1,240 @@
+/**
+ * The Stopped step's core: runs for every execution that did not succeed (an EventBridge rule on the state
+ * machine: FAILED, TIMED_OUT, ABORTED), whether or not the execution's own ending step ran. See `stopped`.
+ */
+import { MANUAL_ROLLBACK } from '../shared/errors';
+import type { ReleaseOutcome, WorkflowDeps } from '../shared/ports';
+import { causeMessage, type WorkflowSettings } from '../shared/release';
+import { COLORS, recordParameterNames, type Color } from '../shared/release-record';
+import { STATES } from '../shared/state-names';
+import { recoveryAfterStop, type ColorCondition } from '../shared/stop-recovery';
+import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
+import { attempt, withNotes } from './attempt';
+import { routeAllTo } from './switch';
+
+/** How an execution ended, as its status-change event and its history tell it. */
+export interface ExecutionEnding {
+  readonly execution: string;
+  /** FAILED, TIMED_OUT or ABORTED. */
+  readonly status: string;
+  /** The execution's error and cause (the Fail state's, a timeout's, or the ones given to StopExecution). */
+  readonly error?: string | null;
+  readonly cause?: string | null;
+  /** The last state it entered (its history), when that could be read. */
+  readonly endedIn?: string;
+  /** The release as the last state it entered saw it (its history): absent when it never got past Prepare. */
+  readonly release?: { readonly live: Color };
+}
+
+/** Fail states reached only once the execution's own ending step ran: it let scaling act, released and published. */
+const REPORTED_ENDINGS: readonly string[] = [
+  STATES.refused,
+  STATES.aborted,
+  STATES.rolledBack,
+  STATES.rollbackFailed,
+  STATES.liveContractFailed,
+];
+
+/** Fail states reached when an ending step itself failed: what the release came to, and what to check. */
+const FAILED_ENDINGS: Readonly<
+  Record<string, { status: ReleaseOutcome['status']; check: string; live?: boolean }>
+> = {
+  [STATES.refusedCleanupFailed]: { status: 'REFUSED', check: 'The release changed nothing.' },
+  [STATES.abortFailed]: {
+    status: 'ABORTED',
+    check:
+      'Traffic never moved; the idle color may not be back on what it ran before (bluegreen status shows what it ' +
+      'runs); the next release replaces it.',
+  },
+  [STATES.finishFailed]: {
+    status: 'SUCCEEDED',
+    live: true,
+    check: 'The new color is live; the old color may not be scaled down yet (bluegreen status).',
+  },
+  [STATES.rollbackReportFailed]: {
+    status: 'ROLLBACK_FAILED',
+    check:
+      'The rollback failed: check the production listener and the record (bluegreen status), then switch back by ' +
+      'hand.',
+  },
+  [STATES.contractReportFailed]: {
+    status: 'CONTRACT_FAILED',
+    live: true,
+    check:
+      'The new color is live; its contract migrations failed and may not be recorded as pending: check bluegreen ' +
+      'status before the next release.',
+  },
+};
+
+/**
+ * Runs for every execution that did not succeed, so that every ending leaves the lock free, scaling acting, the
+ * outcome published and traffic on a color fit to serve, whether or not the execution's own ending step ran:
+ *
+ * - when the execution did not reach an ending of its own, and no other release holds the lock now: an unfinished
+ *   release is undone where it can be (shared/stop-recovery.ts: all traffic back on the old color if it is fit to
+ *   serve, the record following), from fresh reads of the listener, both colors' targets and alarms. Never for a
+ *   ManualRollback stop: the operator's `bluegreen rollback` does that itself;
+ * - the lock is released if this execution still holds it (never another release's);
+ * - scaling acts again, unless another release holds the lock now (its hold is its own);
+ * - the outcome is published, with where traffic and the record stand now, unless the execution ended in a Fail
+ *   state reached only after its own ending step published it (Aborted, Rolled back, ...): never twice.
+ */
+export async function stopped(
+  ending: ExecutionEnding,
+  deps: Pick<WorkflowDeps, 'lock' | 'notifier' | 'record' | 'router' | 'fleet' | 'alarms' | 'now'>,
+  settings: WorkflowSettings,
+): Promise<{ outcome: ReleaseOutcome; published: boolean }> {
+  const { execution, status, endedIn } = ending;
+  const reported = status === 'FAILED' && endedIn !== undefined && REPORTED_ENDINGS.includes(endedIn);
+  const notes: string[] = [];
+  const failed = status === 'FAILED' && endedIn !== undefined ? FAILED_ENDINGS[endedIn] : undefined;
+  const recovered =
+    reported || ending.error === MANUAL_ROLLBACK
+      ? undefined
+      : await recoverTraffic(ending, deps, notes, failed?.live === true);
+  let where = 'traffic and record could not be read.';
+  await attempt(notes, 'read traffic and record', async () => {
+    const [record, weights] = await Promise.all([deps.record.read(), deps.router.productionWeights()]);
+    const drift = findDrift(record.liveColor, weights, recordParameterNames(settings.appName).liveColor);
+    where = drift ? drift.message : `${describeTraffic(routedTraffic(weights))}, and the record agrees.`;
+  });
+  if (recovered) {
+    where = `${recovered.said} Now: ${where}`;
+  }
+  const freed = await attempt(notes, 'release the lock', () => deps.lock.release(execution));
+  const scaling = await letScalingAct(execution, deps, notes);
+  const why = ending.error
+    ? ` (${ending.error}${ending.cause ? `: ${causeMessage(ending.cause)}` : ''})`
+    : '';
+  const lock = freed ? 'its lock is free' : 'its lock could not be released';
+  let cause: string;
+  let outcomeStatus: ReleaseOutcome['status'] = 'STOPPED';
+  if (reported) {
+    cause = `Release ${execution} ended in "${endedIn}", whose step reported it; ${lock} and ${scaling}.`;
+  } else if (status === 'FAILED') {
+    // A release that had gone live is not reported live once its traffic went back to the old color.
+    outcomeStatus = failed && !(failed.live && recovered?.moved) ? failed.status : 'STOPPED';
+    const at = endedIn === undefined ? ' (its history could not be read)' : ` in "${endedIn}"`;
+    cause =
+      `Release ${execution} ended FAILED${at}${why}: its ending step did not finish, so the Stopped step reports ` +
+      `it: ${lock} and ${scaling}. ${recovered ? '' : 'Now: '}${where} ` +
+      (recovered?.moved
+        ? ''
+        : (failed?.check ??
+          "The idle color may still run the release's revision; the next release replaces it."));
+  } else {
+    const at = endedIn === undefined ? '' : ` in "${endedIn}"`;
+    cause =
+      `Release ${execution} ended ${status}${at}${why} before its last step (no rollback or cleanup of its own ` +
+      `ran); ${lock} and ${scaling}. ${recovered ? '' : 'Now: '}${where} ` +
+      (ending.error === MANUAL_ROLLBACK
+        ? 'The operator who stopped it rolls traffic, record and idle color back (bluegreen rollback).'
+        : "The idle color may still run the release's revision; the next release replaces it.");
+  }
+  const outcome: ReleaseOutcome = {
+    app: settings.appName,
+    release: execution,
+    status: outcomeStatus,
+    error: ending.error ?? status,
+    cause: withNotes(cause, notes),
+  };
+  if (reported) {
+    return { outcome, published: false };
+  }
+  await deps.notifier.publish(outcome);
+  return { outcome, published: true };
+}
+
+/**
+ * Puts production traffic on a color fit to serve after an unfinished release (shared/stop-recovery.ts), from
+ * fresh reads; says what it found and did. Nothing moves while another release holds the lock (its traffic is its
+ * own) or when the state could not be read.
+ */
+async function recoverTraffic(
+  ending: ExecutionEnding,
+  deps: Pick<WorkflowDeps, 'lock' | 'record' | 'router' | 'alarms' | 'now'>,
+  notes: string[],
+  wentLive: boolean,
+): Promise<{ said: string; moved: boolean } | undefined> {
+  if (!ending.release) {
+    return undefined; // it never got past Prepare (or its history could not be read): it changed nothing known
+  }
+  let observed: Parameters<typeof recoveryAfterStop>[0] | undefined;
+  let other: string | undefined;
+  const read = await attempt(notes, 'read the lock, the listener and both colors', async () => {
+    const holder = await deps.lock.holder();
+    other =
+      holder && holder.owner !== ending.execution && Date.parse(holder.expiresAt) > deps.now().getTime()
+        ? holder.owner
+        : undefined;
+    const [record, weights, ...conditions] = await Promise.all([
+      deps.record.read(),
+      deps.router.productionWeights(),
+      ...COLORS.map((c) => condition(c, deps)),
+    ]);
+    observed = {
+      weights,
+      recordedLive: record.liveColor,
+      condition: { blue: conditions[0], green: conditions[1] },
+      release: ending.release,
+      wentLive,
+    };
+  });
+  if (!read || !observed) {
+    return undefined;
+  }
+  if (other) {
+    return {
+      said: `${other} holds the lock now: its traffic is its own, and nothing is moved.`,
+      moved: false,
+    };
+  }
+  const decision = recoveryAfterStop(observed);
+  if (decision.act === 'none') {
+    return { said: decision.why, moved: false };
+  }
+  const to = decision.to;
+  const moved = await attempt(notes, `send all traffic back to ${to}`, () => routeAllTo(to, deps));
+  return {
+    said: moved
+      ? `${decision.why} Done: all production traffic is on ${to}, and the record says so.`
+      : `${decision.why} Sending it there failed: check the listener and the record (bluegreen status).`,
+    moved,
+  };
+}
+
+async function condition(
+  color: Color,
+  deps: Pick<WorkflowDeps, 'router' | 'alarms'>,
+): Promise<ColorCondition> {
+  const [health, alarms] = await Promise.all([deps.router.targetHealth(color), deps.alarms.firing(color)]);
+  return { ...health, alarms: alarms.map((a) => a.name) };
+}
+
+/**
+ * Lets scaling act again, unless another release holds the lock now (an unexpired lease): its hold is its own, and
+ * its ending lets it go. Says what it did.
+ */
+async function letScalingAct(
+  execution: string,
+  deps: Pick<WorkflowDeps, 'lock' | 'fleet' | 'now'>,
+  notes: string[],
+): Promise<string> {
+  let other: string | undefined;
+  const read = await attempt(notes, 'read the lock', async () => {
+    const holder = await deps.lock.holder();
+    other =
+      holder && holder.owner !== execution && Date.parse(holder.expiresAt) > deps.now().getTime()
+        ? holder.owner
+        : undefined;
+  });
+  if (!read) {
+    return 'scaling was left as it is (the lock could not be read: another release may hold it)';
+  }
+  if (other) {
+    return `scaling stays held for ${other}, which holds the lock now`;
+  }
+  return (await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false)))
+    ? 'scaling acts again'
+    : 'scaling could not be let act again';
+}

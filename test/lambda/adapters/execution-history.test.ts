@@ -1,0 +1,50 @@
+import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ExecutionHistory, HISTORY_EVENTS } from '../../../lambda/adapters/execution-history';
+
+const sfn = mockClient(SFNClient);
+const ARN = 'arn:aws:states:eu-west-1:123456789012:execution:bluegreen-shop-release:release-9';
+const entered = (id: number, name: string, input: unknown) => ({
+  id,
+  timestamp: new Date(),
+  type: 'TaskStateEntered' as const,
+  stateEnteredEventDetails: { name, input: typeof input === 'string' ? input : JSON.stringify(input) },
+});
+
+describe('ExecutionHistory: what the Stopped step learns from an execution', () => {
+  beforeEach(() => sfn.reset());
+
+  test('the last state entered, and the release its newest input carries (one call, newest first, with data)', async () => {
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { id: 9, timestamp: new Date(), type: 'ExecutionTimedOut' },
+        entered(8, 'Bake: wait', 'not JSON: cut short'),
+        entered(7, 'Check new live color', {
+          execution: 'release-9',
+          release: { live: 'green', idle: 'blue' },
+        }),
+        entered(2, 'Prepare', { execution: 'release-9', input: {} }),
+      ],
+    });
+    await expect(new ExecutionHistory(new SFNClient({})).ending(ARN)).resolves.toEqual({
+      endedIn: 'Bake: wait',
+      release: { live: 'green' },
+    });
+    expect(sfn.commandCalls(GetExecutionHistoryCommand)[0].args[0].input).toEqual({
+      executionArn: ARN,
+      reverseOrder: true,
+      maxResults: HISTORY_EVENTS,
+      includeExecutionData: true,
+    });
+  });
+
+  test('no release past Prepare: none is reported (the Stopped step then moves nothing)', async () => {
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [entered(2, 'Prepare', { execution: 'release-9', input: {} })],
+    });
+    await expect(new ExecutionHistory(new SFNClient({})).ending(ARN)).resolves.toEqual({
+      endedIn: 'Prepare',
+      release: undefined,
+    });
+  });
+});
