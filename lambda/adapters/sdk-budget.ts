@@ -21,9 +21,11 @@
  * - adaptive mode: once throttled, each attempt first waits for a token of the client's rate limiter, which
  *   refills at no less than 0.5 token per second: at most 2 s.
  *
- * The Lambda runtime's own SDK (the bundles leave @aws-sdk/* out) runs the retry loop; versions before
- * @smithy/core 3.2x wait less (base 500 ms when throttled) but honour Retry-After up to 20 s: an endpoint that
- * answers "retry after 20 s" would add up to 15 s per retry there.
+ * These are the numbers of the SDK installed here (@smithy/core 3.41; test/sdk-call-bound.test.ts measures them).
+ * The Lambda runtime's own SDK runs the retry loop (the bundles leave @aws-sdk/* out): older retry strategies
+ * use bases of 100 ms and 500 ms (throttling) but wait as long as a Retry-After asks, up to the 20 s cap: an
+ * endpoint that answers "retry after 20 s" would make each retry wait 20 s there, where this bound counts 6 s
+ * and 7 s (a call of up to 76 s instead of 49 s).
  */
 
 /** The TCP/TLS connection of an attempt. */
