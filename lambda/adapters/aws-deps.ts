@@ -1,17 +1,25 @@
 /**
- * Wires the workflow's ports to AWS for the Lambda handlers: one SDK client per service per container (with
- * retries: exponential backoff with jitter, adaptive to throttling), settings from the environment
- * (step-environment.ts).
+ * Wires the workflow's ports to AWS for the Lambda handlers: one SDK client per service per container (each
+ * call bounded in time: request timeouts and retries with exponential backoff and jitter, adaptive to
+ * throttling; see sdk-budget.ts), settings from the environment (step-environment.ts).
  *
  * Each port's adapter and SDK client are loaded on the port's first use, so a step's cold start only pays for
  * the AWS services it calls (the Switch step loads ELB and SSM, not ECS, DynamoDB, SNS, ...).
  */
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { BluegreenError } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
 import type { WorkflowSettings } from '../shared/release';
 import { recordParameterNames, type Color } from '../shared/release-record';
-import { stepHandler, type StepCore, type StepHandler } from '../shared/step-handler';
+import { stepHandler, type InvocationContext, type StepCore, type StepHandler } from '../shared/step-handler';
 import { lazy } from './lazy';
+import {
+  CONNECTION_TIMEOUT_MS,
+  MAX_ATTEMPTS,
+  REQUEST_TIMEOUT_MS,
+  SOCKET_TIMEOUT_MS,
+  STEP_TIMEOUT_SECONDS,
+} from './sdk-budget';
 import { decodeSmokeChecks, SETTINGS_VARIABLE, SMOKE_CHECKS_VARIABLE } from './step-environment';
 
 /** The AWS resources of one app, as the stack passes them to every step. */
@@ -49,9 +57,36 @@ export interface StepSettings {
   readonly aws: AwsSettings;
 }
 
-/** Every SDK client's retries: up to 5 attempts of each call, with backoff adaptive to throttling. */
-export const clientConfig = { maxAttempts: 5, retryMode: 'adaptive' as const };
+/**
+ * Every SDK client's settings: each attempt of a call is bounded in time (a hung connection or a silent endpoint
+ * ends in a TimeoutError, which is retried), and a call makes at most MAX_ATTEMPTS attempts, with backoff adaptive
+ * to throttling. One call takes SDK_CALL_WORST_MS at most (the arithmetic is in sdk-budget.ts).
+ */
+export const clientConfig = {
+  maxAttempts: MAX_ATTEMPTS,
+  retryMode: 'adaptive' as const,
+  requestHandler: new NodeHttpHandler({
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // Without it a request past requestTimeout is only logged, and goes on.
+    throwOnRequestTimeout: true,
+    socketTimeout: SOCKET_TIMEOUT_MS,
+  }),
+};
+
+/**
+ * The validation hook's client: a synchronous Invoke answers when the hook function returns, so no request or
+ * idle timeout of its own; the hook's deadline (lambda-hook.ts) bounds the call instead.
+ */
+const hookClientConfig = {
+  maxAttempts: MAX_ATTEMPTS,
+  retryMode: 'adaptive' as const,
+  requestHandler: new NodeHttpHandler({ connectionTimeout: CONNECTION_TIMEOUT_MS }),
+};
+
 let cached: { settings: StepSettings; deps: WorkflowDeps } | undefined;
+/** The invocation running now (a Lambda container runs one at a time): how long it has left. */
+let invocation: InvocationContext | undefined;
 
 /**
  * The settings of this step (see step-environment.ts): BLUEGREEN_SETTINGS, with the smoke checks from
@@ -126,7 +161,12 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
           })),
     hook: a.validationHookArn
       ? lazy(async () =>
-          (await import('./lambda-hook')).LambdaValidationHook.create(clientConfig, a.validationHookArn!),
+          (await import('./lambda-hook')).LambdaValidationHook.create(
+            hookClientConfig,
+            a.validationHookArn!,
+            // Outside Lambda (no context), the step's timeout from now.
+            () => invocation?.getRemainingTimeInMillis() ?? STEP_TIMEOUT_SECONDS * 1000,
+          ),
         )
       : undefined,
     migrations: a.migrations ? migrationsFor(a.migrations, a.fleet) : undefined,
@@ -146,7 +186,8 @@ async function fleetFor(fleet: FleetSettings): Promise<WorkflowDeps['fleet']> {
 
 /** A step's Lambda handler, wired to AWS (see shared/step-handler.ts). */
 export function awsStep(step: string, run: StepCore): StepHandler {
-  return stepHandler(step, run, () => {
+  return stepHandler(step, run, (context) => {
+    invocation = context;
     const { deps, settings } = aws();
     return { deps, settings: settings.workflow };
   });

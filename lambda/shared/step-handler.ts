@@ -19,22 +19,28 @@ export type StepCore = (
   settings: WorkflowSettings,
 ) => Promise<ReleaseState>;
 
+/** What a step reads of its Lambda invocation's context: how long the invocation has left. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
 export interface StepHandler {
-  (state: ReleaseState): Promise<ReleaseState>;
+  (state: ReleaseState, context?: InvocationContext): Promise<ReleaseState>;
   withDeps(deps: WorkflowDeps, settings: WorkflowSettings): (state: ReleaseState) => Promise<ReleaseState>;
 }
 
 export function stepHandler(
   step: string,
   run: StepCore,
-  resolve: () => { deps: WorkflowDeps; settings: WorkflowSettings },
+  resolve: (context?: InvocationContext) => { deps: WorkflowDeps; settings: WorkflowSettings },
 ): StepHandler {
   const bound =
-    (deps: () => { deps: WorkflowDeps; settings: WorkflowSettings }) => async (state: ReleaseState) => {
+    (deps: (context?: InvocationContext) => { deps: WorkflowDeps; settings: WorkflowSettings }) =>
+    async (state: ReleaseState, context?: InvocationContext) => {
       logger.appendKeys({ step, release: state.execution });
       logger.info('step started', { release: state.release, failure: state.failure });
       try {
-        const { deps: d, settings } = deps();
+        const { deps: d, settings } = deps(context);
         const out = await run(state, d, settings);
         logger.info('step finished', { verdict: out.verdict, outcome: out.outcome });
         return out;

@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { AwsSettings, StepSettings } from '../../lambda/adapters/aws-deps';
+import { STEP_TIMEOUT_SECONDS } from '../../lambda/adapters/sdk-budget';
 import {
   encodeSmokeChecks,
   SETTINGS_VARIABLE,
@@ -179,8 +180,8 @@ export class ReleaseWorkflow extends Construct {
           'shorten release.smokeChecks (fewer checks, shorter paths), listeners.domainName, healthCheck.path or ' +
           'image.repository',
         logRetentionDays: config.logRetentionDays,
-        // Validation runs up to 20 smoke checks (10 s each at most) and the user's hook.
-        timeout: Duration.seconds(step === 'validate' ? 600 : 60),
+        // Room for every SDK call of the step at its worst, and for the smoke checks and the hook (sdk-budget.ts).
+        timeout: Duration.seconds(STEP_TIMEOUT_SECONDS),
         vpc,
       }).function;
     const fns: StepFunctions = {

@@ -408,13 +408,13 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
         region: MOTO_REGION,
         results: [JSON.stringify({ passed: false, summary: 'checkout broken' })],
       });
-      const hook = LambdaValidationHook.create(moto().config, functionArn);
+      const hook = LambdaValidationHook.create(moto().config, functionArn, () => 600_000);
       expect(await hook.run(request)).toEqual({ passed: false, summary: 'checkout broken' });
     });
 
     test('sends the request as the payload; an answer that is not a verdict fails validation, saying what came back', async () => {
       // Nothing queued: moto's simple backend answers with the payload it received, so the answer shows the wire.
-      const hook = LambdaValidationHook.create(moto().config, functionArn);
+      const hook = LambdaValidationHook.create(moto().config, functionArn, () => 600_000);
       const verdict = await hook.run(request);
       expect(verdict.passed).toBe(false);
       expect(verdict.summary).toBe(

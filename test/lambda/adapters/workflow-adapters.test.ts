@@ -295,6 +295,7 @@ describe('LambdaValidationHook', () => {
   const hook = new LambdaValidationHook(
     new LambdaClient({}),
     'arn:aws:lambda:eu-west-1:1:function:api-tests',
+    () => 600_000,
   );
   const request = {
     testUrl: 'http://alb:9000',
