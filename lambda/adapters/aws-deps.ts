@@ -6,7 +6,6 @@
  * Each port's adapter and SDK client are loaded on the port's first use, so a step's cold start only pays for
  * the AWS services it calls (the Switch step loads ELB and SSM, not ECS, DynamoDB, SNS, ...).
  */
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { BluegreenError } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
 import type { WorkflowSettings } from '../shared/release';
@@ -65,13 +64,15 @@ export interface StepSettings {
 export const clientConfig = {
   maxAttempts: MAX_ATTEMPTS,
   retryMode: 'adaptive' as const,
-  requestHandler: new NodeHttpHandler({
+  // Options for the SDK's own Node HTTP handler (the client creates it from them: nothing of it is bundled, and
+  // the Lambda runtime's SDK uses its own).
+  requestHandler: {
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     // Without it a request past requestTimeout is only logged, and goes on.
     throwOnRequestTimeout: true,
     socketTimeout: SOCKET_TIMEOUT_MS,
-  }),
+  },
 };
 
 /**
@@ -81,7 +82,7 @@ export const clientConfig = {
 const hookClientConfig = {
   maxAttempts: MAX_ATTEMPTS,
   retryMode: 'adaptive' as const,
-  requestHandler: new NodeHttpHandler({ connectionTimeout: CONNECTION_TIMEOUT_MS }),
+  requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS },
 };
 
 let cached: { settings: StepSettings; deps: WorkflowDeps } | undefined;

@@ -5,7 +5,8 @@
  * test/step-sdk-budget.test.ts adds up these worst cases along every step's calls and checks that they fit the
  * step's Lambda timeout (STEP_TIMEOUT_SECONDS, which the stack gives the functions).
  *
- * Each attempt (@smithy/node-http-handler, bundled with the steps, so these semantics are the ones that run):
+ * Each attempt (the SDK's Node HTTP handler, created by each client from these options: in Lambda the runtime's
+ * own, since the bundles leave @aws-sdk/* out; older handlers throw on a request timeout without being asked):
  * - connectionTimeout: the TCP/TLS connection must be up within 3 s;
  * - requestTimeout (with throwOnRequestTimeout: without it a breach is only logged): from sending the request
  *   to the response's status and headers, at most 5 s, connection included;
