@@ -53,10 +53,15 @@ export async function finish(
   }
   // With migrations the old color went down already, before the contract (state "Scale old color down").
   if (!settings.keepIdleWarm && !settings.migrations) {
-    await attempt(notes, `scale ${release.live} down`, () =>
-      scaleUnlessServing(release.live, deps, `scale ${release.live} down`, async () => {
-        await deps.fleet.restore(release.live, 0);
-      }),
+    // A listener changed since the read above (the old color serves again) is a rollback, not a note.
+    await attempt(
+      notes,
+      `scale ${release.live} down`,
+      () =>
+        scaleUnlessServing(release.live, deps, `scale ${release.live} down`, async () => {
+          await deps.fleet.restore(release.live, 0);
+        }),
+      [ReleaseErrors.TrafficMovedDuringRelease],
     );
   }
   let migrations = '';

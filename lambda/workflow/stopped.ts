@@ -2,7 +2,7 @@
  * The Stopped step's core: runs for every execution that did not succeed (an EventBridge rule on the state
  * machine: FAILED, TIMED_OUT, ABORTED), whether or not the execution's own ending step ran. See `stopped`.
  */
-import { MANUAL_ROLLBACK } from '../shared/errors';
+import { BluegreenError, MANUAL_ROLLBACK } from '../shared/errors';
 import type { ReleaseOutcome, WorkflowDeps } from '../shared/ports';
 import { causeMessage, type WorkflowSettings } from '../shared/release';
 import { COLORS, recordParameterNames, type Color } from '../shared/release-record';
@@ -141,7 +141,12 @@ export async function stopped(
   if (reported) {
     return { outcome, published: false };
   }
-  await deps.notifier.publish(outcome);
+  // Tried like the other chores; if it still fails, the step fails and EventBridge invokes it again (its target's
+  // retry policy): an outcome is never dropped in silence.
+  const unsent: string[] = [];
+  if (!(await attempt(unsent, 'publish the outcome', () => deps.notifier.publish(outcome)))) {
+    throw new BluegreenError('OutcomeNotPublished', `Release ${execution}: ${unsent.join('; ')}.`);
+  }
   return { outcome, published: true };
 }
 

@@ -20,8 +20,9 @@
  *    - the "Roll back" state's own Lambda fails on every attempt (lambda-fails): nothing can move traffic back;
  *      expected instead, ROLLBACK_FAILED published, its cause telling the operator to switch back by hand;
  *    - someone moved the listener after the workflow's last look at it (its last read or write of the production
- *      listener, e.g. while the ending step released the lock): no workflow can see that, as with a change made
- *      after the release ended. Rules 3 and 4 then judge the listener as it was just before that move;
+ *      listener, e.g. while the ending step released the lock), or the new color lost its tasks after the
+ *      workflow's last look at its health: no workflow can see that, as with a change made after the release
+ *      ended. Rules 3 and 4 then judge the listener, or the new color's tasks, as they were just before;
  * 5. when it did not (stopped, timed out, or failed in a state whose ending step did not finish), the Stopped step
  *    undoes the unfinished release where it can: if the release got past Prepare and its old color is healthy,
  *    all production traffic is on that color and the record says so (and the image it runs); except a release
@@ -64,6 +65,8 @@ export interface JudgedRun {
   readonly wentLive: boolean;
   /** Someone else moved the production listener during the release. */
   readonly listenerMoved: boolean;
+  /** The new color's running tasks as the workflow last could have seen them, when it lost them after that. */
+  readonly newRunningAtLastLook?: number;
   /** The listener as the workflow last could have seen it, when someone moved it after that (rules 3 and 4). */
   readonly weightsAtLastLook?: TrafficWeights;
 }
@@ -74,6 +77,9 @@ export function violations(world: FakeWorld, run: JudgedRun): string[] {
   const published = world.published.filter((p) => p.release === run.execution);
   const judged = run.weightsAtLastLook ?? world.weights;
   const live = liveIn(judged);
+  const serves = (c: Color) =>
+    healthy(world, c) ||
+    (c === NEW && world.behaviourOf(c) === 'good' && (run.newRunningAtLastLook ?? 0) > 0);
   if (world.lock) {
     v.push(`the lock is still held by ${world.lock.owner}`);
   }
@@ -90,7 +96,7 @@ export function violations(world: FakeWorld, run: JudgedRun): string[] {
   const released =
     run.result.status === 'SUCCEEDED' ||
     (run.stoppedOutcome?.published === true && run.stoppedOutcome.outcome.status === 'SUCCEEDED');
-  if (released && !(live === NEW && world.imageOf(NEW) === run.newImage && healthy(world, NEW))) {
+  if (released && !(live === NEW && world.imageOf(NEW) === run.newImage && serves(NEW))) {
     v.push(
       `declared SUCCEEDED but production traffic ${JSON.stringify(judged)} is not all on ${NEW} ` +
         `running ${run.newImage} healthy (${NEW} runs ${world.imageOf(NEW)}, ${world.behaviourOf(NEW)}, ` +
@@ -122,7 +128,7 @@ export function violations(world: FakeWorld, run: JudgedRun): string[] {
     if (!live) {
       v.push(`traffic is split or nowhere: ${JSON.stringify(judged)}`);
     } else {
-      if (!healthy(world, live)) {
+      if (!serves(live)) {
         v.push(
           `traffic is on ${live}, which is not healthy (${world.imageOf(live)}, ${world.behaviourOf(live)}, ` +
             `${world.services[live].running} tasks)`,

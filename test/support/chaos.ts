@@ -194,6 +194,8 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
   let armedTimeout: ChaosEvent | undefined;
   /** Each listener move: where it falls among the world's calls, and the weights it replaced. */
   const moves: { at: number; before: TrafficWeights }[] = [];
+  /** Each loss of the new color's tasks, likewise. */
+  const losses: { at: number; before: number }[] = [];
   /** The position in the world's calls of what triggers the event being applied (see `trigger`). */
   let position = 0;
 
@@ -208,6 +210,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
             : { blue: event.to === 'old' ? 100 : 0, green: event.to === 'new' ? 100 : 0 };
         break;
       case 'idle-lost':
+        losses.push({ at: position, before: world.services[NEW].running });
         world.services[NEW].running = 0;
         break;
       case 'alarm':
@@ -362,22 +365,37 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
     -1,
   );
   const unseen = moves.find((m) => m.at > lastLook);
+  // Likewise its last look at the new color's health (its targets, or its service).
+  const lastHealthLook = world.calls.reduce(
+    (last, call, i) => (call === 'router.targetHealth' || call === 'fleet.describe' ? i : last),
+    -1,
+  );
+  const unseenLoss = losses.find((l) => l.at > lastHealthLook);
 
   let stoppedOutcome: ChaosRun['stoppedOutcome'];
   if (result.status !== 'SUCCEEDED') {
     world.onCall = undefined; // the world stops changing: the Stopped step runs after the execution ended
-    stoppedOutcome = await stopped(
-      {
-        execution: EXECUTION,
-        status: result.status,
-        error: result.error,
-        cause: result.cause,
-        endedIn: result.states[result.states.length - 1],
-        release: result.lastInput?.release,
-      },
-      base,
-      SETTINGS,
-    );
+    // EventBridge invokes the Stopped step again when it fails (retryAttempts 4 on the rule's target).
+    for (let invocation = 1; !stoppedOutcome; invocation++) {
+      try {
+        stoppedOutcome = await stopped(
+          {
+            execution: EXECUTION,
+            status: result.status,
+            error: result.error,
+            cause: result.cause,
+            endedIn: result.states[result.states.length - 1],
+            release: result.lastInput?.release,
+          },
+          base,
+          SETTINGS,
+        );
+      } catch (e) {
+        if (invocation === 5) {
+          throw e;
+        }
+      }
+    }
   }
   const ending =
     result.status === 'SUCCEEDED'
@@ -391,6 +409,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
     newColor: NEW,
     newImage: V2,
     weightsAtLastLook: unseen?.before,
+    newRunningAtLastLook: unseenLoss?.before,
     listenerMoved: moves.length > 0,
     wentLive: ([STATES.finishFailed, STATES.contractReportFailed] as string[]).includes(
       result.states[result.states.length - 1] ?? '',

@@ -1,6 +1,6 @@
 import { BluegreenError, FLEET_BUSY } from '../../../lambda/shared/errors';
 import type { Restored } from '../../../lambda/shared/ports';
-import { abort, rollback } from '../../../lambda/workflow/conclude';
+import { abort, finish, rollback } from '../../../lambda/workflow/conclude';
 import { FakeWorld, REPO } from '../../support/fake-world';
 import { SETTINGS } from '../../support/run-workflow';
 
@@ -124,4 +124,23 @@ describe('endings: a listener changed again while the ending runs', () => {
       expect(out.outcome?.cause).toContain('all traffic is back on blue, and the record says so.');
     });
   }
+
+  test('finish: the listener moved back to the old color after its first read: no scale-down, no success, a rollback', async () => {
+    const world = new FakeWorld(`${REPO}:v1`);
+    const state = releaseState(world);
+    world.weights = { blue: 0, green: 100 };
+    world.services.green.desired = 2;
+    world.services.green.running = 2;
+    let reads = 0;
+    world.onCall = (call) => {
+      if (call === 'router.productionWeights' && ++reads === 1) {
+        queueMicrotask(() => queueMicrotask(() => (world.weights = { blue: 100, green: 0 })));
+      }
+    };
+    await expect(finish(state, world.deps(), { ...SETTINGS, keepIdleWarm: false })).rejects.toMatchObject({
+      name: 'TrafficMovedDuringRelease',
+    });
+    expect(world.services.blue.desired).toBeGreaterThan(0);
+    expect(world.published.filter((p) => p.status === 'SUCCEEDED')).toEqual([]);
+  });
 });
