@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Validations, type App } from 'aws-cdk-lib';
+import { CfnResource, Validations, type App } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { synth } from './support/synth';
@@ -66,6 +66,17 @@ describe('cdk-nag AwsSolutions', () => {
         new s3.Bucket(stacks.service, 'Careless');
       }),
     ).toThrow(/AwsSolutions-S1/);
+  });
+
+  test("so does CDK's CloudFormation Validate (in the worker's engines): a property CloudFormation refuses fails it", () => {
+    expect(() =>
+      synth({}, (stacks) => {
+        new CfnResource(stacks.service, 'Misspelt', {
+          type: 'AWS::SNS::Topic',
+          properties: { TopicNmae: 'x' },
+        });
+      }),
+    ).toThrow(/TopicNmae: Additional properties are not allowed .*\(CloudFormation Validate\)/);
   });
 
   test('every acknowledgement names one rule on one resource and says why it is fine for this app', () => {
