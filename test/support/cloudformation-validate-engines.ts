@@ -1,23 +1,23 @@
 /**
  * CDK's built-in CloudFormation Validate (the synth-time check that cdk.json's
- * `@aws-cdk/core:validateAgainstDefaultRules` turns into errors), with its engines kept for a whole Jest worker.
+ * `@aws-cdk/core:validateAgainstDefaultRules` turns into errors), with its engine kept for a whole Jest worker.
  *
  * Jest gives every test file its own copy of every module, so every file that synthesized built the validator
- * again: a WebAssembly engine with its rules compiled, about 5 s of CPU before the first template was checked (a
- * third of the suite's CPU). This module is loaded by the test environment (test/support/environment.ts), outside
- * the test files' sandboxes, once per worker; the files reach it through test/support/test-app.ts. It runs the same
- * plugin class on the same templates with the same rules: only the engine outlives the file.
+ * again: a WebAssembly engine, 1.5-2 s of CPU for each new set of resource types, about 5 s per file (a third of
+ * the suite's CPU). This module is loaded by the test environment (test/support/environment.ts), outside the test
+ * files' sandboxes, once per worker; the files reach it through test/support/test-app.ts. It runs the same plugin
+ * class on the same templates with the same rules: only the engine outlives the file.
  *
  * It runs in the worker's own realm: it takes and gives JSON text, never objects of a test file's realm.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CloudFormationValidatePlugin, type PolicyValidationStack } from 'aws-cdk-lib';
 
 /** The name of the global through which the environment hands `validateStacks` to the test files. */
 export const VALIDATE_STACKS = '__bluegreenValidateStacks';
 
-/** The engines so far, each with the resource types its rules were loaded for. */
-const engines: { readonly plugin: CloudFormationValidatePlugin; types: Set<string> }[] = [];
+const plugin = new CloudFormationValidatePlugin();
 
 /**
  * Validates the stacks' templates (`PolicyValidationStack[]` as JSON) as the built-in plugin does, and returns
@@ -25,16 +25,8 @@ const engines: { readonly plugin: CloudFormationValidatePlugin; types: Set<strin
  */
 export function validateStacks(stacksJson: string): string {
   const stackTemplates = JSON.parse(stacksJson) as PolicyValidationStack[];
-  const types = resourceTypes(stackTemplates);
-  // The plugin loads the rules for the resource types it is given and keeps its engine for any later set of
-  // types within them (a new set builds a new engine). One plugin per set that is not within an earlier one keeps
-  // an engine for each shape of app: a file of ECS stacks after a file of EC2 Auto Scaling stacks reuses one.
-  let engine = engines.find((e) => isSubset(types, e.types));
-  if (!engine) {
-    engine = { plugin: new CloudFormationValidatePlugin(), types };
-    engines.push(engine);
-  }
-  const report = engine.plugin.validate({
+  keepEngineFor(resourceTypes(stackTemplates));
+  const report = plugin.validate({
     stackTemplates,
     templatePaths: stackTemplates.map((s) => s.templatePath),
     accountId: undefined,
@@ -42,7 +34,52 @@ export function validateStacks(stacksJson: string): string {
     // The plugin reads the templates only (their paths, accounts and regions): no construct crosses realms.
     appConstruct: undefined as never,
   });
-  return JSON.stringify({ report, version: engine.plugin.version });
+  return JSON.stringify({ report, version: plugin.version });
+}
+
+/**
+ * The plugin builds its engine with the built-in rules for the templates' resource types, and builds it again for
+ * any template with a type the engine was not built for, even when the rules are the same (the same engine, 1.5-2
+ * s of CPU): across a worker's files, that is nearly every file. When the rules for `types` are the ones the engine
+ * has, the engine is marked as built for them too, and the plugin keeps it; when they differ, the plugin builds the
+ * engine it would have built. (Its fields are not public: if they change, this does nothing and the plugin
+ * rebuilds as it always did.)
+ */
+function keepEngineFor(types: ReadonlySet<string>): void {
+  const state = plugin as unknown as { engine?: unknown; engineResourceTypes?: unknown };
+  const built = state.engineResourceTypes;
+  if (state.engine === undefined || !(built instanceof Set)) {
+    return;
+  }
+  const engineTypes = built as Set<string>;
+  if (builtinRules(new Set([...engineTypes, ...types])) === builtinRules(engineTypes)) {
+    types.forEach((t) => engineTypes.add(t));
+  }
+}
+
+/** aws-cdk-lib's index of its built-in rules (file and resource types), read as the plugin reads it. */
+const RULE_INDEX = (() => {
+  try {
+    const file = join(
+      dirname(require.resolve('aws-cdk-lib')),
+      'core/lib/validation/rules/index.generated.json',
+    );
+    return (JSON.parse(readFileSync(file, 'utf8')) as { rules: { file: string; types: string[] | null }[] })
+      .rules;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** The built-in rules the plugin loads for `types`, as one key (unknown without the index: never equal). */
+function builtinRules(types: ReadonlySet<string>): string | object {
+  if (!RULE_INDEX) {
+    return {};
+  }
+  return RULE_INDEX.filter((r) => r.types === null || r.types.some((t) => types.has(t)))
+    .map((r) => r.file)
+    .sort()
+    .join('\n');
 }
 
 function resourceTypes(stacks: readonly PolicyValidationStack[]): Set<string> {
@@ -58,8 +95,4 @@ function resourceTypes(stacks: readonly PolicyValidationStack[]): Set<string> {
     }
   }
   return types;
-}
-
-function isSubset(subset: ReadonlySet<string>, superset: ReadonlySet<string>): boolean {
-  return [...subset].every((t) => superset.has(t));
 }
