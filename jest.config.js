@@ -15,6 +15,9 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/test/cfn-lint\\.test\\.ts$'],
   // Transpile-only (swc): fast. Types are checked once by `npm run typecheck` (tsc --noEmit).
   transform: { '^.+\\.ts$': ['@swc/jest'] },
+  // The run's cache (test/support/run-cache.ts): made before the first file, removed after the last.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFiles: ['<rootDir>/test/support/setup.ts'],
   snapshotSerializers: ['<rootDir>/test/support/asset-hash-serializer.js'],
 };
