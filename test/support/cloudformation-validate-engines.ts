@@ -6,13 +6,16 @@
  * again: a WebAssembly engine, 1.5-2 s of CPU for each new set of resource types, about 5 s per file (a third of
  * the suite's CPU). This module is loaded by the test environment (test/support/environment.ts), outside the test
  * files' sandboxes, once per worker; the files reach it through test/support/test-app.ts. It runs the same plugin
- * class on the same templates with the same rules: only the engine outlives the file.
+ * class on the same templates with the same rules: only the engine outlives the file, and templates already found
+ * clean in this run are not checked again.
  *
  * It runs in the worker's own realm: it takes and gives JSON text, never objects of a test file's realm.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CloudFormationValidatePlugin, type PolicyValidationStack } from 'aws-cdk-lib';
+import { RUN_CACHE_ENV } from './run-cache';
 
 /** The name of the global through which the environment hands `validateStacks` to the test files. */
 export const VALIDATE_STACKS = '__bluegreenValidateStacks';
@@ -25,7 +28,15 @@ const plugin = new CloudFormationValidatePlugin();
  */
 export function validateStacks(stacksJson: string): string {
   const stackTemplates = JSON.parse(stacksJson) as PolicyValidationStack[];
-  keepEngineFor(resourceTypes(stackTemplates));
+  const templates = stackTemplates.map((s) => readFileSync(s.templatePath, 'utf8'));
+  const clean = cleanMark(stackTemplates, templates);
+  if (clean && existsSync(clean)) {
+    return JSON.stringify({
+      report: { success: true, violations: [] },
+      version: readFileSync(clean, 'utf8'),
+    });
+  }
+  keepEngineFor(resourceTypes(templates));
   const report = plugin.validate({
     stackTemplates,
     templatePaths: stackTemplates.map((s) => s.templatePath),
@@ -34,7 +45,31 @@ export function validateStacks(stacksJson: string): string {
     // The plugin reads the templates only (their paths, accounts and regions): no construct crosses realms.
     appConstruct: undefined as never,
   });
+  if (clean && report.success && report.violations.length === 0) {
+    writeFileSync(clean, plugin.version ?? '');
+  }
   return JSON.stringify({ report, version: plugin.version });
+}
+
+/**
+ * Where the run's cache (test/support/run-cache.ts) marks these exact templates (and their stacks' paths,
+ * accounts and regions) as found clean: many test files synthesize the same configuration, and its templates are
+ * checked once per run. Only a clean report is kept (nothing in it names a file); a report with findings is made
+ * afresh each time. Undefined outside a run with a cache.
+ */
+function cleanMark(
+  stacks: readonly PolicyValidationStack[],
+  templates: readonly string[],
+): string | undefined {
+  const dir = process.env[RUN_CACHE_ENV];
+  if (!dir || !existsSync(dir)) {
+    return undefined;
+  }
+  const hash = createHash('sha256');
+  stacks.forEach((s, i) =>
+    hash.update(JSON.stringify([s.stackConstructPath, s.accountId, s.region])).update(templates[i]),
+  );
+  return join(dir, `cloudformation-validate-clean-${hash.digest('hex')}`);
 }
 
 /**
@@ -82,12 +117,10 @@ function builtinRules(types: ReadonlySet<string>): string | object {
     .join('\n');
 }
 
-function resourceTypes(stacks: readonly PolicyValidationStack[]): Set<string> {
+function resourceTypes(templates: readonly string[]): Set<string> {
   const types = new Set<string>();
-  for (const stack of stacks) {
-    const template = JSON.parse(readFileSync(stack.templatePath, 'utf8')) as {
-      Resources?: Record<string, { Type?: unknown }>;
-    };
+  for (const text of templates) {
+    const template = JSON.parse(text) as { Resources?: Record<string, { Type?: unknown }> };
     for (const resource of Object.values(template.Resources ?? {})) {
       if (typeof resource?.Type === 'string') {
         types.add(resource.Type);
