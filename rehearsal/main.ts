@@ -6,7 +6,7 @@
 import './quiet';
 import { ConfigError } from '../lib/config';
 import { helpText, parseRehearsalArgs, RehearsalUsageError } from './options';
-import { rehearse, type RehearsalResult } from './rehearse';
+import type { RehearsalResult } from './rehearse';
 import { scenarioReport, writeReport } from './report';
 
 async function main(): Promise<number> {
@@ -16,6 +16,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const { report, ...options } = parsed;
+  // Loaded once the options are good: --help and a bad option answer at once, without loading the app and the steps.
+  const { rehearse } = await import('./rehearse');
   const result = await rehearse({
     ...options,
     onCleanup: (cleanup) => {

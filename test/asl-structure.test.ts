@@ -3,9 +3,9 @@
  * structural rules (test/support/asl-rules.ts): what Step Functions refuses at deploy time even though
  * CloudFormation's schema, cfn-lint and the local runner accept it.
  */
-import { compileWorkflow } from '../rehearsal/workflow-runner';
 import { aslProblems } from './support/asl-rules';
-import { synth } from './support/synth';
+import { compiledWorkflowOf } from './support/run-workflow';
+import type { synth } from './support/synth';
 
 const CERTIFICATE = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
 const MIGRATIONS = { command: ['node', 'migrate.js'], timeoutMinutes: 5 };
@@ -46,8 +46,7 @@ const VARIANTS: Record<string, Parameters<typeof synth>[0]> = {
 
 describe('every synthesized state machine follows the States Language', () => {
   test.each(Object.keys(VARIANTS))('%s', (name) => {
-    const { serviceJson, stacks } = synth(VARIANTS[name]);
-    const { definition } = compileWorkflow(serviceJson, stacks);
+    const { definition } = compiledWorkflowOf(VARIANTS[name]);
     expect(Object.keys(definition.States).length).toBeGreaterThan(10);
     expect(aslProblems(definition)).toEqual([]);
   });

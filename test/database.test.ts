@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -15,6 +15,7 @@ import { Database, PG_VARIABLES } from '../lib/constructs/database';
 import { pgSettings } from '../sample-app/src/server';
 import { BASE_CONFIG, merge, resourcesOfType, synth, type CfnTemplate } from './support/synth';
 import { tempDir } from './support/temp';
+import { testApp } from './support/test-app';
 
 const PG_NAMES = ['PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD'];
 
@@ -271,7 +272,7 @@ describe('database settings', () => {
 describe('Database, for other consumers (a migration task)', () => {
   const config = parseConfig(merge(BASE_CONFIG, { database: {} }));
   // An outdir of its own, removed after the file (without one, the App makes a cdk.out folder in the temp folder).
-  const app = new App({ outdir: tempDir('bluegreen-db-') });
+  const app = testApp({ outdir: tempDir('bluegreen-db-') });
   const stack = new Stack(app, 'Test', { env: { region: 'eu-west-1', account: '123456789012' } });
   const vpc = new ec2.Vpc(stack, 'Vpc');
   const database = new Database(stack, 'Database', { config, vpc });

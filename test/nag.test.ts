@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Validations, type App } from 'aws-cdk-lib';
+import { CfnResource, Validations, type App } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { synth } from './support/synth';
@@ -22,6 +22,16 @@ function acknowledgements(app: App): Acknowledgement[] {
     ...c.node.children.flatMap(walk),
   ];
   return walk(app);
+}
+
+/** One synth per configuration in this file: two tests read the same app. */
+const apps = new Map<string, App>();
+function appFor(overrides: Parameters<typeof synth>[0]): App {
+  const key = JSON.stringify(overrides);
+  if (!apps.has(key)) {
+    apps.set(key, synth(overrides).app);
+  }
+  return apps.get(key)!;
 }
 
 describe('cdk-nag AwsSolutions', () => {
@@ -48,7 +58,7 @@ describe('cdk-nag AwsSolutions', () => {
     ],
   ])('%s: no unacknowledged finding in any stack', (_what, overrides) => {
     // synth() runs the AwsSolutions checks as `cdk synth` does; a finding throws with the report.
-    const { app } = synth(overrides);
+    const app = appFor(overrides);
     const reportFile = join(app.outdir, 'validation-report.json');
     let report = '';
     try {
@@ -68,8 +78,19 @@ describe('cdk-nag AwsSolutions', () => {
     ).toThrow(/AwsSolutions-S1/);
   });
 
+  test("so does CDK's CloudFormation Validate (in the worker's engines): a property CloudFormation refuses fails it", () => {
+    expect(() =>
+      synth({}, (stacks) => {
+        new CfnResource(stacks.service, 'Misspelt', {
+          type: 'AWS::SNS::Topic',
+          properties: { TopicNmae: 'x' },
+        });
+      }),
+    ).toThrow(/TopicNmae: Additional properties are not allowed .*\(CloudFormation Validate\)/);
+  });
+
   test('every acknowledgement names one rule on one resource and says why it is fine for this app', () => {
-    const { app } = synth({ redis: { enabled: true, replicas: 0 } });
+    const app = appFor({ redis: { enabled: true, replicas: 0 } }); // the single-node Redis app above
     // Ours: the AwsSolutions ones (CDK itself acknowledges a few CloudFormation-Validate warnings).
     const acks = acknowledgements(app).filter((a) => a.id.startsWith('AwsSolutions::'));
     expect(acks.length).toBeGreaterThan(0);

@@ -57,7 +57,7 @@ test("'entered' is stamped before the state's step code runs, however long that 
 });
 
 test('a release starts without validating the ASL again: it was validated once, when compiled', async () => {
-  const compiled = compiledWorkflow({ keepIdleWarm: true }); // a variant of its own: compiled (validated) here
+  const compiled = compiledWorkflow({ keepIdleWarm: true }, { compileHere: true }); // compiled (validated) here
   const afterCompile = validations.count;
   expect(afterCompile).toBeGreaterThan(0);
   // asl-validator is 1-6 s of synchronous CPU on a busy 2-core machine: at every release's start it stalled the

@@ -4,12 +4,18 @@
  * (`useMoto()` in a describe), so test files stay parallel-safe. Without moto_server the tier says so and skips.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { runCached } from './run-cache';
 
 export const MOTO_REGION = 'eu-west-1';
 /** moto's default account: the ARNs it makes carry it. */
 export const MOTO_ACCOUNT = '123456789012';
 
-export const motoInstalled: boolean = spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0;
+/** Asked once per run (test/support/run-cache.ts): starting Python to ask costs most of a second of CPU. */
+export const motoInstalled: boolean = runCached(
+  'moto-installed',
+  null,
+  () => spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0,
+);
 
 /** `describe` when moto_server is installed, else `describe.skip` after saying so plainly. */
 export function describeWithMoto(name: string, body: () => void): void {

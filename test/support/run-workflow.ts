@@ -9,8 +9,10 @@ import {
   type ExecutionResult,
   type RunOptions,
 } from '../../rehearsal/workflow-runner';
+import { parseConfig } from '../../lib/config';
 import { REPO, type FakeWorld } from './fake-world';
-import { synth } from './synth';
+import { runCached } from './run-cache';
+import { BASE_CONFIG, merge, synth } from './synth';
 
 export type { ExecutionResult };
 
@@ -49,19 +51,43 @@ export interface Variant {
   readonly keepIdleWarm?: boolean;
 }
 
-/** The release state machine's ASL from the synthesized service stack (test config), tokens resolved. */
-export function compiledWorkflow(variant: Platform | Variant = 'ecs'): CompiledWorkflow {
+/**
+ * The release state machine's ASL from the synthesized service stack (test config), tokens resolved. Compiled once
+ * per run for each variant (see compiledWorkflowOf); `compileHere` compiles it in this file, for a test that
+ * watches the compilation itself.
+ */
+export function compiledWorkflow(
+  variant: Platform | Variant = 'ecs',
+  { compileHere = false }: { compileHere?: boolean } = {},
+): CompiledWorkflow {
   const v = typeof variant === 'string' ? { platform: variant } : variant;
-  const key = JSON.stringify([v.platform ?? 'ecs', !!v.migrations, !!v.keepIdleWarm]);
+  const key = JSON.stringify([v.platform ?? 'ecs', !!v.migrations, !!v.keepIdleWarm, compileHere]);
   if (!compiled.has(key)) {
-    const { serviceJson, stacks } = synth({
+    const overrides: SynthOverrides = {
       platform: v.platform ?? 'ecs',
       ...(v.migrations ? { migrations: { command: ['node', 'migrate.js'], timeoutMinutes: 5 } } : {}),
       ...(v.keepIdleWarm ? { keepIdleWarm: true } : {}),
-    });
-    compiled.set(key, compileWorkflow(serviceJson, stacks));
+    };
+    compiled.set(key, compileHere ? compile(overrides) : compiledWorkflowOf(overrides));
   }
   return compiled.get(key)!;
+}
+
+type SynthOverrides = Parameters<typeof synth>[0];
+
+/**
+ * The release state machine for BASE_CONFIG plus `overrides`, synthesized (cdk-nag, CloudFormation Validate) and
+ * validated (the States Language, by aws-local-stepfunctions) by the first test file of the run that asks for
+ * this configuration, and read from the run's cache (test/support/run-cache.ts) by the others: 1-3 s of CPU per
+ * file and configuration.
+ */
+export function compiledWorkflowOf(overrides: SynthOverrides): CompiledWorkflow {
+  return runCached('workflow', parseConfig(merge(BASE_CONFIG, overrides)), () => compile(overrides));
+}
+
+function compile(overrides: SynthOverrides): CompiledWorkflow {
+  const { serviceJson, stacks } = synth(overrides);
+  return compileWorkflow(serviceJson, stacks);
 }
 
 /** Runs one release through the synthesized state machine against `world`, with instant waits. */

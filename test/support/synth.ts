@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addBluegreenStacks, type BluegreenStacks } from '../../lib/app';
 import { parseConfig, type BluegreenConfig, type BluegreenConfigInput } from '../../lib/config';
 import { tempDir } from './temp';
+import { testApp } from './test-app';
 
 /** The feature flags of cdk.json, so tests synthesize exactly what `cdk synth` does. */
 const CDK_CONTEXT = (
@@ -51,7 +52,7 @@ export function synth(
 ): Synthesized {
   const config = parseConfig(merge(BASE_CONFIG, overrides));
   // Lambda bundling is skipped unless a test asks for it (context 'aws:cdk:bundling-stacks': ['**']).
-  const app = new App({
+  const app = testApp({
     context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
     // Removed when the test file ends (tests read app.outdir after synth: nag report, bundles).
     outdir: tempDir('bluegreen-test-'),
