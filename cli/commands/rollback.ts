@@ -14,7 +14,7 @@
  */
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Release, ReleaseState } from '../../lambda/shared/release';
-import { MANUAL_ROLLBACK } from '../../lambda/shared/errors';
+import { FLEET_BUSY, FLEET_BUSY_SCHEDULE, MANUAL_ROLLBACK } from '../../lambda/shared/errors';
 import type { Color } from '../../lambda/shared/release-record';
 import { phaseOf } from '../../lambda/shared/state-names';
 import { describeTraffic, routedTraffic } from '../../lambda/shared/traffic';
@@ -101,7 +101,7 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
       let out: ReleaseState;
       try {
         // The state machine's own Roll back step; its moves are absolute, so a retry after a partial failure is safe.
-        out = await retried(() => rollbackRelease(state, ports, { appName: again.app }));
+        out = await retried(io, () => rollbackRelease(state, ports, { appName: again.app }));
       } catch (e) {
         throw failedMove(`Release ${f.name} was stopped, but rolling back failed`, e);
       }
@@ -129,7 +129,7 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
     const again = (await readStatus(session)).report;
     requireSafe(again, to, from, 'nothing was changed');
     try {
-      await retried(() => routeAllTo(to, ports));
+      await retried(io, () => routeAllTo(to, ports));
     } catch (e) {
       throw failedMove('Moving traffic back failed', e);
     }
@@ -309,13 +309,28 @@ function done(
   return EXIT.ok;
 }
 
-/** The moves set absolute values, so a partial failure is retried as a whole (3 tries). */
-async function retried<T>(action: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+/**
+ * The moves set absolute values, so a partial failure is retried as a whole (3 tries). An instance refresh still
+ * stopping (asg: RefreshStillActive) is waited for as the state machine would (FLEET_BUSY_SCHEDULE), saying so.
+ */
+async function retried<T>(io: CliIo, action: () => Promise<T>): Promise<T> {
+  let failures = 0;
+  let busy = 0;
+  for (;;) {
     try {
       return await action();
     } catch (e) {
-      if (attempt >= 3) {
+      const error = e as Error;
+      if (error.name === FLEET_BUSY && busy < FLEET_BUSY_SCHEDULE.maxAttempts) {
+        const seconds = Math.round(
+          FLEET_BUSY_SCHEDULE.intervalSeconds * FLEET_BUSY_SCHEDULE.backoffRate ** busy,
+        );
+        busy += 1;
+        io.err(`waiting ${seconds} s (${busy}/${FLEET_BUSY_SCHEDULE.maxAttempts}): ${error.message}`);
+        await io.sleep(seconds * 1000);
+        continue;
+      }
+      if (error.name === FLEET_BUSY || ++failures >= 3) {
         throw e;
       }
     }

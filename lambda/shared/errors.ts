@@ -68,6 +68,12 @@ export const ReleaseErrors = {
  */
 export const FLEET_BUSY = 'RefreshStillActive';
 
+/**
+ * How a step that failed with FLEET_BUSY is tried again (the state machine's Retry, and `bluegreen rollback`):
+ * after 20 s, then 1.5 times longer each time, 6 times (about 6 minutes in all).
+ */
+export const FLEET_BUSY_SCHEDULE = { intervalSeconds: 20, backoffRate: 1.5, maxAttempts: 6 } as const;
+
 /** The error `bluegreen rollback` stops a release with (StopExecution), so its Stopped report can say so. */
 export const MANUAL_ROLLBACK = 'ManualRollback';
 

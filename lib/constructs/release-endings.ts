@@ -12,7 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { FLEET_BUSY } from '../../lambda/shared/errors';
+import { FLEET_BUSY, FLEET_BUSY_SCHEDULE } from '../../lambda/shared/errors';
 import { acknowledge, nagArnParts } from '../nag';
 
 /** Every status an execution can end with but SUCCEEDED: each is handed to the Stopped step. */
@@ -24,9 +24,9 @@ export const UNSUCCESSFUL_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'];
  */
 export const FLEET_BUSY_RETRY: sfn.RetryProps = {
   errors: [FLEET_BUSY],
-  interval: Duration.seconds(20),
-  backoffRate: 1.5,
-  maxAttempts: 6,
+  interval: Duration.seconds(FLEET_BUSY_SCHEDULE.intervalSeconds),
+  backoffRate: FLEET_BUSY_SCHEDULE.backoffRate,
+  maxAttempts: FLEET_BUSY_SCHEDULE.maxAttempts,
   jitterStrategy: sfn.JitterType.FULL,
 };
 
