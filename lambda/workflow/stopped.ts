@@ -74,8 +74,8 @@ const FAILED_ENDINGS: Readonly<
  *   release is undone where it can be (shared/stop-recovery.ts: all traffic back on the old color if it is fit to
  *   serve, the record following), from fresh reads of the listener, both colors' targets and alarms. Never for a
  *   ManualRollback stop: the operator's `bluegreen rollback` does that itself;
+ * - scaling acts again, unless another release holds the lock now (its hold is its own), before
  * - the lock is released if this execution still holds it (never another release's);
- * - scaling acts again, unless another release holds the lock now (its hold is its own);
  * - the outcome is published, with where traffic and the record stand now, unless the execution ended in a Fail
  *   state reached only after its own ending step published it (Aborted, Rolled back, ...): never twice.
  */
@@ -101,8 +101,10 @@ export async function stopped(
   if (recovered) {
     where = `${recovered.said} Now: ${where}`;
   }
-  const freed = await attempt(notes, 'release the lock', () => deps.lock.release(execution));
+  // Scaling first, then the lock: while this execution still holds it, no new release can start and hold
+  // scaling of its own, which this resume would then undo.
   const scaling = await letScalingAct(execution, deps, notes);
+  const freed = await attempt(notes, 'release the lock', () => deps.lock.release(execution));
   const why = ending.error
     ? ` (${ending.error}${ending.cause ? `: ${causeMessage(ending.cause)}` : ''})`
     : '';

@@ -64,6 +64,16 @@ describe('stopped: a release that timed out or was stopped', () => {
     expect(outcome.cause).toContain('The operator who stopped it rolls traffic, record and idle color back');
   });
 
+  test('lets scaling act while it still holds the lock: no new release can start and hold scaling in between', async () => {
+    const world = new FakeWorld();
+    held(world, 'release-9');
+    world.capacityHeld = true;
+    await stopped({ execution: 'release-9', status: 'TIMED_OUT' }, world.deps(), SETTINGS);
+    const resumed = world.calls.lastIndexOf('fleet.holdCapacity');
+    expect(resumed).toBeGreaterThan(-1);
+    expect(world.calls.indexOf('lock.release')).toBeGreaterThan(resumed);
+  });
+
   test('never frees another release’s lock, nor lets scaling act while that release holds it', async () => {
     const world = new FakeWorld();
     held(world, 'release-10');
