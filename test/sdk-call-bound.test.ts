@@ -25,6 +25,7 @@ import {
 import type { ReleaseState } from '../lambda/shared/release';
 import { validate } from '../lambda/workflow/validate';
 import { FakeWorld, REPO } from './support/fake-world';
+import { aRelease } from './support/release-fixture';
 import { SETTINGS } from './support/run-workflow';
 
 /** Lambda's longest timeout: a wait that is still going on past it has no bound that matters. */
@@ -134,20 +135,7 @@ describe('the validation hook ends before the Validate step’s Lambda', () => {
   afterAll(() => lambda.restore());
 
   function state(): ReleaseState {
-    return {
-      execution: 'release-1',
-      release: {
-        image: `${REPO}:v2`,
-        version: 'v2',
-        live: 'blue',
-        idle: 'green',
-        liveCount: 2,
-        idleBefore: { count: 0, image: `${REPO}:v1`, revision: 'r1' },
-        timings: SETTINGS.timings,
-        startedAt: '2026-11-26T10:00:00Z',
-        revision: 'r2',
-      },
-    };
+    return aRelease({ before: 'r1', release: 'r2' });
   }
 
   test('a hook that never answers: ValidationFailed naming the hook and the time it had, in time', async () => {

@@ -20,6 +20,7 @@ import type { ReleaseState } from '../lambda/shared/release';
 import { abort, finish, rollback, rollbackFailed, stopped } from '../lambda/workflow/conclude';
 import { startDeploy } from '../lambda/workflow/deploy';
 import { FakeWorld, REPO } from './support/fake-world';
+import { aRelease } from './support/release-fixture';
 import { SETTINGS } from './support/run-workflow';
 import { resourcesOfType, synth } from './support/synth';
 
@@ -76,22 +77,13 @@ function refreshThatNeverStops(): AsgFleet {
 }
 
 function releaseState(): ReleaseState {
-  return {
-    execution: 'release-1',
-    release: {
-      image: `${REPO}:v2`,
-      version: 'v2',
-      live: 'blue',
-      idle: 'green',
-      liveCount: 2,
-      idleBefore: { count: 0, image: `${REPO}:v1`, revision: 'lt-green:3' },
-      timings: SETTINGS.timings,
-      startedAt: '2026-11-26T10:00:00Z',
-      revision: 'lt-green:4',
+  return aRelease(
+    { before: 'lt-green:3', release: 'lt-green:4' },
+    {
+      failure: { Error: 'UnhealthyAfterSwitch', Cause: 'check 3 failed' },
+      rollbackFailure: { Error: 'ServiceUnavailable', Cause: 'listener' },
     },
-    failure: { Error: 'UnhealthyAfterSwitch', Cause: 'check 3 failed' },
-    rollbackFailure: { Error: 'ServiceUnavailable', Cause: 'listener' },
-  };
+  );
 }
 
 /** How long (fake-clock milliseconds) `run` spends waiting before it settles, resolved or rejected. */

@@ -13,6 +13,26 @@ beforeEach(() => {
 });
 afterEach(() => aws.restore());
 
+/** Release v2-x (green, launch template version 4) in its bake: blue, on version 3 before, still warm. */
+function inBake(): void {
+  aws.record = { live: 'green', images: { blue: V1, green: V2 } };
+  aws.weights = { blue: 0, green: 100 };
+  aws.services.green = { desired: 2, running: 2, revision: 'lt-green:4' };
+  const release = {
+    ...releaseOf(V2),
+    revision: 'lt-green:4',
+    idleBefore: { count: 0, image: V1, revision: 'lt-green:3' },
+  };
+  aws.lock = { owner: 'v2-x', image: V2, since: 'now', expiresAt: Date.now() / 1000 + 3600 };
+  aws.executions.push({
+    name: 'v2-x',
+    status: 'RUNNING',
+    input: JSON.stringify({ image: V2, startedBy: ME }),
+    start: new Date(),
+    events: [history.entered('Bake: wait', 'Wait', { execution: 'v2-x', release })],
+  });
+}
+
 describe('bluegreen on the asg platform', () => {
   test('status reads the groups: instances in service per color, target health, rollback readiness', async () => {
     const { code, out } = await bluegreen('status');
@@ -23,24 +43,9 @@ describe('bluegreen on the asg platform', () => {
   });
 
   test("rollback during a bake: the state machine's rollback puts green's group back and lets scaling act", async () => {
-    aws.record = { live: 'green', images: { blue: V1, green: V2 } };
-    aws.weights = { blue: 0, green: 100 };
-    aws.services.green = { desired: 2, running: 2, revision: 'lt-green:4' };
+    inBake();
     aws.suspended['shop-blue'] = ['AlarmNotification'];
     aws.suspended['shop-green'] = ['AlarmNotification'];
-    const release = {
-      ...releaseOf(V2),
-      revision: 'lt-green:4',
-      idleBefore: { count: 0, image: V1, revision: 'lt-green:3' },
-    };
-    aws.lock = { owner: 'v2-x', image: V2, since: 'now', expiresAt: Date.now() / 1000 + 3600 };
-    aws.executions.push({
-      name: 'v2-x',
-      status: 'RUNNING',
-      input: JSON.stringify({ image: V2, startedBy: ME }),
-      start: new Date(),
-      events: [history.entered('Bake: wait', 'Wait', { execution: 'v2-x', release })],
-    });
 
     const { code } = await bluegreen('rollback --yes');
 
@@ -54,22 +59,7 @@ describe('bluegreen on the asg platform', () => {
   });
 
   test('rollback during a bake while an instance refresh is still cancelling: waits for it as the state machine would, then puts green back', async () => {
-    aws.record = { live: 'green', images: { blue: V1, green: V2 } };
-    aws.weights = { blue: 0, green: 100 };
-    aws.services.green = { desired: 2, running: 2, revision: 'lt-green:4' };
-    const release = {
-      ...releaseOf(V2),
-      revision: 'lt-green:4',
-      idleBefore: { count: 0, image: V1, revision: 'lt-green:3' },
-    };
-    aws.lock = { owner: 'v2-x', image: V2, since: 'now', expiresAt: Date.now() / 1000 + 3600 };
-    aws.executions.push({
-      name: 'v2-x',
-      status: 'RUNNING',
-      input: JSON.stringify({ image: V2, startedBy: ME }),
-      start: new Date(),
-      events: [history.entered('Bake: wait', 'Wait', { execution: 'v2-x', release })],
-    });
+    inBake();
     // Green's refresh takes four more looks to stop cancelling (more than three immediate tries would see).
     let looks = 0;
     let cancelled = false;
