@@ -114,8 +114,17 @@ export async function stopped(
   if (reported) {
     cause = `Release ${execution} ended in "${endedIn}", whose step reported it; ${lock} and ${scaling}.`;
   } else if (status === 'FAILED') {
-    // A release that had gone live is not reported live once its traffic went back to the old color.
-    outcomeStatus = failed && !(failed.live && recovered?.moved) ? failed.status : 'STOPPED';
+    // Once traffic went back to the old color, a release that had gone live is not reported live, and a failed
+    // rollback (whose report failed too) is a rollback after all.
+    outcomeStatus = !failed
+      ? 'STOPPED'
+      : !recovered?.moved
+        ? failed.status
+        : failed.live
+          ? 'STOPPED'
+          : failed.status === 'ROLLBACK_FAILED'
+            ? 'ROLLED_BACK'
+            : failed.status;
     const at = endedIn === undefined ? ' (its history could not be read)' : ` in "${endedIn}"`;
     cause =
       `Release ${execution} ended FAILED${at}${why}: its ending step did not finish, so the Stopped step reports ` +

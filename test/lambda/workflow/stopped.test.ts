@@ -223,6 +223,25 @@ describe('stopped: a release that timed out or was stopped', () => {
       );
     });
 
+    test('a rollback that failed, and whose report failed too: the Stopped step moves traffic back, and says it rolled back', async () => {
+      const world = afterSwitch();
+      world.alarmStates.set(alarm.name, alarm);
+      const { outcome } = await stopped(
+        {
+          execution: 'release-9',
+          status: 'FAILED',
+          endedIn: 'Rollback failed (report failed)',
+          error: 'Lambda.Unknown',
+          release,
+        },
+        world.deps(),
+        SETTINGS,
+      );
+      expect(world.weights).toEqual({ blue: 100, green: 0 });
+      expect(outcome.status).toBe('ROLLED_BACK');
+      expect(outcome.cause).not.toContain('switch back by hand');
+    });
+
     test('never for a ManualRollback (the operator rolls back), nor while another release holds the lock', async () => {
       for (const [error, owner] of [
         ['ManualRollback', 'release-9'],
