@@ -333,6 +333,8 @@ describe.each(['ecs', 'asg'] as const)('migrations on platform %s', (platform) =
       finish: ['ssm:GetParameter', 'ssm:PutParameter'],
       'contract-failed': ['ssm:GetParameter', 'ssm:PutParameter'],
       'record-contract': ['ssm:PutParameter'],
+      // When "Report contract failure" itself failed, the Stopped step records the contract as pending.
+      stopped: ['ssm:GetParameter', 'ssm:PutParameter'],
     });
   });
 

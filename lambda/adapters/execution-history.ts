@@ -8,8 +8,11 @@ export const HISTORY_EVENTS = 100;
 export interface EndingFromHistory {
   /** The last state the execution entered (for a Fail state, the one it failed in; for a Task without a Catch, that Task). */
   readonly endedIn?: string;
-  /** The release as the newest state input carrying one shows it: the color that was live when it started. */
-  readonly release?: { readonly live: Color };
+  /**
+   * The release as the newest state input carrying one shows it: the color that was live when it started, its
+   * image and its migration task definition (when it has one).
+   */
+  readonly release?: { readonly live: Color; readonly image?: string; readonly migrationTask?: string };
 }
 
 /** A release execution's history (Step Functions), as far as the Stopped step needs it. */
@@ -40,10 +43,17 @@ export class ExecutionHistory {
   }
 }
 
-function releaseIn(input: string | undefined): { live: Color } | undefined {
+function releaseIn(input: string | undefined): EndingFromHistory['release'] {
   try {
-    const live = (JSON.parse(input ?? 'null') as { release?: { live?: unknown } } | null)?.release?.live;
-    return live === 'blue' || live === 'green' ? { live } : undefined;
+    const release = (
+      JSON.parse(input ?? 'null') as {
+        release?: { live?: unknown; image?: unknown; migrationTask?: unknown };
+      } | null
+    )?.release;
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    return release?.live === 'blue' || release?.live === 'green'
+      ? { live: release.live, image: text(release.image), migrationTask: text(release.migrationTask) }
+      : undefined;
   } catch {
     return undefined; // not JSON (or cut short): look at an older state's input
   }

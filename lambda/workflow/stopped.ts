@@ -10,6 +10,7 @@ import { STATES } from '../shared/state-names';
 import { recoveryAfterStop, type ColorCondition } from '../shared/stop-recovery';
 import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
 import { attempt, withNotes } from './attempt';
+import { afterRelease } from './migrations';
 import { routeAllTo } from './switch';
 
 /** How an execution ended, as its status-change event and its history tell it. */
@@ -22,8 +23,11 @@ export interface ExecutionEnding {
   readonly cause?: string | null;
   /** The last state it entered (its history), when that could be read. */
   readonly endedIn?: string;
-  /** The release as the last state it entered saw it (its history): absent when it never got past Prepare. */
-  readonly release?: { readonly live: Color };
+  /**
+   * The release as the last state it entered saw it (its history): the color live when it started, its image and
+   * migration task. Absent when it never got past Prepare.
+   */
+  readonly release?: { readonly live: Color; readonly image?: string; readonly migrationTask?: string };
 }
 
 /** Fail states reached only once the execution's own ending step ran: it let scaling act, released and published. */
@@ -81,7 +85,10 @@ const FAILED_ENDINGS: Readonly<
  */
 export async function stopped(
   ending: ExecutionEnding,
-  deps: Pick<WorkflowDeps, 'lock' | 'notifier' | 'record' | 'router' | 'fleet' | 'alarms' | 'now'>,
+  deps: Pick<
+    WorkflowDeps,
+    'lock' | 'notifier' | 'record' | 'router' | 'fleet' | 'alarms' | 'now' | 'migrations'
+  >,
   settings: WorkflowSettings,
 ): Promise<{ outcome: ReleaseOutcome; published: boolean }> {
   const { execution, status, endedIn } = ending;
@@ -92,6 +99,7 @@ export async function stopped(
     reported || ending.error === MANUAL_ROLLBACK
       ? undefined
       : await recoverTraffic(ending, deps, notes, failed?.live === true);
+  const pending = endedIn === STATES.contractReportFailed ? await contractPending(ending, deps, notes) : '';
   let where = 'traffic and record could not be read.';
   await attempt(notes, 'read traffic and record', async () => {
     const [record, weights] = await Promise.all([deps.record.read(), deps.router.productionWeights()]);
@@ -129,10 +137,11 @@ export async function stopped(
     cause =
       `Release ${execution} ended FAILED${at}${why}: its ending step did not finish, so the Stopped step reports ` +
       `it: ${lock} and ${scaling}. ${recovered ? '' : 'Now: '}${where} ` +
-      (recovered?.moved
-        ? ''
-        : (failed?.check ??
-          "The idle color may still run the release's revision; the next release replaces it."));
+      (pending ||
+        (recovered?.moved
+          ? ''
+          : (failed?.check ??
+            "The idle color may still run the release's revision; the next release replaces it.")));
   } else {
     const at = endedIn === undefined ? '' : ` in "${endedIn}"`;
     cause =
@@ -159,6 +168,37 @@ export async function stopped(
     throw new BluegreenError('OutcomeNotPublished', `Release ${execution}: ${unsent.join('; ')}.`);
   }
   return { outcome, published: true };
+}
+
+/**
+ * "Report contract failure" failed before it could record the contract as pending: record it here (the same
+ * write, idempotent), so the next release runs it first. Returns a sentence for the cause.
+ */
+async function contractPending(
+  ending: ExecutionEnding,
+  deps: Pick<WorkflowDeps, 'migrations' | 'now'>,
+  notes: string[],
+): Promise<string> {
+  const { release } = ending;
+  if (!deps.migrations || !release?.image) {
+    return '';
+  }
+  const { record } = deps.migrations;
+  const image = release.image;
+  const done = await attempt(notes, 'record the contract as pending', async () =>
+    record.write(
+      afterRelease(
+        await record.read(),
+        { image, execution: ending.execution, taskDefinition: release.migrationTask },
+        false,
+        deps.now(),
+      ),
+    ),
+  );
+  return done
+    ? `The new color is live; the contract migrations of ${image} failed and are recorded as pending: the next ` +
+        'release runs them first, before its expand.'
+    : '';
 }
 
 /**

@@ -251,7 +251,8 @@ function grantMigrations(
   });
   allow(fns.prepare, ['ssm:GetParameter'], [parameter]);
   allow(fns['record-contract'], ['ssm:PutParameter'], [parameter]);
-  for (const fn of [fns.finish, fns['contract-failed']]) {
+  // The Stopped step records a failed contract as pending when "Report contract failure" itself failed.
+  for (const fn of [fns.finish, fns['contract-failed'], fns.stopped]) {
     allow(fn, ['ssm:GetParameter', 'ssm:PutParameter'], [parameter]);
   }
   // Task definitions have no resource-level permissions for Describe/Register.

@@ -21,14 +21,14 @@ describe('ExecutionHistory: what the Stopped step learns from an execution', () 
         entered(8, 'Bake: wait', 'not JSON: cut short'),
         entered(7, 'Check new live color', {
           execution: 'release-9',
-          release: { live: 'green', idle: 'blue' },
+          release: { live: 'green', idle: 'blue', image: 'repo:v2', migrationTask: 'shop-migrate:7' },
         }),
         entered(2, 'Prepare', { execution: 'release-9', input: {} }),
       ],
     });
     await expect(new ExecutionHistory(new SFNClient({})).ending(ARN)).resolves.toEqual({
       endedIn: 'Bake: wait',
-      release: { live: 'green' },
+      release: { live: 'green', image: 'repo:v2', migrationTask: 'shop-migrate:7' },
     });
     expect(sfn.commandCalls(GetExecutionHistoryCommand)[0].args[0].input).toEqual({
       executionArn: ARN,

@@ -263,4 +263,34 @@ describe('stopped: a release that timed out or was stopped', () => {
       }
     });
   });
+
+  test('"Report contract failure" failed too: the Stopped step records the contract as pending, and says so', async () => {
+    const world = new FakeWorld();
+    world.weights = { blue: 0, green: 100 };
+    world.record = { liveColor: 'green', images: { blue: world.record.images.blue, green: 'repo:v2' } };
+    world.services.green.desired = 2;
+    world.services.green.running = 2;
+    const { outcome } = await stopped(
+      {
+        execution: 'release-9',
+        status: 'FAILED',
+        endedIn: 'Live, contract failed (report failed)',
+        error: 'Lambda.Unknown',
+        release: { live: 'blue', image: 'repo:v2', migrationTask: 'shop-migrate:7' },
+      },
+      world.deps(),
+      SETTINGS,
+    );
+    expect(world.migrationState.contractPending).toEqual({
+      image: 'repo:v2',
+      release: 'release-9',
+      taskDefinition: 'shop-migrate:7',
+      since: expect.stringMatching(/^2026-11-26T10:00:\d\d\.000Z$/) as unknown,
+    });
+    expect(outcome.status).toBe('CONTRACT_FAILED');
+    expect(outcome.cause).toContain(
+      'the contract migrations of repo:v2 failed and are recorded as pending: the next release runs them first',
+    );
+    expect(outcome.cause).not.toContain('may not be recorded');
+  });
 });
