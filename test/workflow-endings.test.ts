@@ -8,7 +8,7 @@
 import { STATES } from '../lambda/shared/state-names';
 import { stopped } from '../lambda/workflow/conclude';
 import { FakeWorld, REPO, type Behaviour, type FaultPlan } from './support/fake-world';
-import { SETTINGS, runRelease, type ExecutionResult } from './support/run-workflow';
+import { SETTINGS, endingOf, runRelease, type ExecutionResult } from './support/run-workflow';
 
 const V1 = `${REPO}:v1`;
 const V2 = `${REPO}:v2`;
@@ -23,17 +23,7 @@ function worldWith(behaviour: Behaviour, plan?: FaultPlan): FakeWorld {
 
 /** What the rule hands the Stopped step: the execution's status, error and cause, and the state it ended in. */
 function handToStopped(world: FakeWorld, result: ExecutionResult, execution = 'release-1') {
-  return stopped(
-    {
-      execution,
-      status: result.status,
-      error: result.error,
-      cause: result.cause,
-      endedIn: result.states[result.states.length - 1],
-    },
-    world.deps(),
-    SETTINGS,
-  );
+  return stopped(endingOf(result, execution), world.deps(), SETTINGS);
 }
 
 /** The execution's own ending did not finish: lock held, scaling held (once deployed), nothing published. */

@@ -8,17 +8,8 @@
  */
 import fc from 'fast-check';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
-import { OPERATIONS } from './support/chaos';
+import { BEHAVIOURS, OPERATIONS } from './support/chaos';
 import { runRelease } from './support/run-workflow';
-
-const BEHAVIOURS: Behaviour[] = [
-  'good',
-  'crash',
-  'never-healthy',
-  'fails-validation',
-  'fails-after-switch',
-  'alarms-after-switch',
-];
 
 /** Images that must never end up taking the traffic. */
 const UNHEALTHY: ReadonlySet<Behaviour> = new Set(BEHAVIOURS.filter((b) => b !== 'good'));

@@ -11,8 +11,7 @@
  * can serve.
  *
  * Fit to serve: at least one registered target, every target healthy, and none of the color's alarms in ALARM.
- * A release that never got past Prepare changed nothing: it is left alone (the next release's drift check
- * reports a listener someone else moved).
+ * (A release that never got past Prepare changed nothing: the Stopped step leaves it alone without asking here.)
  */
 import { COLORS, type Color } from './release-record';
 import { describeTraffic, routedTraffic, type TrafficWeights } from './traffic';
@@ -27,6 +26,7 @@ export interface ColorCondition {
 }
 
 export type StopRecovery =
+  /** Nothing moves; `why` is empty when there is nothing to say (traffic and record already on the old color). */
   | { readonly act: 'none'; readonly why: string }
   | { readonly act: 'route'; readonly to: Color; readonly why: string };
 
@@ -48,8 +48,8 @@ export function recoveryAfterStop(observed: {
   readonly weights: TrafficWeights;
   readonly recordedLive: Color;
   readonly condition: Readonly<Record<Color, ColorCondition>>;
-  /** The release as its last state saw it: the color live when it started. Absent: it never got past Prepare. */
-  readonly release?: { readonly live: Color };
+  /** The release as its last state saw it: the color live when it started. */
+  readonly release: { readonly live: Color };
   /**
    * The release had gone live (its bake passed; it failed in its Finish or in reporting its contract): traffic
    * stays on the color it is on while that color can serve.
@@ -75,10 +75,7 @@ export function recoveryAfterStop(observed: {
   }
   if (fitToServe(condition[old])) {
     return onOld && recordedLive === old
-      ? {
-          act: 'none',
-          why: `All production traffic is on ${old}, the color live before the release (${conditions}).`,
-        }
+      ? { act: 'none', why: '' } // nothing to undo: the cause says where traffic and record stand anyway
       : {
           act: 'route',
           to: old,

@@ -212,7 +212,8 @@ async function recoverTraffic(
   notes: string[],
   wentLive: boolean,
 ): Promise<{ said: string; moved: boolean } | undefined> {
-  if (!ending.release) {
+  const release = ending.release;
+  if (!release) {
     return undefined; // it never got past Prepare (or its history could not be read): it changed nothing known
   }
   let observed: Parameters<typeof recoveryAfterStop>[0] | undefined;
@@ -232,7 +233,7 @@ async function recoverTraffic(
       weights,
       recordedLive: record.liveColor,
       condition: { blue: conditions[0], green: conditions[1] },
-      release: ending.release,
+      release,
       wentLive,
     };
   });
@@ -247,7 +248,7 @@ async function recoverTraffic(
   }
   const decision = recoveryAfterStop(observed);
   if (decision.act === 'none') {
-    return { said: decision.why, moved: false };
+    return decision.why ? { said: decision.why, moved: false } : undefined;
   }
   const to = decision.to;
   const moved = await attempt(notes, `send all traffic back to ${to}`, () => routeAllTo(to, deps));

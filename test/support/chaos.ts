@@ -29,7 +29,7 @@ import { stopped } from '../../lambda/workflow/stopped';
 import { runWorkflow, type ExecutionResult, type ExecutionStop } from '../../rehearsal/workflow-runner';
 import { healthy, violations } from './chaos-invariant';
 import { FakeWorld, REPO, type Behaviour } from './fake-world';
-import { SETTINGS, compiledWorkflow } from './run-workflow';
+import { SETTINGS, compiledWorkflow, endingOf } from './run-workflow';
 
 export const V1 = `${REPO}:v1`;
 export const V2 = `${REPO}:v2`;
@@ -378,18 +378,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
     // EventBridge invokes the Stopped step again when it fails (retryAttempts 4 on the rule's target).
     for (let invocation = 1; !stoppedOutcome; invocation++) {
       try {
-        stoppedOutcome = await stopped(
-          {
-            execution: EXECUTION,
-            status: result.status,
-            error: result.error,
-            cause: result.cause,
-            endedIn: result.states[result.states.length - 1],
-            release: result.lastInput?.release,
-          },
-          base,
-          SETTINGS,
-        );
+        stoppedOutcome = await stopped(endingOf(result, EXECUTION), base, SETTINGS);
       } catch (e) {
         if (invocation === 5) {
           throw e;

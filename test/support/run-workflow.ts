@@ -2,6 +2,7 @@
  * The tests' way to run a release: the synthesized workflow (rehearsal/workflow-runner.ts) over a FakeWorld.
  */
 import type { WorkflowSettings } from '../../lambda/shared/release';
+import type { ExecutionEnding } from '../../lambda/workflow/stopped';
 import {
   compileWorkflow,
   runWorkflow,
@@ -124,4 +125,19 @@ export function runRelease(
       lambdaFailures: options.lambdaFailures,
     },
   );
+}
+
+/**
+ * What the Stopped step is given for an execution that did not succeed, as in AWS: its status, error and cause
+ * (the EventBridge event), the last state it entered and the release its last state carried (its history).
+ */
+export function endingOf(result: ExecutionResult, execution = 'release-1'): ExecutionEnding {
+  return {
+    execution,
+    status: result.status,
+    error: result.error,
+    cause: result.cause,
+    endedIn: result.states[result.states.length - 1],
+    release: result.lastInput?.release,
+  };
 }
