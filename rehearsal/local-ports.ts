@@ -10,6 +10,7 @@ import type {
   FiringAlarm,
   LockResult,
   Notifier,
+  Promotion,
   ReleaseLock,
   ReleaseOutcome,
   ReleaseRecord,
@@ -59,7 +60,7 @@ export class FileReleaseRecord implements ReleaseRecordStore {
 
 /** One release at a time, with a lease, released only by its owner: the DynamoDB lock's rules, in memory. */
 export class MemoryReleaseLock implements ReleaseLock {
-  private held?: { owner: string; image: string; since: string; expiresAt: number };
+  private held?: { owner: string; image: string; since: string; expiresAt: number; promotion?: Promotion };
 
   acquire(owner: string, image: string, now: Date, expiresAt: Date): Promise<LockResult> {
     if (this.held && this.held.owner !== owner && this.held.expiresAt > now.getTime()) {
@@ -87,6 +88,19 @@ export class MemoryReleaseLock implements ReleaseLock {
         ? { owner: this.held.owner, expiresAt: new Date(this.held.expiresAt).toISOString() }
         : undefined,
     );
+  }
+
+  promotion(owner: string): Promise<Promotion | undefined> {
+    return Promise.resolve(this.held?.owner === owner ? this.held.promotion : undefined);
+  }
+
+  /** `bluegreen promote` for the rehearsal: only while `owner` holds the lock. */
+  requestPromotion(owner: string, by: string, at: Date): boolean {
+    if (this.held?.owner !== owner) {
+      return false;
+    }
+    this.held.promotion = { by, at: at.toISOString() };
+    return true;
   }
 }
 

@@ -7,7 +7,7 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
-import type { LockResult, ReleaseLock } from '../shared/ports';
+import type { LockResult, Promotion, ReleaseLock } from '../shared/ports';
 
 export interface LockHolder {
   readonly owner: string;
@@ -110,6 +110,47 @@ export class DynamoDbReleaseLock implements ReleaseLock {
       since: held.Item.since?.S ?? 'unknown',
       expiresAt: new Date(Number(held.Item.expiresAt?.N ?? 0) * 1000).toISOString(),
     };
+  }
+
+  /** `bluegreen promote`'s request on the lock item, when it is `owner`'s (a consistent read). */
+  async promotion(owner: string): Promise<Promotion | undefined> {
+    const held = await this.dynamodb.send(
+      new GetItemCommand({ TableName: this.table, Key: { app: { S: this.app } }, ConsistentRead: true }),
+    );
+    const item = held.Item;
+    if (!item || item.owner?.S !== owner || !item.promotedBy?.S) {
+      return undefined;
+    }
+    return { by: item.promotedBy.S, at: item.promotedAt?.S ?? 'unknown' };
+  }
+
+  /**
+   * Asks the release `owner` to skip its remaining shift steps (`bluegreen promote`), only while it holds the
+   * lock. Returns false when it does not (it ended, or another release holds the lock).
+   */
+  async requestPromotion(owner: string, by: string, at: Date): Promise<boolean> {
+    try {
+      await this.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { app: { S: this.app } },
+          UpdateExpression: 'SET promotedBy = :by, promotedAt = :at',
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: {
+            ':owner': { S: owner },
+            ':by': { S: by },
+            ':at': { S: at.toISOString() },
+          },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (e instanceof ConditionalCheckFailedException) {
+        return false;
+      }
+      throw e;
+    }
   }
 
   async release(owner: string): Promise<void> {

@@ -2,26 +2,43 @@
  * The small interfaces the workflow's core talks to. AWS adapters (lambda/adapters) implement them for the
  * cloud; the local rehearsal implements them on one machine. The core never imports an AWS SDK.
  */
+import type { ColorWindow } from './analysis';
 import type { Color } from './release-record';
 import type { TrafficWeights } from './traffic';
 
 export interface ReleaseRecord {
   readonly liveColor: Color;
   readonly images: Readonly<Record<Color, string>>;
+  /**
+   * The production listener's weights as the workflow last set them: all on `liveColor` ({live: 100, other: 0})
+   * between releases, the split during a gradual shift (where `liveColor` is still the old color).
+   */
+  readonly weights?: TrafficWeights;
 }
 
 /** The durable record of which color is live and what each color runs (SSM in AWS). */
 export interface ReleaseRecordStore {
   read(): Promise<ReleaseRecord>;
-  /** Writes the live color and, when given, a color's image. Idempotent. */
-  write(update: { liveColor: Color; image?: { color: Color; image: string } }): Promise<void>;
+  /**
+   * Writes the live color and, when given, a color's image and the production weights (absent: all on
+   * `liveColor`). Idempotent.
+   */
+  write(update: {
+    liveColor: Color;
+    image?: { color: Color; image: string };
+    weights?: TrafficWeights;
+  }): Promise<void>;
 }
 
 /** The thing that really decides where users go (the ALB production listener in AWS). */
 export interface TrafficRouter {
   productionWeights(): Promise<TrafficWeights>;
-  /** Sets the production listener's weighted forward action. */
-  setProductionWeights(weights: TrafficWeights): Promise<void>;
+  /**
+   * Sets the production listener's weighted forward action. With `stickySeconds`, group-level stickiness keeps a
+   * user on the color they first reached for that long (a split's users stay on one version); without it, any
+   * stickiness is switched off in the same change (ALB stickiness overrides weights).
+   */
+  setProductionWeights(weights: TrafficWeights, options?: { readonly stickySeconds?: number }): Promise<void>;
   /** Sets where the test listener's (secret-header) rule forwards. */
   setTestWeights(weights: TrafficWeights): Promise<void>;
   /** Target health of one color's target group. */
@@ -117,6 +134,22 @@ export interface FiringAlarm {
   readonly datapoint?: string;
 }
 
+/**
+ * Per-color traffic over a window, as the load balancer saw it: CloudWatch's AWS/ApplicationELB metrics per
+ * TargetGroup in AWS (one-minute periods, published late), the local router's own counts in the rehearsal.
+ */
+export interface TrafficMetrics {
+  /** Windows start and end on whole multiples of this (60 in AWS; 1 in the rehearsal). */
+  readonly periodSeconds: number;
+  /** How long after a window ends all its data has arrived (CloudWatch publishes ALB metrics late). */
+  readonly settleSeconds: number;
+  /**
+   * `color`'s requests, target 5xx and TargetResponseTime `percentile` (in ms) over [start, end), both on whole
+   * periods. A window with no requests has `requests: 0` and no latency.
+   */
+  window(color: Color, start: Date, end: Date, percentile: number): Promise<ColorWindow>;
+}
+
 /** The in-flight lock: one release per app at a time. */
 export interface ReleaseLock {
   /** Takes the lock for `owner` until `expiresAt`, unless someone else holds an unexpired one. */
@@ -125,6 +158,16 @@ export interface ReleaseLock {
   release(owner: string): Promise<void>;
   /** Who holds the lock now (a consistent read), and until when (ISO); undefined when it is free. */
   holder(): Promise<{ readonly owner: string; readonly expiresAt: string } | undefined>;
+  /**
+   * The operator's `bluegreen promote` for the release `owner` (skip its remaining shift steps to 100%), kept
+   * on the lock: who asked and when; undefined when nobody did.
+   */
+  promotion(owner: string): Promise<Promotion | undefined>;
+}
+
+export interface Promotion {
+  readonly by: string;
+  readonly at: string;
 }
 
 export type LockResult =
@@ -218,6 +261,8 @@ export interface WorkflowDeps {
    */
   readonly testToken: (options?: { readonly fresh?: boolean }) => Promise<string>;
   readonly hook?: ValidationHook;
+  /** Per-color traffic metrics, for the comparative analysis of gradual shifts. */
+  readonly metrics?: TrafficMetrics;
   /** Only when migrations are configured. */
   readonly migrations?: { readonly record: MigrationRecord; readonly tasks: MigrationTasks };
   readonly now: () => Date;

@@ -2,8 +2,12 @@
  * The release as it travels through the state machine: the execution input, the settings the stack gives every
  * step, and the state each step returns. Plain JSON, so Step Functions can carry it and show it.
  */
+import type { AnalysisResult, MetricVerdict } from './analysis';
 import { releaseError } from './errors';
+import type { Promotion } from './ports';
 import type { Color } from './release-record';
+import type { AnalysisSettings, Strategy } from './strategy';
+import type { TrafficWeights } from './traffic';
 
 export interface ReleaseTimings {
   /** How long the new live color is watched after the switch. */
@@ -48,6 +52,58 @@ export interface WorkflowSettings {
   readonly approval?: { readonly timeoutSeconds: number; readonly onTimeout: 'abort' | 'approve' };
   /** Database migration phases (expand, backfill, contract), when configured. */
   readonly migrations?: { readonly timeoutSeconds: number };
+  /** How traffic moves unless the release says otherwise (`release.strategy`). Absent: all at once. */
+  readonly strategy?: Strategy;
+  /** The comparative analysis of shift steps (`release.analysis`), with the metrics' timing. */
+  readonly analysis?: AnalysisSettings & {
+    /** Metric periods (60 s in AWS): windows are whole periods, and a step lasts at least two. */
+    readonly periodSeconds: number;
+    /** How long after a window ends its metrics are complete. */
+    readonly settleSeconds: number;
+  };
+}
+
+/** One shift step's judgement: what the analysis found and what the workflow did with it. */
+export interface StepVerdict {
+  /** 1-based step number, and the share of production traffic the new color had. */
+  readonly step: number;
+  readonly percent: number;
+  /** The window judged: whole metric periods while the weights held. */
+  readonly window: { readonly start: string; readonly end: string };
+  readonly result: AnalysisResult;
+  /** Per metric: both colors' values, the test, p-value or ratio, the threshold, the result. */
+  readonly metrics: readonly MetricVerdict[];
+  /** The user's alarms (and the new color's own) in ALARM during the step. */
+  readonly alarms: readonly string[];
+  /** What the workflow did: the next step, promote to 100%, bake again, or roll back. */
+  readonly action: 'next' | 'promote' | 'extend' | 'rollback';
+  /** Dry run: the action a real run would have taken, when it differs (the release went on regardless). */
+  readonly wouldHave?: 'rollback' | 'extend';
+  /** One line for the console, events and `bluegreen status`. */
+  readonly summary: string;
+}
+
+/** Where a gradual shift stands (canary and linear only). */
+export interface Shift {
+  readonly strategy: Strategy;
+  /** Each step's share of production traffic to the new color, in order (the final 100% is the switch). */
+  readonly steps: readonly number[];
+  /** The current step, 0-based; -1 before the first. */
+  readonly step: number;
+  /** The production weights the current step set, and when. */
+  readonly weights?: TrafficWeights;
+  readonly since?: string;
+  /** The current step's window (whole periods): judged once its metrics are complete. */
+  readonly window?: { readonly start: string; readonly end: string };
+  /** Bakes of the current step repeated because its verdict was inconclusive. */
+  readonly extensions: number;
+  /** Seconds the next Wait lasts (read by the bake Wait state). */
+  readonly waitSeconds: number;
+  /** Every step's verdict so far, oldest first. */
+  readonly verdicts: readonly StepVerdict[];
+  /** `bluegreen promote`: who skipped the remaining steps, and when. */
+  readonly promotedBy?: Promotion;
+  readonly dryRun: boolean;
 }
 
 /** Where a release stands; each step returns it updated. */
@@ -79,6 +135,10 @@ export interface Release {
   };
   readonly deployDeadline?: string;
   readonly deployChecks?: number;
+  /** How this release moves traffic (the input's, else the config's). */
+  readonly strategy?: Strategy;
+  /** Set by the shift steps (canary and linear). */
+  readonly shift?: Shift;
   /** Set by the switch step. */
   readonly switchedAt?: string;
   readonly watch?: {
@@ -99,7 +159,7 @@ export interface ReleaseState {
   readonly execution: string;
   readonly release?: Release;
   /** Read by Choice states. */
-  readonly verdict?: 'ready' | 'waiting' | 'watching' | 'baked';
+  readonly verdict?: 'ready' | 'waiting' | 'watching' | 'baked' | 'shift' | 'promote';
   /**
    * Set by Catch: the error that sent the execution to abort or roll back; `phase` when a migration phase failed
    * (set by the "... failed" Pass state after its Catch).

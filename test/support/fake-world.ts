@@ -67,7 +67,13 @@ export class FakeWorld {
   readonly services: Record<Color, Service>;
   readonly revisions = new Map<string, { image: string; active: boolean }>();
   readonly behaviours = new Map<string, Behaviour>();
-  lock?: { owner: string; image: string; since: string; expiresAt: number };
+  lock?: {
+    owner: string;
+    image: string;
+    since: string;
+    expiresAt: number;
+    promotion?: { by: string; at: string };
+  };
   readonly published: ReleaseOutcome[] = [];
   /** Scaling held back (suspended) for a release. */
   capacityHeld = false;
@@ -249,6 +255,8 @@ export class FakeWorld {
           op('lock.holder', () =>
             w.lock ? { owner: w.lock.owner, expiresAt: new Date(w.lock.expiresAt).toISOString() } : undefined,
           ),
+        promotion: (owner) =>
+          op('lock.promotion', () => (w.lock?.owner === owner ? w.lock.promotion : undefined)),
       },
       notifier: { publish: (outcome) => op('notifier.publish', () => void w.published.push(outcome)) },
       testToken: (options) =>

@@ -143,6 +143,7 @@ class Fakes {
           return Promise.resolve();
         },
         holder: () => Promise.reject(new Error('not used')),
+        promotion: () => Promise.reject(new Error('not used')),
       },
       notifier: {
         publish: (o: ReleaseOutcome) => {
