@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { budgetProblems, FIXED_SECONDS } from '../lambda/shared/release';
+import { DEFAULT_POLICY, parseStrategy, shiftBudget, type Strategy } from '../lambda/shared/strategy';
 import { InvalidJsonError, parseJson } from './json';
 
 export const DEFAULT_CONFIG_FILE = 'bluegreen.config.json';
@@ -47,6 +48,13 @@ const MIN_DEPLOY_TIMEOUT_SECONDS = 60;
  */
 const MAX_APPROVAL_MINUTES =
   MAX_RELEASE_MINUTES - Math.ceil((MIN_DEPLOY_TIMEOUT_SECONDS + FIXED_SECONDS) / 60);
+/**
+ * How long after a minute ends CloudWatch has ALB's metrics for it: they are published once a minute, late (the
+ * default waits three minutes; raise it if analyses see fewer requests than the access logs).
+ */
+export const DEFAULT_SETTLE_SECONDS = 180;
+/** The ALB metrics' period: shift steps last at least two of them. */
+export const METRICS_PERIOD_SECONDS = 60;
 const PERIOD_RULE = 'must be a multiple of 60 from 60 to 3600 seconds (ALB metrics come once a minute)';
 
 const APP_NAME = /^[a-z][a-z0-9-]{1,18}[a-z0-9]$/;
@@ -264,6 +272,65 @@ const schema = z
           )
           .max(20, 'must list at most 20 checks')
           .optional(),
+        // How traffic moves (each release may say otherwise): checked by parseStrategy, one line per problem.
+        strategy: z.unknown().optional(),
+        analysis: z
+          .object({
+            minRequests: int(1, 10_000_000, 'a whole number from 1 to 10000000 requests').default(
+              DEFAULT_POLICY.minRequests,
+            ),
+            errorSignificance: z
+              .number({ error: 'must be a number from 0.0001 to 0.2' })
+              .min(0.0001, 'must be a number from 0.0001 to 0.2')
+              .max(0.2, 'must be a number from 0.0001 to 0.2')
+              .default(DEFAULT_POLICY.errorSignificance),
+            latencyMargin: z
+              .number({ error: 'must be a number from 0 to 10 (0.25: 25% slower at most)' })
+              .min(0, 'must be a number from 0 to 10 (0.25: 25% slower at most)')
+              .max(10, 'must be a number from 0 to 10 (0.25: 25% slower at most)')
+              .default(DEFAULT_POLICY.latencyMargin),
+            latencyFloorMs: int(0, 60_000, 'a whole number from 0 to 60000 ms').default(
+              DEFAULT_POLICY.latencyFloorMs,
+            ),
+            latencyPercentile: z
+              .union([z.literal(50), z.literal(90), z.literal(95), z.literal(99), z.literal(99.9)], {
+                error: 'must be 50, 90, 95, 99 or 99.9',
+              })
+              .default(99),
+            critical: z
+              .object({
+                errors: z.boolean({ error: 'must be true or false' }).default(true),
+                latency: z.boolean({ error: 'must be true or false' }).default(true),
+              })
+              .strict()
+              .prefault({}),
+            onInconclusive: z
+              .enum(['extend', 'rollback'], { error: 'must be "extend" (bake the step again) or "rollback"' })
+              .default('extend'),
+            maxExtensions: int(0, 10, 'a whole number from 0 to 10').default(2),
+            alarms: z
+              .array(
+                z
+                  .string()
+                  .regex(
+                    /^[\x20-\x7e]{1,255}$/,
+                    'must be a CloudWatch alarm name (1-255 printable characters)',
+                  ),
+              )
+              .max(20, 'must list at most 20 alarms')
+              .default([]),
+            dryRun: z.boolean({ error: 'must be true or false' }).default(false),
+            stickySeconds: int(
+              1,
+              604_800,
+              'a whole number from 1 to 604800 seconds (ALB group stickiness)',
+            ).optional(),
+            settleSeconds: int(60, 900, 'a whole number from 60 to 900 seconds').default(
+              DEFAULT_SETTLE_SECONDS,
+            ),
+          })
+          .strict()
+          .prefault({}),
         validationHookArn: z
           .string()
           .regex(
@@ -392,7 +459,9 @@ function normalizeApproval(
   return value === 'before-switch' ? { at: 'before-switch', timeoutMinutes: 60, onTimeout: 'abort' } : value;
 }
 
-export type BluegreenConfig = Omit<z.output<typeof schema>, 'instances'> & {
+export type BluegreenConfig = Omit<z.output<typeof schema>, 'instances' | 'release'> & {
+  /** The release settings, with the strategy parsed ("all-at-once" when not set). */
+  readonly release: Omit<z.output<typeof schema>['release'], 'strategy'> & { readonly strategy: Strategy };
   /** EC2 instances of the "asg" platform; `type` defaults by container.architecture (t4g.small or t3.small). */
   readonly instances: {
     readonly type: string;
@@ -434,9 +503,20 @@ export function parseConfig(
     throw new ConfigError(source, problems);
   }
   const config = result.data;
+  const parsedStrategy = parseStrategy(
+    config.release.strategy ?? 'all-at-once',
+    'release.strategy',
+    2 * METRICS_PERIOD_SECONDS,
+  );
+  if (!parsedStrategy.strategy) {
+    throw new ConfigError(source, parsedStrategy.problems);
+  }
+  const strategy: Strategy = parsedStrategy.strategy;
+  const analysis = config.release.analysis;
   const budget = budgetProblems(config.release, config.release.maxReleaseMinutes * 60, {
     approvalSeconds: approvalSeconds(config.approval),
     migrationSeconds: migrationSeconds(config.migrations),
+    shift: shiftBudget(strategy, analysis, analysis.settleSeconds, config.release.watchIntervalSeconds),
   });
   if (budget.length > 0) {
     throw new ConfigError(source, [
@@ -446,6 +526,7 @@ export function parseConfig(
   }
   return {
     ...config,
+    release: { ...config.release, strategy },
     aws: { account: config.aws.account ?? cli.account, region: config.aws.region ?? cli.region },
     instances: {
       ...config.instances,

@@ -160,6 +160,12 @@ export class RouterAlarms implements Alarms {
     return Promise.resolve(firing);
   }
 
+  /** The rehearsal's alarms are its only alarms: a user alarm is named as one of them ("<app>-green-5xx"). */
+  async named(names: readonly string[]): Promise<FiringAlarm[]> {
+    const all = [...(await this.firing('blue')), ...(await this.firing('green'))];
+    return all.filter((a) => names.includes(a.name));
+  }
+
   private alarm(
     name: string,
     now: number,

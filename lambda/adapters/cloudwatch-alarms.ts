@@ -28,6 +28,23 @@ export class CloudWatchAlarms implements Alarms {
     // Filtered here too: not every implementation of the API (moto) applies StateValue with AlarmNames.
     return (out.MetricAlarms ?? []).filter((a) => a.StateValue === 'ALARM').map(firingAlarm);
   }
+
+  async named(names: readonly string[]): Promise<FiringAlarm[]> {
+    if (names.length === 0) {
+      return [];
+    }
+    // Composite alarms too: a user's "release health" alarm is often one.
+    const out = await this.cloudwatch.send(
+      new DescribeAlarmsCommand({
+        AlarmNames: [...names],
+        StateValue: 'ALARM',
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+      }),
+    );
+    return [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]
+      .filter((a) => a.StateValue === 'ALARM')
+      .map((a) => firingAlarm(a as MetricAlarm));
+  }
 }
 
 /**

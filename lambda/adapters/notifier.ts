@@ -11,6 +11,7 @@ const DETAIL_TYPE: Record<ReleaseOutcome['status'], string> = {
   STOPPED: 'Release Stopped',
   CONTRACT_FAILED: 'Contract Migrations Failed',
   APPROVAL_REQUIRED: 'Release Awaiting Approval',
+  SHIFT_STEP: 'Release Shift Step Judged',
 };
 
 /** Publishes every outcome to the app's SNS topic and as an EventBridge event (source "bluegreen"). */

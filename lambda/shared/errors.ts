@@ -47,6 +47,18 @@ export const ReleaseErrors = {
    * production weight is ever scaled down.
    */
   TrafficMovedDuringRelease: 'TrafficMovedDuringRelease',
+  /**
+   * A gradual shift's analysis found the new color worse than the old one (a critical metric failed, or one of
+   * the user's alarms went off): all traffic goes back to the old color in one listener change.
+   */
+  AnalysisFailed: 'AnalysisFailed',
+  /** A shift step had too little traffic to judge, and the policy (or its extensions) says roll back. */
+  AnalysisInconclusive: 'AnalysisInconclusive',
+  /**
+   * During a gradual shift the new color stopped serving (targets unhealthy, tasks lost, its alarm went off):
+   * all traffic goes back to the old color.
+   */
+  UnhealthyDuringShift: 'UnhealthyDuringShift',
   /** The new live color failed during the bake; traffic was switched back to the old color. */
   RolledBack: 'RolledBack',
   /** Switching back failed: traffic and record may be on the failing color. Operators must act. */

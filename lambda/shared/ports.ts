@@ -3,6 +3,7 @@
  * cloud; the local rehearsal implements them on one machine. The core never imports an AWS SDK.
  */
 import type { ColorWindow } from './analysis';
+import type { StepVerdict } from './release';
 import type { Color } from './release-record';
 import type { TrafficWeights } from './traffic';
 
@@ -121,6 +122,8 @@ export interface ProbeResult {
 export interface Alarms {
   /** This color's alarms that are in ALARM now, each with when it entered ALARM and why. */
   firing(color: Color): Promise<FiringAlarm[]>;
+  /** The user's own alarms, by name (release.analysis.alarms), that are in ALARM now. */
+  named(names: readonly string[]): Promise<FiringAlarm[]>;
 }
 
 /** An alarm in ALARM. */
@@ -205,11 +208,15 @@ export interface ReleaseOutcome {
     /** The new color is live, but its contract migrations failed (traffic untouched). */
     | 'CONTRACT_FAILED'
     /** Not an outcome: the release waits at the manual gate. */
-    | 'APPROVAL_REQUIRED';
+    | 'APPROVAL_REQUIRED'
+    /** Not an outcome: a gradual shift's step was judged (the verdict is in `step`). */
+    | 'SHIFT_STEP';
   readonly image?: string;
   readonly liveColor?: Color;
   readonly error?: string;
   readonly cause?: string;
+  /** SHIFT_STEP only: the step's verdict, every metric with both colors' values and the threshold. */
+  readonly step?: StepVerdict;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { AnalysisResult, MetricVerdict } from './analysis';
 import { releaseError } from './errors';
 import type { Promotion } from './ports';
 import type { Color } from './release-record';
-import type { AnalysisSettings, Strategy } from './strategy';
+import { ALL_AT_ONCE, parseStrategy, shiftBudget, type AnalysisSettings, type Strategy } from './strategy';
 import type { TrafficWeights } from './traffic';
 
 export interface ReleaseTimings {
@@ -90,6 +90,8 @@ export interface Shift {
   readonly steps: readonly number[];
   /** The current step, 0-based; -1 before the first. */
   readonly step: number;
+  /** When the first step moved traffic: the new color's alarms since then count against it. */
+  readonly startedAt?: string;
   /** The production weights the current step set, and when. */
   readonly weights?: TrafficWeights;
   readonly since?: string;
@@ -218,6 +220,29 @@ export interface ReleaseRequest {
   readonly timings: ReleaseTimings;
   /** Who or what started the release (the CLI sends the caller's identity and CI run). */
   readonly startedBy?: string;
+  /** How traffic moves: the input's `strategy`, else the config's. */
+  readonly strategy: Strategy;
+  /** The input's `dryRun`, else the config's `release.analysis.dryRun`. */
+  readonly dryRun: boolean;
+}
+
+/** The shift phase's budget for `strategy` under these settings (nothing for all at once). */
+export function shiftWaits(
+  strategy: Strategy,
+  settings: Pick<WorkflowSettings, 'analysis'>,
+  watchIntervalSeconds: number,
+): { readonly seconds: number; readonly loops: number } {
+  const analysis = settings.analysis ?? {
+    maxExtensions: 0,
+    onInconclusive: 'rollback' as const,
+    settleSeconds: 0,
+  };
+  return shiftBudget(strategy, analysis, analysis.settleSeconds, watchIntervalSeconds);
+}
+
+/** The shortest shift step the metrics can judge: two whole metric periods. */
+export function minStepSeconds(settings: Pick<WorkflowSettings, 'analysis'>): number {
+  return 2 * (settings.analysis?.periodSeconds ?? 60);
 }
 
 /**
@@ -234,7 +259,7 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
     );
   }
   const input = raw as Record<string, unknown>;
-  const fields = ['image', 'version', 'startedBy'];
+  const fields = ['image', 'version', 'startedBy', 'strategy', 'dryRun'];
   const unknown = Object.keys(input).filter((k) => !fields.includes(k) && !(k in OVERRIDES));
   if (unknown.length > 0) {
     problems.push(
@@ -270,6 +295,21 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
       problems.push(`version: must be 1-128 visible characters (got ${JSON.stringify(input.version)})`);
     }
   }
+  let strategy = settings.strategy ?? ALL_AT_ONCE;
+  if (input.strategy !== undefined) {
+    const parsed = parseStrategy(input.strategy, 'strategy', minStepSeconds(settings));
+    problems.push(...parsed.problems);
+    strategy = parsed.strategy ?? strategy;
+  }
+  if (strategy.type !== 'all-at-once' && !settings.analysis) {
+    problems.push(
+      `strategy: ${strategy.type} needs the comparative analysis, which this stack does not configure`,
+    );
+  }
+  if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') {
+    problems.push(`dryRun: must be true or false (got ${JSON.stringify(input.dryRun)})`);
+  }
+  const dryRun = typeof input.dryRun === 'boolean' ? input.dryRun : (settings.analysis?.dryRun ?? false);
   const timings: Record<string, number> = { ...settings.timings };
   for (const [key, [min, max]] of Object.entries(OVERRIDES)) {
     const value = input[key];
@@ -288,6 +328,7 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
         approvalSeconds: settings.approval?.timeoutSeconds ?? 0,
         // Four at most: a contract left pending by the previous release, then expand, backfill, contract.
         migrationSeconds: settings.migrations ? 4 * settings.migrations.timeoutSeconds : 0,
+        shift: shiftWaits(strategy, settings, timings.watchIntervalSeconds),
       }),
     );
   }
@@ -299,6 +340,8 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
     version,
     timings: timings as unknown as ReleaseTimings,
     ...(typeof startedBy === 'string' ? { startedBy } : {}),
+    strategy,
+    dryRun,
   };
 }
 
@@ -316,17 +359,32 @@ export const FIXED_SECONDS = 600;
 export function budgetProblems(
   t: ReleaseTimings,
   maxReleaseSeconds: number,
-  waits: { readonly approvalSeconds?: number; readonly migrationSeconds?: number } = {},
+  waits: {
+    readonly approvalSeconds?: number;
+    readonly migrationSeconds?: number;
+    /** A gradual shift's steps (shiftWaits). */
+    readonly shift?: { readonly seconds: number; readonly loops: number };
+  } = {},
 ): string[] {
   const problems: string[] = [];
   const approval = waits.approvalSeconds ?? 0;
   const migrations = waits.migrationSeconds ?? 0;
+  const shift = waits.shift ?? { seconds: 0, loops: 0 };
   const seconds =
-    t.deployTimeoutSeconds + t.bakeSeconds + t.finishDelaySeconds + approval + migrations + FIXED_SECONDS;
+    t.deployTimeoutSeconds +
+    t.bakeSeconds +
+    t.finishDelaySeconds +
+    approval +
+    migrations +
+    shift.seconds +
+    FIXED_SECONDS;
   if (seconds > maxReleaseSeconds) {
     const extra =
       (approval > 0 ? ' + the approval timeout' : '') +
-      (migrations > 0 ? ' + 4 migration phases (migrations.timeoutMinutes each)' : '');
+      (migrations > 0 ? ' + 4 migration phases (migrations.timeoutMinutes each)' : '') +
+      (shift.seconds > 0
+        ? ` + ${shift.seconds}s of shift steps (each step's bake and metrics delay, with every allowed extension)`
+        : '');
     problems.push(
       `deployTimeoutSeconds + bakeSeconds + finishDelaySeconds${extra} (+${FIXED_SECONDS}s for the other steps) = ${seconds}s, ` +
         `over the release timeout of ${maxReleaseSeconds}s (release.maxReleaseMinutes): shorten them or raise the timeout`,
@@ -334,11 +392,13 @@ export function budgetProblems(
   }
   const loops =
     Math.ceil(t.deployTimeoutSeconds / t.deployPollSeconds) +
-    Math.ceil(t.bakeSeconds / t.watchIntervalSeconds);
+    Math.ceil(t.bakeSeconds / t.watchIntervalSeconds) +
+    shift.loops;
   const events = loops * EVENTS_PER_LOOP + EVENTS_OUTSIDE_LOOPS;
   if (events > HISTORY_EVENTS_LIMIT) {
     problems.push(
-      `${loops} polling loops (deploy ${t.deployTimeoutSeconds}/${t.deployPollSeconds}s, bake ${t.bakeSeconds}/${t.watchIntervalSeconds}s) ` +
+      `${loops} polling loops (deploy ${t.deployTimeoutSeconds}/${t.deployPollSeconds}s, bake ${t.bakeSeconds}/${t.watchIntervalSeconds}s` +
+        `${shift.loops > 0 ? `, shift steps ${shift.loops}` : ''}) ` +
         `would write about ${events} history events, over Step Functions' ${HISTORY_EVENTS_LIMIT}: poll less often`,
     );
   }

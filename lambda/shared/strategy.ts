@@ -91,18 +91,27 @@ export function describeStrategy(strategy: Strategy): string {
   }
 }
 
-/** Seconds one release spends in its shift steps at most (each step baked, plus every allowed extension). */
-export function shiftSeconds(
+/**
+ * What a release's shift steps may cost at most, for the budget checks: seconds (every step baked, its metrics
+ * settled, and every allowed extension) and polling loops (the analysis runs every `watchIntervalSeconds`).
+ */
+export function shiftBudget(
   strategy: Strategy,
   analysis: Pick<AnalysisSettings, 'maxExtensions' | 'onInconclusive'>,
   settleSeconds: number,
-): number {
+  watchIntervalSeconds: number,
+): { readonly seconds: number; readonly loops: number; readonly steps: number } {
   if (strategy.type === 'all-at-once') {
-    return 0;
+    return { seconds: 0, loops: 0, steps: 0 };
   }
-  const perStep = strategy.bakeSeconds + settleSeconds;
-  const extensions = analysis.onInconclusive === 'extend' ? analysis.maxExtensions : 0;
-  return shiftSteps(strategy).length * perStep * (1 + extensions);
+  const tries =
+    shiftSteps(strategy).length * (1 + (analysis.onInconclusive === 'extend' ? analysis.maxExtensions : 0));
+  const perTry = strategy.bakeSeconds + settleSeconds;
+  return {
+    seconds: tries * perTry,
+    loops: tries * (Math.ceil(perTry / watchIntervalSeconds) + 1),
+    steps: shiftSteps(strategy).length,
+  };
 }
 
 const PERCENT = /^(?:[1-9]\d?|0)(?:\.\d)?$/;
@@ -186,4 +195,22 @@ function round1(n: number): number {
 
 function duration(seconds: number): string {
   return seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
+}
+
+/**
+ * The window a shift step is judged on: the whole metric periods inside [since, since + bakeSeconds), so that no
+ * minute with the old weights is counted. `after` (an extension) starts at the previous window's end instead.
+ */
+export function stepWindow(
+  since: Date,
+  bakeSeconds: number,
+  periodSeconds: number,
+  after?: Date,
+): { readonly start: Date; readonly end: Date } {
+  const period = periodSeconds * 1000;
+  const start = after ? after.getTime() : Math.ceil(since.getTime() / period) * period;
+  const end = after
+    ? start + Math.max(1, Math.floor(bakeSeconds / periodSeconds)) * period
+    : Math.max(start + period, Math.floor((since.getTime() + bakeSeconds * 1000) / period) * period);
+  return { start: new Date(start), end: new Date(end) };
 }

@@ -70,3 +70,13 @@ function percent(weights: TrafficWeights, color: Color): number {
   const total = weights.blue + weights.green;
   return total === 0 ? 0 : Math.round((weights[color] * 100) / total);
 }
+
+/** True when both send the same shares of production traffic to each color (900/100 and 9/1 do). */
+export function sameWeights(a: TrafficWeights, b: TrafficWeights): boolean {
+  const ra = routedTraffic(a);
+  const rb = routedTraffic(b);
+  if (ra.kind !== rb.kind) {
+    return false;
+  }
+  return a.blue * (b.blue + b.green) === b.blue * (a.blue + a.green);
+}

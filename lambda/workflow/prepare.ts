@@ -2,6 +2,7 @@
  * Prepare: validate the input, take the in-flight lock, and check that the record and the production listener
  * agree. Nothing else changes here; on any refusal the lock is released again (only if this release holds it).
  */
+import { shiftSteps } from '../shared/strategy';
 import { releaseError } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
 import { parseReleaseInput, type ReleaseState, type WorkflowSettings } from '../shared/release';
@@ -54,6 +55,20 @@ export async function prepare(
       startedAt: now.toISOString(),
       ...(request.startedBy ? { startedBy: request.startedBy } : {}),
       ...(pendingContract ? { pendingContract } : {}),
+      strategy: request.strategy,
+      ...(request.strategy.type !== 'all-at-once'
+        ? {
+            shift: {
+              strategy: request.strategy,
+              steps: shiftSteps(request.strategy),
+              step: -1,
+              extensions: 0,
+              waitSeconds: 0,
+              verdicts: [],
+              dryRun: request.dryRun,
+            },
+          }
+        : {}),
     },
   };
 }

@@ -8,11 +8,17 @@ import { releaseError } from '../shared/errors';
 import type { FleetStatus, TargetHealth, WorkflowDeps } from '../shared/ports';
 import { requireRelease, type Release, type ReleaseState } from '../shared/release';
 import { otherColor, type Color } from '../shared/release-record';
-import type { TrafficWeights } from '../shared/traffic';
+import { sameWeights, type TrafficWeights } from '../shared/traffic';
+import { LISTENER_CHANGED_BY, listenerSays, trafficMoved } from './traffic-guard';
 
 /** All traffic to `color`. */
 export function allTo(color: Color): TrafficWeights {
   return color === 'blue' ? { blue: 100, green: 0 } : { blue: 0, green: 100 };
+}
+
+/** Where the listener should be now: the current shift step's weights, or all on the old color before. */
+export function expectedWeights(release: Release): TrafficWeights {
+  return release.shift?.weights ?? allTo(release.live);
 }
 
 /**
@@ -53,6 +59,24 @@ export async function switchTraffic(
     revision: release.revision ?? '',
     count: release.liveCount,
   });
+  if (why && release.shift && release.shift.step >= 0) {
+    // Part of production traffic is on the new color already: it goes back to the old one.
+    throw releaseError(
+      'UnhealthyDuringShift',
+      `No promotion to 100%: ${release.idle} (${release.image}), re-checked just before the production listener ` +
+        `would move the rest of the traffic, is no longer ready: ${why}. All traffic goes back to ${release.live}.`,
+    );
+  }
+  if (release.shift && release.shift.step >= 0) {
+    const weights = await deps.router.productionWeights();
+    if (!sameWeights(weights, expectedWeights(release))) {
+      throw trafficMoved(
+        `Before the promotion to 100%, the production listener sends ${listenerSays(weights)}, not the last ` +
+          `step's split. It was changed under the release (${LISTENER_CHANGED_BY}): all traffic goes back to ` +
+          `${release.live}.`,
+      );
+    }
+  }
   if (why) {
     const gate = state.approval ? ` (approved by ${state.approval.approvedBy} at ${state.approval.at})` : '';
     throw releaseError(

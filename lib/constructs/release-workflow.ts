@@ -33,6 +33,7 @@ import { migrationPhases } from './migration-phases';
 import { MigrationTasks } from './migration-tasks';
 import { FLEET_BUSY_RETRY, handUnsuccessfulEndingsToStopped } from './release-endings';
 import { TEST_TRAFFIC_HEADER, type TrafficRouting } from './traffic';
+import { shiftPhase } from './shift-phase';
 import { grantSteps } from './workflow-grants';
 import { stateHelpers, type Step, type StepFunctions } from './workflow-states';
 import { STATES } from '../../lambda/shared/state-names';
@@ -192,6 +193,8 @@ export class ReleaseWorkflow extends Construct {
       // address is the only one (with the configured ones) the test port admits.
       validate: make('validate', 'Validate the idle color through the test listener', props.vpc),
       switch: make('switch', 'Switch production traffic, then the record'),
+      shift: make('shift', 'Shift a step of production traffic to the new color, then the record'),
+      analyse: make('analyse', 'Judge a shift step: the new color against the old one'),
       watch: make('watch', 'Check the new live color during the bake'),
       rollback: make('rollback', 'Roll traffic and record back to the old color'),
       abort: make('abort', 'Undo a failed deploy, or release a refused one'),
@@ -347,8 +350,15 @@ export class ReleaseWorkflow extends Construct {
     // A failed check is a verdict; anything else (a throttled API, a reset connection) gets two more tries.
     retryAllBut(validate, ['ValidationFailed']);
     validate.addCatch(abort, { resultPath: '$.failure' });
+    // Canary and linear strategies shift in judged steps before the final switch.
+    const shifting = shiftPhase(
+      this,
+      fns,
+      { invoke, retryAllBut, retryIdempotent },
+      { switchTraffic, abort, rollback },
+    );
     // With migrations, the backfill runs once the new color is validated (and approved), before the switch.
-    const toSwitch = phases ? phases.backfill(switchTraffic, abort) : switchTraffic;
+    const toSwitch = phases ? phases.backfill(shifting, abort) : shifting;
     validate.next(
       gate && fns['await-approval']
         ? approvalGate(this, gate, fns['await-approval'], toSwitch, abort)

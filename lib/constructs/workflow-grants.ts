@@ -14,6 +14,7 @@ import { recordParameterArns } from '../record-stack';
 import { acknowledgeAsgWildcards, ASG_FLEET_READS, asgArns, moveGroupStatements } from './asg-grants';
 import type { MigrationTasks } from './migration-tasks';
 import { grantRechecks } from './recheck-grants';
+import { grantShiftSteps } from './shift-grants';
 import type { ReleaseWorkflowProps } from './release-workflow';
 import type { Step, StepFunctions } from './workflow-states';
 
@@ -75,6 +76,9 @@ export function grantSteps(
     lockTable.grant(fn, 'dynamodb:DeleteItem');
   }
 
+  // Gradual shifts: one step's re-checks and writes; the analysis' reads and its verdict's event
+  grantShiftSteps(fns, props, { lockTable, topic });
+
   // Fleet (reads, deploy, put back, retire, hold scaling)
   grantFleet(scope, fns, concluding, props);
   // The re-checks before irreversible acts (listener, idle color), and Abort/Finish putting traffic right
@@ -113,6 +117,8 @@ export function grantSteps(
     validate: `${xray}, nor does elasticloadbalancing:DescribeTargetHealth; it only reads (and invokes the configured hook).`,
     switch: `${xray}, nor does elasticloadbalancing:DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''} (the idle color re-checked); its writes are scoped to the production listener, the test rule and the record parameters.`,
     watch: `${xray}, nor does elasticloadbalancing:DescribeListeners; it only reads the listener and this app's alarms.`,
+    shift: `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''} (the new color re-checked); its writes are scoped to the production listener and the record parameters.`,
+    analyse: `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth and cloudwatch:GetMetricData (the ALB metrics compared); its alarms, lock item, topic and event bus are named.`,
     rollback: asg
       ? `${xray}, nor do the Auto Scaling, launch template and elasticloadbalancing:DescribeListeners Describe calls; its other writes are scoped to this app's listener, rule, record, groups, templates, lock, topic.`
       : `${xray}, nor do ecs:DescribeTaskDefinition/RegisterTaskDefinition/DeregisterTaskDefinition and elasticloadbalancing:DescribeListeners; its other writes are scoped to this app's listener, rule, record, services, task roles, lock, topic.`,

@@ -39,6 +39,8 @@ export type Step =
   | 'check-deploy'
   | 'validate'
   | 'switch'
+  | 'shift'
+  | 'analyse'
   | 'watch'
   | 'rollback'
   | 'abort'

@@ -307,6 +307,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
     },
     notifier: { publish: afterWrite('notifier.publish', base.notifier.publish) },
     alarms: {
+      named: base.alarms.named,
       firing: (color) => {
         // CloudWatch re-evaluates every period: a stale alarm of a color that behaves goes back to OK once that
         // color has served production for a check; an image that keeps failing keeps it in ALARM (since unchanged).

@@ -235,7 +235,15 @@ export class FakeWorld {
         holdCapacity: (hold) => op('fleet.holdCapacity', () => void (w.capacityHeld = hold)),
       },
       probe: { get: (url, headers) => op('probe.get', () => w.probe(url, headers ?? {})) },
-      alarms: { firing: (color) => op('alarms.firing', () => w.firing(color)) },
+      alarms: {
+        firing: (color) => op('alarms.firing', () => w.firing(color)),
+        named: (names) =>
+          op('alarms.named', () =>
+            [...w.alarmStates.values()]
+              .filter((a) => names.includes(a.name))
+              .map(({ name, since, reason }) => ({ name, since, reason })),
+          ),
+      },
       lock: {
         acquire: (owner, image, now, expiresAt) =>
           op('lock.acquire', (): LockResult => {
