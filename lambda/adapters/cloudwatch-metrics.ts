@@ -1,0 +1,253 @@
+import {
+  CloudWatchClient,
+  GetMetricDataCommand,
+  type CloudWatchClientConfig,
+  type Dimension,
+  type MetricDataQuery,
+} from '@aws-sdk/client-cloudwatch';
+import type { ColorWindow } from '../shared/analysis';
+import { BluegreenError } from '../shared/errors';
+import type { TrafficMetrics } from '../shared/ports';
+import type { Color } from '../shared/release-record';
+import { ALB_METRICS_PERIOD_SECONDS, ALB_METRICS_SETTLE_SECONDS } from './alb-metrics-timing';
+
+/** A window or percentile the adapter cannot ask CloudWatch for (nothing was read). */
+export const METRICS_WINDOW_INVALID = 'MetricsWindowInvalid';
+/** CloudWatch did not give the window's metrics whole (an error status, or data it never completed). */
+export const METRICS_UNAVAILABLE = 'MetricsUnavailable';
+
+export interface CloudWatchTrafficMetricsProps {
+  /** The load balancer whose listeners forward to both colors (its ARN's `app/<name>/<id>` is a dimension). */
+  readonly loadBalancerArn: string;
+  /** Each color's target group (its ARN's `targetgroup/<name>/<id>` is a dimension). */
+  readonly targetGroupArns: Readonly<Record<Color, string>>;
+  /** Seconds after a window's end before its metrics are complete (default ALB_METRICS_SETTLE_SECONDS). */
+  readonly settleSeconds?: number;
+}
+
+/**
+ * A window's three queries fit one page (one datapoint each); a few pages are tolerated, an endless chain of
+ * NextTokens is not followed.
+ */
+const MAX_PAGES = 10;
+
+type QueryId = 'requests' | 'errors' | 'latency';
+
+/**
+ * Each color's traffic over a window as the Application Load Balancer counted it: CloudWatch's AWS/ApplicationELB
+ * metrics of the color's target group, read with one GetMetricData call (and its NextToken pages) per window.
+ *
+ * ALB publishes per-target-group metrics only under the dimension pair {LoadBalancer, TargetGroup} (and with
+ * AvailabilityZone added); CloudWatch matches dimensions exactly, so a query with TargetGroup alone finds nothing.
+ * Both values are the ARNs' suffixes (CDK's `loadBalancerFullName` and `targetGroupFullName`, which the stack's
+ * own alarms use).
+ *
+ * The window is one period (Period = the window's length): CloudWatch then computes the percentile over every
+ * request of the window. A percentile cannot be rebuilt from per-minute percentiles (the p99 of 10 minutes is not
+ * an average or a maximum of ten p99s), and Sum is the same either way.
+ */
+export class CloudWatchTrafficMetrics implements TrafficMetrics {
+  static create(
+    config: CloudWatchClientConfig,
+    props: CloudWatchTrafficMetricsProps,
+  ): CloudWatchTrafficMetrics {
+    return new CloudWatchTrafficMetrics(new CloudWatchClient(config), props);
+  }
+
+  readonly periodSeconds = ALB_METRICS_PERIOD_SECONDS;
+  readonly settleSeconds: number;
+  private readonly loadBalancer: string;
+  private readonly targetGroups: Readonly<Record<Color, string>>;
+
+  constructor(
+    private readonly cloudwatch: CloudWatchClient,
+    props: CloudWatchTrafficMetricsProps,
+  ) {
+    const settle = props.settleSeconds ?? ALB_METRICS_SETTLE_SECONDS;
+    if (!Number.isInteger(settle) || settle < 0) {
+      throw new BluegreenError(
+        'ConfigurationInvalid',
+        `settleSeconds must be a whole number of seconds, 0 or more; got ${settle}.`,
+      );
+    }
+    this.settleSeconds = settle;
+    this.loadBalancer = arnSuffix(
+      props.loadBalancerArn,
+      'load balancer',
+      /:loadbalancer\/(app\/[^/]+\/[^/]+)$/,
+    );
+    this.targetGroups = {
+      blue: arnSuffix(props.targetGroupArns.blue, 'blue target group', TARGET_GROUP_SUFFIX),
+      green: arnSuffix(props.targetGroupArns.green, 'green target group', TARGET_GROUP_SUFFIX),
+    };
+  }
+
+  async window(color: Color, start: Date, end: Date, percentile: number): Promise<ColorWindow> {
+    const seconds = this.windowSeconds(start, end);
+    const stat = percentileStatistic(percentile);
+    const dimensions: Dimension[] = [
+      { Name: 'LoadBalancer', Value: this.loadBalancer },
+      { Name: 'TargetGroup', Value: this.targetGroups[color] },
+    ];
+    const query = (id: QueryId, metricName: string, statistic: string): MetricDataQuery => ({
+      Id: id,
+      MetricStat: {
+        Metric: { Namespace: 'AWS/ApplicationELB', MetricName: metricName, Dimensions: dimensions },
+        Period: seconds,
+        Stat: statistic,
+      },
+      ReturnData: true,
+    });
+    const values = await this.read(
+      [
+        query('requests', 'RequestCount', 'Sum'),
+        query('errors', 'HTTPCode_Target_5XX_Count', 'Sum'),
+        query('latency', 'TargetResponseTime', stat),
+      ],
+      start,
+      end,
+      `${color}'s metrics for ${start.toISOString()}..${end.toISOString()}`,
+    );
+    // No datapoint is no request: ALB publishes nothing for a minute without requests.
+    const sum = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0));
+    return {
+      requests: sum(values.requests),
+      errors: sum(values.errors),
+      // TargetResponseTime is in seconds. One period gives one value; should CloudWatch ever split the window,
+      // the percentile of the whole lies between its parts' percentiles, and the highest is the bound reported.
+      ...(values.latency.length > 0 ? { latencyMs: Math.max(...values.latency) * 1000 } : {}),
+    };
+  }
+
+  /** The window's length in seconds: both ends on whole periods, the end after the start. */
+  private windowSeconds(start: Date, end: Date): number {
+    const period = this.periodSeconds * 1000;
+    const what = `The metrics window ${iso(start)}..${iso(end)}`;
+    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
+      throw new BluegreenError(METRICS_WINDOW_INVALID, `${what} is not a pair of valid times.`);
+    }
+    if (start.getTime() % period !== 0 || end.getTime() % period !== 0) {
+      throw new BluegreenError(
+        METRICS_WINDOW_INVALID,
+        `${what} does not start and end on whole minutes: ALB publishes one-minute datapoints, so a window ` +
+          'must cover whole minutes (round both ends to the minute).',
+      );
+    }
+    if (end.getTime() <= start.getTime()) {
+      throw new BluegreenError(METRICS_WINDOW_INVALID, `${what} ends before it starts, or is empty.`);
+    }
+    return (end.getTime() - start.getTime()) / 1000;
+  }
+
+  /** Every value of each query over all pages, following NextToken until CloudWatch says the data is complete. */
+  private async read(
+    queries: MetricDataQuery[],
+    start: Date,
+    end: Date,
+    what: string,
+  ): Promise<Record<QueryId, number[]>> {
+    const values: Record<QueryId, number[]> = { requests: [], errors: [], latency: [] };
+    const seen = new Set<string>();
+    let partial: string[] = [];
+    let token: string | undefined;
+    for (let page = 1; ; page++) {
+      const out = await this.cloudwatch.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: queries,
+          StartTime: start,
+          EndTime: end,
+          ScanBy: 'TimestampAscending',
+          ...(token ? { NextToken: token } : {}),
+        }),
+      );
+      partial = [];
+      for (const result of out.MetricDataResults ?? []) {
+        const id = result.Id as QueryId;
+        if (!(id in values)) {
+          continue;
+        }
+        seen.add(id);
+        if (result.StatusCode === 'InternalError' || result.StatusCode === 'Forbidden') {
+          throw new BluegreenError(
+            METRICS_UNAVAILABLE,
+            `CloudWatch answered ${result.StatusCode} for ${what} (${id})${messages(result.Messages)}. ` +
+              (result.StatusCode === 'Forbidden'
+                ? 'The step needs cloudwatch:GetMetricData.'
+                : 'Try the analysis again.'),
+          );
+        }
+        if (result.StatusCode === 'PartialData') {
+          partial.push(id);
+        }
+        values[id].push(...(result.Values ?? []));
+      }
+      token = out.NextToken;
+      if (!token) {
+        if (partial.length > 0) {
+          throw new BluegreenError(
+            METRICS_UNAVAILABLE,
+            `CloudWatch returned partial data for ${what} (${partial.join(', ')}) and no NextToken to read the ` +
+              `rest${messages(out.Messages)}. Try the analysis again.`,
+          );
+        }
+        break;
+      }
+      if (page >= MAX_PAGES) {
+        throw new BluegreenError(
+          METRICS_UNAVAILABLE,
+          `CloudWatch was still paging ${what} after ${MAX_PAGES} pages; a window has three datapoints. Try the ` +
+            'analysis again.',
+        );
+      }
+    }
+    const missing = queries.map((q) => q.Id!).filter((id) => !seen.has(id));
+    if (missing.length > 0) {
+      throw new BluegreenError(
+        METRICS_UNAVAILABLE,
+        `CloudWatch returned no result for ${missing.join(', ')} of ${what}. Try the analysis again.`,
+      );
+    }
+    return values;
+  }
+}
+
+const TARGET_GROUP_SUFFIX = /:(targetgroup\/[^/]+\/[^/]+)$/;
+
+/** The dimension value CloudWatch uses for an ELB resource: the end of its ARN, after the account. */
+function arnSuffix(arn: string, what: string, pattern: RegExp): string {
+  const match = /^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*/.test(arn) ? pattern.exec(arn) : null;
+  if (!match) {
+    throw new BluegreenError(
+      'ConfigurationInvalid',
+      `The ${what} ARN "${arn}" is not an Application Load Balancer ARN ` +
+        `(arn:<partition>:elasticloadbalancing:<region>:<account>:${what.endsWith('group') ? 'targetgroup/<name>/<id>' : 'loadbalancer/app/<name>/<id>'}).`,
+    );
+  }
+  return match[1];
+}
+
+/** CloudWatch's percentile statistic: p0..p100, at most two decimals (p99, p99.9). */
+function percentileStatistic(percentile: number): string {
+  if (!Number.isFinite(percentile) || percentile <= 0 || percentile > 100) {
+    throw new BluegreenError(
+      METRICS_WINDOW_INVALID,
+      `The latency percentile must be above 0 and at most 100 (e.g. 99); got ${percentile}.`,
+    );
+  }
+  if (Number(percentile.toFixed(2)) !== percentile) {
+    throw new BluegreenError(
+      METRICS_WINDOW_INVALID,
+      `CloudWatch percentiles have at most two decimals (e.g. 99.9); got ${percentile}.`,
+    );
+  }
+  return `p${percentile}`;
+}
+
+function iso(d: Date): string {
+  return Number.isNaN(d.getTime()) ? String(d) : d.toISOString();
+}
+
+function messages(list: { Code?: string; Value?: string }[] | undefined): string {
+  const text = (list ?? []).map((m) => [m.Code, m.Value].filter(Boolean).join(': ')).filter(Boolean);
+  return text.length > 0 ? ` (${text.join('; ')})` : '';
+}
