@@ -148,7 +148,6 @@ export class CloudWatchTrafficMetrics implements TrafficMetrics {
   ): Promise<Record<QueryId, number[]>> {
     const values: Record<QueryId, number[]> = { requests: [], errors: [], latency: [] };
     const seen = new Set<string>();
-    let partial: string[] = [];
     let token: string | undefined;
     for (let page = 1; ; page++) {
       const out = await this.cloudwatch.send(
@@ -160,7 +159,8 @@ export class CloudWatchTrafficMetrics implements TrafficMetrics {
           ...(token ? { NextToken: token } : {}),
         }),
       );
-      partial = [];
+      /** The queries this page says have more data (on the next page). */
+      const partial: string[] = [];
       for (const result of out.MetricDataResults ?? []) {
         const id = result.Id as QueryId;
         if (!(id in values)) {
@@ -172,7 +172,9 @@ export class CloudWatchTrafficMetrics implements TrafficMetrics {
             METRICS_UNAVAILABLE,
             `CloudWatch answered ${result.StatusCode} for ${what} (${id})${messages(result.Messages)}. ` +
               (result.StatusCode === 'Forbidden'
-                ? 'The step needs cloudwatch:GetMetricData.'
+                ? // What CloudWatch answers for data it cannot authorize across accounts or Regions (an IAM
+                  // denial of the call itself is the SDK's AccessDenied error instead).
+                  "Read the metrics in the load balancer's own account and Region."
                 : 'Try the analysis again.'),
           );
         }

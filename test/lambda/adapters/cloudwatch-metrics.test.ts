@@ -147,13 +147,15 @@ describe('CloudWatchTrafficMetrics', () => {
     });
   });
 
-  test('Forbidden is MetricsUnavailable naming the permission', async () => {
+  test('Forbidden is MetricsUnavailable, saying where the metrics must be read', async () => {
     cw.on(GetMetricDataCommand).resolves({
       MetricDataResults: [{ Id: 'requests', StatusCode: 'Forbidden', Values: [], Messages: [] }],
     });
     await expect(metrics().window('green', START, END, 99)).rejects.toMatchObject({
       name: 'MetricsUnavailable',
-      message: expect.stringContaining('The step needs cloudwatch:GetMetricData.'),
+      message: expect.stringContaining(
+        "answered Forbidden for green's metrics for 2026-11-29T08:00:00.000Z..2026-11-29T08:10:00.000Z (requests). Read the metrics in the load balancer's own account and Region.",
+      ),
     });
   });
 
