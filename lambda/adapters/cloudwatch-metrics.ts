@@ -26,10 +26,11 @@ export interface CloudWatchTrafficMetricsProps {
 }
 
 /**
- * A window's three queries fit one page (one datapoint each); a few pages are tolerated, an endless chain of
- * NextTokens is not followed.
+ * The most GetMetricData calls one window makes (its NextToken pages). A window's three queries have one
+ * datapoint each and fit one page; a second or third is tolerated, an endless chain of NextTokens is not followed.
+ * Each call can take SDK_CALL_WORST_MS at worst (sdk-budget.ts): the step budget counts this many per window.
  */
-const MAX_PAGES = 10;
+export const MAX_PAGES = 3;
 
 type QueryId = 'requests' | 'errors' | 'latency';
 
@@ -71,14 +72,10 @@ export class CloudWatchTrafficMetrics implements TrafficMetrics {
       );
     }
     this.settleSeconds = settle;
-    this.loadBalancer = arnSuffix(
-      props.loadBalancerArn,
-      'load balancer',
-      /:loadbalancer\/(app\/[^/]+\/[^/]+)$/,
-    );
+    this.loadBalancer = arnSuffix(props.loadBalancerArn, 'load balancer');
     this.targetGroups = {
-      blue: arnSuffix(props.targetGroupArns.blue, 'blue target group', TARGET_GROUP_SUFFIX),
-      green: arnSuffix(props.targetGroupArns.green, 'green target group', TARGET_GROUP_SUFFIX),
+      blue: arnSuffix(props.targetGroupArns.blue, 'target group', 'blue target group'),
+      green: arnSuffix(props.targetGroupArns.green, 'target group', 'green target group'),
     };
   }
 
@@ -115,7 +112,11 @@ export class CloudWatchTrafficMetrics implements TrafficMetrics {
       errors: sum(values.errors),
       // TargetResponseTime is in seconds. One period gives one value; should CloudWatch ever split the window,
       // the percentile of the whole lies between its parts' percentiles, and the highest is the bound reported.
-      ...(values.latency.length > 0 ? { latencyMs: Math.max(...values.latency) * 1000 } : {}),
+      // Kept to the microsecond, without the float noise of the conversion (1.005 s is 1005 ms, not
+      // 1004.9999999999999).
+      ...(values.latency.length > 0
+        ? { latencyMs: Math.round(Math.max(...values.latency) * 1e6) / 1e3 }
+        : {}),
     };
   }
 
@@ -213,16 +214,20 @@ export class CloudWatchTrafficMetrics implements TrafficMetrics {
   }
 }
 
-const TARGET_GROUP_SUFFIX = /:(targetgroup\/[^/]+\/[^/]+)$/;
+/** An ELB resource's CloudWatch dimension value: the end of its ARN, after the account (the ARN's resource). */
+const SUFFIXES = {
+  'load balancer': { pattern: /:loadbalancer\/(app\/[^/]+\/[^/]+)$/, shape: 'loadbalancer/app/<name>/<id>' },
+  'target group': { pattern: /:(targetgroup\/[^/]+\/[^/]+)$/, shape: 'targetgroup/<name>/<id>' },
+} as const;
 
-/** The dimension value CloudWatch uses for an ELB resource: the end of its ARN, after the account. */
-function arnSuffix(arn: string, what: string, pattern: RegExp): string {
-  const match = /^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*/.test(arn) ? pattern.exec(arn) : null;
+function arnSuffix(arn: string, kind: keyof typeof SUFFIXES, what: string = kind): string {
+  const { pattern, shape } = SUFFIXES[kind];
+  const match = /^arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:/.test(arn) ? pattern.exec(arn) : null;
   if (!match) {
     throw new BluegreenError(
       'ConfigurationInvalid',
-      `The ${what} ARN "${arn}" is not an Application Load Balancer ARN ` +
-        `(arn:<partition>:elasticloadbalancing:<region>:<account>:${what.endsWith('group') ? 'targetgroup/<name>/<id>' : 'loadbalancer/app/<name>/<id>'}).`,
+      `The ${what} ARN "${arn}" is not an Application Load Balancer ${kind} ARN ` +
+        `(arn:<partition>:elasticloadbalancing:<region>:<account>:${shape}).`,
     );
   }
   return match[1];

@@ -5,7 +5,7 @@
  */
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CloudWatchTrafficMetrics } from '../../../lambda/adapters/cloudwatch-metrics';
+import { CloudWatchTrafficMetrics, MAX_PAGES } from '../../../lambda/adapters/cloudwatch-metrics';
 
 const LB = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop-alb/50dc6c495c0c9188';
 const BLUE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-blue/73e2d6bc24d8a067';
@@ -94,6 +94,13 @@ describe('CloudWatchTrafficMetrics', () => {
     });
   });
 
+  test('the conversion keeps microseconds and leaves no float noise', async () => {
+    cw.on(GetMetricDataCommand).resolves(page({ requests: [5], latency: [1.005] }));
+    expect((await metrics().window('green', START, END, 99)).latencyMs).toBe(1005);
+    cw.on(GetMetricDataCommand).resolves(page({ requests: [5], latency: [0.0123456] }));
+    expect((await metrics().window('green', START, END, 99)).latencyMs).toBe(12.346);
+  });
+
   test('no datapoint is no request and no latency (ALB publishes nothing for a minute without requests)', async () => {
     cw.on(GetMetricDataCommand).resolves(page({}));
     const window = await metrics().window('green', START, END, 99);
@@ -107,6 +114,17 @@ describe('CloudWatchTrafficMetrics', () => {
       requests: 40,
       errors: 0,
       latencyMs: 12,
+    });
+  });
+
+  test('should CloudWatch split the window in two periods, the higher percentile is reported (a bound of the whole)', async () => {
+    cw.on(GetMetricDataCommand).resolves(
+      page({ requests: [600, 400], errors: [1, 0], latency: [0.2, 0.35] }),
+    );
+    await expect(metrics().window('green', START, END, 99)).resolves.toEqual({
+      requests: 1000,
+      errors: 1,
+      latencyMs: 350,
     });
   });
 
@@ -173,9 +191,10 @@ describe('CloudWatchTrafficMetrics', () => {
     cw.on(GetMetricDataCommand).resolves(page({ requests: [1] }, { status: 'PartialData', next: 'again' }));
     await expect(metrics().window('green', START, END, 99)).rejects.toMatchObject({
       name: 'MetricsUnavailable',
-      message: expect.stringContaining('after 10 pages'),
+      message: expect.stringContaining('after 3 pages'),
     });
-    expect(cw.commandCalls(GetMetricDataCommand)).toHaveLength(10);
+    expect(MAX_PAGES).toBe(3);
+    expect(cw.commandCalls(GetMetricDataCommand)).toHaveLength(3);
   });
 
   test.each([
