@@ -45,7 +45,9 @@ type QueryId = 'requests' | 'errors' | 'latency';
  *
  * The window is one period (Period = the window's length): CloudWatch then computes the percentile over every
  * request of the window. A percentile cannot be rebuilt from per-minute percentiles (the p99 of 10 minutes is not
- * an average or a maximum of ten p99s), and Sum is the same either way.
+ * an average or a maximum of ten p99s), and Sum is the same either way. GetMetricData's periods start at
+ * StartTime (boto/boto3#3457: "Both GetMetricStatistics and GetMetricData return timestamps aligned to the
+ * provided StartTime"), so a window on whole minutes is one datapoint per query.
  */
 export class CloudWatchTrafficMetrics implements TrafficMetrics {
   static create(
