@@ -7,10 +7,11 @@
  * the AWS services it calls (the Switch step loads ELB and SSM, not ECS, DynamoDB, SNS, ...).
  */
 import { BluegreenError } from '../shared/errors';
-import type { WorkflowDeps } from '../shared/ports';
+import type { TrafficMetrics, WorkflowDeps } from '../shared/ports';
 import type { WorkflowSettings } from '../shared/release';
 import { recordParameterNames, type Color } from '../shared/release-record';
 import { stepHandler, type InvocationContext, type StepCore, type StepHandler } from '../shared/step-handler';
+import { ALB_METRICS_PERIOD_SECONDS, ALB_METRICS_SETTLE_SECONDS } from './alb-metrics-timing';
 import { lazy } from './lazy';
 import {
   CONNECTION_TIMEOUT_MS,
@@ -27,6 +28,8 @@ export interface AwsSettings {
   readonly fleet: FleetSettings;
   readonly targetGroups: Readonly<Record<Color, string>>;
   readonly productionListenerArn: string;
+  /** The ALB (its metrics per target group feed the comparative analysis); without it, no `metrics` port. */
+  readonly loadBalancerArn?: string;
   readonly testRuleArn: string;
   readonly testTokenSecretArn: string;
   readonly alarmNames: Readonly<Record<Color, readonly string[]>>;
@@ -170,6 +173,7 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
           ),
         )
       : undefined,
+    metrics: a.loadBalancerArn ? metricsFor(a.loadBalancerArn, a.targetGroups) : undefined,
     migrations: a.migrations ? migrationsFor(a.migrations, a.fleet) : undefined,
     now: () => new Date(),
   };
@@ -183,6 +187,25 @@ async function fleetFor(fleet: FleetSettings): Promise<WorkflowDeps['fleet']> {
     return (await import('./asg-fleet')).AsgFleet.create(clientConfig, fleet);
   }
   return (await import('./ecs-fleet')).EcsFleet.create(clientConfig, fleet);
+}
+
+/**
+ * The ALB's per-target-group metrics (CloudWatch). Not `lazy()` alone: the port has plain properties
+ * (periodSeconds, settleSeconds) the core reads before any call, and a lazy proxy only has methods.
+ */
+function metricsFor(loadBalancerArn: string, targetGroupArns: AwsSettings['targetGroups']): TrafficMetrics {
+  const adapter = lazy(async () =>
+    (await import('./cloudwatch-metrics')).CloudWatchTrafficMetrics.create(clientConfig, {
+      loadBalancerArn,
+      targetGroupArns,
+      settleSeconds: ALB_METRICS_SETTLE_SECONDS,
+    }),
+  );
+  return {
+    periodSeconds: ALB_METRICS_PERIOD_SECONDS,
+    settleSeconds: ALB_METRICS_SETTLE_SECONDS,
+    window: (color, start, end, percentile) => adapter.window(color, start, end, percentile),
+  };
 }
 
 /** A step's Lambda handler, wired to AWS (see shared/step-handler.ts). */
