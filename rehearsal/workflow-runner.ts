@@ -25,6 +25,8 @@ import type { WorkflowDeps } from '../lambda/shared/ports';
 import type { ReleaseState, WorkflowSettings } from '../lambda/shared/release';
 import type { StepHandler } from '../lambda/shared/step-handler';
 import { handler as switchTraffic } from '../lambda/switch';
+import { handler as shift } from '../lambda/shift';
+import { handler as analyse } from '../lambda/analyse';
 import { handler as validate } from '../lambda/validate';
 import { handler as watch } from '../lambda/watch';
 import { addBluegreenStacks, type BluegreenStacks } from '../lib/app';
@@ -51,6 +53,8 @@ const HANDLERS: Record<string, StepHandler> = {
   'check-deploy': checkDeploy,
   validate,
   switch: switchTraffic,
+  shift,
+  analyse,
   watch,
   rollback,
   abort,

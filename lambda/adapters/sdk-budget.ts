@@ -101,13 +101,18 @@ export const SDK_CALLS_PER_PORT_CALL: Readonly<Record<'ecs' | 'asg', Readonly<Re
 /** The same for the ports whose adapter does not depend on the platform. */
 export const SDK_CALLS_PER_SHARED_PORT_CALL: Readonly<Record<string, number>> = {
   'record.read': 1,
-  // PutParameter for the image, then for the live color
-  'record.write': 2,
+  // PutParameter for the image, the weights, then the live color
+  'record.write': 3,
   'router.productionWeights': 1,
   'router.setProductionWeights': 1,
   'router.setTestWeights': 1,
   'router.targetHealth': 1,
   'alarms.firing': 1,
+  'alarms.named': 1,
+  // GetMetricData, up to 3 pages (cloudwatch-metrics.ts MAX_PAGES)
+  'metrics.window': 3,
+  // GetItem
+  'lock.promotion': 1,
   // PutItem; when refused, GetItem (who holds it)
   'lock.acquire': 2,
   'lock.release': 1,

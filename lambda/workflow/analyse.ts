@@ -106,7 +106,7 @@ export async function analyseStep(
   if (!metrics) {
     throw new Error('internal: the Analyse step needs the metrics port');
   }
-  const readyAt = Date.parse(shift.window.end) + metrics.settleSeconds * 1000;
+  const readyAt = Date.parse(shift.window.end) + analysis.settleSeconds * 1000;
   if (now.getTime() < readyAt) {
     return {
       ...state,
@@ -221,7 +221,7 @@ async function judged(
     const extended = stepWindow(
       new Date(shift.since!),
       release.strategy!.type === 'all-at-once' ? 0 : release.strategy!.bakeSeconds,
-      deps.metrics!.periodSeconds,
+      analysis.periodSeconds,
       new Date(found.window.end),
     );
     return {

@@ -64,6 +64,12 @@ const ESTIMATES: Readonly<Record<string, Readonly<Record<string, Estimate>>>> = 
     Ref: (_, __, c) => c.arn('elasticloadbalancing') + 'listener-rule/app/'.length + 32 + 3 * (1 + ELB_ID),
   },
   'AWS::ElasticLoadBalancingV2::LoadBalancer': {
+    Ref: (r, _, c) =>
+      c.arn('elasticloadbalancing') +
+      'loadbalancer/app/'.length +
+      nameOf((r as CfnLoadBalancer).name, 32) +
+      1 +
+      ELB_ID,
     // <name>-<id>.<region>.elb.amazonaws.com(.cn)
     DNSName: (r, _, c) =>
       nameOf((r as CfnLoadBalancer).name, 32) +

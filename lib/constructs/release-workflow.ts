@@ -22,7 +22,7 @@ import {
   type Color,
   type RecordParameterNames,
 } from '../../lambda/shared/release-record';
-import type { BluegreenConfig } from '../config';
+import { METRICS_PERIOD_SECONDS, type BluegreenConfig } from '../config';
 import { acknowledge } from '../nag';
 import { ReleaseErrors } from '../../lambda/shared/errors';
 import { approvalGate } from './approval-gate';
@@ -74,6 +74,7 @@ export class ReleaseWorkflow extends Construct {
     const appName = config.appName;
     const gate = config.approval.at === 'before-switch' ? config.approval : undefined;
     const migrations = config.migrations;
+    const analysis = config.release.analysis;
 
     this.lockTable = new dynamodb.Table(this, 'Lock', {
       partitionKey: { name: 'app', type: dynamodb.AttributeType.STRING },
@@ -103,6 +104,24 @@ export class ReleaseWorkflow extends Construct {
       maxReleaseSeconds: config.release.maxReleaseMinutes * 60,
       ...(gate ? { approval: { timeoutSeconds: gate.timeoutMinutes * 60, onTimeout: gate.onTimeout } } : {}),
       ...(migrations ? { migrations: { timeoutSeconds: migrations.timeoutMinutes * 60 } } : {}),
+      strategy: config.release.strategy,
+      analysis: {
+        policy: {
+          minRequests: analysis.minRequests,
+          errorSignificance: analysis.errorSignificance,
+          latencyMargin: analysis.latencyMargin,
+          latencyFloorMs: analysis.latencyFloorMs,
+          critical: analysis.critical,
+        },
+        latencyPercentile: analysis.latencyPercentile,
+        onInconclusive: analysis.onInconclusive,
+        maxExtensions: analysis.maxExtensions,
+        alarms: analysis.alarms,
+        dryRun: analysis.dryRun,
+        ...(analysis.stickySeconds ? { stickySeconds: analysis.stickySeconds } : {}),
+        periodSeconds: METRICS_PERIOD_SECONDS,
+        settleSeconds: analysis.settleSeconds,
+      },
       timings: {
         bakeSeconds: config.release.bakeSeconds,
         watchIntervalSeconds: config.release.watchIntervalSeconds,
@@ -138,6 +157,7 @@ export class ReleaseWorkflow extends Construct {
             },
       targetGroups: perColor((c) => colors[c].targetGroup.targetGroupArn),
       productionListenerArn: traffic.productionListener.listenerArn,
+      loadBalancerArn: traffic.productionListener.loadBalancer.loadBalancerArn,
       testRuleArn: traffic.testRule.listenerRuleArn,
       testTokenSecretArn: traffic.testTrafficSecret.secretArn,
       alarmNames: perColor((c) => Object.values(colors[c].alarms).map((a) => a.alarmName)),

@@ -12,6 +12,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { COLORS } from '../../lambda/shared/release-record';
 import { recordParameterArns } from '../record-stack';
 import { ASG_FLEET_READS } from './asg-grants';
+import { grantReadTrafficMetrics } from './metrics-grants';
 import type { ReleaseWorkflowProps } from './release-workflow';
 
 export function grantShiftSteps(
@@ -53,8 +54,7 @@ export function grantShiftSteps(
     ['cloudwatch:DescribeAlarms'],
     [...COLORS.flatMap((c) => Object.values(colors[c].alarms).map((a) => a.alarmArn)), ...userAlarms],
   );
-  // GetMetricData has no resource-level permissions (nor any condition key for the namespace).
-  allow(fns.analyse, ['cloudwatch:GetMetricData'], ['*']);
+  grantReadTrafficMetrics(fns.analyse);
   resources.lockTable.grant(fns.analyse, 'dynamodb:GetItem');
   allow(fns.analyse, ['sns:Publish'], [resources.topic.topicArn]);
   allow(

@@ -33,7 +33,11 @@ export type Behaviour =
   /** It passes validation, then answers 503 once it takes production traffic. */
   | 'fails-after-switch'
   /** It passes validation, then its 5xx alarm goes off once it takes production traffic. */
-  | 'alarms-after-switch';
+  | 'alarms-after-switch'
+  /** Subtly worse: 2% of its requests fail where a good version fails 0.2% (no alarm goes off). */
+  | 'errors-2pct'
+  /** Subtly slower: its p99 latency is 50% above a good version's (no alarm goes off). */
+  | 'slow';
 
 interface Service {
   revision: string;
@@ -75,6 +79,16 @@ export class FakeWorld {
     promotion?: { by: string; at: string };
   };
   readonly published: ReleaseOutcome[] = [];
+  /** The production weights the record holds (absent: all on the live color). */
+  recordedWeights?: TrafficWeights;
+  /** Group stickiness on the production listener (seconds), as the last weights change set it. */
+  stickySeconds?: number;
+  /** Every change of the production weights, in order, with the stickiness it set. */
+  readonly weightChanges: { weights: TrafficWeights; stickySeconds?: number }[] = [];
+  /** Production requests per second, shared by the colors by weight: what the metrics count. */
+  requestsPerSecond = 20;
+  /** Every metrics window read: color, start, end. */
+  readonly metricReads: { color: Color; start: string; end: string }[] = [];
   /** Scaling held back (suspended) for a release. */
   capacityHeld = false;
   /** The migration record (SSM in AWS). */
@@ -177,13 +191,18 @@ export class FakeWorld {
             if (u.image) {
               w.record.images[u.image.color] = u.image.image;
             }
+            w.recordedWeights = u.weights;
             w.record.liveColor = u.liveColor;
           }),
       },
       router: {
         productionWeights: () => op('router.productionWeights', () => ({ ...w.weights })),
-        setProductionWeights: (weights) =>
-          op('router.setProductionWeights', () => void (w.weights = { ...weights })),
+        setProductionWeights: (weights, options) =>
+          op('router.setProductionWeights', () => {
+            w.weights = { ...weights };
+            w.stickySeconds = options?.stickySeconds;
+            w.weightChanges.push({ weights: { ...weights }, stickySeconds: options?.stickySeconds });
+          }),
         setTestWeights: (weights) => op('router.setTestWeights', () => void (w.testWeights = { ...weights })),
         targetHealth: (color) => op('router.targetHealth', () => w.targetHealth(color)),
       },
@@ -243,6 +262,15 @@ export class FakeWorld {
               .filter((a) => names.includes(a.name))
               .map(({ name, since, reason }) => ({ name, since, reason })),
           ),
+      },
+      metrics: {
+        periodSeconds: 60,
+        settleSeconds: 120,
+        window: (color, start, end) =>
+          op('metrics.window', () => {
+            w.metricReads.push({ color, start: start.toISOString(), end: end.toISOString() });
+            return w.window(color, (end.getTime() - start.getTime()) / 1000);
+          }),
       },
       lock: {
         acquire: (owner, image, now, expiresAt) =>
@@ -359,6 +387,26 @@ export class FakeWorld {
     };
   }
 
+  /**
+   * What the load balancer counted for `color` over `seconds` under the current weights: its share of the
+   * requests, the failures its image's behaviour gives (0.2% for a good one), and its p99 latency (ms).
+   */
+  window(color: Color, seconds: number): { requests: number; errors: number; latencyMs?: number } {
+    const total = this.weights.blue + this.weights.green;
+    const requests =
+      total === 0 ? 0 : Math.round((this.requestsPerSecond * seconds * this.weights[color]) / total);
+    if (requests === 0) {
+      return { requests: 0, errors: 0 };
+    }
+    const behaviour = this.behaviourOf(color);
+    const rate = { 'errors-2pct': 0.02, 'fails-after-switch': 1 }[behaviour as string] ?? 0.002;
+    return {
+      requests,
+      errors: Math.round(requests * rate),
+      latencyMs: behaviour === 'slow' ? 120 : 80,
+    };
+  }
+
   private firing(color: Color): FiringAlarm[] {
     const name = `shop-${color}-5xx`;
     if (this.behaviourOf(color) === 'alarms-after-switch' && this.weights[color] > 0) {
@@ -372,8 +420,9 @@ export class FakeWorld {
         });
       }
     }
+    // The user's own alarms (release.analysis.alarms) are not a color's: only `named` reports them.
     return [...this.alarmStates.values()]
-      .filter((a) => a.color === color)
+      .filter((a) => a.color === color && a.name.startsWith(`shop-${color}-`))
       .map(({ color: _color, ...alarm }) => alarm);
   }
 
