@@ -71,9 +71,9 @@ export class LoadGenerator {
     });
   }
 
-  /** The answers so far (while it runs too). */
-  answered(): number {
-    return this.samples.length;
+  /** The answers so far (while it runs too), or one user's. */
+  answered(user?: number): number {
+    return user === undefined ? this.samples.length : this.samples.filter((s) => s.user === user).length;
   }
 
   /** Per color, the requests sent at or after `since` (epoch ms) that have been answered so far, and the failed ones. */

@@ -184,7 +184,15 @@ export function app(options: AppOptions): (req: IncomingMessage, res: ServerResp
 
 /** Starts the app from the environment (PORT, BLUEGREEN_VERSION, BLUEGREEN_COLOR, REDIS_URL, ...). */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  if (parseMisbehaviour(env.BLUEGREEN_MISBEHAVE).has('fail-at-start')) {
+  let misbehave: ReturnType<typeof parseMisbehaviour>;
+  try {
+    misbehave = parseMisbehaviour(env.BLUEGREEN_MISBEHAVE);
+  } catch (e) {
+    // One line, which the rehearsal's fleet shows as the task's stop reason.
+    console.error(JSON.stringify({ level: 'error', msg: (e as Error).message }));
+    process.exit(1);
+  }
+  if (misbehave.has('fail-at-start')) {
     console.error(
       JSON.stringify({ level: 'error', msg: 'failing at start on purpose (BLUEGREEN_MISBEHAVE)' }),
     );
