@@ -3,6 +3,8 @@
  * what CloudWatch's AWS/ApplicationELB metrics per target group are in AWS (RequestCount, HTTPCode_Target_5XX_Count,
  * TargetResponseTime), from the router's own samples.
  *
+ * - Users' traffic only (the production listener's). In AWS a target group's metrics also count what the test
+ *   listener sent it (validation's requests); here the comparison sees exactly what users saw.
  * - A request counts in the window it started in (when the router received it), and is known once its answer
  *   has ended. So a window's data is complete once every request started in it has ended: `settleSeconds` (1) is
  *   the rehearsal's bound on that. The sample app answers in milliseconds (its `slow` misbehaviour in 800 ms),

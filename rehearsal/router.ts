@@ -65,6 +65,8 @@ export interface Sample {
   readonly startedAt: number;
   /** When its answer ended (or failed). */
   readonly at: number;
+  /** Which listener received it: users' traffic, or validation's through the test listener. */
+  readonly listener: 'production' | 'test';
   readonly color: Color;
   readonly status: number;
   readonly latencyMs: number;
@@ -141,13 +143,12 @@ export class LocalRouter implements TrafficRouter {
       }
       const color = this.productionColor(req);
       const stickySeconds = this.stickySeconds;
-      this.forward(
-        req,
-        res,
-        color,
-        (status) => Object.assign(entry, { color, status }),
-        color && stickySeconds !== undefined ? this.stickyCookies.issue(color, stickySeconds) : [],
-      );
+      this.forward(req, res, color, {
+        listener: 'production',
+        ended: (status) => Object.assign(entry, { color, status }),
+        setCookies:
+          color && stickySeconds !== undefined ? this.stickyCookies.issue(color, stickySeconds) : [],
+      });
     });
     this.testPort = await listen(testPort, (req, res) => {
       if (req.headers[this.options.testHeader.toLowerCase()] !== this.options.testToken) {
@@ -155,7 +156,7 @@ export class LocalRouter implements TrafficRouter {
         res.end(`bluegreen test listener: requests need the ${this.options.testHeader} header`);
         return;
       }
-      this.forward(req, res, this.pickColor(this.testWeights));
+      this.forward(req, res, this.pickColor(this.testWeights), { listener: 'test' });
     });
     this.healthTimer = setInterval(() => void this.checkHealth(), this.options.healthIntervalMs ?? 500);
   }
@@ -287,9 +288,14 @@ export class LocalRouter implements TrafficRouter {
     return this.samples.filter((s) => s.color === color && s.at >= now - windowMs);
   }
 
-  /** The requests forwarded to `color` that the router received in [start, end) (epoch ms) and that have ended. */
+  /**
+   * The production requests forwarded to `color` that the router received in [start, end) (epoch ms) and that
+   * have ended (users' traffic only: not validation's through the test listener).
+   */
   samplesStartedIn(color: Color, start: number, end: number): Sample[] {
-    return this.samples.filter((s) => s.color === color && s.startedAt >= start && s.startedAt < end);
+    return this.samples.filter(
+      (s) => s.listener === 'production' && s.color === color && s.startedAt >= start && s.startedAt < end,
+    );
   }
 
   /**
@@ -311,14 +317,18 @@ export class LocalRouter implements TrafficRouter {
     return this.targets[color].filter((t) => t.healthy && !t.draining);
   }
 
-  /** Forwards to one of `color`'s healthy targets, adding `setCookies` to its answer. */
+  /** Forwards to one of `color`'s healthy targets, adding `setCookies` to its answer; `ended` hears its status. */
   private forward(
     req: IncomingMessage,
     res: ServerResponse,
     color: Color | undefined,
-    ended: (status: number) => void = () => undefined,
-    setCookies: readonly string[] = [],
+    how: {
+      readonly listener: Sample['listener'];
+      readonly ended?: (status: number) => void;
+      readonly setCookies?: readonly string[];
+    },
   ): void {
+    const { listener, ended = () => undefined, setCookies = [] } = how;
     const candidates = color ? this.serving(color) : [];
     if (!color || candidates.length === 0) {
       res.writeHead(503, { 'content-type': 'text/plain' });
@@ -335,7 +345,14 @@ export class LocalRouter implements TrafficRouter {
       if (!done) {
         done = true;
         target.inFlight -= 1;
-        this.record({ startedAt, at: Date.now(), color, status, latencyMs: performance.now() - started });
+        this.record({
+          startedAt,
+          at: Date.now(),
+          listener,
+          color,
+          status,
+          latencyMs: performance.now() - started,
+        });
         ended(status);
       }
     };

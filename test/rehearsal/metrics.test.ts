@@ -132,6 +132,24 @@ describe('RouterTrafficMetrics (TrafficMetrics of the local load balancer)', () 
     });
   });
 
+  test('users’ traffic only: validation’s requests through the test listener are not counted', async () => {
+    await healthy('blue');
+    await healthy('green', 'fail-some:50');
+    const start = await nextMillisecond();
+    const viaTest = async () => {
+      const res = await fetch(`http://127.0.0.1:${router.testPort}/`, {
+        headers: { 'X-Bluegreen-Test-Token': 't' },
+      });
+      await res.arrayBuffer();
+      return `${res.headers.get('x-bluegreen-color')} ${res.status}`;
+    };
+    expect([await viaTest(), await viaTest()]).toEqual(['green 200', 'green 200']);
+    expect([await get(), await get()]).toEqual([200, 200]); // production: all on blue
+    const end = await nextMillisecond();
+    expect(await metrics.window('green', start, end, 99)).toEqual({ requests: 0, errors: 0 });
+    expect(await metrics.window('blue', start, end, 99)).toMatchObject({ requests: 2, errors: 0 });
+  });
+
   test('a window that ends before it starts, or a percentile outside (0, 100]: a clear error', async () => {
     const t = new Date('2026-01-01T00:00:10Z');
     await expect(metrics.window('blue', t, new Date(t.getTime() - 1000), 99)).rejects.toThrow(
