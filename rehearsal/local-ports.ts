@@ -17,6 +17,7 @@ import type {
   ReleaseRecordStore,
 } from '../lambda/shared/ports';
 import { isColor, type Color } from '../lambda/shared/release-record';
+import type { TrafficWeights } from '../lambda/shared/traffic';
 import type { LocalRouter } from './router';
 
 /** The release record as a JSON file: written to a temp file, fsynced, then renamed over the old one. */
@@ -37,11 +38,17 @@ export class FileReleaseRecord implements ReleaseRecordStore {
     return Promise.resolve(record);
   }
 
-  async write(update: { liveColor: Color; image?: { color: Color; image: string } }): Promise<void> {
+  /** Weights are kept when given (a gradual shift's split); a write without them means all on `liveColor`. */
+  async write(update: {
+    liveColor: Color;
+    image?: { color: Color; image: string };
+    weights?: TrafficWeights;
+  }): Promise<void> {
     const record = await this.read();
     this.save({
       liveColor: update.liveColor,
       images: update.image ? { ...record.images, [update.image.color]: update.image.image } : record.images,
+      ...(update.weights ? { weights: { ...update.weights } } : {}),
     });
   }
 

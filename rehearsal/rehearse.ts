@@ -17,6 +17,7 @@ import { parseConfig } from '../lib/config';
 import { buildSampleApp, LocalFleet } from './fleet';
 import { LoadGenerator, summarize, type LoadSummary, type Sample } from './load';
 import { FileReleaseRecord, MemoryNotifier, MemoryReleaseLock, RouterAlarms } from './local-ports';
+import { RouterTrafficMetrics } from './metrics';
 import {
   buildMigrationRunner,
   LocalMigrations,
@@ -244,6 +245,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         p99LatencyMs: 1000,
         windowMs: 3000,
       }),
+      metrics: new RouterTrafficMetrics(router),
       lock: new MemoryReleaseLock(),
       notifier,
       testToken: () => Promise.resolve(token),

@@ -7,7 +7,10 @@
  * - Draining: a deregistered target gets no new requests; its in-flight requests finish (up to the
  *   deregistration delay) before its keep-alive connections are closed. Client connections are the proxy's own,
  *   so moving traffic never cuts a client's connection.
- * - Per-color metrics of what it forwards (request count, 5xx, p99 latency): the rehearsal's alarms.
+ * - Per-color metrics of what it forwards (request count, 5xx, p99 latency): the rehearsal's alarms, and the
+ *   traffic metrics a gradual shift's analysis compares (metrics.ts).
+ * - Group-level stickiness on the production listener, when the weights are set with `stickySeconds`
+ *   (stickiness.ts): a client's cookie keeps it on the color it first reached, whatever the weights.
  *
  * It implements the workflow's TrafficRouter port, so the release steps drive it exactly as they drive the ALB.
  */
@@ -25,6 +28,7 @@ import type { TargetHealth, TrafficRouter } from '../lambda/shared/ports';
 import { nearestRank } from './load';
 import { COLORS, type Color } from '../lambda/shared/release-record';
 import type { TrafficWeights } from '../lambda/shared/traffic';
+import { StickyCookies } from './stickiness';
 
 /** A port the router was asked to listen on is taken. */
 export class PortInUseError extends Error {
@@ -57,7 +61,12 @@ export interface RouterOptions {
 }
 
 export interface Sample {
+  /** When the router received the request (epoch ms). */
+  readonly startedAt: number;
+  /** When its answer ended (or failed). */
   readonly at: number;
+  /** Which listener received it: users' traffic, or validation's through the test listener. */
+  readonly listener: 'production' | 'test';
   readonly color: Color;
   readonly status: number;
   readonly latencyMs: number;
@@ -67,6 +76,8 @@ export interface Sample {
 export interface WeightChange {
   readonly at: number;
   readonly weights: TrafficWeights;
+  /** Group-level stickiness from this change on (seconds); absent: off. */
+  readonly stickySeconds?: number;
 }
 
 /**
@@ -88,6 +99,9 @@ export class LocalRouter implements TrafficRouter {
   private readonly samples: Sample[] = [];
   private readonly changes: WeightChange[] = [{ at: Date.now(), weights: { blue: 100, green: 0 } }];
   private readonly routed: RoutedRequest[] = [];
+  /** Group-level stickiness of the production listener, when on. */
+  private stickySeconds?: number;
+  private readonly stickyCookies = new StickyCookies();
   private readonly servers: Server[] = [];
   private healthTimer?: NodeJS.Timeout;
   private roundRobin = 0;
@@ -127,7 +141,14 @@ export class LocalRouter implements TrafficRouter {
       if (this.routed.length > 200_000) {
         this.routed.splice(0, 100_000);
       }
-      this.forward(req, res, this.weights, (color, status) => Object.assign(entry, { color, status }));
+      const color = this.productionColor(req);
+      const stickySeconds = this.stickySeconds;
+      this.forward(req, res, color, {
+        listener: 'production',
+        ended: (status) => Object.assign(entry, { color, status }),
+        setCookies:
+          color && stickySeconds !== undefined ? this.stickyCookies.issue(color, stickySeconds) : [],
+      });
     });
     this.testPort = await listen(testPort, (req, res) => {
       if (req.headers[this.options.testHeader.toLowerCase()] !== this.options.testToken) {
@@ -135,7 +156,7 @@ export class LocalRouter implements TrafficRouter {
         res.end(`bluegreen test listener: requests need the ${this.options.testHeader} header`);
         return;
       }
-      this.forward(req, res, this.testWeights);
+      this.forward(req, res, this.pickColor(this.testWeights), { listener: 'test' });
     });
     this.healthTimer = setInterval(() => void this.checkHealth(), this.options.healthIntervalMs ?? 500);
   }
@@ -190,9 +211,30 @@ export class LocalRouter implements TrafficRouter {
     return Promise.resolve({ ...this.weights });
   }
 
-  setProductionWeights(weights: TrafficWeights): Promise<void> {
+  /**
+   * Sets the production weights; with `stickySeconds` (ALB: 1 to 604800) group-level stickiness is on from this
+   * change, without it off (cookies already given out are ignored from then on), as in one ALB listener change.
+   */
+  setProductionWeights(
+    weights: TrafficWeights,
+    options: { readonly stickySeconds?: number } = {},
+  ): Promise<void> {
+    const { stickySeconds } = options;
+    if (
+      stickySeconds !== undefined &&
+      !(Number.isInteger(stickySeconds) && stickySeconds >= 1 && stickySeconds <= 604_800)
+    ) {
+      return Promise.reject(
+        new Error(`stickySeconds must be a whole number of seconds from 1 to 604800 (got ${stickySeconds})`),
+      );
+    }
     this.weights = { ...weights };
-    this.changes.push({ at: Date.now(), weights: { ...weights } });
+    this.stickySeconds = stickySeconds;
+    this.changes.push({
+      at: Date.now(),
+      weights: { ...weights },
+      ...(stickySeconds !== undefined ? { stickySeconds } : {}),
+    });
     return Promise.resolve();
   }
 
@@ -246,20 +288,55 @@ export class LocalRouter implements TrafficRouter {
     return this.samples.filter((s) => s.color === color && s.at >= now - windowMs);
   }
 
+  /**
+   * The production requests forwarded to `color` that the router received in [start, end) (epoch ms) and that
+   * have ended (users' traffic only: not validation's through the test listener).
+   */
+  samplesStartedIn(color: Color, start: number, end: number): Sample[] {
+    return this.samples.filter(
+      (s) => s.listener === 'production' && s.color === color && s.startedAt >= start && s.startedAt < end,
+    );
+  }
+
+  /**
+   * Where a production request goes: with stickiness on, to the color its valid, unexpired cookie names (even at
+   * weight 0: stickiness takes precedence over weights), unless that color has no healthy target left; otherwise
+   * (and always with stickiness off) by weight.
+   */
+  private productionColor(req: IncomingMessage): Color | undefined {
+    if (this.stickySeconds !== undefined) {
+      const stuck = this.stickyCookies.colorOf(req.headers.cookie);
+      if (stuck && this.serving(stuck).length > 0) {
+        return stuck;
+      }
+    }
+    return this.pickColor(this.weights);
+  }
+
+  private serving(color: Color): TargetState[] {
+    return this.targets[color].filter((t) => t.healthy && !t.draining);
+  }
+
+  /** Forwards to one of `color`'s healthy targets, adding `setCookies` to its answer; `ended` hears its status. */
   private forward(
     req: IncomingMessage,
     res: ServerResponse,
-    weights: TrafficWeights,
-    ended: (color: Color | undefined, status: number) => void = () => undefined,
+    color: Color | undefined,
+    how: {
+      readonly listener: Sample['listener'];
+      readonly ended?: (status: number) => void;
+      readonly setCookies?: readonly string[];
+    },
   ): void {
-    const color = this.pickColor(weights);
-    const candidates = color ? this.targets[color].filter((t) => t.healthy && !t.draining) : [];
+    const { listener, ended = () => undefined, setCookies = [] } = how;
+    const candidates = color ? this.serving(color) : [];
     if (!color || candidates.length === 0) {
       res.writeHead(503, { 'content-type': 'text/plain' });
       res.end('no healthy target');
-      ended(color, 503);
+      ended(503);
       return;
     }
+    const startedAt = Date.now();
     const target = candidates[this.roundRobin++ % candidates.length];
     const started = performance.now();
     target.inFlight += 1;
@@ -268,8 +345,15 @@ export class LocalRouter implements TrafficRouter {
       if (!done) {
         done = true;
         target.inFlight -= 1;
-        this.record({ at: Date.now(), color, status, latencyMs: performance.now() - started });
-        ended(color, status);
+        this.record({
+          startedAt,
+          at: Date.now(),
+          listener,
+          color,
+          status,
+          latencyMs: performance.now() - started,
+        });
+        ended(status);
       }
     };
     const forwardedFor = [req.headers['x-forwarded-for'], req.socket.remoteAddress]
@@ -285,7 +369,11 @@ export class LocalRouter implements TrafficRouter {
         agent: target.agent,
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, withoutHopByHop(answer.headers));
+        const headers = withoutHopByHop(answer.headers);
+        if (setCookies.length > 0) {
+          headers['set-cookie'] = [...(headers['set-cookie'] ?? []), ...setCookies];
+        }
+        res.writeHead(answer.statusCode ?? 502, headers);
         // pipeline destroys the client's response if the app's dies half-way: the client sees a reset, not a hang.
         pipeline(answer, res, (error) => finish(error ? 502 : (answer.statusCode ?? 502)));
       },

@@ -10,12 +10,16 @@
  * Sessions live in Redis when REDIS_URL is set (so a user logged in on blue is still logged in on green),
  * in memory otherwise.
  *
- * BLUEGREEN_MISBEHAVE makes a version fail on purpose, so a rehearsal can show each safety net:
+ * BLUEGREEN_MISBEHAVE makes a version fail on purpose, so a rehearsal can show each safety net. It is one
+ * behaviour or several separated by commas, each a name or name:value:
  *   fail-at-start       exits right after starting (a crash loop)
  *   fail-under-traffic  answers 500 to user requests (those without the test header), but not to health checks:
  *                       it passes validation and health checks, then fails real users (the alarms catch it)
+ *   fail-some:P         answers 500 to P percent (default 2, may be fractional: 0.2) of user requests, counted:
+ *                       the n-th user request fails when floor(n × P / 100) goes up (at 2%: the 50th, 100th, ...),
+ *                       so a share too small for the alarms, which only a comparison of colors notices
  *   wrong-version       reports a stale version ("0.0.0-stale") on /version (fails validation)
- *   slow                answers after SLOW_MS (default 800) ms
+ *   slow:MS             answers MS ms late (default SLOW_MS, else 800); slow:40 is a subtle latency regression
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -62,8 +66,47 @@ export interface AppOptions {
 
 const TEST_HEADER = 'x-bluegreen-test-token';
 
+const BEHAVIOURS = ['fail-at-start', 'fail-under-traffic', 'fail-some', 'wrong-version', 'slow'] as const;
+export type Behaviour = (typeof BEHAVIOURS)[number];
+
+/**
+ * BLUEGREEN_MISBEHAVE's behaviours, each with its value when given ("fail-some:2,slow:40"); empty for none.
+ * Throws, in one line, on an unknown behaviour or a value that is not a non-negative number.
+ */
+export function parseMisbehaviour(text: string | undefined): Map<Behaviour, number | undefined> {
+  const behaviours = new Map<Behaviour, number | undefined>();
+  for (const item of (text ?? '').split(',').map((i) => i.trim())) {
+    if (item === '') {
+      continue;
+    }
+    const [name, value] = item.split(':');
+    if (!(BEHAVIOURS as readonly string[]).includes(name)) {
+      throw new Error(
+        `BLUEGREEN_MISBEHAVE: unknown behaviour "${name}" (known: ${BEHAVIOURS.join(', ')}; e.g. fail-some:2,slow:40)`,
+      );
+    }
+    const number = value === undefined ? undefined : Number(value);
+    if (number !== undefined && !(value.trim() !== '' && number >= 0 && Number.isFinite(number))) {
+      throw new Error(`BLUEGREEN_MISBEHAVE: ${name} takes a number of 0 or more (got "${value}")`);
+    }
+    behaviours.set(name as Behaviour, number);
+  }
+  return behaviours;
+}
+
 export function app(options: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const reportedVersion = options.misbehave === 'wrong-version' ? '0.0.0-stale' : options.version;
+  const misbehave = parseMisbehaviour(options.misbehave);
+  const reportedVersion = misbehave.has('wrong-version') ? '0.0.0-stale' : options.version;
+  const slowMs = misbehave.has('slow') ? (misbehave.get('slow') ?? options.slowMs ?? 800) : 0;
+  const failPercent = misbehave.has('fail-some') ? (misbehave.get('fail-some') ?? 2) : 0;
+  /** User requests so far (fail-some counts them). */
+  let userRequests = 0;
+  /** Whether the next user request is one fail-some fails: the count of failures due goes up. */
+  const failsThisOne = () => {
+    userRequests += 1;
+    const due = (n: number) => Math.floor((n * failPercent) / 100 + 1e-9);
+    return failPercent > 0 && due(userRequests) > due(userRequests - 1);
+  };
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, {
       'content-type': 'application/json',
@@ -74,16 +117,18 @@ export function app(options: AppOptions): (req: IncomingMessage, res: ServerResp
   };
   return (req, res) => {
     const respond = async () => {
-      if (options.misbehave === 'slow') {
-        await new Promise((r) => setTimeout(r, options.slowMs ?? 800));
+      if (slowMs > 0) {
+        await new Promise((r) => setTimeout(r, slowMs));
       }
       const url = new URL(req.url ?? '/', 'http://app');
-      if (
-        options.misbehave === 'fail-under-traffic' &&
-        req.headers[TEST_HEADER] === undefined &&
-        url.pathname !== '/health'
-      ) {
+      const user = req.headers[TEST_HEADER] === undefined && url.pathname !== '/health';
+      if (user && misbehave.has('fail-under-traffic')) {
         return send(res, 500, { error: 'this version fails under real traffic (BLUEGREEN_MISBEHAVE)' });
+      }
+      if (user && failsThisOne()) {
+        return send(res, 500, {
+          error: `this version fails ${failPercent}% of real requests (BLUEGREEN_MISBEHAVE fail-some)`,
+        });
       }
       if (url.pathname === '/health') {
         return send(res, 200, { status: 'ok', color: options.color });
@@ -139,7 +184,15 @@ export function app(options: AppOptions): (req: IncomingMessage, res: ServerResp
 
 /** Starts the app from the environment (PORT, BLUEGREEN_VERSION, BLUEGREEN_COLOR, REDIS_URL, ...). */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  if (env.BLUEGREEN_MISBEHAVE === 'fail-at-start') {
+  let misbehave: ReturnType<typeof parseMisbehaviour>;
+  try {
+    misbehave = parseMisbehaviour(env.BLUEGREEN_MISBEHAVE);
+  } catch (e) {
+    // One line, which the rehearsal's fleet shows as the task's stop reason.
+    console.error(JSON.stringify({ level: 'error', msg: (e as Error).message }));
+    process.exit(1);
+  }
+  if (misbehave.has('fail-at-start')) {
     console.error(
       JSON.stringify({ level: 'error', msg: 'failing at start on purpose (BLUEGREEN_MISBEHAVE)' }),
     );

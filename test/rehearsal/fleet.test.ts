@@ -19,7 +19,10 @@ describe('LocalFleet (the local ECS services)', () => {
     fleet = new LocalFleet({
       router,
       appFile,
-      misbehaviour: (image) => (image.endsWith(':crash') ? 'fail-at-start' : undefined),
+      misbehaviour: (image) =>
+        ({ crash: 'fail-at-start', flaky: 'fail-some:50,slow:40', typo: 'fail-sometimes:2' })[
+          image.split(':')[1]
+        ],
     });
   });
   afterEach(async () => {
@@ -55,6 +58,30 @@ describe('LocalFleet (the local ECS services)', () => {
     expect(status.failedTasks).toBe(4);
     expect(status.running).toBe(0);
     expect(status.reason).toMatch(/exited with code 1/);
+  }, 30_000);
+
+  test('a subtly bad version gets its behaviour (fail-some:50,slow:40): half its user requests fail, late', async () => {
+    const revision = await rollOut(fleet, 'green', { image: 'repo:flaky', version: 'v5' }, 1);
+    await until(async () => (await fleet.describe('green', revision)).rollout === 'COMPLETED');
+    await until(async () => (await router.targetHealth('green')).healthy === 1);
+    await router.setProductionWeights({ blue: 0, green: 100 });
+    const statuses = [];
+    for (let i = 0; i < 4; i++) {
+      const t = performance.now();
+      const res = await fetch(`http://127.0.0.1:${router.productionPort}/`);
+      await res.arrayBuffer();
+      expect(performance.now() - t).toBeGreaterThanOrEqual(39);
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([200, 500, 200, 500]);
+  }, 30_000);
+
+  test('a version with a misspelt behaviour never starts, and says why', async () => {
+    const revision = await rollOut(fleet, 'blue', { image: 'repo:typo', version: 'typo' }, 1);
+    await until(async () => (await fleet.describe('blue', revision)).rollout === 'FAILED');
+    expect((await fleet.describe('blue', revision)).reason).toMatch(
+      /exited with code 1: .*unknown behaviour \\"fail-sometimes\\"/,
+    );
   }, 30_000);
 
   test('restore scales a color down and stops its processes', async () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import {
   app,
   memoryStore,
+  parseMisbehaviour,
   redisStore,
   type AppOptions,
   type SessionStore,
@@ -55,6 +56,70 @@ describe('sample app', () => {
     const t = performance.now();
     await fetch(`${slow}/health`);
     expect(performance.now() - t).toBeGreaterThanOrEqual(140);
+  });
+
+  /** The statuses of `n` requests, one after the other. */
+  const statuses = async (url: string, n: number, headers: Record<string, string> = {}) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const res = await fetch(url, { headers });
+      await res.arrayBuffer();
+      out.push(res.status);
+    }
+    return out;
+  };
+  /** The 1-based positions of the 500s. */
+  const failedAt = (list: number[]) => list.flatMap((s, i) => (s === 500 ? [i + 1] : []));
+
+  test('fail-some:P fails P% of user requests, counted (at 2%: the 50th and the 100th of 100), never validation or health', async () => {
+    const base = await start({ misbehave: 'fail-some:2' });
+    // Validation (test header) and health checks pass, and are not counted as user requests.
+    expect(await statuses(`${base}/version`, 60, { 'x-bluegreen-test-token': 't' })).toEqual(
+      Array(60).fill(200),
+    );
+    expect(await statuses(`${base}/health`, 60)).toEqual(Array(60).fill(200));
+    const users = await statuses(`${base}/`, 100);
+    expect(failedAt(users)).toEqual([50, 100]);
+    expect(users.filter((s) => s !== 200 && s !== 500)).toEqual([]);
+  });
+
+  test('fail-some takes fractional percentages (0.2%: one in 500) and defaults to 2%', async () => {
+    expect(failedAt(await statuses(`${await start({ misbehave: 'fail-some:0.2' })}/`, 500))).toEqual([500]);
+    expect(failedAt(await statuses(`${await start({ misbehave: 'fail-some' })}/`, 50))).toEqual([50]);
+    expect(failedAt(await statuses(`${await start({ misbehave: 'fail-some:0' })}/`, 50))).toEqual([]);
+  });
+
+  test('slow:MS adds MS ms to every answer; behaviours combine with commas', async () => {
+    const base = await start({ misbehave: 'slow:60, fail-some:50' });
+    const t = performance.now();
+    expect(await statuses(`${base}/`, 2)).toEqual([200, 500]);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(2 * 59);
+    const health = performance.now();
+    await fetch(`${base}/health`);
+    expect(performance.now() - health).toBeGreaterThanOrEqual(59);
+  });
+
+  test('BLUEGREEN_MISBEHAVE: an unknown behaviour or a bad value is a one-line error naming what is accepted', () => {
+    expect(parseMisbehaviour(undefined)).toEqual(new Map());
+    expect(parseMisbehaviour('')).toEqual(new Map());
+    expect(parseMisbehaviour('fail-some:2,slow:40')).toEqual(
+      new Map([
+        ['fail-some', 2],
+        ['slow', 40],
+      ]),
+    );
+    expect(parseMisbehaviour('fail-under-traffic')).toEqual(new Map([['fail-under-traffic', undefined]]));
+    expect(() => parseMisbehaviour('fail-sometimes:2')).toThrow(
+      'BLUEGREEN_MISBEHAVE: unknown behaviour "fail-sometimes" (known: fail-at-start, fail-under-traffic, fail-some, wrong-version, slow; e.g. fail-some:2,slow:40)',
+    );
+    for (const bad of ['slow:', 'slow:-1', 'slow:fast', 'fail-some:Infinity']) {
+      expect(() => parseMisbehaviour(bad)).toThrow(
+        /^BLUEGREEN_MISBEHAVE: (slow|fail-some) takes a number of 0 or more/,
+      );
+    }
+    expect(() => app({ version: 'v', color: 'c', misbehave: 'nope', sessions: memoryStore() })).toThrow(
+      /unknown behaviour "nope"/,
+    );
   });
 
   describe('with Redis', () => {
