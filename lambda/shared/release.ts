@@ -309,6 +309,12 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
   if (input.dryRun !== undefined && typeof input.dryRun !== 'boolean') {
     problems.push(`dryRun: must be true or false (got ${JSON.stringify(input.dryRun)})`);
   }
+  if (input.dryRun === true && strategy.type === 'all-at-once') {
+    problems.push(
+      'dryRun: only the steps of a gradual shift are analysed, and this release moves all at once: give a ' +
+        'strategy ("canary:10:5m") or leave dryRun out',
+    );
+  }
   const dryRun = typeof input.dryRun === 'boolean' ? input.dryRun : (settings.analysis?.dryRun ?? false);
   const timings: Record<string, number> = { ...settings.timings };
   for (const [key, [min, max]] of Object.entries(OVERRIDES)) {

@@ -177,12 +177,19 @@ export class ReleaseWorkflow extends Construct {
     };
     // Lambda allows 4 KB of environment: the smoke checks go to the Validate step only, compactly, with only the
     // AWS settings its ports take (BluegreenFunction refuses at synth an environment that could pass the limit).
-    const { smokeChecks, ...everyStep } = workflow;
+    // The strategy and the analysis only go to the steps that read them (Prepare, Shift traffic, Analyse step).
+    const { smokeChecks, strategy, analysis: judging, ...everyStep } = workflow;
     const settings: Omit<StepSettings, 'workflow'> & { workflow: typeof everyStep } = {
       workflow: everyStep,
       aws,
     };
     const environment: Record<string, string> = { [SETTINGS_VARIABLE]: stack.toJsonString(settings) };
+    const shiftEnvironment: Record<string, string> = {
+      [SETTINGS_VARIABLE]: stack.toJsonString({
+        ...settings,
+        workflow: { ...everyStep, strategy, analysis: judging },
+      }),
+    };
     const validateEnvironment = {
       [SETTINGS_VARIABLE]: stack.toJsonString({
         workflow: everyStep,
@@ -190,16 +197,22 @@ export class ReleaseWorkflow extends Construct {
       }),
       [SMOKE_CHECKS_VARIABLE]: encodeSmokeChecks(smokeChecks),
     };
+    const environmentOf = (step: Step) =>
+      step === 'validate'
+        ? validateEnvironment
+        : ['prepare', 'shift', 'analyse'].includes(step)
+          ? shiftEnvironment
+          : environment;
 
     const steps = new Construct(this, 'Steps');
     const make = (step: Step, description: string, vpc?: ec2.IVpc) =>
       new BluegreenFunction(steps, pascal(step), {
         entry: step,
         description: `bluegreen ${appName}: ${description}`,
-        environment: step === 'validate' ? validateEnvironment : environment,
+        environment: environmentOf(step),
         environmentAdvice:
-          'shorten release.smokeChecks (fewer checks, shorter paths), listeners.domainName, healthCheck.path or ' +
-          'image.repository',
+          'shorten release.smokeChecks (fewer checks, shorter paths), release.analysis.alarms (fewer, shorter ' +
+          'names), listeners.domainName, healthCheck.path or image.repository',
         logRetentionDays: config.logRetentionDays,
         // Room for every SDK call of the step at its worst, and for the smoke checks and the hook (sdk-budget.ts).
         timeout: Duration.seconds(STEP_TIMEOUT_SECONDS),
