@@ -1,0 +1,452 @@
+/**
+ * The CLI during gradual shifts (canary, linear): `release --strategy/--dry-run`, the shift's steps and verdicts
+ * while following a release, `promote`, `status` mid-shift, and `rollback` from a split listener.
+ */
+import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Release, Shift, StepVerdict } from '../../lambda/shared/release';
+import { weightsFor, type Strategy } from '../../lambda/shared/strategy';
+import { ME, MockAws, REPO, history, releaseOf, type Execution } from './mock-aws';
+import { bluegreen, terminal } from './support';
+
+const V1 = `${REPO}:v1`;
+const V2 = `${REPO}:v2`;
+const NAME = 'v2-20261126T100000Z';
+const LINEAR: Strategy = { type: 'linear', stepPercent: 25, bakeSeconds: 120 };
+let aws: MockAws;
+beforeEach(() => {
+  aws = new MockAws();
+  history.reset();
+});
+afterEach(() => aws.restore());
+
+function verdict(step: number, percent: number, action: StepVerdict['action'], summary: string): StepVerdict {
+  return {
+    step,
+    percent,
+    window: { start: '2026-11-26T10:01:00.000Z', end: '2026-11-26T10:03:00.000Z' },
+    result: action === 'rollback' ? 'fail' : 'pass',
+    metrics: [],
+    alarms: [],
+    action,
+    summary,
+  };
+}
+
+const PASS_1 =
+  'pass: errors green 0.2% (3/1420) vs blue 0.19% (8/4260), p=0.62; p99 green 182 ms vs blue 176 ms';
+const PASS_2 =
+  'pass: errors green 0.1% (3/2800) vs blue 0.2% (6/2810), p=0.93; p99 green 180 ms vs blue 179 ms';
+
+/** v2 released to green, linear 25% steps, at `step` (0-based) with its weights set and `verdicts` so far. */
+function shifting(step: number, verdicts: StepVerdict[] = [], extra: Partial<Shift> = {}): Release {
+  const steps = [25, 50, 75];
+  return {
+    ...releaseOf(V2),
+    strategy: LINEAR,
+    shift: {
+      strategy: LINEAR,
+      steps,
+      step,
+      ...(step >= 0 ? { weights: weightsFor(steps[step], 'green'), since: '2026-11-26T10:00:30.000Z' } : {}),
+      extensions: 0,
+      waitSeconds: 120,
+      verdicts,
+      dryRun: false,
+      ...extra,
+    },
+  };
+}
+
+/** The world mid-shift: green runs v2 at full count, the listener split as `release` set it, the record on blue. */
+function inShift(state: string, type: string, release: Release, stickySeconds?: number): void {
+  aws.services.green = {
+    desired: 2,
+    running: 2,
+    revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:4',
+  };
+  // Before its first step all traffic is still on blue; after the switch (all at once) all of it is on green.
+  aws.weights = release.shift?.weights
+    ? { ...release.shift.weights }
+    : { blue: release.shift ? 100 : 0, green: release.shift ? 0 : 100 };
+  if (!release.shift) {
+    aws.record = { live: 'green', images: { blue: V1, green: V2 } };
+  }
+  aws.stickySeconds = stickySeconds;
+  aws.lock = {
+    owner: NAME,
+    image: V2,
+    since: '2026-11-26T10:00:00.000Z',
+    expiresAt: Date.parse('2026-11-26T12:00:00Z') / 1000,
+  };
+  aws.executions.push({
+    name: NAME,
+    status: 'RUNNING',
+    input: JSON.stringify({ image: V2, startedBy: ME, strategy: LINEAR }),
+    start: new Date('2026-11-26T10:00:00Z'),
+    events: [history.started({ image: V2 }), history.entered(state, type, { execution: NAME, release })],
+  });
+}
+
+describe('bluegreen release --strategy / --dry-run', () => {
+  test('the short form goes into the execution input as the object form, with dryRun', async () => {
+    for (const args of [
+      `${V2} --strategy canary:10:5m --dry-run`,
+      `${REPO}:v3 --strategy linear:25:2m`,
+      `${REPO}:v4 --strategy all-at-once`,
+    ]) {
+      expect((await bluegreen(`release --image ${args}`)).code).toBe(0);
+      aws.executions.length = 0; // each one ended before the next
+    }
+    const inputs = aws.sfn
+      .commandCalls(StartExecutionCommand)
+      .map((c) => JSON.parse(c.args[0].input.input!) as Record<string, unknown>);
+    expect(inputs).toEqual([
+      {
+        image: V2,
+        strategy: { type: 'canary', percent: 10, bakeSeconds: 300 },
+        dryRun: true,
+        startedBy: ME,
+      },
+      { image: `${REPO}:v3`, strategy: { type: 'linear', stepPercent: 25, bakeSeconds: 120 }, startedBy: ME },
+      { image: `${REPO}:v4`, strategy: { type: 'all-at-once' }, startedBy: ME },
+    ]);
+  });
+
+  test.each([
+    ['canary:10', 'must be "all-at-once"'],
+    ['canary:0:5m', '--strategy.percent: must be a percentage from 0.1 to 99.9'],
+    ['linear:60:2m', '--strategy.stepPercent: must be a percentage from 0.1 to 50'],
+    ['canary:10:30s', '--strategy.bakeSeconds: must be a whole number from 120'],
+    ['all-at-once --dry-run', '--dry-run reports the analysis of shift steps'],
+  ])('--strategy %s: a one-line usage error, nothing started', async (value, message) => {
+    const { code, out, err } = await bluegreen(`release --image ${V2} --strategy ${value}`);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err.split('\n')).toHaveLength(1);
+    expect(err).toMatch(/^InvalidStrategy: /);
+    expect(err).toContain(message);
+    expect(err).toContain('Nothing was started.');
+    expect(aws.sfn.calls()).toHaveLength(0);
+  });
+
+  test('--wait shows each step with its split, each verdict and the promotion, once each', async () => {
+    const promoted = { by: ME, at: '2026-11-26T10:04:30.000Z' };
+    const v1 = verdict(1, 25, 'next', PASS_1);
+    const v2 = verdict(2, 50, 'promote', PASS_2);
+    const s = (release: Release) => ({ execution: 'v2-20261126T100500Z', release });
+    const batches: ((e: Execution) => void)[] = [
+      (e) =>
+        e.events.push(
+          history.started({ image: V2 }),
+          history.entered('Gradual shift?', 'Choice', s(shifting(-1))),
+          history.exited('Gradual shift?', 'Choice', s(shifting(-1))),
+          history.entered('Shift traffic', 'Task', s(shifting(-1))),
+          history.exited('Shift traffic', 'Task', s(shifting(0))),
+          history.entered('Bake step', 'Wait', s(shifting(0))),
+        ),
+      (e) =>
+        e.events.push(
+          history.exited('Bake step', 'Wait', s(shifting(0))),
+          history.entered('Analyse step', 'Task', s(shifting(0))),
+          history.exited('Analyse step', 'Task', s(shifting(0, [v1]))),
+          history.entered('Step verdict', 'Choice', s(shifting(0, [v1]))),
+          history.exited('Step verdict', 'Choice', s(shifting(0, [v1]))),
+          history.entered('Shift traffic', 'Task', s(shifting(0, [v1]))),
+          history.exited('Shift traffic', 'Task', s(shifting(1, [v1]))),
+          history.entered('Bake step', 'Wait', s(shifting(1, [v1]))),
+        ),
+      (e) =>
+        e.events.push(
+          history.exited('Bake step', 'Wait', s(shifting(1, [v1]))),
+          history.entered('Analyse step', 'Task', s(shifting(1, [v1]))),
+          history.exited('Analyse step', 'Task', s(shifting(1, [v1, v2], { promotedBy: promoted }))),
+          history.entered('Switch traffic', 'Task', s(shifting(1, [v1, v2], { promotedBy: promoted }))),
+          history.exited('Switch traffic', 'Task', s(shifting(1, [v1, v2], { promotedBy: promoted }))),
+          history.succeeded(s(shifting(1, [v1, v2], { promotedBy: promoted }))),
+        ),
+    ];
+    let read = 0;
+    aws.onHistoryRead = (e) => batches[read++]?.(e);
+
+    const { code, out } = await bluegreen(`release --image ${V2} --strategy linear:25:2m --wait`);
+    expect(code).toBe(0);
+    const lines = out.split('\n').filter((l) => l.startsWith('  ') && !l.startsWith('  console'));
+    expect(lines).toEqual([
+      '  step 1 of 3: green 25%, blue 75%',
+      `  step 1 verdict: ${PASS_1}`,
+      '  step 2 of 3: green 50%, blue 50%',
+      `  step 2 verdict: ${PASS_2}`,
+      `  promoted by ${ME} at 2026-11-26T10:04:30.000Z: the remaining steps are skipped, on to 100%`,
+    ]);
+    // Each right after the state that produced it.
+    const all = out.split('\n');
+    expect(all[all.indexOf('  step 1 of 3: green 25%, blue 75%') - 1]).toMatch(/✓ Shift traffic/);
+    expect(all[all.indexOf(`  step 1 verdict: ${PASS_1}`) - 1]).toMatch(/✓ Analyse step/);
+  });
+
+  test('--wait --json: step, verdict and promoted events with stable fields; a dry run says what it would have done', async () => {
+    const dry = { ...verdict(1, 25, 'next', 'fail: errors green 2% vs blue 0.2%'), result: 'fail' as const };
+    const v1 = { ...dry, wouldHave: 'rollback' as const };
+    const s = (release: Release) => ({ execution: 'v2-20261126T100500Z', release });
+    let read = 0;
+    aws.onHistoryRead = (e) => {
+      if (read++ === 0) {
+        e.events.push(
+          history.started({ image: V2 }),
+          history.entered('Shift traffic', 'Task', s(shifting(-1, [], { dryRun: true }))),
+          history.exited('Shift traffic', 'Task', s(shifting(0, [], { dryRun: true }))),
+          history.entered('Analyse step', 'Task', s(shifting(0, [], { dryRun: true }))),
+          history.exited('Analyse step', 'Task', s(shifting(0, [v1], { dryRun: true }))),
+          history.failed('RolledBack', 'later'),
+        );
+      }
+    };
+    const { out } = await bluegreen(`release --image ${V2} --strategy linear:25:2m --dry-run --wait --json`);
+    const events = out.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.filter((e) => ['step', 'verdict'].includes(e.event as string))).toEqual([
+      {
+        event: 'step',
+        at: expect.any(String),
+        step: 1,
+        of: 3,
+        percent: 25,
+        weights: { blue: 750, green: 250 },
+      },
+      {
+        event: 'verdict',
+        at: expect.any(String),
+        step: 1,
+        percent: 25,
+        result: 'fail',
+        action: 'next',
+        wouldHave: 'rollback',
+        summary: 'fail: errors green 2% vs blue 0.2%',
+      },
+    ]);
+  });
+});
+
+describe('bluegreen promote', () => {
+  test('records who asked on the lock of the release in flight; says when the next analysis comes', async () => {
+    inShift('Bake step', 'Wait', shifting(0, []));
+    // 10:05:00 now; the step's bake (120 s) began at 10:04:00: the next analysis is due within a minute.
+    aws.executions[0].events[1].timestamp = new Date('2026-11-26T10:04:00Z');
+    const { code, out } = await bluegreen('promote --yes');
+    expect(code).toBe(0);
+    expect(aws.lock?.promotion).toEqual({ by: ME, at: '2026-11-26T10:05:00.000Z' });
+    expect(aws.lock?.owner).toBe(NAME);
+    expect(out.split('\n')).toEqual([
+      `Promotion requested for release ${NAME} (${V2}) by ${ME}, at step 1 of 3: green 25%, blue 75%.`,
+      '  The next analysis (within 1m00s) skips the remaining steps to 100%: all production traffic moves to ' +
+        'green once it is re-checked. Follow it with bluegreen status.',
+    ]);
+    // Traffic is the release's to move: the CLI changed nothing else.
+    expect(aws.elb.commandCalls(ModifyListenerCommand)).toHaveLength(0);
+    expect(aws.weights).toEqual({ blue: 750, green: 250 });
+
+    // Asked again: already requested, nothing rewritten.
+    const again = await bluegreen('promote --yes');
+    expect(again.code).toBe(0);
+    expect(again.out).toBe(
+      `Release ${NAME} was already promoted by ${ME} at 2026-11-26T10:05:00.000Z; nothing was changed.`,
+    );
+    expect(aws.ddb.commandCalls(UpdateItemCommand)).toHaveLength(1);
+  });
+
+  test('asks on a terminal; needs --yes elsewhere; a no changes nothing', async () => {
+    inShift('Analyse step', 'Task', shifting(1, [verdict(1, 25, 'next', PASS_1)]));
+    const no = await bluegreen('promote', terminal({ tty: true, answer: false }));
+    expect(no.code).toBe(1);
+    expect(no.t.questions).toEqual([
+      `Skip the remaining steps of release ${NAME} (linear 25% steps (25, 50, 75%) of 2 min each, then 100%; now ` +
+        `step 2 of 3: green 50%, blue 50%) and move all production traffic to green (${V2}) at its next analysis?`,
+    ]);
+    const piped = await bluegreen('promote');
+    expect(piped.code).toBe(2);
+    expect(piped.err).toContain('confirm with --yes when not on a terminal');
+    expect(aws.lock?.promotion).toBeUndefined();
+
+    const json = await bluegreen('promote --yes --json');
+    expect(JSON.parse(json.out)).toEqual({
+      release: NAME,
+      promoted: true,
+      by: ME,
+      at: '2026-11-26T10:05:00.000Z',
+      state: 'Analyse step',
+      step: 2,
+      of: 3,
+      nextAnalysisWithinSeconds: 120,
+    });
+  });
+
+  test.each([
+    [
+      'no release in flight',
+      () => undefined,
+      'NothingInFlight: No release of shop is in flight, so there is nothing to promote.',
+    ],
+    [
+      'a release before its shift',
+      () => inShift('Deploy to idle color', 'Task', shifting(-1)),
+      `NotShifting: Release ${NAME} is in "Deploy to idle color", not in a gradual shift: promote skips the remaining ` +
+        'steps between "Shift traffic" and "Switch traffic"; nothing was requested.',
+    ],
+    [
+      'an all-at-once release',
+      () =>
+        inShift('Bake: wait', 'Wait', {
+          ...shifting(0),
+          strategy: { type: 'all-at-once' },
+          shift: undefined,
+        }),
+      `NotShifting: Release ${NAME} moves production traffic all at once (strategy all-at-once): it has no shift ` +
+        'steps to skip; nothing was requested.',
+    ],
+  ])('refused with one line when there is %s', async (_what, world, message) => {
+    world();
+    const { code, err } = await bluegreen('promote --yes');
+    expect(code).toBe(1);
+    expect(err).toBe(message);
+    expect(aws.ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+  });
+
+  test('refused when the release no longer holds the lock (it ended meanwhile): nothing recorded', async () => {
+    inShift('Bake step', 'Wait', shifting(0));
+    aws.lock!.owner = 'manual-rollback-x';
+    const { code, err } = await bluegreen('promote --yes');
+    expect(code).toBe(1);
+    expect(err).toContain(`ReleaseEnded: Release ${NAME} no longer holds the release lock`);
+    expect(aws.lock?.promotion).toBeUndefined();
+  });
+});
+
+describe('bluegreen status during a gradual shift', () => {
+  test('the strategy, the step, the split (no drift: the release set it) and the latest verdicts', async () => {
+    const verdicts = [verdict(1, 25, 'next', PASS_1), verdict(2, 50, 'next', PASS_2)];
+    inShift('Bake step', 'Wait', shifting(2, verdicts));
+    const { code, out } = await bluegreen('status');
+    expect(code).toBe(0);
+    expect(out.split('\n')).toEqual([
+      'shop: blue is live, shifting to green (production traffic split blue 25% / green 75%)',
+      '',
+      '  color  role  traffic  tasks  healthy targets  image',
+      `  blue   live  25%      2/2    2/2              ${V1}`,
+      `  green  idle  75%      2/2    2/2              ${V2}`,
+      '',
+      'rollback: possible: blue is warm and can take all traffic back (bluegreen rollback)',
+      `release in flight: ${NAME} (${V2}), in "Bake step" for 4m58s`,
+      '  strategy: linear 25% steps (25, 50, 75%) of 2 min each, then 100%',
+      '  step 3 of 3: green 75%, blue 25%',
+      '  verdicts:',
+      `    step 1 verdict: ${PASS_1}`,
+      `    step 2 verdict: ${PASS_2}`,
+    ]);
+  });
+
+  test('a promotion asked for and not yet acted on; --json has the shift as stable fields', async () => {
+    inShift('Analyse step', 'Task', shifting(0, [], { dryRun: true }));
+    aws.lock!.promotion = { by: ME, at: '2026-11-26T10:04:00.000Z' };
+    const { out } = await bluegreen('status');
+    expect(out).toContain(
+      '  strategy: linear 25% steps (25, 50, 75%) of 2 min each, then 100% (dry run: verdicts are reported, not acted on)',
+    );
+    expect(out).toContain(
+      `  promotion requested by ${ME} at 2026-11-26T10:04:00.000Z: the next analysis skips the remaining steps to 100%`,
+    );
+    const report = JSON.parse((await bluegreen('status --json')).out);
+    expect(report.drift).toBeUndefined();
+    expect(report.shift).toMatchObject({
+      from: 'blue',
+      to: 'green',
+      strategy: LINEAR,
+      steps: [25, 50, 75],
+      step: 0,
+      weights: { blue: 750, green: 250 },
+      dryRun: true,
+      verdicts: [],
+      promotionRequested: { by: ME, at: '2026-11-26T10:04:00.000Z' },
+    });
+    expect(report.rollback).toEqual({ to: 'blue', possible: true });
+  });
+
+  test('a split the release did not set is drift, as before', async () => {
+    inShift('Bake step', 'Wait', shifting(0));
+    aws.weights = { blue: 500, green: 500 };
+    const { out } = await bluegreen('status');
+    expect(out).toContain(
+      'DRIFT: the record says blue is live, but the listener sends production traffic split',
+    );
+  });
+});
+
+describe('bluegreen rollback during a gradual shift', () => {
+  test.each([
+    ['Bake step', 'Wait'],
+    ['Analyse step', 'Task'],
+    ['Step verdict', 'Choice'],
+  ])(
+    'in "%s": stops the release, then all traffic back to blue in one listener change, stickiness off',
+    async (state, type) => {
+      inShift(state, type, shifting(1, [verdict(1, 25, 'next', PASS_1)]), 300);
+      expect(aws.weights).toEqual({ blue: 500, green: 500 });
+      const { code, out } = await bluegreen('rollback --yes --reason canary-errors');
+
+      expect(code).toBe(0);
+      expect(aws.sfn.commandCalls(StopExecutionCommand)[0].args[0].input).toMatchObject({
+        error: 'ManualRollback',
+        cause: `Rolled back by ${ME} with bluegreen rollback: canary-errors.`,
+      });
+      const changes = aws.elb.commandCalls(ModifyListenerCommand);
+      expect(changes).toHaveLength(1);
+      expect(changes[0].args[0].input.DefaultActions![0].ForwardConfig).toMatchObject({
+        TargetGroups: [{ Weight: 100 }, { Weight: 0 }],
+        TargetGroupStickinessConfig: { Enabled: false },
+      });
+      expect(aws.weights).toEqual({ blue: 100, green: 0 });
+      expect(aws.stickySeconds).toBeUndefined();
+      expect(aws.testWeights).toEqual({ blue: 0, green: 100 });
+      expect(aws.record).toEqual({ live: 'blue', images: { blue: V1, green: V1 } });
+      expect(aws.services.green).toMatchObject({
+        desired: 0,
+        revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:3',
+      });
+      expect(aws.lock).toBeUndefined();
+      expect(aws.published.map((p) => p.message)).toEqual([
+        expect.objectContaining({ status: 'ROLLED_BACK', release: NAME, liveColor: 'blue' }),
+      ]);
+      expect(out).toContain(`Rolled back: blue (${V1}) serves all production traffic.`);
+    },
+  );
+
+  test('asks with the step it is at; while a step sets its weights, refused: nothing changes', async () => {
+    inShift('Bake step', 'Wait', shifting(0));
+    const no = await bluegreen('rollback', terminal({ tty: true, answer: false }));
+    expect(no.t.questions).toEqual([
+      `Stop release ${NAME} and move all production traffic from green (${V2}, now step 1 of 3: green 25%, blue 75%) ` +
+        `back to blue (${V1})?`,
+    ]);
+
+    aws.executions.length = 0;
+    inShift('Shift traffic', 'Task', shifting(0));
+    const busy = await bluegreen('rollback --yes');
+    expect(busy.code).toBe(1);
+    expect(busy.err).toContain(
+      `ReleaseBusy: Release ${NAME} is in "Shift traffic" right now; nothing was changed.`,
+    );
+    expect(aws.stopped).toHaveLength(0);
+    expect(aws.weights).toEqual({ blue: 750, green: 250 });
+  });
+
+  test('refused when blue can no longer take all of production: nothing changes', async () => {
+    inShift('Bake step', 'Wait', shifting(0));
+    aws.healthy.blue = 1;
+    const { code, err } = await bluegreen('rollback --yes');
+    expect(code).toBe(1);
+    expect(err).toContain('NotWarm: Cannot roll back release');
+    expect(err).toContain('blue has 1 healthy target(s) of the 2 needed');
+    expect(aws.stopped).toHaveLength(0);
+    expect(aws.weights).toEqual({ blue: 750, green: 250 });
+  });
+});
