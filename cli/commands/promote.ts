@@ -71,17 +71,11 @@ export async function promote(session: AwsSession, io: CliIo, options: PromoteOp
         'See bluegreen status.',
     );
   }
-  // The next analysis comes when the current bake's wait ends; otherwise after the next bake at most.
-  const bakeEnds =
+  // The next analysis comes when the current bake's wait ends; from the other shift states, after a bake at most.
+  const withinMs =
     flight.state === STATES.stepBake && flight.enteredAt
-      ? flight.enteredAt.getTime() + shift.waitSeconds * 1000
-      : undefined;
-  const withinMs = Math.max(
-    0,
-    bakeEnds !== undefined
-      ? bakeEnds - at.getTime()
-      : (strategy.type === 'all-at-once' ? 0 : strategy.bakeSeconds) * 1000,
-  );
+      ? Math.max(0, flight.enteredAt.getTime() + shift.waitSeconds * 1000 - at.getTime())
+      : (strategy.type === 'all-at-once' ? 0 : strategy.bakeSeconds) * 1000;
   if (options.json) {
     io.out(
       JSON.stringify({
