@@ -23,7 +23,7 @@ import { describeTraffic, routedTraffic } from '../../lambda/shared/traffic';
 import { rollback as rollbackRelease } from '../../lambda/workflow/conclude';
 import { routeAllTo } from '../../lambda/workflow/switch';
 import { positionNow, type InFlight } from '../execution';
-import { stepLine } from '../shift';
+import { SHIFT_STATES, stepLine } from '../shift';
 import { colorName, confirm, EXIT, paint, refused, type CliIo, type ExitCode } from '../io';
 import type { AwsSession, Ports } from '../target';
 import { readStatus, type StatusReport } from './status';
@@ -88,7 +88,8 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
         throw refused(
           'ReleaseBusy',
           `Release ${f.name} was stopped in "${position.state ?? '?'}", whose step may still be running; traffic ` +
-            `stays where it is (${release.idle}). See bluegreen status, then run bluegreen rollback again.`,
+            `stays where it is (${SHIFT_STATES.includes(position.state ?? '') ? `part of it on ${release.idle}` : release.idle}). ` +
+            'See bluegreen status, then run bluegreen rollback again.',
         );
       }
       // Its last state says where it left traffic (all on the new color, or a shift's split).

@@ -101,11 +101,13 @@ export async function readStatus(
   // The color a rollback moves all traffic to: the idle one, or during a shift the old color.
   const idle = shifting ? live : otherColor(live);
   const total = weights.blue + weights.green;
-  const expected = record.weights ?? shifting?.weights;
-  const drift =
-    expected && routedTraffic(weights).kind === 'split' && sameSplit(expected, weights)
-      ? undefined
-      : findDrift(live, weights, recordParameterNames(target.app).liveColor);
+  // A split is no drift only while a release in a shift holds it (as its state or the record says): without
+  // one, no rollback could tell which color to return to.
+  const heldSplit =
+    shifting !== undefined &&
+    routedTraffic(weights).kind === 'split' &&
+    [shifting.weights, record.weights].some((w) => w !== undefined && sameSplit(w, weights));
+  const drift = heldSplit ? undefined : findDrift(live, weights, recordParameterNames(target.app).liveColor);
   // During a release, whether a rollback is possible depends on where it stands (bluegreen rollback's rules).
   const phase = flight ? phaseOf(flight.state ?? '') : undefined;
   const unit = target.fleet.platform === 'asg' ? 'instance' : 'task';

@@ -371,13 +371,24 @@ describe('bluegreen status during a gradual shift', () => {
     expect(report.rollback).toEqual({ to: 'blue', possible: true });
   });
 
-  test('a split the release did not set is drift, as before', async () => {
+  test('a split the release did not set, or with no release shifting, is drift: rollback changes nothing', async () => {
     inShift('Bake step', 'Wait', shifting(0));
     aws.weights = { blue: 500, green: 500 };
     const { out } = await bluegreen('status');
     expect(out).toContain(
       'DRIFT: the record says blue is live, but the listener sends production traffic split',
     );
+
+    // The release was stopped mid-shift and nothing took traffic back: no rollback can tell where to go.
+    aws.executions[0].status = 'ABORTED';
+    aws.lock = undefined;
+    aws.weights = { blue: 750, green: 250 };
+    const refused = await bluegreen('rollback --yes');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(
+      /^Drift: Drift: the release record \/bluegreen\/shop\/live-color says blue is live/,
+    );
+    expect(aws.elb.commandCalls(ModifyListenerCommand)).toHaveLength(0);
   });
 });
 
@@ -437,6 +448,39 @@ describe('bluegreen rollback during a gradual shift', () => {
     );
     expect(aws.stopped).toHaveLength(0);
     expect(aws.weights).toEqual({ blue: 750, green: 250 });
+  });
+
+  test('decided again on the state it was stopped in: a newer step is rolled back; a step setting weights is not', async () => {
+    // The release moved on to its next step between the read and the stop: its last state says 50/50, as the
+    // listener does, so the rollback goes ahead from there.
+    inShift('Bake step', 'Wait', shifting(0));
+    aws.beforeStop = (e) => {
+      const next = shifting(1, [verdict(1, 25, 'next', PASS_1)]);
+      e.events.push(
+        history.entered('Shift traffic', 'Task', { execution: NAME, release: shifting(0) }),
+        history.exited('Shift traffic', 'Task', { execution: NAME, release: next }),
+        history.entered('Bake step', 'Wait', { execution: NAME, release: next }),
+      );
+      aws.weights = { blue: 500, green: 500 };
+    };
+    expect((await bluegreen('rollback --yes')).code).toBe(0);
+    expect(aws.weights).toEqual({ blue: 100, green: 0 });
+    expect(aws.record.live).toBe('blue');
+
+    // Stopped while "Shift traffic" was setting the next weights: its Lambda may still be running, so the
+    // listener is left alone.
+    aws.restore();
+    aws = new MockAws();
+    history.reset();
+    inShift('Bake step', 'Wait', shifting(0));
+    aws.beforeStop = (e) => {
+      e.events.push(history.entered('Shift traffic', 'Task', { execution: NAME, release: shifting(0) }));
+    };
+    const busy = await bluegreen('rollback --yes');
+    expect(busy.code).toBe(1);
+    expect(busy.err).toContain(`ReleaseBusy: Release ${NAME} was stopped in "Shift traffic"`);
+    expect(aws.elb.commandCalls(ModifyListenerCommand)).toHaveLength(0);
+    expect(aws.lock).toBeUndefined();
   });
 
   test('refused when blue can no longer take all of production: nothing changes', async () => {
