@@ -99,7 +99,7 @@ export async function run(
   program
     .command('status')
     .description(
-      'what is live: record vs listener (drift), image, tasks and health per color, rollback readiness, release in flight',
+      'what is live: record vs listener (drift), image, tasks and health per color, rollback readiness, release in flight (with its shift step, split and verdicts)',
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const { s, json } = await open(cmd);
@@ -109,7 +109,7 @@ export async function run(
   program
     .command('rollback')
     .description(
-      'move production back to the other color now (stops a release during its bake); refuses if that color is not warm',
+      'move production back to the other color now (stops a release during its bake or its gradual shift); refuses if that color is not warm',
     )
     .option('--yes', 'do not ask for confirmation (needed when not on a terminal)')
     .option(
