@@ -99,6 +99,8 @@ export class ShiftProgress {
   private step = -1;
   private verdicts = 0;
   private promoted = false;
+  /** The current step, as the last shift state read said it (for the spinner). */
+  current?: string;
 
   news(release: Release | undefined, shift: Shift | undefined): ShiftNews[] {
     if (!release || !shift) {
@@ -110,6 +112,7 @@ export class ShiftProgress {
       out.push({ type: 'verdict', verdict, line: verdictLine(verdict) });
     }
     this.verdicts = Math.max(this.verdicts, shift.verdicts.length);
+    this.current = stepLine(release, shift);
     if (shift.step > this.step) {
       this.step = shift.step;
       out.push({

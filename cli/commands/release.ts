@@ -15,7 +15,7 @@ import {
   type FollowMemory,
 } from '../execution';
 import { colorName, duration, EXIT, paint, refused, usage, type CliIo, type ExitCode } from '../io';
-import { ShiftProgress, type ShiftNews } from '../shift';
+import { SHIFT_STATES, ShiftProgress, type ShiftNews } from '../shift';
 import type { AwsSession } from '../target';
 
 export interface ReleaseOptions {
@@ -189,7 +189,9 @@ export async function follow(
       const since = open.at;
       const frames = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
       io.status(
-        `${paint(io, 'cyan', frames[spin++ % frames.length])} ${state} ${paint(io, 'dim', duration(io.now().getTime() - since.getTime()))}`,
+        `${paint(io, 'cyan', frames[spin++ % frames.length])} ${state}` +
+          (SHIFT_STATES.includes(state) && shift.current ? ` (${shift.current})` : '') +
+          ` ${paint(io, 'dim', duration(io.now().getTime() - since.getTime()))}`,
       );
     }
     await io.sleep(options.pollMs);

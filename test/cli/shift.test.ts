@@ -186,6 +186,31 @@ describe('bluegreen release --strategy / --dry-run', () => {
     expect(all[all.indexOf(`  step 1 verdict: ${PASS_1}`) - 1]).toMatch(/✓ Analyse step/);
   });
 
+  test('--wait on a terminal: the spinner shows the step while a shift state runs', async () => {
+    const s = (release: Release) => ({ execution: 'v2-20261126T100500Z', release });
+    let read = 0;
+    aws.onHistoryRead = (e) => {
+      if (read++ === 0) {
+        e.events.push(
+          history.started({ image: V2 }),
+          history.entered('Shift traffic', 'Task', s(shifting(-1))),
+          history.exited('Shift traffic', 'Task', s(shifting(0))),
+          history.entered('Bake step', 'Wait', s(shifting(0))),
+        );
+      } else if (read === 3) {
+        e.events.push(history.failed('RolledBack', 'stopped for the test'));
+      }
+    };
+    const t = terminal({ tty: true });
+    const spinner: string[] = [];
+    const { code } = await bluegreen(`release --image ${V2} --wait`, {
+      ...t,
+      io: { ...t.io, status: (line) => spinner.push(line) },
+    });
+    expect(code).toBe(1);
+    expect(spinner[0]).toMatch(/^⠋ Bake step \(step 1 of 3: green 25%, blue 75%\) \d/);
+  });
+
   test('--wait --json: step, verdict and promoted events with stable fields; a dry run says what it would have done', async () => {
     const dry = { ...verdict(1, 25, 'next', 'fail: errors green 2% vs blue 0.2%'), result: 'fail' as const };
     const v1 = { ...dry, wouldHave: 'rollback' as const };
