@@ -1,19 +1,25 @@
 /**
- * The CLI during gradual shifts (canary, linear): `release --strategy/--dry-run`, the shift's steps and verdicts
- * while following a release, `promote`, `status` mid-shift, and `rollback` from a split listener.
+ * Operating a release during its gradual shift: `promote` (a request on the lock), `status` (strategy, step,
+ * split, verdicts) and `rollback` from a split listener (one listener change, stickiness off).
  */
-import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import type { Release, Shift, StepVerdict } from '../../lambda/shared/release';
-import { weightsFor, type Strategy } from '../../lambda/shared/strategy';
-import { ME, MockAws, REPO, history, releaseOf, type Execution } from './mock-aws';
+import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Release } from '../../lambda/shared/release';
+import { ME, MockAws, history } from './mock-aws';
+import {
+  inShift as inShiftOf,
+  LINEAR,
+  NAME,
+  PASS_1,
+  PASS_2,
+  shifting,
+  V1,
+  V2,
+  verdict,
+} from './shift-support';
 import { bluegreen, terminal } from './support';
 
-const V1 = `${REPO}:v1`;
-const V2 = `${REPO}:v2`;
-const NAME = 'v2-20261126T100000Z';
-const LINEAR: Strategy = { type: 'linear', stepPercent: 25, bakeSeconds: 120 };
 let aws: MockAws;
 beforeEach(() => {
   aws = new MockAws();
@@ -21,237 +27,9 @@ beforeEach(() => {
 });
 afterEach(() => aws.restore());
 
-function verdict(step: number, percent: number, action: StepVerdict['action'], summary: string): StepVerdict {
-  return {
-    step,
-    percent,
-    window: { start: '2026-11-26T10:01:00.000Z', end: '2026-11-26T10:03:00.000Z' },
-    result: action === 'rollback' ? 'fail' : 'pass',
-    metrics: [],
-    alarms: [],
-    action,
-    summary,
-  };
-}
-
-const PASS_1 =
-  'pass: errors green 0.2% (3/1420) vs blue 0.19% (8/4260), p=0.62; p99 green 182 ms vs blue 176 ms';
-const PASS_2 =
-  'pass: errors green 0.1% (3/2800) vs blue 0.2% (6/2810), p=0.93; p99 green 180 ms vs blue 179 ms';
-
-/** v2 released to green, linear 25% steps, at `step` (0-based) with its weights set and `verdicts` so far. */
-function shifting(step: number, verdicts: StepVerdict[] = [], extra: Partial<Shift> = {}): Release {
-  const steps = [25, 50, 75];
-  return {
-    ...releaseOf(V2),
-    strategy: LINEAR,
-    shift: {
-      strategy: LINEAR,
-      steps,
-      step,
-      ...(step >= 0 ? { weights: weightsFor(steps[step], 'green'), since: '2026-11-26T10:00:30.000Z' } : {}),
-      extensions: 0,
-      waitSeconds: 120,
-      verdicts,
-      dryRun: false,
-      ...extra,
-    },
-  };
-}
-
-/** The world mid-shift: green runs v2 at full count, the listener split as `release` set it, the record on blue. */
-function inShift(state: string, type: string, release: Release, stickySeconds?: number): void {
-  aws.services.green = {
-    desired: 2,
-    running: 2,
-    revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:4',
-  };
-  // Before its first step all traffic is still on blue; after the switch (all at once) all of it is on green.
-  aws.weights = release.shift?.weights
-    ? { ...release.shift.weights }
-    : { blue: release.shift ? 100 : 0, green: release.shift ? 0 : 100 };
-  if (!release.shift) {
-    aws.record = { live: 'green', images: { blue: V1, green: V2 } };
-  }
-  aws.stickySeconds = stickySeconds;
-  aws.lock = {
-    owner: NAME,
-    image: V2,
-    since: '2026-11-26T10:00:00.000Z',
-    expiresAt: Date.parse('2026-11-26T12:00:00Z') / 1000,
-  };
-  aws.executions.push({
-    name: NAME,
-    status: 'RUNNING',
-    input: JSON.stringify({ image: V2, startedBy: ME, strategy: LINEAR }),
-    start: new Date('2026-11-26T10:00:00Z'),
-    events: [history.started({ image: V2 }), history.entered(state, type, { execution: NAME, release })],
-  });
-}
-
-describe('bluegreen release --strategy / --dry-run', () => {
-  test('the short form goes into the execution input as the object form, with dryRun', async () => {
-    for (const args of [
-      `${V2} --strategy canary:10:5m --dry-run`,
-      `${REPO}:v3 --strategy linear:25:2m`,
-      `${REPO}:v4 --strategy all-at-once`,
-    ]) {
-      expect((await bluegreen(`release --image ${args}`)).code).toBe(0);
-      aws.executions.length = 0; // each one ended before the next
-    }
-    const inputs = aws.sfn
-      .commandCalls(StartExecutionCommand)
-      .map((c) => JSON.parse(c.args[0].input.input!) as Record<string, unknown>);
-    expect(inputs).toEqual([
-      {
-        image: V2,
-        strategy: { type: 'canary', percent: 10, bakeSeconds: 300 },
-        dryRun: true,
-        startedBy: ME,
-      },
-      { image: `${REPO}:v3`, strategy: { type: 'linear', stepPercent: 25, bakeSeconds: 120 }, startedBy: ME },
-      { image: `${REPO}:v4`, strategy: { type: 'all-at-once' }, startedBy: ME },
-    ]);
-  });
-
-  test.each([
-    ['canary:10', 'must be "all-at-once"'],
-    ['canary:0:5m', '--strategy.percent: must be a percentage from 0.1 to 99.9'],
-    ['linear:60:2m', '--strategy.stepPercent: must be a percentage from 0.1 to 50'],
-    ['canary:10:30s', '--strategy.bakeSeconds: must be a whole number from 120'],
-    ['all-at-once --dry-run', '--dry-run reports the analysis of shift steps'],
-  ])('--strategy %s: a one-line usage error, nothing started', async (value, message) => {
-    const { code, out, err } = await bluegreen(`release --image ${V2} --strategy ${value}`);
-    expect(code).toBe(2);
-    expect(out).toBe('');
-    expect(err.split('\n')).toHaveLength(1);
-    expect(err).toMatch(/^InvalidStrategy: /);
-    expect(err).toContain(message);
-    expect(err).toContain('Nothing was started.');
-    expect(aws.sfn.calls()).toHaveLength(0);
-  });
-
-  test('--wait shows each step with its split, each verdict and the promotion, once each', async () => {
-    const promoted = { by: ME, at: '2026-11-26T10:04:30.000Z' };
-    const v1 = verdict(1, 25, 'next', PASS_1);
-    const v2 = verdict(2, 50, 'promote', PASS_2);
-    const s = (release: Release) => ({ execution: 'v2-20261126T100500Z', release });
-    const batches: ((e: Execution) => void)[] = [
-      (e) =>
-        e.events.push(
-          history.started({ image: V2 }),
-          history.entered('Gradual shift?', 'Choice', s(shifting(-1))),
-          history.exited('Gradual shift?', 'Choice', s(shifting(-1))),
-          history.entered('Shift traffic', 'Task', s(shifting(-1))),
-          history.exited('Shift traffic', 'Task', s(shifting(0))),
-          history.entered('Bake step', 'Wait', s(shifting(0))),
-        ),
-      (e) =>
-        e.events.push(
-          history.exited('Bake step', 'Wait', s(shifting(0))),
-          history.entered('Analyse step', 'Task', s(shifting(0))),
-          history.exited('Analyse step', 'Task', s(shifting(0, [v1]))),
-          history.entered('Step verdict', 'Choice', s(shifting(0, [v1]))),
-          history.exited('Step verdict', 'Choice', s(shifting(0, [v1]))),
-          history.entered('Shift traffic', 'Task', s(shifting(0, [v1]))),
-          history.exited('Shift traffic', 'Task', s(shifting(1, [v1]))),
-          history.entered('Bake step', 'Wait', s(shifting(1, [v1]))),
-        ),
-      (e) =>
-        e.events.push(
-          history.exited('Bake step', 'Wait', s(shifting(1, [v1]))),
-          history.entered('Analyse step', 'Task', s(shifting(1, [v1]))),
-          history.exited('Analyse step', 'Task', s(shifting(1, [v1, v2], { promotedBy: promoted }))),
-          history.entered('Switch traffic', 'Task', s(shifting(1, [v1, v2], { promotedBy: promoted }))),
-          history.exited('Switch traffic', 'Task', s(shifting(1, [v1, v2], { promotedBy: promoted }))),
-          history.succeeded(s(shifting(1, [v1, v2], { promotedBy: promoted }))),
-        ),
-    ];
-    let read = 0;
-    aws.onHistoryRead = (e) => batches[read++]?.(e);
-
-    const { code, out } = await bluegreen(`release --image ${V2} --strategy linear:25:2m --wait`);
-    expect(code).toBe(0);
-    const lines = out.split('\n').filter((l) => l.startsWith('  ') && !l.startsWith('  console'));
-    expect(lines).toEqual([
-      '  step 1 of 3: green 25%, blue 75%',
-      `  step 1 verdict: ${PASS_1}`,
-      '  step 2 of 3: green 50%, blue 50%',
-      `  step 2 verdict: ${PASS_2}`,
-      `  promoted by ${ME} at 2026-11-26T10:04:30.000Z: the remaining steps are skipped, on to 100%`,
-    ]);
-    // Each right after the state that produced it.
-    const all = out.split('\n');
-    expect(all[all.indexOf('  step 1 of 3: green 25%, blue 75%') - 1]).toMatch(/✓ Shift traffic/);
-    expect(all[all.indexOf(`  step 1 verdict: ${PASS_1}`) - 1]).toMatch(/✓ Analyse step/);
-  });
-
-  test('--wait on a terminal: the spinner shows the step while a shift state runs', async () => {
-    const s = (release: Release) => ({ execution: 'v2-20261126T100500Z', release });
-    let read = 0;
-    aws.onHistoryRead = (e) => {
-      if (read++ === 0) {
-        e.events.push(
-          history.started({ image: V2 }),
-          history.entered('Shift traffic', 'Task', s(shifting(-1))),
-          history.exited('Shift traffic', 'Task', s(shifting(0))),
-          history.entered('Bake step', 'Wait', s(shifting(0))),
-        );
-      } else if (read === 3) {
-        e.events.push(history.failed('RolledBack', 'stopped for the test'));
-      }
-    };
-    const t = terminal({ tty: true });
-    const spinner: string[] = [];
-    const { code } = await bluegreen(`release --image ${V2} --wait`, {
-      ...t,
-      io: { ...t.io, status: (line) => spinner.push(line) },
-    });
-    expect(code).toBe(1);
-    expect(spinner[0]).toMatch(/^⠋ Bake step \(step 1 of 3: green 25%, blue 75%\) \d/);
-  });
-
-  test('--wait --json: step, verdict and promoted events with stable fields; a dry run says what it would have done', async () => {
-    const dry = { ...verdict(1, 25, 'next', 'fail: errors green 2% vs blue 0.2%'), result: 'fail' as const };
-    const v1 = { ...dry, wouldHave: 'rollback' as const };
-    const s = (release: Release) => ({ execution: 'v2-20261126T100500Z', release });
-    let read = 0;
-    aws.onHistoryRead = (e) => {
-      if (read++ === 0) {
-        e.events.push(
-          history.started({ image: V2 }),
-          history.entered('Shift traffic', 'Task', s(shifting(-1, [], { dryRun: true }))),
-          history.exited('Shift traffic', 'Task', s(shifting(0, [], { dryRun: true }))),
-          history.entered('Analyse step', 'Task', s(shifting(0, [], { dryRun: true }))),
-          history.exited('Analyse step', 'Task', s(shifting(0, [v1], { dryRun: true }))),
-          history.failed('RolledBack', 'later'),
-        );
-      }
-    };
-    const { out } = await bluegreen(`release --image ${V2} --strategy linear:25:2m --dry-run --wait --json`);
-    const events = out.split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(events.filter((e) => ['step', 'verdict'].includes(e.event as string))).toEqual([
-      {
-        event: 'step',
-        at: expect.any(String),
-        step: 1,
-        of: 3,
-        percent: 25,
-        weights: { blue: 750, green: 250 },
-      },
-      {
-        event: 'verdict',
-        at: expect.any(String),
-        step: 1,
-        percent: 25,
-        result: 'fail',
-        action: 'next',
-        wouldHave: 'rollback',
-        summary: 'fail: errors green 2% vs blue 0.2%',
-      },
-    ]);
-  });
-});
+/** The world mid-shift (see shift-support.ts), in this test's AWS. */
+const inShift = (state: string, type: string, release: Release, stickySeconds?: number) =>
+  inShiftOf(aws, state, type, release, stickySeconds);
 
 describe('bluegreen promote', () => {
   test('records who asked on the lock of the release in flight; says when the next analysis comes', async () => {
