@@ -26,7 +26,7 @@ export function strategyOf(release: Release | undefined): Strategy {
   return release?.shift?.strategy ?? release?.strategy ?? ALL_AT_ONCE;
 }
 
-/** The colors of a shift: traffic moves from `live` (the old color, live per the record until the end) to `idle`. */
+/** A shift's colors: traffic moves from `live` (the old color, live per the record until the end) to `idle`. */
 export type ShiftColors = Pick<Release, 'live' | 'idle'>;
 
 /** The new color's share of production traffic at the current step, in percent (one decimal). */
@@ -62,7 +62,8 @@ function verdictAction(action: 'rollback' | 'extend'): string {
 /** The lines `bluegreen status` shows for a release in a gradual shift. */
 export function shiftStatusLines(release: ShiftColors, shift: Shift, latest = 3): string[] {
   const lines = [
-    `strategy: ${describeStrategy(shift.strategy)}${shift.dryRun ? ' (dry run: verdicts are reported, not acted on)' : ''}`,
+    `strategy: ${describeStrategy(shift.strategy)}` +
+      (shift.dryRun ? ' (dry run: verdicts are reported, not acted on)' : ''),
     stepLine(release, shift) +
       (shift.extensions > 0 ? ` (baked again ${shift.extensions}x: inconclusive)` : ''),
   ];

@@ -2,12 +2,12 @@
  * `bluegreen rollback`: an operator sends production back to the other color, now.
  *
  * - During a release's bake (after its switch), or during a gradual shift's bake or analysis (traffic split
- *   between the colors, the record still on the old one): take the release's lock over (so nothing can start meanwhile,
- *   and the Stopped step, which only frees its own release's lock, leaves it alone), stop the execution (error
- *   ManualRollback), check on fresh reads that it really stopped after its switch and before Finish, and that the
- *   old color is still warm, then run the state machine's own Roll back step (workflow/conclude.ts): traffic and
- *   record back to the old color (one listener change, which also switches a shift's stickiness off), the new
- *   color put back as it was, the outcome published.
+ *   between the colors, the record still on the old one): take the release's lock over (so nothing can start
+ *   meanwhile, and the Stopped step, which only frees its own release's lock, leaves it alone), stop the
+ *   execution (error ManualRollback), check on fresh reads that it really stopped after its switch (or in a shift
+ *   step's bake or analysis) and before Finish, and that the old color is still warm, then run the state
+ *   machine's own Roll back step (workflow/conclude.ts): traffic and record back to the old color (one listener
+ *   change, which also switches a shift's stickiness off), the new color put back as it was, the outcome published.
  * - After a release, while the previous color is still warm: take the lock, check again on fresh reads, move
  *   traffic with the same code the switch uses (routeAllTo: listener, test rule, record), read back the result.
  * - Refused, with nothing changed: drift between record and listener, a release before its switch (nothing to
