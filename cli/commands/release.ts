@@ -6,7 +6,7 @@
  */
 import { DescribeStateMachineCommand, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { causeMessage } from '../../lambda/shared/release';
-import { parseStrategy, type Strategy } from '../../lambda/shared/strategy';
+import { describeStrategy, parseStrategy, type Strategy } from '../../lambda/shared/strategy';
 import {
   eventsAfter,
   followEvents,
@@ -86,12 +86,17 @@ export async function release(session: AwsSession, io: CliIo, options: ReleaseOp
         release: name,
         executionArn,
         image: options.image,
+        ...(strategy ? { strategy } : {}),
+        ...(options.dryRun ? { dryRun: true } : {}),
         startedBy: who,
         console,
       }),
     );
   } else {
-    io.out(`Release ${paint(io, 'bold', name)} started: ${options.image} for ${target.app}`);
+    const how =
+      (strategy ? `, ${describeStrategy(strategy)}` : '') +
+      (options.dryRun ? ' (dry run: the analysis reports, never acts)' : '');
+    io.out(`Release ${paint(io, 'bold', name)} started: ${options.image} for ${target.app}${how}`);
     io.out(`  console: ${console}`);
   }
   if (!options.wait) {

@@ -17,12 +17,15 @@ afterEach(() => aws.restore());
 
 describe('bluegreen release --strategy / --dry-run', () => {
   test('the short form goes into the execution input as the object form, with dryRun', async () => {
+    const outs: string[] = [];
     for (const args of [
       `${V2} --strategy canary:10:5m --dry-run`,
       `${REPO}:v3 --strategy linear:25:2m`,
       `${REPO}:v4 --strategy all-at-once`,
     ]) {
-      expect((await bluegreen(`release --image ${args}`)).code).toBe(0);
+      const run = await bluegreen(`release --image ${args}`);
+      expect(run.code).toBe(0);
+      outs.push(run.out.split('\n')[0]);
       aws.executions.length = 0; // each one ended before the next
     }
     const inputs = aws.sfn
@@ -38,6 +41,18 @@ describe('bluegreen release --strategy / --dry-run', () => {
       { image: `${REPO}:v3`, strategy: { type: 'linear', stepPercent: 25, bakeSeconds: 120 }, startedBy: ME },
       { image: `${REPO}:v4`, strategy: { type: 'all-at-once' }, startedBy: ME },
     ]);
+    expect(outs).toEqual([
+      `Release v2-20261126T100500Z started: ${V2} for shop, canary 10% for 5 min, then 100% (dry run: the ` +
+        'analysis reports, never acts)',
+      `Release v3-20261126T100500Z started: ${REPO}:v3 for shop, linear 25% steps (25, 50, 75%) of 2 min each, ` +
+        'then 100%',
+      `Release v4-20261126T100500Z started: ${REPO}:v4 for shop, all at once`,
+    ]);
+    const json = await bluegreen(`release --image ${REPO}:v5 --strategy canary:10:5m --json`);
+    expect(JSON.parse(json.out)).toMatchObject({
+      event: 'started',
+      strategy: { type: 'canary', percent: 10, bakeSeconds: 300 },
+    });
   });
 
   test.each([
