@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { Release, ReleaseState } from '../lambda/shared/release';
 import { STATES } from '../lambda/shared/state-names';
+import { SHIFT_STATES } from './shift';
 
 /** Where an execution stands, read from its newest history events. */
 export interface Position {
@@ -110,7 +111,13 @@ function executionIdentity(item: ExecutionListItem): {
 
 /** What following an execution reports, in order. */
 export type FollowEvent =
-  | { readonly type: 'entered'; readonly state: string; readonly at: Date }
+  | {
+      readonly type: 'entered';
+      readonly state: string;
+      readonly at: Date;
+      /** The release the state received, for the states of a gradual shift (where it carries `shift`). */
+      readonly release?: Release;
+    }
   | {
       readonly type: 'left';
       readonly state: string;
@@ -118,6 +125,8 @@ export type FollowEvent =
       readonly ms: number;
       /** False when the state left on an error (caught, on to another path), not on success. */
       readonly ok: boolean;
+      /** The release the state returned, for the states of a gradual shift. */
+      readonly release?: Release;
     }
   | {
       readonly type: 'failed';
@@ -154,12 +163,24 @@ export function followEvents(oldestFirst: readonly HistoryEvent[], memory: Follo
       current = e.stateEnteredEventDetails.name;
       memory.delete(current);
       memory.set(current, { at, failed: false });
-      out.push({ type: 'entered', state: current, at });
+      out.push({
+        type: 'entered',
+        state: current,
+        at,
+        ...shiftRelease(current, e.stateEnteredEventDetails.input),
+      });
     } else if (e.stateExitedEventDetails?.name) {
       const state = e.stateExitedEventDetails.name;
       const open = memory.get(state) ?? { at, failed: false };
       memory.delete(state);
-      out.push({ type: 'left', state, at, ms: at.getTime() - open.at.getTime(), ok: !open.failed });
+      out.push({
+        type: 'left',
+        state,
+        at,
+        ms: at.getTime() - open.at.getTime(),
+        ok: !open.failed,
+        ...shiftRelease(state, e.stateExitedEventDetails.output),
+      });
     } else {
       const failure =
         e.taskFailedEventDetails ?? e.lambdaFunctionFailedEventDetails ?? e.taskTimedOutEventDetails;
@@ -183,6 +204,15 @@ export function followEvents(oldestFirst: readonly HistoryEvent[], memory: Follo
     }
   }
   return out;
+}
+
+/** The release in a shift state's data (only those are parsed: the others' data is not shown while following). */
+function shiftRelease(state: string, data: string | undefined): { release?: Release } {
+  if (!SHIFT_STATES.includes(state)) {
+    return {};
+  }
+  const release = parseJson<ReleaseState>(data)?.release;
+  return release ? { release } : {};
 }
 
 function finished(e: HistoryEvent, at: Date): FollowEvent | undefined {

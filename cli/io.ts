@@ -92,6 +92,40 @@ export function processIo(): CliIo {
   };
 }
 
+/**
+ * Asks before a command changes production: passes with `--yes`; on a terminal asks (Ctrl-C or Ctrl-D is a no);
+ * elsewhere (a pipe, --json) refuses without `--yes`. A no changes nothing.
+ */
+export async function confirm(
+  io: CliIo,
+  options: { readonly yes?: boolean; readonly json?: boolean },
+  question: string,
+): Promise<void> {
+  if (options.yes) {
+    return;
+  }
+  if (!io.tty || options.json) {
+    throw usage(
+      'ConfirmationNeeded',
+      `${question} This changes production: confirm with --yes when not on a terminal.`,
+    );
+  }
+  let yes: boolean;
+  try {
+    yes = await io.confirm(question);
+  } catch (e) {
+    // Ctrl-C (or Ctrl-D) at the prompt is a no.
+    const { name, code } = e as Error & { code?: string };
+    if (name !== 'AbortError' && code !== 'ERR_USE_AFTER_CLOSE') {
+      throw e;
+    }
+    yes = false;
+  }
+  if (!yes) {
+    throw refused('NotConfirmed', 'Not confirmed; nothing was changed.');
+  }
+}
+
 type Style = 'red' | 'green' | 'yellow' | 'blue' | 'bold' | 'dim' | 'cyan';
 
 /** `text` in a style when the output is a color terminal; as is otherwise. */

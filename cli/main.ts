@@ -5,6 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { answerGate } from './commands/approve';
 import { history } from './commands/history';
+import { promote } from './commands/promote';
 import { release } from './commands/release';
 import { rollback } from './commands/rollback';
 import { status } from './commands/status';
@@ -66,6 +67,12 @@ export async function run(
     )
     .requiredOption('--image <ref>', 'image to release: <repository>:<tag> or <repository>@sha256:<digest>')
     .option('--version <version>', 'version the app reports (default: the tag)')
+    .option(
+      '--strategy <strategy>',
+      'how traffic moves: all-at-once, canary:<percent>:<bake> or linear:<step percent>:<bake>, bake in s or m, ' +
+        'e.g. canary:10:5m, linear:25:2m (default: release.strategy in the config)',
+    )
+    .option('--dry-run', 'analyse each shift step and report its verdict, but act on none')
     .option('--wait', 'follow the release state by state until it ends')
     .option(
       '--timeout <minutes>',
@@ -73,7 +80,17 @@ export async function run(
       positive,
     )
     .action(
-      async (opts: { image: string; version?: string; wait?: boolean; timeout?: number }, cmd: Command) => {
+      async (
+        opts: {
+          image: string;
+          version?: string;
+          strategy?: string;
+          dryRun?: boolean;
+          wait?: boolean;
+          timeout?: number;
+        },
+        cmd: Command,
+      ) => {
         const { s, json } = await open(cmd);
         code = await release(s, io, { ...opts, json });
       },
@@ -82,7 +99,7 @@ export async function run(
   program
     .command('status')
     .description(
-      'what is live: record vs listener (drift), image, tasks and health per color, rollback readiness, release in flight',
+      'what is live: record vs listener (drift), image, tasks and health per color, rollback readiness, release in flight (with its shift step, split and verdicts)',
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const { s, json } = await open(cmd);
@@ -92,7 +109,7 @@ export async function run(
   program
     .command('rollback')
     .description(
-      'move production back to the other color now (stops a release during its bake); refuses if that color is not warm',
+      'move production back to the other color now (stops a release during its bake or its gradual shift); refuses if that color is not warm',
     )
     .option('--yes', 'do not ask for confirmation (needed when not on a terminal)')
     .option(
@@ -102,6 +119,17 @@ export async function run(
     .action(async (opts: { yes?: boolean; reason?: string }, cmd: Command) => {
       const { s, json } = await open(cmd);
       code = await rollback(s, io, { ...opts, json });
+    });
+
+  program
+    .command('promote')
+    .description(
+      'skip the remaining steps of the gradual shift in flight: the next analysis moves all production traffic to the new color',
+    )
+    .option('--yes', 'do not ask for confirmation (needed when not on a terminal)')
+    .action(async (opts: { yes?: boolean }, cmd: Command) => {
+      const { s, json } = await open(cmd);
+      code = await promote(s, io, { ...opts, json });
     });
 
   program

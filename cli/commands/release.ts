@@ -1,10 +1,12 @@
 /**
- * `bluegreen release --image <repo:tag> [--wait]`: starts one execution of the app's release state machine.
- * With --wait it follows the execution as the console shows it (each state entered and left, with durations)
- * and exits 0 when the release is live, 1 when it failed, rolled back or was refused.
+ * `bluegreen release --image <repo:tag> [--strategy S] [--dry-run] [--wait]`: starts one execution of the app's
+ * release state machine. With --wait it follows the execution as the console shows it (each state entered and
+ * left, with durations; during a gradual shift each step's split and verdict) and exits 0 when the release is
+ * live, 1 when it failed, rolled back or was refused.
  */
 import { DescribeStateMachineCommand, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { causeMessage } from '../../lambda/shared/release';
+import { describeStrategy, parseStrategy, type Strategy } from '../../lambda/shared/strategy';
 import {
   eventsAfter,
   followEvents,
@@ -13,11 +15,16 @@ import {
   type FollowMemory,
 } from '../execution';
 import { colorName, duration, EXIT, paint, refused, usage, type CliIo, type ExitCode } from '../io';
+import { SHIFT_STATES, ShiftProgress, type ShiftNews } from '../shift';
 import type { AwsSession } from '../target';
 
 export interface ReleaseOptions {
   readonly image: string;
   readonly version?: string;
+  /** How traffic moves for this release: "all-at-once", "canary:10:5m", "linear:25:2m" (default: the config's). */
+  readonly strategy?: string;
+  /** The analysis reports every verdict and acts on none. */
+  readonly dryRun?: boolean;
   readonly wait?: boolean;
   readonly json?: boolean;
   /** Minutes to follow the execution before giving up (default: the state machine's timeout + 5 minutes). */
@@ -33,6 +40,7 @@ export async function release(session: AwsSession, io: CliIo, options: ReleaseOp
       `--image must be "<repository>:<tag>" or "<repository>@sha256:<digest>" (got "${options.image}").`,
     );
   }
+  const strategy = strategyOption(options);
   const target = await session.target();
   const who = await startedBy(session, io);
   // The state machine's lock is the authority; this check only says it sooner and more plainly.
@@ -63,6 +71,8 @@ export async function release(session: AwsSession, io: CliIo, options: ReleaseOp
       input: JSON.stringify({
         image: options.image,
         ...(options.version ? { version: options.version } : {}),
+        ...(strategy ? { strategy } : {}),
+        ...(options.dryRun ? { dryRun: true } : {}),
         startedBy: who,
       }),
     }),
@@ -76,12 +86,17 @@ export async function release(session: AwsSession, io: CliIo, options: ReleaseOp
         release: name,
         executionArn,
         image: options.image,
+        ...(strategy ? { strategy } : {}),
+        ...(options.dryRun ? { dryRun: true } : {}),
         startedBy: who,
         console,
       }),
     );
   } else {
-    io.out(`Release ${paint(io, 'bold', name)} started: ${options.image} for ${target.app}`);
+    const how =
+      (strategy ? `, ${describeStrategy(strategy)}` : '') +
+      (options.dryRun ? ' (dry run: the analysis reports, never acts)' : '');
+    io.out(`Release ${paint(io, 'bold', name)} started: ${options.image} for ${target.app}${how}`);
     io.out(`  console: ${console}`);
   }
   if (!options.wait) {
@@ -99,6 +114,31 @@ export async function release(session: AwsSession, io: CliIo, options: ReleaseOp
   });
 }
 
+/**
+ * ALB's metrics in AWS come in one-minute periods, and a shift step must bake at least two whole periods so its
+ * window can be judged (the workflow checks the input again, with the app's settings).
+ */
+const MIN_BAKE_SECONDS = 2 * 60;
+
+/** --strategy as the execution input takes it (the object form), checked before anything is started. */
+function strategyOption(options: ReleaseOptions): Strategy | undefined {
+  if (options.strategy === undefined) {
+    return undefined;
+  }
+  const { strategy, problems } = parseStrategy(options.strategy, '--strategy', MIN_BAKE_SECONDS);
+  if (!strategy) {
+    throw usage('InvalidStrategy', `${problems.join('; ')}. Nothing was started.`);
+  }
+  if (options.dryRun && strategy.type === 'all-at-once') {
+    throw usage(
+      'InvalidStrategy',
+      '--dry-run reports the analysis of shift steps, and --strategy all-at-once has none: use a canary or linear ' +
+        'strategy with --dry-run. Nothing was started.',
+    );
+  }
+  return strategy;
+}
+
 /** Follows an execution to its end, printing each state as it is entered and left. */
 export async function follow(
   session: AwsSession,
@@ -107,6 +147,7 @@ export async function follow(
   options: { json: boolean; deadline: number; pollMs: number },
 ): Promise<ExitCode> {
   const entered: FollowMemory = new Map();
+  const shift = new ShiftProgress();
   let lastId = 0;
   let errors = 0;
   let spin = 0;
@@ -127,10 +168,16 @@ export async function follow(
     }
     const events = followEvents(fresh, entered);
     for (const event of options.json ? events : readable(events)) {
+      const news =
+        event.type === 'entered' || event.type === 'left'
+          ? shift.news(event.release, event.release?.shift)
+          : [];
       if (options.json) {
         io.out(JSON.stringify(jsonEvent(event)));
+        news.forEach((n) => io.out(JSON.stringify(jsonShiftNews(n, event.at))));
       } else {
         printEvent(io, event);
+        news.forEach((n) => io.out(`  ${shiftStyle(io, n)}`));
       }
       if (event.type === 'finished') {
         return event.status === 'SUCCEEDED' ? EXIT.ok : EXIT.failed;
@@ -147,7 +194,9 @@ export async function follow(
       const since = open.at;
       const frames = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏';
       io.status(
-        `${paint(io, 'cyan', frames[spin++ % frames.length])} ${state} ${paint(io, 'dim', duration(io.now().getTime() - since.getTime()))}`,
+        `${paint(io, 'cyan', frames[spin++ % frames.length])} ${state}` +
+          (SHIFT_STATES.includes(state) && shift.current ? ` (${shift.current})` : '') +
+          ` ${paint(io, 'dim', duration(io.now().getTime() - since.getTime()))}`,
       );
     }
     await io.sleep(options.pollMs);
@@ -223,6 +272,37 @@ function jsonEvent(event: FollowEvent): Record<string, unknown> {
           ? { image: event.output.release.image, liveColor: event.output.release.idle }
           : {}),
       };
+  }
+}
+
+/** A shift's news for people: verdicts that roll back in red, the others as they are. */
+function shiftStyle(io: CliIo, news: ShiftNews): string {
+  if (news.type === 'verdict' && news.verdict.action === 'rollback') {
+    return paint(io, 'red', news.line);
+  }
+  return news.type === 'step' ? paint(io, 'cyan', news.line) : news.line;
+}
+
+/** A shift's news for programs: `step` (the split it set), `verdict` (the analysis), `promoted`. */
+function jsonShiftNews(news: ShiftNews, at: Date): Record<string, unknown> {
+  const base = { event: news.type, at: at.toISOString() };
+  switch (news.type) {
+    case 'step':
+      return { ...base, step: news.step, of: news.of, percent: news.percent, weights: news.weights };
+    case 'verdict': {
+      const v = news.verdict;
+      return {
+        ...base,
+        step: v.step,
+        percent: v.percent,
+        result: v.result,
+        action: v.action,
+        ...(v.wouldHave ? { wouldHave: v.wouldHave } : {}),
+        summary: v.summary,
+      };
+    }
+    case 'promoted':
+      return { ...base, by: news.by, promotedAt: news.at };
   }
 }
 

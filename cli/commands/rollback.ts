@@ -1,11 +1,13 @@
 /**
  * `bluegreen rollback`: an operator sends production back to the other color, now.
  *
- * - During a release's bake (after its switch): take the release's lock over (so nothing can start meanwhile,
- *   and the Stopped step, which only frees its own release's lock, leaves it alone), stop the execution (error
- *   ManualRollback), check on fresh reads that it really stopped after its switch and before Finish, and that the
- *   old color is still warm, then run the state machine's own Roll back step (workflow/conclude.ts): traffic and
- *   record back to the old color, the new color put back as it was, the outcome published.
+ * - During a release's bake (after its switch), or during a gradual shift's bake or analysis (traffic split
+ *   between the colors, the record still on the old one): take the release's lock over (so nothing can start
+ *   meanwhile, and the Stopped step, which only frees its own release's lock, leaves it alone), stop the
+ *   execution (error ManualRollback), check on fresh reads that it really stopped after its switch (or in a shift
+ *   step's bake or analysis) and before Finish, and that the old color is still warm, then run the state
+ *   machine's own Roll back step (workflow/conclude.ts): traffic and record back to the old color (one listener
+ *   change, which also switches a shift's stickiness off), the new color put back as it was, the outcome published.
  * - After a release, while the previous color is still warm: take the lock, check again on fresh reads, move
  *   traffic with the same code the switch uses (routeAllTo: listener, test rule, record), read back the result.
  * - Refused, with nothing changed: drift between record and listener, a release before its switch (nothing to
@@ -21,7 +23,8 @@ import { describeTraffic, routedTraffic } from '../../lambda/shared/traffic';
 import { rollback as rollbackRelease } from '../../lambda/workflow/conclude';
 import { routeAllTo } from '../../lambda/workflow/switch';
 import { positionNow, type InFlight } from '../execution';
-import { colorName, EXIT, paint, refused, usage, type CliIo, type ExitCode } from '../io';
+import { SHIFT_STATES, stepLine } from '../shift';
+import { colorName, confirm, EXIT, paint, refused, type CliIo, type ExitCode } from '../io';
 import type { AwsSession, Ports } from '../target';
 import { readStatus, type StatusReport } from './status';
 
@@ -44,7 +47,8 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
   const question =
     plan.kind === 'stop-release'
       ? `Stop release ${plan.flight.name} and move all production traffic from ${plan.release.idle} ` +
-        `(${plan.release.image}) back to ${plan.release.live} (${report.colors[plan.release.live].image})?`
+        `(${plan.release.image}${report.shift ? `, now ${stepLine(plan.release, report.shift)}` : ''}) ` +
+        `back to ${plan.release.live} (${report.colors[plan.release.live].image})?`
       : `Move all production traffic from ${plan.from} (${report.colors[plan.from].image}) back to ${plan.to} ` +
         `(${report.colors[plan.to].image})?`;
   await confirm(io, options, question);
@@ -79,23 +83,26 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
       }
       // Nothing moves any more: decide again on fresh reads.
       const position = await positionNow(session.sfn, f.executionArn);
+      const last = position.release ?? release;
       if (phaseOf(position.state ?? '') !== 'after-switch') {
         throw refused(
           'ReleaseBusy',
           `Release ${f.name} was stopped in "${position.state ?? '?'}", whose step may still be running; traffic ` +
-            `stays where it is (${release.idle}). See bluegreen status, then run bluegreen rollback again.`,
+            `stays where it is (${SHIFT_STATES.includes(position.state ?? '') ? `part of it on ${release.idle}` : release.idle}). ` +
+            'See bluegreen status, then run bluegreen rollback again.',
         );
       }
-      const again = (await readStatus(session)).report;
+      // Its last state says where it left traffic (all on the new color, or a shift's split).
+      const again = (await readStatus(session, { ...f, ...position, release: last })).report;
       requireSafe(
         again,
         release.live,
         release.idle,
-        `release ${f.name} was stopped, and traffic stays on ${release.idle}`,
+        `release ${f.name} was stopped, and traffic stays ${again.shift ? `split (${again.traffic})` : `on ${release.idle}`}`,
       );
       const state: ReleaseState = {
         execution: f.name,
-        release,
+        release: last,
         failure: { Error: MANUAL_ROLLBACK, Cause: why },
       };
       let out: ReleaseState;
@@ -237,7 +244,9 @@ function requireSafe(report: StatusReport, to: Color, from: Color, outcome: stri
       `${report.migrations.blocksRollback} The rollback did not go ahead (${outcome}).`,
     );
   }
-  if (report.liveColor !== from || report.idleWarm.color !== to) {
+  // During a gradual shift the record still says the old color (`to`), and the listener sends it the rest.
+  const recorded = report.shift ? to : from;
+  if (report.liveColor !== recorded || report.idleWarm.color !== to) {
     throw refused(
       'ReleaseEnded',
       `${from} is no longer the live color (${report.traffic}); the rollback did not go ahead (${outcome}).`,
@@ -264,32 +273,6 @@ async function releaseQuietly(ports: Ports, owner: string, io: CliIo): Promise<v
     io.err(
       `warning: could not release the lock ${owner} (${(e as Error).message}); it expires in ${LEASE_MS / 60_000} minutes.`,
     );
-  }
-}
-
-async function confirm(io: CliIo, options: RollbackOptions, question: string): Promise<void> {
-  if (options.yes) {
-    return;
-  }
-  if (!io.tty || options.json) {
-    throw usage(
-      'ConfirmationNeeded',
-      `${question} This changes production: confirm with --yes when not on a terminal.`,
-    );
-  }
-  let yes: boolean;
-  try {
-    yes = await io.confirm(question);
-  } catch (e) {
-    // Ctrl-C (or Ctrl-D) at the prompt is a no.
-    const { name, code } = e as Error & { code?: string };
-    if (name !== 'AbortError' && code !== 'ERR_USE_AFTER_CLOSE') {
-      throw e;
-    }
-    yes = false;
-  }
-  if (!yes) {
-    throw refused('NotConfirmed', 'Not confirmed; nothing was changed.');
   }
 }
 

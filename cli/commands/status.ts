@@ -5,13 +5,15 @@
  */
 import type { LockHolder } from '../../lambda/adapters/dynamodb-lock';
 import { notWarmBecause } from '../../lambda/shared/decisions';
-import type { FleetStatus, MigrationState, TargetHealth } from '../../lambda/shared/ports';
+import type { FleetStatus, MigrationState, Promotion, TargetHealth } from '../../lambda/shared/ports';
+import type { Shift } from '../../lambda/shared/release';
 import { rollbackBlockedByContract } from '../../lambda/workflow/migrations';
 import { phaseOf } from '../../lambda/shared/state-names';
 import { COLORS, otherColor, recordParameterNames, type Color } from '../../lambda/shared/release-record';
 import { describeTraffic, findDrift, routedTraffic, type TrafficWeights } from '../../lambda/shared/traffic';
 import { releaseInFlight, type InFlight } from '../execution';
 import { colorName, duration, paint, table, type CliIo } from '../io';
+import { shiftOf, shiftStatusLines } from '../shift';
 import type { AwsSession } from '../target';
 
 export interface ColorStatus {
@@ -35,7 +37,10 @@ export interface StatusReport {
   readonly colors: Readonly<Record<Color, ColorStatus>>;
   /** Can the idle color take traffic back now (bluegreen rollback)? */
   readonly rollback: { readonly to: Color; readonly possible: boolean; readonly reason?: string };
-  /** Whether the idle color could take all traffic now, whatever a release in flight is doing. */
+  /**
+   * Whether the color a rollback moves all traffic to could take it now, whatever a release in flight is doing:
+   * the idle color; during a gradual shift the old color (live per the record until the final switch).
+   */
   readonly idleWarm: { readonly color: Color; readonly warm: boolean; readonly reason?: string };
   readonly inFlight?: {
     readonly release: string;
@@ -46,6 +51,16 @@ export interface StatusReport {
     readonly waitingForApproval: boolean;
   };
   readonly lock?: LockHolder;
+  /**
+   * A release in a gradual shift (canary, linear), as its current state carries it: the strategy, the steps, the
+   * current step (0-based) and its weights, the verdicts so far; traffic moves `from` the old color `to` the new.
+   */
+  readonly shift?: Shift & {
+    readonly from: Color;
+    readonly to: Color;
+    /** `bluegreen promote`'s request on the lock, not yet acted on by the release. */
+    readonly promotionRequested?: Promotion;
+  };
   /** Database migrations (when the app runs them): what the migration record says. */
   readonly migrations?: MigrationState & {
     /** Why no rollback may go back from the live color: its release's contract ran. */
@@ -53,8 +68,14 @@ export interface StatusReport {
   };
 }
 
-/** Reads everything at once (one round of parallel calls). */
-export async function readStatus(session: AwsSession): Promise<{ report: StatusReport; flight?: InFlight }> {
+/**
+ * Reads everything at once (one round of parallel calls). `stopped`: a release the caller has just stopped, to be
+ * taken as the release in flight (its last state says where it left traffic).
+ */
+export async function readStatus(
+  session: AwsSession,
+  stopped?: InFlight,
+): Promise<{ report: StatusReport; flight?: InFlight }> {
   const ports = await session.ports();
   const target = await session.target();
   const [record, weights, fleets, health, lock, migrations] = await Promise.all([
@@ -65,13 +86,28 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
     ports.lock.holder(),
     ports.migrationRecord?.read(),
   ]);
-  const flight = await releaseInFlight(session.sfn, target.stateMachineArn, lock?.owner);
+  const flight = stopped ?? (await releaseInFlight(session.sfn, target.stateMachineArn, lock?.owner));
   const fleet: Record<Color, FleetStatus> = { blue: fleets[0], green: fleets[1] };
   const targets: Record<Color, TargetHealth> = { blue: health[0], green: health[1] };
   const live = record.liveColor;
-  const idle = otherColor(live);
+  // A gradual shift leaves the record on the old color until the final switch, with the split it set.
+  const shiftingRelease =
+    flight?.release?.live === live && shiftOf(flight.state, flight.release) ? flight.release : undefined;
+  const shifting = shiftingRelease?.shift;
+  const promotionRequested =
+    flight && shifting && !shifting.promotedBy && !stopped
+      ? await ports.lock.promotion(flight.name)
+      : undefined;
+  // The color a rollback moves all traffic to: the idle one, or during a shift the old color.
+  const idle = shifting ? live : otherColor(live);
   const total = weights.blue + weights.green;
-  const drift = findDrift(live, weights, recordParameterNames(target.app).liveColor);
+  // A split is no drift only while a release in a shift holds it (as its state or the record says): without
+  // one, no rollback could tell which color to return to.
+  const heldSplit =
+    shifting !== undefined &&
+    routedTraffic(weights).kind === 'split' &&
+    [shifting.weights, record.weights].some((w) => w !== undefined && sameSplit(w, weights));
+  const drift = heldSplit ? undefined : findDrift(live, weights, recordParameterNames(target.app).liveColor);
   // During a release, whether a rollback is possible depends on where it stands (bluegreen rollback's rules).
   const phase = flight ? phaseOf(flight.state ?? '') : undefined;
   const unit = target.fleet.platform === 'asg' ? 'instance' : 'task';
@@ -79,10 +115,15 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
     color: idle,
     fleet: fleet[idle],
     health: targets[idle],
-    liveTasks: fleet[live].running,
+    // During a shift the old color must still have what it ran for all of production when the release started.
+    liveTasks: shiftingRelease ? shiftingRelease.liveCount : fleet[live].running,
     unit,
   });
-  const contract = migrations && rollbackBlockedByContract(migrations, record.images[live]);
+  // A rollback goes back from the live color's release; during a shift from the release in flight, whose
+  // contract has not run (the old color's own contract, from the release before, does not block it).
+  const contract =
+    migrations &&
+    rollbackBlockedByContract(migrations, shiftingRelease ? shiftingRelease.image : record.images[live]);
   const reason =
     contract ??
     (flight && phase === 'before-switch'
@@ -95,7 +136,8 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
       c,
       {
         role: c === live ? 'live' : 'idle',
-        image: record.images[c],
+        // During a shift the new color already runs the release's image (the record names it at the switch).
+        image: shiftingRelease && c !== live ? shiftingRelease.image : record.images[c],
         trafficPercent: total === 0 ? 0 : Math.round((weights[c] * 100) / total),
         tasks: { desired: fleet[c].desired, running: fleet[c].running, rollout: fleet[c].rollout },
         targets: targets[c],
@@ -125,11 +167,26 @@ export async function readStatus(session: AwsSession): Promise<{ report: StatusR
         }
       : {}),
     ...(lock ? { lock } : {}),
+    ...(shifting
+      ? {
+          shift: {
+            ...shifting,
+            from: live,
+            to: otherColor(live),
+            ...(promotionRequested ? { promotionRequested } : {}),
+          },
+        }
+      : {}),
     ...(migrations
       ? { migrations: { ...migrations, ...(contract ? { blocksRollback: contract } : {}) } }
       : {}),
   };
   return { report, flight };
+}
+
+/** The same split, whatever the scale (the workflow sets weights out of 1000, the template 100). */
+function sameSplit(a: TrafficWeights, b: TrafficWeights): boolean {
+  return a.blue * b.green === a.green * b.blue && a.blue + a.green > 0 && b.blue + b.green > 0;
 }
 
 export async function status(session: AwsSession, io: CliIo, json: boolean): Promise<void> {
@@ -147,7 +204,9 @@ export function renderStatus(r: StatusReport, io: CliIo): string[] {
   const lines: string[] = [];
   const headline = r.drift
     ? paint(io, 'red', `DRIFT: the record says ${r.liveColor} is live, but the listener sends ${r.traffic}`)
-    : `${paint(io, 'bold', r.app)}: ${colorName(io, r.liveColor)} is live (${r.traffic})`;
+    : r.shift
+      ? `${paint(io, 'bold', r.app)}: ${colorName(io, r.liveColor)} is live, shifting to ${colorName(io, r.shift.to)} (${r.traffic})`
+      : `${paint(io, 'bold', r.app)}: ${colorName(io, r.liveColor)} is live (${r.traffic})`;
   lines.push(headline);
   if (r.drift) {
     lines.push(`  ${r.drift}`);
@@ -202,6 +261,15 @@ export function renderStatus(r: StatusReport, io: CliIo): string[] {
           ? paint(io, 'yellow', ': waiting for approval (bluegreen approve | reject)')
           : ''),
     );
+    if (r.shift) {
+      lines.push(...shiftStatusLines({ live: r.shift.from, idle: r.shift.to }, r.shift).map((l) => `  ${l}`));
+      const asked = r.shift.promotionRequested;
+      if (asked) {
+        lines.push(
+          `  promotion requested by ${asked.by} at ${asked.at}: the next analysis skips the remaining steps to 100%`,
+        );
+      }
+    }
   } else if (r.lock) {
     lines.push(
       `release in flight: none running; the lock is held by ${r.lock.owner} (${r.lock.image}) until ${r.lock.expiresAt}`,

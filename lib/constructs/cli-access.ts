@@ -25,8 +25,10 @@ export interface CliAccessProps {
 /**
  * What the bluegreen CLI may call for one app, scoped to that app's resources.
  * - `release`: start and follow releases, and read what `status` and `history` show (a pipeline).
- * - `operate`: that, plus answer the manual gate and roll back by hand (operators): stop an execution, move the
- *   listener and the test rule, write the record, put a color's service back, take the lock, publish.
+ * - `operate`: that, plus answer the manual gate, promote a gradual shift and roll back by hand (operators): stop
+ *   an execution, move the listener and the test rule, write the record, put a color's service back, take the
+ *   lock, publish. `bluegreen promote` writes its request on the lock item (dynamodb:UpdateItem, as the rollback's
+ *   hand-over of the lock does).
  */
 export function cliStatements(
   scope: Construct,

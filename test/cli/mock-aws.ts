@@ -118,6 +118,8 @@ export class MockAws {
     images: { blue: `${REPO}:v1`, green: `${REPO}:v1` },
   };
   weights: Record<Color, number> = { blue: 100, green: 0 };
+  /** Group-level stickiness on the production listener's forward (seconds), as a gradual shift may set it. */
+  stickySeconds?: number;
   testWeights: Record<Color, number> = { blue: 0, green: 100 };
   services: Record<Color, { desired: number; running: number; revision: string }> = {
     blue: {
@@ -133,7 +135,14 @@ export class MockAws {
   };
   /** Healthy targets per color (unset: as many as running tasks). */
   healthy: Partial<Record<Color, number>> = {};
-  lock?: { owner: string; image: string; since: string; expiresAt: number };
+  lock?: {
+    owner: string;
+    image: string;
+    since: string;
+    expiresAt: number;
+    /** `bluegreen promote`'s request (the lock item's promotedBy, promotedAt). */
+    promotion?: { by: string; at: string };
+  };
   readonly executions: Execution[] = [];
   readonly published: { subject: string; message: Record<string, unknown> }[] = [];
   readonly answers: { token: string; output?: string; error?: string; cause?: string }[] = [];
@@ -217,10 +226,14 @@ export class MockAws {
       return {};
     });
     this.elb.on(DescribeListenersCommand).callsFake(() => ({
-      Listeners: [{ ListenerArn: LISTENER, DefaultActions: [forward(this.weights)] }],
+      Listeners: [{ ListenerArn: LISTENER, DefaultActions: [forward(this.weights, this.stickySeconds)] }],
     }));
     this.elb.on(ModifyListenerCommand).callsFake((input: { DefaultActions: Action[] }) => {
-      this.weights = weightsOf(input.DefaultActions[0]);
+      const action = input.DefaultActions[0];
+      this.weights = weightsOf(action);
+      // As ALB does: the stickiness the change gives (none when it gives no config).
+      const sticky = action.ForwardConfig?.TargetGroupStickinessConfig;
+      this.stickySeconds = sticky?.Enabled ? sticky.DurationSeconds : undefined;
       return {};
     });
     this.elb.on(ModifyRuleCommand).callsFake((input: { Actions: Action[] }) => {
@@ -304,6 +317,9 @@ export class MockAws {
             image: { S: this.lock.image },
             since: { S: this.lock.since },
             expiresAt: { N: String(this.lock.expiresAt) },
+            ...(this.lock.promotion
+              ? { promotedBy: { S: this.lock.promotion.by }, promotedAt: { S: this.lock.promotion.at } }
+              : {}),
           }
         : undefined,
     }));
@@ -327,6 +343,16 @@ export class MockAws {
       .on(UpdateItemCommand)
       .callsFake((input: { ExpressionAttributeValues: Record<string, { S?: string; N?: string }> }) => {
         const v = input.ExpressionAttributeValues;
+        const failed = () =>
+          new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+        if (v[':by']) {
+          // requestPromotion: only while the owner holds the lock.
+          if (!this.lock || this.lock.owner !== v[':owner'].S) {
+            throw failed();
+          }
+          this.lock = { ...this.lock, promotion: { by: v[':by'].S!, at: v[':at'].S! } };
+          return {};
+        }
         if (!this.lock || this.lock.owner !== v[':from'].S) {
           throw new ConditionalCheckFailedException({
             message: 'The conditional request failed',
@@ -561,7 +587,7 @@ export function arnOf(name: string): string {
   return MACHINE.replace(':stateMachine:', ':execution:') + `:${name}`;
 }
 
-function forward(weights: Record<Color, number>): Action {
+function forward(weights: Record<Color, number>, stickySeconds?: number): Action {
   return {
     Type: 'forward',
     ForwardConfig: {
@@ -569,6 +595,8 @@ function forward(weights: Record<Color, number>): Action {
         { TargetGroupArn: TG.blue, Weight: weights.blue },
         { TargetGroupArn: TG.green, Weight: weights.green },
       ],
+      TargetGroupStickinessConfig:
+        stickySeconds === undefined ? { Enabled: false } : { Enabled: true, DurationSeconds: stickySeconds },
     },
   };
 }

@@ -61,6 +61,7 @@ function policyActions(document: unknown): Set<string> {
 }
 
 const V2 = `${REPO}:v2`;
+const LINEAR = { type: 'linear', stepPercent: 25, bakeSeconds: 120 } as const;
 type Platform = 'ecs' | 'asg';
 const stateOn = (platform: Platform) => ({
   execution: 'v2-x',
@@ -130,6 +131,37 @@ async function operatorCalls(platform: Platform): Promise<Set<string>> {
   aws.executions[0].status = 'ABORTED';
   expect((await bluegreen('approve')).code).toBe(0);
   expect((await bluegreen('reject')).code).toBe(0);
+  // A gradual shift: promote (a request on the lock item), then a rollback from the split listener.
+  aws.executions[1].status = 'SUCCEEDED';
+  const shifting = {
+    ...state,
+    execution: 'v4-z',
+    release: {
+      ...state.release,
+      shift: {
+        strategy: LINEAR,
+        steps: [25, 50, 75],
+        step: 0,
+        weights: { blue: 750, green: 250 },
+        extensions: 0,
+        waitSeconds: 120,
+        verdicts: [],
+        dryRun: false,
+      },
+    },
+  };
+  aws.record = { live: 'blue', images: { blue: `${REPO}:v1`, green: `${REPO}:v1` } };
+  aws.weights = { blue: 750, green: 250 };
+  aws.lock = { owner: 'v4-z', image: V2, since: 'now', expiresAt: Date.now() / 1000 + 3600 };
+  aws.executions.push({
+    name: 'v4-z',
+    status: 'RUNNING',
+    input: '{}',
+    start: new Date(),
+    events: [history.entered('Bake step', 'Wait', shifting)],
+  });
+  expect((await bluegreen('promote --yes')).code).toBe(0);
+  expect((await bluegreen('rollback --yes')).code).toBe(0);
   aws.restore();
   return new Set([...actionsCalled(aws), ...(await pipelineCalls(platform))]);
 }

@@ -6,6 +6,9 @@
 import '../../rehearsal/quiet';
 import type { CliIo } from '../../cli/io';
 import { run } from '../../cli/main';
+import { compareColors } from '../../lambda/shared/analysis';
+import type { Release, StepVerdict } from '../../lambda/shared/release';
+import { DEFAULT_POLICY, shiftSteps, weightsFor, type Strategy } from '../../lambda/shared/strategy';
 import { FakeWorld } from '../support/fake-world';
 import { runRelease } from '../support/run-workflow';
 import { ME, MockAws, REPO, history, releaseOf } from './mock-aws';
@@ -215,6 +218,132 @@ async function main(): Promise<void> {
   aws.services.green = { desired: 2, running: 2, revision: 'x' };
   aws.services.blue = { desired: 0, running: 0, revision: 'y' };
   await show('rollback --yes');
+  aws.restore();
+
+  await gradualShifts();
+}
+
+/** A release at shift step `step` (0-based) of `strategy`, with `verdicts` so far. */
+function shifted(strategy: Strategy, step: number, verdicts: StepVerdict[] = []): Release {
+  const steps = shiftSteps(strategy);
+  return {
+    ...releaseOf(V2),
+    strategy,
+    shift: {
+      strategy,
+      steps,
+      step,
+      ...(step >= 0 ? { weights: weightsFor(steps[step], 'green') } : {}),
+      extensions: 0,
+      waitSeconds: strategy.type === 'all-at-once' ? 0 : strategy.bakeSeconds,
+      verdicts,
+      dryRun: false,
+    },
+  };
+}
+
+/** A step's verdict, judged by the real comparison on scripted counts (old color first). */
+function judged(
+  step: number,
+  percent: number,
+  counts: [number, number, number, number, number, number],
+  action: StepVerdict['action'],
+): StepVerdict {
+  const [oldRequests, oldErrors, oldMs, newRequests, newErrors, newMs] = counts;
+  const v = compareColors(
+    { requests: oldRequests, errors: oldErrors, latencyMs: oldMs },
+    { requests: newRequests, errors: newErrors, latencyMs: newMs },
+    DEFAULT_POLICY,
+  );
+  return {
+    step,
+    percent,
+    window: { start: '2026-11-26T12:01:00.000Z', end: '2026-11-26T12:05:00.000Z' },
+    result: v.result,
+    metrics: v.metrics,
+    alarms: [],
+    action,
+    summary: v.summary,
+  };
+}
+
+/** 7. Gradual shifts: a canary followed to the end; a linear shift's status, promote, and a rollback mid-shift. */
+async function gradualShifts(): Promise<void> {
+  const canary: Strategy = { type: 'canary', percent: 10, bakeSeconds: 300 };
+  let aws = new MockAws();
+  history.reset('2026-11-26T12:00:00Z');
+  const name = 'v2-20261126T120000Z';
+  const at = (release: Release) => ({ execution: name, release });
+  const pass = judged(1, 10, [11950, 24, 176, 1320, 3, 182], 'promote');
+  const steps: [string, string, number, Release][] = [
+    ['Start', 'Pass', 0, releaseOf(V2)],
+    ['Prepare', 'Task', 1, releaseOf(V2)],
+    ['Deploy to idle color', 'Task', 2, releaseOf(V2)],
+    ['Wait for idle color', 'Wait', 15, releaseOf(V2)],
+    ['Check idle color', 'Task', 1, releaseOf(V2)],
+    ['Idle color ready?', 'Choice', 0, releaseOf(V2)],
+    ['Validate idle color', 'Task', 3, releaseOf(V2)],
+    ['Gradual shift?', 'Choice', 0, shifted(canary, -1)],
+    ['Shift traffic', 'Task', 1, shifted(canary, 0)],
+    ['Bake step', 'Wait', 300, shifted(canary, 0)],
+    ['Analyse step', 'Task', 1, shifted(canary, 0, [pass])],
+    ['Step verdict', 'Choice', 0, shifted(canary, 0, [pass])],
+    ['Switch traffic', 'Task', 1, shifted(canary, 0, [pass])],
+    ['Bake: wait', 'Wait', 10, shifted(canary, 0, [pass])],
+    ['Check new live color', 'Task', 1, shifted(canary, 0, [pass])],
+    ['Bake done?', 'Choice', 0, shifted(canary, 0, [pass])],
+    ['Keep old color warm', 'Wait', 30, shifted(canary, 0, [pass])],
+    ['Finish', 'Task', 1, shifted(canary, 0, [pass])],
+    ['Released', 'Succeed', 0, shifted(canary, 0, [pass])],
+  ];
+  const all = [history.started({ image: V2, strategy: canary })];
+  let before = releaseOf(V2);
+  for (const [state, type, seconds, after] of steps) {
+    const entered = history.entered(state, type, at(before));
+    all.push(entered);
+    history.reset(new Date(entered.timestamp!.getTime() + seconds * 1000 - 1000).toISOString());
+    all.push(history.exited(state, type, at(after)));
+    before = after;
+  }
+  all.push(history.succeeded(at(before)));
+  aws.onHistoryRead = (e) => {
+    while (all.length > 0 && all[0].timestamp!.getTime() <= now) {
+      e.events.push(all.shift()!);
+    }
+  };
+  await show(`release --image ${V2} --strategy canary:10:5m --wait`, '2026-11-26T12:00:00Z');
+  aws.restore();
+
+  // A linear shift at its second step: status, promote, and (another time) a rollback from the split.
+  const linear: Strategy = { type: 'linear', stepPercent: 25, bakeSeconds: 300 };
+  const inShift = (release: Release) => {
+    aws = new MockAws();
+    history.reset('2026-11-26T12:04:58Z'); // the second step's bake began at 12:05
+    aws.services.green = { desired: 2, running: 2, revision: 'x' };
+    aws.weights = { ...release.shift!.weights! };
+    aws.lock = {
+      owner: name,
+      image: V2,
+      since: '2026-11-26T12:00:00.000Z',
+      expiresAt: Date.parse('2026-11-26T14:00:00Z') / 1000,
+    };
+    aws.executions.push({
+      name,
+      status: 'RUNNING',
+      input: JSON.stringify({ image: V2, startedBy: ME, strategy: linear }),
+      start: new Date('2026-11-26T12:00:00Z'),
+      events: [history.started({ image: V2 }), history.entered('Bake step', 'Wait', at(release))],
+    });
+  };
+  const first = judged(1, 25, [9020, 18, 177, 2985, 5, 181], 'next');
+  inShift(shifted(linear, 1, [first]));
+  await show('status', '2026-11-26T12:07:00Z');
+  await show('promote --yes', '2026-11-26T12:07:00Z');
+  await show('status', '2026-11-26T12:07:05Z');
+  aws.restore();
+
+  inShift(shifted(linear, 1, [first]));
+  await show('rollback --yes --reason checkout-errors', '2026-11-26T12:07:00Z');
   aws.restore();
 }
 
