@@ -68,7 +68,7 @@ describe('manual gate before the switch', () => {
     expect(retried).not.toContain('States.ALL');
     const validate = withGate.definition.States['Validate idle color'] as unknown as { Next: string };
     expect(validate.Next).toBe('Wait for approval');
-    expect((state as { Next: string }).Next).toBe('Switch traffic');
+    expect((state as { Next: string }).Next).toBe('Gradual shift?');
   });
 
   test('approve: the release waits with traffic untouched and the lock held, then switches', async () => {

@@ -232,7 +232,7 @@ describe.each(['ecs', 'asg'] as const)('migrations on platform %s', (platform) =
     expect(s[STATES.register].Next).toBe(STATES.expand);
     expect(s[STATES.expand].Next).toBe(STATES.deploy);
     expect(s[STATES.validate].Next).toBe(STATES.backfill);
-    expect(s[STATES.backfill].Next).toBe(STATES.switch);
+    expect(s[STATES.backfill].Next).toBe(STATES.strategy);
     expect(s[STATES.waitBeforeScaleDown].Next).toBe(STATES.scaleDownOld);
     expect(s[STATES.scaleDownOld].Next).toBe(STATES.contract);
     expect(s[STATES.contract].Next).toBe(STATES.finish);
@@ -403,7 +403,7 @@ describe('without migrations', () => {
       expect(v.states[name]).toBeUndefined();
     }
     expect(v.states[STATES.prepare].Next).toBe(STATES.deploy);
-    expect(v.states[STATES.validate].Next).toBe(STATES.switch);
+    expect(v.states[STATES.validate].Next).toBe(STATES.strategy);
     expect(Object.keys(v.s.stacks.service.workflow.functions)).not.toContain('register');
   });
 

@@ -74,6 +74,13 @@ describe('release workflow (state machine and its steps)', () => {
       ['States.ALL', STATES.rollback, '$.failure'],
     ]);
     expect(catchTarget(STATES.watch)).toEqual([['States.ALL', STATES.rollback, '$.failure']]);
+    // A gradual shift: before its first step moved traffic, the new color not ready aborts; afterwards every
+    // failure (a verdict, a moved listener, the new color lost) rolls back to the old color.
+    expect(catchTarget(STATES.shift)).toEqual([
+      ['IdleNotReady', STATES.abort, '$.failure'],
+      ['States.ALL', STATES.rollback, '$.failure'],
+    ]);
+    expect(catchTarget(STATES.analyse)).toEqual([['States.ALL', STATES.rollback, '$.failure']]);
     // The listener changed between the bake and Finish: the old color is still warm, roll back to it.
     expect(catchTarget(STATES.finish)).toEqual([
       ['TrafficMovedDuringRelease,UnhealthyAfterSwitch', STATES.rollback, '$.failure'],
@@ -107,7 +114,15 @@ describe('release workflow (state machine and its steps)', () => {
     // Verdicts of the re-checks are never retried either.
     const verdictRetries = (state: string) =>
       states[state].Retry!.filter((r) => r.MaxAttempts === 0).map((r) => r.ErrorEquals.join());
-    expect(verdictRetries(STATES.switch)).toEqual(['IdleNotReady']);
+    expect(verdictRetries(STATES.switch)).toEqual([
+      'IdleNotReady,UnhealthyDuringShift,TrafficMovedDuringRelease',
+    ]);
+    expect(verdictRetries(STATES.shift)).toEqual([
+      'IdleNotReady,UnhealthyDuringShift,TrafficMovedDuringRelease',
+    ]);
+    expect(verdictRetries(STATES.analyse)).toEqual([
+      'AnalysisFailed,AnalysisInconclusive,UnhealthyDuringShift,TrafficMovedDuringRelease',
+    ]);
     expect(verdictRetries(STATES.finish)).toEqual(['TrafficMovedDuringRelease,UnhealthyAfterSwitch']);
     for (const idempotent of [STATES.switch, STATES.rollback]) {
       expect(

@@ -6,6 +6,7 @@
  * case (SDK_CALL_WORST_MS); a smoke check's probe, its own timeout; the validation hook, what the Lambda has left
  * (lambda-hook.ts). Each step's longest invocation must fit the synthesized function's Timeout.
  */
+import { DEFAULT_POLICY } from '../lambda/shared/strategy';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   HOOK_MINIMUM_SECONDS,
@@ -185,6 +186,18 @@ function timeouts(platform: Platform): (step: string) => number {
   };
 }
 
+const ANALYSIS: NonNullable<WorkflowSettings['analysis']> = {
+  policy: DEFAULT_POLICY,
+  latencyPercentile: 99,
+  onInconclusive: 'extend',
+  maxExtensions: 1,
+  alarms: ['shop-checkout-errors'],
+  dryRun: false,
+  periodSeconds: 60,
+  settleSeconds: 60,
+};
+const LINEAR = { type: 'linear', stepPercent: 25, bakeSeconds: 120 };
+
 describe.each(['ecs', 'asg'] as const)('every step’s AWS calls fit its Lambda timeout (%s)', (platform) => {
   beforeAll(async () => {
     const runs: [FakeWorld, unknown, Parameters<typeof release>[3]?][] = [
@@ -224,6 +237,9 @@ describe.each(['ecs', 'asg'] as const)('every step’s AWS calls fit its Lambda 
       ],
       [worldWith('good'), { image: V2 }, { migrations: true }],
       [worldWith('fails-after-switch'), { image: V2 }, { migrations: true }],
+      // Gradual shifts: every step judged, and one rolled back by its verdict.
+      [worldWith('good'), { image: V2, strategy: LINEAR }, { settings: { analysis: ANALYSIS } }],
+      [worldWith('errors-2pct'), { image: V2, strategy: LINEAR }, { settings: { analysis: ANALYSIS } }],
     ];
     const refused = worldWith('good');
     refused.lock = { owner: 'release-0', image: V1, since: '2026-11-26T09:59:00Z', expiresAt: Infinity };
@@ -304,6 +320,8 @@ describe.each(['ecs', 'asg'] as const)('every step’s AWS calls fit its Lambda 
         'validate',
         'await-approval',
         'switch',
+        'shift',
+        'analyse',
         'watch',
         'finish',
         'scale-down-old-color',
@@ -339,6 +357,8 @@ describe.each(['ecs', 'asg'] as const)('every step’s AWS calls fit its Lambda 
       'deploy',
       'validate',
       'switch',
+      'shift',
+      'analyse',
       'watch',
       'rollback',
       'finish',

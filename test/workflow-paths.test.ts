@@ -56,6 +56,7 @@ describe.each(['ecs', 'asg'] as const)(
         'Check idle color',
         'Idle color ready?',
         'Validate idle color',
+        'Gradual shift?',
         'Switch traffic',
         'Bake: wait',
         'Check new live color',
@@ -249,7 +250,7 @@ describe.each(['ecs', 'asg'] as const)(
       const result = await runRelease(world, { image: 'nginx:latest', bakeSeconds: -1, colour: 'green' });
       expect(result).toMatchObject({ status: 'FAILED', error: 'InvalidInput' });
       expect(result.cause).toBe(
-        'Invalid release input; nothing was changed. input: unknown field(s) colour (allowed: image, version, startedBy, bakeSeconds, watchIntervalSeconds, failureThreshold, deployTimeoutSeconds, deployPollSeconds, finishDelaySeconds); image: must be "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:<tag>" or "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:<digest>" (got "nginx:latest"); bakeSeconds: must be a whole number from 0 to 86400 (got -1)',
+        'Invalid release input; nothing was changed. input: unknown field(s) colour (allowed: image, version, startedBy, strategy, dryRun, bakeSeconds, watchIntervalSeconds, failureThreshold, deployTimeoutSeconds, deployPollSeconds, finishDelaySeconds); image: must be "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:<tag>" or "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:<digest>" (got "nginx:latest"); bakeSeconds: must be a whole number from 0 to 86400 (got -1)',
       );
       expect(world.calls).toEqual(['lock.release', 'notifier.publish']);
       expectUntouched(world);

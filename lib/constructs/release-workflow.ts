@@ -369,7 +369,16 @@ export class ReleaseWorkflow extends Construct {
     );
     // The idle color, re-checked just before the listener changes, is no longer ready: a verdict (not retried)
     // that aborts, since traffic never moved. Anything else is retried, then rolled back.
-    switchTraffic.addRetry({ errors: [ReleaseErrors.IdleNotReady], maxAttempts: 0 });
+    // After a gradual shift, the new color lost or the listener moved under the last step are verdicts too: they
+    // roll back (part of the traffic is on the new color already).
+    switchTraffic.addRetry({
+      errors: [
+        ReleaseErrors.IdleNotReady,
+        ReleaseErrors.UnhealthyDuringShift,
+        ReleaseErrors.TrafficMovedDuringRelease,
+      ],
+      maxAttempts: 0,
+    });
     retryIdempotent(switchTraffic);
     switchTraffic.addCatch(abort, { errors: [ReleaseErrors.IdleNotReady], resultPath: '$.failure' });
     switchTraffic.addCatch(rollback, { resultPath: '$.failure' });
