@@ -277,7 +277,7 @@ describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
     expect(byAction('ssm:GetParameters')).toEqual([
       expect.objectContaining({
         Resource: expect.arrayContaining(
-          ['live-color', 'blue/image', 'green/image'].map((n) => ({
+          ['live-color', 'blue/image', 'green/image', 'production-weights'].map((n) => ({
             'Fn::Join': [
               '',
               ['arn:aws:ssm:eu-west-1:', { Ref: 'AWS::AccountId' }, `:parameter/bluegreen/shop/${n}`],
