@@ -104,6 +104,14 @@ describe('a stack update never undoes a release', () => {
     expect(weights(after.resource(testRule).Actions)).toEqual({ [blueTg]: 0, [greenTg]: 100 });
   });
 
+  test('weights that are not two numbers fail the listener update (Fn::Select out of bounds is a stack error)', () => {
+    // Rules cannot split a string, so the shape is not checked before the deploy; CloudFormation fails the
+    // listener's update instead and rolls back. (The record store refuses to read or write such a value.)
+    const deploy = new CfnEvaluator(t, recordSays('blue', `${REPO}:v1`, `${REPO}:v1`, '900'));
+    expect(deploy.failedRules()).toEqual([]);
+    expect(() => deploy.resource(production)).toThrow('Fn::Select: index 1 out of bounds of ["900"]');
+  });
+
   test.each([
     ['green', '100,0', 'says green is live, but'],
     ['green', '0,0', 'says green is live, but'],
