@@ -4,6 +4,7 @@ import {
   CfnParameter,
   CfnRule,
   Fn,
+  type ICfnRuleConditionExpression,
   RemovalPolicy,
   Stack,
   type StackProps,
@@ -18,10 +19,13 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import {
   COLORS,
+  formatRecordWeights,
   migrationParameterName,
+  otherColor,
   type Color,
   type RecordParameterNames,
 } from '../lambda/shared/release-record';
+import { weightsFor } from '../lambda/shared/strategy';
 import type { BluegreenConfig } from './config';
 import { OperatorPolicy } from './constructs/cli-access';
 import { GitHubDeployRole } from './constructs/github-deploy-role';
@@ -82,6 +86,12 @@ export class BluegreenStack extends Stack {
       blue: recordParameter('RecordBlueImage', record.image.blue, 'blue image'),
       green: recordParameter('RecordGreenImage', record.image.green, 'green image'),
     };
+    // The production listener's weights, "<blue>,<green>": a deploy during a gradual shift keeps its split.
+    const productionWeights = recordParameter(
+      'RecordProductionWeights',
+      record.weights,
+      'production weights, <blue>,<green>',
+    );
     new CfnRule(this, 'RecordIsValid', {
       assertions: [
         {
@@ -90,6 +100,7 @@ export class BluegreenStack extends Stack {
             `The release record ${record.liveColor} must be "blue" or "green". Set it to the color the ` +
             'production listener forwards to (bluegreen status shows it) before deploying.',
         },
+        ...COLORS.map((color) => liveColorHasTraffic(record, liveColor, productionWeights, color)),
       ],
     });
     const blueIsLive = new CfnCondition(this, 'BlueIsLive', {
@@ -187,6 +198,7 @@ export class BluegreenStack extends Stack {
       blue: this.colors.blue,
       green: this.colors.green,
       blueIsLive,
+      productionWeights: productionWeights.valueAsString,
       testPort: config.listeners.testPort,
       testAllowedPeers,
       domainName: config.listeners.domainName,
@@ -435,4 +447,37 @@ export class BluegreenStack extends Stack {
             "scoped to this app's two groups by name.",
     );
   }
+}
+
+/**
+ * A Rule assertion: when the record says `color` is live, its weights must not give `color` nothing. Rules can
+ * only compare whole strings (no Fn::Split, no pattern), so this catches the values bluegreen itself writes for
+ * "all on one color" ("100,0", "0,100") and "0,0": a weights parameter older than the live color (created as
+ * "100,0" by the record stack where green was already live, or a live color set by hand), or a switch stopped
+ * between its two writes. CloudFormation cannot know which of the two is right, so it refuses the deploy.
+ */
+function liveColorHasTraffic(
+  record: RecordParameterNames,
+  liveColor: CfnParameter,
+  weights: CfnParameter,
+  color: Color,
+): { assert: ICfnRuleConditionExpression; assertDescription: string } {
+  const other = otherColor(color);
+  const allOnOther = formatRecordWeights(weightsFor(100, other));
+  const allOnColor = formatRecordWeights(weightsFor(100, color));
+  return {
+    assert: Fn.conditionNot(
+      Fn.conditionAnd(
+        Fn.conditionEquals(liveColor.valueAsString, color),
+        Fn.conditionContains([allOnOther, '0,0'], weights.valueAsString),
+      ),
+    ),
+    assertDescription:
+      `The release record contradicts itself: ${record.liveColor} says ${color} is live, but ${record.weights} ` +
+      `gives ${color} no production traffic ("${allOnOther}" or "0,0"). Make it say what the production listener ` +
+      `does (bluegreen status shows it), then deploy again. All traffic on ${color}: aws ssm put-parameter ` +
+      `--overwrite --name ${record.weights} --value ${allOnColor}. All on ${other}: aws ssm put-parameter ` +
+      `--overwrite --name ${record.weights} --value ${allOnOther} && aws ssm put-parameter --overwrite --name ` +
+      `${record.liveColor} --value ${other}.`,
+  };
 }

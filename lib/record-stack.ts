@@ -4,10 +4,13 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import {
   COLORS,
+  formatRecordWeights,
   imageReference,
   recordParameterNames,
+  type Color,
   type RecordParameterNames,
 } from '../lambda/shared/release-record';
+import { weightsFor } from '../lambda/shared/strategy';
 import type { BluegreenConfig } from './config';
 import { customResourceLogs } from './constructs/custom-resource-logs';
 import { acknowledgeSdkCallProvider } from './nag';
@@ -17,7 +20,8 @@ export interface ReleaseRecordStackProps extends StackProps {
 }
 
 /**
- * The release record: SSM parameters for the live color and the image each color runs.
+ * The release record: SSM parameters for the live color, the image each color runs and the production listener's
+ * weights.
  *
  * They are created ONCE, by a custom resource that only acts on create (PutParameter without overwrite). Their
  * first values are in that create call and nowhere else: no update of any stack re-applies them, and deleting
@@ -32,12 +36,13 @@ export class ReleaseRecordStack extends Stack {
     const { appName, image } = props.config;
     this.names = recordParameterNames(appName);
     const initialImage = imageReference(image.repository, image.initialTag);
+    const initialLive: Color = 'blue';
 
     const initial: { id: string; name: string; value: string; description: string }[] = [
       {
         id: 'LiveColor',
         name: this.names.liveColor,
-        value: 'blue',
+        value: initialLive,
         description: `bluegreen ${appName}: the color the production listener forwards to (blue|green)`,
       },
       ...COLORS.map((color) => ({
@@ -46,6 +51,17 @@ export class ReleaseRecordStack extends Stack {
         value: initialImage,
         description: `bluegreen ${appName}: the image the ${color} color runs`,
       })),
+      {
+        // All on the initial live color. A record kept from an earlier install keeps its own value, and one from
+        // before gradual shifts gets this one: if green is live there, the service stack's RecordIsValid rule
+        // refuses the deploy and says which value to set (README "The release record").
+        id: 'ProductionWeights',
+        name: this.names.weights,
+        value: formatRecordWeights(weightsFor(100, initialLive)),
+        description:
+          `bluegreen ${appName}: the production listener's weights, <blue>,<green> (0-999 each), as the ` +
+          'release workflow last set them; every deploy renders the listener from them',
+      },
     ];
 
     const parameterArns = recordParameterArns(this, this.names);
@@ -85,14 +101,14 @@ export class ReleaseRecordStack extends Stack {
 
     acknowledgeSdkCallProvider(
       this,
-      'It writes the record parameters once, at stack creation; its SSM rights are scoped to the three record ARNs.',
+      'It writes the record parameters once, at stack creation; its SSM rights are scoped to the four record ARNs.',
     );
   }
 }
 
 /** The ARNs of the record's parameters, for IAM policies scoped to exactly them. */
 export function recordParameterArns(stack: Stack, names: RecordParameterNames): string[] {
-  return [names.liveColor, names.image.blue, names.image.green].map((name) =>
+  return [names.liveColor, names.image.blue, names.image.green, names.weights].map((name) =>
     stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1) }),
   );
 }

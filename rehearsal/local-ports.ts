@@ -17,6 +17,7 @@ import type {
   ReleaseRecordStore,
 } from '../lambda/shared/ports';
 import { isColor, type Color } from '../lambda/shared/release-record';
+import { weightsFor } from '../lambda/shared/strategy';
 import type { TrafficWeights } from '../lambda/shared/traffic';
 import type { LocalRouter } from './router';
 
@@ -30,15 +31,16 @@ export class FileReleaseRecord implements ReleaseRecordStore {
     return store;
   }
 
+  /** A file without weights (written before gradual shifts) reads as all on the live color, as in SSM. */
   read(): Promise<ReleaseRecord> {
     const record = JSON.parse(readFileSync(this.file, 'utf8')) as ReleaseRecord;
     if (!isColor(record.liveColor)) {
       return Promise.reject(new Error(`${this.file}: liveColor is "${String(record.liveColor)}"`));
     }
-    return Promise.resolve(record);
+    return Promise.resolve({ ...record, weights: record.weights ?? weightsFor(100, record.liveColor) });
   }
 
-  /** Weights are kept when given (a gradual shift's split); a write without them means all on `liveColor`. */
+  /** One atomic file write; weights absent: all on the live color, as in SSM. */
   async write(update: {
     liveColor: Color;
     image?: { color: Color; image: string };
@@ -48,7 +50,7 @@ export class FileReleaseRecord implements ReleaseRecordStore {
     this.save({
       liveColor: update.liveColor,
       images: update.image ? { ...record.images, [update.image.color]: update.image.image } : record.images,
-      ...(update.weights ? { weights: { ...update.weights } } : {}),
+      weights: update.weights ?? weightsFor(100, update.liveColor),
     });
   }
 

@@ -6,21 +6,24 @@ import { resourcesOfType, synth } from './support/synth';
 
 const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
 
-/** The weighted forward action rendered from the record: to the live color, or to the idle one. */
-function forwardByRecord(to: 'live' | 'idle') {
-  const [blueWhenBlueLive, greenWhenBlueLive] = to === 'live' ? [100, 0] : [0, 100];
+/**
+ * The weighted forward action rendered from the record: production as the record's weights say ("<blue>,<green>"),
+ * the test rule to the idle color.
+ */
+function forwardByRecord(to: 'production' | 'idle') {
+  const recorded = (i: number) => ({
+    'Fn::Select': [i, { 'Fn::Split': [',', { Ref: 'RecordProductionWeights' }] }],
+  });
+  const weight = (color: 'blue' | 'green') =>
+    to === 'production'
+      ? recorded(color === 'blue' ? 0 : 1)
+      : { 'Fn::If': ['BlueIsLive', ...(color === 'blue' ? [0, 100] : [100, 0])] };
   return {
     Type: 'forward',
     ForwardConfig: {
       TargetGroups: [
-        {
-          TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') },
-          Weight: { 'Fn::If': ['BlueIsLive', blueWhenBlueLive, greenWhenBlueLive] },
-        },
-        {
-          TargetGroupArn: { Ref: Match.stringLikeRegexp('^GreenTargetGroup') },
-          Weight: { 'Fn::If': ['BlueIsLive', greenWhenBlueLive, blueWhenBlueLive] },
-        },
+        { TargetGroupArn: { Ref: Match.stringLikeRegexp('^BlueTargetGroup') }, Weight: weight('blue') },
+        { TargetGroupArn: { Ref: Match.stringLikeRegexp('^GreenTargetGroup') }, Weight: weight('green') },
       ],
     },
   };
@@ -49,7 +52,7 @@ describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
     service.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
       Protocol: 'HTTP',
-      DefaultActions: [forwardByRecord('live')],
+      DefaultActions: [forwardByRecord('production')],
     });
     // No stickiness: a sticky session would pin users to the old color after a switch.
     const listeners = JSON.stringify(resourcesOfType(serviceJson, 'AWS::ElasticLoadBalancingV2::Listener'));
@@ -277,7 +280,7 @@ describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
     expect(byAction('ssm:GetParameters')).toEqual([
       expect.objectContaining({
         Resource: expect.arrayContaining(
-          ['live-color', 'blue/image', 'green/image'].map((n) => ({
+          ['live-color', 'blue/image', 'green/image', 'production-weights'].map((n) => ({
             'Fn::Join': [
               '',
               ['arn:aws:ssm:eu-west-1:', { Ref: 'AWS::AccountId' }, `:parameter/bluegreen/shop/${n}`],

@@ -71,3 +71,23 @@ test("asg: the initial capacity sets the desired count of each color's group by 
     expect(text(statement.Resource)).toContain(`:autoScalingGroup:*:autoScalingGroupName/shop-${color}"`);
   }
 });
+
+test('every policy that reads or writes the release record covers the production weights too', () => {
+  // The record store reads all its parameters in one GetParameters call (denied as a whole if one name is not
+  // allowed) and writes the weights with the live color.
+  const { serviceJson } = synth();
+  const statements = Object.values({
+    ...resourcesOfType(serviceJson, 'AWS::IAM::Policy'),
+    ...resourcesOfType(serviceJson, 'AWS::IAM::ManagedPolicy'),
+  }).flatMap((p) => (p.PolicyDocument as { Statement: Statement[] }).Statement);
+  const onRecord = statements.filter(
+    (s) =>
+      [s.Action].flat().some((a) => a === 'ssm:GetParameters' || a === 'ssm:PutParameter') &&
+      text(s.Resource).includes(':parameter/bluegreen/shop/live-color'),
+  );
+  // The workflow's steps, the stopped step, the rechecks, the widget and the operators' policy.
+  expect(onRecord.length).toBeGreaterThan(5);
+  for (const s of onRecord) {
+    expect(text(s.Resource)).toContain(':parameter/bluegreen/shop/production-weights"');
+  }
+});

@@ -6,11 +6,13 @@ describe('release record stack', () => {
   const { record, stacks } = synth();
   const names = recordParameterNames('shop');
 
-  test('creates the live color and one image parameter per color, with their first values', () => {
+  test('creates the live color, one image parameter per color and the production weights, with their first values', () => {
     const expected = [
       [names.liveColor, 'blue'],
       [names.image.blue, '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:v1'],
       [names.image.green, '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:v1'],
+      // All on the first live color, blue: "<blue>,<green>".
+      [names.weights, '100,0'],
     ];
     for (const [name, value] of expected) {
       record.hasResourceProperties('Custom::BluegreenRecordParameter', {
@@ -32,7 +34,7 @@ describe('release record stack', () => {
     record.resourceCountIs('AWS::SSM::Parameter', 0);
     // Create only: no other event makes an SDK call.
     const initializers = record.findResources('Custom::BluegreenRecordParameter');
-    expect(Object.keys(initializers)).toHaveLength(3);
+    expect(Object.keys(initializers)).toHaveLength(4);
     for (const r of Object.values(initializers)) {
       expect(r.Properties).toHaveProperty('Create');
       // No Update (a changed config, a CDK upgrade) and no Delete (a destroyed stack, a renamed construct).
@@ -43,17 +45,17 @@ describe('release record stack', () => {
     }
   });
 
-  test('the initializer may only create these three parameters', () => {
+  test('the initializer may only create these four parameters', () => {
     const statements = Object.values(record.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement as { Action: string[]; Resource: unknown[] }[],
     );
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {
       expect([...statement.Action].sort()).toEqual(['ssm:AddTagsToResource', 'ssm:PutParameter']);
-      expect(statement.Resource).toHaveLength(3);
+      expect(statement.Resource).toHaveLength(4);
       expect(statement.Resource).toEqual(
         expect.arrayContaining(
-          [names.liveColor, names.image.blue, names.image.green].map((n) => ({
+          [names.liveColor, names.image.blue, names.image.green, names.weights].map((n) => ({
             'Fn::Join': ['', ['arn:aws:ssm:eu-west-1:', { Ref: 'AWS::AccountId' }, `:parameter${n}`]],
           })),
         ),

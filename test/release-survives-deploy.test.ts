@@ -15,9 +15,22 @@ import { resourcesOfType, synth, type CfnTemplate } from './support/synth';
 const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop';
 const names = recordParameterNames('shop');
 
-/** Deploy-time parameter values: what the record holds when `cdk deploy` runs. */
-function recordSays(live: 'blue' | 'green', blueImage: string, greenImage: string): Record<string, string> {
-  return { RecordLiveColor: live, RecordBlueImage: blueImage, RecordGreenImage: greenImage };
+/**
+ * Deploy-time parameter values: what the record holds when `cdk deploy` runs. The production weights, as the
+ * workflow wrote them ("<blue>,<green>"), default to all on the live color (between releases).
+ */
+function recordSays(
+  live: 'blue' | 'green',
+  blueImage: string,
+  greenImage: string,
+  weights = live === 'blue' ? '100,0' : '0,100',
+): Record<string, string> {
+  return {
+    RecordLiveColor: live,
+    RecordBlueImage: blueImage,
+    RecordGreenImage: greenImage,
+    RecordProductionWeights: weights,
+  };
 }
 
 function idOf(t: CfnTemplate, type: string, predicate: (props: Record<string, unknown>) => boolean): string {
@@ -28,12 +41,22 @@ function idOf(t: CfnTemplate, type: string, predicate: (props: Record<string, un
   return match[0];
 }
 
-type Forward = { ForwardConfig: { TargetGroups: { TargetGroupArn: { Ref: string }; Weight: number }[] } };
+type Forward = {
+  ForwardConfig: { TargetGroups: { TargetGroupArn: { Ref: string }; Weight: number | string }[] };
+};
 
-/** Target group logical id → weight, for a resolved forward action. */
+/**
+ * Target group logical id → weight, for a resolved forward action. A weight taken from a parameter resolves to a
+ * string ("900"), which ALB's integer Weight accepts when it is a whole number; anything else fails here.
+ */
 function weights(actions: unknown): Record<string, number> {
   const [forward] = actions as Forward[];
-  return Object.fromEntries(forward.ForwardConfig.TargetGroups.map((g) => [g.TargetGroupArn.Ref, g.Weight]));
+  return Object.fromEntries(
+    forward.ForwardConfig.TargetGroups.map((g) => {
+      expect(String(g.Weight)).toMatch(/^\d+$/);
+      return [g.TargetGroupArn.Ref, Number(g.Weight)];
+    }),
+  );
 }
 
 describe('a stack update never undoes a release', () => {
@@ -50,8 +73,62 @@ describe('a stack update never undoes a release', () => {
       RecordLiveColor: { Type: 'AWS::SSM::Parameter::Value<String>', Default: names.liveColor },
       RecordBlueImage: { Type: 'AWS::SSM::Parameter::Value<String>', Default: names.image.blue },
       RecordGreenImage: { Type: 'AWS::SSM::Parameter::Value<String>', Default: names.image.green },
+      RecordProductionWeights: { Type: 'AWS::SSM::Parameter::Value<String>', Default: names.weights },
     });
   });
+
+  test('a deploy during a canary (blue live, green 10%) writes exactly the split the record holds', () => {
+    const deploy = new CfnEvaluator(t, recordSays('blue', `${REPO}:v1`, `${REPO}:v2`, '900,100'));
+    expect(weights(deploy.resource(production).DefaultActions)).toEqual({ [blueTg]: 900, [greenTg]: 100 });
+    // The test listener keeps following the live color: to the idle one, green.
+    expect(weights(deploy.resource(testRule).Actions)).toEqual({ [blueTg]: 0, [greenTg]: 100 });
+    expect(deploy.failedRules()).toEqual([]);
+  });
+
+  test('each step of a linear shift from green to blue, and its end, is what a deploy writes', () => {
+    for (const [recorded, blue, green] of [
+      ['250,750', 250, 750],
+      ['500,500', 500, 500],
+      ['999,1', 999, 1],
+    ] as const) {
+      const deploy = new CfnEvaluator(t, recordSays('green', `${REPO}:v3`, `${REPO}:v2`, recorded));
+      expect(weights(deploy.resource(production).DefaultActions)).toEqual({
+        [blueTg]: blue,
+        [greenTg]: green,
+      });
+      expect(deploy.failedRules()).toEqual([]);
+    }
+    // The final switch wrote "100,0", then the live color blue.
+    const after = new CfnEvaluator(t, recordSays('blue', `${REPO}:v3`, `${REPO}:v2`, '100,0'));
+    expect(weights(after.resource(production).DefaultActions)).toEqual({ [blueTg]: 100, [greenTg]: 0 });
+    expect(weights(after.resource(testRule).Actions)).toEqual({ [blueTg]: 0, [greenTg]: 100 });
+  });
+
+  test('weights that are not two numbers fail the listener update (Fn::Select out of bounds is a stack error)', () => {
+    // Rules cannot split a string, so the shape is not checked before the deploy; CloudFormation fails the
+    // listener's update instead and rolls back. (The record store refuses to read or write such a value.)
+    const deploy = new CfnEvaluator(t, recordSays('blue', `${REPO}:v1`, `${REPO}:v1`, '900'));
+    expect(deploy.failedRules()).toEqual([]);
+    expect(() => deploy.resource(production)).toThrow('Fn::Select: index 1 out of bounds of ["900"]');
+  });
+
+  test.each([
+    ['green', '100,0', 'says green is live, but'],
+    ['green', '0,0', 'says green is live, but'],
+    ['blue', '0,100', 'says blue is live, but'],
+    ['blue', '0,0', 'says blue is live, but'],
+  ] as const)(
+    'a record whose weights give its live color nothing (%s, "%s") stops the deploy, saying how to fix it',
+    (live, recorded, says) => {
+      const deploy = new CfnEvaluator(t, recordSays(live, `${REPO}:v1`, `${REPO}:v1`, recorded));
+      const [failed, ...others] = deploy.failedRules();
+      expect(others).toEqual([]);
+      expect(failed).toContain(
+        `${names.liveColor} ${says} ${names.weights} gives ${live} no production traffic`,
+      );
+      expect(failed).toContain(`aws ssm put-parameter --overwrite --name ${names.weights} --value`);
+    },
+  );
 
   test('after a release to green, a deploy writes the listeners as the record says: production → green', () => {
     const deploy = new CfnEvaluator(t, recordSays('green', `${REPO}:v1`, `${REPO}:v2`));

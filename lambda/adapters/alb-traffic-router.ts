@@ -6,11 +6,15 @@ import {
   type Action,
   ElasticLoadBalancingV2Client,
   type ElasticLoadBalancingV2ClientConfig,
+  type TargetGroupStickinessConfig,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { routerInvalid } from '../shared/errors';
+import { releaseError, routerInvalid } from '../shared/errors';
 import type { TargetHealth, TrafficRouter } from '../shared/ports';
 import { COLORS, type Color } from '../shared/release-record';
 import type { TrafficWeights } from '../shared/traffic';
+
+/** The longest group-level stickiness ALB accepts (TargetGroupStickinessConfig.DurationSeconds: 1-604800 s). */
+export const ALB_MAX_STICKY_SECONDS = 604_800;
 
 export interface AlbTrafficRouterProps {
   readonly productionListenerArn: string;
@@ -57,11 +61,32 @@ export class AlbTrafficRouter implements TrafficRouter {
     return weights;
   }
 
-  async setProductionWeights(weights: TrafficWeights): Promise<void> {
+  /**
+   * One ModifyListener: the weights and the stickiness together, so no request ever sees one without the other.
+   * With `stickySeconds`, ALB's group-level stickiness (a cookie) keeps a client on the target group it first
+   * reached for that long; without it, stickiness is off (a sticky client would not follow a switch).
+   */
+  async setProductionWeights(
+    weights: TrafficWeights,
+    options: { readonly stickySeconds?: number } = {},
+  ): Promise<void> {
+    const { stickySeconds } = options;
+    if (
+      stickySeconds !== undefined &&
+      !(Number.isInteger(stickySeconds) && stickySeconds >= 1 && stickySeconds <= ALB_MAX_STICKY_SECONDS)
+    ) {
+      throw releaseError(
+        'InvalidInput',
+        `Stickiness of ${stickySeconds} s is outside what ALB accepts (a whole number of seconds from 1 to ` +
+          `${ALB_MAX_STICKY_SECONDS}, 7 days). The production listener was not changed.`,
+      );
+    }
+    const stickiness: TargetGroupStickinessConfig =
+      stickySeconds === undefined ? { Enabled: false } : { Enabled: true, DurationSeconds: stickySeconds };
     await this.elb.send(
       new ModifyListenerCommand({
         ListenerArn: this.props.productionListenerArn,
-        DefaultActions: [this.forward(weights)],
+        DefaultActions: [this.forward(weights, stickiness)],
       }),
     );
   }
@@ -91,8 +116,11 @@ export class AlbTrafficRouter implements TrafficRouter {
     return { healthy, notHealthy: descriptions.length - healthy, problems };
   }
 
-  /** A weighted forward to both colors; no stickiness, so a switch moves every new request. */
-  private forward(weights: TrafficWeights): Action {
+  /** A weighted forward to both colors; by default no stickiness, so a switch moves every new request. */
+  private forward(
+    weights: TrafficWeights,
+    stickiness: TargetGroupStickinessConfig = { Enabled: false },
+  ): Action {
     return {
       Type: 'forward',
       ForwardConfig: {
@@ -100,7 +128,7 @@ export class AlbTrafficRouter implements TrafficRouter {
           TargetGroupArn: this.props.targetGroupArns[c],
           Weight: weights[c],
         })),
-        TargetGroupStickinessConfig: { Enabled: false },
+        TargetGroupStickinessConfig: stickiness,
       },
     };
   }

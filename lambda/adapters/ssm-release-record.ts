@@ -6,7 +6,15 @@ import {
 } from '@aws-sdk/client-ssm';
 import { recordInvalid } from '../shared/errors';
 import type { ReleaseRecord, ReleaseRecordStore } from '../shared/ports';
-import { isColor, type Color, type RecordParameterNames } from '../shared/release-record';
+import {
+  formatRecordWeights,
+  isColor,
+  parseRecordWeights,
+  type Color,
+  type RecordParameterNames,
+} from '../shared/release-record';
+import { weightsFor } from '../shared/strategy';
+import type { TrafficWeights } from '../shared/traffic';
 
 /** The release record in SSM Parameter Store: one GetParameters call for the whole record. */
 export class SsmReleaseRecordStore implements ReleaseRecordStore {
@@ -19,9 +27,13 @@ export class SsmReleaseRecordStore implements ReleaseRecordStore {
     private readonly names: RecordParameterNames,
   ) {}
 
+  /**
+   * The weights parameter is optional: a record from before gradual shifts has none, and then production is all
+   * on the live color (as it always was then).
+   */
   async read(): Promise<ReleaseRecord> {
     const wanted = [this.names.liveColor, this.names.image.blue, this.names.image.green];
-    const out = await this.ssm.send(new GetParametersCommand({ Names: wanted }));
+    const out = await this.ssm.send(new GetParametersCommand({ Names: [...wanted, this.names.weights] }));
     const values = new Map((out.Parameters ?? []).map((p) => [p.Name, p.Value]));
     const missing = wanted.filter((n) => values.get(n) === undefined);
     if (missing.length > 0) {
@@ -40,15 +52,51 @@ export class SsmReleaseRecordStore implements ReleaseRecordStore {
     return {
       liveColor,
       images: { blue: values.get(this.names.image.blue)!, green: values.get(this.names.image.green)! },
+      weights: this.weights(values.get(this.names.weights), liveColor),
     };
   }
 
-  /** The image first (it is only read for the color it names), the live color last. */
-  async write(update: { liveColor: Color; image?: { color: Color; image: string } }): Promise<void> {
+  /**
+   * Three puts, in an order that keeps every moment in between safe for a reader: the image first (it is only
+   * read for the color it names), then the weights, the live color last. The service stack renders the production
+   * listener from the weights, so once they are written a deploy writes what the listener now does; the live
+   * color is the commit point of a switch, as it always was. Between the two puts of a switch (weights "0,100",
+   * live color still blue) the record contradicts itself, and the service stack's RecordIsValid rule refuses a
+   * deploy rather than guess; the other order would leave the old split with the new live color, which no rule
+   * can tell from a real canary.
+   */
+  async write(update: {
+    liveColor: Color;
+    image?: { color: Color; image: string };
+    weights?: TrafficWeights;
+  }): Promise<void> {
+    const weights = formatRecordWeights(update.weights ?? weightsFor(100, update.liveColor));
+    if (!parseRecordWeights(weights)) {
+      throw recordInvalid(
+        `Refusing to record production weights "${weights}": each must be a whole number from 0 to 999, not ` +
+          'both 0. Nothing was written.',
+      );
+    }
     if (update.image) {
       await this.put(this.names.image[update.image.color], update.image.image);
     }
+    await this.put(this.names.weights, weights);
     await this.put(this.names.liveColor, update.liveColor);
+  }
+
+  private weights(value: string | undefined, liveColor: Color): TrafficWeights {
+    if (value === undefined) {
+      return weightsFor(100, liveColor);
+    }
+    const weights = parseRecordWeights(value);
+    if (!weights) {
+      throw recordInvalid(
+        `The release record ${this.names.weights} holds "${value}", not "<blue>,<green>" listener weights ` +
+          "(0-999 each, not both 0). Set it to the production listener's weights (bluegreen status shows them), " +
+          `e.g. "100,0" when all traffic goes to blue.`,
+      );
+    }
+    return weights;
   }
 
   private async put(name: string, value: string): Promise<void> {

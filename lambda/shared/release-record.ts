@@ -28,6 +28,11 @@ export interface RecordParameterNames {
   readonly liveColor: string;
   /** Per color, the full image reference (`repository:tag` or `repository@sha256:...`) it runs. */
   readonly image: Readonly<Record<Color, string>>;
+  /**
+   * The production listener's weights as the release workflow last set them, `<blue>,<green>` ("900,100": blue
+   * 90%, green 10%). Absent (a record from before gradual shifts): all on the live color.
+   */
+  readonly weights: string;
 }
 
 export function recordParameterNames(appName: string): RecordParameterNames {
@@ -35,7 +40,26 @@ export function recordParameterNames(appName: string): RecordParameterNames {
   return {
     liveColor: `${prefix}/live-color`,
     image: { blue: `${prefix}/blue/image`, green: `${prefix}/green/image` },
+    weights: `${prefix}/production-weights`,
   };
+}
+
+/** The weights parameter's value: `<blue>,<green>`, each a listener weight (0-999). */
+export function formatRecordWeights(weights: Readonly<Record<Color, number>>): string {
+  return `${weights.blue},${weights.green}`;
+}
+
+/**
+ * Reads a weights parameter's value back; undefined unless it is `<blue>,<green>`, each a whole number from 0 to
+ * 999 (ALB's range), and not both 0 (that would send users nowhere).
+ */
+export function parseRecordWeights(value: string): Record<Color, number> | undefined {
+  const match = /^(\d{1,3}),(\d{1,3})$/.exec(value);
+  if (!match) {
+    return undefined;
+  }
+  const weights = { blue: Number(match[1]), green: Number(match[2]) };
+  return weights.blue + weights.green > 0 ? weights : undefined;
 }
 
 /** The migration record (migrations only): a JSON parameter next to the record, written by the release workflow. */

@@ -62,10 +62,16 @@ export interface TrafficRoutingProps {
   readonly blue: ColorEnvironment;
   readonly green: ColorEnvironment;
   /**
-   * True when the release record says blue is live. Weights are rendered from it, so that whenever
-   * CloudFormation touches a listener it writes what the record says, never a stale template value.
+   * True when the release record says blue is live. The test listener rule's weights are rendered from it (the
+   * idle color), so that whenever CloudFormation touches the rule it writes what the record says.
    */
   readonly blueIsLive: CfnCondition;
+  /**
+   * The record's production weights, "<blue>,<green>" (a deploy-time SSM parameter). The production listener's
+   * weights are rendered from it, so a deploy during a gradual shift writes the split the workflow set, never a
+   * stale template value.
+   */
+  readonly productionWeights: string;
   readonly testPort: number;
   /** Source ranges that may reach the test listener at all (NAT gateway addresses, pipeline runners). */
   readonly testAllowedPeers: readonly ec2.IPeer[];
@@ -97,10 +103,13 @@ export class TrafficRouting extends Construct {
     const ifBlueLive = (whenBlue: number, whenGreen: number) =>
       Token.asNumber(Fn.conditionIf(blueIsLive.logicalId, whenBlue, whenGreen));
 
-    // Weighted forward actions, so later strategies can shift gradually. The weights are the record's.
+    // Weighted forward actions: production as the record's weights say (a split during a gradual shift), the
+    // test rule to the idle color. CloudFormation passes the selected values as strings ("900"); ALB's integer
+    // Weight accepts them, as it accepts a Ref to a Number parameter.
+    const recorded = Fn.split(',', props.productionWeights, 2);
     const toLive = elbv2.ListenerAction.weightedForward([
-      { targetGroup: blue.targetGroup, weight: ifBlueLive(100, 0) },
-      { targetGroup: green.targetGroup, weight: ifBlueLive(0, 100) },
+      { targetGroup: blue.targetGroup, weight: Token.asNumber(recorded[0]) },
+      { targetGroup: green.targetGroup, weight: Token.asNumber(recorded[1]) },
     ]);
     const toIdle = elbv2.ListenerAction.weightedForward([
       { targetGroup: blue.targetGroup, weight: ifBlueLive(0, 100) },

@@ -51,7 +51,7 @@ describe('bluegreen on the asg platform', () => {
 
     expect(code).toBe(0);
     expect(aws.weights).toEqual({ blue: 100, green: 0 });
-    expect(aws.record).toEqual({ live: 'blue', images: { blue: V1, green: V1 } });
+    expect(aws.record).toEqual({ live: 'blue', images: { blue: V1, green: V1 }, weights: '100,0' });
     expect(aws.services.green).toEqual({ desired: 0, running: 0, revision: 'lt-green:3' });
     expect(aws.retired).toEqual(['lt-green:4']);
     expect(aws.suspended).toEqual({ 'shop-blue': [], 'shop-green': [] });

@@ -113,7 +113,8 @@ export class MockAws {
   readonly ec2 = mockClient(EC2Client);
   /** Scaling processes suspended per group (the asg platform). */
   readonly suspended: Record<string, string[]> = {};
-  record: { live: Color; images: Record<Color, string> } = {
+  /** `weights`: the production-weights parameter ("<blue>,<green>"), absent until a write sets it. */
+  record: { live: Color; images: Record<Color, string>; weights?: string } = {
     live: 'blue',
     images: { blue: `${REPO}:v1`, green: `${REPO}:v1` },
   };
@@ -212,6 +213,10 @@ export class MockAws {
         { Name: '/bluegreen/shop/live-color', Value: this.record.live },
         { Name: '/bluegreen/shop/blue/image', Value: this.record.images.blue },
         { Name: '/bluegreen/shop/green/image', Value: this.record.images.green },
+        // Absent until a write: a record from before gradual shifts.
+        ...(this.record.weights
+          ? [{ Name: '/bluegreen/shop/production-weights', Value: this.record.weights }]
+          : []),
       ],
     }));
     this.ssm.on(GetParameterCommand, { Name: '/bluegreen/shop/migrations' }).callsFake(() => ({
@@ -220,6 +225,8 @@ export class MockAws {
     this.ssm.on(PutParameterCommand).callsFake((input: { Name: string; Value: string }) => {
       if (input.Name.endsWith('live-color')) {
         this.record.live = input.Value as Color;
+      } else if (input.Name.endsWith('production-weights')) {
+        this.record.weights = input.Value;
       } else {
         this.record.images[input.Name.includes('/blue/') ? 'blue' : 'green'] = input.Value;
       }

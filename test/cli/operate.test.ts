@@ -116,7 +116,7 @@ describe('bluegreen rollback', () => {
     expect(code).toBe(0);
     expect(aws.weights).toEqual({ blue: 100, green: 0 });
     expect(aws.testWeights).toEqual({ blue: 0, green: 100 });
-    expect(aws.record).toEqual({ live: 'blue', images: { blue: V1, green: V2 } });
+    expect(aws.record).toEqual({ live: 'blue', images: { blue: V1, green: V2 }, weights: '100,0' });
     expect(aws.lock).toBeUndefined();
     expect(aws.services.green.desired).toBe(2); // the rolled-back-from color stays up, idle
     expect(aws.published.map((p) => p.message.status)).toEqual(['ROLLED_BACK']);
@@ -218,7 +218,7 @@ describe('bluegreen rollback', () => {
     expect(aws.weights).toEqual({ blue: 100, green: 0 });
     expect(aws.testWeights).toEqual({ blue: 0, green: 100 });
     // The record is back, including what green runs (its image before the release).
-    expect(aws.record).toEqual({ live: 'blue', images: { blue: V1, green: V1 } });
+    expect(aws.record).toEqual({ live: 'blue', images: { blue: V1, green: V1 }, weights: '100,0' });
     // Green is put back as it was (0 tasks of its old revision) and the release's revision retired.
     expect(aws.services.green).toMatchObject({
       desired: 0,

@@ -5,7 +5,8 @@ import type { CfnTemplate } from './synth';
  * (for SSM parameter types: what the parameters hold in SSM at that moment).
  *
  * Evaluates the intrinsics that decide values (Ref to a parameter, Conditions with Fn::Equals/Not/And/Or,
- * Fn::If, Fn::Join of resolved strings, Fn::Contains in Rules). References to resources do not depend on the
+ * Fn::If, Fn::Join of resolved strings, Fn::Split and Fn::Select, Fn::Contains in Rules). Like CloudFormation,
+ * it yields strings for values taken from parameters ("900" from Fn::Select on a split parameter). References to resources do not depend on the
  * deploy's parameter values: they are left as they are, or, with `placeholders`, written as "<Ref X>" /
  * "<X.Attr>" so that strings built from them can be read.
  */
@@ -92,6 +93,26 @@ export class CfnEvaluator {
         case 'Fn::Contains': {
           const [list, item] = (arg as unknown[]).map((x) => this.value(x));
           return (list as unknown[]).some((x) => JSON.stringify(x) === JSON.stringify(item));
+        }
+        case 'Fn::Split': {
+          // CloudFormation splits a resolved string; an unresolved source (a resource's attribute) stays as it is.
+          const [delimiter, source] = arg as [string, unknown];
+          const resolved = this.value(source);
+          return typeof resolved === 'string'
+            ? resolved.split(delimiter)
+            : { 'Fn::Split': [delimiter, resolved] };
+        }
+        case 'Fn::Select': {
+          const [index, list] = (arg as [unknown, unknown]).map((x) => this.value(x));
+          if (!Array.isArray(list)) {
+            return { 'Fn::Select': [index, list] };
+          }
+          const i = Number(index);
+          if (!Number.isInteger(i) || i < 0 || i >= list.length) {
+            // CloudFormation fails the stack operation here (it does not check bounds before resolving).
+            throw new Error(`Fn::Select: index ${String(index)} out of bounds of ${JSON.stringify(list)}`);
+          }
+          return list[i] as unknown;
         }
         case 'Fn::Join': {
           const [separator, parts] = arg as [string, unknown[]];

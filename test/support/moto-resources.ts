@@ -144,7 +144,7 @@ export async function createAlb(moto: RunningMoto, app: string): Promise<MotoAlb
 export async function createRecord(
   moto: RunningMoto,
   app: string,
-  record: { live: Color; images: Record<Color, string> },
+  record: { live: Color; images: Record<Color, string>; weights?: string },
 ): Promise<void> {
   const ssm = new SSMClient(moto.config);
   const put = (Name: string, Value: string) =>
@@ -153,6 +153,10 @@ export async function createRecord(
   await put(names.liveColor, record.live);
   await put(names.image.blue, record.images.blue);
   await put(names.image.green, record.images.green);
+  // Without weights: a record from before gradual shifts.
+  if (record.weights !== undefined) {
+    await put(names.weights, record.weights);
+  }
 }
 
 export interface MotoEcs {

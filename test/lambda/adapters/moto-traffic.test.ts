@@ -55,29 +55,48 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
   const moto = useMoto();
 
   describe('SsmReleaseRecordStore', () => {
-    test('reads the record the record stack made, writes the image before the live color', async () => {
+    test('reads a record from before gradual shifts (no weights) as all on its live color; a write adds them', async () => {
       await createRecord(moto(), APP, { live: 'blue', images: { blue: 'repo:v1', green: 'repo:v1' } });
       const store = SsmReleaseRecordStore.create(moto().config, recordParameterNames(APP));
       expect(await store.read()).toEqual({
         liveColor: 'blue',
         images: { blue: 'repo:v1', green: 'repo:v1' },
+        weights: { blue: 100, green: 0 },
       });
 
       await store.write({ liveColor: 'green', image: { color: 'green', image: 'repo:v2' } });
 
       const names = recordParameterNames(APP);
       const out = await new SSMClient(moto().config).send(
-        new GetParametersCommand({ Names: [names.liveColor, names.image.blue, names.image.green] }),
+        new GetParametersCommand({
+          Names: [names.liveColor, names.image.blue, names.image.green, names.weights],
+        }),
       );
       expect(Object.fromEntries(out.Parameters!.map((p) => [p.Name, [p.Value, p.Version]]))).toEqual({
         [names.liveColor]: ['green', 2],
         [names.image.blue]: ['repo:v1', 1],
         [names.image.green]: ['repo:v2', 2],
+        [names.weights]: ['0,100', 1],
       });
       expect(await store.read()).toEqual({
         liveColor: 'green',
         images: { blue: 'repo:v1', green: 'repo:v2' },
+        weights: { blue: 0, green: 100 },
       });
+    });
+
+    test('a shift step records its split; the rollback puts it back all on the live color', async () => {
+      const app = `${APP}-shift`;
+      await createRecord(moto(), app, {
+        live: 'blue',
+        images: { blue: 'repo:v1', green: 'repo:v2' },
+        weights: '100,0',
+      });
+      const store = SsmReleaseRecordStore.create(moto().config, recordParameterNames(app));
+      await store.write({ liveColor: 'blue', weights: { blue: 900, green: 100 } });
+      expect(await store.read()).toMatchObject({ liveColor: 'blue', weights: { blue: 900, green: 100 } });
+      await store.write({ liveColor: 'blue' });
+      expect(await store.read()).toMatchObject({ liveColor: 'blue', weights: { blue: 100, green: 0 } });
     });
 
     test('a record without its parameters is RecordInvalid, naming the missing ones', async () => {
@@ -156,6 +175,24 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
         }),
       ]);
       expect(await router.productionWeights()).toEqual({ blue: 0, green: 100 });
+    });
+
+    test('a split with stickiness: moto stores and returns the TargetGroupStickinessConfig as sent; the next change without it turns it off', async () => {
+      await router.setProductionWeights({ blue: 900, green: 100 }, { stickySeconds: 300 });
+      const forwardOf = async () =>
+        (await elb().send(new DescribeListenersCommand({ ListenerArns: [alb.productionListenerArn] })))
+          .Listeners![0].DefaultActions![0].ForwardConfig;
+      expect(await forwardOf()).toEqual({
+        TargetGroups: [
+          { TargetGroupArn: alb.targetGroups.blue, Weight: 900 },
+          { TargetGroupArn: alb.targetGroups.green, Weight: 100 },
+        ],
+        TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 300 },
+      });
+      expect(await router.productionWeights()).toEqual({ blue: 900, green: 100 });
+
+      await router.setProductionWeights({ blue: 0, green: 100 });
+      expect((await forwardOf())!.TargetGroupStickinessConfig).toEqual({ Enabled: false });
     });
 
     test('the test rule forwards to the color asked for; its header condition stays', async () => {

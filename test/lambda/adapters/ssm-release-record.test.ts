@@ -1,4 +1,4 @@
-import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SsmReleaseRecordStore } from '../../../lambda/adapters/ssm-release-record';
 import { recordParameterNames } from '../../../lambda/shared/release-record';
@@ -14,22 +14,102 @@ function parameters(values: Record<string, string>) {
 beforeEach(() => ssm.reset());
 
 describe('SsmReleaseRecordStore', () => {
-  test('reads the whole record in one GetParameters call', async () => {
+  test('reads the whole record in one GetParameters call, the production weights with it', async () => {
     ssm.on(GetParametersCommand).resolves(
       parameters({
+        [names.liveColor]: 'blue',
+        [names.image.blue]: 'repo:v1',
+        [names.image.green]: 'repo:v2',
+        [names.weights]: '900,100',
+      }),
+    );
+    await expect(store.read()).resolves.toEqual({
+      liveColor: 'blue',
+      images: { blue: 'repo:v1', green: 'repo:v2' },
+      weights: { blue: 900, green: 100 },
+    });
+    expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(1);
+    expect(ssm.commandCalls(GetParametersCommand)[0].args[0].input).toEqual({
+      Names: [names.liveColor, names.image.blue, names.image.green, names.weights],
+    });
+  });
+
+  test('a record from before gradual shifts (no weights parameter) is all on its live color', async () => {
+    ssm.on(GetParametersCommand).resolves({
+      ...parameters({
         [names.liveColor]: 'green',
         [names.image.blue]: 'repo:v1',
         [names.image.green]: 'repo:v2',
       }),
-    );
+      InvalidParameters: [names.weights],
+    });
     await expect(store.read()).resolves.toEqual({
       liveColor: 'green',
       images: { blue: 'repo:v1', green: 'repo:v2' },
+      weights: { blue: 0, green: 100 },
     });
-    expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(1);
-    expect(ssm.commandCalls(GetParametersCommand)[0].args[0].input).toEqual({
-      Names: [names.liveColor, names.image.blue, names.image.green],
+  });
+
+  test.each(['', '900', '900;100', '1000,0', '0,0', '-1,100', '90.5,9.5', ' 900,100'])(
+    'weights that are not "<blue>,<green>" (0-999, not both 0) are refused, naming the value: "%s"',
+    async (value) => {
+      ssm.on(GetParametersCommand).resolves(
+        parameters({
+          [names.liveColor]: 'blue',
+          [names.image.blue]: 'repo:v1',
+          [names.image.green]: 'repo:v1',
+          [names.weights]: value,
+        }),
+      );
+      await expect(store.read()).rejects.toMatchObject({
+        name: 'RecordInvalid',
+        message: expect.stringContaining(`${names.weights} holds "${value}", not "<blue>,<green>"`),
+      });
+    },
+  );
+
+  test('writes the image, then the weights, the live color last', async () => {
+    ssm.on(PutParameterCommand).resolves({});
+    await store.write({
+      liveColor: 'blue',
+      image: { color: 'green', image: 'repo:v2' },
+      weights: { blue: 900, green: 100 },
     });
+    expect(
+      ssm.commandCalls(PutParameterCommand).map((c) => [c.args[0].input.Name, c.args[0].input.Value]),
+    ).toEqual([
+      [names.image.green, 'repo:v2'],
+      [names.weights, '900,100'],
+      [names.liveColor, 'blue'],
+    ]);
+    for (const call of ssm.commandCalls(PutParameterCommand)) {
+      expect(call.args[0].input).toMatchObject({ Type: 'String', Overwrite: true });
+    }
+  });
+
+  test.each([[{ blue: 1000, green: 0 }], [{ blue: 0, green: 0 }], [{ blue: 99.5, green: 0.5 }]])(
+    'weights a listener cannot hold (%j) are refused before anything is written',
+    async (weights) => {
+      ssm.on(PutParameterCommand).resolves({});
+      await expect(
+        store.write({ liveColor: 'blue', image: { color: 'green', image: 'repo:v2' }, weights }),
+      ).rejects.toMatchObject({
+        name: 'RecordInvalid',
+        message: expect.stringContaining('Nothing was written'),
+      });
+      expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+    },
+  );
+
+  test('a write without weights puts all production traffic on the live color', async () => {
+    ssm.on(PutParameterCommand).resolves({});
+    await store.write({ liveColor: 'green' });
+    expect(
+      ssm.commandCalls(PutParameterCommand).map((c) => [c.args[0].input.Name, c.args[0].input.Value]),
+    ).toEqual([
+      [names.weights, '0,100'],
+      [names.liveColor, 'green'],
+    ]);
   });
 
   test('a missing parameter is a named error that says what to deploy', async () => {

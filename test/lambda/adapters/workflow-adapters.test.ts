@@ -88,7 +88,7 @@ describe('AlbTrafficRouter writes', () => {
 describe('SsmReleaseRecordStore.write', () => {
   const ssm = mockClient(SSMClient);
   const names = recordParameterNames('shop');
-  test('the image first, then the live color; each an overwrite', async () => {
+  test('the image first, then the weights (absent: all on the live color), the live color last; each an overwrite', async () => {
     ssm.on(PutParameterCommand).resolves({});
     await new SsmReleaseRecordStore(new SSMClient({}), names).write({
       liveColor: 'green',
@@ -96,6 +96,7 @@ describe('SsmReleaseRecordStore.write', () => {
     });
     expect(ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input)).toEqual([
       { Name: names.image.green, Value: 'repo:v2', Type: 'String', Overwrite: true },
+      { Name: names.weights, Value: '0,100', Type: 'String', Overwrite: true },
       { Name: names.liveColor, Value: 'green', Type: 'String', Overwrite: true },
     ]);
   });

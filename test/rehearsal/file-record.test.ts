@@ -1,0 +1,37 @@
+/**
+ * The rehearsal's release record (a JSON file) keeps the production weights as the SSM record does: written with
+ * the live color, absent on write = all on the live color, and a file from before gradual shifts reads that way.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FileReleaseRecord } from '../../rehearsal/local-ports';
+import { tempDir } from '../support/temp';
+
+const images = { blue: 'repo:v1', green: 'repo:v1' };
+
+test('a shift step records its split, the final switch all on the new live color', async () => {
+  const file = join(tempDir(), 'release-record.json');
+  const record = FileReleaseRecord.create(file, { liveColor: 'blue', images });
+
+  await record.write({ liveColor: 'blue', weights: { blue: 900, green: 100 } });
+  expect(await record.read()).toEqual({ liveColor: 'blue', images, weights: { blue: 900, green: 100 } });
+
+  await record.write({ liveColor: 'green', image: { color: 'green', image: 'repo:v2' } });
+  expect(await record.read()).toEqual({
+    liveColor: 'green',
+    images: { blue: 'repo:v1', green: 'repo:v2' },
+    weights: { blue: 0, green: 100 },
+  });
+  // What is on disk, not only what read() makes of it.
+  expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ weights: { blue: 0, green: 100 } });
+});
+
+test('a file without weights (written before gradual shifts) reads as all on its live color', async () => {
+  const file = join(tempDir(), 'release-record.json');
+  writeFileSync(file, JSON.stringify({ liveColor: 'green', images }));
+  expect(await new FileReleaseRecord(file).read()).toEqual({
+    liveColor: 'green',
+    images,
+    weights: { blue: 0, green: 100 },
+  });
+});
