@@ -296,6 +296,7 @@ async function resolveSettings(
   };
   const table: [RegExp, (id: string) => string | Promise<string>][] = [
     [/^PublicLoadBalancer[0-9A-F]{8}\.DNSName$/, () => dns],
+    [/^PublicLoadBalancer[0-9A-F]{8}$/, () => alb.loadBalancerArn],
     [/^Cluster[0-9A-F]{8}$/, () => ecs.cluster],
     [/^BlueService[0-9A-F]{8}\.Name$/, () => ecs.services.blue],
     [/^GreenService[0-9A-F]{8}\.Name$/, () => ecs.services.green],

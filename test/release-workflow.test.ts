@@ -131,11 +131,11 @@ describe('release workflow (state machine and its steps)', () => {
     }
   });
 
-  test('eleven step functions on the newest Node.js runtime, ARM64, traced, logging JSON', () => {
+  test('thirteen step functions on the newest Node.js runtime, ARM64, traced, logging JSON', () => {
     const steps = Object.entries(resourcesOfType(serviceJson, 'AWS::Lambda::Function')).filter(([id]) =>
       id.startsWith('ReleaseWorkflowSteps'),
     );
-    expect(steps).toHaveLength(11);
+    expect(steps).toHaveLength(13);
     for (const [, fn] of steps) {
       expect(fn).toMatchObject({
         Runtime: 'nodejs24.x',

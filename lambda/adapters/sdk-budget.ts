@@ -101,8 +101,8 @@ export const SDK_CALLS_PER_PORT_CALL: Readonly<Record<'ecs' | 'asg', Readonly<Re
 /** The same for the ports whose adapter does not depend on the platform. */
 export const SDK_CALLS_PER_SHARED_PORT_CALL: Readonly<Record<string, number>> = {
   'record.read': 1,
-  // PutParameter for the image, the weights, then the live color
-  'record.write': 3,
+  // PutParameter for the image and the weights (at the same time), then the live color: two calls' time
+  'record.write': 2,
   'router.productionWeights': 1,
   'router.setProductionWeights': 1,
   'router.setTestWeights': 1,

@@ -7,10 +7,14 @@ import { acknowledge } from '../nag';
 
 /**
  * Lets `fn` read CloudWatch metric data (cloudwatch:GetMetricData, the only call CloudWatchTrafficMetrics makes),
- * and acknowledges the wildcard resource cdk-nag finds in it, with the reason.
+ * and acknowledges the wildcard resource cdk-nag finds in it, with the reason (unless the caller's own
+ * acknowledgement of the role's wildcards already names GetMetricData: one acknowledgement per rule and resource).
  */
-export function grantReadTrafficMetrics(fn: lambda.Function): void {
+export function grantReadTrafficMetrics(fn: lambda.Function, acknowledged = false): void {
   fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+  if (acknowledged) {
+    return;
+  }
   acknowledge(
     fn.role!,
     'AwsSolutions-IAM5[Resource::*]',

@@ -54,7 +54,8 @@ export function grantShiftSteps(
     ['cloudwatch:DescribeAlarms'],
     [...COLORS.flatMap((c) => Object.values(colors[c].alarms).map((a) => a.alarmArn)), ...userAlarms],
   );
-  grantReadTrafficMetrics(fns.analyse);
+  // Acknowledged with the step's other wildcards (workflow-grants.ts), GetMetricData named there.
+  grantReadTrafficMetrics(fns.analyse, true);
   resources.lockTable.grant(fns.analyse, 'dynamodb:GetItem');
   allow(fns.analyse, ['sns:Publish'], [resources.topic.topicArn]);
   allow(

@@ -107,7 +107,7 @@ describe('local rehearsal with the manual gate (--approve-after)', () => {
     expect(failures(s.samples)).toEqual([]);
     const states = s.execution.states;
     expect(states.slice(states.indexOf('Validate idle color'), states.indexOf('Switch traffic') + 1)).toEqual(
-      ['Validate idle color', 'Wait for approval', 'Switch traffic'],
+      ['Validate idle color', 'Wait for approval', 'Gradual shift?', 'Switch traffic'],
     );
     expect(s.execution.output?.approval?.approvedBy).toBe('npm start --approve-after');
     // While it waited (about a second), every request was still answered by blue.

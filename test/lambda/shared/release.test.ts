@@ -9,6 +9,8 @@ describe('parseReleaseInput', () => {
       image: `${REPO}:v2.1`,
       version: 'v2.1',
       timings: { ...SETTINGS.timings, bakeSeconds: 30 },
+      strategy: { type: 'all-at-once' },
+      dryRun: false,
     });
     const digest = `sha256:${'b'.repeat(64)}`;
     expect(parseReleaseInput({ image: `${REPO}@${digest}`, version: '2.1.0' }, SETTINGS).version).toBe(
