@@ -221,7 +221,7 @@ describe('bluegreen rollback during a gradual shift', () => {
       expect(aws.weights).toEqual({ blue: 100, green: 0 });
       expect(aws.stickySeconds).toBeUndefined();
       expect(aws.testWeights).toEqual({ blue: 0, green: 100 });
-      expect(aws.record).toEqual({ live: 'blue', images: { blue: V1, green: V1 } });
+      expect(aws.record).toEqual({ live: 'blue', images: { blue: V1, green: V1 }, weights: '100,0' });
       expect(aws.services.green).toMatchObject({
         desired: 0,
         revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:3',
