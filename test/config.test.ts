@@ -209,6 +209,64 @@ describe('configuration', () => {
     );
   });
 
+  test('gradual shifts: all at once by default; canary and linear parsed; the analysis with its defaults', () => {
+    const config = parseConfig(BASE_CONFIG);
+    expect(config.release.strategy).toEqual({ type: 'all-at-once' });
+    expect(config.release.analysis).toEqual({
+      minRequests: 100,
+      errorSignificance: 0.01,
+      latencyMargin: 0.25,
+      latencyFloorMs: 20,
+      latencyPercentile: 99,
+      critical: { errors: true, latency: true },
+      onInconclusive: 'extend',
+      maxExtensions: 2,
+      alarms: [],
+      dryRun: false,
+      settleSeconds: 180,
+    });
+    expect(
+      parseConfig(
+        merge(BASE_CONFIG, { release: { strategy: { type: 'canary', percent: 5, bakeSeconds: 600 } } }),
+      ).release.strategy,
+    ).toEqual({ type: 'canary', percent: 5, bakeSeconds: 600 });
+    expect(
+      parseConfig(merge(BASE_CONFIG, { release: { strategy: 'linear:20:3m' } })).release.strategy,
+    ).toEqual({
+      type: 'linear',
+      stepPercent: 20,
+      bakeSeconds: 180,
+    });
+  });
+
+  test.each([
+    [
+      { strategy: { type: 'canary', percent: 10, bakeSeconds: 90 } },
+      'release.strategy.bakeSeconds: must be a whole number from 120',
+    ],
+    [{ strategy: 'canary:1000:5m' }, 'release.strategy.percent: must be a percentage from 0.1 to 99.9'],
+    [
+      { analysis: { errorSignificance: 0.5 } },
+      'release.analysis.errorSignificance: must be a number from 0.0001 to 0.2',
+    ],
+    [
+      { analysis: { latencyPercentile: 98 } },
+      'release.analysis.latencyPercentile: must be 50, 90, 95, 99 or 99.9',
+    ],
+    [{ analysis: { onInconclusive: 'pass' } }, 'release.analysis.onInconclusive: must be "extend"'],
+    [
+      { analysis: { stickySeconds: 0 } },
+      'release.analysis.stickySeconds: must be a whole number from 1 to 604800',
+    ],
+    // 9 steps × (10 min bake + 3 min of metrics delay) × 3 tries does not fit in the default 120 minutes.
+    [
+      { strategy: 'linear:10:10m' },
+      "of shift steps (each step's bake and metrics delay, with every allowed extension)",
+    ],
+  ])('release %j is refused: %s', (release, problem) => {
+    expect(problemsOf({ release }).join('\n')).toContain(problem);
+  });
+
   test('the GitHub deploy role is off by default and needs a repository as owner/name', () => {
     expect(parseConfig(BASE_CONFIG).githubDeployRole).toBeUndefined();
     expect(

@@ -17,7 +17,8 @@ export async function readLiveStatus(
   recordParameter: string,
 ): Promise<LiveStatus> {
   const [record, weights] = await Promise.all([deps.record.read(), deps.router.productionWeights()]);
-  return { record, weights, drift: findDrift(record.liveColor, weights, recordParameter) };
+  // A gradual shift's split, as the record holds it, is no drift: the dashboard shows the split.
+  return { record, weights, drift: findDrift(record.liveColor, weights, recordParameter, record.weights) };
 }
 
 const SWATCH = { blue: '#1f77b4', green: '#2ca02c' } as const;

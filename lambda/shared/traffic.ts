@@ -40,16 +40,26 @@ export interface Drift {
 }
 
 /**
- * The record and the listener disagree when the listener does not send all traffic to the recorded color.
+ * The record and the listener disagree when the listener does not send all traffic to the recorded color, or
+ * (given `recordedWeights`, a gradual shift's split as the record holds it) the same shares as the record.
  * Returns undefined when they agree.
  */
 export function findDrift(
   recorded: Color,
   weights: TrafficWeights,
   recordParameter: string,
+  recordedWeights?: TrafficWeights,
 ): Drift | undefined {
   const routed = routedTraffic(weights);
   if (routed.kind === 'live' && routed.color === recorded) {
+    return undefined;
+  }
+  if (
+    routed.kind === 'split' &&
+    recordedWeights &&
+    routedTraffic(recordedWeights).kind === 'split' &&
+    sameWeights(weights, recordedWeights)
+  ) {
     return undefined;
   }
   const fixRecord =

@@ -44,6 +44,15 @@ describe('findDrift: record and listener must agree', () => {
     );
   });
 
+  test('a split the record holds (a gradual shift under way) is no drift; another split, or all on one color, is', () => {
+    expect(findDrift('blue', { blue: 900, green: 100 }, PARAM, { blue: 900, green: 100 })).toBeUndefined();
+    expect(findDrift('blue', { blue: 9, green: 1 }, PARAM, { blue: 900, green: 100 })).toBeUndefined();
+    expect(findDrift('blue', { blue: 500, green: 500 }, PARAM, { blue: 900, green: 100 })).toBeDefined();
+    expect(findDrift('blue', { blue: 0, green: 100 }, PARAM, { blue: 900, green: 100 })).toBeDefined();
+    // A record that says all on blue never excuses a split listener.
+    expect(findDrift('blue', { blue: 900, green: 100 }, PARAM, { blue: 100, green: 0 })).toBeDefined();
+  });
+
   test('a split listener (a shift left half done) is drift too, with no record fix offered', () => {
     const drift = findDrift('blue', { blue: 50, green: 50 }, PARAM);
     expect(drift?.message).toContain('sends production traffic split blue 50% / green 50%');
