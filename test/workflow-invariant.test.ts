@@ -9,17 +9,42 @@
 import fc from 'fast-check';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
 import { BEHAVIOURS, OPERATIONS } from './support/chaos';
+import { DEFAULT_POLICY } from '../lambda/shared/strategy';
+import type { WorkflowSettings } from '../lambda/shared/release';
 import { runRelease } from './support/run-workflow';
 
+/** The gradual shifts the invariant covers besides all at once, and the analysis they run with. */
+const STRATEGIES = [
+  undefined,
+  { type: 'canary', percent: 10, bakeSeconds: 120 },
+  { type: 'linear', stepPercent: 25, bakeSeconds: 120 },
+] as const;
+const ANALYSIS: NonNullable<WorkflowSettings['analysis']> = {
+  policy: DEFAULT_POLICY,
+  latencyPercentile: 99,
+  onInconclusive: 'extend',
+  maxExtensions: 1,
+  alarms: [],
+  dryRun: false,
+  periodSeconds: 60,
+  settleSeconds: 60,
+};
+/**
+ * Subtly worse images: only a comparison with the old color catches them, so they are drawn for gradual shifts
+ * only (all at once, by design, has only the threshold alarms, which they stay under).
+ */
+const SUBTLE: Behaviour[] = ['errors-2pct', 'slow'];
+
 /** Images that must never end up taking the traffic. */
-const UNHEALTHY: ReadonlySet<Behaviour> = new Set(BEHAVIOURS.filter((b) => b !== 'good'));
+const UNHEALTHY: ReadonlySet<Behaviour> = new Set([...BEHAVIOURS, ...SUBTLE].filter((b) => b !== 'good'));
 
 // 100 in `npm test`: test/workflow-chaos.test.ts adds transient faults to a changing world, and `npm run chaos`
 // runs 1,000 releases; INVARIANT_RUNS raises it.
 const RUNS = Number(process.env.INVARIANT_RUNS ?? 100);
 
 const scenario = fc.record({
-  behaviour: fc.constantFrom(...BEHAVIOURS),
+  behaviour: fc.constantFrom(...BEHAVIOURS, ...SUBTLE),
+  strategy: fc.constantFrom(...STRATEGIES),
   keepIdleWarm: fc.boolean(),
   faults: fc
     .uniqueArray(
@@ -36,13 +61,15 @@ const scenario = fc.record({
 test(`invariant over ${RUNS} randomized fault sequences: healthy traffic, record = listener, lock released`, async () => {
   const seen = { runs: 0, faults: 0, outcomes: new Map<string, number>() };
   await fc.assert(
-    fc.asyncProperty(scenario, async ({ behaviour, keepIdleWarm, faults }) => {
+    fc.asyncProperty(scenario, async ({ behaviour, strategy, keepIdleWarm, faults }) => {
       const world = new FakeWorld(`${REPO}:v1`, { transient: faults });
-      world.behaviours.set(`${REPO}:v2`, behaviour);
+      // All at once has only the threshold alarms: a subtly worse image there is a good one (see SUBTLE).
+      world.behaviours.set(`${REPO}:v2`, !strategy && SUBTLE.includes(behaviour) ? 'good' : behaviour);
+      world.requestsPerSecond = 50;
       const result = await runRelease(
         world,
-        { image: `${REPO}:v2`, bakeSeconds: 20, deployTimeoutSeconds: 60 },
-        { settings: { keepIdleWarm } },
+        { image: `${REPO}:v2`, bakeSeconds: 20, deployTimeoutSeconds: 60, ...(strategy ? { strategy } : {}) },
+        { settings: { keepIdleWarm, analysis: ANALYSIS } },
       );
       seen.runs += 1;
       seen.faults += faults.length;
@@ -50,7 +77,7 @@ test(`invariant over ${RUNS} randomized fault sequences: healthy traffic, record
       seen.outcomes.set(label, (seen.outcomes.get(label) ?? 0) + 1);
 
       const live = world.liveTarget();
-      const context = `${behaviour}, faults ${JSON.stringify(faults)}, ended ${label}: ${result.cause ?? ''}`;
+      const context = `${behaviour}, ${strategy?.type ?? 'all-at-once'}, faults ${JSON.stringify(faults)}, ended ${label}: ${result.cause ?? ''}`;
       if (!live) {
         throw new Error(`traffic is split or nowhere (${JSON.stringify(world.weights)}) after ${context}`);
       }
@@ -64,6 +91,11 @@ test(`invariant over ${RUNS} randomized fault sequences: healthy traffic, record
           `record ${JSON.stringify(world.record)} disagrees with the listener (${live}) after ${context}`,
         );
       }
+      if (world.recordedWeights && world.recordedWeights[live] !== 100) {
+        throw new Error(
+          `the record still holds a split ${JSON.stringify(world.recordedWeights)} after ${context}`,
+        );
+      }
       if (world.lock) {
         throw new Error(`lock still held by ${world.lock.owner} after ${context}`);
       }
@@ -74,7 +106,7 @@ test(`invariant over ${RUNS} randomized fault sequences: healthy traffic, record
       ) {
         throw new Error(`scaling still held after ${context}`);
       }
-      if (result.status === 'SUCCEEDED' && behaviour !== 'good') {
+      if (result.status === 'SUCCEEDED' && world.behaviours.get(`${REPO}:v2`) !== 'good') {
         throw new Error(`a ${behaviour} image was released: ${context}`);
       }
     }),
