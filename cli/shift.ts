@@ -51,8 +51,12 @@ export function stepLine(release: ShiftColors, shift: Shift): string {
 
 /** One verdict, one line: "step 1 verdict: <its summary>" (and what a dry run did not do). */
 export function verdictLine(verdict: StepVerdict): string {
-  const dry = verdict.wouldHave ? ` (dry run: would have ${verdictAction(verdict.wouldHave)})` : '';
-  return `step ${verdict.step} verdict: ${verdict.summary}${dry}`;
+  // The summary names the step and, in dry run, what a real run would have done.
+  const dry =
+    verdict.wouldHave && !verdict.summary.includes('DRY RUN')
+      ? ` (dry run: would have ${verdictAction(verdict.wouldHave)})`
+      : '';
+  return `${verdict.summary}${dry}`;
 }
 
 function verdictAction(action: 'rollback' | 'extend'): string {

@@ -192,9 +192,16 @@ async function judged(
     alarms: found.alarms.map(describeAlarm),
     action,
     ...(action !== wanted ? { wouldHave: wanted as 'rollback' | 'extend' } : {}),
-    summary:
-      `Step ${shift.step + 1}/${shift.steps.length} (${percent}% to ${release.idle}, window ${window}): ` +
-      `${found.reason.replace(/\.$/, '')}. ${capitalise(doing)}.${dry}`,
+    summary: stepSummary({
+      step: shift.step + 1,
+      steps: shift.steps.length,
+      percent,
+      color: release.idle,
+      window,
+      found: found.reason,
+      doing,
+      dry,
+    }),
   };
   const verdicts = [...shift.verdicts, step];
   // Published for every judged step (an event, not an outcome); a failed publish never changes the verdict.
@@ -244,6 +251,30 @@ async function judged(
     verdict: action === 'promote' ? 'promote' : 'shift',
     release: { ...release, shift: { ...shift, verdicts } },
   };
+}
+
+/**
+ * One line per judged step, for the console, the events, `bluegreen status` and a rollback's cause:
+ * "Step 1/3 (25% to green, window 10:01:00-10:03:00Z): PASS: errors: pass, ... Next: step 2 (50%)."
+ */
+export function stepSummary(s: {
+  readonly step: number;
+  readonly steps: number;
+  readonly percent: number;
+  readonly color: string;
+  /** "10:01:00-10:03:00Z" */
+  readonly window: string;
+  /** What was found (the comparison's summary, or the alarms). */
+  readonly found: string;
+  /** What the workflow does next ("next: step 2 (50%)"). */
+  readonly doing: string;
+  /** " DRY RUN: ..." or "". */
+  readonly dry: string;
+}): string {
+  return (
+    `Step ${s.step}/${s.steps} (${s.percent}% to ${s.color}, window ${s.window}): ` +
+    `${s.found.replace(/\.$/, '')}. ${capitalise(s.doing)}.${s.dry}`
+  );
 }
 
 function capitalise(s: string): string {

@@ -3,6 +3,7 @@
  * tests' simulated AWS (mock-aws.ts), so the output is exactly what the CLI prints, while the AWS responses and
  * timings are scripted. Run: npx tsx test/cli/readme-examples.ts
  */
+import { stepSummary } from '../../lambda/workflow/analyse';
 import '../../rehearsal/quiet';
 import type { CliIo } from '../../cli/io';
 import { run } from '../../cli/main';
@@ -245,6 +246,7 @@ function shifted(strategy: Strategy, step: number, verdicts: StepVerdict[] = [])
 /** A step's verdict, judged by the real comparison on scripted counts (old color first). */
 function judged(
   step: number,
+  of: number,
   percent: number,
   counts: [number, number, number, number, number, number],
   action: StepVerdict['action'],
@@ -263,7 +265,17 @@ function judged(
     metrics: v.metrics,
     alarms: [],
     action,
-    summary: v.summary,
+    summary: stepSummary({
+      step,
+      steps: of,
+      percent,
+      color: 'green',
+      window: '12:01:00-12:05:00Z',
+      found: v.summary,
+      doing:
+        action === 'promote' ? 'next: 100% to the new color' : `next: step ${step + 1} (${percent * 2}%)`,
+      dry: '',
+    }),
   };
 }
 
@@ -274,7 +286,7 @@ async function gradualShifts(): Promise<void> {
   history.reset('2026-11-26T12:00:00Z');
   const name = 'v2-20261126T120000Z';
   const at = (release: Release) => ({ execution: name, release });
-  const pass = judged(1, 10, [11950, 24, 176, 1320, 3, 182], 'promote');
+  const pass = judged(1, 1, 10, [11950, 24, 176, 1320, 3, 182], 'promote');
   const steps: [string, string, number, Release][] = [
     ['Start', 'Pass', 0, releaseOf(V2)],
     ['Prepare', 'Task', 1, releaseOf(V2)],
@@ -335,7 +347,7 @@ async function gradualShifts(): Promise<void> {
       events: [history.started({ image: V2 }), history.entered('Bake step', 'Wait', at(release))],
     });
   };
-  const first = judged(1, 25, [9020, 18, 177, 2985, 5, 181], 'next');
+  const first = judged(1, 3, 25, [9020, 18, 177, 2985, 5, 181], 'next');
   inShift(shifted(linear, 1, [first]));
   await show('status', '2026-11-26T12:07:00Z');
   await show('promote --yes', '2026-11-26T12:07:00Z');

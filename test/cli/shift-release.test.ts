@@ -116,15 +116,15 @@ describe('bluegreen release --strategy / --dry-run', () => {
     const lines = out.split('\n').filter((l) => l.startsWith('  ') && !l.startsWith('  console'));
     expect(lines).toEqual([
       '  step 1 of 3: green 25%, blue 75%',
-      `  step 1 verdict: ${PASS_1}`,
+      `  ${PASS_1}`,
       '  step 2 of 3: green 50%, blue 50%',
-      `  step 2 verdict: ${PASS_2}`,
+      `  ${PASS_2}`,
       `  promoted by ${ME} at 2026-11-26T10:04:30.000Z: the remaining steps are skipped, on to 100%`,
     ]);
     // Each right after the state that produced it.
     const all = out.split('\n');
     expect(all[all.indexOf('  step 1 of 3: green 25%, blue 75%') - 1]).toMatch(/✓ Shift traffic/);
-    expect(all[all.indexOf(`  step 1 verdict: ${PASS_1}`) - 1]).toMatch(/✓ Analyse step/);
+    expect(all[all.indexOf(`  ${PASS_1}`) - 1]).toMatch(/✓ Analyse step/);
   });
 
   test('--wait on a terminal: the spinner shows the step while a shift state runs', async () => {

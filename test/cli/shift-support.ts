@@ -1,5 +1,6 @@
 /** Gradual shifts for the CLI tests: a release at a shift step, a step's verdict, the world mid-shift. */
 import type { Release, Shift, StepVerdict } from '../../lambda/shared/release';
+import { stepSummary } from '../../lambda/workflow/analyse';
 import { weightsFor, type Strategy } from '../../lambda/shared/strategy';
 import { ME, REPO, history, releaseOf, type MockAws } from './mock-aws';
 
@@ -26,10 +27,31 @@ export function verdict(
   };
 }
 
-export const PASS_1 =
-  'pass: errors green 0.2% (3/1420) vs blue 0.19% (8/4260), p=0.62; p99 green 182 ms vs blue 176 ms';
-export const PASS_2 =
-  'pass: errors green 0.1% (3/2800) vs blue 0.2% (6/2810), p=0.93; p99 green 180 ms vs blue 179 ms';
+/** Two passing steps' summaries, as the Analyse step writes them. */
+export const PASS_1 = stepSummary({
+  step: 1,
+  steps: 3,
+  percent: 25,
+  color: 'green',
+  window: '10:01:00-10:03:00Z',
+  found:
+    'PASS: errors: pass, new 3 of 1420 failed (0.21%) against old 8 of 4260 failed (0.19%): p = 0.43 (not below ' +
+    '0.01); latency: pass, new 182 ms against old 176 ms: ratio 1.03 (limit 1.25).',
+  doing: 'next: step 2 (50%)',
+  dry: '',
+});
+export const PASS_2 = stepSummary({
+  step: 2,
+  steps: 3,
+  percent: 50,
+  color: 'green',
+  window: '10:03:00-10:05:00Z',
+  found:
+    'PASS: errors: pass, new 3 of 2800 failed (0.11%) against old 6 of 2810 failed (0.21%): p = 0.93 (not below ' +
+    '0.01); latency: pass, new 180 ms against old 179 ms: ratio 1.01 (limit 1.25).',
+  doing: 'next: step 3 (75%)',
+  dry: '',
+});
 
 /** v2 released to green, linear 25% steps, at `step` (0-based) with its weights set and `verdicts` so far. */
 export function shifting(step: number, verdicts: StepVerdict[] = [], extra: Partial<Shift> = {}): Release {
