@@ -199,6 +199,7 @@ export class BluegreenStack extends Stack {
       green: this.colors.green,
       blueIsLive,
       productionWeights: productionWeights.valueAsString,
+      stickySeconds: config.release.analysis.stickySeconds,
       testPort: config.listeners.testPort,
       testAllowedPeers,
       domainName: config.listeners.domainName,

@@ -24,8 +24,12 @@ const EVERYTHING = {
   githubDeployRole: { repository: 'acme/shop' },
   approval: 'before-switch' as const,
   keepIdleWarm: true,
-  // Four migration phases and an hour's approval need more than the default two hours.
-  release: { maxReleaseMinutes: 240 },
+  // Four migration phases, an hour's approval and a canary need more than the default two hours.
+  release: {
+    maxReleaseMinutes: 240,
+    strategy: 'canary:10:5m',
+    analysis: { stickySeconds: 600, alarms: ['shop-checkout-errors'] },
+  },
 };
 
 const VARIANTS: Record<string, Parameters<typeof synth>[0]> = {

@@ -85,6 +85,23 @@ describe('a stack update never undoes a release', () => {
     expect(deploy.failedRules()).toEqual([]);
   });
 
+  test('with stickiness configured, a deploy keeps it on while the record holds a split, off once it does not', () => {
+    const sticky = synth({ release: { analysis: { stickySeconds: 900 } } }).serviceJson;
+    const stickiness = (recorded: string, live: 'blue' | 'green') =>
+      (
+        new CfnEvaluator(sticky, recordSays(live, `${REPO}:v1`, `${REPO}:v2`, recorded)).resource(production)
+          .DefaultActions as { ForwardConfig: { TargetGroupStickinessConfig: unknown } }[]
+      )[0].ForwardConfig.TargetGroupStickinessConfig;
+    expect(stickiness('900,100', 'blue')).toEqual({ Enabled: true, DurationSeconds: 900 });
+    expect(stickiness('250,750', 'green')).toEqual({ Enabled: true, DurationSeconds: 900 });
+    expect(stickiness('100,0', 'blue')).toEqual({ Enabled: false, DurationSeconds: 900 });
+    expect(stickiness('0,100', 'green')).toEqual({ Enabled: false, DurationSeconds: 900 });
+    // Without stickiness configured, the template has none (the workflow switches it off in every change).
+    const plain = new CfnEvaluator(t, recordSays('blue', `${REPO}:v1`, `${REPO}:v2`, '900,100'));
+    const action = (plain.resource(production).DefaultActions as { ForwardConfig: object }[])[0];
+    expect(action.ForwardConfig).not.toHaveProperty('TargetGroupStickinessConfig.Enabled', true);
+  });
+
   test('each step of a linear shift from green to blue, and its end, is what a deploy writes', () => {
     for (const [recorded, blue, green] of [
       ['250,750', 250, 750],

@@ -1,4 +1,4 @@
-import { Duration, Fn, RemovalPolicy, Token, type CfnCondition } from 'aws-cdk-lib';
+import { CfnCondition, Duration, Fn, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -72,6 +72,11 @@ export interface TrafficRoutingProps {
    * stale template value.
    */
   readonly productionWeights: string;
+  /**
+   * Group stickiness while traffic is split (release.analysis.stickySeconds): rendered on when the record's weights
+   * are a split, off otherwise, so a deploy during a shift keeps sticky users where they are. @default - none
+   */
+  readonly stickySeconds?: number;
   readonly testPort: number;
   /** Source ranges that may reach the test listener at all (NAT gateway addresses, pipeline runners). */
   readonly testAllowedPeers: readonly ec2.IPeer[];
@@ -107,10 +112,13 @@ export class TrafficRouting extends Construct {
     // test rule to the idle color. CloudFormation passes the selected values as strings ("900"); ALB's integer
     // Weight accepts them, as it accepts a Ref to a Number parameter.
     const recorded = Fn.split(',', props.productionWeights, 2);
-    const toLive = elbv2.ListenerAction.weightedForward([
-      { targetGroup: blue.targetGroup, weight: Token.asNumber(recorded[0]) },
-      { targetGroup: green.targetGroup, weight: Token.asNumber(recorded[1]) },
-    ]);
+    const toLive = elbv2.ListenerAction.weightedForward(
+      [
+        { targetGroup: blue.targetGroup, weight: Token.asNumber(recorded[0]) },
+        { targetGroup: green.targetGroup, weight: Token.asNumber(recorded[1]) },
+      ],
+      props.stickySeconds ? { stickinessDuration: Duration.seconds(props.stickySeconds) } : {},
+    );
     const toIdle = elbv2.ListenerAction.weightedForward([
       { targetGroup: blue.targetGroup, weight: ifBlueLive(0, 100) },
       { targetGroup: green.targetGroup, weight: ifBlueLive(100, 0) },
@@ -124,6 +132,22 @@ export class TrafficRouting extends Construct {
       sslPolicy: https ? elbv2.SslPolicy.TLS13_12_PQ : undefined,
       defaultAction: toLive,
     });
+    if (props.stickySeconds) {
+      // As the workflow does: stickiness only while the record's weights split traffic (all on one color is
+      // "100,0" or "0,100", as every switch and rollback writes it).
+      const split = new CfnCondition(this, 'ProductionIsSplit', {
+        expression: Fn.conditionNot(
+          Fn.conditionOr(
+            Fn.conditionEquals(props.productionWeights, '100,0'),
+            Fn.conditionEquals(props.productionWeights, '0,100'),
+          ),
+        ),
+      });
+      (this.productionListener.node.defaultChild as elbv2.CfnListener).addPropertyOverride(
+        'DefaultActions.0.ForwardConfig.TargetGroupStickinessConfig.Enabled',
+        Fn.conditionIf(split.logicalId, true, false),
+      );
+    }
     lb.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(productionPort), 'production traffic');
     if (https) {
       lb.loadBalancer.addListener('HttpRedirect', {
