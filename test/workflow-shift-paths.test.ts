@@ -6,7 +6,13 @@
 import { DEFAULT_POLICY } from '../lambda/shared/strategy';
 import type { WorkflowSettings } from '../lambda/shared/release';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
-import { runRelease as runOnPlatform, type ExecutionResult } from './support/run-workflow';
+import { stopped } from '../lambda/workflow/conclude';
+import {
+  SETTINGS,
+  endingOf,
+  runRelease as runOnPlatform,
+  type ExecutionResult,
+} from './support/run-workflow';
 
 const V1 = `${REPO}:v1`;
 const V2 = `${REPO}:v2`;
@@ -294,6 +300,42 @@ describe.each(['ecs', 'asg'] as const)(
       expect(greenShares(world)[0]).toBe(25);
       expectBackOnBlue(world);
     });
+
+    test.each(['ABORTED', 'TIMED_OUT'] as const)(
+      '%s mid-shift: the Stopped step puts all traffic back on the old color in one change, stickiness off',
+      async (status) => {
+        const world = worldWith('good');
+        let baking = 0;
+        const result = await runOnPlatform(
+          world,
+          { image: V2, strategy: LINEAR },
+          {
+            platform,
+            settings: { analysis: { ...ANALYSIS, stickySeconds: 300 } },
+            // Stopped while the second step bakes (an operator's StopExecution, or the release's timeout).
+            stopWhen: () => (world.weightChanges.length === 2 && ++baking > 3 ? { status } : undefined),
+          },
+        );
+        expect(result.status).toBe(status);
+        expect(greenShares(world)).toEqual([25, 50]);
+        expect(world.stickySeconds).toBe(300);
+
+        const { outcome } = await stopped(endingOf(result), world.deps(), {
+          ...SETTINGS,
+          analysis: ANALYSIS,
+        });
+        expect(greenShares(world)).toEqual([25, 50, 0]);
+        expect(world.weights).toEqual({ blue: 100, green: 0 });
+        expect(world.stickySeconds).toBeUndefined();
+        // The record follows the listener, and says what each color runs (green still runs v2, now idle).
+        expect(world.record.liveColor).toBe('blue');
+        expect(world.recordedWeights).toBeUndefined();
+        expect(world.record.images).toEqual({ blue: world.imageOf('blue'), green: world.imageOf('green') });
+        expect(world.lock).toBeUndefined();
+        expect(world.capacityHeld).toBe(false);
+        expect(outcome.cause).toContain('all production traffic is on blue');
+      },
+    );
 
     test('all at once (the default) never enters the shift steps', async () => {
       const world = worldWith('good');

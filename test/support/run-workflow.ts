@@ -105,6 +105,8 @@ export function runRelease(
     taskTimeoutSeconds?: number;
     /** Task states whose Lambda fails (see RunOptions.lambdaFailures). */
     lambdaFailures?: RunOptions['lambdaFailures'];
+    /** A stop from outside (see RunOptions.stopWhen). */
+    stopWhen?: RunOptions['stopWhen'];
   } = {},
 ): Promise<ExecutionResult> {
   const m = options.migrations;
@@ -123,6 +125,7 @@ export function runRelease(
       tasks: world.tasks(),
       taskTimeoutSeconds: options.taskTimeoutSeconds,
       lambdaFailures: options.lambdaFailures,
+      stopWhen: options.stopWhen,
     },
   );
 }
