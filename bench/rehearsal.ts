@@ -161,7 +161,12 @@ async function switchRun(concurrency: number, warmUp: number, instrument: boolea
     if (probe) {
       const newColor = ok.liveAfter.split(' ')[0] as 'blue' | 'green';
       console.log(
-        describeAttribution(warmUp, loadBefore, sw.ratio, attribute(probe, ok.samples, sw.bounds, newColor)),
+        describeAttribution(
+          warmUp,
+          loadBefore,
+          sw.ratio,
+          attribute(probe, ok.samples, sw.bounds, newColor, ok.execution.events),
+        ),
       );
     }
     return {
@@ -211,7 +216,12 @@ async function main(): Promise<void> {
   const sw = switchFigures(ok);
   if (probe) {
     console.log(
-      describeAttribution(0, loadBefore, sw.ratio, attribute(probe, ok.samples, sw.bounds, 'green')),
+      describeAttribution(
+        0,
+        loadBefore,
+        sw.ratio,
+        attribute(probe, ok.samples, sw.bounds, 'green', ok.execution.events),
+      ),
     );
   }
   // The p99-at-switch figure over `runs` releases (this one first); with --warmup, as many with a warm-up,

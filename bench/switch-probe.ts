@@ -14,6 +14,7 @@
  * `requests` requests through the test listener to that color (what a warm-up in the Validate step would do).
  */
 import { Agent, type ClientRequest } from 'node:http';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { nearestRank } from '../rehearsal/load';
 import { LocalRouter, type Target } from '../rehearsal/router';
 import type { Color } from '../lambda/shared/release-record';
@@ -35,6 +36,8 @@ export interface Probe {
   readonly lags: { at: number; ms: number }[];
   /** Router metrics reads: when they ended, how long they took. */
   readonly reads: { at: number; ms: number }[];
+  /** The bench process's garbage collections: when they started, how long they paused it. */
+  readonly gcs: { at: number; ms: number; major: boolean }[];
   uninstall(): void;
 }
 
@@ -93,6 +96,15 @@ export function installProbe(options: { testHeader: string; healthPath: string }
     }
     return originalAddRequest.call(this, req, opts);
   };
+  const gcs: { at: number; ms: number; major: boolean }[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      // kind 2: mark-sweep-compact (a major GC); 1 (scavenge) and the incremental steps are minor pauses
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      gcs.push({ at: performance.timeOrigin + e.startTime, ms: e.duration, major: kind === 2 });
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   let expected = performance.now() + 20;
   const timer = setInterval(() => {
     const now = performance.now();
@@ -106,8 +118,10 @@ export function installProbe(options: { testHeader: string; healthPath: string }
     upstream,
     lags,
     reads,
+    gcs,
     uninstall: () => {
       clearInterval(timer);
+      gcObserver.disconnect();
       router.register = originalRegister;
       router.metrics = originalMetrics;
       router.recentSamples = originalRecent;
@@ -183,6 +197,7 @@ export function attribute(
   client: readonly { startedAt: number; at: number; latencyMs: number; color?: string }[],
   windows: { steady: [number, number]; switch: [number, number] },
   newColor: Color,
+  events: readonly { type: string; state: string; at: number }[] = [],
 ) {
   const inWindow = <T>(rows: readonly T[], [from, to]: [number, number], at: (r: T) => number) =>
     rows.filter((r) => at(r) >= from && at(r) < to);
@@ -191,6 +206,7 @@ export function attribute(
     const up = inWindow(probe.upstream, w, (u) => u.sentAt).filter((u) => !u.test && u.ms !== undefined);
     const lags = inWindow(probe.lags, w, (l) => l.at);
     const reads = inWindow(probe.reads, w, (r) => r.at);
+    const gcs = inWindow(probe.gcs, w, (g) => g.at);
     const bins: [string, (u: Upstream) => boolean][] = [
       ['1-20', (u) => u.ordinal <= 20],
       ['21-200', (u) => u.ordinal > 20 && u.ordinal <= 200],
@@ -205,8 +221,21 @@ export function attribute(
       probe.lags.some((l) => l.ms >= 10 && l.at >= s.startedAt && l.at <= s.at),
     );
     return {
+      /** The workflow's states entered in the window, ms from its start. */
+      states: inWindow(events, w, (e) => e.at)
+        .filter((e) => e.type === 'entered')
+        .map((e) => `${e.state} +${e.at - w[0]}`),
       client: {
         all: stats(clients.map((s) => s.latencyMs)),
+        /** p99 of the requests sent in each 250 ms of the window. */
+        per250ms: Array.from({ length: Math.ceil((w[1] - w[0]) / 250) }, (_, i) =>
+          nearestRank(
+            clients
+              .filter((c) => c.startedAt >= w[0] + i * 250 && c.startedAt < w[0] + (i + 1) * 250)
+              .map((c) => c.latencyMs),
+            0.99,
+          ),
+        ),
         byColor: Object.fromEntries(
           ['blue', 'green'].map((c) => [
             c,
@@ -231,6 +260,12 @@ export function attribute(
         lagSumMs: lags.reduce((s, l) => s + l.ms, 0),
       },
       metricsReads: { count: reads.length, sumMs: reads.reduce((s, r) => s + r.ms, 0) },
+      gc: {
+        count: gcs.length,
+        sumMs: gcs.reduce((s, g) => s + g.ms, 0),
+        maxMs: gcs.length ? Math.max(...gcs.map((g) => g.ms)) : 0,
+        majorMs: gcs.filter((g) => g.major).map((g) => Math.round(g.ms)),
+      },
       slowestOnePercent: {
         count: slowest.length,
         newColor: slowest.filter((s) => s.color === newColor).length,
@@ -253,6 +288,7 @@ export function describeAttribution(
     x.n === 0 ? '-' : `p50 ${ms(x.p50)} p99 ${ms(x.p99)} max ${ms(x.max)} (${x.n})`;
   const window = (name: string, w: ReturnType<typeof attribute>['steady']) =>
     `    ${name.padEnd(7)} client ${st(w.client.all)} | app answers: old ${st(w.upstream.old)}, new ${st(w.upstream.new)}\n` +
+    `            client p99 per 250 ms: ${w.client.per250ms.map(ms).join(' ')}\n` +
     `            new color by request # per process: ${
       Object.entries(w.upstream.newByOrdinal)
         .filter(([, x]) => x.n > 0)
@@ -260,9 +296,14 @@ export function describeAttribution(
         .join('; ') || '-'
     }\n` +
     `            event loop: ${w.eventLoop.lagsOver10ms} lags >= 10 ms, max ${ms(w.eventLoop.maxLagMs)}, sum ` +
-    `${ms(w.eventLoop.lagSumMs)} ms; metrics reads ${w.metricsReads.count} (${ms(w.metricsReads.sumMs)} ms); ` +
+    `${ms(w.eventLoop.lagSumMs)} ms; GC ${w.gc.count} (${ms(w.gc.sumMs)} ms, max ${ms(w.gc.maxMs)}, major ` +
+    `[${w.gc.majorMs.join(', ')}] ms); ` +
+    `metrics reads ${w.metricsReads.count} (${ms(w.metricsReads.sumMs)} ms); ` +
     `slowest 1%: ${w.slowestOnePercent.count}, ${w.slowestOnePercent.newColor} on the new color, ` +
-    `${w.slowestOnePercent.inFlightDuringLagOver10ms} in flight during a lag >= 10 ms`;
+    `${w.slowestOnePercent.inFlightDuringLagOver10ms} in flight during a lag >= 10 ms` +
+    (w.states.length
+      ? `\n            states entered (ms from the window's start): ${w.states.join(', ')}`
+      : '');
   return [
     `  run: warm-up ${warmUp}, load ${load.toFixed(1)}, p99 ratio ${ratio.toFixed(2)}x`,
     window('steady', a.steady),
