@@ -14,7 +14,7 @@
  * `requests` requests through the test listener to that color (what a warm-up in the Validate step would do).
  */
 import { Agent, type ClientRequest } from 'node:http';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { nearestRank } from '../rehearsal/load';
 import { LocalRouter, type Target } from '../rehearsal/router';
 import type { Color } from '../lambda/shared/release-record';
