@@ -14,7 +14,7 @@
  * `requests` requests through the test listener to that color (what a warm-up in the Validate step would do).
  */
 import { Agent, type ClientRequest } from 'node:http';
-import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { nearestRank } from '../rehearsal/load';
 import { LocalRouter, type Target } from '../rehearsal/router';
 import type { Color } from '../lambda/shared/release-record';
@@ -99,9 +99,13 @@ export function installProbe(options: { testHeader: string; healthPath: string }
   const gcs: { at: number; ms: number; major: boolean }[] = [];
   const gcObserver = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      // kind 2: mark-sweep-compact (a major GC); 1 (scavenge) and the incremental steps are minor pauses
+      // major: mark-sweep-compact; the others (scavenge, incremental marking, weak callbacks) are shorter pauses
       const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
-      gcs.push({ at: performance.timeOrigin + e.startTime, ms: e.duration, major: kind === 2 });
+      gcs.push({
+        at: performance.timeOrigin + e.startTime,
+        ms: e.duration,
+        major: kind === constants.NODE_PERFORMANCE_GC_MAJOR,
+      });
     }
   });
   gcObserver.observe({ entryTypes: ['gc'] });
