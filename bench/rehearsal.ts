@@ -63,7 +63,10 @@ function overhead(events: readonly StateEvent[], timings: Record<string, number>
   return { wallMs, configuredWaitsMs: waitsMs, overheadMs: wallMs - waitsMs };
 }
 
-/** p99 of requests sent in the 2 s from the switch (the router's weight change), against those sent in the 2 s before the release started. */
+/**
+ * p99 of requests sent in the 2 s from the switch (the router's weight change), against those sent in the 2 s
+ * before the release started.
+ */
 function switchFigures(s: ScenarioResult) {
   const prepareAt = s.execution.events.find((e) => e.type === 'entered' && e.state === 'Prepare')?.at;
   // The router's own stamp of the weight change (a warm-up before it runs inside the Switch traffic state);
