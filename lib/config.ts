@@ -292,6 +292,7 @@ const schema = z
             latencyFloorMs: int(0, 60_000, 'a whole number from 0 to 60000 ms').default(
               DEFAULT_POLICY.latencyFloorMs,
             ),
+            minTailRequests: int(1, 10_000, 'a whole number from 1 to 10000 requests').default(10),
             latencyPercentile: z
               .union([z.literal(50), z.literal(90), z.literal(95), z.literal(99), z.literal(99.9)], {
                 error: 'must be 50, 90, 95, 99 or 99.9',

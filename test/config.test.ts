@@ -214,9 +214,10 @@ describe('configuration', () => {
     expect(config.release.strategy).toEqual({ type: 'all-at-once' });
     expect(config.release.analysis).toEqual({
       minRequests: 100,
-      errorSignificance: 0.01,
+      errorSignificance: 0.005,
       latencyMargin: 0.25,
       latencyFloorMs: 20,
+      minTailRequests: 10,
       latencyPercentile: 99,
       critical: { errors: true, latency: true },
       onInconclusive: 'extend',

@@ -65,7 +65,6 @@ test(`invariant over ${RUNS} randomized fault sequences: healthy traffic, record
       const world = new FakeWorld(`${REPO}:v1`, { transient: faults });
       // All at once has only the threshold alarms: a subtly worse image there is a good one (see SUBTLE).
       world.behaviours.set(`${REPO}:v2`, !strategy && SUBTLE.includes(behaviour) ? 'good' : behaviour);
-      world.requestsPerSecond = 50;
       const result = await runRelease(
         world,
         { image: `${REPO}:v2`, bakeSeconds: 20, deployTimeoutSeconds: 60, ...(strategy ? { strategy } : {}) },

@@ -34,7 +34,6 @@ const LINEAR = { type: 'linear', stepPercent: 25, bakeSeconds: 120 };
 function worldWith(behaviour: Behaviour): FakeWorld {
   const world = new FakeWorld(V1);
   world.behaviours.set(V2, behaviour);
-  world.requestsPerSecond = 50;
   return world;
 }
 
@@ -153,7 +152,7 @@ describe.each(['ecs', 'asg'] as const)(
       expect(result.cause).toMatch(
         /^AnalysisFailed: Step 1\/1 \(10% to green, .*FAIL: errors: fail, new \d+ of \d+ failed/,
       );
-      expect(result.cause).toMatch(/p = [0-9.e-]+ \(below 0\.01\)/);
+      expect(result.cause).toMatch(/p = [0-9.e-]+ \(below 0\.005\)/);
       expect(result.cause).toMatch(/Roll back to blue\./);
       expect(greenShares(world)).toEqual([10, 0]);
       expectBackOnBlue(world);

@@ -32,6 +32,12 @@ export interface AnalysisPolicy {
   readonly latencyMargin: number;
   /** A latency difference below this many ms never fails. */
   readonly latencyFloorMs: number;
+  /**
+   * A percentile is judged only when at least this many requests lie beyond it on each color (p99 of 600
+   * requests is its 6th slowest, too noisy for a ratio: 10 beyond it needs 1,000): otherwise inconclusive.
+   * @default 10
+   */
+  readonly minTailRequests?: number;
   readonly critical: { readonly errors: boolean; readonly latency: boolean };
 }
 
@@ -139,8 +145,16 @@ function errorVerdict(old: ColorWindow, neu: ColorWindow, policy: AnalysisPolicy
   };
 }
 
-function latencyVerdict(old: ColorWindow, neu: ColorWindow, policy: AnalysisPolicy): MetricVerdict {
+function latencyVerdict(
+  old: ColorWindow,
+  neu: ColorWindow,
+  policy: AnalysisPolicy,
+  percentile: number,
+): MetricVerdict {
   const limit = 1 + policy.latencyMargin;
+  const tail = policy.minTailRequests ?? 10;
+  // Requests beyond the percentile it takes for each color's value to be judged (p99: 1,000; p90: 100).
+  const needed = Math.max(policy.minRequests, Math.ceil(tail / (1 - percentile / 100) - 1e-9));
   const ms = (v: number | undefined) => (v === undefined ? 'no data' : `${v} ms`);
   const base = {
     metric: 'latency' as const,
@@ -153,12 +167,14 @@ function latencyVerdict(old: ColorWindow, neu: ColorWindow, policy: AnalysisPoli
   if (
     old.latencyMs === undefined ||
     neu.latencyMs === undefined ||
-    Math.min(old.requests, neu.requests) < policy.minRequests
+    Math.min(old.requests, neu.requests) < needed
   ) {
     return {
       ...base,
       result: 'inconclusive',
-      explanation: `latency: inconclusive, not enough data (old ${base.old}, new ${base.new})`,
+      explanation:
+        `latency: inconclusive, too few requests for a p${percentile} (old ${old.requests}, new ${neu.requests}; ` +
+        `at least ${needed} each, ${tail} beyond the percentile)`,
     };
   }
   const ratio = old.latencyMs === 0 ? (neu.latencyMs === 0 ? 1 : Infinity) : neu.latencyMs / old.latencyMs;
@@ -173,9 +189,17 @@ function latencyVerdict(old: ColorWindow, neu: ColorWindow, policy: AnalysisPoli
   };
 }
 
-/** The new color against the old over the same window: per metric, and overall by the critical ones. */
-export function compareColors(old: ColorWindow, neu: ColorWindow, policy: AnalysisPolicy): AnalysisVerdict {
-  const metrics = [errorVerdict(old, neu, policy), latencyVerdict(old, neu, policy)];
+/**
+ * The new color against the old over the same window: per metric, and overall by the critical ones. `percentile`
+ * is the latency percentile the windows carry (99 for p99).
+ */
+export function compareColors(
+  old: ColorWindow,
+  neu: ColorWindow,
+  policy: AnalysisPolicy,
+  percentile = 99,
+): AnalysisVerdict {
+  const metrics = [errorVerdict(old, neu, policy), latencyVerdict(old, neu, policy, percentile)];
   const critical = metrics.filter((m) => m.critical);
   const result: AnalysisResult = critical.some((m) => m.result === 'fail')
     ? 'fail'

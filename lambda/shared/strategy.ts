@@ -40,9 +40,10 @@ export interface AnalysisSettings {
 
 export const DEFAULT_POLICY: AnalysisPolicy = {
   minRequests: 100,
-  errorSignificance: 0.01,
+  errorSignificance: 0.005,
   latencyMargin: 0.25,
   latencyFloorMs: 20,
+  minTailRequests: 10,
   critical: { errors: true, latency: true },
 };
 

@@ -129,7 +129,7 @@ export async function analyseStep(
     metrics.window(release.live, start, end, analysis.latencyPercentile),
     metrics.window(release.idle, start, end, analysis.latencyPercentile),
   ]);
-  const verdict = compareColors(old, neu, analysis.policy);
+  const verdict = compareColors(old, neu, analysis.policy, analysis.latencyPercentile);
   const alarmed = userAlarms.length > 0;
   return judged(state, deps, settings, release, shift, {
     result: alarmed ? 'fail' : verdict.result,
@@ -176,7 +176,9 @@ async function judged(
   const doing = {
     next: `next: step ${shift.step + 2} (${shift.steps[shift.step + 1]}%)`,
     promote: 'next: 100% to the new color',
-    extend: `bake the step again (extension ${shift.extensions + 1} of ${analysis.maxExtensions})`,
+    extend:
+      `bake the step longer and judge the whole window again (extension ${shift.extensions + 1} of ` +
+      `${analysis.maxExtensions})`,
     rollback: `roll back to ${release.live}`,
   }[action];
   const dry =
@@ -240,7 +242,8 @@ async function judged(
           ...shift,
           verdicts,
           extensions: shift.extensions + 1,
-          window: { start: extended.start.toISOString(), end: extended.end.toISOString() },
+          // The window grows (same start, a bake later): each judgement has more requests than the last.
+          window: { start: found.window.start, end: extended.end.toISOString() },
           waitSeconds: release.timings.watchIntervalSeconds,
         },
       },

@@ -111,6 +111,7 @@ export class ReleaseWorkflow extends Construct {
           errorSignificance: analysis.errorSignificance,
           latencyMargin: analysis.latencyMargin,
           latencyFloorMs: analysis.latencyFloorMs,
+          minTailRequests: analysis.minTailRequests,
           critical: analysis.critical,
         },
         latencyPercentile: analysis.latencyPercentile,

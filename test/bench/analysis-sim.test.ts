@@ -97,7 +97,7 @@ describe('DEFAULT_POLICY on simulated canary steps (10% of 100 requests/s for 5 
     expect(cell.doubleErrors.fail).toBeGreaterThan(0.95);
   });
 
-  it('the same check catches a lax policy (significance 0.05 instead of 0.01)', () => {
+  it('the same check catches a lax policy (significance 0.05 instead of the default 0.005)', () => {
     const runs = 300;
     const [cell] = simulate({
       ...options,

@@ -86,7 +86,7 @@ export class FakeWorld {
   /** Every change of the production weights, in order, with the stickiness it set. */
   readonly weightChanges: { weights: TrafficWeights; stickySeconds?: number }[] = [];
   /** Production requests per second, shared by the colors by weight: what the metrics count. */
-  requestsPerSecond = 20;
+  requestsPerSecond = 200;
   /** Every metrics window read: color, start, end. */
   readonly metricReads: { color: Color; start: string; end: string }[] = [];
   /** Scaling held back (suspended) for a release. */

@@ -135,3 +135,37 @@ describe('comparative analysis: the verdict', () => {
     );
   });
 });
+
+describe('a latency percentile needs requests beyond it', () => {
+  const policy = {
+    minRequests: 100,
+    errorSignificance: 0.005,
+    latencyMargin: 0.25,
+    latencyFloorMs: 20,
+    minTailRequests: 10,
+    critical: { errors: true, latency: true },
+  };
+  test('p99 of 600 requests (its 6th slowest) is inconclusive; of 1,000 it is judged', () => {
+    const slow = (requests: number) =>
+      compareColors(
+        { requests: requests * 9, errors: 0, latencyMs: 100 },
+        { requests, errors: 0, latencyMs: 200 },
+        policy,
+        99,
+      ).metrics[1];
+    expect(slow(600)).toMatchObject({ result: 'inconclusive' });
+    expect(slow(600).explanation).toBe(
+      'latency: inconclusive, too few requests for a p99 (old 5400, new 600; at least 1000 each, 10 beyond the percentile)',
+    );
+    expect(slow(1000)).toMatchObject({ result: 'fail', value: 2 });
+  });
+  test('p90 needs 100: the error minimum decides', () => {
+    const v = compareColors(
+      { requests: 900, errors: 0, latencyMs: 100 },
+      { requests: 100, errors: 0, latencyMs: 101 },
+      policy,
+      90,
+    );
+    expect(v.metrics[1]).toMatchObject({ result: 'pass' });
+  });
+});
