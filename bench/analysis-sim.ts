@@ -280,6 +280,27 @@ if (require.main === module) {
       `${pct(worst.baseErrorRate)} errors (${interval(worst.identical.fail)}; target at most ` +
       `${pct(FALSE_ALARM_TARGET)})${worst.identical.fail <= FALSE_ALARM_TARGET ? '' : '  (MISSES target)'}`,
   );
+  // A step too short to judge is extended (onInconclusive "extend", 2 extensions by default) and judged again over
+  // the whole, longer window: at 20 requests/s the third judgement covers 15 minutes.
+  const extended = simulate({
+    runs: result.options.runs,
+    seed: result.options.seed + 1,
+    rps: [20],
+    baseErrorRates: [0.001, 0.005, 0.02],
+    sigmas: [SIGMA],
+    stepSeconds: 900,
+  });
+  console.log('');
+  console.log(
+    '20 requests/s after the default two extensions (the window judged: 15 minutes, fail / inconclusive):',
+  );
+  console.log('base errors | identical: false alarm | 2x errors: caught | +40% latency: caught');
+  console.log('--- | --- | --- | ---');
+  for (const c of extended.cells) {
+    const both = (o: { fail: number; inconclusive: number }) => `${pct(o.fail)} / ${pct(o.inconclusive)}`;
+    console.log([pct(c.baseErrorRate), both(c.identical), both(c.doubleErrors), both(c.slower)].join(' | '));
+  }
+  console.log('');
   console.log(
     `worst false-alarm rate of the error test alone: ${pct(worstErrors.identicalErrorTestFails)} at ` +
       `${worstErrors.rps} rps, ${pct(worstErrors.baseErrorRate)} errors ` +
