@@ -31,7 +31,10 @@ import type { ColorEnvironment } from './color-environment';
 import type { Database } from './database';
 import { migrationPhases } from './migration-phases';
 import { MigrationTasks } from './migration-tasks';
-import { FLEET_BUSY_RETRY, handUnsuccessfulEndingsToStopped } from './release-endings';
+import { conclusion, wayOut } from './conclude-phase';
+import { deployAndValidate } from './deploy-phase';
+import { handUnsuccessfulEndingsToStopped } from './release-endings';
+import { switchAndBake } from './switch-phase';
 import { TEST_TRAFFIC_HEADER, type TrafficRouting } from './traffic';
 import { shiftPhase } from './shift-phase';
 import { grantSteps } from './workflow-grants';
@@ -260,82 +263,13 @@ export class ReleaseWorkflow extends Construct {
     // --- The state machine ---------------------------------------------------------------------------------
     const { invoke, retryGlitches, retryAllBut, retryIdempotent, pollLoop, failWith } = stateHelpers(this);
 
-    const refused = failWith(STATES.refused, 'Prepare refused the release; nothing was changed.');
-    const refuse = invoke(
-      STATES.refuse,
-      fns.abort,
-      'Release the lock if this release took it; publish the refusal.',
-    )
-      .addCatch(failWith(STATES.refusedCleanupFailed, 'Refused; releasing the lock failed.', '$.failure'), {
-        resultPath: '$.cleanupFailure',
-      })
-      .next(refused);
-
-    const aborted = failWith(STATES.aborted, 'Deploy or validation failed; traffic never moved.');
-    const abort = invoke(
-      STATES.abort,
-      fns.abort,
-      'Put the idle color back, retire the new revision, release the lock.',
-    )
-      .addRetry(FLEET_BUSY_RETRY)
-      .addCatch(failWith(STATES.abortFailed, 'The abort itself failed; traffic never moved.', '$.failure'), {
-        resultPath: '$.cleanupFailure',
-      })
-      .next(aborted);
-
-    const rollbackFailed = failWith(STATES.rollbackFailed, 'Switching back failed: operators must act.');
-    const reportRollbackFailure = invoke(
-      STATES.reportRollbackFailure,
-      fns['rollback-failed'],
-      'Notify loudly that the rollback failed; release the lock.',
-    )
-      .addCatch(
-        failWith(
-          STATES.rollbackReportFailed,
-          'The rollback failed, and so did its report: the Stopped step reports it.',
-          '$.reportFailure',
-        ),
-        { resultPath: '$.reportFailure' },
-      )
-      .next(rollbackFailed);
-    const rollback = invoke(
-      STATES.rollback,
-      fns.rollback,
-      'Production listener and record back to the old color.',
-    );
-    rollback.addRetry(FLEET_BUSY_RETRY);
-    retryIdempotent(rollback);
-    rollback.addCatch(reportRollbackFailure, { resultPath: '$.rollbackFailure' });
-    rollback.next(
-      failWith(STATES.rolledBack, 'The new color failed after the switch; the old color serves again.'),
-    );
-
-    const released = new sfn.Succeed(this, STATES.released, { comment: 'The new color is live.' });
-    const finishFailed = failWith(
-      STATES.finishFailed,
-      'The new color is live; the cleanup after it failed.',
-      '$.finishFailure',
-    );
-    const finish = invoke(
-      STATES.finish,
-      fns.finish,
-      'Listener still on the new color? Scale the old color down (unless kept warm), release the lock, publish.',
-    );
-    // Finish only throws before it changes anything (its housekeeping notes failures), or once it has ended the
-    // release because the listener was changed under it: that one is a verdict, never retried.
-    retryAllBut(finish, [ReleaseErrors.TrafficMovedDuringRelease, 'UnhealthyAfterSwitch']);
-    // The listener was changed since the bake: while the old color is still warm, that is a rollback to it.
-    // (With migrations and no warm old color the contract ran: Finish puts traffic back on the new color.)
-    if (!(migrations && !config.keepIdleWarm)) {
-      finish.addCatch(rollback, {
-        errors: [ReleaseErrors.TrafficMovedDuringRelease, 'UnhealthyAfterSwitch'],
-        resultPath: '$.failure',
-      });
-    }
-    finish.addCatch(finishFailed, { resultPath: '$.finishFailure' }).next(released);
-    const keepWarm = new sfn.Wait(this, STATES.waitBeforeScaleDown, {
-      comment: 'The old color stays at full capacity a little longer, for a fast rollback by hand.',
-      time: sfn.WaitTime.secondsPath('$.release.timings.finishDelaySeconds'),
+    const helpers = { invoke, retryGlitches, retryAllBut, retryIdempotent, pollLoop, failWith };
+    // Built from the end back, each phase in its own module: the ways out, the conclusion, the migrations, the
+    // switch and bake, the gradual shift, the gate, then deploy and validate.
+    const { refuse, abort, rollback } = wayOut(fns, helpers);
+    const { finish, keepWarm } = conclusion(this, fns, helpers, {
+      rollback,
+      rollbackOnMove: !(migrations && !config.keepIdleWarm),
     });
     // With migrations and no warm old color, the contract runs once the old color is down (else it waits for
     // the next release's start).
@@ -349,87 +283,19 @@ export class ReleaseWorkflow extends Construct {
         })
       : undefined;
     keepWarm.next(phases && !config.keepIdleWarm ? phases.contract(finish) : finish);
-
-    const bakeWait = new sfn.Wait(this, STATES.bakeWait, {
-      time: sfn.WaitTime.secondsPath('$.release.timings.watchIntervalSeconds'),
-    });
-    const watch = invoke(
-      STATES.watch,
-      fns.watch,
-      'Listener still all on the new color? Health and version through production; alarms since the switch.',
-    );
-    // A failed check is a verdict, not a glitch: never retried. Anything else (a throttled API) is, twice.
-    retryAllBut(watch, ['UnhealthyAfterSwitch', ReleaseErrors.TrafficMovedDuringRelease]);
-    watch.addCatch(rollback, { resultPath: '$.failure' });
-    pollLoop(bakeWait, watch, STATES.baked, 'baked', keepWarm);
-
-    const switchTraffic = invoke(
-      STATES.switch,
-      fns.switch,
-      'Production listener to the new color, then the record.',
-    );
-    // The idle color, re-checked just before the listener changes, is no longer ready: a verdict (not retried)
-    // that aborts, since traffic never moved. Anything else is retried, then rolled back.
-    // After a gradual shift, the new color lost or the listener moved under the last step are verdicts too: they
-    // roll back (part of the traffic is on the new color already).
-    switchTraffic.addRetry({
-      errors: [
-        ReleaseErrors.IdleNotReady,
-        ReleaseErrors.UnhealthyDuringShift,
-        ReleaseErrors.TrafficMovedDuringRelease,
-      ],
-      maxAttempts: 0,
-    });
-    retryIdempotent(switchTraffic);
-    switchTraffic.addCatch(abort, { errors: [ReleaseErrors.IdleNotReady], resultPath: '$.failure' });
-    switchTraffic.addCatch(rollback, { resultPath: '$.failure' });
-    switchTraffic.next(bakeWait);
-
-    const validate = invoke(
-      STATES.validate,
-      fns.validate,
-      'Smoke checks through the test listener, target health, hook.',
-    );
-    // A failed check is a verdict; anything else (a throttled API, a reset connection) gets two more tries.
-    retryAllBut(validate, ['ValidationFailed']);
-    validate.addCatch(abort, { resultPath: '$.failure' });
+    const switchTraffic = switchAndBake(this, fns, helpers, { abort, rollback, next: keepWarm });
     // Canary and linear strategies shift in judged steps before the final switch.
-    const shifting = shiftPhase(
-      this,
-      fns,
-      { invoke, retryAllBut, retryIdempotent },
-      { switchTraffic, abort, rollback },
-    );
+    const shifting = shiftPhase(this, fns, helpers, { switchTraffic, abort, rollback });
     // With migrations, the backfill runs once the new color is validated (and approved), before the switch.
     const toSwitch = phases ? phases.backfill(shifting, abort) : shifting;
-    validate.next(
-      gate && fns['await-approval']
-        ? approvalGate(this, gate, fns['await-approval'], toSwitch, abort)
-        : toSwitch,
-    );
-
-    const waitForIdle = new sfn.Wait(this, STATES.waitForIdle, {
-      time: sfn.WaitTime.secondsPath('$.release.timings.deployPollSeconds'),
+    const deploy = deployAndValidate(this, fns, helpers, {
+      abort,
+      next:
+        gate && fns['await-approval']
+          ? approvalGate(this, gate, fns['await-approval'], toSwitch, abort)
+          : toSwitch,
+      migrations: migrations !== undefined,
     });
-    const checkIdle = invoke(
-      STATES.checkIdle,
-      fns['check-deploy'],
-      'Stable, all tasks running, all targets healthy?',
-    );
-    retryAllBut(checkIdle, ['DeployFailed', 'DeployTimeout']);
-    checkIdle.addCatch(abort, { resultPath: '$.failure' });
-    pollLoop(waitForIdle, checkIdle, STATES.idleReady, 'ready', validate);
-
-    const deploy = invoke(
-      STATES.deploy,
-      fns.deploy,
-      migrations
-        ? 'The registered revision (expanded for) on the idle color; live capacity.'
-        : 'New task definition revision with the image; live capacity.',
-    );
-    deploy.addRetry(FLEET_BUSY_RETRY);
-    deploy.addCatch(abort, { resultPath: '$.failure' });
-    deploy.next(waitForIdle);
 
     const prepare = invoke(
       STATES.prepare,

@@ -1,0 +1,63 @@
+/**
+ * The switch and the bake: one listener change to the new color (after the idle color is re-checked, and after a
+ * gradual shift the last step's split), then the bake's Wait → Check loop until it is done, then `next` (keeping
+ * the old color warm). Any failure after the switch rolls back to the old color, still warm.
+ */
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as stepfunctions from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { ReleaseErrors } from '../../lambda/shared/errors';
+import { STATES } from '../../lambda/shared/state-names';
+import type { StateHelpers, StepFunctions } from './workflow-states';
+
+export function switchAndBake(
+  scope: Construct,
+  fns: Pick<StepFunctions, 'switch' | 'watch'>,
+  {
+    invoke,
+    retryAllBut,
+    retryIdempotent,
+    pollLoop,
+  }: Pick<StateHelpers, 'invoke' | 'retryAllBut' | 'retryIdempotent' | 'pollLoop'>,
+  targets: {
+    readonly abort: sfn.IChainable;
+    readonly rollback: sfn.IChainable;
+    readonly next: sfn.IChainable;
+  },
+): sfn.IChainable {
+  const bakeWait = new stepfunctions.Wait(scope, STATES.bakeWait, {
+    time: stepfunctions.WaitTime.secondsPath('$.release.timings.watchIntervalSeconds'),
+  });
+  const watch = invoke(
+    STATES.watch,
+    fns.watch,
+    'Listener still all on the new color? Health and version through production; alarms since the switch.',
+  );
+  // A failed check is a verdict, not a glitch: never retried. Anything else (a throttled API) is, twice.
+  retryAllBut(watch, ['UnhealthyAfterSwitch', ReleaseErrors.TrafficMovedDuringRelease]);
+  watch.addCatch(targets.rollback, { resultPath: '$.failure' });
+  pollLoop(bakeWait, watch, STATES.baked, 'baked', targets.next);
+
+  const switchTraffic = invoke(
+    STATES.switch,
+    fns.switch,
+    'Production listener to the new color, then the record.',
+  );
+  // The idle color, re-checked just before the listener changes, is no longer ready: a verdict (not retried)
+  // that aborts, since traffic never moved. Anything else is retried, then rolled back.
+  // After a gradual shift, the new color lost or the listener moved under the last step are verdicts too: they
+  // roll back (part of the traffic is on the new color already).
+  switchTraffic.addRetry({
+    errors: [
+      ReleaseErrors.IdleNotReady,
+      ReleaseErrors.UnhealthyDuringShift,
+      ReleaseErrors.TrafficMovedDuringRelease,
+    ],
+    maxAttempts: 0,
+  });
+  retryIdempotent(switchTraffic);
+  switchTraffic.addCatch(targets.abort, { errors: [ReleaseErrors.IdleNotReady], resultPath: '$.failure' });
+  switchTraffic.addCatch(targets.rollback, { resultPath: '$.failure' });
+  switchTraffic.next(bakeWait);
+  return switchTraffic;
+}
