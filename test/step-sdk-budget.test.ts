@@ -6,7 +6,6 @@
  * case (SDK_CALL_WORST_MS); a smoke check's probe, its own timeout; the validation hook, what the Lambda has left
  * (lambda-hook.ts). Each step's longest invocation must fit the synthesized function's Timeout.
  */
-import { DEFAULT_POLICY } from '../lambda/shared/strategy';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   HOOK_MINIMUM_SECONDS,
@@ -22,7 +21,7 @@ import { requestApproval } from '../lambda/workflow/approval';
 import { stopped } from '../lambda/workflow/conclude';
 import { runWorkflow } from '../rehearsal/workflow-runner';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
-import { compiledWorkflow, SETTINGS, type Platform } from './support/run-workflow';
+import { ANALYSIS, compiledWorkflow, SETTINGS, type Platform } from './support/run-workflow';
 import { resourcesOfType, synth } from './support/synth';
 
 const V1 = `${REPO}:v1`;
@@ -186,16 +185,6 @@ function timeouts(platform: Platform): (step: string) => number {
   };
 }
 
-const ANALYSIS: NonNullable<WorkflowSettings['analysis']> = {
-  policy: DEFAULT_POLICY,
-  latencyPercentile: 99,
-  onInconclusive: 'extend',
-  maxExtensions: 1,
-  alarms: ['shop-checkout-errors'],
-  dryRun: false,
-  periodSeconds: 60,
-  settleSeconds: 60,
-};
 const LINEAR = { type: 'linear', stepPercent: 25, bakeSeconds: 120 };
 
 describe.each(['ecs', 'asg'] as const)('every step’s AWS calls fit its Lambda timeout (%s)', (platform) => {

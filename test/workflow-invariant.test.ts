@@ -9,9 +9,7 @@
 import fc from 'fast-check';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
 import { BEHAVIOURS, OPERATIONS } from './support/chaos';
-import { DEFAULT_POLICY } from '../lambda/shared/strategy';
-import type { WorkflowSettings } from '../lambda/shared/release';
-import { runRelease } from './support/run-workflow';
+import { ANALYSIS, runRelease } from './support/run-workflow';
 
 /** The gradual shifts the invariant covers besides all at once, and the analysis they run with. */
 const STRATEGIES = [
@@ -19,16 +17,6 @@ const STRATEGIES = [
   { type: 'canary', percent: 10, bakeSeconds: 120 },
   { type: 'linear', stepPercent: 25, bakeSeconds: 120 },
 ] as const;
-const ANALYSIS: NonNullable<WorkflowSettings['analysis']> = {
-  policy: DEFAULT_POLICY,
-  latencyPercentile: 99,
-  onInconclusive: 'extend',
-  maxExtensions: 1,
-  alarms: [],
-  dryRun: false,
-  periodSeconds: 60,
-  settleSeconds: 60,
-};
 /**
  * Subtly worse images: only a comparison with the old color catches them, so they are drawn for gradual shifts
  * only (all at once, by design, has only the threshold alarms, which they stay under).

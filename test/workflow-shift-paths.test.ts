@@ -3,11 +3,11 @@
  * in-memory AWS: each path of the shift phase, on both platforms. The world's metrics count each color's share of
  * production requests by the listener's weights, with the failures and latency its image's behaviour gives.
  */
-import { DEFAULT_POLICY } from '../lambda/shared/strategy';
 import type { WorkflowSettings } from '../lambda/shared/release';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
 import { stopped } from '../lambda/workflow/conclude';
 import {
+  ANALYSIS,
   SETTINGS,
   endingOf,
   runRelease as runOnPlatform,
@@ -16,17 +16,6 @@ import {
 
 const V1 = `${REPO}:v1`;
 const V2 = `${REPO}:v2`;
-
-const ANALYSIS: NonNullable<WorkflowSettings['analysis']> = {
-  policy: DEFAULT_POLICY,
-  latencyPercentile: 99,
-  onInconclusive: 'extend',
-  maxExtensions: 1,
-  alarms: ['shop-checkout-errors'],
-  dryRun: false,
-  periodSeconds: 60,
-  settleSeconds: 60,
-};
 
 const CANARY = { type: 'canary', percent: 10, bakeSeconds: 120 };
 const LINEAR = { type: 'linear', stepPercent: 25, bakeSeconds: 120 };

@@ -2,6 +2,7 @@
  * The tests' way to run a release: the synthesized workflow (rehearsal/workflow-runner.ts) over a FakeWorld.
  */
 import type { WorkflowSettings } from '../../lambda/shared/release';
+import { DEFAULT_POLICY } from '../../lambda/shared/strategy';
 import type { ExecutionEnding } from '../../lambda/workflow/stopped';
 import {
   compileWorkflow,
@@ -39,6 +40,18 @@ export const SETTINGS: WorkflowSettings = {
     deployPollSeconds: 15,
     finishDelaySeconds: 300,
   },
+};
+
+/** The comparative analysis the tests' gradual shifts run with: one-minute periods, a minute to settle. */
+export const ANALYSIS: NonNullable<WorkflowSettings['analysis']> = {
+  policy: DEFAULT_POLICY,
+  latencyPercentile: 99,
+  onInconclusive: 'extend',
+  maxExtensions: 1,
+  alarms: ['shop-checkout-errors'],
+  dryRun: false,
+  periodSeconds: 60,
+  settleSeconds: 60,
 };
 
 const compiled = new Map<string, CompiledWorkflow>();
