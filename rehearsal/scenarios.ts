@@ -1,0 +1,96 @@
+/**
+ * The rehearsal's scenarios: which image each one releases, what that image does wrong (BLUEGREEN_MISBEHAVE), how
+ * traffic moves (the execution input's `strategy`), and how the release is expected to end.
+ *
+ *   scenario 1  release v2 (good): deploy → validate → switch → bake → finish; expect zero failed requests
+ *   scenario 2  release v3 (fails real users after the switch): the alarms catch it, rollback restores v2
+ *   scenario 3  release v4 (reports the wrong version): validation fails, traffic never moves
+ *   scenario 4  release v5 (fails every user) as a 10% canary: only the canary's share fails before the rollback
+ *   scenario 5  release v6 (200 ms slower, under every alarm) as a 10% canary: the comparison catches it
+ *   scenario 6  release v7 (good) in linear 25% steps: every step judged and passed, zero failed requests
+ *   scenario 7  release v8 (fails every user) as a 50% canary with sticky users: after the rollback's listener
+ *               change no user reaches v8, whatever cookie it holds
+ */
+export interface Scenario {
+  readonly id: number;
+  readonly title: string;
+  readonly version: string;
+  readonly misbehave?: string;
+  /** The execution input's `strategy` (the short form, "canary:10:4s"); absent: all at once. */
+  readonly strategy?: string;
+  /**
+   * Group-level stickiness while traffic is split (release.analysis.stickySeconds), and sticky users: each load
+   * client keeps its cookies like a browser. Absent: neither.
+   */
+  readonly stickySeconds?: number;
+  /** At least this many load clients (users) in this scenario, whatever --concurrency says. */
+  readonly minUsers?: number;
+  readonly expect: 'Released' | 'RolledBack' | 'ValidationFailed';
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: 1,
+    title: 'Release v2: deploy → validate → switch → bake → finish',
+    version: 'v2',
+    expect: 'Released',
+  },
+  {
+    id: 2,
+    title: 'Release v3, which fails real users after the switch',
+    version: 'v3',
+    misbehave: 'fail-under-traffic',
+    expect: 'RolledBack',
+  },
+  {
+    id: 3,
+    title: 'Release v4, which fails validation',
+    version: 'v4',
+    misbehave: 'wrong-version',
+    expect: 'ValidationFailed',
+  },
+  {
+    id: 4,
+    title: 'Release v5, which fails every user, as a 10% canary',
+    version: 'v5',
+    misbehave: 'fail-under-traffic',
+    strategy: 'canary:10:4s',
+    expect: 'RolledBack',
+  },
+  {
+    // 200 ms late on every request: under the rehearsal's p99 alarm (1000 ms) and the smoke checks' latency budget
+    // (500 ms), caught only by comparing the colors (new p99 more than 1.25 × the old one, and 20 ms or more above
+    // it). Both colors share one machine, so a busy machine adds the same time X to both p99s: the comparison
+    // fails while (X + 200) / X > 1.25, i.e. X < 800 ms, and the alarm stays quiet while X + 200 < 1000 ms, i.e. the
+    // same X < 800 ms. 200 is the delay that gives both the widest room (a 2-core machine with a CPU hog beside it
+    // keeps the old color's p99 at tens of ms, far inside it).
+    id: 5,
+    title: 'Release v6, 200 ms slower but under every alarm, as a 10% canary',
+    version: 'v6',
+    misbehave: 'slow:200',
+    strategy: 'canary:10:4s',
+    // A user waiting 200 ms on every tenth request sends at most ~4 requests a second to the canary: 24 users give
+    // the canary the comparison's 100 requests (DEFAULT_POLICY.minRequests) within the step's 3 s window.
+    minUsers: 24,
+    expect: 'RolledBack',
+  },
+  {
+    id: 6,
+    title: 'Release v7 in linear 25% steps, each judged against the old color',
+    version: 'v7',
+    strategy: 'linear:25:5s',
+    expect: 'Released',
+  },
+  {
+    // Half of the users stick to v8 for the split; with 16 of them, all 16 landing on the old color (a release that
+    // nobody used, promoted) has a chance of 1 in 65536.
+    id: 7,
+    title: 'Release v8, which fails every user, as a 50% canary with sticky users',
+    version: 'v8',
+    misbehave: 'fail-under-traffic',
+    strategy: 'canary:50:4s',
+    stickySeconds: 300,
+    minUsers: 16,
+    expect: 'RolledBack',
+  },
+];
