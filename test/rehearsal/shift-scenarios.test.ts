@@ -70,18 +70,18 @@ describe('local rehearsal: gradual shifts', () => {
     const [split, restored] = s.weightChanges;
     expect(s.weightChanges).toHaveLength(2);
     const v6 = newColorOf(split.weights);
-    expect(split.weights[v6]).toBe(100);
+    expect(split.weights[v6]).toBe(250);
     expect(restored.weights[v6]).toBe(0);
     // Slow, never failed: no request failed, and no alarm went off (the rollback's cause is the comparison).
     expect(failures(s.samples)).toEqual([]);
     expect(s.routed.filter((r) => r.status >= 500)).toEqual([]);
     expect(s.execution.cause).toMatch(
-      /^AnalysisFailed: Step 1\/1 \(10% to (blue|green), window [^)]*\): FAIL: errors: pass, .*; latency: fail, new /,
+      /^AnalysisFailed: Step 1\/1 \(25% to (blue|green), window [^)]*\): FAIL: errors: pass, .*; latency: fail, new /,
     );
     expect(s.execution.cause).not.toMatch(/ALARM|alarmed/);
     // The deciding verdict: errors pass, latency fails, no alarm; any before it only asked for more traffic.
     const decided = s.verdicts[s.verdicts.length - 1];
-    expect(decided).toMatchObject({ step: 1, percent: 10, result: 'fail', action: 'rollback', alarms: [] });
+    expect(decided).toMatchObject({ step: 1, percent: 25, result: 'fail', action: 'rollback', alarms: [] });
     expect(decided.metrics.map((m) => [m.metric, m.result])).toEqual([
       ['errors', 'pass'],
       ['latency', 'fail'],
@@ -94,7 +94,11 @@ describe('local rehearsal: gradual shifts', () => {
 
   test('scenario 6: a good release promoted through linear 25% steps, each judged pass, zero failed requests', () => {
     const s = scenario(6);
-    expect(s).toMatchObject({ outcome: 'Released', passed: true });
+    // With the cause, so that a failure says which step's comparison failed and on what figures.
+    expect({ outcome: s.outcome, cause: s.execution.cause }).toEqual({
+      outcome: 'Released',
+      cause: undefined,
+    });
     const v7 = newColorOf(s.weightChanges[0].weights);
     expect(shares(s, v7)).toEqual([25, 50, 75, 100]);
     expect(s.liveAfter).toBe(`${v7} v7`);
