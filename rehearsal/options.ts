@@ -78,7 +78,7 @@ export function helpText(): string {
     '  scenario 2  release v3, which fails real users after the switch: the alarms catch it, v2 is restored',
     '  scenario 3  release v4, which fails validation: traffic never moves',
     '  scenario 4  release v5, which fails every user, as a 10% canary: only the canary share fails, then rollback',
-    '  scenario 5  release v6, 200 ms slower but under every alarm, as a 25% canary: the comparison rolls it back',
+    '  scenario 5  release v6, 100 ms slower but under every alarm, as a 25% canary: the comparison rolls it back',
     '  scenario 6  release v7 in linear 25% steps: each step judged against the old color, then 100%',
     '  scenario 7  release v8, which fails every user, as a 50% canary with sticky users: after the rollback no',
     '              user reaches v8, whatever its stickiness cookie says',

@@ -64,7 +64,7 @@ describe('local rehearsal: gradual shifts', () => {
     expect(failures(s.samples).filter((x) => x.color !== undefined && x.color !== v5)).toEqual([]);
   });
 
-  test('scenario 5: 200 ms slower, under every alarm: the comparison fails it (AnalysisFailed) and it is rolled back', () => {
+  test('scenario 5: 100 ms slower, under every alarm: the comparison fails it (AnalysisFailed) and it is rolled back', () => {
     const s = scenario(5);
     expect(s).toMatchObject({ outcome: 'RolledBack', passed: true });
     const [split, restored] = s.weightChanges;
