@@ -1,6 +1,7 @@
 /**
- * `npm start`: the local rehearsal. Plays the three scenarios and prints a table per scenario. `npm start -- --help`
- * lists the options (rehearsal/options.ts); a bad one is one line on stderr and exit 2, before anything starts.
+ * `npm start`: the local rehearsal. Plays the scenarios (rehearsal/scenarios.ts) and prints a table per scenario.
+ * `npm start -- --help` lists the options (rehearsal/options.ts); a bad one is one line on stderr and exit 2, before
+ * anything starts.
  * Ctrl-C stops everything it started.
  */
 import './quiet';
@@ -42,14 +43,15 @@ function print(result: RehearsalResult): void {
   const ms = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(1)} ms`);
   console.log('');
   console.log(
-    'scenario | expected | outcome | live after | requests | failed | p50/p99 before | p50/p99 at switch | switch | time to restore',
+    'scenario | traffic | expected | outcome | live after | requests | failed | p50/p99 before | p50/p99 at switch | switch | time to restore',
   );
-  console.log('--- | --- | --- | --- | --- | --- | --- | --- | --- | ---');
+  console.log('--- | --- | --- | --- | --- | --- | --- | --- | --- | --- | ---');
   for (const s of result.scenarios) {
     const l = s.load;
     console.log(
       [
         `${s.scenario.id} ${s.scenario.version}`,
+        s.scenario.strategy ?? 'all-at-once',
         s.scenario.expect,
         `${s.passed ? 'OK' : 'UNEXPECTED'} ${s.outcome}`,
         s.liveAfter,

@@ -10,7 +10,7 @@ export class RehearsalUsageError extends Error {
   override name = 'RehearsalUsage';
 }
 
-export const SCENARIO_IDS = [1, 2, 3] as const;
+export const SCENARIO_IDS = [1, 2, 3, 4, 5, 6, 7] as const;
 /** The rehearsal's gate times out (and aborts the release) after this long without an answer. */
 export const GATE_TIMEOUT_SECONDS = 120;
 
@@ -27,7 +27,7 @@ const OPTIONS = {
     type: 'string',
     value: 'N',
     multiple: true,
-    help: `play only scenario N (${SCENARIO_IDS.join(', ')}); repeat for several (default: all three)`,
+    help: `play only scenario N (${SCENARIO_IDS.join(', ')}); repeat for several (default: all of them)`,
   },
   bake: { type: 'string', value: 'SECONDS', help: 'bake time after the switch, 0 to 300 (default 6)' },
   interval: {
@@ -77,6 +77,11 @@ export function helpText(): string {
     '  scenario 1  release v2: deploy, validate, switch, bake, finish (zero failed requests)',
     '  scenario 2  release v3, which fails real users after the switch: the alarms catch it, v2 is restored',
     '  scenario 3  release v4, which fails validation: traffic never moves',
+    '  scenario 4  release v5, which fails every user, as a 10% canary: only the canary share fails, then rollback',
+    '  scenario 5  release v6, 100 ms slower but under every alarm, as a 25% canary: the comparison rolls it back',
+    '  scenario 6  release v7 in linear 25% steps: each step judged against the old color, then 100%',
+    '  scenario 7  release v8, which fails every user, as a 50% canary with sticky users: after the rollback no',
+    '              user reaches v8, whatever its stickiness cookie says',
     '',
     'Options:',
     ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}  ${help}`),

@@ -1,10 +1,6 @@
 /**
  * The local rehearsal: real releases of the sample app on this machine, through the same state machine and the
- * same step code that run in AWS, with real traffic flowing the whole time.
- *
- *   scenario 1  release v2 (good): deploy → validate → switch → bake → finish; expect zero failed requests
- *   scenario 2  release v3 (fails real users after the switch): the alarms catch it, rollback restores v2
- *   scenario 3  release v4 (reports the wrong version): validation fails, traffic never moves
+ * same step code that run in AWS, with real traffic flowing the whole time. The scenarios are in scenarios.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpProbe } from '../lambda/adapters/http-probe';
 import type { WorkflowDeps } from '../lambda/shared/ports';
-import type { WorkflowSettings } from '../lambda/shared/release';
+import type { StepVerdict, WorkflowSettings } from '../lambda/shared/release';
+import { DEFAULT_POLICY } from '../lambda/shared/strategy';
 import { parseConfig } from '../lib/config';
 import { buildSampleApp, LocalFleet } from './fleet';
 import { LoadGenerator, summarize, type LoadSummary, type Sample } from './load';
@@ -30,43 +27,17 @@ import { progressPrinter, workflowShape } from './progress';
 import { LocalRouter, type RoutedRequest, type WeightChange } from './router';
 import { LocalCallbacks, runWorkflow, synthesizeWorkflow, type ExecutionResult } from './workflow-runner';
 import { rollOut } from '../lambda/workflow/deploy';
+import { SCENARIOS, type Scenario } from './scenarios';
 
 export const REPOSITORY = 'bluegreen/sample-app';
 const TEST_HEADER = 'X-Bluegreen-Test-Token';
 
-export interface Scenario {
-  readonly id: 1 | 2 | 3;
-  readonly title: string;
-  readonly version: string;
-  readonly misbehave?: string;
-  readonly expect: 'Released' | 'RolledBack' | 'ValidationFailed';
-}
-
-export const SCENARIOS: readonly Scenario[] = [
-  {
-    id: 1,
-    title: 'Release v2: deploy → validate → switch → bake → finish',
-    version: 'v2',
-    expect: 'Released',
-  },
-  {
-    id: 2,
-    title: 'Release v3, which fails real users after the switch',
-    version: 'v3',
-    misbehave: 'fail-under-traffic',
-    expect: 'RolledBack',
-  },
-  {
-    id: 3,
-    title: 'Release v4, which fails validation',
-    version: 'v4',
-    misbehave: 'wrong-version',
-    expect: 'ValidationFailed',
-  },
-];
+export { SCENARIOS, type Scenario } from './scenarios';
 
 export interface RehearsalOptions {
   readonly scenarios?: readonly number[];
+  /** Scenarios to play instead of SCENARIOS (the strategies bench's), filtered by `scenarios` all the same. */
+  readonly catalogue?: readonly Scenario[];
   readonly bakeSeconds?: number;
   readonly watchIntervalSeconds?: number;
   /** Concurrent clients of the load generator. */
@@ -107,6 +78,8 @@ export interface ScenarioResult {
   readonly routed: readonly RoutedRequest[];
   /** How long the Switch traffic state took. */
   readonly switchMs?: number;
+  /** Each judged shift step's verdict, as the Analyse step published it (the failing one included), in order. */
+  readonly verdicts: readonly StepVerdict[];
   readonly loadStartedAt: number;
   readonly samples: Sample[];
 }
@@ -194,7 +167,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       log(`PostgreSQL: ${postgres.url} (shared by both colors; migrations run as one-off processes)`);
     }
     await router.start(options.productionPort, options.testPort);
-    const behaviours = new Map(SCENARIOS.map((s) => [`${REPOSITORY}:${s.version}`, s.misbehave]));
+    const catalogue = options.catalogue ?? SCENARIOS;
+    const behaviours = new Map(catalogue.map((s) => [`${REPOSITORY}:${s.version}`, s.misbehave]));
     fleet = new LocalFleet({
       router,
       appFile: buildSampleApp(join(dir, 'sample-app.js')),
@@ -230,8 +204,25 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       timings,
       ...(gate ? { approval: { timeoutSeconds: 120, onTimeout: 'abort' as const } } : {}),
       ...(migrations ? { migrations: { timeoutSeconds: 60 } } : {}),
+      // Gradual shifts (scenarios 4-7) are judged on the router's own per-color counts, in 1 s periods: steps of a
+      // few seconds. Too few requests in a window (a busy machine) bakes the step again rather than rolling back.
+      // The policy is the default one; the percentile compared is p95, not the default p99: a window of seconds
+      // holds a few hundred requests per color (AWS's minute holds thousands), where p99 is the 2nd to 5th slowest
+      // answer, and on a busy 2-core machine one scheduling pause of a freshly started process decides it (a good
+      // release then fails its first step now and then). p95 needs a pause to slow 5% of a step's requests.
+      analysis: {
+        policy: DEFAULT_POLICY,
+        latencyPercentile: 95,
+        onInconclusive: 'extend',
+        maxExtensions: 3,
+        alarms: [],
+        dryRun: false,
+        periodSeconds: 1,
+        settleSeconds: 1,
+      },
     };
     const notifier = new MemoryNotifier();
+    const metrics = new RouterTrafficMetrics(router);
     const deps: WorkflowDeps = {
       record: FileReleaseRecord.create(join(dir, 'release-record.json'), {
         liveColor: 'blue',
@@ -245,7 +236,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         p99LatencyMs: 1000,
         windowMs: 3000,
       }),
-      metrics: new RouterTrafficMetrics(router),
+      metrics,
       lock: new MemoryReleaseLock(),
       notifier,
       testToken: () => Promise.resolve(token),
@@ -288,14 +279,19 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
     }
     const session = await createSession(router.productionPort);
     const results: ScenarioResult[] = [];
-    for (const scenario of SCENARIOS.filter((s) => !options.scenarios || options.scenarios.includes(s.id))) {
+    for (const scenario of catalogue.filter((s) => !options.scenarios || options.scenarios.includes(s.id))) {
       log('');
       log(`Scenario ${scenario.id}: ${scenario.title}`);
-      const load = new LoadGenerator(`http://127.0.0.1:${router.productionPort}/`, options.concurrency ?? 8);
+      const users = Math.max(options.concurrency ?? 8, scenario.minUsers ?? 0);
+      const sticky = scenario.stickySeconds !== undefined;
+      const load = new LoadGenerator(`http://127.0.0.1:${router.productionPort}/`, users, undefined, {
+        sticky,
+      });
       const loadStartedAt = Date.now();
       load.start();
       await sleep(options.warmupMs ?? 500);
       const changesBefore = router.weightChanges().length;
+      const publishedBefore = notifier.outcomes.length;
       const callbacks = new LocalCallbacks();
       const progress = progressPrinter(log, workflowShape(workflow.definition));
       const answered = gate
@@ -304,8 +300,14 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       const execution = await runWorkflow(
         workflow,
         deps,
-        settings,
-        { image: `${REPOSITORY}:${scenario.version}`, startedBy: 'npm start (local rehearsal)' },
+        sticky
+          ? { ...settings, analysis: { ...settings.analysis!, stickySeconds: scenario.stickySeconds } }
+          : settings,
+        {
+          image: `${REPOSITORY}:${scenario.version}`,
+          startedBy: 'npm start (local rehearsal)',
+          ...(scenario.strategy ? { strategy: scenario.strategy } : {}),
+        },
         {
           execution: `rehearsal-${scenario.id}-${scenario.version}`,
           onEvent: progress,
@@ -344,9 +346,15 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
           switchState[0] !== undefined && switchState[1] !== undefined
             ? switchState[1] - switchState[0]
             : undefined,
+        verdicts: notifier.outcomes
+          .slice(publishedBefore)
+          .flatMap((o) => (o.status === 'SHIFT_STEP' && o.step ? [o.step] : [])),
         loadStartedAt,
         samples,
       });
+      for (const verdict of results[results.length - 1].verdicts) {
+        log(`    ${verdict.summary}`);
+      }
       log(
         `  → ${execution.status}${execution.error ? ` ${execution.error}` : ''}${execution.cause ? `: ${execution.cause}` : ''}`,
       );

@@ -44,6 +44,8 @@ export function timeline(samples: readonly Sample[], start: number): TimelineBuc
 export interface ScenarioReport {
   readonly id: number;
   readonly title: string;
+  /** How traffic moved (the execution input's strategy); absent: all at once. */
+  readonly strategy?: string;
   readonly expected: string;
   readonly outcome: string;
   readonly passed: boolean;
@@ -52,6 +54,8 @@ export interface ScenarioReport {
   readonly liveAfter: string;
   readonly load: ScenarioResult['load'];
   readonly switchMs?: number;
+  /** A gradual shift's step verdicts, as published (one line each). */
+  readonly verdicts?: readonly string[];
   readonly timeline: TimelineBucket[];
   readonly transitions: { readonly t: number; readonly state: string }[];
 }
@@ -63,6 +67,7 @@ export function scenarioReport(r: ScenarioResult): ScenarioReport {
     'Prepare',
     'Deploy to idle color',
     'Validate idle color',
+    'Shift traffic',
     'Switch traffic',
     'Roll back',
     'Abort',
@@ -71,6 +76,7 @@ export function scenarioReport(r: ScenarioResult): ScenarioReport {
   return {
     id: r.scenario.id,
     title: r.scenario.title,
+    ...(r.scenario.strategy ? { strategy: r.scenario.strategy } : {}),
     expected: r.scenario.expect,
     outcome: r.outcome,
     passed: r.passed,
@@ -79,6 +85,7 @@ export function scenarioReport(r: ScenarioResult): ScenarioReport {
     liveAfter: r.liveAfter,
     load: r.load,
     switchMs: r.switchMs,
+    ...(r.verdicts.length > 0 ? { verdicts: r.verdicts.map((v) => v.summary) } : {}),
     timeline: timeline(r.samples, start),
     transitions: entered
       .filter((e) => keyStates.has(e.state))
@@ -127,11 +134,14 @@ ${panels}
 function renderScenario(s: ScenarioReport): string {
   const l = s.load;
   const fmt = (v: number | undefined, unit = 'ms') => (v === undefined ? '–' : `${v.toFixed(1)} ${unit}`);
+  const verdicts = (s.verdicts ?? []).map((v) => `<li>${escape(v)}</li>`).join('');
   return `<h2>Scenario ${s.id}: ${escape(s.title)}</h2>
+<p>traffic: ${escape(s.strategy ?? 'all at once')}</p>
 <table><tr><th>expected</th><th>outcome</th><th>live after</th><th>requests</th><th>failed</th><th>p50 / p99 before</th><th>p50 / p99 at switch</th><th>switch</th><th>time to restore</th></tr>
 <tr><td>${escape(s.expected)}</td><td class="${s.passed ? 'ok' : 'bad'}">${escape(s.outcome)}</td><td>${escape(s.liveAfter)}</td><td>${l.requests}</td><td>${l.failed}</td>
 <td>${fmt(l.p50BeforeMs)} / ${fmt(l.p99BeforeMs)}</td><td>${fmt(l.p50SwitchMs)} / ${fmt(l.p99SwitchMs)}</td><td>${fmt(s.switchMs)}</td><td>${l.restoreMs === undefined ? '–' : `${(l.restoreMs / 1000).toFixed(2)} s`}</td></tr></table>
 ${s.cause ? `<p class="cause">${escape(s.error ?? '')}: ${escape(s.cause)}</p>` : ''}
+${verdicts ? `<ol class="cause">${verdicts}</ol>` : ''}
 ${renderChart(s)}`;
 }
 

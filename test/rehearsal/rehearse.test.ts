@@ -13,7 +13,13 @@ let result: RehearsalResult;
 const lines: string[] = [];
 
 beforeAll(async () => {
-  result = await rehearse({ bakeSeconds: 3, concurrency: 4, log: (line) => lines.push(line) });
+  // The all-at-once scenarios; the gradual shifts (4-7) have their own test (shift-scenarios.test.ts).
+  result = await rehearse({
+    scenarios: [1, 2, 3],
+    bakeSeconds: 3,
+    concurrency: 4,
+    log: (line) => lines.push(line),
+  });
 }, 300_000);
 
 describe('local rehearsal', () => {

@@ -1,0 +1,102 @@
+/**
+ * The rehearsal's scenarios: which image each one releases, what that image does wrong (BLUEGREEN_MISBEHAVE), how
+ * traffic moves (the execution input's `strategy`), and how the release is expected to end.
+ *
+ *   scenario 1  release v2 (good): deploy → validate → switch → bake → finish; expect zero failed requests
+ *   scenario 2  release v3 (fails real users after the switch): the alarms catch it, rollback restores v2
+ *   scenario 3  release v4 (reports the wrong version): validation fails, traffic never moves
+ *   scenario 4  release v5 (fails every user) as a 10% canary: only the canary's share fails before the rollback
+ *   scenario 5  release v6 (100 ms slower, under every alarm) as a 25% canary: the comparison catches it
+ *   scenario 6  release v7 (good) in linear 25% steps: every step judged and passed, zero failed requests
+ *   scenario 7  release v8 (fails every user) as a 50% canary with sticky users: after the rollback's listener
+ *               change no user reaches v8, whatever cookie it holds
+ */
+export interface Scenario {
+  readonly id: number;
+  readonly title: string;
+  readonly version: string;
+  readonly misbehave?: string;
+  /** The execution input's `strategy` (the short form, "canary:10:4s"); absent: all at once. */
+  readonly strategy?: string;
+  /**
+   * Group-level stickiness while traffic is split (release.analysis.stickySeconds), and sticky users: each load
+   * client keeps its cookies like a browser. Absent: neither.
+   */
+  readonly stickySeconds?: number;
+  /** At least this many load clients (users) in this scenario, whatever --concurrency says. */
+  readonly minUsers?: number;
+  readonly expect: 'Released' | 'RolledBack' | 'ValidationFailed';
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: 1,
+    title: 'Release v2: deploy → validate → switch → bake → finish',
+    version: 'v2',
+    expect: 'Released',
+  },
+  {
+    id: 2,
+    title: 'Release v3, which fails real users after the switch',
+    version: 'v3',
+    misbehave: 'fail-under-traffic',
+    expect: 'RolledBack',
+  },
+  {
+    id: 3,
+    title: 'Release v4, which fails validation',
+    version: 'v4',
+    misbehave: 'wrong-version',
+    expect: 'ValidationFailed',
+  },
+  {
+    id: 4,
+    title: 'Release v5, which fails every user, as a 10% canary',
+    version: 'v5',
+    misbehave: 'fail-under-traffic',
+    strategy: 'canary:10:4s',
+    expect: 'RolledBack',
+  },
+  {
+    // 100 ms late on every request: under the rehearsal's p99 alarm (1000 ms) and the smoke checks' latency budget
+    // (500 ms), caught only by comparing the colors (the new color's p95, the rehearsal's percentile, more than
+    // 1.25 × the old one's and 20 ms or more above it). Both colors share one machine, so a busy machine slows both:
+    // the comparison fails while the old color's p95 X is under 4 × 100 = 400 ms, and the alarm stays quiet while
+    // the new color's p99 is under 1000 ms. The alarm's p99 is the tail, and a starved machine stretches a slow
+    // color's tail more than the delay itself (measured: p95 440 ms against the old color's 67 ms, with 200 ms and
+    // a load average of 9 on 2 cores), so the delay is kept at 100 ms: a p99 900 ms above it is needed for an alarm,
+    // while on such a machine the old color's p95 stays at tens of ms, far under 400.
+    id: 5,
+    title: 'Release v6, 100 ms slower but under every alarm, as a 25% canary',
+    version: 'v6',
+    misbehave: 'slow:100',
+    strategy: 'canary:25:5s',
+    // A canary's requests take 100 ms more, so its share of a busy machine's requests is what limits how soon it
+    // has the comparison's 100 requests (DEFAULT_POLICY.minRequests): a 25% canary and 24 users get them within the
+    // step's 4 s window even beside a CPU hog (a 10% one needed extensions there).
+    minUsers: 24,
+    expect: 'RolledBack',
+  },
+  {
+    id: 6,
+    title: 'Release v7 in linear 25% steps, each judged against the old color',
+    version: 'v7',
+    // 5 s steps (4 s windows): a new color's p99 over a 2 s window of a few hundred requests is its 2nd or 3rd
+    // slowest answer, which one scheduling hiccup of a cold process on a busy 2-core machine can put 20 ms above
+    // the old color's (the comparison's floor); over 4 s it takes several.
+    strategy: 'linear:25:5s',
+    expect: 'Released',
+  },
+  {
+    // Half of the users stick to v8 for the split; with 16 of them, all 16 landing on the old color (a release that
+    // nobody used, promoted) has a chance of 1 in 65536.
+    id: 7,
+    title: 'Release v8, which fails every user, as a 50% canary with sticky users',
+    version: 'v8',
+    misbehave: 'fail-under-traffic',
+    strategy: 'canary:50:4s',
+    stickySeconds: 300,
+    minUsers: 16,
+    expect: 'RolledBack',
+  },
+];
