@@ -202,7 +202,9 @@ async function main(): Promise<void> {
     ? installProbe({ testHeader: 'X-Bluegreen-Test-Token', healthPath: '/health' })
     : undefined;
   // 4 s of warm-up: the first 2 s (cold processes, JIT) are left out; the last 2 s are the steady baseline.
+  // Scenarios 1-3 (all at once); the gradual strategies have their own bench (bench/strategies.ts).
   const result = await rehearse({
+    scenarios: [1, 2, 3],
     bakeSeconds: 8,
     watchIntervalSeconds: INTERVAL_S,
     concurrency,
