@@ -155,7 +155,7 @@ function latencyVerdict(
   const tail = policy.minTailRequests ?? 10;
   // Requests beyond the percentile it takes for each color's value to be judged (p99: 1,000; p90: 100).
   const needed = Math.max(policy.minRequests, Math.ceil(tail / (1 - percentile / 100) - 1e-9));
-  const ms = (v: number | undefined) => (v === undefined ? 'no data' : `${v} ms`);
+  const ms = (v: number | undefined) => (v === undefined ? 'no data' : `${Number(v.toFixed(1))} ms`);
   const base = {
     metric: 'latency' as const,
     critical: policy.critical.latency,
