@@ -14,6 +14,7 @@
  *
  * It implements the workflow's TrafficRouter port, so the release steps drive it exactly as they drive the ALB.
  */
+import { isStickySeconds } from '../lambda/shared/strategy';
 import {
   Agent,
   createServer,
@@ -220,10 +221,7 @@ export class LocalRouter implements TrafficRouter {
     options: { readonly stickySeconds?: number } = {},
   ): Promise<void> {
     const { stickySeconds } = options;
-    if (
-      stickySeconds !== undefined &&
-      !(Number.isInteger(stickySeconds) && stickySeconds >= 1 && stickySeconds <= 604_800)
-    ) {
+    if (stickySeconds !== undefined && !isStickySeconds(stickySeconds)) {
       return Promise.reject(
         new Error(`stickySeconds must be a whole number of seconds from 1 to 604800 (got ${stickySeconds})`),
       );

@@ -9,12 +9,12 @@ import {
   type TargetGroupStickinessConfig,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { releaseError, routerInvalid } from '../shared/errors';
+import { ALB_MAX_STICKY_SECONDS, isStickySeconds } from '../shared/strategy';
 import type { TargetHealth, TrafficRouter } from '../shared/ports';
 import { COLORS, type Color } from '../shared/release-record';
 import type { TrafficWeights } from '../shared/traffic';
 
-/** The longest group-level stickiness ALB accepts (TargetGroupStickinessConfig.DurationSeconds: 1-604800 s). */
-export const ALB_MAX_STICKY_SECONDS = 604_800;
+export { ALB_MAX_STICKY_SECONDS };
 
 export interface AlbTrafficRouterProps {
   readonly productionListenerArn: string;
@@ -71,10 +71,7 @@ export class AlbTrafficRouter implements TrafficRouter {
     options: { readonly stickySeconds?: number } = {},
   ): Promise<void> {
     const { stickySeconds } = options;
-    if (
-      stickySeconds !== undefined &&
-      !(Number.isInteger(stickySeconds) && stickySeconds >= 1 && stickySeconds <= ALB_MAX_STICKY_SECONDS)
-    ) {
+    if (stickySeconds !== undefined && !isStickySeconds(stickySeconds)) {
       throw releaseError(
         'InvalidInput',
         `Stickiness of ${stickySeconds} s is outside what ALB accepts (a whole number of seconds from 1 to ` +

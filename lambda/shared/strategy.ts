@@ -47,6 +47,14 @@ export const DEFAULT_POLICY: AnalysisPolicy = {
   critical: { errors: true, latency: true },
 };
 
+/** ALB's group stickiness lasts 1 s to 7 days (TargetGroupStickinessConfig.DurationSeconds). */
+export const ALB_MAX_STICKY_SECONDS = 604_800;
+
+/** A stickiness duration ALB accepts: a whole number of seconds from 1 to ALB_MAX_STICKY_SECONDS. */
+export function isStickySeconds(seconds: number): boolean {
+  return Number.isInteger(seconds) && seconds >= 1 && seconds <= ALB_MAX_STICKY_SECONDS;
+}
+
 /** Listener weights out of 1000: percentages with one decimal (0.1% .. 99.9%) stay within ALB's 0-999. */
 export const WEIGHT_SCALE = 1000;
 

@@ -1,3 +1,4 @@
+import { DEFAULT_POLICY } from '../../../lambda/shared/strategy';
 import fc from 'fast-check';
 import { compareColors, fisherOneSided, lnGamma, type AnalysisPolicy } from '../../../lambda/shared/analysis';
 
@@ -137,14 +138,7 @@ describe('comparative analysis: the verdict', () => {
 });
 
 describe('a latency percentile needs requests beyond it', () => {
-  const policy = {
-    minRequests: 100,
-    errorSignificance: 0.005,
-    latencyMargin: 0.25,
-    latencyFloorMs: 20,
-    minTailRequests: 10,
-    critical: { errors: true, latency: true },
-  };
+  const policy = DEFAULT_POLICY;
   test('p99 of 600 requests (its 6th slowest) is inconclusive; of 1,000 it is judged', () => {
     const slow = (requests: number) =>
       compareColors(
