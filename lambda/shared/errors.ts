@@ -75,6 +75,17 @@ export const ReleaseErrors = {
 } as const;
 
 /**
+ * Re-checks before traffic moves during a gradual shift (and at its final switch) end in these verdicts, never
+ * retried: the idle color not ready before any traffic moved (abort), the new color lost or the listener moved
+ * under the shift (roll back).
+ */
+export const SHIFT_RECHECK_VERDICTS = [
+  ReleaseErrors.IdleNotReady,
+  ReleaseErrors.UnhealthyDuringShift,
+  ReleaseErrors.TrafficMovedDuringRelease,
+] as const;
+
+/**
  * A fleet change has to wait for an earlier one to stop (an instance refresh still cancelling). Never waited for
  * inside a step: the step fails with it and the state machine retries the step after an interval.
  */

@@ -83,11 +83,7 @@ export async function analyseStep(
   // 3. An operator's `bluegreen promote` skips the remaining steps.
   const promotion = await deps.lock.promotion(state.execution);
   if (promotion) {
-    return {
-      ...state,
-      verdict: 'promote',
-      release: { ...release, shift: { ...shift, promotedBy: promotion } },
-    };
+    return withShift(state, release, { ...shift, promotedBy: promotion }, 'promote');
   }
 
   // 4. A user alarm fails the step at once (in dry run it is reported with the step's verdict).
@@ -108,20 +104,11 @@ export async function analyseStep(
   }
   const readyAt = Date.parse(shift.window.end) + analysis.settleSeconds * 1000;
   if (now.getTime() < readyAt) {
-    return {
-      ...state,
-      verdict: 'waiting',
-      release: {
-        ...release,
-        shift: {
-          ...shift,
-          waitSeconds: Math.max(
-            1,
-            Math.min(release.timings.watchIntervalSeconds, Math.ceil((readyAt - now.getTime()) / 1000)),
-          ),
-        },
-      },
-    };
+    const waitSeconds = Math.max(
+      1,
+      Math.min(release.timings.watchIntervalSeconds, Math.ceil((readyAt - now.getTime()) / 1000)),
+    );
+    return withShift(state, release, { ...shift, waitSeconds }, 'waiting');
   }
   const start = new Date(shift.window.start);
   const end = new Date(shift.window.end);
@@ -229,31 +216,21 @@ async function judged(
   if (action === 'extend') {
     const extended = stepWindow(
       new Date(shift.since!),
-      release.strategy!.type === 'all-at-once' ? 0 : release.strategy!.bakeSeconds,
+      shift.strategy.type === 'all-at-once' ? 0 : shift.strategy.bakeSeconds,
       analysis.periodSeconds,
       new Date(found.window.end),
     );
-    return {
-      ...state,
-      verdict: 'waiting',
-      release: {
-        ...release,
-        shift: {
-          ...shift,
-          verdicts,
-          extensions: shift.extensions + 1,
-          // The window grows (same start, a bake later): each judgement has more requests than the last.
-          window: { start: found.window.start, end: extended.end.toISOString() },
-          waitSeconds: release.timings.watchIntervalSeconds,
-        },
-      },
+    const longer: Shift = {
+      ...shift,
+      verdicts,
+      extensions: shift.extensions + 1,
+      // The window grows (same start, a bake later): each judgement has more requests than the last.
+      window: { start: found.window.start, end: extended.end.toISOString() },
+      waitSeconds: release.timings.watchIntervalSeconds,
     };
+    return withShift(state, release, longer, 'waiting');
   }
-  return {
-    ...state,
-    verdict: action === 'promote' ? 'promote' : 'shift',
-    release: { ...release, shift: { ...shift, verdicts } },
-  };
+  return withShift(state, release, { ...shift, verdicts }, action === 'promote' ? 'promote' : 'shift');
 }
 
 /**
@@ -278,6 +255,16 @@ export function stepSummary(s: {
     `Step ${s.step}/${s.steps} (${s.percent}% to ${s.color}, window ${s.window}): ` +
     `${s.found.replace(/\.$/, '')}. ${capitalise(s.doing)}.${s.dry}`
   );
+}
+
+/** The state with the release's shift updated, and the verdict the Step verdict Choice reads. */
+function withShift(
+  state: ReleaseState,
+  release: Release,
+  shift: Shift,
+  verdict: NonNullable<ReleaseState['verdict']>,
+): ReleaseState {
+  return { ...state, verdict, release: { ...release, shift } };
 }
 
 function capitalise(s: string): string {

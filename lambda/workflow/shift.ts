@@ -4,7 +4,6 @@
  * left it; then the production weights move to the step's share, and the record follows (the new color's image
  * and the split). The step's window and first wait are set for the Analyse step.
  */
-import { idleNotReadyBecause } from '../shared/decisions';
 import { releaseError } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
 import {
@@ -16,7 +15,7 @@ import {
 } from '../shared/release';
 import { describeStrategy, shiftSteps, stepWindow, weightsFor } from '../shared/strategy';
 import { describeTraffic, routedTraffic, sameWeights } from '../shared/traffic';
-import { expectedWeights, observeIdle } from './switch';
+import { expectedWeights, idleNotReadyNow } from './switch';
 import { LISTENER_CHANGED_BY, listenerSays, trafficMoved } from './traffic-guard';
 
 /** The shift as it starts: no step taken yet. */
@@ -59,13 +58,7 @@ export async function shiftTraffic(
         `${release.live}.`,
     );
   }
-  const { status, health } = await observeIdle(release, deps);
-  const why = idleNotReadyBecause({
-    status,
-    health,
-    revision: release.revision ?? '',
-    count: release.liveCount,
-  });
+  const why = await idleNotReadyNow(release, deps);
   if (why) {
     if (step === 0) {
       throw releaseError(

@@ -47,18 +47,21 @@ export async function observeIdle(
   return { status, health };
 }
 
+/** Why the idle color is not ready, re-checked now, for the release's revision with the live color's count. */
+export async function idleNotReadyNow(
+  release: Release,
+  deps: Pick<WorkflowDeps, 'fleet' | 'router'>,
+): Promise<string | undefined> {
+  const { status, health } = await observeIdle(release, deps);
+  return idleNotReadyBecause({ status, health, revision: release.revision ?? '', count: release.liveCount });
+}
+
 export async function switchTraffic(
   state: ReleaseState,
   deps: Pick<WorkflowDeps, 'router' | 'record' | 'fleet' | 'now'>,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
-  const { status, health } = await observeIdle(release, deps);
-  const why = idleNotReadyBecause({
-    status,
-    health,
-    revision: release.revision ?? '',
-    count: release.liveCount,
-  });
+  const why = await idleNotReadyNow(release, deps);
   if (why && release.shift && release.shift.step >= 0) {
     // Part of production traffic is on the new color already: it goes back to the old one.
     throw releaseError(

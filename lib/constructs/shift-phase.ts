@@ -13,7 +13,7 @@
  */
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { ReleaseErrors } from '../../lambda/shared/errors';
+import { ReleaseErrors, SHIFT_RECHECK_VERDICTS } from '../../lambda/shared/errors';
 import { STATES } from '../../lambda/shared/state-names';
 import type { StateHelpers, StepFunctions } from './workflow-states';
 
@@ -40,14 +40,7 @@ export function shiftPhase(
   // The new color was no longer ready before any traffic moved (first step): a verdict that aborts. A re-check
   // failing at a later step, or a moved listener, is a verdict that rolls back. Anything else: the weights and
   // record are absolute values, so the step is retried, then rolled back.
-  shift.addRetry({
-    errors: [
-      ReleaseErrors.IdleNotReady,
-      ReleaseErrors.UnhealthyDuringShift,
-      ReleaseErrors.TrafficMovedDuringRelease,
-    ],
-    maxAttempts: 0,
-  });
+  shift.addRetry({ errors: [...SHIFT_RECHECK_VERDICTS], maxAttempts: 0 });
   retryIdempotent(shift);
   shift.addCatch(targets.abort, { errors: [ReleaseErrors.IdleNotReady], resultPath: '$.failure' });
   shift.addCatch(targets.rollback, { resultPath: '$.failure' });

@@ -3,10 +3,9 @@
  * gradual shift the last step's split), then the bake's Wait → Check loop until it is done, then `next` (keeping
  * the old color warm). Any failure after the switch rolls back to the old color, still warm.
  */
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as stepfunctions from 'aws-cdk-lib/aws-stepfunctions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { ReleaseErrors } from '../../lambda/shared/errors';
+import { ReleaseErrors, SHIFT_RECHECK_VERDICTS } from '../../lambda/shared/errors';
 import { STATES } from '../../lambda/shared/state-names';
 import type { StateHelpers, StepFunctions } from './workflow-states';
 
@@ -25,8 +24,8 @@ export function switchAndBake(
     readonly next: sfn.IChainable;
   },
 ): sfn.IChainable {
-  const bakeWait = new stepfunctions.Wait(scope, STATES.bakeWait, {
-    time: stepfunctions.WaitTime.secondsPath('$.release.timings.watchIntervalSeconds'),
+  const bakeWait = new sfn.Wait(scope, STATES.bakeWait, {
+    time: sfn.WaitTime.secondsPath('$.release.timings.watchIntervalSeconds'),
   });
   const watch = invoke(
     STATES.watch,
@@ -47,14 +46,7 @@ export function switchAndBake(
   // that aborts, since traffic never moved. Anything else is retried, then rolled back.
   // After a gradual shift, the new color lost or the listener moved under the last step are verdicts too: they
   // roll back (part of the traffic is on the new color already).
-  switchTraffic.addRetry({
-    errors: [
-      ReleaseErrors.IdleNotReady,
-      ReleaseErrors.UnhealthyDuringShift,
-      ReleaseErrors.TrafficMovedDuringRelease,
-    ],
-    maxAttempts: 0,
-  });
+  switchTraffic.addRetry({ errors: [...SHIFT_RECHECK_VERDICTS], maxAttempts: 0 });
   retryIdempotent(switchTraffic);
   switchTraffic.addCatch(targets.abort, { errors: [ReleaseErrors.IdleNotReady], resultPath: '$.failure' });
   switchTraffic.addCatch(targets.rollback, { resultPath: '$.failure' });

@@ -4,6 +4,7 @@
  * release state machine's executions with their history. Writes (ModifyListener, PutParameter, UpdateService,
  * StartExecution, StopExecution, SendTask*) change that state, so a test can check where things end up.
  */
+import type { Promotion } from '../../lambda/shared/ports';
 import {
   AutoScalingClient,
   CancelInstanceRefreshCommand,
@@ -142,7 +143,7 @@ export class MockAws {
     since: string;
     expiresAt: number;
     /** `bluegreen promote`'s request (the lock item's promotedBy, promotedAt). */
-    promotion?: { by: string; at: string };
+    promotion?: Promotion;
   };
   readonly executions: Execution[] = [];
   readonly published: { subject: string; message: Record<string, unknown> }[] = [];

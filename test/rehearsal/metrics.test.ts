@@ -3,38 +3,15 @@
  * are in AWS), from what the local router forwarded. Real sample apps; counts, never durations, except a lower
  * bound the app itself guarantees (it waits that long before answering).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { RouterTrafficMetrics } from '../../rehearsal/metrics';
 import { LocalRouter } from '../../rehearsal/router';
 import { app, memoryStore } from '../../sample-app/src/server';
+import { nextMillisecond, startSampleApp, until } from '../support/local-apps';
 
-const apps: Server[] = [];
-afterAll(() => Promise.all(apps.map((s) => new Promise((r) => s.close(r)))));
-
-async function sampleApp(color: string, misbehave?: string): Promise<number> {
-  const server = createServer(app({ color, version: color, misbehave, sessions: memoryStore() }));
-  apps.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** The first epoch ms after now (requests sent from then on were received after now). */
-async function nextMillisecond(): Promise<Date> {
-  const next = Date.now() + 1;
-  await until(() => Date.now() >= next);
-  return new Date(next);
-}
+const sampleApp = async (color: string, misbehave?: string) =>
+  (await startSampleApp({ color, version: color, misbehave })).port;
+/** The next millisecond, as the Date a metrics window takes. */
+const instant = async () => new Date(await nextMillisecond());
 
 describe('RouterTrafficMetrics (TrafficMetrics of the local load balancer)', () => {
   let router: LocalRouter;
@@ -69,12 +46,12 @@ describe('RouterTrafficMetrics (TrafficMetrics of the local load balancer)', () 
     await healthy('blue');
     await healthy('green', 'fail-some:10,slow:40'); // every 10th user request fails; every answer 40 ms late
     await router.setProductionWeights({ blue: 500, green: 500 });
-    const start = await nextMillisecond();
+    const start = await instant();
     const statuses: number[] = [];
     while (statuses.length < 60) {
       statuses.push(await get());
     }
-    const end = await nextMillisecond();
+    const end = await instant();
     const green = await metrics.window('green', start, end, 99);
     const blue = await metrics.window('blue', start, end, 50);
     expect(green.requests + blue.requests).toBe(60);
@@ -95,12 +72,12 @@ describe('RouterTrafficMetrics (TrafficMetrics of the local load balancer)', () 
 
   test('a request counts in the window it started in, even when its answer ends in the next one', async () => {
     await healthy('blue', 'slow:300');
-    const start = await nextMillisecond();
+    const start = await instant();
     const answer = get('/');
     await until(() => router.inFlight('blue', 'blue-1') > 0);
-    const boundary = await nextMillisecond();
+    const boundary = await instant();
     expect(await answer).toBe(200);
-    const end = await nextMillisecond();
+    const end = await instant();
     const [first, second] = await Promise.all([
       metrics.window('blue', start, boundary, 99),
       metrics.window('blue', boundary, end, 99),
@@ -115,8 +92,7 @@ describe('RouterTrafficMetrics (TrafficMetrics of the local load balancer)', () 
   });
 
   test('a target that answers nothing counts as an error (502), like the alarms count it', async () => {
-    const port = await sampleApp('green');
-    const server = apps[apps.length - 1];
+    const { port, server } = await startSampleApp({ color: 'green', version: 'green' });
     router.register('green', { id: 'green-1', host: '127.0.0.1', port });
     await until(async () => (await router.targetHealth('green')).healthy === 1);
     // From now on the app drops every user request's connection without answering (health checks still pass).
@@ -124,9 +100,9 @@ describe('RouterTrafficMetrics (TrafficMetrics of the local load balancer)', () 
     const healthyApp = app({ color: 'green', version: 'green', sessions: memoryStore() });
     server.on('request', (req, res) => (req.url === '/health' ? healthyApp(req, res) : req.socket.destroy()));
     await router.setProductionWeights({ blue: 0, green: 100 });
-    const start = await nextMillisecond();
+    const start = await instant();
     expect([await get(), await get(), await get()]).toEqual([502, 502, 502]);
-    expect(await metrics.window('green', start, await nextMillisecond(), 99)).toMatchObject({
+    expect(await metrics.window('green', start, await instant(), 99)).toMatchObject({
       requests: 3,
       errors: 3,
     });
@@ -135,7 +111,7 @@ describe('RouterTrafficMetrics (TrafficMetrics of the local load balancer)', () 
   test('users’ traffic only: validation’s requests through the test listener are not counted', async () => {
     await healthy('blue');
     await healthy('green', 'fail-some:50');
-    const start = await nextMillisecond();
+    const start = await instant();
     const viaTest = async () => {
       const res = await fetch(`http://127.0.0.1:${router.testPort}/`, {
         headers: { 'X-Bluegreen-Test-Token': 't' },
@@ -145,7 +121,7 @@ describe('RouterTrafficMetrics (TrafficMetrics of the local load balancer)', () 
     };
     expect([await viaTest(), await viaTest()]).toEqual(['green 200', 'green 200']);
     expect([await get(), await get()]).toEqual([200, 200]); // production: all on blue
-    const end = await nextMillisecond();
+    const end = await instant();
     expect(await metrics.window('green', start, end, 99)).toEqual({ requests: 0, errors: 0 });
     expect(await metrics.window('blue', start, end, 99)).toMatchObject({ requests: 2, errors: 0 });
   });

@@ -1,27 +1,11 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { LocalRouter } from '../../rehearsal/router';
 import { app, memoryStore } from '../../sample-app/src/server';
+import { startSampleApp, until } from '../support/local-apps';
 
 const TOKEN = 'secret-token';
-const apps: Server[] = [];
 
-async function sampleApp(color: string, version: string, misbehave?: string, slowMs = 20): Promise<number> {
-  const server = createServer(app({ color, version, misbehave, slowMs, sessions: memoryStore() }));
-  apps.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const sampleApp = async (color: string, version: string, misbehave?: string, slowMs = 20) =>
+  (await startSampleApp({ color, version, misbehave, slowMs })).port;
 
 describe('LocalRouter (the local ALB)', () => {
   let router: LocalRouter;
@@ -43,7 +27,6 @@ describe('LocalRouter (the local ALB)', () => {
     );
   });
   afterEach(() => router.stop());
-  afterAll(() => Promise.all(apps.map((s) => new Promise((r) => s.close(r)))));
 
   const get = async (port: number, path = '/version', headers: Record<string, string> = {}) => {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
@@ -84,8 +67,13 @@ describe('LocalRouter (the local ALB)', () => {
   });
 
   test('deregistering a target drains it: in-flight requests finish, new ones go elsewhere', async () => {
-    const slowPort = await sampleApp('blue', 'v1-slow', 'slow'); // answers after 20 ms... made slower below
-    const slowServer = apps[apps.length - 1];
+    // answers after 20 ms... made slower below
+    const { port: slowPort, server: slowServer } = await startSampleApp({
+      color: 'blue',
+      version: 'v1-slow',
+      misbehave: 'slow',
+      slowMs: 20,
+    });
     slowServer.removeAllListeners('request');
     slowServer.on(
       'request',

@@ -2,41 +2,13 @@
  * Group-level stickiness of the local load balancer (ALB's TargetGroupStickinessConfig on the weighted forward):
  * real sample apps behind the router, clients with cookie jars. Counted in requests, never in time.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CookieJar, LoadGenerator, type Sample } from '../../rehearsal/load';
 import { LocalRouter } from '../../rehearsal/router';
 import { STICKY_COOKIE, STICKY_COOKIE_CORS, StickyCookies } from '../../rehearsal/stickiness';
-import { app, memoryStore } from '../../sample-app/src/server';
+import { nextMillisecond, startSampleApp, until } from '../support/local-apps';
 
-const apps: Server[] = [];
-afterAll(() => Promise.all(apps.map((s) => new Promise((r) => s.close(r)))));
-
-async function sampleApp(color: string): Promise<number> {
-  const server = createServer(
-    app({ color, version: color === 'blue' ? 'v1' : 'v2', sessions: memoryStore() }),
-  );
-  apps.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** The first epoch ms after now: a request whose client read the clock at or after it was sent after now. */
-async function nextMillisecond(): Promise<number> {
-  const next = Date.now() + 1;
-  await until(() => Date.now() >= next);
-  return next;
-}
+const sampleApp = async (color: string) =>
+  (await startSampleApp({ color, version: color === 'blue' ? 'v1' : 'v2' })).port;
 
 describe('StickyCookies (the AWSALBTG cookie)', () => {
   const cookies = new StickyCookies();

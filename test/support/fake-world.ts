@@ -11,6 +11,7 @@ import type {
   FleetStatus,
   LockResult,
   MigrationState,
+  Promotion,
   ProbeResult,
   ReleaseOutcome,
   TargetHealth,
@@ -76,7 +77,7 @@ export class FakeWorld {
     image: string;
     since: string;
     expiresAt: number;
-    promotion?: { by: string; at: string };
+    promotion?: Promotion;
   };
   readonly published: ReleaseOutcome[] = [];
   /** The production weights the record holds (absent: all on the live color). */
