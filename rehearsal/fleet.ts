@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { Fleet, FleetStatus, Restored } from '../lambda/shared/ports';
+import type { Capacity } from '../lambda/shared/scaling';
+import { BluegreenError } from '../lambda/shared/errors';
 import type { Color } from '../lambda/shared/release-record';
 import type { LocalRouter } from './router';
 
@@ -111,6 +113,17 @@ export class LocalFleet implements Fleet {
   /** The rehearsal's fleet has no scaling of its own: nothing to hold. */
   holdCapacity(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** No scaling configured (yet): nothing to report. */
+  capacity(): Promise<Capacity | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  setCapacity(): Promise<void> {
+    return Promise.reject(
+      new BluegreenError('ScalingNotConfigured', 'This fleet has no auto scaling to set.'),
+    );
   }
 
   retire(revision: string): Promise<void> {

@@ -17,6 +17,7 @@ import type {
   ReleaseRecordStore,
 } from '../lambda/shared/ports';
 import { isColor, type Color } from '../lambda/shared/release-record';
+import type { RecordedCapacity } from '../lambda/shared/scaling';
 import { weightsFor } from '../lambda/shared/strategy';
 import type { TrafficWeights } from '../lambda/shared/traffic';
 import type { LocalRouter } from './router';
@@ -31,13 +32,26 @@ export class FileReleaseRecord implements ReleaseRecordStore {
     return store;
   }
 
-  /** A file without weights (written before gradual shifts) reads as all on the live color, as in SSM. */
+  /**
+   * A file without weights (written before gradual shifts) reads as all on the live color, and one without
+   * capacity as both colors `auto`, as in SSM.
+   */
   read(): Promise<ReleaseRecord> {
     const record = JSON.parse(readFileSync(this.file, 'utf8')) as ReleaseRecord;
     if (!isColor(record.liveColor)) {
       return Promise.reject(new Error(`${this.file}: liveColor is "${String(record.liveColor)}"`));
     }
-    return Promise.resolve({ ...record, weights: record.weights ?? weightsFor(100, record.liveColor) });
+    return Promise.resolve({
+      ...record,
+      weights: record.weights ?? weightsFor(100, record.liveColor),
+      capacity: record.capacity ?? { blue: 'auto', green: 'auto' },
+    });
+  }
+
+  /** One atomic file write of one color's bounds. */
+  async writeCapacity(color: Color, capacity: RecordedCapacity): Promise<void> {
+    const record = await this.read();
+    this.save({ ...record, capacity: { ...record.capacity!, [color]: capacity } });
   }
 
   /** One atomic file write; weights absent: all on the live color, as in SSM. */
@@ -51,6 +65,7 @@ export class FileReleaseRecord implements ReleaseRecordStore {
       liveColor: update.liveColor,
       images: update.image ? { ...record.images, [update.image.color]: update.image.image } : record.images,
       weights: update.weights ?? weightsFor(100, update.liveColor),
+      capacity: record.capacity,
     });
   }
 

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { BluegreenError, FLEET_BUSY } from '../shared/errors';
 import type { Fleet, FleetStatus, Restored } from '../shared/ports';
+import type { Capacity } from '../shared/scaling';
 import type { Color } from '../shared/release-record';
 import { imageIn, withRelease } from '../shared/user-data';
 
@@ -190,6 +191,17 @@ export class AsgFleet implements Fleet {
       };
     }
     return { revision, count };
+  }
+
+  /** No scaling configured (yet): nothing to report. */
+  capacity(): Promise<Capacity | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  setCapacity(): Promise<void> {
+    return Promise.reject(
+      new BluegreenError('ScalingNotConfigured', 'This fleet has no auto scaling to set.'),
+    );
   }
 
   async retire(revision: string): Promise<void> {

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { BluegreenError } from '../shared/errors';
 import type { Fleet, FleetStatus, MigrationTasks, Restored } from '../shared/ports';
+import type { Capacity } from '../shared/scaling';
 import type { Color } from '../shared/release-record';
 
 export interface EcsFleetProps {
@@ -149,6 +150,17 @@ export class EcsFleet implements Fleet {
    */
   holdCapacity(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** No scaling configured (yet): nothing to report. */
+  capacity(): Promise<Capacity | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  setCapacity(): Promise<void> {
+    return Promise.reject(
+      new BluegreenError('ScalingNotConfigured', 'This fleet has no auto scaling to set.'),
+    );
   }
 
   async retire(revision: string): Promise<void> {

@@ -13,6 +13,7 @@ import {
   type Color,
   type RecordParameterNames,
 } from '../shared/release-record';
+import { formatRecordedCapacity, parseRecordedCapacity, type RecordedCapacity } from '../shared/scaling';
 import { weightsFor } from '../shared/strategy';
 import type { TrafficWeights } from '../shared/traffic';
 
@@ -29,11 +30,13 @@ export class SsmReleaseRecordStore implements ReleaseRecordStore {
 
   /**
    * The weights parameter is optional: a record from before gradual shifts has none, and then production is all
-   * on the live color (as it always was then).
+   * on the live color (as it always was then). So are the capacity parameters: without them both colors are
+   * `auto`.
    */
   async read(): Promise<ReleaseRecord> {
     const wanted = [this.names.liveColor, this.names.image.blue, this.names.image.green];
-    const out = await this.ssm.send(new GetParametersCommand({ Names: [...wanted, this.names.weights] }));
+    const optional = [this.names.weights, this.names.capacity.blue, this.names.capacity.green];
+    const out = await this.ssm.send(new GetParametersCommand({ Names: [...wanted, ...optional] }));
     const values = new Map((out.Parameters ?? []).map((p) => [p.Name, p.Value]));
     const missing = wanted.filter((n) => values.get(n) === undefined);
     if (missing.length > 0) {
@@ -53,7 +56,36 @@ export class SsmReleaseRecordStore implements ReleaseRecordStore {
       liveColor,
       images: { blue: values.get(this.names.image.blue)!, green: values.get(this.names.image.green)! },
       weights: this.weights(values.get(this.names.weights), liveColor),
+      capacity: {
+        blue: this.capacity('blue', values.get(this.names.capacity.blue)),
+        green: this.capacity('green', values.get(this.names.capacity.green)),
+      },
     };
+  }
+
+  async writeCapacity(color: Color, capacity: RecordedCapacity): Promise<void> {
+    const value = formatRecordedCapacity(capacity);
+    if (!parseRecordedCapacity(value)) {
+      throw recordInvalid(
+        `Refusing to record the scaling bounds "${value}" for ${color}: they must be "auto" or "<min>,<max>" ` +
+          'with 0 <= min <= max <= 1000. Nothing was written.',
+      );
+    }
+    await this.put(this.names.capacity[color], value);
+  }
+
+  private capacity(color: Color, value: string | undefined): RecordedCapacity {
+    if (value === undefined) {
+      return 'auto';
+    }
+    const capacity = parseRecordedCapacity(value);
+    if (!capacity) {
+      throw recordInvalid(
+        `The release record ${this.names.capacity[color]} holds "${value}", not "auto" or "<min>,<max>" scaling ` +
+          `bounds. Set it to "auto" unless a release is in flight (bluegreen status shows ${color}'s bounds).`,
+      );
+    }
+    return capacity;
   }
 
   /**

@@ -5,6 +5,7 @@
 import type { ColorWindow } from './analysis';
 import type { StepVerdict } from './release';
 import type { Color } from './release-record';
+import type { Capacity, ColorBounds, RecordedCapacity } from './scaling';
 import type { TrafficWeights } from './traffic';
 
 export interface ReleaseRecord {
@@ -15,6 +16,11 @@ export interface ReleaseRecord {
    * between releases, the split during a gradual shift (where `liveColor` is still the old color).
    */
   readonly weights?: TrafficWeights;
+  /**
+   * Each color's scaling bounds as the workflow last set them (lambda/shared/scaling.ts); absent (a record from
+   * before auto scaling, or an app without it): both `auto`.
+   */
+  readonly capacity?: Readonly<Record<Color, RecordedCapacity>>;
 }
 
 /** The durable record of which color is live and what each color runs (SSM in AWS). */
@@ -29,6 +35,8 @@ export interface ReleaseRecordStore {
     image?: { color: Color; image: string };
     weights?: TrafficWeights;
   }): Promise<void>;
+  /** Writes one color's scaling bounds (the template renders the color's min and max from them). Idempotent. */
+  writeCapacity(color: Color, capacity: RecordedCapacity): Promise<void>;
 }
 
 /** The thing that really decides where users go (the ALB production listener in AWS). */
@@ -81,6 +89,18 @@ export interface Fleet {
    * (false). Idempotent.
    */
   holdCapacity(hold: boolean): Promise<void>;
+  /**
+   * One color's scaling now: its bounds, its count, whether scale-in is suspended. Undefined when the stack
+   * configures no scaling (config `scaling`).
+   */
+  capacity(color: Color): Promise<Capacity | undefined>;
+  /**
+   * Sets one color's scaling bounds and scale-in suspension (ECS: its scalable target; EC2: its group's min and
+   * max). The platform brings the count within the new bounds at once (a count above the max goes down to it, one
+   * below the min up to it, on the revision the color runs): raise a count with deploy/restore before a min above
+   * it. Idempotent; fails with a named error when the stack configures no scaling.
+   */
+  setCapacity(color: Color, bounds: ColorBounds): Promise<void>;
 }
 
 /** What a restore really did (causes are built from this, never from what was asked). */

@@ -33,6 +33,11 @@ export interface RecordParameterNames {
    * 90%, green 10%). Absent (a record from before gradual shifts): all on the live color.
    */
   readonly weights: string;
+  /**
+   * Per color, its scaling bounds as the release workflow last set them: `auto` or `<min>,<max>`
+   * (lambda/shared/scaling.ts). Created `auto` for both colors.
+   */
+  readonly capacity: Readonly<Record<Color, string>>;
 }
 
 export function recordParameterNames(appName: string): RecordParameterNames {
@@ -41,6 +46,7 @@ export function recordParameterNames(appName: string): RecordParameterNames {
     liveColor: `${prefix}/live-color`,
     image: { blue: `${prefix}/blue/image`, green: `${prefix}/green/image` },
     weights: `${prefix}/production-weights`,
+    capacity: { blue: `${prefix}/blue/capacity`, green: `${prefix}/green/capacity` },
   };
 }
 

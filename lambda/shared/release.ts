@@ -6,6 +6,7 @@ import type { AnalysisResult, MetricVerdict } from './analysis';
 import { releaseError } from './errors';
 import type { Promotion } from './ports';
 import type { Color } from './release-record';
+import type { RecordedCapacity, ScalingSettings } from './scaling';
 import { ALL_AT_ONCE, parseStrategy, shiftBudget, type AnalysisSettings, type Strategy } from './strategy';
 import type { TrafficWeights } from './traffic';
 
@@ -45,6 +46,8 @@ export interface WorkflowSettings {
   readonly hasValidationHook: boolean;
   /** The idle color keeps the live color's capacity between releases. */
   readonly keepIdleWarm: boolean;
+  /** Auto scaling of each color (config `scaling`), when configured: lambda/shared/scaling.ts. */
+  readonly scaling?: ScalingSettings;
   /** Upper bound of one release (the state machine's timeout); also the lock's lease. */
   readonly maxReleaseSeconds: number;
   readonly timings: ReleaseTimings;
@@ -117,8 +120,16 @@ export interface Release {
   /** Idle when the release started (the color being released to). */
   readonly idle: Color;
   readonly liveCount: number;
-  /** What the idle color ran before, to restore it on abort or rollback. */
-  readonly idleBefore: { readonly count: number; readonly image: string; readonly revision?: string };
+  /**
+   * What the idle color ran before, to restore it on abort or rollback; with auto scaling, the bounds the record
+   * gave it.
+   */
+  readonly idleBefore: {
+    readonly count: number;
+    readonly image: string;
+    readonly revision?: string;
+    readonly capacity?: RecordedCapacity;
+  };
   readonly timings: ReleaseTimings;
   readonly startedAt: string;
   readonly startedBy?: string;

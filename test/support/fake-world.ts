@@ -18,6 +18,7 @@ import type {
   WorkflowDeps,
 } from '../../lambda/shared/ports';
 import { COLORS, type Color } from '../../lambda/shared/release-record';
+import type { ColorBounds, RecordedCapacity, ScalingSettings } from '../../lambda/shared/scaling';
 import type { TrafficWeights } from '../../lambda/shared/traffic';
 
 export const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop';
@@ -92,6 +93,15 @@ export class FakeWorld {
   readonly metricReads: { color: Color; start: string; end: string }[] = [];
   /** Scaling held back (suspended) for a release. */
   capacityHeld = false;
+  /**
+   * Each color's scaling bounds (a scalable target), when the world has auto scaling (enableScaling): like
+   * Application Auto Scaling, setting bounds brings the count within them at once.
+   */
+  scaling?: Record<Color, ColorBounds>;
+  /** Each color's bounds as the record holds them (absent: both auto). */
+  recordedCapacity?: Record<Color, RecordedCapacity>;
+  /** Every change of a color's bounds, in order. */
+  readonly boundChanges: { color: Color; bounds: ColorBounds }[] = [];
   /** The migration record (SSM in AWS). */
   migrationState: MigrationState = {};
   /** Every migration task that ran: its phase (the command's last word) and the image it ran. */
@@ -148,6 +158,37 @@ export class FakeWorld {
     };
   }
 
+  /**
+   * Gives both colors auto scaling as a freshly deployed stack has it: the live color within min..max, the idle one
+   * at 0..0, the record `auto` for both.
+   */
+  enableScaling(settings: ScalingSettings): this {
+    const live = this.record.liveColor;
+    const idle = live === 'blue' ? 'green' : 'blue';
+    this.scaling = {
+      [live]: { min: settings.minCount, max: settings.maxCount, scaleInSuspended: false },
+      [idle]: { min: 0, max: 0, scaleInSuspended: false },
+    } as Record<Color, ColorBounds>;
+    this.recordedCapacity = { blue: 'auto', green: 'auto' };
+    return this;
+  }
+
+  /**
+   * A scaling policy acts on `color` (load came or went): it asks for `wanted`, which the bounds and a suspended
+   * scale-in limit, as AWS does. Returns the count the color now has.
+   */
+  autoscale(color: Color, wanted: number): number {
+    const bounds = this.scaling?.[color];
+    const s = this.services[color];
+    if (!bounds) {
+      throw new Error('this world has no auto scaling (enableScaling)');
+    }
+    let count = bounds.scaleInSuspended ? Math.max(wanted, s.desired) : wanted;
+    count = Math.min(bounds.max, Math.max(bounds.min, count));
+    this.services[color] = { ...s, desired: count, running: count };
+    return count;
+  }
+
   /** Where production traffic goes: the single color with weight, or undefined when split or none. */
   liveTarget(): Color | undefined {
     const receiving = COLORS.filter((c) => this.weights[c] > 0);
@@ -186,7 +227,13 @@ export class FakeWorld {
         return now;
       },
       record: {
-        read: () => op('record.read', () => structuredClone(w.record)),
+        read: () =>
+          op('record.read', () =>
+            structuredClone({
+              ...w.record,
+              ...(w.recordedCapacity ? { capacity: w.recordedCapacity } : {}),
+            }),
+          ),
         write: (u) =>
           op('record.write', () => {
             if (u.image) {
@@ -194,6 +241,13 @@ export class FakeWorld {
             }
             w.recordedWeights = u.weights;
             w.record.liveColor = u.liveColor;
+          }),
+        writeCapacity: (color, capacity) =>
+          op('record.writeCapacity', () => {
+            w.recordedCapacity = {
+              ...(w.recordedCapacity ?? { blue: 'auto', green: 'auto' }),
+              [color]: capacity,
+            };
           }),
       },
       router: {
@@ -253,6 +307,24 @@ export class FakeWorld {
             }
           }),
         holdCapacity: (hold) => op('fleet.holdCapacity', () => void (w.capacityHeld = hold)),
+        capacity: (color) =>
+          op('fleet.capacity', () =>
+            w.scaling ? { ...w.scaling[color], desired: w.services[color].desired } : undefined,
+          ),
+        setCapacity: (color, bounds) =>
+          op('fleet.setCapacity', () => {
+            if (!w.scaling) {
+              throw new BluegreenError('ScalingNotConfigured', 'This world has no auto scaling.');
+            }
+            w.scaling[color] = { ...bounds };
+            w.boundChanges.push({ color, bounds: { ...bounds } });
+            // Application Auto Scaling brings the count within the new bounds at once, on the current revision.
+            const s = w.services[color];
+            const count = Math.min(bounds.max, Math.max(bounds.min, s.desired));
+            if (count !== s.desired) {
+              w.services[color] = { ...s, desired: count, running: count };
+            }
+          }),
       },
       probe: { get: (url, headers) => op('probe.get', () => w.probe(url, headers ?? {})) },
       alarms: {

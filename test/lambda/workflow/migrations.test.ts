@@ -86,6 +86,7 @@ class Fakes {
       this.calls.push('releaseRecord.write');
       return Promise.resolve();
     },
+    writeCapacity: () => Promise.reject(new Error('not used')),
   };
 
   readonly fleet: Fleet = {
@@ -106,6 +107,9 @@ class Fakes {
       return Promise.resolve();
     },
     holdCapacity: () => Promise.resolve(),
+    // No auto scaling in these tests.
+    capacity: () => Promise.resolve(undefined),
+    setCapacity: () => Promise.reject(new Error('not used')),
   };
 
   readonly tasks: MigrationTasks = {
