@@ -242,6 +242,7 @@ const migrationScenario = fc.record({
   keepIdleWarm: fc.boolean(),
   failingPhase: fc.constantFrom('none', 'expand', 'backfill', 'contract'),
   failingRelease: fc.constantFrom(1, 2),
+  scaling: fc.boolean(),
   faults: fc
     .uniqueArray(
       fc.record({ operation: fc.constantFrom(...MIGRATION_OPERATIONS), nth: fc.integer({ min: 1, max: 8 }) }),
@@ -259,8 +260,11 @@ test(`with migrations, ${MIGRATION_RUNS} randomized pairs of releases: the phase
   await fc.assert(
     fc.asyncProperty(
       migrationScenario,
-      async ({ behaviour, keepIdleWarm, failingPhase, failingRelease, faults }) => {
+      async ({ behaviour, keepIdleWarm, failingPhase, failingRelease, scaling, faults }) => {
         const world = new CheckedWorld(`${REPO}:v1`, { transient: faults });
+        if (scaling) {
+          world.enableScaling(SCALING).autoscale('blue', 3);
+        }
         world.behaviours.set(`${REPO}:v2`, behaviour);
         world.behaviours.set(`${REPO}:v3`, 'good');
         const labels: string[] = [];
@@ -275,11 +279,15 @@ test(`with migrations, ${MIGRATION_RUNS} randomized pairs of releases: the phase
           const result = await runRelease(
             world,
             { image, bakeSeconds: 20, deployTimeoutSeconds: 60 },
-            { migrations: { keepIdleWarm }, execution: `release-${n}` },
+            {
+              migrations: { keepIdleWarm },
+              execution: `release-${n}`,
+              ...(scaling ? { settings: { scaling: SCALING } } : {}),
+            },
           );
           const label = result.status === 'SUCCEEDED' ? 'Released' : (result.error ?? '?');
           labels.push(label);
-          const context = `${behaviour}, ${failingPhase} fails in release ${failingRelease}, keepIdleWarm ${keepIdleWarm}, faults ${JSON.stringify(faults)}, release ${n} ended ${label}: ${result.cause ?? ''}`;
+          const context = `${behaviour}, ${failingPhase} fails in release ${failingRelease}, keepIdleWarm ${keepIdleWarm}, scaling ${scaling}, faults ${JSON.stringify(faults)}, release ${n} ended ${label}: ${result.cause ?? ''}`;
           const live = world.liveTarget();
           if (!live || UNHEALTHY.has(world.behaviourOf(live)) || world.services[live].running === 0) {
             throw new Error(
@@ -296,6 +304,14 @@ test(`with migrations, ${MIGRATION_RUNS} randomized pairs of releases: the phase
           }
           if (world.violations.length > 0) {
             throw new Error(`${world.violations.join('; ')} (${context})`);
+          }
+          const capacity = scalingProblems(
+            world,
+            SCALING,
+            world.published.filter((p) => p.release === `release-${n}`),
+          );
+          if (capacity.length > 0) {
+            throw new Error(`${capacity.join('; ')} after ${context}`);
           }
         }
         const key = labels.join(' → ');

@@ -200,3 +200,17 @@ export async function afterManualMove(
   await resumeLive(to, deps, settings);
   return `${to} scales within ${settings.minCount}..${settings.maxCount}; ${from} is pinned at its ${count} task(s)`;
 }
+
+/**
+ * An ending's safety net for the color not live: still held by the release (its scale-in suspended with room
+ * above its floor, e.g. the old color a failed contract's scale-down left running), it is pinned at the count it
+ * runs. Says what it did, or nothing.
+ */
+export async function restIfHeld(color: Color, deps: Deps, settings: ScalingSettings): Promise<string> {
+  const now = await capacityOf(color, deps);
+  if (!now.scaleInSuspended || now.min === now.max) {
+    return '';
+  }
+  await settle(color, restingAt(now.desired), false, deps, settings, now);
+  return `${color} was still held by the release: it is pinned at its ${now.desired} task(s)`;
+}

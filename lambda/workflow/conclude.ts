@@ -18,12 +18,12 @@ import {
   type ReleaseState,
   type WorkflowSettings,
 } from '../shared/release';
-import type { Color } from '../shared/release-record';
+import { otherColor, type Color } from '../shared/release-record';
 import { restingAt, type ScalingSettings } from '../shared/scaling';
 import { type TrafficWeights } from '../shared/traffic';
 import { afterRelease, migrationFailure, migrationPorts } from './migrations';
 import { attempt, withNotes } from './attempt';
-import { capacityOf, resumeLive, rest, scaleOldDown, settle } from './capacity';
+import { capacityOf, resumeLive, rest, restIfHeld, scaleOldDown, settle } from './capacity';
 import { routeAllTo } from './switch';
 import {
   allTrafficTo,
@@ -396,9 +396,14 @@ async function housekeeping(
     await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false));
     const scaling = settings.scaling;
     if (scaling) {
-      await attempt(notes, 'give the live color its scaling bounds back', async () =>
-        resumeLive(outcome.liveColor ?? (await deps.record.read()).liveColor, deps, scaling),
-      );
+      await attempt(notes, 'give the live color its scaling bounds back', async () => {
+        const live = outcome.liveColor ?? (await deps.record.read()).liveColor;
+        await resumeLive(live, deps, scaling);
+        // After a failed rollback the other color may serve: it keeps its floor (operators act).
+        if (outcome.status !== 'ROLLBACK_FAILED') {
+          await restIfHeld(otherColor(live), deps, scaling);
+        }
+      });
     }
   }
   await attempt(notes, 'release the lock', () => deps.lock.release(state.execution));
