@@ -133,6 +133,15 @@ describe('bluegreen status', () => {
     expect(out).toContain('  green 0 tasks (bounds 0..0)\n');
   });
 
+  test('a ScalingBounds stack output that is not "<minCount>,<maxCount>" is a usage error', async () => {
+    aws.scaling = { minCount: 5, maxCount: 2 };
+    const { code, err } = await bluegreen('status');
+    expect(code).toBe(2);
+    expect(err).toContain(
+      'StackOutputsInvalid: Stack "shop" has the output ScalingBounds "5,2", not "<minCount>,<maxCount>"',
+    );
+  });
+
   test('a release waiting at the gate, with unhealthy targets shown', async () => {
     inFlight('Wait for approval', 'Task', false, [history.scheduledCallback('token-1', {})]);
     aws.services.green = { desired: 2, running: 2, revision: 'x' };
