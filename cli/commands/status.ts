@@ -86,11 +86,13 @@ export interface StatusReport {
 
 /**
  * Reads everything at once (one round of parallel calls). `stopped`: a release the caller has just stopped, to be
- * taken as the release in flight (its last state says where it left traffic).
+ * taken as the release in flight (its last state says where it left traffic). `scaling`: read each color's auto
+ * scaling too (`bluegreen status`; a rollback does not depend on it).
  */
 export async function readStatus(
   session: AwsSession,
   stopped?: InFlight,
+  options: { readonly scaling?: boolean } = {},
 ): Promise<{ report: StatusReport; flight?: InFlight }> {
   const ports = await session.ports();
   const target = await session.target();
@@ -98,7 +100,7 @@ export async function readStatus(
     ports.record.read(),
     ports.router.productionWeights(),
     Promise.all(COLORS.map((c) => ports.fleet.describe(c))),
-    Promise.all(COLORS.map((c) => ports.fleet.capacity(c))),
+    Promise.all(COLORS.map((c) => (options.scaling ? ports.fleet.capacity(c) : Promise.resolve(undefined)))),
     Promise.all(COLORS.map((c) => ports.router.targetHealth(c))),
     ports.lock.holder(),
     ports.migrationRecord?.read(),
@@ -234,7 +236,7 @@ function sameSplit(a: TrafficWeights, b: TrafficWeights): boolean {
 }
 
 export async function status(session: AwsSession, io: CliIo, json: boolean): Promise<void> {
-  const { report } = await readStatus(session);
+  const { report } = await readStatus(session, undefined, { scaling: true });
   if (json) {
     io.out(JSON.stringify(report, null, 2));
     return;
