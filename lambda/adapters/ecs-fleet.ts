@@ -1,8 +1,7 @@
-import {
+import type * as ApplicationAutoScaling from '@aws-sdk/client-application-auto-scaling';
+import type {
   ApplicationAutoScalingClient,
-  DescribeScalableTargetsCommand,
-  RegisterScalableTargetCommand,
-  type ApplicationAutoScalingClientConfig,
+  ApplicationAutoScalingClientConfig,
 } from '@aws-sdk/client-application-auto-scaling';
 import {
   DeregisterTaskDefinitionCommand,
@@ -35,6 +34,8 @@ export interface EcsFleetProps {
   readonly scaling?: boolean;
 }
 
+type ApplicationAutoScalingSdk = typeof ApplicationAutoScaling;
+
 /** The scalable dimension of an ECS service's task count. */
 const DESIRED_COUNT = 'ecs:service:DesiredCount';
 
@@ -44,17 +45,17 @@ export class EcsFleet implements Fleet {
     config: ECSClientConfig & ApplicationAutoScalingClientConfig,
     props: EcsFleetProps,
   ): EcsFleet {
-    return new EcsFleet(new ECSClient(config), props, () => new ApplicationAutoScalingClient(config));
+    return new EcsFleet(new ECSClient(config), props, config);
   }
 
-  private autoscaling?: ApplicationAutoScalingClient;
+  /** The Application Auto Scaling SDK and client, loaded on the first scaling call (steps that scale nothing skip it). */
+  private autoscaling?: Promise<{ sdk: ApplicationAutoScalingSdk; client: ApplicationAutoScalingClient }>;
 
-  /** @param scalingClient makes the Application Auto Scaling client, on the first scaling call. */
+  /** @param scalingConfig the Application Auto Scaling client's configuration. */
   constructor(
     private readonly ecs: ECSClient,
     private readonly props: EcsFleetProps,
-    private readonly scalingClient: () => ApplicationAutoScalingClient = () =>
-      new ApplicationAutoScalingClient({}),
+    private readonly scalingConfig: ApplicationAutoScalingClientConfig = {},
   ) {}
 
   async describe(color: Color, revision?: string): Promise<FleetStatus> {
@@ -185,9 +186,10 @@ export class EcsFleet implements Fleet {
       return undefined;
     }
     const resourceId = this.resourceId(color);
+    const { sdk, client } = await this.scaling();
     const [targets, service] = await Promise.all([
-      this.scaling().send(
-        new DescribeScalableTargetsCommand({
+      client.send(
+        new sdk.DescribeScalableTargetsCommand({
           ServiceNamespace: 'ecs',
           ScalableDimension: DESIRED_COUNT,
           ResourceIds: [resourceId],
@@ -225,8 +227,9 @@ export class EcsFleet implements Fleet {
     if (!this.props.scaling) {
       throw scalingNotConfigured(`set ${color}'s bounds to ${bounds.min}..${bounds.max}`);
     }
-    await this.scaling().send(
-      new RegisterScalableTargetCommand({
+    const { sdk, client } = await this.scaling();
+    await client.send(
+      new sdk.RegisterScalableTargetCommand({
         ServiceNamespace: 'ecs',
         ScalableDimension: DESIRED_COUNT,
         ResourceId: this.resourceId(color),
@@ -247,8 +250,11 @@ export class EcsFleet implements Fleet {
     return `service/${name(this.props.cluster)}/${name(this.props.services[color])}`;
   }
 
-  private scaling(): ApplicationAutoScalingClient {
-    this.autoscaling ??= this.scalingClient();
+  private scaling(): Promise<{ sdk: ApplicationAutoScalingSdk; client: ApplicationAutoScalingClient }> {
+    this.autoscaling ??= import('@aws-sdk/client-application-auto-scaling').then((sdk) => ({
+      sdk,
+      client: new sdk.ApplicationAutoScalingClient(this.scalingConfig),
+    }));
     return this.autoscaling;
   }
 
