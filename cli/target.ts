@@ -19,6 +19,7 @@ import { AwsNotifier } from '../lambda/adapters/notifier';
 import { SsmReleaseRecordStore } from '../lambda/adapters/ssm-release-record';
 import { SsmMigrationRecord } from '../lambda/adapters/ssm-migration-record';
 import { recordParameterNames, type Color } from '../lambda/shared/release-record';
+import type { ScalingSettings } from '../lambda/shared/scaling';
 import { InvalidJsonError, parseJson } from '../lib/json';
 import { usage, type CliIo } from './io';
 
@@ -45,6 +46,8 @@ export interface AppTarget {
   readonly targetGroups: Record<Color, string>;
   /** The migration record's parameter, when the app runs database migrations. */
   readonly migrationRecord?: string;
+  /** The configured auto scaling (config `scaling`), when the stack has it (its SCALING_OUTPUT). */
+  readonly scaling?: ScalingSettings;
 }
 
 /** The app, and the region with where it came from (said to the user when the config file disagrees). */
@@ -162,6 +165,28 @@ export const PLATFORM_OUTPUTS = {
   asg: ['BlueGroupName', 'GreenGroupName', 'BlueLaunchTemplateId', 'GreenLaunchTemplateId'],
 } as const;
 
+/**
+ * The optional stack output that says the stack configures auto scaling: the configured "<minCount>,<maxCount>"
+ * (the live color's bounds between releases). Without it the fleet has no scaling to report.
+ */
+export const SCALING_OUTPUT = 'ScalingBounds';
+
+/** The configured scaling from SCALING_OUTPUT's value (undefined when the stack has none). */
+function scalingOutput(stackName: string, value: string | undefined): ScalingSettings | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const match = /^(\d+),(\d+)$/.exec(value);
+  if (!match || Number(match[1]) > Number(match[2])) {
+    throw usage(
+      'StackOutputsInvalid',
+      `Stack "${stackName}" has the output ${SCALING_OUTPUT} "${value}", not "<minCount>,<maxCount>": deploy it ` +
+        'again with this version (npx cdk deploy --all).',
+    );
+  }
+  return { minCount: Number(match[1]), maxCount: Number(match[2]) };
+}
+
 /** The AWS clients and ports for one app, created on first use. */
 export class AwsSession {
   private clients = new Map<string, unknown>();
@@ -235,6 +260,7 @@ export class AwsSession {
           'Deploy it again (npx cdk deploy --all).',
       );
     }
+    const scaling = scalingOutput(stackName, outputs[SCALING_OUTPUT] || undefined);
     return {
       app: this.app,
       stateMachineArn: this.stateMachineOverride ?? outputs.StateMachineArn,
@@ -259,6 +285,7 @@ export class AwsSession {
             },
       targetGroups: { blue: outputs.BlueTargetGroupArn, green: outputs.GreenTargetGroupArn },
       ...(outputs.MigrationRecordParameter ? { migrationRecord: outputs.MigrationRecordParameter } : {}),
+      ...(scaling ? { scaling } : {}),
     };
   }
 
@@ -275,12 +302,18 @@ export class AwsSession {
           testRuleArn: t.testRuleArn,
         }),
       ),
-      // Only the platform's SDK clients are loaded (the EC2 client alone is large).
+      // Only the platform's SDK clients are loaded (the EC2 client alone is large). With scaling as the steps'.
       fleet: this.client('fleet', (): Fleet =>
         lazy(async () =>
           t.fleet.platform === 'asg'
-            ? (await import('../lambda/adapters/asg-fleet')).AsgFleet.create(c, t.fleet)
-            : (await import('../lambda/adapters/ecs-fleet')).EcsFleet.create(c, t.fleet),
+            ? (await import('../lambda/adapters/asg-fleet')).AsgFleet.create(c, {
+                ...t.fleet,
+                scaling: t.scaling !== undefined,
+              })
+            : (await import('../lambda/adapters/ecs-fleet')).EcsFleet.create(c, {
+                ...t.fleet,
+                scaling: t.scaling !== undefined,
+              }),
         ),
       ),
       lock: this.client('lock', () => DynamoDbReleaseLock.create(c, t.lockTable, t.app)),

@@ -1,7 +1,8 @@
 /**
  * `bluegreen status`: what is live and what could take over. The record and the production listener side by
- * side (drift when they disagree), each color's image, tasks, target health and traffic share, whether the idle
- * color is warm enough to take traffic back, and the release in flight with the state it is in.
+ * side (drift when they disagree), each color's image, tasks, target health and traffic share, its auto scaling
+ * (count, bounds, scale-in suspended; the record's bounds when they differ), whether the idle color is warm
+ * enough to take traffic back, and the release in flight with the state it is in.
  */
 import type { LockHolder } from '../../lambda/adapters/dynamodb-lock';
 import { notWarmBecause } from '../../lambda/shared/decisions';
@@ -10,6 +11,14 @@ import type { Shift } from '../../lambda/shared/release';
 import { rollbackBlockedByContract } from '../../lambda/workflow/migrations';
 import { phaseOf } from '../../lambda/shared/state-names';
 import { COLORS, otherColor, recordParameterNames, type Color } from '../../lambda/shared/release-record';
+import {
+  boundsFor,
+  describeCapacity,
+  formatRecordedCapacity,
+  type Capacity,
+  type ColorBounds,
+  type ScalingSettings,
+} from '../../lambda/shared/scaling';
 import { describeTraffic, findDrift, routedTraffic, type TrafficWeights } from '../../lambda/shared/traffic';
 import { releaseInFlight, type InFlight } from '../execution';
 import { colorName, duration, paint, table, type CliIo } from '../io';
@@ -22,6 +31,13 @@ export interface ColorStatus {
   readonly trafficPercent: number;
   readonly tasks: { readonly desired: number; readonly running: number; readonly rollout: string };
   readonly targets: TargetHealth;
+  /** The color's auto scaling now (when the stack configures it): count, bounds, scale-in suspended. */
+  readonly scaling?: Capacity;
+  /**
+   * The record's capacity value for the color (`auto` or `<min>,<max>`) and the bounds it means, when they are not
+   * the fleet's: a `cdk deploy` would set these (a release in flight between two writes, or a change by hand).
+   */
+  readonly recordedScaling?: { readonly value: string; readonly bounds: ColorBounds };
 }
 
 export interface StatusReport {
@@ -70,18 +86,21 @@ export interface StatusReport {
 
 /**
  * Reads everything at once (one round of parallel calls). `stopped`: a release the caller has just stopped, to be
- * taken as the release in flight (its last state says where it left traffic).
+ * taken as the release in flight (its last state says where it left traffic). `scaling`: read each color's auto
+ * scaling too (`bluegreen status`; a rollback does not depend on it).
  */
 export async function readStatus(
   session: AwsSession,
   stopped?: InFlight,
+  options: { readonly scaling?: boolean } = {},
 ): Promise<{ report: StatusReport; flight?: InFlight }> {
   const ports = await session.ports();
   const target = await session.target();
-  const [record, weights, fleets, health, lock, migrations] = await Promise.all([
+  const [record, weights, fleets, capacities, health, lock, migrations] = await Promise.all([
     ports.record.read(),
     ports.router.productionWeights(),
     Promise.all(COLORS.map((c) => ports.fleet.describe(c))),
+    Promise.all(COLORS.map((c) => (options.scaling ? ports.fleet.capacity(c) : Promise.resolve(undefined)))),
     Promise.all(COLORS.map((c) => ports.router.targetHealth(c))),
     ports.lock.holder(),
     ports.migrationRecord?.read(),
@@ -141,6 +160,12 @@ export async function readStatus(
         trafficPercent: total === 0 ? 0 : Math.round((weights[c] * 100) / total),
         tasks: { desired: fleet[c].desired, running: fleet[c].running, rollout: fleet[c].rollout },
         targets: targets[c],
+        ...scalingOf(
+          capacities[COLORS.indexOf(c)],
+          record.capacity?.[c] ?? 'auto',
+          c === live,
+          target.scaling,
+        ),
       } satisfies ColorStatus,
     ]),
   ) as Record<Color, ColorStatus>;
@@ -184,13 +209,34 @@ export async function readStatus(
   return { report, flight };
 }
 
+/** A color's scaling for the report, with the record's bounds when they are not the fleet's. */
+function scalingOf(
+  capacity: Capacity | undefined,
+  recorded: Parameters<typeof formatRecordedCapacity>[0],
+  live: boolean,
+  settings: ScalingSettings | undefined,
+): Pick<ColorStatus, 'scaling' | 'recordedScaling'> {
+  if (!capacity || !settings) {
+    return {};
+  }
+  const bounds = boundsFor(recorded, live, settings);
+  const same =
+    bounds.min === capacity.min &&
+    bounds.max === capacity.max &&
+    bounds.scaleInSuspended === capacity.scaleInSuspended;
+  return {
+    scaling: capacity,
+    ...(same ? {} : { recordedScaling: { value: formatRecordedCapacity(recorded), bounds } }),
+  };
+}
+
 /** The same split, whatever the scale (the workflow sets weights out of 1000, the template 100). */
 function sameSplit(a: TrafficWeights, b: TrafficWeights): boolean {
   return a.blue * b.green === a.green * b.blue && a.blue + a.green > 0 && b.blue + b.green > 0;
 }
 
 export async function status(session: AwsSession, io: CliIo, json: boolean): Promise<void> {
-  const { report } = await readStatus(session);
+  const { report } = await readStatus(session, undefined, { scaling: true });
   if (json) {
     io.out(JSON.stringify(report, null, 2));
     return;
@@ -198,6 +244,31 @@ export async function status(session: AwsSession, io: CliIo, json: boolean): Pro
   for (const line of renderStatus(report, io)) {
     io.out(line);
   }
+}
+
+/**
+ * Each color's scaling, one line each, when the stack configures it: "blue   4 tasks (bounds 2..20)", and what
+ * the record says when it differs ("record: auto = 0..0").
+ */
+function scalingLines(r: StatusReport, io: CliIo): string[] {
+  const lines: string[] = [];
+  for (const c of COLORS) {
+    const { scaling, recordedScaling } = r.colors[c];
+    if (!scaling) {
+      continue;
+    }
+    const count = describeCapacity(scaling).replace(/^\d+/, (n) => `${n} ${r.unit}${n === '1' ? '' : 's'}`);
+    const recorded = recordedScaling
+      ? paint(
+          io,
+          'yellow',
+          `; record: ${recordedScaling.value === 'auto' ? 'auto = ' : ''}${recordedScaling.bounds.min}..` +
+            `${recordedScaling.bounds.max}${recordedScaling.bounds.scaleInSuspended ? ', scale-in suspended' : ''}`,
+        )
+      : '';
+    lines.push(`  ${colorName(io, c)}${' '.repeat(6 - c.length)}${count}${recorded}`);
+  }
+  return lines.length > 0 ? ['', 'scaling:', ...lines] : [];
 }
 
 export function renderStatus(r: StatusReport, io: CliIo): string[] {
@@ -237,6 +308,7 @@ export function renderStatus(r: StatusReport, io: CliIo): string[] {
       lines.push(`  ${c}: ${problem}`);
     }
   }
+  lines.push(...scalingLines(r, io));
   lines.push('');
   lines.push(
     r.rollback.possible

@@ -21,17 +21,29 @@ import {
 } from '@aws-sdk/client-ec2';
 import { BluegreenError, FLEET_BUSY } from '../shared/errors';
 import type { Fleet, FleetStatus, Restored } from '../shared/ports';
-import type { Capacity } from '../shared/scaling';
+import type { Capacity, ColorBounds } from '../shared/scaling';
 import type { Color } from '../shared/release-record';
 import { imageIn, withRelease } from '../shared/user-data';
+import { capacityOf, setGroupCapacity, targetTrackingPolicies } from './asg-scaling';
+import { scalingNotConfigured } from './scaling-errors';
 
 export interface AsgFleetProps {
   readonly groups: Readonly<Record<Color, string>>;
   readonly launchTemplates: Readonly<Record<Color, string>>;
+  /** Whether the stack gives each group target-tracking policies and bounds from the record (config `scaling`). */
+  readonly scaling?: boolean;
 }
 
-/** Scaling that must not act while a release runs: alarm-driven policies, scheduled actions, AZ rebalancing. */
+/**
+ * Scaling that must not act while a release runs: alarm-driven policies, scheduled actions, AZ rebalancing
+ * (what holdCapacity(false) resumes, whatever the stack configures).
+ */
 export const HELD_PROCESSES = ['AlarmNotification', 'ScheduledActions', 'AZRebalance'];
+/**
+ * What a release suspends when the stack configures auto scaling: not AlarmNotification, so target tracking still
+ * scales out during a release (the held color's MinSize and its policies' DisableScaleIn stop scale-in).
+ */
+export const HELD_PROCESSES_WITH_SCALING = ['ScheduledActions', 'AZRebalance'];
 
 const ACTIVE_REFRESH = ['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'];
 const ENDED_BADLY = ['Failed', 'Cancelled', 'RollbackSuccessful', 'RollbackFailed'];
@@ -193,15 +205,28 @@ export class AsgFleet implements Fleet {
     return { revision, count };
   }
 
-  /** No scaling configured (yet): nothing to report. */
-  capacity(): Promise<Capacity | undefined> {
-    return Promise.resolve(undefined);
+  /**
+   * The color's group (DescribeAutoScalingGroups) and its target-tracking policies (DescribePolicies), read
+   * together. Undefined when the stack configures no scaling.
+   */
+  async capacity(color: Color): Promise<Capacity | undefined> {
+    if (!this.props.scaling) {
+      return undefined;
+    }
+    const name = this.props.groups[color];
+    const [group, policies] = await Promise.all([
+      this.group(name),
+      targetTrackingPolicies(this.autoscaling, name),
+    ]);
+    return capacityOf(group, policies);
   }
 
-  setCapacity(): Promise<void> {
-    return Promise.reject(
-      new BluegreenError('ScalingNotConfigured', 'This fleet has no auto scaling to set.'),
-    );
+  /** The group's MinSize and MaxSize, and its policies' DisableScaleIn (asg-scaling.ts). */
+  async setCapacity(color: Color, bounds: ColorBounds): Promise<void> {
+    if (!this.props.scaling) {
+      throw scalingNotConfigured(`set ${color}'s bounds to ${bounds.min}..${bounds.max}`);
+    }
+    await setGroupCapacity(this.autoscaling, this.props.groups[color], bounds);
   }
 
   async retire(revision: string): Promise<void> {
@@ -219,9 +244,14 @@ export class AsgFleet implements Fleet {
     }
   }
 
+  /**
+   * Suspends (true) or resumes (false) the held processes of both groups: with auto scaling, AlarmNotification
+   * stays on while held (target tracking must still scale out); resuming resumes all of HELD_PROCESSES.
+   */
   async holdCapacity(hold: boolean): Promise<void> {
+    const processes = hold && this.props.scaling ? HELD_PROCESSES_WITH_SCALING : HELD_PROCESSES;
     for (const name of Object.values(this.props.groups)) {
-      const input = { AutoScalingGroupName: name, ScalingProcesses: HELD_PROCESSES };
+      const input = { AutoScalingGroupName: name, ScalingProcesses: processes };
       await this.autoscaling.send(
         hold ? new SuspendProcessesCommand(input) : new ResumeProcessesCommand(input),
       );

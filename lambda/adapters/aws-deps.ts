@@ -144,7 +144,7 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
         testRuleArn: a.testRuleArn,
       }),
     ),
-    fleet: lazy(async () => fleetFor(a.fleet)),
+    fleet: lazy(async () => fleetFor(a.fleet, settings.workflow.scaling !== undefined)),
     probe: lazy(async () => new (await import('./http-probe')).HttpProbe()),
     alarms: lazy(async () =>
       (await import('./cloudwatch-alarms')).CloudWatchAlarms.create(clientConfig, a.alarmNames),
@@ -181,12 +181,15 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
   return cached;
 }
 
-/** The fleet adapter of the app's platform (each module loads its SDK client on first use). */
-async function fleetFor(fleet: FleetSettings): Promise<WorkflowDeps['fleet']> {
+/**
+ * The fleet adapter of the app's platform (each module loads its SDK client on first use); `scaling`: whether the
+ * stack configures auto scaling (the workflow's settings have `scaling` then).
+ */
+async function fleetFor(fleet: FleetSettings, scaling: boolean): Promise<WorkflowDeps['fleet']> {
   if (fleet.platform === 'asg') {
-    return (await import('./asg-fleet')).AsgFleet.create(clientConfig, fleet);
+    return (await import('./asg-fleet')).AsgFleet.create(clientConfig, { ...fleet, scaling });
   }
-  return (await import('./ecs-fleet')).EcsFleet.create(clientConfig, fleet);
+  return (await import('./ecs-fleet')).EcsFleet.create(clientConfig, { ...fleet, scaling });
 }
 
 /**

@@ -1,3 +1,8 @@
+import type * as ApplicationAutoScaling from '@aws-sdk/client-application-auto-scaling';
+import type {
+  ApplicationAutoScalingClient,
+  ApplicationAutoScalingClientConfig,
+} from '@aws-sdk/client-application-auto-scaling';
 import {
   DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
@@ -11,8 +16,9 @@ import {
 } from '@aws-sdk/client-ecs';
 import { BluegreenError } from '../shared/errors';
 import type { Fleet, FleetStatus, MigrationTasks, Restored } from '../shared/ports';
-import type { Capacity } from '../shared/scaling';
+import type { Capacity, ColorBounds } from '../shared/scaling';
 import type { Color } from '../shared/release-record';
+import { scalingNotConfigured } from './scaling-errors';
 
 export interface EcsFleetProps {
   readonly cluster: string;
@@ -21,17 +27,35 @@ export interface EcsFleetProps {
   readonly families: Readonly<Record<Color, string>>;
   /** The container that runs the application image. */
   readonly containerName: string;
+  /**
+   * Whether the stack gives each service an Application Auto Scaling scalable target (config `scaling`); without
+   * it the fleet has no bounds to report or set.
+   */
+  readonly scaling?: boolean;
 }
+
+type ApplicationAutoScalingSdk = typeof ApplicationAutoScaling;
+
+/** The scalable dimension of an ECS service's task count. */
+const DESIRED_COUNT = 'ecs:service:DesiredCount';
 
 /** One ECS Fargate service per color. */
 export class EcsFleet implements Fleet {
-  static create(config: ECSClientConfig, props: EcsFleetProps): EcsFleet {
-    return new EcsFleet(new ECSClient(config), props);
+  static create(
+    config: ECSClientConfig & ApplicationAutoScalingClientConfig,
+    props: EcsFleetProps,
+  ): EcsFleet {
+    return new EcsFleet(new ECSClient(config), props, config);
   }
 
+  /** The Application Auto Scaling SDK and client, loaded on the first scaling call (steps that scale nothing skip it). */
+  private autoscaling?: Promise<{ sdk: ApplicationAutoScalingSdk; client: ApplicationAutoScalingClient }>;
+
+  /** @param scalingConfig the Application Auto Scaling client's configuration. */
   constructor(
     private readonly ecs: ECSClient,
     private readonly props: EcsFleetProps,
+    private readonly scalingConfig: ApplicationAutoScalingClientConfig = {},
   ) {}
 
   async describe(color: Color, revision?: string): Promise<FleetStatus> {
@@ -145,22 +169,93 @@ export class EcsFleet implements Fleet {
   }
 
   /**
-   * Nothing to hold on ECS: bluegreen's services have no scaling policies, and ECS itself keeps a rolling
-   * deployment at 100% healthy (minHealthyPercent).
+   * Nothing to hold on ECS: ECS itself keeps a rolling deployment at 100% healthy (minHealthyPercent), and with
+   * auto scaling a release holds each color through its scalable target (setCapacity: a floor and
+   * DynamicScalingInSuspended), which leaves scale-out acting.
    */
   holdCapacity(): Promise<void> {
     return Promise.resolve();
   }
 
-  /** No scaling configured (yet): nothing to report. */
-  capacity(): Promise<Capacity | undefined> {
-    return Promise.resolve(undefined);
+  /**
+   * The color's scalable target (DescribeScalableTargets) and its service's desired count (DescribeServices), read
+   * together. Undefined when the stack configures no scaling.
+   */
+  async capacity(color: Color): Promise<Capacity | undefined> {
+    if (!this.props.scaling) {
+      return undefined;
+    }
+    const resourceId = this.resourceId(color);
+    const { sdk, client } = await this.scaling();
+    const [targets, service] = await Promise.all([
+      client.send(
+        new sdk.DescribeScalableTargetsCommand({
+          ServiceNamespace: 'ecs',
+          ScalableDimension: DESIRED_COUNT,
+          ResourceIds: [resourceId],
+        }),
+      ),
+      this.describe(color),
+    ]);
+    const target = targets.ScalableTargets?.find((t) => t.ResourceId === resourceId);
+    if (!target || target.MinCapacity === undefined || target.MaxCapacity === undefined) {
+      throw new BluegreenError(
+        'FleetMissing',
+        `No Application Auto Scaling target for ${resourceId} (${DESIRED_COUNT}), though the stack configures ` +
+          'scaling: was it deregistered by hand? Deploy the stack again (npx cdk deploy --all).',
+      );
+    }
+    return {
+      desired: service.desired,
+      min: target.MinCapacity,
+      max: target.MaxCapacity,
+      scaleInSuspended: target.SuspendedState?.DynamicScalingInSuspended === true,
+    };
   }
 
-  setCapacity(): Promise<void> {
-    return Promise.reject(
-      new BluegreenError('ScalingNotConfigured', 'This fleet has no auto scaling to set.'),
+  /**
+   * RegisterScalableTarget on the color's scalable target: its min and max, and scale-in suspended or not (scale-out
+   * and scheduled scaling are never suspended). One call, idempotent.
+   *
+   * What AWS does with the count (Application Auto Scaling API reference, RegisterScalableTarget, as in the
+   * @aws-sdk/client-application-auto-scaling model): updating an existing scalable target, it "retrieves the
+   * current capacity of the resource. If it's below the minimum capacity or above the maximum capacity, [it]
+   * adjusts the capacity of the scalable target to place it within these bounds": the service's desiredCount
+   * goes up to a raised min, or down to a lowered max, at once, on the revision the service runs.
+   */
+  async setCapacity(color: Color, bounds: ColorBounds): Promise<void> {
+    if (!this.props.scaling) {
+      throw scalingNotConfigured(`set ${color}'s bounds to ${bounds.min}..${bounds.max}`);
+    }
+    const { sdk, client } = await this.scaling();
+    await client.send(
+      new sdk.RegisterScalableTargetCommand({
+        ServiceNamespace: 'ecs',
+        ScalableDimension: DESIRED_COUNT,
+        ResourceId: this.resourceId(color),
+        MinCapacity: bounds.min,
+        MaxCapacity: bounds.max,
+        SuspendedState: {
+          DynamicScalingInSuspended: bounds.scaleInSuspended,
+          DynamicScalingOutSuspended: false,
+          ScheduledScalingSuspended: false,
+        },
+      }),
     );
+  }
+
+  /** `service/<cluster name>/<service name>`: the cluster and the service may be given by name or by ARN. */
+  private resourceId(color: Color): string {
+    const name = (nameOrArn: string) => nameOrArn.split('/').pop() ?? nameOrArn;
+    return `service/${name(this.props.cluster)}/${name(this.props.services[color])}`;
+  }
+
+  private scaling(): Promise<{ sdk: ApplicationAutoScalingSdk; client: ApplicationAutoScalingClient }> {
+    this.autoscaling ??= import('@aws-sdk/client-application-auto-scaling').then((sdk) => ({
+      sdk,
+      client: new sdk.ApplicationAutoScalingClient(this.scalingConfig),
+    }));
+    return this.autoscaling;
   }
 
   async retire(revision: string): Promise<void> {

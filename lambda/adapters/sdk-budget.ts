@@ -78,6 +78,9 @@ export const SDK_CALLS_PER_PORT_CALL: Readonly<Record<'ecs' | 'asg', Readonly<Re
     'fleet.restore': 4,
     'fleet.retire': 1,
     'fleet.holdCapacity': 0,
+    // DescribeScalableTargets with DescribeServices | RegisterScalableTarget (ecs-fleet.ts)
+    'fleet.capacity': 1,
+    'fleet.setCapacity': 1,
     // the release's own revision: no call
     'migrations.tasks.taskDefinition': 0,
   },
@@ -93,6 +96,11 @@ export const SDK_CALLS_PER_PORT_CALL: Readonly<Record<'ecs' | 'asg', Readonly<Re
     'fleet.retire': 1,
     // Suspend/ResumeProcesses on each of the two groups
     'fleet.holdCapacity': 2,
+    // DescribeAutoScalingGroups with DescribePolicies (asg-scaling.ts)
+    'fleet.capacity': 1,
+    // UpdateAutoScalingGroup with DescribePolicies, then a PutScalingPolicy per target-tracking policy whose
+    // DisableScaleIn changes: 3 (config scaling's targets; memoryPercent is refused on asg, so 2 in practice)
+    'fleet.setCapacity': 4,
     // DescribeTaskDefinition, RegisterTaskDefinition (the migrations family)
     'migrations.tasks.taskDefinition': 2,
   },
@@ -103,6 +111,8 @@ export const SDK_CALLS_PER_SHARED_PORT_CALL: Readonly<Record<string, number>> = 
   'record.read': 1,
   // PutParameter for the image and the weights (at the same time), then the live color: two calls' time
   'record.write': 2,
+  // PutParameter (the color's capacity parameter)
+  'record.writeCapacity': 1,
   'router.productionWeights': 1,
   'router.setProductionWeights': 1,
   'router.setTestWeights': 1,

@@ -42,6 +42,24 @@ describe('bluegreen on the asg platform', () => {
     expect(out).toContain('rollback: not possible: green has no running instances');
   });
 
+  test("status with auto scaling: each group's instances, bounds, and scale-in suspended by its policies", async () => {
+    aws.scaling = { minCount: 2, maxCount: 6 };
+    aws.bounds = {
+      blue: { min: 2, max: 6, scaleInSuspended: true },
+      green: { min: 0, max: 0, scaleInSuspended: false },
+    };
+    aws.record.capacity = { blue: '2,6' };
+    const { code, out } = await bluegreen('status');
+    expect(code).toBe(0);
+    expect(out).toContain(
+      [
+        'scaling:',
+        '  blue  2 instances (bounds 2..6, scale-in suspended)',
+        '  green 0 instances (bounds 0..0)',
+      ].join('\n'),
+    );
+  });
+
   test("rollback during a bake: the state machine's rollback puts green's group back and lets scaling act", async () => {
     inBake();
     aws.suspended['shop-blue'] = ['AlarmNotification'];

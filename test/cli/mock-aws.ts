@@ -6,10 +6,17 @@
  */
 import type { Promotion } from '../../lambda/shared/ports';
 import {
+  ApplicationAutoScalingClient,
+  DescribeScalableTargetsCommand,
+  RegisterScalableTargetCommand,
+} from '@aws-sdk/client-application-auto-scaling';
+import {
   AutoScalingClient,
   CancelInstanceRefreshCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
+  DescribePoliciesCommand,
+  PutScalingPolicyCommand,
   ResumeProcessesCommand,
   StartInstanceRefreshCommand,
   SuspendProcessesCommand,
@@ -112,10 +119,29 @@ export class MockAws {
   migrationRecord?: string;
   readonly autoscaling = mockClient(AutoScalingClient);
   readonly ec2 = mockClient(EC2Client);
+  readonly appScaling = mockClient(ApplicationAutoScalingClient);
+  /** The configured auto scaling: when set, the stack has its ScalingBounds output and each color scales. */
+  scaling?: { minCount: number; maxCount: number };
+  /**
+   * Each color's scaling bounds: its scalable target (ecs) or its group's MinSize and MaxSize with its
+   * target-tracking policy's DisableScaleIn (asg). Setting them brings the count within them, as AWS does.
+   */
+  bounds: Record<Color, { min: number; max: number; scaleInSuspended: boolean }> = {
+    blue: { min: 0, max: 10, scaleInSuspended: false },
+    green: { min: 0, max: 10, scaleInSuspended: false },
+  };
   /** Scaling processes suspended per group (the asg platform). */
   readonly suspended: Record<string, string[]> = {};
-  /** `weights`: the production-weights parameter ("<blue>,<green>"), absent until a write sets it. */
-  record: { live: Color; images: Record<Color, string>; weights?: string } = {
+  /**
+   * `weights`: the production-weights parameter ("<blue>,<green>"), absent until a write sets it; `capacity`: the
+   * colors' capacity parameters, each absent until a write sets it.
+   */
+  record: {
+    live: Color;
+    images: Record<Color, string>;
+    weights?: string;
+    capacity?: Partial<Record<Color, string>>;
+  } = {
     live: 'blue',
     images: { blue: `${REPO}:v1`, green: `${REPO}:v1` },
   };
@@ -198,6 +224,7 @@ export class MockAws {
         ...(this.migrationRecord !== undefined
           ? { MigrationRecordParameter: '/bluegreen/shop/migrations' }
           : {}),
+        ...(this.scaling ? { ScalingBounds: `${this.scaling.minCount},${this.scaling.maxCount}` } : {}),
       };
       return {
         Stacks: [
@@ -218,6 +245,10 @@ export class MockAws {
         ...(this.record.weights
           ? [{ Name: '/bluegreen/shop/production-weights', Value: this.record.weights }]
           : []),
+        ...Object.entries(this.record.capacity ?? {}).map(([color, value]) => ({
+          Name: `/bluegreen/shop/${color}/capacity`,
+          Value: value,
+        })),
       ],
     }));
     this.ssm.on(GetParameterCommand, { Name: '/bluegreen/shop/migrations' }).callsFake(() => ({
@@ -228,6 +259,9 @@ export class MockAws {
         this.record.live = input.Value as Color;
       } else if (input.Name.endsWith('production-weights')) {
         this.record.weights = input.Value;
+      } else if (input.Name.endsWith('/capacity')) {
+        const color: Color = input.Name.includes('/blue/') ? 'blue' : 'green';
+        this.record.capacity = { ...this.record.capacity, [color]: input.Value };
       } else {
         this.record.images[input.Name.includes('/blue/') ? 'blue' : 'green'] = input.Value;
       }
@@ -295,6 +329,37 @@ export class MockAws {
         };
         return {};
       });
+    this.appScaling.on(DescribeScalableTargetsCommand).callsFake((input: { ResourceIds: string[] }) => ({
+      ScalableTargets: input.ResourceIds.map((id) => {
+        const b = this.bounds[id.endsWith(SERVICE.blue) ? 'blue' : 'green'];
+        return {
+          ServiceNamespace: 'ecs',
+          ResourceId: id,
+          ScalableDimension: 'ecs:service:DesiredCount',
+          MinCapacity: b.min,
+          MaxCapacity: b.max,
+          SuspendedState: { DynamicScalingInSuspended: b.scaleInSuspended },
+        };
+      }),
+    }));
+    this.appScaling
+      .on(RegisterScalableTargetCommand)
+      .callsFake(
+        (input: {
+          ResourceId: string;
+          MinCapacity: number;
+          MaxCapacity: number;
+          SuspendedState: { DynamicScalingInSuspended: boolean };
+        }) => {
+          const color: Color = input.ResourceId.endsWith(SERVICE.blue) ? 'blue' : 'green';
+          this.setBounds(color, {
+            min: input.MinCapacity,
+            max: input.MaxCapacity,
+            scaleInSuspended: input.SuspendedState.DynamicScalingInSuspended,
+          });
+          return {};
+        },
+      );
     this.ecs.on(DeregisterTaskDefinitionCommand).callsFake((input: { taskDefinition: string }) => {
       this.retired.push(input.taskDefinition);
       return {};
@@ -503,8 +568,8 @@ export class MockAws {
             {
               AutoScalingGroupName: SERVICE[color],
               DesiredCapacity: s.desired,
-              MinSize: 0,
-              MaxSize: 10,
+              MinSize: this.bounds[color].min,
+              MaxSize: this.bounds[color].max,
               LaunchTemplate: { LaunchTemplateId: templateId, Version: version },
               Instances: Array.from({ length: s.running }, (_, i) => ({
                 InstanceId: `i-${color}-${i}`,
@@ -525,7 +590,9 @@ export class MockAws {
       .callsFake(
         (input: {
           AutoScalingGroupName: string;
-          DesiredCapacity: number;
+          DesiredCapacity?: number;
+          MinSize?: number;
+          MaxSize?: number;
           LaunchTemplate?: { LaunchTemplateId: string; Version: string };
         }) => {
           const color = colorOf(input.AutoScalingGroupName);
@@ -533,7 +600,47 @@ export class MockAws {
           const revision = input.LaunchTemplate
             ? `${input.LaunchTemplate.LaunchTemplateId}:${input.LaunchTemplate.Version}`
             : s.revision;
-          this.services[color] = { desired: input.DesiredCapacity, running: input.DesiredCapacity, revision };
+          const desired = input.DesiredCapacity ?? s.desired;
+          this.services[color] = { desired, running: desired, revision };
+          if (input.MinSize !== undefined || input.MaxSize !== undefined) {
+            this.setBounds(color, {
+              ...this.bounds[color],
+              min: input.MinSize ?? this.bounds[color].min,
+              max: input.MaxSize ?? this.bounds[color].max,
+            });
+          }
+          return {};
+        },
+      );
+    // One target-tracking policy per group when the stack configures scaling; its DisableScaleIn is the bounds'.
+    this.autoscaling.on(DescribePoliciesCommand).callsFake((input: { AutoScalingGroupName: string }) => ({
+      ScalingPolicies: this.scaling
+        ? [
+            {
+              AutoScalingGroupName: input.AutoScalingGroupName,
+              PolicyName: 'cpu',
+              PolicyType: 'TargetTrackingScaling',
+              TargetTrackingConfiguration: {
+                PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' },
+                TargetValue: 60,
+                DisableScaleIn: this.bounds[colorOf(input.AutoScalingGroupName)].scaleInSuspended,
+              },
+            },
+          ]
+        : [],
+    }));
+    this.autoscaling
+      .on(PutScalingPolicyCommand)
+      .callsFake(
+        (input: {
+          AutoScalingGroupName: string;
+          TargetTrackingConfiguration: { DisableScaleIn: boolean };
+        }) => {
+          const color = colorOf(input.AutoScalingGroupName);
+          this.bounds[color] = {
+            ...this.bounds[color],
+            scaleInSuspended: input.TargetTrackingConfiguration.DisableScaleIn,
+          };
           return {};
         },
       );
@@ -572,8 +679,19 @@ export class MockAws {
       });
   }
 
+  /** New bounds for a color, and its count brought within them (as RegisterScalableTarget and MinSize/MaxSize do). */
+  private setBounds(color: Color, bounds: { min: number; max: number; scaleInSuspended: boolean }): void {
+    this.bounds[color] = bounds;
+    const s = this.services[color];
+    const desired = Math.min(bounds.max, Math.max(bounds.min, s.desired));
+    if (desired !== s.desired) {
+      this.services[color] = { ...s, desired, running: desired };
+    }
+  }
+
   restore(): void {
     for (const m of [
+      this.appScaling,
       this.autoscaling,
       this.ec2,
       this.sfn,

@@ -88,6 +88,60 @@ describe('bluegreen status', () => {
     );
   });
 
+  test("with auto scaling: each color's count, bounds and scale-in suspension, and the record's bounds where they differ", async () => {
+    aws.scaling = { minCount: 2, maxCount: 20 };
+    aws.services.blue = { ...aws.services.blue, desired: 4, running: 4 };
+    aws.bounds = {
+      blue: { min: 2, max: 20, scaleInSuspended: false },
+      green: { min: 0, max: 0, scaleInSuspended: false },
+    };
+    const first = await bluegreen('status');
+    expect(first.code).toBe(0);
+    expect(first.out.split('\n').slice(4, 9)).toEqual([
+      `  green  idle  0%       0/0    0/0              ${V1}`,
+      '',
+      'scaling:',
+      '  blue  4 tasks (bounds 2..20)',
+      '  green 0 tasks (bounds 0..0)',
+    ]);
+
+    // A release holds both colors: the record says so; the fleet has not caught up on green (or was changed by hand).
+    aws.record.capacity = { blue: '4,20', green: '4,20' };
+    aws.bounds.blue = { min: 4, max: 20, scaleInSuspended: true };
+    let { out } = await bluegreen('status');
+    expect(out).toContain(
+      [
+        'scaling:',
+        '  blue  4 tasks (bounds 4..20, scale-in suspended)',
+        '  green 0 tasks (bounds 0..0); record: 4..20, scale-in suspended',
+      ].join('\n'),
+    );
+    const report = JSON.parse((await bluegreen('status --json')).out);
+    expect(report.colors.blue).toMatchObject({
+      scaling: { desired: 4, min: 4, max: 20, scaleInSuspended: true },
+    });
+    expect(report.colors.blue.recordedScaling).toBeUndefined();
+    expect(report.colors.green.recordedScaling).toEqual({
+      value: '4,20',
+      bounds: { min: 4, max: 20, scaleInSuspended: true },
+    });
+
+    // The live color auto in the record (2..20) while its target is still held.
+    aws.record.capacity = { blue: 'auto' };
+    ({ out } = await bluegreen('status'));
+    expect(out).toContain('  blue  4 tasks (bounds 4..20, scale-in suspended); record: auto = 2..20');
+    expect(out).toContain('  green 0 tasks (bounds 0..0)\n');
+  });
+
+  test('a ScalingBounds stack output that is not "<minCount>,<maxCount>" is a usage error', async () => {
+    aws.scaling = { minCount: 5, maxCount: 2 };
+    const { code, err } = await bluegreen('status');
+    expect(code).toBe(2);
+    expect(err).toContain(
+      'StackOutputsInvalid: Stack "shop" has the output ScalingBounds "5,2", not "<minCount>,<maxCount>"',
+    );
+  });
+
   test('a release waiting at the gate, with unhealthy targets shown', async () => {
     inFlight('Wait for approval', 'Task', false, [history.scheduledCallback('token-1', {})]);
     aws.services.green = { desired: 2, running: 2, revision: 'x' };

@@ -46,6 +46,36 @@ describe('aws(): the ports wired to AWS', () => {
     });
   });
 
+  test("the fleet has auto scaling when the workflow's settings have it, and none otherwise", async () => {
+    const fleet = { platform: 'ecs', cluster: 'shop', services: { blue: 'shop-blue', green: 'shop-green' } };
+    for (const scaling of [{ minCount: 2, maxCount: 20 }, undefined]) {
+      process.env.BLUEGREEN_SETTINGS = JSON.stringify({
+        workflow: { appName: 'shop', ...(scaling ? { scaling } : {}) },
+        aws: { fleet },
+      });
+      await jest.isolateModulesAsync(async () => {
+        const { ApplicationAutoScalingClient, RegisterScalableTargetCommand } =
+          await import('@aws-sdk/client-application-auto-scaling');
+        const { mockClient } = await import('aws-sdk-client-mock');
+        const autoscaling = mockClient(ApplicationAutoScalingClient);
+        autoscaling.on(RegisterScalableTargetCommand).resolves({});
+        const { aws } = await import('../../../lambda/adapters/aws-deps');
+        const set = aws().deps.fleet.setCapacity('green', { min: 2, max: 20, scaleInSuspended: true });
+        if (scaling) {
+          await set;
+          expect(autoscaling.commandCalls(RegisterScalableTargetCommand)[0].args[0].input).toMatchObject({
+            ResourceId: 'service/shop/shop-green',
+            MinCapacity: 2,
+            MaxCapacity: 20,
+          });
+        } else {
+          await expect(set).rejects.toMatchObject({ name: 'ScalingNotConfigured' });
+          expect(autoscaling.calls()).toHaveLength(0);
+        }
+      });
+    }
+  });
+
   test('a missing BLUEGREEN_SETTINGS is a named error', async () => {
     delete process.env.BLUEGREEN_SETTINGS;
     await jest.isolateModulesAsync(async () => {

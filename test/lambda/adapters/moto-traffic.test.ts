@@ -55,13 +55,14 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
   const moto = useMoto();
 
   describe('SsmReleaseRecordStore', () => {
-    test('reads a record from before gradual shifts (no weights) as all on its live color; a write adds them', async () => {
+    test('reads a record from before gradual shifts and auto scaling (no weights, no capacity) as all on its live color, both colors auto; a write adds the weights', async () => {
       await createRecord(moto(), APP, { live: 'blue', images: { blue: 'repo:v1', green: 'repo:v1' } });
       const store = SsmReleaseRecordStore.create(moto().config, recordParameterNames(APP));
       expect(await store.read()).toEqual({
         liveColor: 'blue',
         images: { blue: 'repo:v1', green: 'repo:v1' },
         weights: { blue: 100, green: 0 },
+        capacity: { blue: 'auto', green: 'auto' },
       });
 
       await store.write({ liveColor: 'green', image: { color: 'green', image: 'repo:v2' } });
@@ -82,6 +83,24 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
         liveColor: 'green',
         images: { blue: 'repo:v1', green: 'repo:v2' },
         weights: { blue: 0, green: 100 },
+        capacity: { blue: 'auto', green: 'auto' },
+      });
+    });
+
+    test("writeCapacity puts a color's capacity parameter; the record reads it back", async () => {
+      const app = `${APP}-capacity`;
+      await createRecord(moto(), app, { live: 'blue', images: { blue: 'repo:v1', green: 'repo:v1' } });
+      const store = SsmReleaseRecordStore.create(moto().config, recordParameterNames(app));
+      await store.writeCapacity('green', { min: 4, max: 20 });
+      await store.writeCapacity('blue', 'auto');
+      expect(await store.read()).toMatchObject({ capacity: { blue: 'auto', green: { min: 4, max: 20 } } });
+      const names = recordParameterNames(app);
+      const out = await new SSMClient(moto().config).send(
+        new GetParametersCommand({ Names: [names.capacity.blue, names.capacity.green] }),
+      );
+      expect(Object.fromEntries(out.Parameters!.map((p) => [p.Name, [p.Value, p.Type]]))).toEqual({
+        [names.capacity.blue]: ['auto', 'String'],
+        [names.capacity.green]: ['4,20', 'String'],
       });
     });
 
