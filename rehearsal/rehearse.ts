@@ -11,7 +11,8 @@ import type { WorkflowDeps } from '../lambda/shared/ports';
 import type { StepVerdict, WorkflowSettings } from '../lambda/shared/release';
 import { DEFAULT_POLICY } from '../lambda/shared/strategy';
 import { parseConfig } from '../lib/config';
-import { buildSampleApp, LocalFleet } from './fleet';
+import { AutoScaling } from './autoscaling';
+import { buildSampleApp, LocalFleet, type FleetEvent } from './fleet';
 import { LoadGenerator, summarize, type LoadSummary, type Sample } from './load';
 import { FileReleaseRecord, MemoryNotifier, MemoryReleaseLock, RouterAlarms } from './local-ports';
 import { RouterTrafficMetrics } from './metrics';
@@ -82,6 +83,10 @@ export interface ScenarioResult {
   readonly verdicts: readonly StepVerdict[];
   readonly loadStartedAt: number;
   readonly samples: Sample[];
+  /** Every change of a color's count or bounds during the scenario, as the fleet logged them, in order. */
+  readonly fleetEvents: readonly FleetEvent[];
+  /** With a rising load: the scaler's scale-out of the live color the release waited for (absent: none came). */
+  readonly scaledOut?: FleetEvent;
 }
 
 export interface RehearsalResult {
@@ -227,6 +232,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       record: FileReleaseRecord.create(join(dir, 'release-record.json'), {
         liveColor: 'blue',
         images: { blue: `${REPOSITORY}:v1`, green: `${REPOSITORY}:v1` },
+        capacity: { blue: 'auto', green: 'auto' },
       }),
       router,
       fleet,
@@ -284,12 +290,31 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       log(`Scenario ${scenario.id}: ${scenario.title}`);
       const users = Math.max(options.concurrency ?? 8, scenario.minUsers ?? 0);
       const sticky = scenario.stickySeconds !== undefined;
-      const load = new LoadGenerator(`http://127.0.0.1:${router.productionPort}/`, users, undefined, {
-        sticky,
-      });
+      const eventsBefore = fleet.events().length;
+      const scaling = scenario.scaling
+        ? await AutoScaling.configure(fleet, router, deps.record, scenario.scaling)
+        : undefined;
+      const rising = scenario.risingLoad;
+      const load = new LoadGenerator(
+        `http://127.0.0.1:${router.productionPort}/`,
+        rising?.users ?? users,
+        undefined,
+        { sticky, ...(rising ? { paceMs: rising.paceMs } : {}) },
+      );
       const loadStartedAt = Date.now();
       load.start();
+      await scaling?.start();
       await sleep(options.warmupMs ?? 500);
+      let scaledOut: FleetEvent | undefined;
+      if (rising) {
+        const { liveColor } = await deps.record.read();
+        log(`  the load rises: ${rising.users} paced users, then ${users} more as fast as they are answered`);
+        load.add(users);
+        scaledOut = await scaling?.scaledOut(liveColor, eventsBefore, 60_000);
+        if (!scaledOut) {
+          log(`  ${liveColor} did not scale out within 60 s: the release starts all the same`);
+        }
+      }
       const changesBefore = router.weightChanges().length;
       const publishedBefore = notifier.outcomes.length;
       const callbacks = new LocalCallbacks();
@@ -300,9 +325,13 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       const execution = await runWorkflow(
         workflow,
         deps,
-        sticky
-          ? { ...settings, analysis: { ...settings.analysis!, stickySeconds: scenario.stickySeconds } }
-          : settings,
+        {
+          ...settings,
+          ...(sticky ? { analysis: { ...settings.analysis!, stickySeconds: scenario.stickySeconds } } : {}),
+          ...(scenario.scaling
+            ? { scaling: { minCount: scenario.scaling.minCount, maxCount: scenario.scaling.maxCount } }
+            : {}),
+        },
         {
           image: `${REPOSITORY}:${scenario.version}`,
           startedBy: 'npm start (local rehearsal)',
@@ -319,6 +348,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       answered?.cancel();
       await sleep(500);
       const samples = await load.stop();
+      await scaling?.remove();
       const weightChanges = router
         .weightChanges()
         .map((change, index) => ({ ...change, index }))
@@ -335,7 +365,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         scenario,
         execution,
         outcome,
-        passed: outcome === scenario.expect,
+        passed: outcome === scenario.expect && (!rising || scaledOut !== undefined),
         load: summarize(samples, switchAt, rollbackDoneAt),
         liveAfter: `${liveColor} ${fleet.running(liveColor)?.version ?? '?'}`,
         switchAt,
@@ -351,6 +381,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
           .flatMap((o) => (o.status === 'SHIFT_STEP' && o.step ? [o.step] : [])),
         loadStartedAt,
         samples,
+        fleetEvents: fleet.events().slice(eventsBefore),
+        ...(scaledOut ? { scaledOut } : {}),
       });
       for (const verdict of results[results.length - 1].verdicts) {
         log(`    ${verdict.summary}`);
