@@ -348,6 +348,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       answered?.cancel();
       await sleep(500);
       const samples = await load.stop();
+      // The scenario's events end with the release (and the load): removing its scaling afterwards is not part of it.
+      const fleetEvents = fleet.events().slice(eventsBefore);
       await scaling?.remove();
       const weightChanges = router
         .weightChanges()
@@ -381,7 +383,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
           .flatMap((o) => (o.status === 'SHIFT_STEP' && o.step ? [o.step] : [])),
         loadStartedAt,
         samples,
-        fleetEvents: fleet.events().slice(eventsBefore),
+        fleetEvents,
         ...(scaledOut ? { scaledOut } : {}),
       });
       for (const verdict of results[results.length - 1].verdicts) {

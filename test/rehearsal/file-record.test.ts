@@ -9,7 +9,7 @@ import { FileReleaseRecord } from '../../rehearsal/local-ports';
 import { tempDir } from '../support/temp';
 
 const images = { blue: 'repo:v1', green: 'repo:v1' };
-const auto = { blue: 'auto', green: 'auto' };
+const auto = { blue: 'auto', green: 'auto' } as const;
 
 test('a shift step records its split, the final switch all on the new live color', async () => {
   const file = join(tempDir(), 'release-record.json');
