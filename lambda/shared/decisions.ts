@@ -52,7 +52,8 @@ export function deployVerdict(args: {
 
 /**
  * Why the idle color is not (or no longer) ready to take all production traffic: it must run `revision`, its
- * rollout COMPLETED with exactly `count` tasks running, and at least `count` targets healthy and none unhealthy.
+ * rollout COMPLETED with at least `count` tasks running, all it desires (auto scaling may have added some), and at
+ * least `count` targets healthy and none unhealthy.
  * Undefined when it is ready. Deploy waits for this; the switch checks it again just before moving traffic.
  */
 export function idleNotReadyBecause(args: {
@@ -69,7 +70,7 @@ export function idleNotReadyBecause(args: {
   if (status.rollout !== 'COMPLETED') {
     problems.push(`its rollout is ${status.rollout}${status.reason ? ` (${status.reason})` : ''}`);
   }
-  if (status.running !== count) {
+  if (status.running < count || status.running !== status.desired) {
     problems.push(`${status.running} of ${count} tasks running (desired ${status.desired})`);
   }
   if (health.healthy < count || health.notHealthy > 0) {

@@ -42,6 +42,14 @@ export const ReleaseErrors = {
    */
   IdleNotReady: 'IdleNotReady',
   /**
+   * Auto scaling: the live color scaled out since the deploy, and the new color, scaled out to match, still runs
+   * fewer tasks than it will have to serve. The switch waits (the state machine tries it again,
+   * CATCH_UP_SCHEDULE); if the tasks never come, the release aborts with it. Traffic never moved.
+   */
+  CapacityCatchingUp: 'CapacityCatchingUp',
+  /** The same, at the promotion to 100% after a gradual shift: if the tasks never come, the release rolls back. */
+  CapacityCatchingUpDuringShift: 'CapacityCatchingUpDuringShift',
+  /**
    * The production listener was changed under the release (a cdk deploy whose change set predates the switch,
    * an operator): bluegreen put all traffic on a healthy color and the record follows it; no color with
    * production weight is ever scaled down.
@@ -96,6 +104,16 @@ export const FLEET_BUSY = 'RefreshStillActive';
  * after 20 s, then 1.5 times longer each time, 6 times (about 6 minutes in all).
  */
 export const FLEET_BUSY_SCHEDULE = { intervalSeconds: 20, backoffRate: 1.5, maxAttempts: 6 } as const;
+
+/**
+ * How a switch that failed with CapacityCatchingUp(DuringShift) is tried again while the new color's tasks start:
+ * after 30 s, then 1.5 times longer each time, 5 times (about 6.5 minutes in all, CATCH_UP_SECONDS).
+ */
+export const CATCH_UP_SCHEDULE = { intervalSeconds: 30, backoffRate: 1.5, maxAttempts: 5 } as const;
+export const CATCH_UP_SECONDS = Array.from(
+  { length: CATCH_UP_SCHEDULE.maxAttempts },
+  (_, i) => CATCH_UP_SCHEDULE.intervalSeconds * CATCH_UP_SCHEDULE.backoffRate ** i,
+).reduce((a, b) => a + b, 0);
 
 /** The error `bluegreen rollback` stops a release with (StopExecution), so its Stopped report can say so. */
 export const MANUAL_ROLLBACK = 'ManualRollback';

@@ -3,7 +3,7 @@
  * step, and the state each step returns. Plain JSON, so Step Functions can carry it and show it.
  */
 import type { AnalysisResult, MetricVerdict } from './analysis';
-import { releaseError } from './errors';
+import { CATCH_UP_SECONDS, releaseError } from './errors';
 import type { Promotion } from './ports';
 import type { Color } from './release-record';
 import type { RecordedCapacity, ScalingSettings } from './scaling';
@@ -346,6 +346,7 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
         // Four at most: a contract left pending by the previous release, then expand, backfill, contract.
         migrationSeconds: settings.migrations ? 4 * settings.migrations.timeoutSeconds : 0,
         shift: shiftWaits(strategy, settings, timings.watchIntervalSeconds),
+        catchUpSeconds: settings.scaling ? CATCH_UP_SECONDS : 0,
       }),
     );
   }
@@ -381,13 +382,17 @@ export function budgetProblems(
     readonly migrationSeconds?: number;
     /** A gradual shift's steps (shiftWaits). */
     readonly shift?: { readonly seconds: number; readonly loops: number };
+    /** Auto scaling: the longest the switch waits for the new color to catch up with the live one. */
+    readonly catchUpSeconds?: number;
   } = {},
 ): string[] {
   const problems: string[] = [];
   const approval = waits.approvalSeconds ?? 0;
   const migrations = waits.migrationSeconds ?? 0;
   const shift = waits.shift ?? { seconds: 0, loops: 0 };
+  const catchUp = Math.ceil(waits.catchUpSeconds ?? 0);
   const seconds =
+    catchUp +
     t.deployTimeoutSeconds +
     t.bakeSeconds +
     t.finishDelaySeconds +
@@ -401,7 +406,8 @@ export function budgetProblems(
       (migrations > 0 ? ' + 4 migration phases (migrations.timeoutMinutes each)' : '') +
       (shift.seconds > 0
         ? ` + ${shift.seconds}s of shift steps (each step's bake and metrics delay, with every allowed extension)`
-        : '');
+        : '') +
+      (catchUp > 0 ? ` + ${catchUp}s for the new color to catch up with the live color's scaling` : '');
     problems.push(
       `deployTimeoutSeconds + bakeSeconds + finishDelaySeconds${extra} (+${FIXED_SECONDS}s for the other steps) = ${seconds}s, ` +
         `over the release timeout of ${maxReleaseSeconds}s (release.maxReleaseMinutes): shorten them or raise the timeout`,

@@ -19,9 +19,11 @@ import {
   type WorkflowSettings,
 } from '../shared/release';
 import type { Color } from '../shared/release-record';
+import { restingAt, type ScalingSettings } from '../shared/scaling';
 import { type TrafficWeights } from '../shared/traffic';
 import { afterRelease, migrationFailure, migrationPorts } from './migrations';
 import { attempt, withNotes } from './attempt';
+import { capacityOf, resumeLive, rest, scaleOldDown, settle } from './capacity';
 import { routeAllTo } from './switch';
 import {
   allTrafficTo,
@@ -32,7 +34,7 @@ import {
   trafficMoved,
 } from './traffic-guard';
 
-type Deps = Pick<WorkflowDeps, 'fleet' | 'lock' | 'notifier'>;
+type Deps = Pick<WorkflowDeps, 'fleet' | 'lock' | 'notifier' | 'record'>;
 
 export async function finish(
   state: ReleaseState,
@@ -59,7 +61,21 @@ export async function finish(
       `scale ${release.live} down`,
       () =>
         scaleUnlessServing(release.live, deps, `scale ${release.live} down`, async () => {
-          await deps.fleet.restore(release.live, 0);
+          await scaleOldDown(release.live, deps, settings.scaling);
+        }),
+      [ReleaseErrors.TrafficMovedDuringRelease],
+    );
+  } else if (settings.keepIdleWarm && settings.scaling) {
+    // Kept warm: the old color pinned at the new live color's count now, so a rollback has what it needs.
+    const scaling = settings.scaling;
+    await attempt(
+      notes,
+      `keep ${release.live} warm`,
+      () =>
+        scaleUnlessServing(release.live, deps, `pin ${release.live}'s capacity`, async () => {
+          const count = (await capacityOf(release.idle, deps)).desired;
+          await rest(release.live, count, deps, scaling);
+          await deps.fleet.restore(release.live, count);
         }),
       [ReleaseErrors.TrafficMovedDuringRelease],
     );
@@ -208,7 +224,7 @@ export async function abort(
         ? `All traffic is back on ${release.live}, which serves every request again, and the record says so`
         : `Sending it back to ${release.live} failed: check the listener and the record (bluegreen status)`);
   }
-  const idle = await putIdleBack(release, deps, notes);
+  const idle = await putIdleBack(release, deps, notes, settings.scaling);
   let again = '';
   await attempt(notes, `confirm that all traffic is on ${release.live}`, async () => {
     again = await confirmAllOn(release.live, deps, 'abort');
@@ -227,7 +243,7 @@ export async function abort(
 export async function rollback(
   state: ReleaseState,
   deps: Deps & Pick<WorkflowDeps, 'router' | 'record'>,
-  settings: Pick<WorkflowSettings, 'appName'>,
+  settings: Pick<WorkflowSettings, 'appName' | 'scaling'>,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
   const failure = state.failure ?? { Error: 'Unknown', Cause: '' };
@@ -235,7 +251,7 @@ export async function rollback(
   // so the state machine retries and, if that fails too, ends in RollbackFailed.
   await routeAllTo(release.live, deps, { color: release.idle, image: release.idleBefore.image });
   const notes: string[] = [];
-  const idle = await putIdleBack(release, deps, notes);
+  const idle = await putIdleBack(release, deps, notes, settings.scaling);
   const again = await confirmAllOn(release.live, deps, 'rollback', {
     color: release.idle,
     image: release.idleBefore.image,
@@ -331,6 +347,7 @@ async function putIdleBack(
   release: Release,
   deps: Deps & Pick<WorkflowDeps, 'router'>,
   notes: string[],
+  scaling: ScalingSettings | undefined,
 ): Promise<string> {
   const before = release.idleBefore;
   let restored: Restored | undefined;
@@ -339,6 +356,10 @@ async function putIdleBack(
     `put ${release.idle} back`,
     () =>
       scaleUnlessServing(release.idle, deps, `put ${release.idle} back`, async () => {
+        if (scaling) {
+          // The bounds the record gave it before the release (held at 0, or pinned warm), then its count.
+          await settle(release.idle, before.capacity ?? restingAt(before.count), false, deps, scaling);
+        }
         restored = await deps.fleet.restore(release.idle, before.count, before.revision);
       }),
     [FLEET_BUSY],
@@ -360,16 +381,25 @@ async function putIdleBack(
         (restored.note ? ` (${restored.note})` : '');
 }
 
-/** Release the lock and publish the outcome; record what went wrong instead of failing the ending. */
+/**
+ * Release the lock and publish the outcome; record what went wrong instead of failing the ending. Before the lock,
+ * scaling acts again: the live color (the outcome's, else the record's) gets its configured bounds back.
+ */
 async function housekeeping(
   state: ReleaseState,
   deps: Deps,
-  settings: Pick<WorkflowSettings, 'appName'>,
+  settings: Pick<WorkflowSettings, 'appName' | 'scaling'>,
   notes: string[],
   outcome: Omit<ReleaseOutcome, 'app' | 'release'>,
 ): Promise<void> {
   if (state.release) {
     await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false));
+    const scaling = settings.scaling;
+    if (scaling) {
+      await attempt(notes, 'give the live color its scaling bounds back', async () =>
+        resumeLive(outcome.liveColor ?? (await deps.record.read()).liveColor, deps, scaling),
+      );
+    }
   }
   await attempt(notes, 'release the lock', () => deps.lock.release(state.execution));
   await attempt(notes, 'publish the outcome', () =>

@@ -6,29 +6,42 @@ import { deployVerdict } from '../shared/decisions';
 import { releaseError } from '../shared/errors';
 import type { Fleet, WorkflowDeps } from '../shared/ports';
 import type { Color } from '../shared/release-record';
-import { requireRelease, type ReleaseState } from '../shared/release';
+import { requireRelease, type ReleaseState, type WorkflowSettings } from '../shared/release';
+import { holdForDeploy, holdNewColor } from './capacity';
 import { allTo, observeIdle } from './switch';
 
 export async function startDeploy(
   state: ReleaseState,
-  deps: Pick<WorkflowDeps, 'fleet' | 'router' | 'now'>,
+  deps: Pick<WorkflowDeps, 'fleet' | 'router' | 'record' | 'now'>,
+  settings: Pick<WorkflowSettings, 'scaling'> = {},
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
   // The test listener must reach the color being released, whatever an earlier release left it on.
   await deps.router.setTestWeights(allTo(release.idle));
   // No scaling policy may shrink either color until the release ends (every ending lets it act again).
   await deps.fleet.holdCapacity(true);
+  // With auto scaling, both colors are held (no scale-in) and the new color starts at the live color's count now.
+  const count = settings.scaling ? await holdForDeploy(release, deps, settings.scaling) : release.liveCount;
   // With migrations the revision was registered before the expand phase (which ran with it): roll out that one.
   const revision = await rollOut(
     deps.fleet,
     release.idle,
     { image: release.image, version: release.version, revision: release.revision },
-    release.liveCount,
+    count,
   );
+  if (settings.scaling) {
+    await holdNewColor(release, count, deps, settings.scaling);
+  }
   const deadline = new Date(deps.now().getTime() + release.timings.deployTimeoutSeconds * 1000);
   return {
     ...state,
-    release: { ...release, revision, deployDeadline: deadline.toISOString(), deployChecks: 0 },
+    release: {
+      ...release,
+      liveCount: count,
+      revision,
+      deployDeadline: deadline.toISOString(),
+      deployChecks: 0,
+    },
   };
 }
 

@@ -11,7 +11,14 @@
  */
 import { BluegreenError, ReleaseErrors } from '../shared/errors';
 import type { MigrationRecord, MigrationState, MigrationTasks, WorkflowDeps } from '../shared/ports';
-import { causeMessage, requireRelease, type MigrationPhase, type ReleaseState } from '../shared/release';
+import {
+  causeMessage,
+  requireRelease,
+  type MigrationPhase,
+  type ReleaseState,
+  type WorkflowSettings,
+} from '../shared/release';
+import { scaleOldDown } from './capacity';
 import { requireServing, scaleUnlessServing } from './traffic-guard';
 
 /** The error each phase's failure is reported with. */
@@ -171,14 +178,15 @@ export async function registerRevision(
  */
 export async function scaleDownOldColor(
   state: ReleaseState,
-  deps: Pick<WorkflowDeps, 'fleet' | 'router'>,
+  deps: Pick<WorkflowDeps, 'fleet' | 'router' | 'record'>,
+  settings: Pick<WorkflowSettings, 'scaling'> = {},
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
   // Never a color with production weight (read just now): TrafficMovedDuringRelease instead, and no contract.
   if (release.switchedAt) {
     await requireServing(release.idle, deps, `scaling ${release.live} down before the contract`);
     await scaleUnlessServing(release.live, deps, `scale ${release.live} down before the contract`, () =>
-      deps.fleet.restore(release.live, 0),
+      scaleOldDown(release.live, deps, settings.scaling),
     );
     return state;
   }
@@ -186,9 +194,15 @@ export async function scaleDownOldColor(
     release.idle,
     deps,
     `scale ${release.idle} (idle) down before the previous release's contract`,
-    () => deps.fleet.restore(release.idle, 0),
+    () => scaleOldDown(release.idle, deps, settings.scaling),
   );
-  return { ...state, release: { ...release, idleBefore: { ...release.idleBefore, count: 0 } } };
+  return {
+    ...state,
+    release: {
+      ...release,
+      idleBefore: { ...release.idleBefore, count: 0, ...(settings.scaling ? { capacity: 'auto' } : {}) },
+    },
+  };
 }
 
 /** State "Record contract": the previous release's contract ran; no rollback may cross it any more. */

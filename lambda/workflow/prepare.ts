@@ -50,7 +50,13 @@ export async function prepare(
       live,
       idle,
       liveCount: Math.max(liveStatus.desired, 1),
-      idleBefore: { count: idleStatus.desired, image: record.images[idle], revision: idleStatus.revision },
+      idleBefore: {
+        count: idleStatus.desired,
+        image: record.images[idle],
+        revision: idleStatus.revision,
+        // With auto scaling, the bounds to give it back on abort or rollback (held at 0, or pinned warm).
+        ...(settings.scaling ? { capacity: record.capacity?.[idle] ?? 'auto' } : {}),
+      },
       timings: request.timings,
       startedAt: now.toISOString(),
       ...(request.startedBy ? { startedBy: request.startedBy } : {}),

@@ -5,10 +5,11 @@
 import { BluegreenError, MANUAL_ROLLBACK } from '../shared/errors';
 import type { ReleaseOutcome, WorkflowDeps } from '../shared/ports';
 import { causeMessage, type WorkflowSettings } from '../shared/release';
-import { COLORS, recordParameterNames, type Color } from '../shared/release-record';
+import { COLORS, otherColor, recordParameterNames, type Color } from '../shared/release-record';
 import { STATES } from '../shared/state-names';
 import { recoveryAfterStop, type ColorCondition } from '../shared/stop-recovery';
 import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
+import { capacityOf, resumeLive, rest } from './capacity';
 import { attempt, withNotes } from './attempt';
 import { afterRelease } from './migrations';
 import { routeAllTo } from './switch';
@@ -111,7 +112,7 @@ export async function stopped(
   }
   // Scaling first, then the lock: while this execution still holds it, no new release can start and hold
   // scaling of its own, which this resume would then undo.
-  const scaling = await letScalingAct(execution, deps, notes);
+  const scaling = await letScalingAct(execution, deps, notes, settings);
   const freed = await attempt(notes, 'release the lock', () => deps.lock.release(execution));
   const why = ending.error
     ? ` (${ending.error}${ending.cause ? `: ${causeMessage(ending.cause)}` : ''})`
@@ -270,12 +271,15 @@ async function condition(
 
 /**
  * Lets scaling act again, unless another release holds the lock now (an unexpired lease): its hold is its own, and
- * its ending lets it go. Says what it did.
+ * its ending lets it go. With auto scaling, the color the record names live gets its configured bounds back, and
+ * the other one is pinned at the count it runs (nothing is scaled here: the next release, or an operator, decides
+ * about it). Says what it did.
  */
 async function letScalingAct(
   execution: string,
-  deps: Pick<WorkflowDeps, 'lock' | 'fleet' | 'now'>,
+  deps: Pick<WorkflowDeps, 'lock' | 'fleet' | 'record' | 'now'>,
   notes: string[],
+  settings: Pick<WorkflowSettings, 'scaling'>,
 ): Promise<string> {
   let other: string | undefined;
   const read = await attempt(notes, 'read the lock', async () => {
@@ -291,7 +295,21 @@ async function letScalingAct(
   if (other) {
     return `scaling stays held for ${other}, which holds the lock now`;
   }
-  return (await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false)))
-    ? 'scaling acts again'
-    : 'scaling could not be let act again';
+  const resumed = await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false));
+  const scaling = settings.scaling;
+  if (!scaling) {
+    return resumed ? 'scaling acts again' : 'scaling could not be let act again';
+  }
+  let said = '';
+  const bounds = await attempt(notes, 'give both colors their scaling bounds back', async () => {
+    const live = (await deps.record.read()).liveColor;
+    const idle = otherColor(live);
+    await resumeLive(live, deps, scaling);
+    const count = (await capacityOf(idle, deps)).desired;
+    await rest(idle, count, deps, scaling);
+    said =
+      `${live} scales within ${scaling.minCount}..${scaling.maxCount} again; ` +
+      (count > 0 ? `${idle} is pinned at the ${count} task(s) it runs` : `${idle} is held at 0`);
+  });
+  return resumed && bounds ? `scaling acts again (${said})` : 'scaling could not be let act again';
 }

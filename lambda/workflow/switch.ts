@@ -6,9 +6,10 @@
 import { idleNotReadyBecause } from '../shared/decisions';
 import { releaseError } from '../shared/errors';
 import type { FleetStatus, TargetHealth, WorkflowDeps } from '../shared/ports';
-import { requireRelease, type Release, type ReleaseState } from '../shared/release';
+import { requireRelease, type Release, type ReleaseState, type WorkflowSettings } from '../shared/release';
 import { otherColor, type Color } from '../shared/release-record';
 import { sameWeights, type TrafficWeights } from '../shared/traffic';
+import { catchingUp, catchUpWithLive, stillScalingOut } from './capacity';
 import { LISTENER_CHANGED_BY, listenerSays, trafficMoved } from './traffic-guard';
 
 /** All traffic to `color`. */
@@ -47,20 +48,49 @@ export async function observeIdle(
   return { status, health };
 }
 
-/** Why the idle color is not ready, re-checked now, for the release's revision with the live color's count. */
+/**
+ * Why the idle color is not ready, re-checked now, for the release's revision with `count` tasks (the live
+ * color's count at the deploy unless given).
+ */
 export async function idleNotReadyNow(
   release: Release,
   deps: Pick<WorkflowDeps, 'fleet' | 'router'>,
+  count = release.liveCount,
 ): Promise<string | undefined> {
   const { status, health } = await observeIdle(release, deps);
-  return idleNotReadyBecause({ status, health, revision: release.revision ?? '', count: release.liveCount });
+  return idleNotReadyBecause({ status, health, revision: release.revision ?? '', count });
+}
+
+/**
+ * With auto scaling, the new color first catches up with the live color's count now (it may have scaled out since
+ * the deploy); while its new tasks start, the switch fails with CapacityCatchingUp and is tried again. Returns
+ * the count the new color must run, and the release carrying it.
+ */
+async function caughtUp(
+  release: Release,
+  deps: Pick<WorkflowDeps, 'router' | 'record' | 'fleet'>,
+  settings: Pick<WorkflowSettings, 'scaling'>,
+): Promise<Release> {
+  if (!settings.scaling) {
+    return release;
+  }
+  const { count, raised } = await catchUpWithLive(release, deps, settings.scaling);
+  const { status } = await observeIdle(release, deps);
+  if (
+    raised !== undefined ||
+    (count > release.liveCount && stillScalingOut(status, release.revision, count))
+  ) {
+    throw catchingUp(release, status, count, raised);
+  }
+  return { ...release, liveCount: count };
 }
 
 export async function switchTraffic(
   state: ReleaseState,
   deps: Pick<WorkflowDeps, 'router' | 'record' | 'fleet' | 'now'>,
+  settings: Pick<WorkflowSettings, 'scaling'> = {},
 ): Promise<ReleaseState> {
-  const release = requireRelease(state);
+  const release = await caughtUp(requireRelease(state), deps, settings);
   const why = await idleNotReadyNow(release, deps);
   if (why && release.shift && release.shift.step >= 0) {
     // Part of production traffic is on the new color already: it goes back to the old one.

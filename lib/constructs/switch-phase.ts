@@ -3,9 +3,10 @@
  * gradual shift the last step's split), then the bake's Wait → Check loop until it is done, then `next` (keeping
  * the old color warm). Any failure after the switch rolls back to the old color, still warm.
  */
+import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { ReleaseErrors, SHIFT_RECHECK_VERDICTS } from '../../lambda/shared/errors';
+import { CATCH_UP_SCHEDULE, ReleaseErrors, SHIFT_RECHECK_VERDICTS } from '../../lambda/shared/errors';
 import { STATES } from '../../lambda/shared/state-names';
 import type { StateHelpers, StepFunctions } from './workflow-states';
 
@@ -47,8 +48,19 @@ export function switchAndBake(
   // After a gradual shift, the new color lost or the listener moved under the last step are verdicts too: they
   // roll back (part of the traffic is on the new color already).
   switchTraffic.addRetry({ errors: [...SHIFT_RECHECK_VERDICTS], maxAttempts: 0 });
+  // Auto scaling: the new color is still starting the tasks that match the live color's count now. Waited for,
+  // then (if they never come) an abort, or after a gradual shift a rollback.
+  switchTraffic.addRetry({
+    errors: [ReleaseErrors.CapacityCatchingUp, ReleaseErrors.CapacityCatchingUpDuringShift],
+    interval: Duration.seconds(CATCH_UP_SCHEDULE.intervalSeconds),
+    backoffRate: CATCH_UP_SCHEDULE.backoffRate,
+    maxAttempts: CATCH_UP_SCHEDULE.maxAttempts,
+  });
   retryIdempotent(switchTraffic);
-  switchTraffic.addCatch(targets.abort, { errors: [ReleaseErrors.IdleNotReady], resultPath: '$.failure' });
+  switchTraffic.addCatch(targets.abort, {
+    errors: [ReleaseErrors.IdleNotReady, ReleaseErrors.CapacityCatchingUp],
+    resultPath: '$.failure',
+  });
   switchTraffic.addCatch(targets.rollback, { resultPath: '$.failure' });
   switchTraffic.next(bakeWait);
   return switchTraffic;

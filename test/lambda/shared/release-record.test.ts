@@ -30,6 +30,7 @@ describe('release record', () => {
       liveColor: '/bluegreen/shop/live-color',
       image: { blue: '/bluegreen/shop/blue/image', green: '/bluegreen/shop/green/image' },
       weights: '/bluegreen/shop/production-weights',
+      capacity: { blue: '/bluegreen/shop/blue/capacity', green: '/bluegreen/shop/green/capacity' },
     });
   });
 

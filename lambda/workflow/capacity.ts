@@ -1,0 +1,186 @@
+/**
+ * Auto scaling during a release: lambda/shared/scaling.ts says which bounds a color gets; this moves them. Each
+ * change sets the fleet's bounds and writes them to the record (which a `cdk deploy` renders), in the order that
+ * never lets the record allow less than the color must serve: the record first when bounds widen, the fleet first
+ * when they narrow.
+ *
+ * - Before the deploy (holdForDeploy, holdNewColor): both colors held, the live one at its count now, the new one
+ *   opened to take the release's revision at that count, then held there.
+ * - Before the switch (catchUpWithLive): if the live color scaled out since, the new color's floor rises to match
+ *   and the switch waits for it (CapacityCatchingUp, retried by the state machine).
+ * - Every ending: the live color back to `auto` (resumeLive); the other one at 0, pinned warm, or put back to what
+ *   it was (the callers, under the traffic guard, with settle()).
+ */
+import { BluegreenError, CATCH_UP_SECONDS, releaseError } from '../shared/errors';
+import type { FleetStatus, WorkflowDeps } from '../shared/ports';
+import type { Release } from '../shared/release';
+import type { Color } from '../shared/release-record';
+import {
+  boundsFor,
+  describeCapacity,
+  heldAt,
+  restingAt,
+  type Capacity,
+  type RecordedCapacity,
+  type ScalingSettings,
+} from '../shared/scaling';
+
+type Deps = Pick<WorkflowDeps, 'fleet' | 'record'>;
+
+/** The color's scaling now; ScalingNotConfigured when the stack says it scales but the fleet has none. */
+export async function capacityOf(color: Color, deps: Pick<WorkflowDeps, 'fleet'>): Promise<Capacity> {
+  const capacity = await deps.fleet.capacity(color);
+  if (!capacity) {
+    throw new BluegreenError(
+      'ScalingNotConfigured',
+      `The release settings configure auto scaling (config "scaling"), but ${color} has no scaling bounds: the ` +
+        'stack was not deployed since scaling was added. Deploy it (npx cdk deploy --all), then release again.',
+    );
+  }
+  return capacity;
+}
+
+/**
+ * Sets `color`'s bounds to what `recorded` means for it and records them; `live` says whether the record names it
+ * the live color. Widening writes the record first, narrowing the fleet first.
+ */
+export async function settle(
+  color: Color,
+  recorded: RecordedCapacity,
+  live: boolean,
+  deps: Deps,
+  settings: ScalingSettings,
+  before?: Capacity,
+): Promise<void> {
+  const bounds = boundsFor(recorded, live, settings);
+  const now = before ?? (await capacityOf(color, deps));
+  const widens = bounds.min >= now.min && bounds.max >= now.max;
+  if (widens) {
+    await deps.record.writeCapacity(color, recorded);
+    await deps.fleet.setCapacity(color, bounds);
+  } else {
+    await deps.fleet.setCapacity(color, bounds);
+    await deps.record.writeCapacity(color, recorded);
+  }
+}
+
+/**
+ * Before the deploy: the live color held at its count now (no scale-in below it until the release ends; scale-out
+ * still acts), and the new color opened (0..max, scale-in suspended) to take the release at that count. Returns
+ * the count: the live color's CURRENT count, never the configured one.
+ */
+export async function holdForDeploy(
+  release: Release,
+  deps: Deps,
+  settings: ScalingSettings,
+): Promise<number> {
+  const [live, idle] = await Promise.all([capacityOf(release.live, deps), capacityOf(release.idle, deps)]);
+  const count = Math.max(live.desired, 1);
+  await settle(release.live, heldAt(count, settings), true, deps, settings, live);
+  // The record says "held at count" first: a deploy meanwhile renders the new color's final bounds, never 0..0.
+  await deps.record.writeCapacity(release.idle, heldAt(count, settings));
+  await deps.fleet.setCapacity(release.idle, {
+    min: 0,
+    max: Math.max(count, settings.maxCount, idle.max),
+    scaleInSuspended: true,
+  });
+  return count;
+}
+
+/**
+ * Once the new color runs the release at `count`: its floor there (a min raised before the deploy would have
+ * started tasks of the old revision).
+ */
+export async function holdNewColor(
+  release: Release,
+  count: number,
+  deps: Deps,
+  settings: ScalingSettings,
+): Promise<void> {
+  await deps.fleet.setCapacity(release.idle, boundsFor(heldAt(count, settings), false, settings));
+}
+
+/**
+ * Before all traffic moves onto the new color: it must run at least what the live color runs now. When the live
+ * color scaled out since the deploy, the new color's floor rises to that count (the platform starts the tasks at
+ * once). Returns the count the new color must run.
+ */
+export async function catchUpWithLive(
+  release: Release,
+  deps: Deps,
+  settings: ScalingSettings,
+): Promise<{ readonly count: number; readonly raised?: string }> {
+  const [live, idle] = await Promise.all([capacityOf(release.live, deps), capacityOf(release.idle, deps)]);
+  const count = Math.max(release.liveCount, live.desired);
+  if (idle.min >= count) {
+    return { count };
+  }
+  await settle(release.idle, heldAt(count, settings), false, deps, settings, idle);
+  return {
+    count,
+    raised:
+      `${release.live} scaled out to ${count} since the deploy (from ${release.liveCount}); ${release.idle} ` +
+      `was at ${describeCapacity(idle)} and now runs at least ${count}`,
+  };
+}
+
+/**
+ * The new color is below `count` only because it is still scaling out (the release's revision, no failed tasks,
+ * a rollout ECS has not given up on): the switch waits for it rather than calling it not ready.
+ */
+export function stillScalingOut(status: FleetStatus, revision: string | undefined, count: number): boolean {
+  return (
+    status.revision === revision &&
+    status.rollout !== 'FAILED' &&
+    status.failedTasks === 0 &&
+    status.running < Math.max(count, status.desired)
+  );
+}
+
+/** The error the switch fails with while the new color catches up (retried by the state machine). */
+export function catchingUp(release: Release, status: FleetStatus, count: number, raised?: string): Error {
+  const shifted = release.shift !== undefined && release.shift.step >= 0;
+  const minutes = Math.ceil(CATCH_UP_SECONDS / 60);
+  return releaseError(
+    shifted ? 'CapacityCatchingUpDuringShift' : 'CapacityCatchingUp',
+    `${raised ? `${raised}. ` : ''}${release.idle} runs ${status.running} of the ${count} tasks it needs before it ` +
+      `takes all production traffic (as many as ${release.live} runs now). The switch waits for them, tried ` +
+      `again for up to ${minutes} minutes; if they never start (no room in the cluster or subnets, a task limit), ` +
+      (shifted
+        ? `the release rolls back and all traffic goes back to ${release.live}.`
+        : `the release aborts and traffic stays on ${release.live}.`),
+  );
+}
+
+/**
+ * An ending: `color`, the live color now, back to the configured bounds with scale-in free (`auto`). Done from a
+ * fresh read of its bounds.
+ */
+export async function resumeLive(color: Color, deps: Deps, settings: ScalingSettings): Promise<void> {
+  await settle(color, 'auto', true, deps, settings);
+}
+
+/** An idle color at rest with `count` running: pinned there (kept warm), or held at 0 (`auto`). */
+export async function rest(
+  color: Color,
+  count: number,
+  deps: Deps,
+  settings: ScalingSettings,
+): Promise<void> {
+  await settle(color, restingAt(count), false, deps, settings);
+}
+
+/**
+ * A color that runs the older version down (after a successful release, before a contract): with auto scaling its bounds first (0..0, `auto` as the idle
+ * color: the platform takes it to 0 at once), then its count.
+ */
+export async function scaleOldDown(
+  color: Color,
+  deps: Deps,
+  scaling: ScalingSettings | undefined,
+): Promise<void> {
+  if (scaling) {
+    await rest(color, 0, deps, scaling);
+  }
+  await deps.fleet.restore(color, 0);
+}
