@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpProbe } from '../lambda/adapters/http-probe';
+import { CATCH_UP_SECONDS } from '../lambda/shared/errors';
 import type { WorkflowDeps } from '../lambda/shared/ports';
 import type { StepVerdict, WorkflowSettings } from '../lambda/shared/release';
 import { DEFAULT_POLICY } from '../lambda/shared/strategy';
@@ -119,8 +120,9 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       healthCheck: { path: '/health' },
       release: {
         ...timings,
-        // Room for four migration phases of a minute each (checked by the config's budget).
-        maxReleaseMinutes: options.migrations ? 20 : 15,
+        // Room for four migration phases of a minute each (checked by the config's budget), and for the switch to
+        // wait for a new color catching up with a live color that scaled out (scenario 8's auto scaling).
+        maxReleaseMinutes: (options.migrations ? 20 : 15) + Math.ceil(CATCH_UP_SECONDS / 60),
         smokeChecks: [{ path: '/health' }, { path: '/version', expectVersion: true, latencyBudgetMs: 500 }],
       },
       ...(gate ? { approval: { at: 'before-switch', timeoutMinutes: 2 } } : {}),
@@ -205,7 +207,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       smokeChecks: config.release.smokeChecks!,
       hasValidationHook: false,
       keepIdleWarm: false,
-      maxReleaseSeconds: options.migrations ? 1200 : 900,
+      maxReleaseSeconds: config.release.maxReleaseMinutes * 60,
       timings,
       ...(gate ? { approval: { timeoutSeconds: 120, onTimeout: 'abort' as const } } : {}),
       ...(migrations ? { migrations: { timeoutSeconds: 60 } } : {}),
