@@ -289,7 +289,8 @@ export class LocalFleet implements Fleet {
       weightChange: this.options.router.weightChanges().length - 1,
       ...(note ? { note } : {}),
     });
-    if (what === 'scale' || (what !== 'deploy' && what !== 'restore' && desired !== before)) {
+    // With auto scaling every change of a count is printed (without it, the workflow's progress says enough).
+    if (s.bounds && desired !== before) {
       this.options.log?.(
         `    ${color}: ${before} → ${desired} task${desired === 1 ? '' : 's'} (${note ?? describeEvent(what, s.bounds)})`,
       );
@@ -379,7 +380,14 @@ function describeEvent(what: FleetEvent['what'], bounds: ColorBounds | undefined
   const range = bounds
     ? `${bounds.min}..${bounds.max}${bounds.scaleInSuspended ? ', scale-in suspended' : ''}`
     : '';
-  return what === 'stack' ? `scaling configured: bounds ${range || 'none'}` : `bounds set to ${range}`;
+  switch (what) {
+    case 'stack':
+      return `scaling configured: bounds ${range || 'none'}`;
+    case 'bounds':
+      return `bounds set to ${range}`;
+    default:
+      return `${what}; bounds ${range}`;
+  }
 }
 
 export async function freePort(): Promise<number> {
