@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
 import { BEHAVIOURS, OPERATIONS } from './support/chaos';
+import { scalingProblems } from './support/chaos-invariant';
 import { ANALYSIS, runRelease } from './support/run-workflow';
 
 /** The gradual shifts the invariant covers besides all at once, and the analysis they run with. */
@@ -26,6 +27,8 @@ const SUBTLE: Behaviour[] = ['errors-2pct', 'slow'];
 /** Images that must never end up taking the traffic. */
 const UNHEALTHY: ReadonlySet<Behaviour> = new Set([...BEHAVIOURS, ...SUBTLE].filter((b) => b !== 'good'));
 
+const SCALING = { minCount: 2, maxCount: 10 };
+
 // 100 in `npm test`: test/workflow-chaos.test.ts adds transient faults to a changing world, and `npm run chaos`
 // runs 1,000 releases; INVARIANT_RUNS raises it.
 const RUNS = Number(process.env.INVARIANT_RUNS ?? 100);
@@ -34,6 +37,15 @@ const scenario = fc.record({
   behaviour: fc.constantFrom(...BEHAVIOURS, ...SUBTLE),
   strategy: fc.constantFrom(...STRATEGIES),
   keepIdleWarm: fc.boolean(),
+  /** Auto scaling, and when its policy scales the live color out (at the nth call of an operation). */
+  scaling: fc.option(
+    fc.record({
+      count: fc.integer({ min: 2, max: 8 }),
+      operation: fc.constantFrom(...OPERATIONS),
+      nth: fc.integer({ min: 1, max: 6 }),
+      to: fc.integer({ min: 1, max: 10 }),
+    }),
+  ),
   faults: fc
     .uniqueArray(
       fc.record({ operation: fc.constantFrom(...OPERATIONS), nth: fc.integer({ min: 1, max: 8 }) }),
@@ -49,14 +61,32 @@ const scenario = fc.record({
 test(`invariant over ${RUNS} randomized fault sequences: healthy traffic, record = listener, lock released`, async () => {
   const seen = { runs: 0, faults: 0, outcomes: new Map<string, number>() };
   await fc.assert(
-    fc.asyncProperty(scenario, async ({ behaviour, strategy, keepIdleWarm, faults }) => {
+    fc.asyncProperty(scenario, async ({ behaviour, strategy, keepIdleWarm, scaling, faults }) => {
       const world = new FakeWorld(`${REPO}:v1`, { transient: faults });
+      /** Blue's count when the new color was deployed (the count green must start at), and green's at the switch. */
+      let atDeploy = 0;
+      let atSwitch: number | undefined;
+      if (scaling) {
+        // Blue scaled to `count` before the release; during it, its policy asks for `to` once.
+        world.enableScaling(SCALING).autoscale('blue', scaling.count);
+        world.onCall = (call, n) => {
+          if (call === scaling.operation && n === scaling.nth) {
+            world.autoscale(world.record.liveColor, scaling.to);
+          }
+          if (call === 'fleet.deploy') {
+            atDeploy = Math.max(atDeploy, world.services.blue.desired);
+          }
+          if (call === 'router.setProductionWeights') {
+            atSwitch = world.services.green.desired; // the last one of a release that succeeds: all to green
+          }
+        };
+      }
       // All at once has only the threshold alarms: a subtly worse image there is a good one (see SUBTLE).
       world.behaviours.set(`${REPO}:v2`, !strategy && SUBTLE.includes(behaviour) ? 'good' : behaviour);
       const result = await runRelease(
         world,
         { image: `${REPO}:v2`, bakeSeconds: 20, deployTimeoutSeconds: 60, ...(strategy ? { strategy } : {}) },
-        { settings: { keepIdleWarm, analysis: ANALYSIS } },
+        { settings: { keepIdleWarm, analysis: ANALYSIS, ...(scaling ? { scaling: SCALING } : {}) } },
       );
       seen.runs += 1;
       seen.faults += faults.length;
@@ -64,7 +94,7 @@ test(`invariant over ${RUNS} randomized fault sequences: healthy traffic, record
       seen.outcomes.set(label, (seen.outcomes.get(label) ?? 0) + 1);
 
       const live = world.liveTarget();
-      const context = `${behaviour}, ${strategy?.type ?? 'all-at-once'}, faults ${JSON.stringify(faults)}, ended ${label}: ${result.cause ?? ''}`;
+      const context = `${behaviour}, ${strategy?.type ?? 'all-at-once'}, scaling ${JSON.stringify(scaling)}, keepIdleWarm ${keepIdleWarm}, faults ${JSON.stringify(faults)}, ended ${label}: ${result.cause ?? ''}`;
       if (!live) {
         throw new Error(`traffic is split or nowhere (${JSON.stringify(world.weights)}) after ${context}`);
       }
@@ -95,6 +125,16 @@ test(`invariant over ${RUNS} randomized fault sequences: healthy traffic, record
       }
       if (result.status === 'SUCCEEDED' && world.behaviours.get(`${REPO}:v2`) !== 'good') {
         throw new Error(`a ${behaviour} image was released: ${context}`);
+      }
+      const capacity = scalingProblems(world, SCALING, world.published);
+      if (capacity.length > 0) {
+        throw new Error(`${capacity.join('; ')} after ${context}`);
+      }
+      // The new color took traffic with at least the live color's count at the deploy (its current count).
+      if (scaling && result.status === 'SUCCEEDED' && (atSwitch ?? 0) < atDeploy) {
+        throw new Error(
+          `green took traffic with ${atSwitch} tasks, fewer than blue's ${atDeploy} at the deploy: ${context}`,
+        );
       }
     }),
     { numRuns: RUNS },

@@ -286,6 +286,16 @@ describe.each(['ecs', 'asg'] as const)('auto scaling through the release paths o
     },
   );
 
+  test('with migrations: the old color goes to 0 (and auto) before the contract, after the switch', async () => {
+    const w = world('good', 4);
+    const result = await run(w, { image: V2 }, { migrations: {} });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(w.migrationRuns.map((r) => r.phase)).toEqual(['expand', 'backfill', 'contract']);
+    expect(w.services.blue.desired).toBe(0);
+    expect(w.services.green.desired).toBe(4);
+    expectScalingResumed(w, 'green');
+  });
+
   test('a refused release (another holds the lock) leaves the other release’s hold alone', async () => {
     const w = world('good', 5);
     w.lock = {

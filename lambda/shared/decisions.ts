@@ -70,8 +70,11 @@ export function idleNotReadyBecause(args: {
   if (status.rollout !== 'COMPLETED') {
     problems.push(`its rollout is ${status.rollout}${status.reason ? ` (${status.reason})` : ''}`);
   }
-  if (status.running < count || status.running !== status.desired) {
+  if (status.running < count) {
     problems.push(`${status.running} of ${count} tasks running (desired ${status.desired})`);
+  } else if (status.running !== status.desired) {
+    // Auto scaling asked for more (or fewer) than the count: ready once the color has settled.
+    problems.push(`${status.running} of the ${status.desired} tasks it desires running (${count} needed)`);
   }
   if (health.healthy < count || health.notHealthy > 0) {
     problems.push(

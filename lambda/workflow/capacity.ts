@@ -184,3 +184,19 @@ export async function scaleOldDown(
   }
   await deps.fleet.restore(color, 0);
 }
+
+/**
+ * `bluegreen rollback` between releases moved all traffic to `to`: it scales within the configured bounds again,
+ * and `from`, now idle, is pinned at the count it runs (warm: the operator may move back).
+ */
+export async function afterManualMove(
+  to: Color,
+  from: Color,
+  deps: Deps,
+  settings: ScalingSettings,
+): Promise<string> {
+  const count = (await capacityOf(from, deps)).desired;
+  await rest(from, count, deps, settings);
+  await resumeLive(to, deps, settings);
+  return `${to} scales within ${settings.minCount}..${settings.maxCount}; ${from} is pinned at its ${count} task(s)`;
+}

@@ -302,6 +302,13 @@ export class ReleaseWorkflow extends Construct {
       fns.prepare,
       'Validate the input, take the lock, check record vs listener.',
     );
+    // The idle color following the live one holds the lock for a few seconds (keepIdleWarm with scaling): wait.
+    prepare.addRetry({
+      errors: ['LockBusy'],
+      interval: Duration.seconds(5),
+      backoffRate: 1.5,
+      maxAttempts: 6,
+    });
     // A glitch is tried again (taking the lock is idempotent for the same execution); a refusal is final.
     retryAllBut(prepare, [ReleaseErrors.InvalidInput, ReleaseErrors.ReleaseInProgress, ReleaseErrors.Drift]);
     prepare.addCatch(refuse, { resultPath: '$.failure' });

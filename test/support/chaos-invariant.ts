@@ -32,6 +32,7 @@
  *    agrees (the drift, when it does not).
  */
 import type { ReleaseOutcome } from '../../lambda/shared/ports';
+import { boundsFor, type ScalingSettings } from '../../lambda/shared/scaling';
 import { recordParameterNames, type Color } from '../../lambda/shared/release-record';
 import { describeTraffic, findDrift, routedTraffic, type TrafficWeights } from '../../lambda/shared/traffic';
 import type { ExecutionResult } from '../../rehearsal/workflow-runner';
@@ -158,6 +159,62 @@ export function violations(world: FakeWorld, run: JudgedRun): string[] {
     if (!cause.includes(truth)) {
       v.push(
         `the Stopped step's cause does not say where traffic and the record stand ("${truth}"): ${cause}`,
+      );
+    }
+  }
+  return v;
+}
+
+/**
+ * 6. With auto scaling, every ending (the workflow's own, or the Stopped step's) lets scaling act again: the color
+ *    the record names live scales within the configured bounds with scale-in free, the other one is pinned (held
+ *    at 0, or at the count it runs), and the record's bounds are what the fleet has. Exceptions: a published cause
+ *    says scaling could not be given back, or the rollback failed (operators must act; the color that may serve
+ *    keeps its floor).
+ */
+export function scalingProblems(
+  world: FakeWorld,
+  settings: ScalingSettings,
+  published: readonly ReleaseOutcome[],
+): string[] {
+  if (!world.scaling) {
+    return [];
+  }
+  const excused = published.some(
+    (p) =>
+      p.status === 'ROLLBACK_FAILED' ||
+      /could not give|scaling could not be let act again|scaling was left|could not let scaling act again/.test(
+        p.cause ?? '',
+      ),
+  );
+  if (excused) {
+    return [];
+  }
+  const v: string[] = [];
+  const live = world.record.liveColor;
+  const idle: Color = live === 'blue' ? 'green' : 'blue';
+  const recorded = world.recordedCapacity ?? { blue: 'auto', green: 'auto' };
+  const liveBounds = world.scaling[live];
+  if (
+    liveBounds.min !== settings.minCount ||
+    liveBounds.max !== settings.maxCount ||
+    liveBounds.scaleInSuspended
+  ) {
+    v.push(`the live color ${live} does not scale freely within its bounds: ${JSON.stringify(liveBounds)}`);
+  }
+  const idleBounds = world.scaling[idle];
+  if (idleBounds.min !== idleBounds.max || world.services[idle].desired !== idleBounds.max) {
+    v.push(
+      `the idle color ${idle} is not at rest: bounds ${JSON.stringify(idleBounds)}, ` +
+        `${world.services[idle].desired} desired`,
+    );
+  }
+  for (const color of [live, idle]) {
+    const meant = boundsFor(recorded[color], color === live, settings);
+    if (JSON.stringify(meant) !== JSON.stringify(world.scaling[color])) {
+      v.push(
+        `the record's bounds for ${color} (${JSON.stringify(recorded[color])}) are not the fleet's ` +
+          `(${JSON.stringify(world.scaling[color])})`,
       );
     }
   }

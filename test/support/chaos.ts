@@ -27,13 +27,15 @@ import type { TrafficWeights } from '../../lambda/shared/traffic';
 import { STATES } from '../../lambda/shared/state-names';
 import { stopped } from '../../lambda/workflow/stopped';
 import { runWorkflow, type ExecutionResult, type ExecutionStop } from '../../rehearsal/workflow-runner';
-import { healthy, violations } from './chaos-invariant';
+import { healthy, scalingProblems, violations } from './chaos-invariant';
 import { FakeWorld, REPO, type Behaviour } from './fake-world';
 import { SETTINGS, compiledWorkflow, endingOf } from './run-workflow';
 
 export const V1 = `${REPO}:v1`;
 export const V2 = `${REPO}:v2`;
 const EXECUTION = 'release-1';
+/** The bounds of the scenarios with auto scaling. */
+const SCALING = { minCount: 2, maxCount: 10 };
 /** The release's new color (blue is live at the start). */
 const NEW: Color = 'green';
 
@@ -50,6 +52,9 @@ export const OPERATIONS = [
   'fleet.restore',
   'fleet.retire',
   'fleet.holdCapacity',
+  'fleet.capacity',
+  'fleet.setCapacity',
+  'record.writeCapacity',
   'probe.get',
   'alarms.firing',
   'alarms.named',
@@ -71,6 +76,8 @@ export const WRITES = [
   'fleet.restore',
   'fleet.retire',
   'fleet.holdCapacity',
+  'fleet.setCapacity',
+  'record.writeCapacity',
   'lock.acquire',
   'lock.release',
   'notifier.publish',
@@ -104,6 +111,8 @@ export type EventKind = ChaosEvent['kind'] | 'stale-alarm';
 export interface Scenario {
   readonly behaviour: Behaviour;
   readonly keepIdleWarm: boolean;
+  /** Auto scaling on both colors (blue scaled out to 3 before the release). */
+  readonly scaling?: boolean;
   readonly faults: readonly { readonly operation: string; readonly nth: number }[];
   readonly events: readonly ChaosEvent[];
 }
@@ -153,6 +162,7 @@ export function scenarios(): fc.Arbitrary<Scenario> {
   return fc.record({
     behaviour: fc.constantFrom(...BEHAVIOURS),
     keepIdleWarm: fc.boolean(),
+    scaling: fc.boolean(),
     faults: fc
       .uniqueArray(
         fc.record({ operation: fc.constantFrom(...OPERATIONS), nth: fc.integer({ min: 1, max: 8 }) }),
@@ -184,6 +194,14 @@ const TIMED_OUT = 'Sandbox.Timedout';
 export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
   const world = new FakeWorld(V1, { transient: scenario.faults });
   world.behaviours.set(V2, scenario.behaviour);
+  if (scenario.scaling) {
+    world.enableScaling(SCALING).autoscale('blue', 3);
+  }
+  const settings = {
+    ...SETTINGS,
+    keepIdleWarm: scenario.keepIdleWarm,
+    ...(scenario.scaling ? { scaling: SCALING } : {}),
+  };
   const fired: EventKind[] = [];
   const done = new Set<ChaosEvent>();
   let stop: ExecutionStop | undefined;
@@ -283,7 +301,11 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
   /* eslint-disable @typescript-eslint/unbound-method -- the in-memory ports are closures over the world (no this) */
   const deps: WorkflowDeps = {
     ...base,
-    record: { ...base.record, write: afterWrite('record.write', base.record.write) },
+    record: {
+      ...base.record,
+      write: afterWrite('record.write', base.record.write),
+      writeCapacity: afterWrite('record.writeCapacity', base.record.writeCapacity),
+    },
     router: {
       ...base.router,
       setProductionWeights: afterWrite('router.setProductionWeights', async (w) => {
@@ -302,6 +324,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
       restore: afterWrite('fleet.restore', base.fleet.restore),
       retire: afterWrite('fleet.retire', base.fleet.retire),
       holdCapacity: afterWrite('fleet.holdCapacity', base.fleet.holdCapacity),
+      setCapacity: afterWrite('fleet.setCapacity', base.fleet.setCapacity),
     },
     lock: {
       ...base.lock,
@@ -336,7 +359,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
   const result = await runWorkflow(
     compiledWorkflow({ keepIdleWarm: scenario.keepIdleWarm }),
     deps,
-    { ...SETTINGS, keepIdleWarm: scenario.keepIdleWarm },
+    settings,
     { image: V2, bakeSeconds: 20, deployTimeoutSeconds: 60 },
     {
       execution: EXECUTION,
@@ -382,7 +405,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
     // EventBridge invokes the Stopped step again when it fails (retryAttempts 4 on the rule's target).
     for (let invocation = 1; !stoppedOutcome; invocation++) {
       try {
-        stoppedOutcome = await stopped(endingOf(result, EXECUTION), base, SETTINGS);
+        stoppedOutcome = await stopped(endingOf(result, EXECUTION), base, settings);
       } catch (e) {
         if (invocation === 5) {
           throw e;
@@ -414,6 +437,13 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
     reachedOwnEnding,
     rollbackBroken: failing.some((f) => f.state === 'Roll back') && fired.includes('lambda-fails'),
   });
+  found.push(
+    ...scalingProblems(
+      world,
+      SCALING,
+      world.published.filter((p) => p.release === EXECUTION),
+    ),
+  );
   const live = world.liveTarget();
   return {
     result,

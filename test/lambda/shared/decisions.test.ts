@@ -180,6 +180,26 @@ describe('idleNotReadyBecause: is the idle color still what validation saw?', ()
     ).toBeUndefined();
   });
 
+  test('scaled out beyond the count (auto scaling): ready once every task it desires runs, not before', () => {
+    const four: TargetHealth = { healthy: 4, notHealthy: 0, problems: [] };
+    expect(
+      idleNotReadyBecause({
+        status: status({ desired: 4, running: 4 }),
+        health: four,
+        revision: REV,
+        count: 2,
+      }),
+    ).toBeUndefined();
+    expect(
+      idleNotReadyBecause({
+        status: status({ desired: 4, running: 3 }),
+        health: four,
+        revision: REV,
+        count: 2,
+      }),
+    ).toBe('3 of the 4 tasks it desires running (2 needed)');
+  });
+
   test('tasks lost and a target unhealthy: both named, with values', () => {
     expect(
       idleNotReadyBecause({
