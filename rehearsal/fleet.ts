@@ -2,13 +2,19 @@
  * The rehearsal's stand-in for the two ECS services: each color is a set of sample-app processes at one
  * revision (image + version), each on its own loopback port and registered with the local router. Like ECS, a
  * process that exits is started again, and after repeated failures the rollout is marked FAILED.
+ *
+ * With auto scaling configured (`configureScaling`, what a stack with config `scaling` has), each color also has
+ * a scalable target's bounds, with Application Auto Scaling's rules: setting bounds brings the count within them
+ * at once (on the revision the color runs); a count set by deploy or restore stays as set until a policy acts (the
+ * local scaler, scaler.ts, through `scaleTo`), and a policy's count is always within the bounds. Every change of a
+ * color's count or bounds is kept in `events()`, in order.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { Fleet, FleetStatus, Restored } from '../lambda/shared/ports';
-import type { Capacity } from '../lambda/shared/scaling';
+import { MAX_BOUND, type Capacity, type ColorBounds } from '../lambda/shared/scaling';
 import { BluegreenError } from '../lambda/shared/errors';
 import type { Color } from '../lambda/shared/release-record';
 import type { LocalRouter } from './router';
@@ -30,6 +36,31 @@ interface ColorState {
   failedTasks: number;
   tasks: Task[];
   reason?: string;
+  /** The color's scalable target, when the fleet has auto scaling. */
+  bounds?: ColorBounds;
+}
+
+/**
+ * One change of a color's count or bounds, as the fleet made it: by the workflow (`deploy`, `restore`,
+ * `bounds`: its Fleet port calls), by the local scaler (`scale`), or by a stack update (`stack`: scaling configured
+ * or removed).
+ */
+export interface FleetEvent {
+  /** Its place in the fleet's log (0, 1, 2...): the order of events, whatever the clock says. */
+  readonly seq: number;
+  readonly color: Color;
+  readonly what: 'deploy' | 'restore' | 'bounds' | 'scale' | 'stack';
+  /** The color's count after it. */
+  readonly desired: number;
+  /** The color's count before it. */
+  readonly before: number;
+  /** The color's bounds after it (absent: no auto scaling). */
+  readonly bounds?: ColorBounds;
+  readonly revision: string;
+  /** The index of the router's production weight change in force (`LocalRouter.weightChanges()`). */
+  readonly weightChange: number;
+  /** Why, in words (the scaler's metric and target). */
+  readonly note?: string;
 }
 
 export interface LocalFleetOptions {
@@ -67,6 +98,7 @@ export class LocalFleet implements Fleet {
   private nextTask = 1;
   /** Set by stopAll: nothing is started or restarted any more. */
   private closing = false;
+  private readonly log: FleetEvent[] = [];
 
   constructor(private readonly options: LocalFleetOptions) {}
 
@@ -102,28 +134,99 @@ export class LocalFleet implements Fleet {
   async restore(color: Color, count: number, revision?: string): Promise<Restored> {
     const s = this.colors[color];
     if (revision && revision !== s.revision) {
-      await this.rollTo(color, revision, count);
+      await this.rollTo(color, revision, count, 'restore');
       return { revision, count };
     }
-    s.desired = count;
+    this.change(color, 'restore', count);
     await this.converge(color);
     return { count, ...(revision ? { revision } : {}) };
   }
 
-  /** The rehearsal's fleet has no scaling of its own: nothing to hold. */
+  /**
+   * Nothing to hold: the local fleet has no scheduled scaling, and with auto scaling a held color's floor (its
+   * bounds, set with setCapacity) is what stops scale-in, as on ECS.
+   */
   holdCapacity(): Promise<void> {
     return Promise.resolve();
   }
 
-  /** No scaling configured (yet): nothing to report. */
-  capacity(): Promise<Capacity | undefined> {
-    return Promise.resolve(undefined);
+  capacity(color: Color): Promise<Capacity | undefined> {
+    return Promise.resolve(this.scaling(color));
   }
 
-  setCapacity(): Promise<void> {
-    return Promise.reject(
-      new BluegreenError('ScalingNotConfigured', 'This fleet has no auto scaling to set.'),
-    );
+  /**
+   * Sets the color's bounds; its count is brought within them at once, on the revision it runs (Application Auto
+   * Scaling's RegisterScalableTarget). Bounds that are not 0 <= min <= max <= MAX_BOUND are refused, as AWS refuses
+   * them, and change nothing.
+   */
+  async setCapacity(color: Color, bounds: ColorBounds): Promise<void> {
+    const s = this.colors[color];
+    if (!s.bounds) {
+      throw new BluegreenError('ScalingNotConfigured', 'This fleet has no auto scaling to set.');
+    }
+    const { min, max } = bounds;
+    if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 0 && min <= max && max <= MAX_BOUND)) {
+      throw new BluegreenError(
+        'InvalidCapacity',
+        `Bounds ${min}..${max} for ${color} are not whole numbers with 0 <= min <= max <= ${MAX_BOUND}: nothing changed.`,
+      );
+    }
+    s.bounds = { min, max, scaleInSuspended: bounds.scaleInSuspended };
+    this.change(color, 'bounds', Math.min(max, Math.max(min, s.desired)));
+    await this.converge(color);
+  }
+
+  /**
+   * A stack update that gives both colors auto scaling with these bounds (rendered from the release record, as the
+   * template does), or takes it away (undefined). Like a scalable target's creation, bounds bring each count
+   * within them at once.
+   */
+  async configureScaling(bounds: Readonly<Record<Color, ColorBounds>> | undefined): Promise<void> {
+    for (const color of ['blue', 'green'] as const) {
+      const s = this.colors[color];
+      const b = bounds?.[color];
+      if (!b && !s.bounds) {
+        continue; // no scaling before or after: nothing changes
+      }
+      s.bounds = b ? { ...b } : undefined;
+      this.change(color, 'stack', b ? Math.min(b.max, Math.max(b.min, s.desired)) : s.desired);
+      await this.converge(color);
+    }
+  }
+
+  /** The color's scaling now (bounds and count), read at once; undefined without auto scaling. */
+  scaling(color: Color): Capacity | undefined {
+    const s = this.colors[color];
+    return s.bounds ? { ...s.bounds, desired: s.desired } : undefined;
+  }
+
+  /**
+   * A scaling policy sets the color's count (Application Auto Scaling's scaling activity): always within the
+   * color's bounds and never below its count while scale-in is suspended, or it is refused (a policy never asks
+   * for more; the scaler computes its count with the bounds it just read).
+   */
+  async scaleTo(color: Color, count: number, note: string): Promise<void> {
+    const s = this.colors[color];
+    const b = s.bounds;
+    if (!b) {
+      throw new BluegreenError('ScalingNotConfigured', `No auto scaling on ${color}: nothing scales it.`);
+    }
+    if (count < b.min || count > b.max || (b.scaleInSuspended && count < s.desired)) {
+      throw new RangeError(
+        `A policy cannot set ${color} to ${count}: bounds ${b.min}..${b.max}` +
+          `${b.scaleInSuspended ? `, scale-in suspended at ${s.desired}` : ''}.`,
+      );
+    }
+    if (count === s.desired) {
+      return;
+    }
+    this.change(color, 'scale', count, note);
+    await this.converge(color);
+  }
+
+  /** Every change of a color's count or bounds so far, in order. */
+  events(): readonly FleetEvent[] {
+    return this.log;
   }
 
   retire(revision: string): Promise<void> {
@@ -153,16 +256,45 @@ export class LocalFleet implements Fleet {
   }
 
   /** Replaces the color's tasks with `count` tasks of `revision` (new ones first, like a rolling deploy). */
-  private async rollTo(color: Color, revision: string, count: number): Promise<void> {
+  private async rollTo(
+    color: Color,
+    revision: string,
+    count: number,
+    what: 'deploy' | 'restore' = 'deploy',
+  ): Promise<void> {
     const s = this.colors[color];
     const old = s.tasks;
     s.tasks = [];
     s.revision = revision;
-    s.desired = count;
     s.failedTasks = 0;
     s.reason = undefined;
+    this.change(color, what, count);
     await this.converge(color);
     await Promise.all(old.map((t) => this.stopTask(color, t)));
+  }
+
+  /** Sets the color's count and logs the change (with its bounds and the weights in force). */
+  private change(color: Color, what: FleetEvent['what'], desired: number, note?: string): void {
+    const s = this.colors[color];
+    const before = s.desired;
+    s.desired = desired;
+    this.log.push({
+      seq: this.log.length,
+      color,
+      what,
+      desired,
+      before,
+      ...(s.bounds ? { bounds: { ...s.bounds } } : {}),
+      revision: s.revision,
+      weightChange: this.options.router.weightChanges().length - 1,
+      ...(note ? { note } : {}),
+    });
+    // With auto scaling every change of a count is printed (without it, the workflow's progress says enough).
+    if (s.bounds && desired !== before) {
+      this.options.log?.(
+        `    ${color}: ${before} → ${desired} task${desired === 1 ? '' : 's'} (${note ?? describeEvent(what, s.bounds)})`,
+      );
+    }
   }
 
   private async converge(color: Color): Promise<void> {
@@ -241,6 +373,20 @@ export class LocalFleet implements Fleet {
         child.kill('SIGTERM');
       });
     }
+  }
+}
+
+function describeEvent(what: FleetEvent['what'], bounds: ColorBounds | undefined): string {
+  const range = bounds
+    ? `${bounds.min}..${bounds.max}${bounds.scaleInSuspended ? ', scale-in suspended' : ''}`
+    : '';
+  switch (what) {
+    case 'stack':
+      return `scaling configured: bounds ${range || 'none'}`;
+    case 'bounds':
+      return `bounds set to ${range}`;
+    default:
+      return `${what}; bounds ${range}`;
   }
 }
 

@@ -19,12 +19,16 @@ export interface Sample {
 export interface LoadOptions {
   /** Each client keeps its cookies (a browser's jar), so the load balancer's stickiness holds it. @default false */
   readonly sticky?: boolean;
+  /** Each client sends at most one request per `paceMs`. @default - one as soon as its last one was answered */
+  readonly paceMs?: number;
 }
 
 export class LoadGenerator {
   private readonly samples: Sample[] = [];
   private running = false;
   private loops: Promise<void>[] = [];
+  private users = 0;
+  private until = 0;
 
   constructor(
     private readonly url: string,
@@ -36,39 +40,57 @@ export class LoadGenerator {
 
   start(): void {
     this.running = true;
-    const until = Date.now() + this.maxMs;
-    this.loops = Array.from({ length: this.concurrency }, async (_, user) => {
-      const jar = this.options.sticky ? new CookieJar() : undefined;
-      while (this.running && Date.now() < until) {
-        const started = performance.now();
-        const startedAt = Date.now();
-        try {
-          const cookie = jar?.header(startedAt);
-          const res = await fetch(this.url, {
-            signal: AbortSignal.timeout(5000),
-            ...(cookie ? { headers: { cookie } } : {}),
-          });
-          await res.arrayBuffer();
-          jar?.store(res.headers.getSetCookie(), Date.now());
-          this.samples.push({
-            user,
-            startedAt,
-            at: Date.now(),
-            status: res.status,
-            latencyMs: performance.now() - started,
-            color: res.headers.get('x-bluegreen-color') ?? undefined,
-          });
-        } catch {
-          this.samples.push({
-            user,
-            startedAt,
-            at: Date.now(),
-            status: 0,
-            latencyMs: performance.now() - started,
-          });
-        }
+    this.until = Date.now() + this.maxMs;
+    this.add(this.concurrency, this.options.paceMs);
+  }
+
+  /**
+   * More clients (users), from now on, while it runs: the load rises. With `paceMs`, each sends at most one request
+   * per `paceMs` (a user who reads the page); without it, one as soon as its last one was answered.
+   */
+  add(users: number, paceMs?: number): void {
+    const first = this.users;
+    this.users += users;
+    for (let user = first; user < first + users; user++) {
+      this.loops.push(this.client(user, paceMs));
+    }
+  }
+
+  private async client(user: number, paceMs: number | undefined): Promise<void> {
+    const jar = this.options.sticky ? new CookieJar() : undefined;
+    while (this.running && Date.now() < this.until) {
+      const started = performance.now();
+      const startedAt = Date.now();
+      try {
+        const cookie = jar?.header(startedAt);
+        const res = await fetch(this.url, {
+          signal: AbortSignal.timeout(5000),
+          ...(cookie ? { headers: { cookie } } : {}),
+        });
+        await res.arrayBuffer();
+        jar?.store(res.headers.getSetCookie(), Date.now());
+        this.samples.push({
+          user,
+          startedAt,
+          at: Date.now(),
+          status: res.status,
+          latencyMs: performance.now() - started,
+          color: res.headers.get('x-bluegreen-color') ?? undefined,
+        });
+      } catch {
+        this.samples.push({
+          user,
+          startedAt,
+          at: Date.now(),
+          status: 0,
+          latencyMs: performance.now() - started,
+        });
       }
-    });
+      const rest = paceMs === undefined ? 0 : paceMs - (performance.now() - started);
+      if (rest > 0 && this.running) {
+        await new Promise((resolve) => setTimeout(resolve, rest));
+      }
+    }
   }
 
   /** The answers so far (while it runs too), or one user's. */

@@ -10,7 +10,7 @@ export class RehearsalUsageError extends Error {
   override name = 'RehearsalUsage';
 }
 
-export const SCENARIO_IDS = [1, 2, 3, 4, 5, 6, 7] as const;
+export const SCENARIO_IDS = [1, 2, 3, 4, 5, 6, 7, 8] as const;
 /** The rehearsal's gate times out (and aborts the release) after this long without an answer. */
 export const GATE_TIMEOUT_SECONDS = 120;
 
@@ -82,6 +82,8 @@ export function helpText(): string {
     '  scenario 6  release v7 in linear 25% steps: each step judged against the old color, then 100%',
     '  scenario 7  release v8, which fails every user, as a 50% canary with sticky users: after the rollback no',
     '              user reaches v8, whatever its stickiness cookie says',
+    '  scenario 8  release v9 with auto scaling: the load rises, the live color scales out; the new color starts',
+    '              at that count, the switch fails no request, the old color keeps its count until Finish',
     '',
     'Options:',
     ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}  ${help}`),

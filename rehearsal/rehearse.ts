@@ -7,11 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpProbe } from '../lambda/adapters/http-probe';
+import { CATCH_UP_SECONDS } from '../lambda/shared/errors';
 import type { WorkflowDeps } from '../lambda/shared/ports';
 import type { StepVerdict, WorkflowSettings } from '../lambda/shared/release';
 import { DEFAULT_POLICY } from '../lambda/shared/strategy';
 import { parseConfig } from '../lib/config';
-import { buildSampleApp, LocalFleet } from './fleet';
+import { AutoScaling } from './autoscaling';
+import { buildSampleApp, LocalFleet, type FleetEvent } from './fleet';
 import { LoadGenerator, summarize, type LoadSummary, type Sample } from './load';
 import { FileReleaseRecord, MemoryNotifier, MemoryReleaseLock, RouterAlarms } from './local-ports';
 import { RouterTrafficMetrics } from './metrics';
@@ -82,6 +84,10 @@ export interface ScenarioResult {
   readonly verdicts: readonly StepVerdict[];
   readonly loadStartedAt: number;
   readonly samples: Sample[];
+  /** Every change of a color's count or bounds during the scenario, as the fleet logged them, in order. */
+  readonly fleetEvents: readonly FleetEvent[];
+  /** With a rising load: the scaler's scale-out of the live color the release waited for (absent: none came). */
+  readonly scaledOut?: FleetEvent;
 }
 
 export interface RehearsalResult {
@@ -114,8 +120,9 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       healthCheck: { path: '/health' },
       release: {
         ...timings,
-        // Room for four migration phases of a minute each (checked by the config's budget).
-        maxReleaseMinutes: options.migrations ? 20 : 15,
+        // Room for four migration phases of a minute each (checked by the config's budget), and for the switch to
+        // wait for a new color catching up with a live color that scaled out (scenario 8's auto scaling).
+        maxReleaseMinutes: (options.migrations ? 20 : 15) + Math.ceil(CATCH_UP_SECONDS / 60),
         smokeChecks: [{ path: '/health' }, { path: '/version', expectVersion: true, latencyBudgetMs: 500 }],
       },
       ...(gate ? { approval: { at: 'before-switch', timeoutMinutes: 2 } } : {}),
@@ -200,7 +207,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       smokeChecks: config.release.smokeChecks!,
       hasValidationHook: false,
       keepIdleWarm: false,
-      maxReleaseSeconds: options.migrations ? 1200 : 900,
+      maxReleaseSeconds: config.release.maxReleaseMinutes * 60,
       timings,
       ...(gate ? { approval: { timeoutSeconds: 120, onTimeout: 'abort' as const } } : {}),
       ...(migrations ? { migrations: { timeoutSeconds: 60 } } : {}),
@@ -227,6 +234,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       record: FileReleaseRecord.create(join(dir, 'release-record.json'), {
         liveColor: 'blue',
         images: { blue: `${REPOSITORY}:v1`, green: `${REPOSITORY}:v1` },
+        capacity: { blue: 'auto', green: 'auto' },
       }),
       router,
       fleet,
@@ -284,12 +292,31 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       log(`Scenario ${scenario.id}: ${scenario.title}`);
       const users = Math.max(options.concurrency ?? 8, scenario.minUsers ?? 0);
       const sticky = scenario.stickySeconds !== undefined;
-      const load = new LoadGenerator(`http://127.0.0.1:${router.productionPort}/`, users, undefined, {
-        sticky,
-      });
+      const eventsBefore = fleet.events().length;
+      const scaling = scenario.scaling
+        ? await AutoScaling.configure(fleet, router, deps.record, scenario.scaling)
+        : undefined;
+      const rising = scenario.risingLoad;
+      const load = new LoadGenerator(
+        `http://127.0.0.1:${router.productionPort}/`,
+        rising?.users ?? users,
+        undefined,
+        { sticky, ...(rising ? { paceMs: rising.paceMs } : {}) },
+      );
       const loadStartedAt = Date.now();
       load.start();
+      await scaling?.start();
       await sleep(options.warmupMs ?? 500);
+      let scaledOut: FleetEvent | undefined;
+      if (rising) {
+        const { liveColor } = await deps.record.read();
+        log(`  the load rises: ${rising.users} paced users, then ${users} more as fast as they are answered`);
+        load.add(users);
+        scaledOut = await scaling?.scaledOut(liveColor, eventsBefore, 60_000);
+        if (!scaledOut) {
+          log(`  ${liveColor} did not scale out within 60 s: the release starts all the same`);
+        }
+      }
       const changesBefore = router.weightChanges().length;
       const publishedBefore = notifier.outcomes.length;
       const callbacks = new LocalCallbacks();
@@ -300,9 +327,13 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       const execution = await runWorkflow(
         workflow,
         deps,
-        sticky
-          ? { ...settings, analysis: { ...settings.analysis!, stickySeconds: scenario.stickySeconds } }
-          : settings,
+        {
+          ...settings,
+          ...(sticky ? { analysis: { ...settings.analysis!, stickySeconds: scenario.stickySeconds } } : {}),
+          ...(scenario.scaling
+            ? { scaling: { minCount: scenario.scaling.minCount, maxCount: scenario.scaling.maxCount } }
+            : {}),
+        },
         {
           image: `${REPOSITORY}:${scenario.version}`,
           startedBy: 'npm start (local rehearsal)',
@@ -319,6 +350,9 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       answered?.cancel();
       await sleep(500);
       const samples = await load.stop();
+      // The scenario's events end with the release (and the load): removing its scaling afterwards is not part of it.
+      const fleetEvents = fleet.events().slice(eventsBefore);
+      await scaling?.remove();
       const weightChanges = router
         .weightChanges()
         .map((change, index) => ({ ...change, index }))
@@ -335,7 +369,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         scenario,
         execution,
         outcome,
-        passed: outcome === scenario.expect,
+        passed: outcome === scenario.expect && (!rising || scaledOut !== undefined),
         load: summarize(samples, switchAt, rollbackDoneAt),
         liveAfter: `${liveColor} ${fleet.running(liveColor)?.version ?? '?'}`,
         switchAt,
@@ -351,6 +385,8 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
           .flatMap((o) => (o.status === 'SHIFT_STEP' && o.step ? [o.step] : [])),
         loadStartedAt,
         samples,
+        fleetEvents,
+        ...(scaledOut ? { scaledOut } : {}),
       });
       for (const verdict of results[results.length - 1].verdicts) {
         log(`    ${verdict.summary}`);

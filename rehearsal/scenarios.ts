@@ -10,7 +10,17 @@
  *   scenario 6  release v7 (good) in linear 25% steps: every step judged and passed, zero failed requests
  *   scenario 7  release v8 (fails every user) as a 50% canary with sticky users: after the rollback's listener
  *               change no user reaches v8, whatever cookie it holds
+ *   scenario 8  release v9 (good) with auto scaling: the load rises first and the live color scales out; the new
+ *               color starts at that count, the switch fails no request, the old color keeps its count to Finish
  */
+import type { ScalingSettings } from '../lambda/shared/scaling';
+import type { ScalingPolicy } from './scaler';
+
+/** Auto scaling for a scenario: the stack's `scaling` (what the workflow gets) and the local scaler's policy. */
+export interface ScenarioScaling extends ScalingSettings {
+  readonly policy: ScalingPolicy;
+}
+
 export interface Scenario {
   readonly id: number;
   readonly title: string;
@@ -25,6 +35,17 @@ export interface Scenario {
   readonly stickySeconds?: number;
   /** At least this many load clients (users) in this scenario, whatever --concurrency says. */
   readonly minUsers?: number;
+  /**
+   * The scenario is played with auto scaling (a stack with config `scaling`, and the local scaler); without it,
+   * none, as in every other scenario.
+   */
+  readonly scaling?: ScenarioScaling;
+  /**
+   * The load starts with `users` clients each sending one request per `paceMs`, and before the release rises by
+   * --concurrency clients sending as fast as they are answered; the release starts once the live color scaled out.
+   * Absent: --concurrency clients (or minUsers) from the start.
+   */
+  readonly risingLoad?: { readonly users: number; readonly paceMs: number };
   readonly expect: 'Released' | 'RolledBack' | 'ValidationFailed';
 }
 
@@ -98,5 +119,26 @@ export const SCENARIOS: readonly Scenario[] = [
     stickySeconds: 300,
     minUsers: 16,
     expect: 'RolledBack',
+  },
+  {
+    // The live color runs its minimum (2) under 2 users reading a page every 250 ms (at most 8 requests/s: 4 per
+    // task, under the target of 10). The rise (--concurrency users as fast as answered: hundreds of requests/s even
+    // on a busy machine) asks for far more than the maximum, so the live color scales out to more than 2, and the
+    // release deploys the new color at that count. The cooldowns are seconds, as everything in the rehearsal.
+    id: 8,
+    title: 'Release v9 with auto scaling, after the load rose and the live color scaled out',
+    version: 'v9',
+    scaling: {
+      minCount: 2,
+      maxCount: 4,
+      policy: {
+        requestsPerTaskPerSecond: 10,
+        windowSeconds: 2,
+        scaleOutCooldownSeconds: 2,
+        scaleInCooldownSeconds: 5,
+      },
+    },
+    risingLoad: { users: 2, paceMs: 250 },
+    expect: 'Released',
   },
 ];
