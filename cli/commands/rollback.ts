@@ -21,6 +21,7 @@ import type { Color } from '../../lambda/shared/release-record';
 import { phaseOf } from '../../lambda/shared/state-names';
 import { describeTraffic, routedTraffic } from '../../lambda/shared/traffic';
 import { rollback as rollbackRelease } from '../../lambda/workflow/conclude';
+import { afterManualMove } from '../../lambda/workflow/capacity';
 import { routeAllTo } from '../../lambda/workflow/switch';
 import { positionNow, type InFlight } from '../execution';
 import { SHIFT_STATES, stepLine } from '../shift';
@@ -56,6 +57,8 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
   const me = await session.caller();
   const why = `Rolled back by ${me} with bluegreen rollback: ${options.reason ?? 'no reason given'}.`;
   const ports = await session.ports();
+  // With auto scaling, the colors' bounds follow the move (the configured ones for the color taking traffic).
+  const scaling = (await session.target()).scaling;
   const owner = `manual-rollback-${io.now().toISOString().replace(/[-:.]/g, '')}`;
   const now = io.now();
   const lease = new Date(now.getTime() + LEASE_MS);
@@ -108,7 +111,7 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
       let out: ReleaseState;
       try {
         // The state machine's own Roll back step; its moves are absolute, so a retry after a partial failure is safe.
-        out = await retried(io, () => rollbackRelease(state, ports, { appName: again.app }));
+        out = await retried(io, () => rollbackRelease(state, ports, { appName: again.app, scaling }));
       } catch (e) {
         throw failedMove(`Release ${f.name} was stopped, but rolling back failed`, e);
       }
@@ -149,9 +152,20 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
           'check bluegreen status and the production listener.',
       );
     }
+    let bounds = '';
+    if (scaling) {
+      try {
+        bounds = ` Scaling: ${await retried(io, () => afterManualMove(to, from, ports, scaling))}.`;
+      } catch (e) {
+        bounds =
+          ` Scaling: the colors' bounds could not be set (${(e as Error).name}: ${(e as Error).message}); ` +
+          `${to} may keep the bounds it had while idle: check bluegreen status.`;
+        io.err(`warning: the rollback is done, but${bounds.slice(' Scaling:'.length)}`);
+      }
+    }
     const message =
       `${why} All production traffic is on ${to} (${again.colors[to].image}) and the record says so; ${from} keeps ` +
-      `running ${again.colors[from].image}, idle.`;
+      `running ${again.colors[from].image}, idle.${bounds}`;
     await ports.notifier
       .publish({
         app: again.app,

@@ -180,6 +180,29 @@ describe('bluegreen rollback', () => {
     expect(out).toContain(`Rolled back: blue (${V1}) serves all production traffic.`);
   });
 
+  test('after a release, with auto scaling: the color taking traffic scales within its bounds, the other is pinned warm', async () => {
+    releasedKeptWarm();
+    aws.scaling = { minCount: 2, maxCount: 20 };
+    // Green live within 2..20 at 2 tasks; blue pinned warm at 2 (as Finish with keepIdleWarm leaves it).
+    aws.bounds = {
+      blue: { min: 2, max: 2, scaleInSuspended: true },
+      green: { min: 2, max: 20, scaleInSuspended: false },
+    };
+    aws.record.capacity = { blue: '2,2', green: 'auto' };
+    const { code, out } = await bluegreen('rollback --yes --reason checkout-errors');
+
+    expect(code).toBe(0);
+    expect(aws.weights).toEqual({ blue: 100, green: 0 });
+    expect(aws.bounds.blue).toEqual({ min: 2, max: 20, scaleInSuspended: false });
+    expect(aws.bounds.green).toEqual({ min: 2, max: 2, scaleInSuspended: true });
+    expect(aws.record.capacity).toEqual({ blue: 'auto', green: '2,2' });
+    expect(aws.services.green.desired).toBe(2);
+    expect(aws.published[0].message.cause).toContain(
+      'Scaling: blue scales within 2..20; green is pinned at its 2 task(s).',
+    );
+    expect(out).toContain(`Rolled back: blue (${V1}) serves all production traffic.`);
+  });
+
   test("refused once the live release's contract migrations ran, even with the old color warm", async () => {
     releasedKeptWarm();
     aws.migrationRecord = JSON.stringify({
