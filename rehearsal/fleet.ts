@@ -127,11 +127,14 @@ export class LocalFleet implements Fleet {
     return Promise.resolve(revision);
   }
 
-  deploy(color: Color, revision: string, count: number): Promise<void> {
+  /** With `bounds`, they are the color's in the same move (no task of the revision it ran is started). */
+  deploy(color: Color, revision: string, count: number, bounds?: ColorBounds): Promise<void> {
+    this.assignBounds(color, bounds);
     return this.rollTo(color, revision, count);
   }
 
-  async restore(color: Color, count: number, revision?: string): Promise<Restored> {
+  async restore(color: Color, count: number, revision?: string, bounds?: ColorBounds): Promise<Restored> {
+    this.assignBounds(color, bounds);
     const s = this.colors[color];
     if (revision && revision !== s.revision) {
       await this.rollTo(color, revision, count, 'restore');
@@ -161,6 +164,20 @@ export class LocalFleet implements Fleet {
    */
   async setCapacity(color: Color, bounds: ColorBounds): Promise<void> {
     const s = this.colors[color];
+    this.assignBounds(color, bounds);
+    this.change(color, 'bounds', Math.min(bounds.max, Math.max(bounds.min, s.desired)));
+    await this.converge(color);
+  }
+
+  /**
+   * The color's bounds become `bounds` (when given), its count untouched (deploy and restore set it). Bounds that
+   * are not 0 <= min <= max <= MAX_BOUND are refused, as AWS refuses them, and change nothing.
+   */
+  private assignBounds(color: Color, bounds: ColorBounds | undefined): void {
+    if (!bounds) {
+      return;
+    }
+    const s = this.colors[color];
     if (!s.bounds) {
       throw new BluegreenError('ScalingNotConfigured', 'This fleet has no auto scaling to set.');
     }
@@ -172,8 +189,6 @@ export class LocalFleet implements Fleet {
       );
     }
     s.bounds = { min, max, scaleInSuspended: bounds.scaleInSuspended };
-    this.change(color, 'bounds', Math.min(max, Math.max(min, s.desired)));
-    await this.converge(color);
   }
 
   /**

@@ -24,7 +24,7 @@ import type { Fleet, FleetStatus, Restored } from '../shared/ports';
 import type { Capacity, ColorBounds } from '../shared/scaling';
 import type { Color } from '../shared/release-record';
 import { imageIn, withRelease } from '../shared/user-data';
-import { capacityOf, setGroupCapacity, targetTrackingPolicies } from './asg-scaling';
+import { capacityOf, setGroupCapacity, setScaleIn, targetTrackingPolicies } from './asg-scaling';
 import { scalingNotConfigured } from './scaling-errors';
 
 export interface AsgFleetProps {
@@ -130,8 +130,8 @@ export class AsgFleet implements Fleet {
     return status;
   }
 
-  async deploy(color: Color, revision: string, count: number): Promise<void> {
-    if (!(await this.moveTo(color, revision, count))) {
+  async deploy(color: Color, revision: string, count: number, bounds?: ColorBounds): Promise<void> {
+    if (!(await this.moveTo(color, revision, count, bounds))) {
       throw new BluegreenError('FleetMissing', `Launch template version ${revision} does not exist.`);
     }
   }
@@ -183,17 +183,21 @@ export class AsgFleet implements Fleet {
    * Back onto `revision` with `count` instances. A launch template version that no longer exists (deleted by hand,
    * or its template replaced) cannot be run again: the group is then scaled to 0 instead, and says so.
    */
-  async restore(color: Color, count: number, revision?: string): Promise<Restored> {
+  async restore(color: Color, count: number, revision?: string, bounds?: ColorBounds): Promise<Restored> {
     if (!revision) {
-      await this.autoscaling.send(
-        new UpdateAutoScalingGroupCommand({
-          AutoScalingGroupName: this.props.groups[color],
-          DesiredCapacity: count,
-        }),
-      );
+      await Promise.all([
+        this.autoscaling.send(
+          new UpdateAutoScalingGroupCommand({
+            AutoScalingGroupName: this.props.groups[color],
+            DesiredCapacity: count,
+            ...boundsOf(bounds),
+          }),
+        ),
+        this.scaleIn(color, bounds),
+      ]);
       return { count };
     }
-    const moved = await this.moveTo(color, revision, count);
+    const moved = await this.moveTo(color, revision, count, bounds);
     if (!moved) {
       return {
         count: 0,
@@ -219,6 +223,17 @@ export class AsgFleet implements Fleet {
       targetTrackingPolicies(this.autoscaling, name),
     ]);
     return capacityOf(group, policies);
+  }
+
+  /** With `bounds`, the group's policies' DisableScaleIn as they say (nothing without). */
+  private async scaleIn(color: Color, bounds: ColorBounds | undefined): Promise<void> {
+    if (!bounds) {
+      return;
+    }
+    if (!this.props.scaling) {
+      throw scalingNotConfigured(`set ${color}'s bounds to ${bounds.min}..${bounds.max}`);
+    }
+    await setScaleIn(this.autoscaling, this.props.groups[color], bounds.scaleInSuspended);
   }
 
   /** The group's MinSize and MaxSize, and its policies' DisableScaleIn (asg-scaling.ts). */
@@ -264,7 +279,21 @@ export class AsgFleet implements Fleet {
    * A refresh already running is cancelled first (see stopRefresh). False, with the group scaled to 0, when the
    * version does not exist.
    */
-  private async moveTo(color: Color, revision: string, count: number): Promise<boolean> {
+  private async moveTo(
+    color: Color,
+    revision: string,
+    count: number,
+    bounds?: ColorBounds,
+  ): Promise<boolean> {
+    // The policies' scale-in suspension beside the move (its own two calls); the bounds in the move's update.
+    const [moved] = await Promise.all([
+      this.move(color, revision, count, bounds),
+      this.scaleIn(color, bounds),
+    ]);
+    return moved;
+  }
+
+  private async move(color: Color, revision: string, count: number, bounds?: ColorBounds): Promise<boolean> {
     const name = this.props.groups[color];
     const [templateId, version] = revision.split(':');
     const group = await this.group(name);
@@ -289,7 +318,11 @@ export class AsgFleet implements Fleet {
     await this.stopRefresh(name);
     if (gone) {
       await this.autoscaling.send(
-        new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, DesiredCapacity: 0 }),
+        new UpdateAutoScalingGroupCommand({
+          AutoScalingGroupName: name,
+          DesiredCapacity: 0,
+          ...(bounds ? { MinSize: 0, MaxSize: bounds.max } : {}),
+        }),
       );
       return false;
     }
@@ -301,6 +334,7 @@ export class AsgFleet implements Fleet {
         AutoScalingGroupName: name,
         LaunchTemplate: { LaunchTemplateId: templateId, Version: version },
         DesiredCapacity: count,
+        ...boundsOf(bounds),
       }),
     );
     if (stale && count > 0) {
@@ -409,4 +443,9 @@ function endedBadly(refresh: InstanceRefresh | undefined): boolean {
 function notFound(e: unknown): boolean {
   const name = (e as Error).name ?? '';
   return name.startsWith('InvalidLaunchTemplate') && name.includes('NotFound');
+}
+
+/** A group's MinSize and MaxSize for an UpdateAutoScalingGroup, when bounds are given. */
+function boundsOf(bounds: ColorBounds | undefined): { MinSize?: number; MaxSize?: number } {
+  return bounds ? { MinSize: bounds.min, MaxSize: bounds.max } : {};
 }

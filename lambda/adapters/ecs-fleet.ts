@@ -94,7 +94,11 @@ export class EcsFleet implements Fleet {
     return status;
   }
 
-  async deploy(color: Color, revision: string, count: number): Promise<void> {
+  /**
+   * UpdateService onto `revision` with `count` tasks; with `bounds`, then the scalable target (after: a minimum
+   * raised first would start tasks of the revision the service ran before).
+   */
+  async deploy(color: Color, revision: string, count: number, bounds?: ColorBounds): Promise<void> {
     await this.ecs.send(
       new UpdateServiceCommand({
         cluster: this.props.cluster,
@@ -103,6 +107,9 @@ export class EcsFleet implements Fleet {
         desiredCount: count,
       }),
     );
+    if (bounds) {
+      await this.setCapacity(color, bounds);
+    }
   }
 
   async register(color: Color, image: string, version: string): Promise<string> {
@@ -115,7 +122,16 @@ export class EcsFleet implements Fleet {
    * task definition (CPU, memory, environment): then the same image and version are registered again with the
    * family's current settings and the color goes onto that copy; if even that fails, the color is scaled to 0.
    */
-  async restore(color: Color, count: number, revision?: string): Promise<Restored> {
+  async restore(color: Color, count: number, revision?: string, bounds?: ColorBounds): Promise<Restored> {
+    // The scalable target and the service together: both end within the bounds, whichever lands first.
+    const [, restored] = await Promise.all([
+      bounds ? this.setCapacity(color, bounds) : undefined,
+      this.restoreService(color, count, revision),
+    ]);
+    return restored;
+  }
+
+  private async restoreService(color: Color, count: number, revision?: string): Promise<Restored> {
     if (!revision) {
       await this.update(color, count);
       return { count };

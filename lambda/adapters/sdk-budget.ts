@@ -72,7 +72,8 @@ export const SDK_CALLS_PER_PORT_CALL: Readonly<Record<'ecs' | 'asg', Readonly<Re
   ecs: {
     // DescribeServices | UpdateService | DescribeTaskDefinition, RegisterTaskDefinition
     'fleet.describe': 1,
-    'fleet.deploy': 1,
+    // UpdateService, then (with bounds) RegisterScalableTarget
+    'fleet.deploy': 2,
     'fleet.register': 2,
     // DescribeTaskDefinition; when INACTIVE: DescribeTaskDefinition (family), RegisterTaskDefinition; UpdateService
     'fleet.restore': 4,
@@ -98,9 +99,9 @@ export const SDK_CALLS_PER_PORT_CALL: Readonly<Record<'ecs' | 'asg', Readonly<Re
     'fleet.holdCapacity': 2,
     // DescribeAutoScalingGroups with DescribePolicies (asg-scaling.ts)
     'fleet.capacity': 1,
-    // UpdateAutoScalingGroup with DescribePolicies, then a PutScalingPolicy per target-tracking policy whose
-    // DisableScaleIn changes: 3 (config scaling's targets; memoryPercent is refused on asg, so 2 in practice)
-    'fleet.setCapacity': 4,
+    // UpdateAutoScalingGroup with DescribePolicies, then the PutScalingPolicy of each target-tracking policy whose
+    // DisableScaleIn changes, all together (asg-scaling.ts); deploy and restore run the same beside their moves
+    'fleet.setCapacity': 2,
     // DescribeTaskDefinition, RegisterTaskDefinition (the migrations family)
     'migrations.tasks.taskDefinition': 2,
   },

@@ -75,13 +75,18 @@ export interface Fleet {
    * that image and version (a retried step registers nothing new).
    */
   register(color: Color, image: string, version: string): Promise<string>;
-  /** Rolls the color's service onto a registered `revision` with `count` tasks. */
-  deploy(color: Color, revision: string, count: number): Promise<void>;
+  /**
+   * Rolls the color's service onto a registered `revision` with `count` tasks; with `bounds` (auto scaling), its
+   * scaling bounds become those in the same move (EC2: the same UpdateAutoScalingGroup), never letting the
+   * platform start tasks of the revision it ran before.
+   */
+  deploy(color: Color, revision: string, count: number, bounds?: ColorBounds): Promise<void>;
   /**
    * Puts the color back on `revision` (when given) with `count` tasks, and says what it did: a revision that was
-   * deregistered meanwhile (a `cdk deploy` changed the settings) cannot run again as it was.
+   * deregistered meanwhile (a `cdk deploy` changed the settings) cannot run again as it was. With `bounds` (auto
+   * scaling), its bounds and scale-in suspension become those in the same move (`count` must be within them).
    */
-  restore(color: Color, count: number, revision?: string): Promise<Restored>;
+  restore(color: Color, count: number, revision?: string, bounds?: ColorBounds): Promise<Restored>;
   /** Retires a revision that must never run again (an aborted or rolled-back release's). */
   retire(revision: string): Promise<void>;
   /**

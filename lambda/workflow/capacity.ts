@@ -1,11 +1,13 @@
 /**
  * Auto scaling during a release: lambda/shared/scaling.ts says which bounds a color gets; this moves them. Each
- * change sets the fleet's bounds and writes them to the record (which a `cdk deploy` renders), in the order that
- * never lets the record allow less than the color must serve: the record first when bounds widen, the fleet first
- * when they narrow.
+ * change sets the fleet's bounds and writes them to the record (which a `cdk deploy` renders) together: the record
+ * only ever names the bounds the step is setting. The one exception is the new color before the deploy, whose
+ * record says "held at the live count" first, so a deploy meanwhile never renders it at 0..0. Counts and bounds
+ * move in one fleet call (deploy/restore with bounds) wherever a count changes, which keeps every ending step's
+ * AWS calls within its Lambda's timeout (sdk-budget.ts).
  *
- * - Before the deploy (holdForDeploy, holdNewColor): both colors held, the live one at its count now, the new one
- *   opened to take the release's revision at that count, then held there.
+ * - Before the deploy (holdForDeploy, then the deploy with heldBounds): both colors held, the live one at its
+ *   count now, the new one deployed at that count and held there in the same move.
  * - Before the switch (catchUpWithLive): if the live color scaled out since, the new color's floor rises to match
  *   and the switch waits for it (CapacityCatchingUp, retried by the state machine).
  * - Every ending: the live color back to `auto` (resumeLive); the other one at 0, pinned warm, or put back to what
@@ -21,6 +23,7 @@ import {
   heldAt,
   restingAt,
   type Capacity,
+  type ColorBounds,
   type RecordedCapacity,
   type ScalingSettings,
 } from '../shared/scaling';
@@ -41,8 +44,8 @@ export async function capacityOf(color: Color, deps: Pick<WorkflowDeps, 'fleet'>
 }
 
 /**
- * Sets `color`'s bounds to what `recorded` means for it and records them; `live` says whether the record names it
- * the live color. Widening writes the record first, narrowing the fleet first.
+ * Sets `color`'s bounds to what `recorded` means for it and records them, together; `live` says whether the record
+ * names it the live color.
  */
 export async function settle(
   color: Color,
@@ -50,54 +53,36 @@ export async function settle(
   live: boolean,
   deps: Deps,
   settings: ScalingSettings,
-  before?: Capacity,
 ): Promise<void> {
-  const bounds = boundsFor(recorded, live, settings);
-  const now = before ?? (await capacityOf(color, deps));
-  const widens = bounds.min >= now.min && bounds.max >= now.max;
-  if (widens) {
-    await deps.record.writeCapacity(color, recorded);
-    await deps.fleet.setCapacity(color, bounds);
-  } else {
-    await deps.fleet.setCapacity(color, bounds);
-    await deps.record.writeCapacity(color, recorded);
-  }
+  await Promise.all([
+    deps.fleet.setCapacity(color, boundsFor(recorded, live, settings)),
+    deps.record.writeCapacity(color, recorded),
+  ]);
 }
 
 /**
  * Before the deploy: the live color held at its count now (no scale-in below it until the release ends; scale-out
- * still acts), and the new color opened (0..max, scale-in suspended) to take the release at that count. Returns
- * the count: the live color's CURRENT count, never the configured one.
+ * still acts), and the record holding the new color at that count (the deploy sets its bounds: heldBounds).
+ * Returns the count: the live color's CURRENT count, never the configured one.
  */
 export async function holdForDeploy(
   release: Release,
   deps: Deps,
   settings: ScalingSettings,
 ): Promise<number> {
-  const [live, idle] = await Promise.all([capacityOf(release.live, deps), capacityOf(release.idle, deps)]);
+  const live = await capacityOf(release.live, deps);
   const count = Math.max(live.desired, 1);
-  await settle(release.live, heldAt(count, settings), true, deps, settings, live);
-  // The record says "held at count" first: a deploy meanwhile renders the new color's final bounds, never 0..0.
-  await deps.record.writeCapacity(release.idle, heldAt(count, settings));
-  await deps.fleet.setCapacity(release.idle, {
-    min: 0,
-    max: Math.max(count, settings.maxCount, idle.max),
-    scaleInSuspended: true,
-  });
+  await Promise.all([
+    settle(release.live, heldAt(count, settings), true, deps, settings),
+    // The record first: a deploy meanwhile renders the new color's final bounds, never 0..0.
+    deps.record.writeCapacity(release.idle, heldAt(count, settings)),
+  ]);
   return count;
 }
 
-/**
- * Once the new color runs the release at `count`: its floor there (a min raised before the deploy would have
- * started tasks of the old revision).
- */
-export async function holdNewColor(
-  release: Release,
-  count: number,
-  deps: Deps,
-  settings: ScalingSettings,
-): Promise<void> {
-  await deps.fleet.setCapacity(release.idle, boundsFor(heldAt(count, settings), false, settings));
+/** The bounds of a color held by a release at `count` (what the new color is deployed with). */
+export function heldBounds(count: number, settings: ScalingSettings): ColorBounds {
+  return boundsFor(heldAt(count, settings), false, settings);
 }
 
 /**
@@ -115,7 +100,7 @@ export async function catchUpWithLive(
   if (idle.min >= count) {
     return { count };
   }
-  await settle(release.idle, heldAt(count, settings), false, deps, settings, idle);
+  await settle(release.idle, heldAt(count, settings), false, deps, settings);
   return {
     count,
     raised:
@@ -160,29 +145,52 @@ export async function resumeLive(color: Color, deps: Deps, settings: ScalingSett
   await settle(color, 'auto', true, deps, settings);
 }
 
-/** An idle color at rest with `count` running: pinned there (kept warm), or held at 0 (`auto`). */
-export async function rest(
-  color: Color,
-  count: number,
-  deps: Deps,
-  settings: ScalingSettings,
-): Promise<void> {
-  await settle(color, restingAt(count), false, deps, settings);
-}
-
 /**
- * A color that runs the older version down (after a successful release, before a contract): with auto scaling its bounds first (0..0, `auto` as the idle
- * color: the platform takes it to 0 at once), then its count.
+ * A color that runs the older version down (after a successful release, before a contract): with auto scaling its
+ * bounds (0..0, `auto` as the idle color) and its count in one move, and the record with them.
  */
 export async function scaleOldDown(
   color: Color,
   deps: Deps,
   scaling: ScalingSettings | undefined,
 ): Promise<void> {
-  if (scaling) {
-    await rest(color, 0, deps, scaling);
+  if (!scaling) {
+    await deps.fleet.restore(color, 0);
+    return;
   }
-  await deps.fleet.restore(color, 0);
+  await Promise.all([
+    deps.fleet.restore(color, 0, undefined, boundsFor('auto', false, scaling)),
+    deps.record.writeCapacity(color, 'auto'),
+  ]);
+}
+
+/**
+ * An idle color pinned at `count` (kept warm: min = max = count), its count set in the same move, and recorded.
+ */
+export async function pinAt(
+  color: Color,
+  count: number,
+  deps: Deps,
+  scaling: ScalingSettings,
+): Promise<void> {
+  await Promise.all([
+    deps.fleet.restore(color, count, undefined, boundsFor(restingAt(count), false, scaling)),
+    deps.record.writeCapacity(color, restingAt(count)),
+  ]);
+}
+
+/**
+ * An ending's safety net for the color not live: still held by the release (its scale-in suspended with room
+ * above its floor, e.g. the old color a failed contract's scale-down left running), it is pinned at the count it
+ * runs. Says what it did, or nothing.
+ */
+export async function restIfHeld(color: Color, deps: Deps, settings: ScalingSettings): Promise<string> {
+  const now = await capacityOf(color, deps);
+  if (!now.scaleInSuspended || now.min === now.max) {
+    return '';
+  }
+  await settle(color, restingAt(now.desired), false, deps, settings);
+  return `${color} was still held by the release: it is pinned at its ${now.desired} task(s)`;
 }
 
 /**
@@ -196,21 +204,6 @@ export async function afterManualMove(
   settings: ScalingSettings,
 ): Promise<string> {
   const count = (await capacityOf(from, deps)).desired;
-  await rest(from, count, deps, settings);
-  await resumeLive(to, deps, settings);
+  await Promise.all([pinAt(from, count, deps, settings), resumeLive(to, deps, settings)]);
   return `${to} scales within ${settings.minCount}..${settings.maxCount}; ${from} is pinned at its ${count} task(s)`;
-}
-
-/**
- * An ending's safety net for the color not live: still held by the release (its scale-in suspended with room
- * above its floor, e.g. the old color a failed contract's scale-down left running), it is pinned at the count it
- * runs. Says what it did, or nothing.
- */
-export async function restIfHeld(color: Color, deps: Deps, settings: ScalingSettings): Promise<string> {
-  const now = await capacityOf(color, deps);
-  if (!now.scaleInSuspended || now.min === now.max) {
-    return '';
-  }
-  await settle(color, restingAt(now.desired), false, deps, settings, now);
-  return `${color} was still held by the release: it is pinned at its ${now.desired} task(s)`;
 }

@@ -19,11 +19,11 @@ import {
   type WorkflowSettings,
 } from '../shared/release';
 import { otherColor, type Color } from '../shared/release-record';
-import { restingAt, type ScalingSettings } from '../shared/scaling';
+import { boundsFor, restingAt, type ScalingSettings } from '../shared/scaling';
 import { type TrafficWeights } from '../shared/traffic';
 import { afterRelease, migrationFailure, migrationPorts } from './migrations';
 import { attempt, withNotes } from './attempt';
-import { capacityOf, resumeLive, rest, restIfHeld, scaleOldDown, settle } from './capacity';
+import { capacityOf, pinAt, resumeLive, restIfHeld, scaleOldDown } from './capacity';
 import { routeAllTo } from './switch';
 import {
   allTrafficTo,
@@ -74,8 +74,7 @@ export async function finish(
       () =>
         scaleUnlessServing(release.live, deps, `pin ${release.live}'s capacity`, async () => {
           const count = (await capacityOf(release.idle, deps)).desired;
-          await rest(release.live, count, deps, scaling);
-          await deps.fleet.restore(release.live, count);
+          await pinAt(release.live, count, deps, scaling);
         }),
       [ReleaseErrors.TrafficMovedDuringRelease],
     );
@@ -224,7 +223,11 @@ export async function abort(
         ? `All traffic is back on ${release.live}, which serves every request again, and the record says so`
         : `Sending it back to ${release.live} failed: check the listener and the record (bluegreen status)`);
   }
-  const idle = await putIdleBack(release, deps, notes, settings.scaling);
+  // The live color's scaling bounds back while the idle color is put back (two colors, independent moves).
+  const [idle] = await Promise.all([
+    putIdleBack(release, deps, notes, settings.scaling),
+    giveBoundsBack(release.live, deps, notes, settings.scaling),
+  ]);
   let again = '';
   await attempt(notes, `confirm that all traffic is on ${release.live}`, async () => {
     again = await confirmAllOn(release.live, deps, 'abort');
@@ -251,7 +254,10 @@ export async function rollback(
   // so the state machine retries and, if that fails too, ends in RollbackFailed.
   await routeAllTo(release.live, deps, { color: release.idle, image: release.idleBefore.image });
   const notes: string[] = [];
-  const idle = await putIdleBack(release, deps, notes, settings.scaling);
+  const [idle] = await Promise.all([
+    putIdleBack(release, deps, notes, settings.scaling),
+    giveBoundsBack(release.live, deps, notes, settings.scaling),
+  ]);
   const again = await confirmAllOn(release.live, deps, 'rollback', {
     color: release.idle,
     image: release.idleBefore.image,
@@ -356,11 +362,21 @@ async function putIdleBack(
     `put ${release.idle} back`,
     () =>
       scaleUnlessServing(release.idle, deps, `put ${release.idle} back`, async () => {
-        if (scaling) {
-          // The bounds the record gave it before the release (held at 0, or pinned warm), then its count.
-          await settle(release.idle, before.capacity ?? restingAt(before.count), false, deps, scaling);
+        if (!scaling) {
+          restored = await deps.fleet.restore(release.idle, before.count, before.revision);
+          return;
         }
-        restored = await deps.fleet.restore(release.idle, before.count, before.revision);
+        // With the bounds the record gave it before the release (held at 0, or pinned warm), in the same move.
+        const recorded = before.capacity ?? restingAt(before.count);
+        [restored] = await Promise.all([
+          deps.fleet.restore(
+            release.idle,
+            before.count,
+            before.revision,
+            boundsFor(recorded, false, scaling),
+          ),
+          deps.record.writeCapacity(release.idle, recorded),
+        ]);
       }),
     [FLEET_BUSY],
   );
@@ -381,6 +397,18 @@ async function putIdleBack(
         (restored.note ? ` (${restored.note})` : '');
 }
 
+/** The live color's configured bounds back (with auto scaling), as housekeeping: noted, never thrown. */
+async function giveBoundsBack(
+  live: Color,
+  deps: Pick<WorkflowDeps, 'fleet' | 'record'>,
+  notes: string[],
+  scaling: ScalingSettings | undefined,
+): Promise<void> {
+  if (scaling) {
+    await attempt(notes, `give ${live} its scaling bounds back`, () => resumeLive(live, deps, scaling));
+  }
+}
+
 /**
  * Release the lock and publish the outcome; record what went wrong instead of failing the ending. Before the lock,
  * scaling acts again: the live color (the outcome's, else the record's) gets its configured bounds back.
@@ -395,7 +423,8 @@ async function housekeeping(
   if (state.release) {
     await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false));
     const scaling = settings.scaling;
-    if (scaling) {
+    // Abort and Rollback gave both colors their bounds already (giveBoundsBack, putIdleBack).
+    if (scaling && !['ABORTED', 'ROLLED_BACK'].includes(outcome.status)) {
       await attempt(notes, 'give the live color its scaling bounds back', async () => {
         const live = outcome.liveColor ?? (await deps.record.read()).liveColor;
         await resumeLive(live, deps, scaling);

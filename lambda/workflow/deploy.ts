@@ -3,11 +3,12 @@
  * machine's Wait → Check loop) decide whether the idle color is ready, still coming up, or failed.
  */
 import { deployVerdict } from '../shared/decisions';
+import type { ColorBounds } from '../shared/scaling';
 import { releaseError } from '../shared/errors';
 import type { Fleet, WorkflowDeps } from '../shared/ports';
 import type { Color } from '../shared/release-record';
 import { requireRelease, type ReleaseState, type WorkflowSettings } from '../shared/release';
-import { holdForDeploy, holdNewColor } from './capacity';
+import { heldBounds, holdForDeploy } from './capacity';
 import { allTo, observeIdle } from './switch';
 
 export async function startDeploy(
@@ -16,10 +17,9 @@ export async function startDeploy(
   settings: Pick<WorkflowSettings, 'scaling'> = {},
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
-  // The test listener must reach the color being released, whatever an earlier release left it on.
-  await deps.router.setTestWeights(allTo(release.idle));
-  // No scaling policy may shrink either color until the release ends (every ending lets it act again).
-  await deps.fleet.holdCapacity(true);
+  // The test listener must reach the color being released, whatever an earlier release left it on; and no
+  // scaling policy may shrink either color until the release ends (every ending lets it act again).
+  await Promise.all([deps.router.setTestWeights(allTo(release.idle)), deps.fleet.holdCapacity(true)]);
   // With auto scaling, both colors are held (no scale-in) and the new color starts at the live color's count now.
   const count = settings.scaling ? await holdForDeploy(release, deps, settings.scaling) : release.liveCount;
   // With migrations the revision was registered before the expand phase (which ran with it): roll out that one.
@@ -28,10 +28,8 @@ export async function startDeploy(
     release.idle,
     { image: release.image, version: release.version, revision: release.revision },
     count,
+    settings.scaling && heldBounds(count, settings.scaling),
   );
-  if (settings.scaling) {
-    await holdNewColor(release, count, deps, settings.scaling);
-  }
   const deadline = new Date(deps.now().getTime() + release.timings.deployTimeoutSeconds * 1000);
   return {
     ...state,
@@ -47,16 +45,17 @@ export async function startDeploy(
 
 /**
  * Puts `color` on `count` tasks of a revision that runs `image`: the given one (registered earlier), or one
- * registered now. Returns the revision.
+ * registered now; with `bounds`, its scaling bounds in the same move. Returns the revision.
  */
 export async function rollOut(
   fleet: Pick<Fleet, 'register' | 'deploy'>,
   color: Color,
   release: { readonly image: string; readonly version: string; readonly revision?: string },
   count: number,
+  bounds?: ColorBounds,
 ): Promise<string> {
   const revision = release.revision ?? (await fleet.register(color, release.image, release.version));
-  await fleet.deploy(color, revision, count);
+  await fleet.deploy(color, revision, count, bounds);
   return revision;
 }
 

@@ -9,7 +9,7 @@ import { BluegreenError } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
 import type { WorkflowSettings } from '../shared/release';
 import { otherColor } from '../shared/release-record';
-import { capacityOf, rest } from './capacity';
+import { capacityOf, pinAt } from './capacity';
 import { allTrafficTo, listenerSays, scaleUnlessServing } from './traffic-guard';
 
 /** The lock owner while the idle color is brought to the live color's count. */
@@ -60,8 +60,7 @@ export async function followLive(
     }
     // Never a color with production weight (read again just before).
     await scaleUnlessServing(idle, deps, `bring ${idle} to ${live}'s count`, async () => {
-      await rest(idle, l.desired, deps, scaling);
-      await deps.fleet.restore(idle, l.desired);
+      await pinAt(idle, l.desired, deps, scaling);
     });
     return {
       said: `${idle} follows ${live}: ${i.desired} → ${l.desired} task(s) (pinned ${l.desired}..${l.desired})`,

@@ -9,7 +9,7 @@ import { COLORS, otherColor, recordParameterNames, type Color } from '../shared/
 import { STATES } from '../shared/state-names';
 import { recoveryAfterStop, type ColorCondition } from '../shared/stop-recovery';
 import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
-import { capacityOf, resumeLive, rest } from './capacity';
+import { capacityOf, pinAt, resumeLive } from './capacity';
 import { attempt, withNotes } from './attempt';
 import { afterRelease } from './migrations';
 import { routeAllTo } from './switch';
@@ -306,7 +306,7 @@ async function letScalingAct(
     const idle = otherColor(live);
     await resumeLive(live, deps, scaling);
     const count = (await capacityOf(idle, deps)).desired;
-    await rest(idle, count, deps, scaling);
+    await pinAt(idle, count, deps, scaling);
     said =
       `${live} scales within ${scaling.minCount}..${scaling.maxCount} again; ` +
       (count > 0 ? `${idle} is pinned at the ${count} task(s) it runs` : `${idle} is held at 0`);

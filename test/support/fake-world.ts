@@ -189,6 +189,18 @@ export class FakeWorld {
     return count;
   }
 
+  /** A deploy's or restore's bounds (the count is theirs to set). */
+  assignBounds(color: Color, bounds: ColorBounds | undefined): void {
+    if (!bounds) {
+      return;
+    }
+    if (!this.scaling) {
+      throw new BluegreenError('ScalingNotConfigured', 'This world has no auto scaling.');
+    }
+    this.scaling[color] = { ...bounds };
+    this.boundChanges.push({ color, bounds: { ...bounds } });
+  }
+
   /** Where production traffic goes: the single color with weight, or undefined when split or none. */
   liveTarget(): Color | undefined {
     const receiving = COLORS.filter((c) => this.weights[c] > 0);
@@ -264,8 +276,9 @@ export class FakeWorld {
       fleet: {
         describe: (color, revision) => op('fleet.describe', () => w.describe(color, revision)),
         register: (color, image) => op('fleet.register', () => w.register(color, image)),
-        deploy: (color, revision, count) =>
+        deploy: (color, revision, count, bounds) =>
           op('fleet.deploy', () => {
+            w.assignBounds(color, bounds);
             w.services[color] = {
               revision,
               desired: count,
@@ -275,8 +288,9 @@ export class FakeWorld {
               checks: 0,
             };
           }),
-        restore: (color, count, revision) =>
+        restore: (color, count, revision, bounds) =>
           op('fleet.restore', () => {
+            w.assignBounds(color, bounds);
             const s = w.services[color];
             // ECS: a deregistered (INACTIVE) revision cannot run again; its image is registered afresh.
             const inactive = revision !== undefined && w.revisions.get(revision)?.active === false;
