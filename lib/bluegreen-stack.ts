@@ -92,6 +92,21 @@ export class BluegreenStack extends Stack {
       record.weights,
       'production weights, <blue>,<green>',
     );
+    // With scaling: each color's bounds, "auto" or "<min>,<max>" (lib/constructs/color-scaling.ts renders them).
+    const capacity = config.scaling
+      ? {
+          blue: recordParameter(
+            'RecordBlueCapacity',
+            record.capacity.blue,
+            'blue scaling bounds, auto or <min>,<max>',
+          ),
+          green: recordParameter(
+            'RecordGreenCapacity',
+            record.capacity.green,
+            'green scaling bounds, auto or <min>,<max>',
+          ),
+        }
+      : undefined;
     new CfnRule(this, 'RecordIsValid', {
       assertions: [
         {
@@ -101,11 +116,22 @@ export class BluegreenStack extends Stack {
             'production listener forwards to (bluegreen status shows it) before deploying.',
         },
         ...COLORS.map((color) => liveColorHasTraffic(record, liveColor, productionWeights, color)),
+        ...(capacity
+          ? COLORS.map((color) => liveColorCanRun(record, liveColor, capacity[color], color))
+          : []),
       ],
     });
     const blueIsLive = new CfnCondition(this, 'BlueIsLive', {
       expression: Fn.conditionEquals(liveColor.valueAsString, 'blue'),
     });
+    const recordedScaling = (color: Color) =>
+      capacity && {
+        capacity: capacity[color].valueAsString,
+        live:
+          color === 'blue'
+            ? blueIsLive
+            : new CfnCondition(this, 'GreenIsLive', { expression: Fn.conditionNot(blueIsLive) }),
+      };
 
     // --- Network -----------------------------------------------------------------------------------------
     let natAddresses: ec2.CfnEIP[] = [];
@@ -184,6 +210,7 @@ export class BluegreenStack extends Stack {
         image: images[color].valueAsString,
         redis: this.redis,
         database: this.database,
+        recordedScaling: recordedScaling(color),
       });
     this.colors = { blue: makeColor('blue'), green: makeColor('green') };
 
@@ -383,7 +410,9 @@ export class BluegreenStack extends Stack {
    */
   private setInitialCapacity(config: BluegreenConfig, blueIsLive: CfnCondition): void {
     const live = config.container.desiredCount;
-    const idle = config.keepIdleWarm ? live : 0;
+    // With scaling, the record is created "auto" for both colors: the idle color's bounds are 0..0 until a
+    // release's Finish pins it warm (a count above them would fail the group's update, or be scaled away).
+    const idle = config.keepIdleWarm && !config.scaling ? live : 0;
     const ecsColors = config.platform === 'ecs';
     const groups = ecsColors ? [] : asgArns(this, config.appName, this.colors).groups;
     const policyFor = (color: Color) =>
@@ -480,5 +509,32 @@ function liveColorHasTraffic(
       `--overwrite --name ${record.weights} --value ${allOnColor}. All on ${other}: aws ssm put-parameter ` +
       `--overwrite --name ${record.weights} --value ${allOnOther} && aws ssm put-parameter --overwrite --name ` +
       `${record.liveColor} --value ${other}.`,
+  };
+}
+
+/**
+ * A Rule assertion (with scaling): the record must not pin its live color at no capacity ("0,0": min and max 0,
+ * scale-in suspended), which would leave production without tasks or instances. bluegreen never writes it for
+ * the live color (a release holds it at its count, at least 1): it is a value set by hand, or a record whose live
+ * color was changed by hand. Rules compare whole strings, so this catches exactly that value.
+ */
+function liveColorCanRun(
+  record: RecordParameterNames,
+  liveColor: CfnParameter,
+  capacity: CfnParameter,
+  color: Color,
+): { assert: ICfnRuleConditionExpression; assertDescription: string } {
+  return {
+    assert: Fn.conditionNot(
+      Fn.conditionAnd(
+        Fn.conditionEquals(liveColor.valueAsString, color),
+        Fn.conditionEquals(capacity.valueAsString, '0,0'),
+      ),
+    ),
+    assertDescription:
+      `The release record pins the live color at nothing: ${record.liveColor} says ${color} is live, but ` +
+      `${record.capacity[color]} is "0,0" (no ${color} task or instance may run). Unless a release is in flight ` +
+      `(bluegreen status), give it its configured bounds: aws ssm put-parameter --overwrite --name ` +
+      `${record.capacity[color]} --value auto, then deploy again.`,
   };
 }
