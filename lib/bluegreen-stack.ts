@@ -256,6 +256,7 @@ export class BluegreenStack extends Stack {
       green: this.colors.green,
       latencyAlarmSeconds: config.alarms.p99LatencyMs / 1000,
       headerWidgets: [this.liveColorWidget(config, record)],
+      ...(config.scaling ? { counts: true } : {}),
     });
 
     // --- Outputs: what the release workflow, the CLI and operators look up -------------------------------
@@ -344,7 +345,13 @@ export class BluegreenStack extends Stack {
         'Database migrations: the ECS cluster their one-off tasks run in',
       );
     }
-    const cliAccess = { record, workflow: this.workflow, colors: this.colors, traffic: this.traffic };
+    const cliAccess = {
+      record,
+      workflow: this.workflow,
+      colors: this.colors,
+      traffic: this.traffic,
+      ...(config.scaling ? { scaling: true } : {}),
+    };
     const operators = new OperatorPolicy(this, 'Operators', { ...cliAccess, appName: config.appName });
     output(
       'OperatorPolicyArn',

@@ -14,6 +14,7 @@ import { recordParameterArns } from '../record-stack';
 import { acknowledgeAsgWildcards, ASG_FLEET_READS, asgArns, moveGroupStatements } from './asg-grants';
 import type { MigrationTasks } from './migration-tasks';
 import { grantRechecks } from './recheck-grants';
+import { grantScaling, scalingWildcardReason } from './scaling-grants';
 import { grantShiftSteps } from './shift-grants';
 import type { ReleaseWorkflowProps } from './release-workflow';
 import type { Step, StepFunctions } from './workflow-states';
@@ -83,6 +84,8 @@ export function grantSteps(
   grantFleet(scope, fns, concluding, props);
   // The re-checks before irreversible acts (listener, idle color), and Abort/Finish putting traffic right
   grantRechecks(fns, props);
+  // With scaling: each color's bounds (scalable target or group, and the record's capacity parameters)
+  grantScaling(fns, props);
 
   // Traffic and record
   // Deploy points the test rule at the idle color before anything is validated through it.
@@ -137,7 +140,11 @@ export function grantSteps(
     'contract-failed': `${xray}; its writes are scoped to this app's migration record, lock and topic.`,
   };
   for (const [step, fn] of Object.entries(fns) as [Step, lambda.Function][]) {
-    acknowledge(fn.role!, 'AwsSolutions-IAM5[Resource::*]', reasons[step]);
+    acknowledge(
+      fn.role!,
+      'AwsSolutions-IAM5[Resource::*]',
+      reasons[step] + scalingWildcardReason(props.config, step),
+    );
   }
   if (props.vpc && fns.validate.role) {
     acknowledge(
