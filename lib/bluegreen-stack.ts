@@ -387,7 +387,7 @@ export class BluegreenStack extends Stack {
     widget.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ssm:GetParameters'],
-        resources: recordParameterArns(this, record),
+        resources: recordParameterArns(this, record, { capacity: config.scaling !== undefined }),
       }),
     );
     widget.addToRolePolicy(

@@ -77,10 +77,7 @@ export class ReleaseRecordStack extends Stack {
         : []),
     ];
 
-    const parameterArns = [
-      ...recordParameterArns(this, this.names),
-      ...(scaling ? capacityParameterArns(this, this.names) : []),
-    ];
+    const parameterArns = recordParameterArns(this, this.names, { capacity: scaling !== undefined });
     const policy = cr.AwsCustomResourcePolicy.fromStatements([
       new iam.PolicyStatement({
         actions: ['ssm:PutParameter', 'ssm:AddTagsToResource'],
@@ -122,11 +119,22 @@ export class ReleaseRecordStack extends Stack {
   }
 }
 
-/** The ARNs of the record's parameters, for IAM policies scoped to exactly them. */
-export function recordParameterArns(stack: Stack, names: RecordParameterNames): string[] {
-  return [names.liveColor, names.image.blue, names.image.green, names.weights].map((name) =>
-    parameterArn(stack, name),
-  );
+/**
+ * The ARNs of the record's parameters, for IAM policies scoped to exactly them; with `capacity` (config
+ * `scaling`: the record has them then) each color's capacity parameter too. The record store reads them all in
+ * one GetParameters call, which IAM denies as a whole if one name is not allowed.
+ */
+export function recordParameterArns(
+  stack: Stack,
+  names: RecordParameterNames,
+  options: { readonly capacity?: boolean } = {},
+): string[] {
+  return [
+    ...[names.liveColor, names.image.blue, names.image.green, names.weights].map((name) =>
+      parameterArn(stack, name),
+    ),
+    ...(options.capacity ? capacityParameterArns(stack, names) : []),
+  ];
 }
 
 /** The ARNs of the colors' capacity parameters (only with scaling configured: the record has them then). */

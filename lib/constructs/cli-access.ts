@@ -9,7 +9,7 @@ import {
 } from '../../lambda/shared/release-record';
 import { acknowledge, nagArnParts } from '../nag';
 import { acknowledgeAsgWildcards, asgArns, moveGroupStatements } from './asg-grants';
-import { capacityParameterArns, recordParameterArns } from '../record-stack';
+import { recordParameterArns } from '../record-stack';
 import type { ColorEnvironment } from './color-environment';
 import type { ReleaseWorkflow } from './release-workflow';
 import {
@@ -58,10 +58,7 @@ export function cliStatements(
   });
   const fleet = fleetStatements(stack, props.appName, colors);
   const scaling = props.scaling ? scalingStatements(stack, props.appName, colors) : { read: [], operate: [] };
-  const record = [
-    ...recordParameterArns(stack, props.record),
-    ...(props.scaling ? capacityParameterArns(stack, props.record) : []),
-  ];
+  const record = recordParameterArns(stack, props.record, { capacity: props.scaling });
   const statement = (sid: string, actions: string[], resources: string[]) =>
     new iam.PolicyStatement({ sid, actions, resources });
   const read = [

@@ -1,7 +1,8 @@
 /**
  * What auto scaling (config `scaling`) adds to the release workflow's grants: the steps that change a color's
- * capacity set its bounds (Fleet.setCapacity) and write them in the record (ReleaseRecordStore.writeCapacity);
- * the steps that read the record read the capacity parameters with it. Without `scaling`, nothing.
+ * capacity set its bounds (Fleet.setCapacity) and write them in the record (ReleaseRecordStore.writeCapacity).
+ * (Every policy on the record covers the capacity parameters with scaling: recordParameterArns.) Without
+ * `scaling`, nothing.
  *
  * - ECS: application-autoscaling:RegisterScalableTarget (which, for an ECS service, also checks that the caller
  *   may ecs:DescribeServices and ecs:UpdateService it) and DescribeScalableTargets.
@@ -39,8 +40,6 @@ export const SCALING_STEPS: readonly Step[] = [
 ];
 /** The steps that only read capacity (Fleet.capacity): what the release starts from, and the deploy's progress. */
 export const SCALING_READERS: readonly Step[] = ['prepare', 'check-deploy'];
-/** The steps that read the release record (GetParameters): the capacity parameters come with it. */
-const RECORD_READERS: readonly Step[] = ['prepare', 'stopped'];
 
 /** ECS: Application Auto Scaling's calls on a service's scalable target. */
 export const ECS_SCALING_WRITES = ['application-autoscaling:RegisterScalableTarget'];
@@ -69,9 +68,6 @@ export function grantScaling(fns: StepFunctions, props: ReleaseWorkflowProps): v
   const present = (steps: readonly Step[]) =>
     steps.map((s) => fns[s as keyof StepFunctions]).filter((fn): fn is lambda.Function => fn !== undefined);
 
-  for (const fn of present(RECORD_READERS)) {
-    allow(fn, ['ssm:GetParameters'], capacityParameterArns(stack, record));
-  }
   for (const fn of present(SCALING_STEPS)) {
     allow(fn, ['ssm:PutParameter'], capacityParameterArns(stack, record));
   }

@@ -36,6 +36,7 @@ export function grantSteps(
 ): void {
   const stack = Stack.of(scope);
   const { colors, traffic, record } = props;
+  const withCapacity = { capacity: props.config.scaling !== undefined };
   const allow = (fn: lambda.Function, actions: string[], resources: string[]) =>
     fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
   const events = stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
@@ -52,7 +53,7 @@ export function grantSteps(
 
   // Reads
   for (const fn of [fns.prepare, fns.stopped]) {
-    allow(fn, ['ssm:GetParameters'], recordParameterArns(stack, record));
+    allow(fn, ['ssm:GetParameters'], recordParameterArns(stack, record, withCapacity));
   }
   for (const fn of [fns.prepare, fns['check-deploy'], fns.validate, fns.stopped]) {
     // Describe* calls of Elastic Load Balancing have no resource-level permissions.
@@ -94,7 +95,7 @@ export function grantSteps(
   for (const fn of [fns.switch, fns.rollback, fns.stopped]) {
     allow(fn, ['elasticloadbalancing:ModifyListener'], [traffic.productionListener.listenerArn]);
     allow(fn, ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]);
-    allow(fn, ['ssm:PutParameter'], recordParameterArns(stack, record));
+    allow(fn, ['ssm:PutParameter'], recordParameterArns(stack, record, withCapacity));
   }
 
   // Migrations: the migration record, and what registering and scaling down before a contract take
