@@ -66,7 +66,7 @@ export function grantScaling(fns: StepFunctions, props: ReleaseWorkflowProps): v
   const allow = (fn: lambda.Function, actions: string[], resources: string[]) =>
     fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
   const present = (steps: readonly Step[]) =>
-    steps.map((s) => fns[s as keyof StepFunctions]).filter((fn): fn is lambda.Function => fn !== undefined);
+    steps.map((s) => fns[s]).filter((fn): fn is lambda.Function => fn !== undefined);
 
   for (const fn of present(SCALING_STEPS)) {
     allow(fn, ['ssm:PutParameter'], capacityParameterArns(stack, record));
