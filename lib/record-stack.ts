@@ -21,8 +21,8 @@ export interface ReleaseRecordStackProps extends StackProps {
 }
 
 /**
- * The release record: SSM parameters for the live color, the image each color runs and the production listener's
- * weights.
+ * The release record: SSM parameters for the live color, the image each color runs, the production listener's
+ * weights and, with config `scaling`, each color's scaling bounds.
  *
  * They are created ONCE, by a custom resource that only acts on create (PutParameter without overwrite). Their
  * first values are in that create call and nowhere else: no update of any stack re-applies them, and deleting
