@@ -92,6 +92,12 @@ describe('scaling on ecs: a scalable target per color, bounds from the record', 
     });
   });
 
+  test('the services still have no desired count for a deploy to reset (the scalable target moves it)', () => {
+    for (const service of Object.values(resourcesOfType(t, 'AWS::ECS::Service'))) {
+      expect(service).not.toHaveProperty('DesiredCount');
+    }
+  });
+
   test("each color's service is its scalable target (ecs:service:DesiredCount), scale-out never suspended", () => {
     const targets = resourcesOfType(t, 'AWS::ApplicationAutoScaling::ScalableTarget');
     expect(Object.keys(targets).sort()).toEqual([target('blue'), target('green')].sort());
@@ -328,6 +334,12 @@ describe("scaling on asg: each group's min and max from the record, target track
       ['green', green],
     ] as const) {
       expect(rendered(d, color)).toEqual(boundsFor(parseRecordedCapacity(value)!, color === live, SETTINGS));
+    }
+  });
+
+  test('the groups still have no desired capacity for a deploy to reset', () => {
+    for (const color of ['blue', 'green'] as const) {
+      expect(deploy('blue', 'auto', 'auto').resource(group(color))).not.toHaveProperty('DesiredCapacity');
     }
   });
 
