@@ -4,7 +4,6 @@ import {
   CfnParameter,
   CfnRule,
   Fn,
-  type ICfnRuleConditionExpression,
   RemovalPolicy,
   Stack,
   type StackProps,
@@ -19,13 +18,10 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import {
   COLORS,
-  formatRecordWeights,
   migrationParameterName,
-  otherColor,
   type Color,
   type RecordParameterNames,
 } from '../lambda/shared/release-record';
-import { weightsFor } from '../lambda/shared/strategy';
 import type { BluegreenConfig } from './config';
 import { OperatorPolicy } from './constructs/cli-access';
 import { GitHubDeployRole } from './constructs/github-deploy-role';
@@ -40,6 +36,7 @@ import { ReleaseWorkflow } from './constructs/release-workflow';
 import { PublicLoadBalancer, TrafficRouting } from './constructs/traffic';
 import { acknowledge, acknowledgeSdkCallProvider } from './nag';
 import { recordParameterArns } from './record-stack';
+import { liveColorCanRun, liveColorHasTraffic } from './record-rules';
 
 export interface BluegreenStackProps extends StackProps {
   readonly config: BluegreenConfig;
@@ -92,6 +89,21 @@ export class BluegreenStack extends Stack {
       record.weights,
       'production weights, <blue>,<green>',
     );
+    // With scaling: each color's bounds, "auto" or "<min>,<max>" (lib/constructs/color-scaling.ts renders them).
+    const capacity = config.scaling
+      ? {
+          blue: recordParameter(
+            'RecordBlueCapacity',
+            record.capacity.blue,
+            'blue scaling bounds, auto or <min>,<max>',
+          ),
+          green: recordParameter(
+            'RecordGreenCapacity',
+            record.capacity.green,
+            'green scaling bounds, auto or <min>,<max>',
+          ),
+        }
+      : undefined;
     new CfnRule(this, 'RecordIsValid', {
       assertions: [
         {
@@ -101,11 +113,22 @@ export class BluegreenStack extends Stack {
             'production listener forwards to (bluegreen status shows it) before deploying.',
         },
         ...COLORS.map((color) => liveColorHasTraffic(record, liveColor, productionWeights, color)),
+        ...(capacity
+          ? COLORS.map((color) => liveColorCanRun(record, liveColor, capacity[color], color))
+          : []),
       ],
     });
     const blueIsLive = new CfnCondition(this, 'BlueIsLive', {
       expression: Fn.conditionEquals(liveColor.valueAsString, 'blue'),
     });
+    const recordedScaling = (color: Color) =>
+      capacity && {
+        capacity: capacity[color].valueAsString,
+        live:
+          color === 'blue'
+            ? blueIsLive
+            : new CfnCondition(this, 'GreenIsLive', { expression: Fn.conditionNot(blueIsLive) }),
+      };
 
     // --- Network -----------------------------------------------------------------------------------------
     let natAddresses: ec2.CfnEIP[] = [];
@@ -184,6 +207,7 @@ export class BluegreenStack extends Stack {
         image: images[color].valueAsString,
         redis: this.redis,
         database: this.database,
+        recordedScaling: recordedScaling(color),
       });
     this.colors = { blue: makeColor('blue'), green: makeColor('green') };
 
@@ -229,6 +253,7 @@ export class BluegreenStack extends Stack {
       green: this.colors.green,
       latencyAlarmSeconds: config.alarms.p99LatencyMs / 1000,
       headerWidgets: [this.liveColorWidget(config, record)],
+      ...(config.scaling ? { counts: true } : {}),
     });
 
     // --- Outputs: what the release workflow, the CLI and operators look up -------------------------------
@@ -317,7 +342,13 @@ export class BluegreenStack extends Stack {
         'Database migrations: the ECS cluster their one-off tasks run in',
       );
     }
-    const cliAccess = { record, workflow: this.workflow, colors: this.colors, traffic: this.traffic };
+    const cliAccess = {
+      record,
+      workflow: this.workflow,
+      colors: this.colors,
+      traffic: this.traffic,
+      ...(config.scaling ? { scaling: true } : {}),
+    };
     const operators = new OperatorPolicy(this, 'Operators', { ...cliAccess, appName: config.appName });
     output(
       'OperatorPolicyArn',
@@ -353,7 +384,7 @@ export class BluegreenStack extends Stack {
     widget.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ssm:GetParameters'],
-        resources: recordParameterArns(this, record),
+        resources: recordParameterArns(this, record, { capacity: config.scaling !== undefined }),
       }),
     );
     widget.addToRolePolicy(
@@ -383,7 +414,9 @@ export class BluegreenStack extends Stack {
    */
   private setInitialCapacity(config: BluegreenConfig, blueIsLive: CfnCondition): void {
     const live = config.container.desiredCount;
-    const idle = config.keepIdleWarm ? live : 0;
+    // With scaling, the record is created "auto" for both colors: the idle color's bounds are 0..0 until a
+    // release's Finish pins it warm (a count above them would fail the group's update, or be scaled away).
+    const idle = config.keepIdleWarm && !config.scaling ? live : 0;
     const ecsColors = config.platform === 'ecs';
     const groups = ecsColors ? [] : asgArns(this, config.appName, this.colors).groups;
     const policyFor = (color: Color) =>
@@ -448,37 +481,4 @@ export class BluegreenStack extends Stack {
             "scoped to this app's two groups by name.",
     );
   }
-}
-
-/**
- * A Rule assertion: when the record says `color` is live, its weights must not give `color` nothing. Rules can
- * only compare whole strings (no Fn::Split, no pattern), so this catches the values bluegreen itself writes for
- * "all on one color" ("100,0", "0,100") and "0,0": a weights parameter older than the live color (created as
- * "100,0" by the record stack where green was already live, or a live color set by hand), or a switch stopped
- * between its two writes. CloudFormation cannot know which of the two is right, so it refuses the deploy.
- */
-function liveColorHasTraffic(
-  record: RecordParameterNames,
-  liveColor: CfnParameter,
-  weights: CfnParameter,
-  color: Color,
-): { assert: ICfnRuleConditionExpression; assertDescription: string } {
-  const other = otherColor(color);
-  const allOnOther = formatRecordWeights(weightsFor(100, other));
-  const allOnColor = formatRecordWeights(weightsFor(100, color));
-  return {
-    assert: Fn.conditionNot(
-      Fn.conditionAnd(
-        Fn.conditionEquals(liveColor.valueAsString, color),
-        Fn.conditionContains([allOnOther, '0,0'], weights.valueAsString),
-      ),
-    ),
-    assertDescription:
-      `The release record contradicts itself: ${record.liveColor} says ${color} is live, but ${record.weights} ` +
-      `gives ${color} no production traffic ("${allOnOther}" or "0,0"). Make it say what the production listener ` +
-      `does (bluegreen status shows it), then deploy again. All traffic on ${color}: aws ssm put-parameter ` +
-      `--overwrite --name ${record.weights} --value ${allOnColor}. All on ${other}: aws ssm put-parameter ` +
-      `--overwrite --name ${record.weights} --value ${allOnOther} && aws ssm put-parameter --overwrite --name ` +
-      `${record.liveColor} --value ${other}.`,
-  };
 }

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { budgetProblems, FIXED_SECONDS } from '../lambda/shared/release';
 import { DEFAULT_POLICY, parseStrategy, shiftBudget, type Strategy } from '../lambda/shared/strategy';
+import { scalingProblems, scalingSchema } from './config-scaling';
 import { InvalidJsonError, parseJson } from './json';
 
 export const DEFAULT_CONFIG_FILE = 'bluegreen.config.json';
@@ -211,6 +212,8 @@ const schema = z
       .prefault({}),
     deregistrationDelaySeconds: int(0, 3600, 'a whole number from 0 to 3600 seconds').default(10),
     keepIdleWarm: z.boolean({ error: 'must be true or false' }).default(false),
+    // Auto scaling of each color (lib/config-scaling.ts).
+    scaling: scalingSchema,
     alarms: z
       .object({
         http5xxCount: int(1, 1_000_000, 'a whole number of at least 1').default(5),
@@ -738,6 +741,13 @@ function crossFieldProblems(raw: unknown, cli: CliEnvironment): string[] {
       `instances.maxCount: must be at least container.desiredCount (${desired}), the instances a color runs (got ${instances.maxCount})`,
     );
   }
+  problems.push(
+    ...scalingProblems(root.scaling, {
+      platform,
+      desiredCount: desired,
+      instancesMaxCount: typeof instances.maxCount === 'number' ? instances.maxCount : 10,
+    }),
+  );
 
   const cpu = typeof container.cpu === 'number' ? container.cpu : 256;
   const memory = typeof container.memoryMiB === 'number' ? container.memoryMiB : 512;

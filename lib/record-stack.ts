@@ -10,6 +10,7 @@ import {
   type Color,
   type RecordParameterNames,
 } from '../lambda/shared/release-record';
+import { AUTO_CAPACITY } from '../lambda/shared/scaling';
 import { weightsFor } from '../lambda/shared/strategy';
 import type { BluegreenConfig } from './config';
 import { customResourceLogs } from './constructs/custom-resource-logs';
@@ -20,8 +21,8 @@ export interface ReleaseRecordStackProps extends StackProps {
 }
 
 /**
- * The release record: SSM parameters for the live color, the image each color runs and the production listener's
- * weights.
+ * The release record: SSM parameters for the live color, the image each color runs, the production listener's
+ * weights and, with config `scaling`, each color's scaling bounds.
  *
  * They are created ONCE, by a custom resource that only acts on create (PutParameter without overwrite). Their
  * first values are in that create call and nowhere else: no update of any stack re-applies them, and deleting
@@ -33,7 +34,7 @@ export class ReleaseRecordStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ReleaseRecordStackProps) {
     super(scope, id, props);
-    const { appName, image } = props.config;
+    const { appName, image, scaling } = props.config;
     this.names = recordParameterNames(appName);
     const initialImage = imageReference(image.repository, image.initialTag);
     const initialLive: Color = 'blue';
@@ -62,9 +63,21 @@ export class ReleaseRecordStack extends Stack {
           `bluegreen ${appName}: the production listener's weights, <blue>,<green> (0-999 each), as the ` +
           'release workflow last set them; every deploy renders the listener from them',
       },
+      // With scaling: each color's bounds, "auto" (the configured bounds when live, 0 when idle). Created like the
+      // others, once: an install that adds scaling gets them at its next deploy, its other parameters untouched.
+      ...(scaling
+        ? COLORS.map((color) => ({
+            id: `${color === 'blue' ? 'Blue' : 'Green'}Capacity`,
+            name: this.names.capacity[color],
+            value: AUTO_CAPACITY,
+            description:
+              `bluegreen ${appName}: the ${color} color's scaling bounds, auto or <min>,<max> (held by a ` +
+              'release), as the release workflow last set them; every deploy renders its bounds from them',
+          }))
+        : []),
     ];
 
-    const parameterArns = recordParameterArns(this, this.names);
+    const parameterArns = recordParameterArns(this, this.names, { capacity: scaling !== undefined });
     const policy = cr.AwsCustomResourcePolicy.fromStatements([
       new iam.PolicyStatement({
         actions: ['ssm:PutParameter', 'ssm:AddTagsToResource'],
@@ -101,14 +114,34 @@ export class ReleaseRecordStack extends Stack {
 
     acknowledgeSdkCallProvider(
       this,
-      'It writes the record parameters once, at stack creation; its SSM rights are scoped to the four record ARNs.',
+      `It writes the record parameters once, at stack creation; its SSM rights are scoped to the ${scaling ? 'six' : 'four'} record ARNs.`,
     );
   }
 }
 
-/** The ARNs of the record's parameters, for IAM policies scoped to exactly them. */
-export function recordParameterArns(stack: Stack, names: RecordParameterNames): string[] {
-  return [names.liveColor, names.image.blue, names.image.green, names.weights].map((name) =>
-    stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1) }),
-  );
+/**
+ * The ARNs of the record's parameters, for IAM policies scoped to exactly them; with `capacity` (config
+ * `scaling`: the record has them then) each color's capacity parameter too. The record store reads them all in
+ * one GetParameters call, which IAM denies as a whole if one name is not allowed.
+ */
+export function recordParameterArns(
+  stack: Stack,
+  names: RecordParameterNames,
+  options: { readonly capacity?: boolean } = {},
+): string[] {
+  return [
+    ...[names.liveColor, names.image.blue, names.image.green, names.weights].map((name) =>
+      parameterArn(stack, name),
+    ),
+    ...(options.capacity ? capacityParameterArns(stack, names) : []),
+  ];
+}
+
+/** The ARNs of the colors' capacity parameters (only with scaling configured: the record has them then). */
+export function capacityParameterArns(stack: Stack, names: RecordParameterNames): string[] {
+  return COLORS.map((color) => parameterArn(stack, names.capacity[color]));
+}
+
+function parameterArn(stack: Stack, name: string): string {
+  return stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1) });
 }

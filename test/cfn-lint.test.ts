@@ -44,6 +44,20 @@ const VARIANTS: Record<string, Parameters<typeof synth>[0]> = {
   keepIdleWarm: { keepIdleWarm: true },
   'everything (ecs)': EVERYTHING,
   'everything (asg)': { platform: 'asg', ...EVERYTHING },
+  'auto scaling (ecs)': {
+    scaling: {
+      minCount: 2,
+      maxCount: 20,
+      targets: { requestsPerTarget: 1000, cpuPercent: 60, memoryPercent: 70 },
+    },
+  },
+  'auto scaling, warm idle color, canary (asg)': {
+    platform: 'asg',
+    keepIdleWarm: true,
+    instances: { maxCount: 20 },
+    release: { strategy: 'canary:10:5m' },
+    scaling: { minCount: 2, maxCount: 20, targets: { requestsPerTarget: 1000, cpuPercent: 60 } },
+  },
 };
 
 const version = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });

@@ -32,6 +32,18 @@ const largest = (platform: 'ecs' | 'asg') => ({
     testPort: 65535,
   },
   keepIdleWarm: true,
+  // Scaling's settings at their longest: the widest bounds each platform accepts.
+  container: { desiredCount: 100 },
+  instances: { maxCount: 100 },
+  scaling: {
+    minCount: 100,
+    maxCount: platform === 'ecs' ? 1000 : 100,
+    targets: {
+      requestsPerTarget: 1_000_000,
+      cpuPercent: 100,
+      ...(platform === 'ecs' ? { memoryPercent: 100 } : {}),
+    },
+  },
   release: {
     maxReleaseMinutes: 1440,
     validationHookArn: `arn:aws-iso-b:lambda:us-isob-east-1:123456789012:function:${'f'.repeat(64)}:${'q'.repeat(128)}`,

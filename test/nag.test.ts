@@ -51,6 +51,19 @@ describe('cdk-nag AwsSolutions', () => {
       { image: { repository: 'public.ecr.aws/nginx/nginx' }, container: { cpu: 1024, memoryMiB: 2048 } },
     ],
     ['a shared database (ecs)', { database: {} }],
+    [
+      'auto scaling (ecs)',
+      { scaling: { minCount: 2, maxCount: 20, targets: { requestsPerTarget: 1000, memoryPercent: 70 } } },
+    ],
+    [
+      'auto scaling with a warm idle color and a deploy role (asg)',
+      {
+        platform: 'asg' as const,
+        keepIdleWarm: true,
+        githubDeployRole: { repository: 'acme/shop' },
+        scaling: { minCount: 1, maxCount: 10, targets: { cpuPercent: 60 } },
+      },
+    ],
     ['a shared database (asg)', { platform: 'asg' as const, database: {} }],
     [
       'a shared database without deletion protection, with Redis (asg)',

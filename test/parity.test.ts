@@ -1,4 +1,5 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
+import type * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Color } from '../lambda/shared/release-record';
 import type { BluegreenStack } from '../lib/bluegreen-stack';
@@ -98,11 +99,30 @@ describe('blue and green are the same environment', () => {
       'the asg platform (EC2 Auto Scaling groups), with Redis',
       { platform: 'asg' as const, redis: { enabled: true } },
     ],
+    [
+      'auto scaling on every target (ecs)',
+      {
+        scaling: {
+          minCount: 2,
+          maxCount: 20,
+          targets: { requestsPerTarget: 1000, cpuPercent: 60, memoryPercent: 70 },
+        },
+      },
+    ],
+    [
+      'auto scaling (asg)',
+      {
+        platform: 'asg' as const,
+        instances: { maxCount: 20 },
+        scaling: { minCount: 2, maxCount: 20, targets: { requestsPerTarget: 1000, cpuPercent: 60 } },
+      },
+    ],
   ])('%s: identical resources apart from names and color tags', (_what, overrides) => {
     const { stacks, serviceJson } = synth(overrides);
     const blue = normalizedColor(stacks.service, serviceJson, 'blue');
     const green = normalizedColor(stacks.service, serviceJson, 'green');
     const asg = (overrides as { platform?: string }).platform === 'asg';
+    const scaling = 'scaling' in overrides;
 
     // The comparison covers the whole environment of a color, not a sample of it.
     const compute = asg
@@ -113,10 +133,19 @@ describe('blue and green are the same environment', () => {
           '/InstanceSecurityGroup/Resource',
         ]
       : ['/TaskDefinition/Resource', '/Service/Service', '/TaskSecurityGroup/Resource'];
+    // With scaling: the scalable target (ECS) and one policy per target, in each color.
+    const scalingPaths = !scaling
+      ? []
+      : [
+          ...(asg ? [] : ['/Service/TaskCount/Target/Resource', '/Scaling/Memory/Resource']),
+          '/Scaling/Requests/Resource',
+          '/Scaling/Cpu/Resource',
+        ];
     expect([...blue.keys()].sort()).toEqual(
       expect.arrayContaining([
         '/Logs/Resource',
         ...compute,
+        ...scalingPaths,
         '/TargetGroup/Resource',
         '/Http5xxAlarm/Resource',
         '/LatencyP99Alarm/Resource',
@@ -132,6 +161,20 @@ describe('blue and green are the same environment', () => {
     expect(asg ? blue.get('/Group/ASG') : blue.get('/Service/Service')).toContain(
       asg ? '"AutoScalingGroupName":"shop-<color>"' : '"ServiceName":"shop-<color>"',
     );
+  });
+
+  test("a difference in one color's scaling is caught too", () => {
+    const { stacks, serviceJson } = synth(
+      { scaling: { minCount: 2, maxCount: 20, targets: { cpuPercent: 60 } } },
+      (s) => {
+        const cpu = s.service.colors.green.scaling!.node.findChild('Cpu').node
+          .defaultChild as appscaling.CfnScalingPolicy;
+        cpu.addPropertyOverride('TargetTrackingScalingPolicyConfiguration.TargetValue', 70);
+      },
+    );
+    const blue = normalizedColor(stacks.service, serviceJson, 'blue');
+    const green = normalizedColor(stacks.service, serviceJson, 'green');
+    expect(differences(blue, green)).toEqual(['/Scaling/Cpu/Resource']);
   });
 
   test('a difference between the colors is caught (the check is not vacuous)', () => {

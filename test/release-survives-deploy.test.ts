@@ -8,6 +8,7 @@
  * CloudFormation only rewrites what the template says. These tests check, on the synthesized template, that
  * everything a release changes is either read from the record at deploy time or not in the template at all.
  */
+import type { CfnElement } from 'aws-cdk-lib';
 import { recordParameterNames } from '../lambda/shared/release-record';
 import { CfnEvaluator } from './support/cfn-evaluate';
 import { resourcesOfType, synth, type CfnTemplate } from './support/synth';
@@ -304,3 +305,125 @@ describe('a stack update never undoes a release (asg platform)', () => {
     }
   });
 });
+
+describe.each(['ecs', 'asg'] as const)(
+  'a stack update never undoes a release: scaling bounds (%s)',
+  (platform) => {
+    const scaling = (minCount: number, maxCount: number) => ({
+      platform,
+      instances: { maxCount: 30 },
+      container: { desiredCount: minCount },
+      scaling: { minCount, maxCount, targets: { cpuPercent: 60 } },
+    });
+    const configured = synth(scaling(2, 20));
+    const ami = (t: CfnTemplate) => Object.keys(t.Parameters ?? {}).find((k) => k.includes('al2023'));
+    /** What a deploy writes for `color`'s bounds, with the record holding `blue` and `green` capacity values. */
+    const bounds = (
+      s: ReturnType<typeof synth>,
+      live: 'blue' | 'green',
+      capacity: { blue: string; green: string },
+      color: 'blue' | 'green',
+    ) => {
+      const t = s.serviceJson;
+      const values: Record<string, string> = {
+        ...recordSays(live, `${REPO}:v1`, `${REPO}:v2`),
+        RecordBlueCapacity: capacity.blue,
+        RecordGreenCapacity: capacity.green,
+      };
+      const amiParameter = ami(t);
+      if (amiParameter) {
+        values[amiParameter] = 'ami-0123456789abcdef0';
+      }
+      const deploy = new CfnEvaluator(t, values);
+      expect(deploy.failedRules()).toEqual([]);
+      const c = s.stacks.service.colors[color];
+      if (platform === 'ecs') {
+        const id = s.stacks.service.resolve(c.scaling!.scalableTarget!.logicalId) as string;
+        const target = deploy.resource(id);
+        return `${String(target.MinCapacity)}..${String(target.MaxCapacity)}${
+          (target.SuspendedState as { DynamicScalingInSuspended: boolean }).DynamicScalingInSuspended
+            ? ' held'
+            : ''
+        }`;
+      }
+      const group = deploy.resource(
+        s.stacks.service.resolve((c.asg!.group.node.defaultChild as CfnElement).logicalId) as string,
+      );
+      const policy = c.scaling!.policies[0].node.defaultChild as CfnElement;
+      const disabled = (
+        deploy.resource(s.stacks.service.resolve(policy.logicalId) as string).TargetTrackingConfiguration as {
+          DisableScaleIn: boolean;
+        }
+      ).DisableScaleIn;
+      return `${String(group.MinSize)}..${String(group.MaxSize)}${disabled ? ' held' : ''}`;
+    };
+
+    test('mid-release (green held at 4..20, blue live and auto), a deploy writes exactly those bounds', () => {
+      const record = { blue: 'auto', green: '4,20' };
+      expect(bounds(configured, 'blue', record, 'green')).toBe('4..20 held');
+      expect(bounds(configured, 'blue', record, 'blue')).toBe('2..20');
+    });
+
+    test('between releases, the idle color ("auto") is held at 0..0 and the live one scales freely', () => {
+      expect(bounds(configured, 'green', { blue: 'auto', green: 'auto' }, 'blue')).toBe('0..0');
+      expect(bounds(configured, 'green', { blue: 'auto', green: 'auto' }, 'green')).toBe('2..20');
+      // Pinned warm (keepIdleWarm, or left running by a stopped release): its count, scale-in suspended.
+      expect(bounds(configured, 'green', { blue: '6,6', green: 'auto' }, 'blue')).toBe('6..6 held');
+    });
+
+    test('a config change of min and max does not reset a held color; the live "auto" one takes the new bounds', () => {
+      const changed = synth(scaling(3, 30));
+      const record = { blue: 'auto', green: '4,20' };
+      expect(bounds(changed, 'blue', record, 'green')).toBe('4..20 held');
+      expect(bounds(changed, 'blue', record, 'blue')).toBe('3..30');
+    });
+
+    test('an unrelated change leaves the scaling resources untouched', () => {
+      const changed = synth({
+        ...scaling(2, 20),
+        alarms: { http5xxCount: 50 },
+        logRetentionDays: 90,
+      }).serviceJson;
+      for (const type of [
+        'AWS::ApplicationAutoScaling::ScalableTarget',
+        'AWS::ApplicationAutoScaling::ScalingPolicy',
+        'AWS::AutoScaling::ScalingPolicy',
+        'AWS::AutoScaling::AutoScalingGroup',
+      ]) {
+        expect(resourcesOfType(changed, type)).toEqual(resourcesOfType(configured.serviceJson, type));
+      }
+    });
+
+    test.each([
+      ['blue', { blue: '0,0', green: 'auto' }],
+      ['green', { blue: 'auto', green: '0,0' }],
+    ] as const)(
+      'a record that pins the live color (%s) at "0,0" stops the deploy, saying how to fix it',
+      (live, capacity) => {
+        const t = configured.serviceJson;
+        const values: Record<string, string> = {
+          ...recordSays(live, `${REPO}:v1`, `${REPO}:v1`),
+          RecordBlueCapacity: capacity.blue,
+          RecordGreenCapacity: capacity.green,
+        };
+        const amiParameter = ami(t);
+        if (amiParameter) {
+          values[amiParameter] = 'ami-0123456789abcdef0';
+        }
+        const [failed, ...others] = new CfnEvaluator(t, values).failedRules();
+        expect(others).toEqual([]);
+        expect(failed).toContain(
+          `${names.liveColor} says ${live} is live, but ${names.capacity[live]} is "0,0"`,
+        );
+        expect(failed).toContain(
+          `aws ssm put-parameter --overwrite --name ${names.capacity[live]} --value auto`,
+        );
+        // The idle color at "0,0" is fine.
+        const idle = live === 'blue' ? 'green' : 'blue';
+        expect(bounds(configured, live, { blue: 'auto', green: 'auto', [idle]: '0,0' }, idle)).toBe(
+          '0..0 held',
+        );
+      },
+    );
+  },
+);

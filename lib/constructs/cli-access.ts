@@ -12,6 +12,13 @@ import { acknowledgeAsgWildcards, asgArns, moveGroupStatements } from './asg-gra
 import { recordParameterArns } from '../record-stack';
 import type { ColorEnvironment } from './color-environment';
 import type { ReleaseWorkflow } from './release-workflow';
+import {
+  acknowledgeScalableTargets,
+  ASG_SCALING_READS,
+  ECS_SCALING_READS,
+  ECS_SCALING_WRITES,
+  scalableTargetsArn,
+} from './scaling-grants';
 import type { TrafficRouting } from './traffic';
 
 export interface CliAccessProps {
@@ -20,6 +27,11 @@ export interface CliAccessProps {
   readonly workflow: ReleaseWorkflow;
   readonly colors: Readonly<Record<Color, ColorEnvironment>>;
   readonly traffic: TrafficRouting;
+  /**
+   * Config `scaling` is set: `status` reads each color's bounds (and the record's capacity parameters), a
+   * rollback by hand gives them back.
+   */
+  readonly scaling?: boolean;
 }
 
 /**
@@ -45,7 +57,8 @@ export function cliStatements(
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
   const fleet = fleetStatements(stack, props.appName, colors);
-  const record = recordParameterArns(stack, props.record);
+  const scaling = props.scaling ? scalingStatements(stack, props.appName, colors) : { read: [], operate: [] };
+  const record = recordParameterArns(stack, props.record, { capacity: props.scaling });
   const statement = (sid: string, actions: string[], resources: string[]) =>
     new iam.PolicyStatement({ sid, actions, resources });
   const read = [
@@ -75,6 +88,7 @@ export function cliStatements(
         ]
       : []),
     ...fleet.read,
+    ...scaling.read,
     // Describe calls of Elastic Load Balancing have no resource-level permissions.
     statement(
       'ReadTraffic',
@@ -103,6 +117,7 @@ export function cliStatements(
     statement('MoveTestTraffic', ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]),
     statement('WriteRecord', ['ssm:PutParameter'], record),
     ...fleet.operate,
+    ...scaling.operate,
     statement('Publish', ['sns:Publish'], [workflow.topic.topicArn]),
     statement(
       'PublishEvent',
@@ -183,6 +198,41 @@ function fleetStatements(
 }
 
 /**
+ * With scaling, what `status` reads of each color's bounds and what a rollback by hand sets (the bounds the record
+ * says); the Describe calls have no resource-level permissions.
+ */
+function scalingStatements(
+  stack: Stack,
+  appName: string,
+  colors: Readonly<Record<Color, ColorEnvironment>>,
+): { read: iam.PolicyStatement[]; operate: iam.PolicyStatement[] } {
+  if (colors.blue.ecs) {
+    return {
+      read: [new iam.PolicyStatement({ sid: 'ReadScaling', actions: ECS_SCALING_READS, resources: ['*'] })],
+      // RegisterScalableTarget also checks ecs:UpdateService on the service (RestoreColor grants it).
+      operate: [
+        new iam.PolicyStatement({
+          sid: 'RestoreScaling',
+          actions: ECS_SCALING_WRITES,
+          resources: [scalableTargetsArn(stack)],
+        }),
+      ],
+    };
+  }
+  return {
+    read: [new iam.PolicyStatement({ sid: 'ReadScaling', actions: ASG_SCALING_READS, resources: ['*'] })],
+    // UpdateAutoScalingGroup (min and max) comes with moving groups; a policy's DisableScaleIn is its own call.
+    operate: [
+      new iam.PolicyStatement({
+        sid: 'RestoreScaling',
+        actions: ['autoscaling:PutScalingPolicy'],
+        resources: asgArns(stack, appName, colors).groups,
+      }),
+    ],
+  };
+}
+
+/**
  * Acknowledges the wildcard resources of `cliStatements` on `target`, with the reasons (`otherWildcards` names
  * the target's own wildcard actions, so one acknowledgement covers them all).
  */
@@ -200,6 +250,9 @@ export function acknowledgeCliWildcards(
     `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${account}:execution:<${machineId}.Name>:*]`,
     "A release's execution is named when it starts: the wildcard spans this app's release executions only.",
   );
+  if (props.scaling && props.colors.blue.ecs && level === 'operate') {
+    acknowledgeScalableTargets(target);
+  }
   if (props.colors.blue.asg) {
     acknowledgeAsgWildcards(target, props.appName, level === 'operate');
   } else if (level === 'operate') {
@@ -221,7 +274,12 @@ export function acknowledgeCliWildcards(
         'token is the authority), ecs:DescribeTaskDefinition/RegisterTaskDefinition/DeregisterTaskDefinition, the ' +
         'Auto Scaling and launch template Describe calls ' +
         "and ec2:RunInstances (limited by condition to this app's launch templates) have no resource-level " +
-        "permissions; every other call is scoped to this app's resources.") + otherWildcards,
+        "permissions; every other call is scoped to this app's resources.") +
+      (props.scaling
+        ? " With scaling, the Describe calls of each color's bounds (application-autoscaling:DescribeScalableTargets, " +
+          'autoscaling:DescribePolicies) have none either.'
+        : '') +
+      otherWildcards,
   );
 }
 

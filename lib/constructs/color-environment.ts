@@ -12,6 +12,7 @@ import type { Color } from '../../lambda/shared/release-record';
 import { imageLine, shellQuote, versionLine } from '../../lambda/shared/user-data';
 import type { BluegreenConfig } from '../config';
 import { acknowledge } from '../nag';
+import { ColorScaling, type RecordedScaling } from './color-scaling';
 import type { Database } from './database';
 import { ecrRepositoryOf } from './image-repository';
 
@@ -47,6 +48,11 @@ export interface ColorEnvironmentProps {
    * @default - no database: the container gets no PG* variables
    */
   readonly database?: Database;
+  /**
+   * With config `scaling`: the release record's capacity value for this color and whether the record names it
+   * live (deploy-time parameters), from which its bounds are rendered (./color-scaling.ts).
+   */
+  readonly recordedScaling?: RecordedScaling;
 }
 
 /** Where an instance's user data writes the database's PG* variables for `docker run --env-file` (tmpfs). */
@@ -81,6 +87,8 @@ export class ColorEnvironment extends Construct {
   /** Set on platform "asg". */
   readonly asg?: AsgCompute;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** Auto scaling (config `scaling`): bounds from the record, target-tracking policies. */
+  readonly scaling?: ColorScaling;
   readonly logGroup: logs.LogGroup;
   readonly metrics: {
     readonly requests: cloudwatch.IMetric;
@@ -134,6 +142,20 @@ export class ColorEnvironment extends Construct {
     } else {
       this.asg = this.asgCompute(props, name);
       this.asg.group.attachToApplicationTargetGroup(this.targetGroup);
+    }
+    if (config.scaling) {
+      if (!props.recordedScaling) {
+        throw new Error(`${color}: scaling is configured, but the record's capacity parameter was not given`);
+      }
+      this.scaling = new ColorScaling(this, 'Scaling', {
+        color,
+        scaling: config.scaling,
+        recorded: props.recordedScaling,
+        loadBalancer: props.loadBalancer,
+        targetGroup: this.targetGroup,
+        ecs: this.ecs,
+        asg: this.asg,
+      });
     }
 
     const metric = (metricName: string, statistic: string) =>
@@ -349,6 +371,7 @@ export class ColorEnvironment extends Construct {
       // No desiredCapacity: CloudFormation keeps the running count on every update (set once at creation by the
       // InitialCapacity custom resource, and afterwards only by the release workflow). The group follows the
       // launch template's latest version, whose user data runs the image the record names for this color.
+      // With scaling configured, min and max are rendered from the record instead (./color-scaling.ts).
       minCapacity: 0,
       maxCapacity: instances.maxCount,
       healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
@@ -362,8 +385,11 @@ export class ColorEnvironment extends Construct {
     acknowledge(
       group,
       'AwsSolutions-AS3',
-      'The group scales only when a release (or an operator) changes it; the release workflow publishes every ' +
-        "outcome to the release topic and EventBridge, and the group's activity history is in the console.",
+      (config.scaling
+        ? 'The group scales by its target-tracking policies within the bounds the release record sets; '
+        : 'The group scales only when a release (or an operator) changes it; ') +
+        "the release workflow publishes every outcome to the release topic and EventBridge, and the group's " +
+        'activity history is in the console.',
     );
     return { group, launchTemplate, instanceRole };
   }

@@ -58,6 +58,6 @@ export function grantRechecks(fns: RecheckingSteps, props: ReleaseWorkflowProps)
   for (const fn of finishRoutes ? [fns.abort, fns.finish] : [fns.abort]) {
     allow(fn, ['elasticloadbalancing:ModifyListener'], [traffic.productionListener.listenerArn]);
     allow(fn, ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]);
-    allow(fn, ['ssm:PutParameter'], recordParameterArns(stack, props.record));
+    allow(fn, ['ssm:PutParameter'], recordParameterArns(stack, props.record, { capacity: !!config.scaling }));
   }
 }

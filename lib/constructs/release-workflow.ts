@@ -104,6 +104,9 @@ export class ReleaseWorkflow extends Construct {
       ],
       hasValidationHook: config.release.validationHookArn !== undefined,
       keepIdleWarm: config.keepIdleWarm,
+      ...(config.scaling
+        ? { scaling: { minCount: config.scaling.minCount, maxCount: config.scaling.maxCount } }
+        : {}),
       maxReleaseSeconds: config.release.maxReleaseMinutes * 60,
       ...(gate ? { approval: { timeoutSeconds: gate.timeoutMinutes * 60, onTimeout: gate.onTimeout } } : {}),
       ...(migrations ? { migrations: { timeoutSeconds: migrations.timeoutMinutes * 60 } } : {}),

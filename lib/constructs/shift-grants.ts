@@ -39,7 +39,7 @@ export function grantShiftSteps(
     allow(fns.shift, ASG_FLEET_READS, ['*']);
   }
   allow(fns.shift, ['elasticloadbalancing:ModifyListener'], [traffic.productionListener.listenerArn]);
-  allow(fns.shift, ['ssm:PutParameter'], recordParameterArns(stack, record));
+  allow(fns.shift, ['ssm:PutParameter'], recordParameterArns(stack, record, { capacity: !!config.scaling }));
 
   const userAlarms = (config.release.analysis.alarms ?? []).map((name) =>
     stack.formatArn({

@@ -11,6 +11,8 @@ export interface SideBySideDashboardProps {
   readonly latencyAlarmSeconds: number;
   /** Extra widgets for the top row (for example the live-color widget). */
   readonly headerWidgets?: readonly cloudwatch.IWidget[];
+  /** Draw each color's count over time (with config `scaling`, where it moves on its own). */
+  readonly counts?: boolean;
 }
 
 const BLUE = '#1f77b4';
@@ -70,7 +72,55 @@ export class SideBySideDashboard extends Construct {
       }),
       both('Healthy targets', (c) => c.metrics.healthyHosts, { leftYAxis: { min: 0 } }),
     );
+    if (props.counts) {
+      const [blueCount, greenCount] = [countMetrics(blue), countMetrics(green)];
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: `${blue.ecs ? 'Tasks' : 'Instances'} per color: desired and ${blue.ecs ? 'running' : 'in service'}`,
+          width: 24,
+          height: 6,
+          left: [
+            withColor(blueCount.desired, 'blue desired', BLUE),
+            withColor(blueCount.running, 'blue', BLUE),
+            withColor(greenCount.desired, 'green desired', GREEN),
+            withColor(greenCount.running, 'green', GREEN),
+          ],
+          leftYAxis: { min: 0 },
+        }),
+      );
+    }
   }
+}
+
+/**
+ * A color's count over time, from metrics that cost nothing more: on EC2 the group metrics the groups already
+ * publish (GroupDesiredCapacity, GroupInServiceInstances); on ECS Container Insights, which the cluster enables
+ * (DesiredTaskCount, RunningTaskCount per service).
+ */
+function countMetrics(c: ColorEnvironment): { desired: cloudwatch.Metric; running: cloudwatch.Metric } {
+  const metric = (namespace: string, metricName: string, dimensionsMap: Record<string, string>) =>
+    new cloudwatch.Metric({
+      namespace,
+      metricName,
+      dimensionsMap,
+      statistic: 'Average',
+      period: Duration.minutes(1),
+    });
+  if (c.ecs) {
+    const dimensions = {
+      ClusterName: c.ecs.service.cluster.clusterName,
+      ServiceName: c.ecs.service.serviceName,
+    };
+    return {
+      desired: metric('ECS/ContainerInsights', 'DesiredTaskCount', dimensions),
+      running: metric('ECS/ContainerInsights', 'RunningTaskCount', dimensions),
+    };
+  }
+  const dimensions = { AutoScalingGroupName: c.asg!.group.autoScalingGroupName };
+  return {
+    desired: metric('AWS/AutoScaling', 'GroupDesiredCapacity', dimensions),
+    running: metric('AWS/AutoScaling', 'GroupInServiceInstances', dimensions),
+  };
 }
 
 function withColor(metric: cloudwatch.IMetric, label: string, color: string): cloudwatch.IMetric {

@@ -14,6 +14,7 @@ import { recordParameterArns } from '../record-stack';
 import { acknowledgeAsgWildcards, ASG_FLEET_READS, asgArns, moveGroupStatements } from './asg-grants';
 import type { MigrationTasks } from './migration-tasks';
 import { grantRechecks } from './recheck-grants';
+import { grantScaling, scalingWildcardReason } from './scaling-grants';
 import { grantShiftSteps } from './shift-grants';
 import type { ReleaseWorkflowProps } from './release-workflow';
 import type { Step, StepFunctions } from './workflow-states';
@@ -35,6 +36,7 @@ export function grantSteps(
 ): void {
   const stack = Stack.of(scope);
   const { colors, traffic, record } = props;
+  const withCapacity = { capacity: props.config.scaling !== undefined };
   const allow = (fn: lambda.Function, actions: string[], resources: string[]) =>
     fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
   const events = stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' });
@@ -51,7 +53,7 @@ export function grantSteps(
 
   // Reads
   for (const fn of [fns.prepare, fns.stopped]) {
-    allow(fn, ['ssm:GetParameters'], recordParameterArns(stack, record));
+    allow(fn, ['ssm:GetParameters'], recordParameterArns(stack, record, withCapacity));
   }
   for (const fn of [fns.prepare, fns['check-deploy'], fns.validate, fns.stopped]) {
     // Describe* calls of Elastic Load Balancing have no resource-level permissions.
@@ -83,6 +85,8 @@ export function grantSteps(
   grantFleet(scope, fns, concluding, props);
   // The re-checks before irreversible acts (listener, idle color), and Abort/Finish putting traffic right
   grantRechecks(fns, props);
+  // With scaling: each color's bounds (scalable target or group, and the record's capacity parameters)
+  grantScaling(fns, props);
 
   // Traffic and record
   // Deploy points the test rule at the idle color before anything is validated through it.
@@ -91,7 +95,7 @@ export function grantSteps(
   for (const fn of [fns.switch, fns.rollback, fns.stopped]) {
     allow(fn, ['elasticloadbalancing:ModifyListener'], [traffic.productionListener.listenerArn]);
     allow(fn, ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]);
-    allow(fn, ['ssm:PutParameter'], recordParameterArns(stack, record));
+    allow(fn, ['ssm:PutParameter'], recordParameterArns(stack, record, withCapacity));
   }
 
   // Migrations: the migration record, and what registering and scaling down before a contract take
@@ -137,7 +141,11 @@ export function grantSteps(
     'contract-failed': `${xray}; its writes are scoped to this app's migration record, lock and topic.`,
   };
   for (const [step, fn] of Object.entries(fns) as [Step, lambda.Function][]) {
-    acknowledge(fn.role!, 'AwsSolutions-IAM5[Resource::*]', reasons[step]);
+    acknowledge(
+      fn.role!,
+      'AwsSolutions-IAM5[Resource::*]',
+      reasons[step] + scalingWildcardReason(props.config, step),
+    );
   }
   if (props.vpc && fns.validate.role) {
     acknowledge(

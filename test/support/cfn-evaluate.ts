@@ -5,7 +5,7 @@ import type { CfnTemplate } from './synth';
  * (for SSM parameter types: what the parameters hold in SSM at that moment).
  *
  * Evaluates the intrinsics that decide values (Ref to a parameter, Conditions with Fn::Equals/Not/And/Or,
- * Fn::If, Fn::Join of resolved strings, Fn::Split and Fn::Select, Fn::Contains in Rules). Like CloudFormation,
+ * Fn::If (both branches resolved, the condition's one returned), Fn::Join of resolved strings, Fn::Split and Fn::Select, Fn::Contains in Rules). Like CloudFormation,
  * it yields strings for values taken from parameters ("900" from Fn::Select on a split parameter). References to resources do not depend on the
  * deploy's parameter values: they are left as they are, or, with `placeholders`, written as "<Ref X>" /
  * "<X.Attr>" so that strings built from them can be read.
@@ -77,8 +77,13 @@ export class CfnEvaluator {
         case 'Condition':
           return this.condition(arg as string);
         case 'Fn::If': {
+          // Whether CloudFormation resolves the branch not taken is not documented: resolving it too here keeps a
+          // template safe under both readings (an Fn::Select out of bounds there fails; hence the padding in
+          // lib/constructs/color-scaling.ts).
           const [name, whenTrue, whenFalse] = arg as [string, unknown, unknown];
-          return this.value(this.condition(name) ? whenTrue : whenFalse);
+          const [taken, other] = this.condition(name) ? [whenTrue, whenFalse] : [whenFalse, whenTrue];
+          this.value(other);
+          return this.value(taken);
         }
         case 'Fn::Equals': {
           const [a, b] = (arg as unknown[]).map((x) => this.value(x));

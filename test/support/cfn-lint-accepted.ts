@@ -29,12 +29,18 @@ export const ACCEPTED_FINDINGS: readonly AcceptedFinding[] = [
     rule: 'E3002',
     // (Linted for us-east-1, AWS::CloudWatch::Dashboard gets this finding too: cfn-lint's schema for that region
     // lags; the templates are linted for the region they are synthesized for, eu-west-1.)
-    resourceTypes: ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::ElasticLoadBalancingV2::ListenerRule'],
+    resourceTypes: [
+      'AWS::ElasticLoadBalancingV2::Listener',
+      'AWS::ElasticLoadBalancingV2::ListenerRule',
+      // With config scaling: the colors' scalable targets (ECS).
+      'AWS::ApplicationAutoScaling::ScalableTarget',
+    ],
     matches: (message, path) =>
       message === "Additional properties are not allowed ('Tags' was unexpected)" &&
       path.join('/') === 'Properties/Tags',
     reason:
-      'CloudFormation accepts Tags on listeners and listener rules (aws-cdk-lib generates them from ' +
+      'CloudFormation accepts Tags on listeners, listener rules and Application Auto Scaling scalable targets ' +
+      '(aws-cdk-lib generates them from ' +
       "the CloudFormation registry schema, and tags every taggable resource with the app's tags); the " +
       'resource schemas bundled with cfn-lint predate that support.',
   },
