@@ -294,7 +294,9 @@ export class AwsSession {
     const t = await this.target();
     const c = this.clientConfig();
     return {
-      record: this.client('record', () => SsmReleaseRecordStore.create(c, recordParameterNames(t.app))),
+      record: this.client('record', () =>
+        SsmReleaseRecordStore.create(c, recordParameterNames(t.app), { scaling: t.scaling !== undefined }),
+      ),
       router: this.client('router', () =>
         AlbTrafficRouter.create(c, {
           productionListenerArn: t.productionListenerArn,

@@ -260,6 +260,11 @@ export class BluegreenStack extends Stack {
     const output = (outputId: string, value: string, description: string) =>
       new CfnOutput(this, outputId, { value, description });
     output('ProductionUrl', this.traffic.productionUrl, 'Production URL (the live color)');
+    if (config.scaling) {
+      // bluegreen status and rollback read the configured bounds from here (cli/target.ts SCALING_OUTPUT).
+      const { minCount, maxCount } = config.scaling;
+      output('ScalingBounds', `${minCount},${maxCount}`, "Auto scaling: the live color's bounds (min,max)");
+    }
     output(
       'LoadBalancerDnsName',
       lb.loadBalancer.loadBalancerDnsName,

@@ -224,7 +224,14 @@ describe('scaling on ecs: a scalable target per color, bounds from the record', 
   });
 
   test("the steps that change a color's capacity may set its bounds and write them in the record, nothing wider", () => {
-    for (const step of ['Deploy', 'Switch', 'Shift', 'Finish', 'Abort', 'Rollback', 'Stopped']) {
+    // A shift step never changes capacity (the catch-up is the switch's): it gets none of it.
+    expect(
+      withAction(
+        statementsOf(t, 'ReleaseWorkflowStepsShiftRole'),
+        'application-autoscaling:RegisterScalableTarget',
+      ),
+    ).toEqual([]);
+    for (const step of ['Deploy', 'Switch', 'Finish', 'Abort', 'Rollback', 'Stopped', 'RollbackFailed']) {
       const statements = statementsOf(t, `ReleaseWorkflowSteps${step}Role`);
       const register = withAction(statements, 'application-autoscaling:RegisterScalableTarget');
       expect(register).toHaveLength(1);
@@ -249,7 +256,7 @@ describe('scaling on ecs: a scalable target per color, bounds from the record', 
     // A step that only reads reads the bounds, and sets none.
     const prepare = statementsOf(t, 'ReleaseWorkflowStepsPrepareRole');
     expect(withAction(prepare, 'application-autoscaling:RegisterScalableTarget')).toEqual([]);
-    expect(withAction(prepare, 'application-autoscaling:DescribeScalableTargets')).toHaveLength(1);
+    expect(withAction(prepare, 'application-autoscaling:DescribeScalableTargets')).toEqual([]); // it reads no capacity
     expect(
       withAction(
         statementsOf(t, 'ReleaseWorkflowStepsValidateRole'),
@@ -364,7 +371,10 @@ describe("scaling on asg: each group's min and max from the record, target track
   });
 
   test("the steps that change a color's capacity may update its group and its policies, by name", () => {
-    for (const step of ['Deploy', 'Switch', 'Shift', 'Finish', 'Abort', 'Rollback', 'Stopped']) {
+    expect(
+      withAction(statementsOf(t, 'ReleaseWorkflowStepsShiftRole'), 'autoscaling:PutScalingPolicy'),
+    ).toEqual([]);
+    for (const step of ['Deploy', 'Switch', 'Finish', 'Abort', 'Rollback', 'Stopped', 'RollbackFailed']) {
       const statements = statementsOf(t, `ReleaseWorkflowSteps${step}Role`);
       const put = withAction(statements, 'autoscaling:PutScalingPolicy');
       expect(put).toHaveLength(1);
@@ -404,3 +414,38 @@ describe('without scaling, nothing of it', () => {
     expect(s.stacks.service.workflow).toBeDefined();
   });
 });
+
+describe.each([
+  ['ecs', ECS_SCALING, 'application-autoscaling:RegisterScalableTarget'],
+  ['asg', ASG_SCALING, 'autoscaling:PutScalingPolicy'],
+] as const)(
+  'keepIdleWarm with scaling on %s: the idle color follows the live one',
+  (platform, scaling, write) => {
+    const t = synth({ platform, instances: { maxCount: 20 }, scaling, keepIdleWarm: true }).serviceJson;
+
+    test('a follow-live step, run every minute by a schedule, with the lock, the record and the capacity calls', () => {
+      const rules = Object.values(resourcesOfType(t, 'AWS::Events::Rule')).filter(
+        (r) => (r as { ScheduleExpression?: string }).ScheduleExpression === 'rate(1 minute)',
+      );
+      expect(rules).toHaveLength(1);
+      const statements = statementsOf(t, 'ReleaseWorkflowStepsFollowLiveRole');
+      expect(withAction(statements, write)).toHaveLength(1);
+      expect(withAction(statements, 'dynamodb:DeleteItem')).toHaveLength(1);
+      expect(withAction(statements, 'ssm:PutParameter')).toHaveLength(1);
+      expect(text(withAction(statements, 'ssm:PutParameter')[0].Resource)).toContain('/capacity');
+      expect(text(withAction(statements, 'ssm:PutParameter')[0].Resource)).not.toContain('live-color');
+    });
+
+    test('without keepIdleWarm (or without scaling), no follower', () => {
+      for (const config of [
+        { platform, instances: { maxCount: 20 }, scaling },
+        { platform, keepIdleWarm: true },
+      ]) {
+        const plain = synth(config).serviceJson;
+        expect(
+          Object.keys(resourcesOfType(plain, 'AWS::IAM::Role')).filter((id) => id.includes('FollowLive')),
+        ).toEqual([]);
+      }
+    });
+  },
+);

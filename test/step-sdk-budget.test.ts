@@ -19,6 +19,7 @@ import type { WorkflowDeps } from '../lambda/shared/ports';
 import type { WorkflowSettings } from '../lambda/shared/release';
 import { requestApproval } from '../lambda/workflow/approval';
 import { stopped } from '../lambda/workflow/conclude';
+import { followLive } from '../lambda/workflow/follow-live';
 import { runWorkflow } from '../rehearsal/workflow-runner';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
 import { ANALYSIS, compiledWorkflow, SETTINGS, type Platform } from './support/run-workflow';
@@ -199,6 +200,9 @@ function timeouts(platform: Platform): (step: string) => number {
         platform,
         migrations: { command: ['node', 'migrate.js'], timeoutMinutes: 5 },
         approval: 'before-switch',
+        // Every step exists: the follower too (keepIdleWarm with scaling).
+        keepIdleWarm: true,
+        scaling: { minCount: 2, maxCount: 4, targets: { cpuPercent: 60 } },
       }),
     );
   }
@@ -322,13 +326,35 @@ describe.each(['ecs', 'asg'] as const)('every step’s AWS calls fit its Lambda 
         (deps: WorkflowDeps) =>
           stopped({ execution: 'release-1', status: 'TIMED_OUT', endedIn: 'Switch traffic' }, deps, SETTINGS),
       ],
+      [
+        'stopped',
+        (deps: WorkflowDeps) =>
+          stopped({ execution: 'release-1', status: 'TIMED_OUT', endedIn: 'Switch traffic' }, deps, {
+            ...SETTINGS,
+            scaling: SCALING,
+          }),
+      ],
+      [
+        'follow-live',
+        async (deps: WorkflowDeps) => {
+          await followLive(deps, { scaling: SCALING, keepIdleWarm: true });
+        },
+      ],
     ] as const) {
       const invocation: Invocation = { platform, step, calls: [] };
       if (step === 'stopped') {
         invocation.calls.push({ op: 'history.lastStateEntered', args: [] });
       }
       const world = worldWith('good');
-      world.lock = { owner: 'release-1', image: V2, since: '2026-11-26T10:00:00Z', expiresAt: Infinity };
+      if (step === 'follow-live') {
+        // Between releases: blue scaled out, green pinned warm below it.
+        world.enableScaling(SCALING).autoscale('blue', 5);
+      } else {
+        world.lock = { owner: 'release-1', image: V2, since: '2026-11-26T10:00:00Z', expiresAt: Infinity };
+        if (invocations.some((i) => i.step === 'stopped' && i.platform === platform)) {
+          world.enableScaling(SCALING);
+        }
+      }
       await run(recorded(world.deps(), (call) => invocation.calls.push(call)));
       invocations.push(invocation);
     }
@@ -364,6 +390,7 @@ describe.each(['ecs', 'asg'] as const)('every step’s AWS calls fit its Lambda 
         'rollback-failed',
         'contract-failed',
         'stopped',
+        'follow-live',
       ].sort(),
     );
     const report = [...longest].map(([step, { ms, calls }]) => ({

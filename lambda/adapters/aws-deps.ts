@@ -135,6 +135,7 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
       (await import('./ssm-release-record')).SsmReleaseRecordStore.create(
         clientConfig,
         recordParameterNames(app),
+        { scaling: settings.workflow.scaling !== undefined },
       ),
     ),
     router: lazy(async () =>

@@ -5,6 +5,7 @@ import {
   type SSMClientConfig,
 } from '@aws-sdk/client-ssm';
 import { recordInvalid } from '../shared/errors';
+import { scalingNotConfigured } from './scaling-errors';
 import type { ReleaseRecord, ReleaseRecordStore } from '../shared/ports';
 import {
   formatRecordWeights,
@@ -19,13 +20,23 @@ import type { TrafficWeights } from '../shared/traffic';
 
 /** The release record in SSM Parameter Store: one GetParameters call for the whole record. */
 export class SsmReleaseRecordStore implements ReleaseRecordStore {
-  static create(config: SSMClientConfig, names: RecordParameterNames): SsmReleaseRecordStore {
-    return new SsmReleaseRecordStore(new SSMClient(config), names);
+  /**
+   * @param options.scaling the stack configures auto scaling: the record has the colors' capacity parameters (only
+   * then are they read: IAM denies a GetParameters naming a parameter the caller may not read, and without scaling
+   * the grants name none).
+   */
+  static create(
+    config: SSMClientConfig,
+    names: RecordParameterNames,
+    options: { readonly scaling?: boolean } = {},
+  ): SsmReleaseRecordStore {
+    return new SsmReleaseRecordStore(new SSMClient(config), names, options);
   }
 
   constructor(
     private readonly ssm: SSMClient,
     private readonly names: RecordParameterNames,
+    private readonly options: { readonly scaling?: boolean } = {},
   ) {}
 
   /**
@@ -35,7 +46,8 @@ export class SsmReleaseRecordStore implements ReleaseRecordStore {
    */
   async read(): Promise<ReleaseRecord> {
     const wanted = [this.names.liveColor, this.names.image.blue, this.names.image.green];
-    const optional = [this.names.weights, this.names.capacity.blue, this.names.capacity.green];
+    const capacity = this.options.scaling ? [this.names.capacity.blue, this.names.capacity.green] : [];
+    const optional = [this.names.weights, ...capacity];
     const out = await this.ssm.send(new GetParametersCommand({ Names: [...wanted, ...optional] }));
     const values = new Map((out.Parameters ?? []).map((p) => [p.Name, p.Value]));
     const missing = wanted.filter((n) => values.get(n) === undefined);
@@ -56,14 +68,21 @@ export class SsmReleaseRecordStore implements ReleaseRecordStore {
       liveColor,
       images: { blue: values.get(this.names.image.blue)!, green: values.get(this.names.image.green)! },
       weights: this.weights(values.get(this.names.weights), liveColor),
-      capacity: {
-        blue: this.capacity('blue', values.get(this.names.capacity.blue)),
-        green: this.capacity('green', values.get(this.names.capacity.green)),
-      },
+      ...(this.options.scaling
+        ? {
+            capacity: {
+              blue: this.capacity('blue', values.get(this.names.capacity.blue)),
+              green: this.capacity('green', values.get(this.names.capacity.green)),
+            },
+          }
+        : {}),
     };
   }
 
   async writeCapacity(color: Color, capacity: RecordedCapacity): Promise<void> {
+    if (!this.options.scaling) {
+      throw scalingNotConfigured(`record ${color}'s scaling bounds`);
+    }
     const value = formatRecordedCapacity(capacity);
     if (!parseRecordedCapacity(value)) {
       throw recordInvalid(

@@ -37,6 +37,7 @@ import { handUnsuccessfulEndingsToStopped } from './release-endings';
 import { switchAndBake } from './switch-phase';
 import { TEST_TRAFFIC_HEADER, type TrafficRouting } from './traffic';
 import { shiftPhase } from './shift-phase';
+import { followLiveEveryMinute } from './follow-live-schedule';
 import { grantSteps } from './workflow-grants';
 import { stateHelpers, type Step, type StepFunctions } from './workflow-states';
 import { STATES } from '../../lambda/shared/state-names';
@@ -244,6 +245,9 @@ export class ReleaseWorkflow extends Construct {
       ...(gate
         ? { 'await-approval': make('await-approval', 'Manual gate: say what waits and how to answer') }
         : {}),
+      ...(config.scaling && config.keepIdleWarm
+        ? { 'follow-live': make('follow-live', "Keep the idle color at the live color's count") }
+        : {}),
       ...(migrations
         ? {
             register: make('register', 'Register the new revision and the migration task definition'),
@@ -257,6 +261,9 @@ export class ReleaseWorkflow extends Construct {
         : {}),
     };
     this.functions = fns;
+    if (fns['follow-live']) {
+      followLiveEveryMinute(this, appName, fns['follow-live']);
+    }
     grantSteps(this, fns, props, {
       lockTable: this.lockTable,
       topic: this.topic,

@@ -22,14 +22,13 @@ import type { Step, StepFunctions } from './workflow-states';
 
 /**
  * The steps that change a color's capacity (and write it in the record): the deploy holds both colors, the
- * switch and each shift step let the new color catch up with the live one, and every ending gives each color
- * its bounds back (Finish, Abort, Rollback, Stopped, the failed rollback, the failed contract), like the
- * scale-down before a contract.
+ * switch lets the new color catch up with the live one, and every ending gives each color its bounds back
+ * (Finish, Abort, Rollback, Stopped, the failed rollback, the failed contract), like the scale-down before a
+ * contract (lambda/workflow/capacity.ts).
  */
 export const SCALING_STEPS: readonly Step[] = [
   'deploy',
   'switch',
-  'shift',
   'finish',
   'abort',
   'rollback',
@@ -37,9 +36,10 @@ export const SCALING_STEPS: readonly Step[] = [
   'rollback-failed',
   'contract-failed',
   'scale-down-old-color',
+  'follow-live',
 ];
-/** The steps that only read capacity (Fleet.capacity): what the release starts from, and the deploy's progress. */
-export const SCALING_READERS: readonly Step[] = ['prepare', 'check-deploy'];
+/** The steps that only read capacity (Fleet.capacity): none today (every reader also writes). */
+export const SCALING_READERS: readonly Step[] = [];
 
 /** ECS: Application Auto Scaling's calls on a service's scalable target. */
 export const ECS_SCALING_WRITES = ['application-autoscaling:RegisterScalableTarget'];

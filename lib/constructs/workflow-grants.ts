@@ -52,7 +52,8 @@ export function grantSteps(
   const publishing = fns['await-approval'] ? [...concluding, fns['await-approval']] : concluding;
 
   // Reads
-  for (const fn of [fns.prepare, fns.stopped]) {
+  // With scaling, a failed rollback's report reads which color the record names live (to give it its bounds back).
+  for (const fn of [fns.prepare, fns.stopped, ...(props.config.scaling ? [fns['rollback-failed']] : [])]) {
     allow(fn, ['ssm:GetParameters'], recordParameterArns(stack, record, withCapacity));
   }
   for (const fn of [fns.prepare, fns['check-deploy'], fns.validate, fns.stopped]) {
@@ -74,6 +75,14 @@ export function grantSteps(
 
   // Lock
   lockTable.grant(fns.prepare, 'dynamodb:PutItem', 'dynamodb:GetItem');
+  // The idle color following the live one (keepIdleWarm with scaling): the lock for a few seconds, the record, the
+  // listener (the rest: scaling-grants.ts).
+  const follower = fns['follow-live'];
+  if (follower) {
+    lockTable.grant(follower, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem');
+    allow(follower, ['ssm:GetParameters'], recordParameterArns(stack, record, withCapacity));
+    allow(follower, ['elasticloadbalancing:DescribeListeners'], ['*']);
+  }
   for (const fn of [...concluding]) {
     lockTable.grant(fn, 'dynamodb:DeleteItem');
   }
@@ -139,6 +148,7 @@ export function grantSteps(
     'scale-down-old-color': `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth; its only write is the desired count of this app's ${asg ? 'groups' : 'services'}.`,
     'record-contract': `${xray}; its only write is this app's migration record parameter.`,
     'contract-failed': `${xray}; its writes are scoped to this app's migration record, lock and topic.`,
+    'follow-live': `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's lock item, capacity parameters and ${asg ? 'groups' : 'services'}.`,
   };
   for (const [step, fn] of Object.entries(fns) as [Step, lambda.Function][]) {
     acknowledge(

@@ -25,8 +25,13 @@ export const THROTTLE_RETRY: sfn.RetryProps = {
   jitterStrategy: sfn.JitterType.FULL,
 };
 
-export type StepFunctions = Record<Exclude<Step, 'await-approval' | MigrationStep>, lambda.Function> & {
+export type StepFunctions = Record<
+  Exclude<Step, 'await-approval' | 'follow-live' | MigrationStep>,
+  lambda.Function
+> & {
   'await-approval'?: lambda.Function;
+  /** keepIdleWarm with auto scaling: the idle color follows the live color's count (every minute). */
+  'follow-live'?: lambda.Function;
 } & Partial<Record<MigrationStep, lambda.Function>>;
 
 /** The steps only a workflow with database migrations has. */
@@ -47,6 +52,7 @@ export type Step =
   | 'finish'
   | 'rollback-failed'
   | 'await-approval'
+  | 'follow-live'
   | MigrationStep;
 
 /** The state helpers, each creating its states in `scope` (the workflow construct). */

@@ -57,7 +57,7 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
   describe('SsmReleaseRecordStore', () => {
     test('reads a record from before gradual shifts and auto scaling (no weights, no capacity) as all on its live color, both colors auto; a write adds the weights', async () => {
       await createRecord(moto(), APP, { live: 'blue', images: { blue: 'repo:v1', green: 'repo:v1' } });
-      const store = SsmReleaseRecordStore.create(moto().config, recordParameterNames(APP));
+      const store = SsmReleaseRecordStore.create(moto().config, recordParameterNames(APP), { scaling: true });
       expect(await store.read()).toEqual({
         liveColor: 'blue',
         images: { blue: 'repo:v1', green: 'repo:v1' },
@@ -90,7 +90,7 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
     test("writeCapacity puts a color's capacity parameter; the record reads it back", async () => {
       const app = `${APP}-capacity`;
       await createRecord(moto(), app, { live: 'blue', images: { blue: 'repo:v1', green: 'repo:v1' } });
-      const store = SsmReleaseRecordStore.create(moto().config, recordParameterNames(app));
+      const store = SsmReleaseRecordStore.create(moto().config, recordParameterNames(app), { scaling: true });
       await store.writeCapacity('green', { min: 4, max: 20 });
       await store.writeCapacity('blue', 'auto');
       expect(await store.read()).toMatchObject({ capacity: { blue: 'auto', green: { min: 4, max: 20 } } });

@@ -5,7 +5,8 @@ import { recordParameterNames } from '../../../lambda/shared/release-record';
 
 const names = recordParameterNames('shop');
 const ssm = mockClient(SSMClient);
-const store = new SsmReleaseRecordStore(new SSMClient({}), names);
+/** A stack with auto scaling: the record has the colors' capacity parameters. */
+const store = new SsmReleaseRecordStore(new SSMClient({}), names, { scaling: true });
 
 function parameters(values: Record<string, string>) {
   return { Parameters: Object.entries(values).map(([Name, Value]) => ({ Name, Value })) };
@@ -42,6 +43,31 @@ describe('SsmReleaseRecordStore', () => {
         names.capacity.green,
       ],
     });
+  });
+
+  test('without auto scaling the capacity parameters are never named (IAM would deny the whole read), and writeCapacity is refused', async () => {
+    const plain = new SsmReleaseRecordStore(new SSMClient({}), names);
+    ssm
+      .on(GetParametersCommand)
+      .resolves(
+        parameters({
+          [names.liveColor]: 'blue',
+          [names.image.blue]: 'repo:v1',
+          [names.image.green]: 'repo:v1',
+        }),
+      );
+    await expect(plain.read()).resolves.toEqual({
+      liveColor: 'blue',
+      images: { blue: 'repo:v1', green: 'repo:v1' },
+      weights: { blue: 100, green: 0 },
+    });
+    expect(ssm.commandCalls(GetParametersCommand)[0].args[0].input).toEqual({
+      Names: [names.liveColor, names.image.blue, names.image.green, names.weights],
+    });
+    await expect(plain.writeCapacity('green', 'auto')).rejects.toMatchObject({
+      name: 'ScalingNotConfigured',
+    });
+    expect(ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
   });
 
   test('a record from before gradual shifts (no weights parameter) is all on its live color', async () => {
