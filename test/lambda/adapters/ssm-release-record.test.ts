@@ -47,15 +47,13 @@ describe('SsmReleaseRecordStore', () => {
 
   test('without auto scaling the capacity parameters are never named (IAM would deny the whole read), and writeCapacity is refused', async () => {
     const plain = new SsmReleaseRecordStore(new SSMClient({}), names);
-    ssm
-      .on(GetParametersCommand)
-      .resolves(
-        parameters({
-          [names.liveColor]: 'blue',
-          [names.image.blue]: 'repo:v1',
-          [names.image.green]: 'repo:v1',
-        }),
-      );
+    ssm.on(GetParametersCommand).resolves(
+      parameters({
+        [names.liveColor]: 'blue',
+        [names.image.blue]: 'repo:v1',
+        [names.image.green]: 'repo:v1',
+      }),
+    );
     await expect(plain.read()).resolves.toEqual({
       liveColor: 'blue',
       images: { blue: 'repo:v1', green: 'repo:v1' },
