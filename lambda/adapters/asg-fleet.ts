@@ -131,6 +131,7 @@ export class AsgFleet implements Fleet {
   }
 
   async deploy(color: Color, revision: string, count: number, bounds?: ColorBounds): Promise<void> {
+    this.requireScaling(color, bounds);
     if (!(await this.moveTo(color, revision, count, bounds))) {
       throw new BluegreenError('FleetMissing', `Launch template version ${revision} does not exist.`);
     }
@@ -184,6 +185,7 @@ export class AsgFleet implements Fleet {
    * or its template replaced) cannot be run again: the group is then scaled to 0 instead, and says so.
    */
   async restore(color: Color, count: number, revision?: string, bounds?: ColorBounds): Promise<Restored> {
+    this.requireScaling(color, bounds);
     if (!revision) {
       await Promise.all([
         this.autoscaling.send(
@@ -225,14 +227,19 @@ export class AsgFleet implements Fleet {
     return capacityOf(group, policies);
   }
 
+  /** Bounds asked of a stack without scaling: a named error before anything changes. */
+  private requireScaling(color: Color, bounds: ColorBounds | undefined): void {
+    if (bounds && !this.props.scaling) {
+      throw scalingNotConfigured(`set ${color}'s bounds to ${bounds.min}..${bounds.max}`);
+    }
+  }
+
   /** With `bounds`, the group's policies' DisableScaleIn as they say (nothing without). */
   private async scaleIn(color: Color, bounds: ColorBounds | undefined): Promise<void> {
     if (!bounds) {
       return;
     }
-    if (!this.props.scaling) {
-      throw scalingNotConfigured(`set ${color}'s bounds to ${bounds.min}..${bounds.max}`);
-    }
+    this.requireScaling(color, bounds);
     await setScaleIn(this.autoscaling, this.props.groups[color], bounds.scaleInSuspended);
   }
 

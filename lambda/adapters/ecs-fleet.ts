@@ -99,6 +99,9 @@ export class EcsFleet implements Fleet {
    * raised first would start tasks of the revision the service ran before).
    */
   async deploy(color: Color, revision: string, count: number, bounds?: ColorBounds): Promise<void> {
+    if (bounds && !this.props.scaling) {
+      throw scalingNotConfigured(`set ${color}'s bounds to ${bounds.min}..${bounds.max}`);
+    }
     await this.ecs.send(
       new UpdateServiceCommand({
         cluster: this.props.cluster,
@@ -123,6 +126,9 @@ export class EcsFleet implements Fleet {
    * family's current settings and the color goes onto that copy; if even that fails, the color is scaled to 0.
    */
   async restore(color: Color, count: number, revision?: string, bounds?: ColorBounds): Promise<Restored> {
+    if (bounds && !this.props.scaling) {
+      throw scalingNotConfigured(`set ${color}'s bounds to ${bounds.min}..${bounds.max}`);
+    }
     // The scalable target and the service together: both end within the bounds, whichever lands first.
     const [, restored] = await Promise.all([
       bounds ? this.setCapacity(color, bounds) : undefined,

@@ -18,7 +18,7 @@ import {
   type ScalingPolicy,
 } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AsgFleet, HELD_PROCESSES } from '../../../lambda/adapters/asg-fleet';
 import { EcsFleet, type EcsFleetProps } from '../../../lambda/adapters/ecs-fleet';
@@ -358,5 +358,67 @@ describe('AsgFleet with auto scaling', () => {
       ),
     });
     expect(autoscaling.calls()).toHaveLength(0);
+  });
+});
+
+describe('counts and bounds in one move (deploy and restore with bounds)', () => {
+  test('ecs deploy: UpdateService first, then the scalable target (a raised minimum must not start the old revision)', async () => {
+    const order: string[] = [];
+    ecs.on(UpdateServiceCommand).callsFake(() => void order.push('UpdateService'));
+    appScaling.on(RegisterScalableTargetCommand).callsFake(() => void order.push('RegisterScalableTarget'));
+    await ecsFleet().deploy('green', 'td:7', 4, { min: 4, max: 20, scaleInSuspended: true });
+    expect(order).toEqual(['UpdateService', 'RegisterScalableTarget']);
+    expect(ecs.commandCalls(UpdateServiceCommand)[0].args[0].input).toMatchObject({
+      service: 'shop-green',
+      taskDefinition: 'td:7',
+      desiredCount: 4,
+    });
+    expect(appScaling.commandCalls(RegisterScalableTargetCommand)[0].args[0].input).toMatchObject({
+      ResourceId: 'service/shop-cluster/shop-green',
+      MinCapacity: 4,
+      MaxCapacity: 20,
+      SuspendedState: { DynamicScalingInSuspended: true },
+    });
+  });
+
+  test('ecs restore: the scalable target and the service together; without bounds, no scaling call', async () => {
+    ecs.on(UpdateServiceCommand).resolves({});
+    appScaling.on(RegisterScalableTargetCommand).resolves({});
+    await ecsFleet().restore('blue', 0, undefined, { min: 0, max: 0, scaleInSuspended: false });
+    expect(ecs.commandCalls(UpdateServiceCommand)[0].args[0].input).toMatchObject({ desiredCount: 0 });
+    expect(appScaling.commandCalls(RegisterScalableTargetCommand)[0].args[0].input).toMatchObject({
+      MinCapacity: 0,
+      MaxCapacity: 0,
+    });
+    appScaling.reset();
+    await ecsFleet().restore('blue', 2);
+    expect(appScaling.calls()).toHaveLength(0);
+  });
+
+  test('asg restore without a revision: one UpdateAutoScalingGroup with the count and the bounds; the policies beside it', async () => {
+    autoscaling.on(UpdateAutoScalingGroupCommand).resolves({});
+    autoscaling.on(PutScalingPolicyCommand).resolves({});
+    autoscaling.on(DescribePoliciesCommand).resolves({
+      ScalingPolicies: [policy('cpu', 'ASGAverageCPUUtilization', true)],
+    });
+    await asgFleet(true).restore('green', 5, undefined, { min: 5, max: 5, scaleInSuspended: false });
+    expect(autoscaling.commandCalls(UpdateAutoScalingGroupCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: 'shop-green', DesiredCapacity: 5, MinSize: 5, MaxSize: 5 },
+    ]);
+    expect(
+      autoscaling.commandCalls(PutScalingPolicyCommand)[0].args[0].input.TargetTrackingConfiguration,
+    ).toMatchObject({ DisableScaleIn: false });
+  });
+
+  test('bounds without scaling in the stack are a named error, before anything changes (both platforms)', async () => {
+    autoscaling.on(UpdateAutoScalingGroupCommand).resolves({});
+    await expect(
+      asgFleet(false).restore('green', 0, undefined, { min: 0, max: 0, scaleInSuspended: false }),
+    ).rejects.toMatchObject({ name: 'ScalingNotConfigured' });
+    await expect(
+      ecsFleet({ scaling: false }).deploy('green', 'td:7', 2, { min: 2, max: 2, scaleInSuspended: true }),
+    ).rejects.toMatchObject({ name: 'ScalingNotConfigured' });
+    expect(autoscaling.calls()).toHaveLength(0);
+    expect(ecs.calls()).toHaveLength(0);
   });
 });
