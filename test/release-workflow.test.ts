@@ -68,9 +68,10 @@ describe('release workflow (state machine and its steps)', () => {
     for (const beforeSwitch of [STATES.deploy, STATES.checkIdle, STATES.validate]) {
       expect(catchTarget(beforeSwitch)).toEqual([['States.ALL', STATES.abort, '$.failure']]);
     }
-    // The idle color re-checked just before the switch is not ready: traffic never moved, so abort.
+    // The idle color re-checked just before the switch is not ready, or never caught up with the live color's
+    // scaling: traffic never moved, so abort.
     expect(catchTarget(STATES.switch)).toEqual([
-      ['IdleNotReady', STATES.abort, '$.failure'],
+      ['IdleNotReady,CapacityCatchingUp', STATES.abort, '$.failure'],
       ['States.ALL', STATES.rollback, '$.failure'],
     ]);
     expect(catchTarget(STATES.watch)).toEqual([['States.ALL', STATES.rollback, '$.failure']]);
