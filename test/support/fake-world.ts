@@ -6,6 +6,7 @@
  */
 import { BluegreenError } from '../../lambda/shared/errors';
 import type { LocalTasks } from '../../rehearsal/workflow-runner';
+import { fakeFleet, type Op } from './fake-fleet';
 import type {
   FiringAlarm,
   FleetStatus,
@@ -219,7 +220,7 @@ export class FakeWorld {
   deps(): WorkflowDeps {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the ports below are closures over this world
     const w = this;
-    const op = <T>(name: string, body: () => T | Promise<T>): Promise<T> => {
+    const op: Op = <T>(name: string, body: () => T | Promise<T>): Promise<T> => {
       w.calls.push(name);
       const n = (w.counts.get(name) ?? 0) + 1;
       w.counts.set(name, n);
@@ -273,73 +274,7 @@ export class FakeWorld {
         setTestWeights: (weights) => op('router.setTestWeights', () => void (w.testWeights = { ...weights })),
         targetHealth: (color) => op('router.targetHealth', () => w.targetHealth(color)),
       },
-      fleet: {
-        describe: (color, revision) => op('fleet.describe', () => w.describe(color, revision)),
-        register: (color, image) => op('fleet.register', () => w.register(color, image)),
-        deploy: (color, revision, count, bounds) =>
-          op('fleet.deploy', () => {
-            w.assignBounds(color, bounds);
-            w.services[color] = {
-              revision,
-              desired: count,
-              running: 0,
-              rollout: 'IN_PROGRESS',
-              failedTasks: 0,
-              checks: 0,
-            };
-          }),
-        restore: (color, count, revision, bounds) =>
-          op('fleet.restore', () => {
-            w.assignBounds(color, bounds);
-            const s = w.services[color];
-            // ECS: a deregistered (INACTIVE) revision cannot run again; its image is registered afresh.
-            const inactive = revision !== undefined && w.revisions.get(revision)?.active === false;
-            const image = revision === undefined ? undefined : w.revisions.get(revision)?.image;
-            if (inactive && image) {
-              revision = w.register(color, image);
-            }
-            w.services[color] = {
-              ...s,
-              revision: revision ?? s.revision,
-              desired: count,
-              running: count,
-              rollout: 'COMPLETED',
-              failedTasks: 0,
-              checks: 9,
-            };
-            return {
-              count,
-              ...(revision ? { revision } : {}),
-              ...(inactive ? { note: `the revision was deregistered: ${image} registered again` } : {}),
-            };
-          }),
-        retire: (revision) =>
-          op('fleet.retire', () => {
-            const r = w.revisions.get(revision);
-            if (r) {
-              r.active = false;
-            }
-          }),
-        holdCapacity: (hold) => op('fleet.holdCapacity', () => void (w.capacityHeld = hold)),
-        capacity: (color) =>
-          op('fleet.capacity', () =>
-            w.scaling ? { ...w.scaling[color], desired: w.services[color].desired } : undefined,
-          ),
-        setCapacity: (color, bounds) =>
-          op('fleet.setCapacity', () => {
-            if (!w.scaling) {
-              throw new BluegreenError('ScalingNotConfigured', 'This world has no auto scaling.');
-            }
-            w.scaling[color] = { ...bounds };
-            w.boundChanges.push({ color, bounds: { ...bounds } });
-            // Application Auto Scaling brings the count within the new bounds at once, on the current revision.
-            const s = w.services[color];
-            const count = Math.min(bounds.max, Math.max(bounds.min, s.desired));
-            if (count !== s.desired) {
-              w.services[color] = { ...s, desired: count, running: count };
-            }
-          }),
-      },
+      fleet: fakeFleet(w, op),
       probe: { get: (url, headers) => op('probe.get', () => w.probe(url, headers ?? {})) },
       alarms: {
         firing: (color) => op('alarms.firing', () => w.firing(color)),
@@ -420,7 +355,8 @@ export class FakeWorld {
     };
   }
 
-  private register(color: Color, image: string): string {
+  /** Registers a revision of `color` that runs `image` (the fleet's register). */
+  register(color: Color, image: string): string {
     const arn = `arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-${color}:${this.nextRevision++}`;
     this.revisions.set(arn, { image, active: true });
     return arn;
@@ -430,7 +366,8 @@ export class FakeWorld {
    * ECS's view: a rollout completes on the second check; a crashing image fails tasks until the deployment
    * circuit breaker (at 4 failed tasks) rolls the service back to the previous revision.
    */
-  private describe(color: Color, revision?: string): FleetStatus {
+  /** The color's service as ECS describes it (the fleet's describe). */
+  describe(color: Color, revision?: string): FleetStatus {
     const s = this.services[color];
     s.checks += 1;
     const behaviour = this.behaviourOf(color);
