@@ -251,6 +251,26 @@ describe.each(['ecs', 'asg'] as const)('auto scaling through the release paths o
     expectScalingResumed(w, 'green');
   });
 
+  test('the new color scaling out mid-canary (a task still starting) is no reason to roll back', async () => {
+    const w = world('good', 4);
+    let scaled = false;
+    w.onCall = (call) => {
+      // Its policy adds a fifth task as the promotion is re-checked: 4 of 5 running, one target not healthy yet.
+      if (call === 'fleet.describe' && w.weights.green > 0 && !scaled) {
+        scaled = true;
+        w.services.green = { ...w.services.green, desired: 5, running: 4 };
+      }
+    };
+    const result = await run(
+      w,
+      { image: V2, strategy: { type: 'canary', percent: 10, bakeSeconds: 120 } },
+      { settings: { analysis: ANALYSIS } },
+    );
+    expect(scaled).toBe(true);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(w.weights).toEqual({ blue: 0, green: 100 });
+  });
+
   test.each(['TIMED_OUT', 'ABORTED'] as const)(
     'stopped (%s) in the bake: the Stopped step gives the live color its bounds back and pins the other',
     async (status) => {

@@ -52,8 +52,8 @@ export function deployVerdict(args: {
 
 /**
  * Why the idle color is not (or no longer) ready to take all production traffic: it must run `revision`, its
- * rollout COMPLETED with at least `count` tasks running, all it desires (auto scaling may have added some), and at
- * least `count` targets healthy and none unhealthy.
+ * rollout COMPLETED with at least `count` tasks running, at least `count` targets healthy, and none unhealthy
+ * unless it is scaling out beyond `count` (auto scaling: its extra tasks may still be starting).
  * Undefined when it is ready. Deploy waits for this; the switch checks it again just before moving traffic.
  */
 export function idleNotReadyBecause(args: {
@@ -72,11 +72,11 @@ export function idleNotReadyBecause(args: {
   }
   if (status.running < count) {
     problems.push(`${status.running} of ${count} tasks running (desired ${status.desired})`);
-  } else if (status.running !== status.desired) {
-    // Auto scaling asked for more (or fewer) than the count: ready once the color has settled.
-    problems.push(`${status.running} of the ${status.desired} tasks it desires running (${count} needed)`);
   }
-  if (health.healthy < count || health.notHealthy > 0) {
+  // Auto scaling may take a color above the count: its extra tasks may still be starting (targets "initial"), which
+  // is no reason to hold traffic back while `count` targets are healthy. At the count, every target must be.
+  const extraStarting = status.desired > count;
+  if (health.healthy < count || (health.notHealthy > 0 && !extraStarting)) {
     problems.push(
       `${health.healthy}/${count} targets healthy, ${health.notHealthy} not healthy` +
         (health.problems.length > 0 ? ` (${health.problems.join('; ')})` : ''),

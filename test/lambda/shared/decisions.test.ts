@@ -180,24 +180,34 @@ describe('idleNotReadyBecause: is the idle color still what validation saw?', ()
     ).toBeUndefined();
   });
 
-  test('scaled out beyond the count (auto scaling): ready once every task it desires runs, not before', () => {
-    const four: TargetHealth = { healthy: 4, notHealthy: 0, problems: [] };
+  test('scaled out beyond the count (auto scaling): ready with the count healthy while its extra tasks start', () => {
+    const starting: TargetHealth = { healthy: 2, notHealthy: 2, problems: ['10.0.1.9: initial'] };
     expect(
       idleNotReadyBecause({
-        status: status({ desired: 4, running: 4 }),
-        health: four,
+        status: status({ desired: 4, running: 3 }),
+        health: starting,
         revision: REV,
         count: 2,
       }),
     ).toBeUndefined();
+    // Not below the count, though: fewer healthy than needed is not ready, whatever it desires.
     expect(
       idleNotReadyBecause({
         status: status({ desired: 4, running: 3 }),
-        health: four,
+        health: { healthy: 1, notHealthy: 3, problems: [] },
         revision: REV,
         count: 2,
       }),
-    ).toBe('3 of the 4 tasks it desires running (2 needed)');
+    ).toBe('1/2 targets healthy, 3 not healthy');
+    // At the count, every target must be healthy (as without scaling).
+    expect(
+      idleNotReadyBecause({
+        status: status({ desired: 2, running: 2 }),
+        health: starting,
+        revision: REV,
+        count: 2,
+      }),
+    ).toBe('2/2 targets healthy, 2 not healthy (10.0.1.9: initial)');
   });
 
   test('tasks lost and a target unhealthy: both named, with values', () => {
