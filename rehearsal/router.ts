@@ -257,6 +257,7 @@ export class LocalRouter implements TrafficRouter {
     return Promise.resolve({
       healthy,
       notHealthy: targets.length - healthy,
+      starting: targets.filter((t) => !t.healthy && t.passes === 0).length,
       problems: targets
         .filter((t) => !t.healthy)
         .map((t) => `${t.id} ${t.passes === 0 ? 'initial' : 'unhealthy'}`),

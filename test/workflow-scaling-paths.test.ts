@@ -310,6 +310,63 @@ describe.each(['ecs', 'asg'] as const)('auto scaling through the release paths o
     expectScalingResumed(w, 'green');
   });
 
+  test('a warm idle color whose record says auto (scaling added to a warm stack) is put back pinned, not at 0..0', async () => {
+    const w = world('fails-validation', 3);
+    w.services.green = { ...w.services.green, desired: 2, running: 2 };
+    const result = await run(w, { image: V2 });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'ValidationFailed' });
+    expect(w.services.green.desired).toBe(2);
+    expect(w.scaling!.green).toEqual({ min: 2, max: 2, scaleInSuspended: true });
+    expect(w.recordedCapacity!.green).toEqual({ min: 2, max: 2 });
+    expectScalingResumed(w, 'blue');
+  });
+
+  test('the Stopped step: a color the listener serves though the record does not name it keeps a floor, not a pin', async () => {
+    const w = world('good', 4);
+    w.autoscale('blue', 4);
+    w.services.green = { ...w.services.green, desired: 3, running: 3 };
+    w.scaling!.green = { min: 3, max: 10, scaleInSuspended: true };
+    w.weights = { blue: 0, green: 100 }; // drift: the record still says blue
+    const { outcome } = await stopped({ execution: 'release-9', status: 'TIMED_OUT' }, w.deps(), {
+      ...SETTINGS,
+      scaling: SCALING,
+    });
+    expect(w.scaling!.green).toEqual({ min: 3, max: 10, scaleInSuspended: true });
+    expect(w.recordedCapacity!.green).toEqual({ min: 3, max: 10 });
+    expect(outcome.cause).toContain(
+      'green, which takes production traffic though the record names blue, is held',
+    );
+  });
+
+  test('the Stopped step leaves the bounds alone after an ending that reported itself (another release may hold them)', async () => {
+    const w = world('fails-validation', 4);
+    const result = await run(w, { image: V2 });
+    expect(result.status).toBe('FAILED');
+    // Another release took the lock and holds both colors by now.
+    w.scaling!.blue = { min: 4, max: 10, scaleInSuspended: true };
+    const before = w.calls.length;
+    await stopped(endingOf(result), w.deps(), { ...SETTINGS, scaling: SCALING });
+    expect(w.calls.slice(before)).not.toContain('fleet.setCapacity');
+    expect(w.scaling!.blue).toEqual({ min: 4, max: 10, scaleInSuspended: true });
+  });
+
+  test('the Stopped step does not take the follower (follow-live) for another release', async () => {
+    const w = world('good', 4);
+    w.scaling!.blue = { min: 4, max: 10, scaleInSuspended: true };
+    w.lock = {
+      owner: 'bluegreen-follow-live-20261126T100000000Z',
+      image: 'follow the live color',
+      since: '2026-11-26T10:00:00Z',
+      expiresAt: Date.parse('2026-11-27'),
+    };
+    const { outcome } = await stopped({ execution: 'release-9', status: 'TIMED_OUT' }, w.deps(), {
+      ...SETTINGS,
+      scaling: SCALING,
+    });
+    expect(w.scaling!.blue).toEqual({ min: 2, max: 10, scaleInSuspended: false });
+    expect(outcome.cause).toContain('scaling acts again');
+  });
+
   test('a refused release (another holds the lock) leaves the other release’s hold alone', async () => {
     const w = world('good', 5);
     w.lock = {

@@ -110,7 +110,8 @@ export class AlbTrafficRouter implements TrafficRouter {
           `${d.Target?.Id ?? '?'}:${d.Target?.Port ?? '?'} ${d.TargetHealth?.State ?? 'unknown'}` +
           (d.TargetHealth?.Reason ? ` (${d.TargetHealth.Reason})` : ''),
       );
-    return { healthy, notHealthy: descriptions.length - healthy, problems };
+    const starting = descriptions.filter((d) => d.TargetHealth?.State === 'initial').length;
+    return { healthy, notHealthy: descriptions.length - healthy, starting, problems };
   }
 
   /** A weighted forward to both colors; by default no stickiness, so a switch moves every new request. */

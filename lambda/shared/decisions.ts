@@ -73,10 +73,10 @@ export function idleNotReadyBecause(args: {
   if (status.running < count) {
     problems.push(`${status.running} of ${count} tasks running (desired ${status.desired})`);
   }
-  // Auto scaling may take a color above the count: its extra tasks may still be starting (targets "initial"), which
-  // is no reason to hold traffic back while `count` targets are healthy. At the count, every target must be.
-  const extraStarting = status.desired > count;
-  if (health.healthy < count || (health.notHealthy > 0 && !extraStarting)) {
+  // Auto scaling may take a color above the count: its extra tasks' targets may still be starting ("initial"), which
+  // is no reason to hold traffic back while `count` targets are healthy. Any other target not healthy is.
+  const toleratedStarting = Math.min(health.starting ?? 0, Math.max(status.desired - count, 0));
+  if (health.healthy < count || health.notHealthy > toleratedStarting) {
     problems.push(
       `${health.healthy}/${count} targets healthy, ${health.notHealthy} not healthy` +
         (health.problems.length > 0 ? ` (${health.problems.join('; ')})` : ''),

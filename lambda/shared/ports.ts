@@ -58,6 +58,11 @@ export interface TargetHealth {
   readonly healthy: number;
   /** Targets not healthy (unhealthy, initial, draining, unavailable). */
   readonly notHealthy: number;
+  /**
+   * Of those, the targets still starting (ALB state `initial`: registered, health checks not yet passed); absent
+   * when unknown (counted as none).
+   */
+  readonly starting?: number;
   /** One line per unhealthy target with its reason, for causes. */
   readonly problems: readonly string[];
 }

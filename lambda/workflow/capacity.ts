@@ -14,7 +14,8 @@
  *   it was (the callers, under the traffic guard, with settle()).
  */
 import { BluegreenError, CATCH_UP_SECONDS, releaseError } from '../shared/errors';
-import type { FleetStatus, WorkflowDeps } from '../shared/ports';
+import { CRASH_LOOP_TASKS } from '../shared/decisions';
+import type { FleetStatus, TargetHealth, WorkflowDeps } from '../shared/ports';
 import type { Release } from '../shared/release';
 import type { Color } from '../shared/release-record';
 import {
@@ -110,26 +111,40 @@ export async function catchUpWithLive(
 }
 
 /**
- * The new color is below `count` only because it is still scaling out (the release's revision, no failed tasks,
- * a rollout ECS has not given up on): the switch waits for it rather than calling it not ready.
+ * The new color is short of `count` only because it is still scaling out: the release's revision, a rollout ECS
+ * has not given up on, no crash loop, tasks still to run or targets still starting (and no target failing). The
+ * switch waits for it rather than calling it not ready.
  */
-export function stillScalingOut(status: FleetStatus, revision: string | undefined, count: number): boolean {
+export function stillScalingOut(
+  status: FleetStatus,
+  health: TargetHealth,
+  revision: string | undefined,
+  count: number,
+): boolean {
   return (
     status.revision === revision &&
     status.rollout !== 'FAILED' &&
-    status.failedTasks === 0 &&
-    status.running < Math.max(count, status.desired)
+    status.failedTasks < CRASH_LOOP_TASKS &&
+    health.notHealthy === (health.starting ?? 0) &&
+    (status.running < Math.max(count, status.desired) || health.healthy < count)
   );
 }
 
 /** The error the switch fails with while the new color catches up (retried by the state machine). */
-export function catchingUp(release: Release, status: FleetStatus, count: number, raised?: string): Error {
+export function catchingUp(
+  release: Release,
+  status: FleetStatus,
+  health: TargetHealth,
+  count: number,
+  raised?: string,
+): Error {
   const shifted = release.shift !== undefined && release.shift.step >= 0;
   const minutes = Math.ceil(CATCH_UP_SECONDS / 60);
   return releaseError(
     shifted ? 'CapacityCatchingUpDuringShift' : 'CapacityCatchingUp',
     `${raised ? `${raised}. ` : ''}${release.idle} runs ${status.running} of the ${count} tasks it needs before it ` +
-      `takes all production traffic (as many as ${release.live} runs now). The switch waits for them, tried ` +
+      `takes all production traffic (as many as ${release.live} runs now), ${health.healthy} of its targets healthy. ` +
+      'The switch waits for them, tried ' +
       `again for up to ${minutes} minutes; if they never start (no room in the cluster or subnets, a task limit), ` +
       (shifted
         ? `the release rolls back and all traffic goes back to ${release.live}.`

@@ -366,8 +366,12 @@ async function putIdleBack(
           restored = await deps.fleet.restore(release.idle, before.count, before.revision);
           return;
         }
-        // With the bounds the record gave it before the release (held at 0, or pinned warm), in the same move.
-        const recorded = before.capacity ?? restingAt(before.count);
+        // With the bounds the record gave it before the release (held at 0, or pinned warm), in the same move; a
+        // color that ran tasks with the record `auto` (scaling added to a warm stack) is pinned at them.
+        const recorded =
+          before.capacity === undefined || (before.capacity === 'auto' && before.count > 0)
+            ? restingAt(before.count)
+            : before.capacity;
         [restored] = await Promise.all([
           deps.fleet.restore(
             release.idle,
@@ -377,6 +381,13 @@ async function putIdleBack(
           ),
           deps.record.writeCapacity(release.idle, recorded),
         ]);
+        if (restored && restored.count !== before.count) {
+          // Its revision could not run again: it went to 0 instead, and its bounds and record say so.
+          await Promise.all([
+            deps.fleet.setCapacity(release.idle, boundsFor('auto', false, scaling)),
+            deps.record.writeCapacity(release.idle, 'auto'),
+          ]);
+        }
       }),
     [FLEET_BUSY],
   );

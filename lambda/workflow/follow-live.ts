@@ -12,10 +12,19 @@ import { otherColor } from '../shared/release-record';
 import { capacityOf, pinAt } from './capacity';
 import { allTrafficTo, listenerSays, scaleUnlessServing } from './traffic-guard';
 
-/** The lock owner while the idle color is brought to the live color's count. */
+/** The lock owner while the idle color is brought to the live color's count: this prefix and the run's time. */
 export const FOLLOWER = 'bluegreen-follow-live';
-/** Its lease: far longer than the few calls it makes, far shorter than a release's wait for it. */
-const LEASE_MS = 60_000;
+/**
+ * Its lease outlasts its Lambda's timeout (room for its calls at their worst, sdk-budget.ts), so the lock never
+ * lapses while it acts; it is released as soon as it is done (seconds).
+ */
+export const FOLLOW_LIVE_TIMEOUT_SECONDS = 660;
+const LEASE_MS = (FOLLOW_LIVE_TIMEOUT_SECONDS + 60) * 1000;
+
+/** A lock owner that is the follower (any of its runs). */
+export function isFollower(owner: string): boolean {
+  return owner === FOLLOWER || owner.startsWith(`${FOLLOWER}-`);
+}
 
 export interface Followed {
   /** What it did, in one line (logged, and returned to the schedule). */
@@ -32,8 +41,10 @@ export async function followLive(
     return { said: 'keepIdleWarm with auto scaling is not configured: nothing to follow', changed: false };
   }
   const now = deps.now();
+  // Each run its own owner: a run that overlaps a slow one finds the lock taken and does nothing.
+  const owner = `${FOLLOWER}-${now.toISOString().replace(/[-:.]/g, '')}`;
   const lock = await deps.lock.acquire(
-    FOLLOWER,
+    owner,
     'follow the live color',
     now,
     new Date(now.getTime() + LEASE_MS),
@@ -67,7 +78,7 @@ export async function followLive(
       changed: true,
     };
   } finally {
-    await deps.lock.release(FOLLOWER);
+    await deps.lock.release(owner);
   }
 }
 

@@ -8,7 +8,7 @@ import type { WorkflowDeps } from '../shared/ports';
 import { parseReleaseInput, type ReleaseState, type WorkflowSettings } from '../shared/release';
 import { otherColor, recordParameterNames } from '../shared/release-record';
 import { findDrift } from '../shared/traffic';
-import { FOLLOWER, lockBusy } from './follow-live';
+import { isFollower, lockBusy } from './follow-live';
 import { migrationPorts, pendingContractToRun } from './migrations';
 
 export async function prepare(
@@ -20,7 +20,7 @@ export async function prepare(
   const now = deps.now();
   const lease = new Date(now.getTime() + settings.maxReleaseSeconds * 1000);
   const lock = await deps.lock.acquire(state.execution, request.image, now, lease);
-  if (!lock.acquired && lock.holder === FOLLOWER) {
+  if (!lock.acquired && isFollower(lock.holder)) {
     throw lockBusy(lock.since);
   }
   if (!lock.acquired) {

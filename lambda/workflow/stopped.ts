@@ -9,7 +9,9 @@ import { COLORS, otherColor, recordParameterNames, type Color } from '../shared/
 import { STATES } from '../shared/state-names';
 import { recoveryAfterStop, type ColorCondition } from '../shared/stop-recovery';
 import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
-import { capacityOf, pinAt, resumeLive } from './capacity';
+import { heldAt } from '../shared/scaling';
+import { capacityOf, pinAt, resumeLive, settle } from './capacity';
+import { isFollower } from './follow-live';
 import { attempt, withNotes } from './attempt';
 import { afterRelease } from './migrations';
 import { routeAllTo } from './switch';
@@ -112,7 +114,9 @@ export async function stopped(
   }
   // Scaling first, then the lock: while this execution still holds it, no new release can start and hold
   // scaling of its own, which this resume would then undo.
-  const scaling = await letScalingAct(execution, deps, notes, settings);
+  // An ending step that reported it gave the colors their bounds back already (and freed the lock: another release
+  // may hold both colors now), so only the unreported endings set bounds here.
+  const scaling = await letScalingAct(execution, deps, notes, reported ? {} : settings);
   const freed = await attempt(notes, 'release the lock', () => deps.lock.release(execution));
   const why = ending.error
     ? ` (${ending.error}${ending.cause ? `: ${causeMessage(ending.cause)}` : ''})`
@@ -277,15 +281,19 @@ async function condition(
  */
 async function letScalingAct(
   execution: string,
-  deps: Pick<WorkflowDeps, 'lock' | 'fleet' | 'record' | 'now'>,
+  deps: Pick<WorkflowDeps, 'lock' | 'fleet' | 'record' | 'router' | 'now'>,
   notes: string[],
   settings: Pick<WorkflowSettings, 'scaling'>,
 ): Promise<string> {
   let other: string | undefined;
   const read = await attempt(notes, 'read the lock', async () => {
     const holder = await deps.lock.holder();
+    // The idle color's follower (follow-live) holds it for seconds, and never holds scaling: not another release.
     other =
-      holder && holder.owner !== execution && Date.parse(holder.expiresAt) > deps.now().getTime()
+      holder &&
+      holder.owner !== execution &&
+      !isFollower(holder.owner) &&
+      Date.parse(holder.expiresAt) > deps.now().getTime()
         ? holder.owner
         : undefined;
   });
@@ -302,10 +310,20 @@ async function letScalingAct(
   }
   let said = '';
   const bounds = await attempt(notes, 'give both colors their scaling bounds back', async () => {
-    const live = (await deps.record.read()).liveColor;
+    const [record, weights] = await Promise.all([deps.record.read(), deps.router.productionWeights()]);
+    const live = record.liveColor;
     const idle = otherColor(live);
     await resumeLive(live, deps, scaling);
     const count = (await capacityOf(idle, deps)).desired;
+    if (weights[idle] > 0) {
+      // The listener sends it traffic though the record does not name it (drift, or a split left behind): it keeps
+      // a floor at its count and may scale out, until an operator reconciles.
+      await settle(idle, heldAt(count, scaling), false, deps, scaling);
+      said =
+        `${live} scales within ${scaling.minCount}..${scaling.maxCount} again; ${idle}, which takes production ` +
+        `traffic though the record names ${live}, is held at ${count} task(s) or more`;
+      return;
+    }
     await pinAt(idle, count, deps, scaling);
     said =
       `${live} scales within ${scaling.minCount}..${scaling.maxCount} again; ` +

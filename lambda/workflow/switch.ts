@@ -75,12 +75,12 @@ async function caughtUp(
     return release;
   }
   const { count, raised } = await catchUpWithLive(release, deps, settings.scaling);
-  const { status } = await observeIdle(release, deps);
+  const { status, health } = await observeIdle(release, deps);
   if (
     raised !== undefined ||
-    (count > release.liveCount && stillScalingOut(status, release.revision, count))
+    (count > release.liveCount && stillScalingOut(status, health, release.revision, count))
   ) {
-    throw catchingUp(release, status, count, raised);
+    throw catchingUp(release, status, health, count, raised);
   }
   return { ...release, liveCount: count };
 }

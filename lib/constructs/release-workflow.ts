@@ -37,6 +37,7 @@ import { handUnsuccessfulEndingsToStopped } from './release-endings';
 import { switchAndBake } from './switch-phase';
 import { TEST_TRAFFIC_HEADER, type TrafficRouting } from './traffic';
 import { shiftPhase } from './shift-phase';
+import { FOLLOW_LIVE_TIMEOUT_SECONDS } from '../../lambda/workflow/follow-live';
 import { followLiveEveryMinute } from './follow-live-schedule';
 import { grantSteps } from './workflow-grants';
 import { stateHelpers, type Step, type StepFunctions } from './workflow-states';
@@ -213,7 +214,7 @@ export class ReleaseWorkflow extends Construct {
           : environment;
 
     const steps = new Construct(this, 'Steps');
-    const make = (step: Step, description: string, vpc?: ec2.IVpc) =>
+    const make = (step: Step, description: string, vpc?: ec2.IVpc, timeoutSeconds = STEP_TIMEOUT_SECONDS) =>
       new BluegreenFunction(steps, pascal(step), {
         entry: step,
         description: `bluegreen ${appName}: ${description}`,
@@ -223,7 +224,7 @@ export class ReleaseWorkflow extends Construct {
           'names), listeners.domainName, healthCheck.path or image.repository',
         logRetentionDays: config.logRetentionDays,
         // Room for every SDK call of the step at its worst, and for the smoke checks and the hook (sdk-budget.ts).
-        timeout: Duration.seconds(STEP_TIMEOUT_SECONDS),
+        timeout: Duration.seconds(timeoutSeconds),
         vpc,
       }).function;
     const fns: StepFunctions = {
@@ -246,7 +247,15 @@ export class ReleaseWorkflow extends Construct {
         ? { 'await-approval': make('await-approval', 'Manual gate: say what waits and how to answer') }
         : {}),
       ...(config.scaling && config.keepIdleWarm
-        ? { 'follow-live': make('follow-live', "Keep the idle color at the live color's count") }
+        ? {
+            // Shorter than its lock lease (follow-live.ts), so the lock never lapses while it acts.
+            'follow-live': make(
+              'follow-live',
+              "Keep the idle color at the live color's count",
+              undefined,
+              FOLLOW_LIVE_TIMEOUT_SECONDS,
+            ),
+          }
         : {}),
       ...(migrations
         ? {

@@ -457,6 +457,8 @@ export class FakeWorld {
     return {
       healthy,
       notHealthy: Math.max(notHealthy, 0),
+      // Tasks not yet running are targets still starting; a never-healthy image's are failing.
+      starting: this.behaviourOf(color) === 'never-healthy' ? 0 : Math.max(s.desired - s.running, 0),
       problems: notHealthy > 0 ? [`${notHealthy} target(s) unhealthy (Target.ResponseCodeMismatch)`] : [],
     };
   }

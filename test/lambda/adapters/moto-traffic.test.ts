@@ -227,7 +227,12 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
     });
 
     test('target health counts the registered targets (moto: a target is healthy as soon as it is registered)', async () => {
-      expect(await router.targetHealth('blue')).toEqual({ healthy: 0, notHealthy: 0, problems: [] });
+      expect(await router.targetHealth('blue')).toEqual({
+        healthy: 0,
+        notHealthy: 0,
+        starting: 0,
+        problems: [],
+      });
       await elb().send(
         new RegisterTargetsCommand({
           TargetGroupArn: alb.targetGroups.blue,
@@ -237,8 +242,18 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
           ],
         }),
       );
-      expect(await router.targetHealth('blue')).toEqual({ healthy: 2, notHealthy: 0, problems: [] });
-      expect(await router.targetHealth('green')).toEqual({ healthy: 0, notHealthy: 0, problems: [] });
+      expect(await router.targetHealth('blue')).toEqual({
+        healthy: 2,
+        notHealthy: 0,
+        starting: 0,
+        problems: [],
+      });
+      expect(await router.targetHealth('green')).toEqual({
+        healthy: 0,
+        notHealthy: 0,
+        starting: 0,
+        problems: [],
+      });
     });
   });
 

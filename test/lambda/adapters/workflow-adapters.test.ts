@@ -67,7 +67,7 @@ describe('AlbTrafficRouter writes', () => {
     });
   });
 
-  test('target health counts healthy targets and explains the others', async () => {
+  test('target health counts healthy targets, those still starting (initial), and explains the others', async () => {
     elb.on(DescribeTargetHealthCommand, { TargetGroupArn: GREEN }).resolves({
       TargetHealthDescriptions: [
         { Target: { Id: '10.0.1.4', Port: 8080 }, TargetHealth: { State: 'healthy' } },
@@ -75,12 +75,20 @@ describe('AlbTrafficRouter writes', () => {
           Target: { Id: '10.0.2.9', Port: 8080 },
           TargetHealth: { State: 'unhealthy', Reason: 'Target.ResponseCodeMismatch' },
         },
+        {
+          Target: { Id: '10.0.3.7', Port: 8080 },
+          TargetHealth: { State: 'initial', Reason: 'Elb.InitialHealthChecking' },
+        },
       ],
     });
     await expect(router.targetHealth('green')).resolves.toEqual({
       healthy: 1,
-      notHealthy: 1,
-      problems: ['10.0.2.9:8080 unhealthy (Target.ResponseCodeMismatch)'],
+      notHealthy: 2,
+      starting: 1,
+      problems: [
+        '10.0.2.9:8080 unhealthy (Target.ResponseCodeMismatch)',
+        '10.0.3.7:8080 initial (Elb.InitialHealthChecking)',
+      ],
     });
   });
 });

@@ -181,7 +181,12 @@ describe('idleNotReadyBecause: is the idle color still what validation saw?', ()
   });
 
   test('scaled out beyond the count (auto scaling): ready with the count healthy while its extra tasks start', () => {
-    const starting: TargetHealth = { healthy: 2, notHealthy: 2, problems: ['10.0.1.9: initial'] };
+    const starting: TargetHealth = {
+      healthy: 2,
+      notHealthy: 2,
+      starting: 2,
+      problems: ['10.0.1.9: initial'],
+    };
     expect(
       idleNotReadyBecause({
         status: status({ desired: 4, running: 3 }),
@@ -199,6 +204,15 @@ describe('idleNotReadyBecause: is the idle color still what validation saw?', ()
         count: 2,
       }),
     ).toBe('1/2 targets healthy, 3 not healthy');
+    // Extra targets that fail (not starting) are not tolerated: a crash-looping scale-out is not ready.
+    expect(
+      idleNotReadyBecause({
+        status: status({ desired: 4, running: 4 }),
+        health: { healthy: 2, notHealthy: 2, starting: 0, problems: ['10.0.1.9: unhealthy'] },
+        revision: REV,
+        count: 2,
+      }),
+    ).toBe('2/2 targets healthy, 2 not healthy (10.0.1.9: unhealthy)');
     // At the count, every target must be healthy (as without scaling).
     expect(
       idleNotReadyBecause({
