@@ -61,10 +61,6 @@ export function parseRecordedCapacity(value: string): RecordedCapacity | undefin
   return min <= max && max <= MAX_BOUND ? { min, max } : undefined;
 }
 
-export function sameRecordedCapacity(a: RecordedCapacity, b: RecordedCapacity): boolean {
-  return formatRecordedCapacity(a) === formatRecordedCapacity(b);
-}
-
 /** The bounds a record value means for a color: `live` says whether the record names it the live color. */
 export function boundsFor(recorded: RecordedCapacity, live: boolean, settings: ScalingSettings): ColorBounds {
   if (recorded === 'auto') {
