@@ -86,6 +86,38 @@ export interface StepVerdict {
   readonly summary: string;
 }
 
+/** One check's value beside its threshold, as the console and `bluegreen report` show it. */
+export interface CheckResult {
+  /** What was checked, e.g. "GET /health", "target health", "validation hook". */
+  readonly name: string;
+  /** What was observed, e.g. "status 200, 12 ms, version 1.4.2 in the body". */
+  readonly value: string;
+  /** What it had to be, e.g. "status 200, at most 250 ms, body contains 1.4.2". */
+  readonly threshold: string;
+  readonly passed: boolean;
+}
+
+/** What the validate step found (recorded when the idle color passed; a failure's cause lists the problems). */
+export interface ValidationReport {
+  readonly at: string;
+  readonly checks: readonly CheckResult[];
+}
+
+/** The lifecycle hooks a release calls besides the validation hook (config `release.hooks`). */
+export type HookName = 'beforeDeploy' | 'afterShift' | 'onRollback';
+
+/** One answer of a lifecycle hook (or of the validation hook), as recorded in the release. */
+export interface HookAnswer {
+  readonly hook: HookName | 'validation';
+  readonly functionArn: string;
+  /** The hook's own answer, or TIMED_OUT (no final answer by its deadline) or ERROR (no valid answer at all). */
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS' | 'TIMED_OUT' | 'ERROR';
+  readonly summary: string;
+  /** 1-based call number (IN_PROGRESS answers are followed by another call). */
+  readonly attempt: number;
+  readonly at: string;
+}
+
 /** Where a gradual shift stands (canary and linear only). */
 export interface Shift {
   readonly strategy: Strategy;
@@ -152,6 +184,10 @@ export interface Release {
   readonly strategy?: Strategy;
   /** Set by the shift steps (canary and linear). */
   readonly shift?: Shift;
+  /** Set by the validate step when the idle color passed: each check's value beside its threshold. */
+  readonly validation?: ValidationReport;
+  /** Every lifecycle hook's answers so far, oldest first (the console and `bluegreen report` show them). */
+  readonly hooks?: readonly HookAnswer[];
   /** Set by the switch step. */
   readonly switchedAt?: string;
   readonly watch?: {

@@ -5,11 +5,18 @@
 import { smokeCheckProblem } from '../shared/decisions';
 import { releaseError } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
-import { requireRelease, type ReleaseState, type WorkflowSettings } from '../shared/release';
+import {
+  requireRelease,
+  type CheckResult,
+  type ReleaseState,
+  type SmokeCheck,
+  type WorkflowSettings,
+} from '../shared/release';
+import type { ProbeResult } from '../shared/ports';
 
 export async function validate(
   state: ReleaseState,
-  deps: Pick<WorkflowDeps, 'probe' | 'router' | 'testToken' | 'hook'>,
+  deps: Pick<WorkflowDeps, 'probe' | 'router' | 'testToken' | 'hook' | 'now'>,
   settings: WorkflowSettings,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
@@ -21,6 +28,7 @@ export async function validate(
     token = await deps.testToken({ fresh: true });
     smoke = await smokeChecks(token, release.version, deps, settings);
   }
+  const checks: CheckResult[] = [...smoke.checks];
   const problems = [...smoke.problems];
   if (smoke.forbidden) {
     problems.push(
@@ -29,7 +37,14 @@ export async function validate(
     );
   }
   const health = await deps.router.targetHealth(release.idle);
-  if (health.healthy < release.liveCount || health.notHealthy > 0) {
+  const healthy = health.healthy >= release.liveCount && health.notHealthy === 0;
+  checks.push({
+    name: 'target health',
+    value: `${health.healthy} healthy, ${health.notHealthy} not`,
+    threshold: `at least ${release.liveCount} healthy, none unhealthy`,
+    passed: healthy,
+  });
+  if (!healthy) {
     problems.push(
       `target health: ${health.healthy}/${release.liveCount} healthy` +
         (health.problems.length > 0 ? ` (${health.problems.join('; ')})` : ''),
@@ -43,6 +58,7 @@ export async function validate(
       image: release.image,
       version: release.version,
     });
+    checks.push({ name: 'validation hook', value: hook.summary, threshold: 'passed', passed: hook.passed });
     if (!hook.passed) {
       problems.push(`validation hook: ${hook.summary}`);
     }
@@ -53,18 +69,22 @@ export async function validate(
       `Validation of ${release.image} on ${release.idle} (test listener) failed: ${problems.join('; ')}.`,
     );
   }
-  return state;
+  return { ...state, release: { ...release, validation: { at: deps.now().toISOString(), checks } } };
 }
 
-/** The smoke checks through the test listener with `token`; `forbidden` when the listener answered 403. */
-async function smokeChecks(
+/**
+ * The smoke checks through the test listener with `token`: each check's value beside its threshold, the
+ * problems found, and `forbidden` when the listener answered 403.
+ */
+export async function smokeChecks(
   token: string,
   version: string,
   deps: Pick<WorkflowDeps, 'probe'>,
-  settings: WorkflowSettings,
-): Promise<{ problems: string[]; forbidden: boolean }> {
+  settings: Pick<WorkflowSettings, 'testHeader' | 'testUrl' | 'smokeChecks'>,
+): Promise<{ checks: CheckResult[]; problems: string[]; forbidden: boolean }> {
   const headers = { [settings.testHeader]: token };
   const problems: string[] = [];
+  const checks: CheckResult[] = [];
   let forbidden = false;
   for (const check of settings.smokeChecks) {
     // Allow a slow answer to arrive (and be reported as over budget), but never hang the step.
@@ -72,9 +92,31 @@ async function smokeChecks(
     const result = await deps.probe.get(`${settings.testUrl}${check.path}`, headers, timeoutMs);
     forbidden ||= result.status === 403 && check.expectStatus !== 403;
     const problem = smokeCheckProblem(check, result, version);
+    checks.push(smokeResult(check, result, version, problem));
     if (problem) {
       problems.push(problem);
     }
   }
-  return { problems, forbidden };
+  return { checks, problems, forbidden };
+}
+
+function smokeResult(
+  check: SmokeCheck,
+  result: ProbeResult,
+  version: string,
+  problem: string | undefined,
+): CheckResult {
+  const seen =
+    result.status === 0
+      ? `no response (${result.error ?? 'connection failed'})`
+      : `status ${result.status}, ${Math.round(result.latencyMs)} ms` +
+        (check.expectVersion ? `, version ${result.body.includes(version) ? '' : 'not '}in the body` : '');
+  return {
+    name: `GET ${check.path}`,
+    value: seen,
+    threshold:
+      `status ${check.expectStatus}, at most ${check.latencyBudgetMs} ms` +
+      (check.expectVersion ? `, body contains ${version}` : ''),
+    passed: problem === undefined,
+  };
 }
