@@ -8,7 +8,7 @@ import './quiet';
 import { ConfigError } from '../lib/config';
 import { helpText, parseRehearsalArgs, RehearsalUsageError } from './options';
 import type { RehearsalResult } from './rehearse';
-import { scenarioReport, writeReport } from './report';
+import { rehearsalDocument, writeReport } from './report';
 
 async function main(): Promise<number> {
   const parsed = parseRehearsalArgs(process.argv.slice(2));
@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     },
   });
   print(result);
-  const files = writeReport(report, result.scenarios.map(scenarioReport), result.session);
+  const files = writeReport(report, rehearsalDocument(result));
   console.log(`\nreport: ${files.json}, ${files.html}`);
   return result.scenarios.every((s) => s.passed) && !(result.session?.checked && !result.session.survived)
     ? 0
