@@ -32,11 +32,14 @@ export interface TimeAxis {
 
 const ms = (iso: string) => Date.parse(iso);
 
-/** One axis for every chart of a release: from its first to its last time across states, weights and traffic. */
-export function timeAxis(report: ReleaseReport): TimeAxis {
+/**
+ * One axis for every chart of a release: from its first to its last time across states, weights and traffic; a
+ * release still running reaches `now` (when the report was made), where its running state's bar ends.
+ */
+export function timeAxis(report: ReleaseReport, now?: string): TimeAxis {
   const times = [
     ms(report.startedAt),
-    ...(report.endedAt ? [ms(report.endedAt)] : []),
+    ...(report.endedAt ? [ms(report.endedAt)] : now ? [ms(now)] : []),
     ...report.states.flatMap((s) => [ms(s.enteredAt), ...(s.exitedAt ? [ms(s.exitedAt)] : [])]),
     ...report.weights.map((w) => ms(w.at)),
     ...(report.traffic?.buckets ?? []).flatMap((b) => [
@@ -307,9 +310,9 @@ function perBucket(seconds: number): string {
   return seconds % 60 === 0 ? ` per ${seconds === 60 ? '' : `${seconds / 60} `}minute` : ` per ${seconds} s`;
 }
 
-/** Every chart of a release, on one time axis. */
-export function charts(report: ReleaseReport): string {
-  const axis = timeAxis(report);
+/** Every chart of a release, on one time axis (`now`: when the report was made, the end of a running release). */
+export function charts(report: ReleaseReport, now?: string): string {
+  const axis = timeAxis(report, now);
   return [
     stateChart(report, axis),
     weightsChart(report, axis),

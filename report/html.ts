@@ -28,7 +28,7 @@ export function renderReportHtml(doc: ReportDocument): string {
 <p class="generated">generated ${esc(doc.generatedAt)}</p>
 ${LEGEND}
 ${toc}
-${doc.reports.map((r, i) => section(r, i + 1)).join('\n')}
+${doc.reports.map((r, i) => section(r, i + 1, doc.generatedAt)).join('\n')}
 </body></html>
 `;
 }
@@ -42,7 +42,7 @@ table{border-collapse:collapse;margin:4px 0 12px;font-size:13px}
 td,th{border:1px solid #d6d6d6;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f4f4f4;font-weight:600}
 table.summary th{width:190px}
-table.verdicts td:nth-child(3){min-width:170px} table.verdicts td:nth-child(2){white-space:nowrap}
+table.states td:first-child{white-space:nowrap} table.verdicts td:nth-child(3){min-width:170px} table.verdicts td:nth-child(2){white-space:nowrap}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .ok,.pass td.passed{color:#217a21;font-weight:600} .bad,.fail td.passed{color:#c62121;font-weight:600}
 .neutral{font-weight:600}
@@ -64,13 +64,13 @@ function statusClass(r: ReleaseReport): string {
   return r.status === 'RUNNING' ? 'neutral' : 'bad';
 }
 
-function section(r: ReleaseReport, n: number): string {
+function section(r: ReleaseReport, n: number, now: string): string {
   return `<section class="release" id="release-${n}" data-release="${esc(r.release)}">
 <h2>${esc(r.title)}</h2>
 ${summary(r)}
 ${r.gaps && r.gaps.length > 0 ? `<div class="gaps"><strong>Not in this report:</strong><ul>${r.gaps.map((g) => `<li>${esc(g)}</li>`).join('')}</ul></div>` : ''}
 <h3>Timeline</h3>
-${charts(r)}
+${charts(r, now)}
 <h3>States</h3>
 ${states(r)}
 <h3>Verdicts</h3>

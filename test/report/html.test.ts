@@ -171,3 +171,33 @@ describe('one time axis per release', () => {
     ]);
   });
 });
+
+test('a release still running, without traffic figures or weights: bars run to the axis end, the charts say so', () => {
+  const running: ReleaseReport = {
+    ...released,
+    status: 'RUNNING',
+    outcome: undefined,
+    endedAt: undefined,
+    states: [
+      { name: 'Prepare', enteredAt: released.startedAt, exitedAt: released.states[0].exitedAt },
+      { name: 'Wait for approval', enteredAt: released.states[0].exitedAt! },
+    ],
+    weights: [],
+    traffic: undefined,
+    verdicts: [],
+  };
+  const page = renderReportHtml({ ...document, reports: [running] });
+  const body = section(page, running.release);
+  expect(body).toContain('<span class="status neutral">RUNNING</span>');
+  expect(body).toContain('not yet (running)');
+  expect(body).toContain('No verdicts recorded.');
+  for (const name of ['requests', 'errors', 'latency']) {
+    expect(chart(body, name)).toContain('no traffic figures for this release');
+  }
+  expect(chart(body, 'weights')).not.toContain('class="series"');
+  const bar = chart(body, 'states').match(/<rect class="state-bar" data-state="Wait for approval"[^>]*>/)![0];
+  // The axis runs to when the report was made (2 hours on), where the running state's bar ends.
+  expect(Number(attr(bar, 'x')) + Number(attr(bar, 'width'))).toBeCloseTo(1000 - 24, 0);
+  expect(Number(attr(bar, 'width'))).toBeGreaterThan(700);
+  expect(chart(body, 'states')).toContain('>16:00</text>');
+});
