@@ -98,13 +98,24 @@ export function reportVerdicts(r: ScenarioResult): ReportVerdict[] {
     passed: c.passed,
     state: 'Validate idle color',
   }));
-  return [...checks, ...r.verdicts.flatMap(stepVerdicts)];
+  // A step is judged once its window's metrics are complete: by the first Analyse step to end after the window.
+  const judged = (v: StepVerdict) =>
+    r.execution.events.find(
+      (e) => e.state === 'Analyse step' && e.type !== 'entered' && e.at >= Date.parse(v.window.end),
+    )?.at;
+  return [
+    ...checks,
+    ...r.verdicts.flatMap((v) => {
+      const at = judged(v);
+      return stepVerdicts(v, at === undefined ? v.window.end : iso(at));
+    }),
+  ];
 }
 
-function stepVerdicts(v: StepVerdict): ReportVerdict[] {
+function stepVerdicts(v: StepVerdict, at: string): ReportVerdict[] {
   const step = `step ${v.step} (${v.percent}%)`;
   const metrics = v.metrics.map((m) => ({
-    at: v.window.end,
+    at,
     kind: 'analysis',
     name: `${step}: ${m.metric}${m.critical ? '' : ' (advisory)'}`,
     value:
@@ -122,7 +133,7 @@ function stepVerdicts(v: StepVerdict): ReportVerdict[] {
     state: `Analyse step → ${v.action}${v.wouldHave ? ` (dry run: would ${v.wouldHave})` : ''}`,
   }));
   const alarms = v.alarms.map((alarm) => ({
-    at: v.window.end,
+    at,
     kind: 'alarm',
     name: `${step}: ${alarm}`,
     value: 'ALARM',

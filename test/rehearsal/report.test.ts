@@ -178,6 +178,13 @@ describe('a scenario as a ReleaseReport', () => {
   });
 
   test("verdicts: the idle color's checks and each step's metrics, values beside thresholds", () => {
+    // Judged when the Analyse step after the step's window ended (not at the window's end).
+    expect(report.verdicts.map((v) => v.at)).toEqual([
+      iso(START + 1500),
+      iso(START + 1500),
+      iso(START + 5020),
+      iso(START + 5020),
+    ]);
     expect(report.verdicts.map((v) => [v.kind, v.name, v.value, v.threshold, v.passed])).toEqual([
       ['smoke', 'GET /health', 'status 200, 9 ms', 'status 200, at most 1000 ms', true],
       ['health', 'target health', '2 healthy, 0 not', 'at least 2 healthy', true],
