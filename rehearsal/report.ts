@@ -86,7 +86,10 @@ export function reportStates(r: ScenarioResult): ReportState[] {
   return states;
 }
 
-/** The idle color's checks (when it passed validation) and each shift step's metrics, values beside thresholds. */
+/**
+ * The idle color's checks (when it passed validation), the lifecycle hooks' answers and each shift step's
+ * metrics, values beside thresholds.
+ */
 export function reportVerdicts(r: ScenarioResult): ReportVerdict[] {
   const release = r.execution.output?.release ?? r.execution.lastInput?.release;
   const checks: ReportVerdict[] = (release?.validation?.checks ?? []).map((c) => ({
@@ -103,8 +106,18 @@ export function reportVerdicts(r: ScenarioResult): ReportVerdict[] {
     r.execution.events.find(
       (e) => e.state === 'Analyse step' && e.type !== 'entered' && e.at >= Date.parse(v.window.end),
     )?.at;
+  // Every lifecycle hook's answer (oldest first), when the release called any.
+  const hooks: ReportVerdict[] = (release?.hooks ?? []).map((h) => ({
+    at: h.at,
+    kind: 'hook',
+    name: `${h.hook} hook (call ${h.attempt})`,
+    value: `${h.status}: ${h.summary}`,
+    threshold: 'SUCCEEDED (IN_PROGRESS: called again)',
+    passed: h.status === 'SUCCEEDED' || h.status === 'IN_PROGRESS',
+  }));
   return [
     ...checks,
+    ...hooks,
     ...r.verdicts.flatMap((v) => {
       const at = judged(v);
       return stepVerdicts(v, at === undefined ? v.window.end : iso(at));

@@ -107,6 +107,24 @@ const lastInput = {
         { name: 'target health', value: '2 healthy, 0 not', threshold: 'at least 2 healthy', passed: true },
       ],
     },
+    hooks: [
+      {
+        hook: 'beforeDeploy',
+        functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:admit',
+        status: 'IN_PROGRESS',
+        summary: 'scanning the image',
+        attempt: 1,
+        at: iso(START + 600),
+      },
+      {
+        hook: 'beforeDeploy',
+        functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:admit',
+        status: 'FAILED',
+        summary: 'CVE-2026-1 in <openssl>',
+        attempt: 2,
+        at: iso(START + 900),
+      },
+    ],
   },
   failure: { Error: 'AnalysisFailed', Cause: 'latency: ratio 15 (limit 1.25)' },
   approval: { approvedBy: 'npm start --approve-after', at: iso(START + 1800) },
@@ -182,12 +200,28 @@ describe('a scenario as a ReleaseReport', () => {
     expect(report.verdicts.map((v) => v.at)).toEqual([
       iso(START + 1500),
       iso(START + 1500),
+      iso(START + 600),
+      iso(START + 900),
       iso(START + 5020),
       iso(START + 5020),
     ]);
     expect(report.verdicts.map((v) => [v.kind, v.name, v.value, v.threshold, v.passed])).toEqual([
       ['smoke', 'GET /health', 'status 200, 9 ms', 'status 200, at most 1000 ms', true],
       ['health', 'target health', '2 healthy, 0 not', 'at least 2 healthy', true],
+      [
+        'hook',
+        'beforeDeploy hook (call 1)',
+        'IN_PROGRESS: scanning the image',
+        'SUCCEEDED (IN_PROGRESS: called again)',
+        true,
+      ],
+      [
+        'hook',
+        'beforeDeploy hook (call 2)',
+        'FAILED: CVE-2026-1 in <openssl>',
+        'SUCCEEDED (IN_PROGRESS: called again)',
+        false,
+      ],
       [
         'analysis',
         'step 1 (25%): errors',
@@ -250,6 +284,7 @@ test('the report files: the JSON is the document with the session, the HTML rend
   expect(html).toContain('data-release="rehearsal-5-v6"');
   expect(html).toContain('AnalysisFailed: step 1 &#60;failed&#62;. Rolled back.');
   expect(html).toContain('ratio at most 1.25 (differences under 20 ms never fail)');
+  expect(html).toContain('FAILED: CVE-2026-1 in &#60;openssl&#62;');
   for (const chart of ['states', 'weights', 'requests', 'errors', 'latency']) {
     expect(html).toContain(`data-chart="${chart}"`);
   }
