@@ -98,10 +98,11 @@ export function chatMessage(outcome: ReleaseOutcome): string {
   const cause = outcome.cause ?? '';
   let keep = cause.length;
   // Only a cause of many thousand characters can pass the limit (the description is cut already): shorten the
-  // one in the outcome JSON by what is over, and say so.
+  // one in the outcome JSON by what is over (in characters, at the cause's bytes per character), and say so.
+  const perChar = cause ? utf8Bytes(cause) / cause.length : 1;
   for (let over = utf8Bytes(message) - SNS_MESSAGE_MAX_BYTES; over > 0 && keep > 0;) {
-    keep = Math.max(0, keep - Math.max(over, 1024));
-    const cut = `${cause.slice(0, keep)} [cut to fit SNS's 256 KiB; the EventBridge event has all of it]`;
+    keep = Math.max(0, keep - Math.ceil(over / perChar) - 64);
+    const cut = `${cause.slice(0, keep)} [cut to fit SNS's 256 KiB message limit]`;
     message = JSON.stringify(chatNotification({ ...outcome, cause: cut }));
     over = utf8Bytes(message) - SNS_MESSAGE_MAX_BYTES;
   }
