@@ -8,7 +8,7 @@
  */
 import type { ReleaseOutcome } from './ports';
 
-/** Slack shows a header of at most 150 characters; the line is cut at a word before that. */
+/** At most 150 characters (what a Slack header block takes): a longer line is cut at a word, with "…". */
 export const OUTCOME_LINE_MAX = 150;
 
 export function outcomeLine(outcome: ReleaseOutcome, max = OUTCOME_LINE_MAX): string {
@@ -47,8 +47,10 @@ function describe(o: ReleaseOutcome): { what: string; why: string } {
   switch (o.status) {
     case 'SUCCEEDED':
       return {
-        what: o.liveColor ? `live on ${o.liveColor}` : 'released',
-        why: o.error ? `but ${o.error}: ${firstSentence(cause)}` : '',
+        what: 'released',
+        why:
+          `${o.liveColor ? `live on ${o.liveColor}` : firstSentence(cause)}` +
+          `${o.error ? `, but ${o.error}` : ''}`,
       };
     case 'ROLLED_BACK':
       return { what: 'rolled back', why: reason(cause, o.liveColor) };

@@ -15,14 +15,15 @@ export interface ChatNotificationsProps {
  * An AWS Chatbot (Amazon Q Developer in chat applications) Slack channel configuration subscribed to the releases
  * topic: it posts what the release workflow publishes, and lets nobody in the channel do anything in AWS.
  *
- * - The channel role has no permissions at all: Chatbot needs none to post custom notifications (the "Notification
- *   permissions" template's CloudWatch reads are for rendering CloudWatch alarms, which this topic never carries).
- *   Chatbot subscribes to the topic and writes its logs with its own service-linked role (AWSServiceRoleForAWSChatbot).
- * - The guardrail is AWSDenyAll, so even a channel member who picks a user role can run no command from the
- *   channel (without a guardrail, Chatbot applies AdministratorAccess).
- * - The topic is encrypted with the AWS managed key aws/sns: SNS decrypts each message before it delivers it to
- *   Chatbot's endpoint, so Chatbot needs no KMS permission, and the publishers are this stack's Lambda roles.
- * - Errors are logged (CloudWatch Logs, us-east-1, /aws/chatbot/<configuration name>).
+ * - Chatbot's own service-linked role (AWSServiceRoleForAWSChatbot) subscribes it to the topic and writes its logs;
+ *   the channel role is only for commands typed in the channel. It has no permissions: custom notifications need
+ *   none (the console's "Notification permissions" template, cloudwatch Describe/Get/List, is for rendering
+ *   CloudWatch alarms and charts, which this topic never carries).
+ * - The guardrail is AWSDenyAll (without one, Chatbot applies AdministratorAccess), and user roles are required:
+ *   no command can run from the channel, whatever role a member picks.
+ * - The topic is encrypted with the AWS managed key aws/sns: SNS decrypts each message before it delivers it, so
+ *   Chatbot needs no KMS permission; the publishers are this stack's Lambda roles. Its policy is unchanged.
+ * - Errors are logged by Chatbot in CloudWatch Logs, us-east-1, /aws/chatbot/<configuration name>.
  *
  * The Slack workspace must have been authorized once in the AWS Chatbot console: CloudFormation cannot do that.
  */
@@ -43,7 +44,7 @@ export class ChatNotifications extends Construct {
       role: this.role,
       notificationTopics: [props.topic],
       guardrailPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AWSDenyAll')],
-      userRoleRequired: false,
+      userRoleRequired: true,
       loggingLevel: chatbot.LoggingLevel.ERROR,
     });
   }

@@ -36,7 +36,7 @@ describe('outcomeLine: app, version, outcome, why, from what the workflow publis
   test('SUCCEEDED: the version and the color it is live on', async () => {
     const [outcome] = await published('good');
     expect(outcome.status).toBe('SUCCEEDED');
-    expect(outcomeLine(outcome)).toBe('shop v2: live on green');
+    expect(outcomeLine(outcome)).toBe('shop v2: released — live on green');
   });
 
   test('ROLLED_BACK after a failed canary: the metric that failed against the old color, with its threshold', async () => {
