@@ -80,7 +80,7 @@ function describe(o: ReleaseOutcome): { what: string; why: string } {
     case 'CONTRACT_FAILED':
       return {
         what: `live on ${o.liveColor ?? 'the new color'}, contract migrations failed`,
-        why: firstSentence(cause),
+        why: firstSentence(cause.replace(/^The contract migrations of \S+ failed: /, '')),
       };
     case 'APPROVAL_REQUIRED':
       return {
@@ -103,7 +103,7 @@ function shiftStep(o: ReleaseOutcome, cause: string): { what: string; why: strin
     judged.length > 0
       ? judged.map((m) => metricPhrase(m.explanation, o.liveColor)).join('; ')
       : step.alarms.length > 0
-        ? `alarm ${step.alarms.join(', ')}`
+        ? step.alarms.map((a) => alarmPhrase(a) ?? a).join('; ')
         : step.metrics.map((m) => metricPhrase(m.explanation, o.liveColor)).join('; ');
   const doing: Record<typeof step.action, string> = {
     next: 'next step',
@@ -135,20 +135,52 @@ function reason(cause: string, live: string | undefined): string {
       return failed.map((c) => metricPhrase(firstSentence(c), live)).join('; ');
     }
   }
-  const alarm = /alarm (\S+) in ALARM since \S+ \((datapoint .*? against threshold [^)]*)\)/.exec(inner);
+  const alarm = alarmPhrase(inner);
   if (alarm) {
-    return `alarm ${alarm[1]} (${alarm[2]})`;
+    return alarm;
   }
   return firstSentence(
     inner
-      .replace(/^(blue|green) \([^)]*\) failed during the bake, check \d+: /, '')
+      .replace(/^During step \d+ of \d+ \([^)]*\), /, '')
+      .replace(/^(blue|green)(?: \([^)]*\))? failed during the bake, check \d+: /, '')
       .replace(/^Validation of \S+ on \w+ \(test listener\) failed: /, '')
       .replace(/^Deploy of \S+ to \w+ /, 'deploy ')
       .replace(/ by the deadline \S+(?=:)/, ''),
-  );
+  ).replace(/: all traffic goes back to \w+$/, '');
 }
 
-/** One metric of a comparison as chat reads it ("errors 2.0% against blue's 0.20% (p = 7.3e-13 < 0.005)"). */
+/**
+ * The first alarm a text describes (decisions.describeAlarm: "NAME in ALARM since TIME (DATAPOINT): REASON"), as
+ * its name and datapoint, or its name and reason when there is no datapoint.
+ */
+function alarmPhrase(text: string): string | undefined {
+  const m = /([^\s:]+) in ALARM since (?:\d{4}-\d\d-\d\dT[\d:.]+Z|[^\s:]+)/.exec(text);
+  if (!m) {
+    return undefined;
+  }
+  const rest = text.slice(m.index + m[0].length);
+  if (rest.startsWith(' (')) {
+    let depth = 0;
+    for (let i = 1; i < rest.length; i++) {
+      depth += rest[i] === '(' ? 1 : rest[i] === ')' ? -1 : 0;
+      if (depth === 0) {
+        return `alarm ${m[1]} (${rest.slice(2, i)})`;
+      }
+    }
+  }
+  // CloudWatch's reason, without its "Threshold Crossed: " preamble.
+  const why = rest.startsWith(': ')
+    ? firstSentence(rest.slice(2))
+        .split('; ')[0]
+        .replace(/^Threshold Crossed: /, '')
+    : '';
+  return `alarm ${m[1]}${why ? `: ${why}` : ''}`;
+}
+
+/**
+ * One metric of a comparison as chat reads it: "errors 2.0% against blue's 0.20% (p = 7.3e-13 < 0.005)" when it
+ * failed, "latency 1.02x blue's" when it passed.
+ */
 function metricPhrase(explanation: string, old: string | undefined): string {
   const theirs = old ? `${old}'s` : "the old color's";
   const errors =
@@ -156,13 +188,16 @@ function metricPhrase(explanation: string, old: string | undefined): string {
       explanation,
     );
   if (errors) {
-    return `errors ${errors[2]} against ${theirs} ${errors[3]} (${errors[4]} ${errors[5] ? '≥' : '<'} ${errors[6]})`;
+    const test = errors[1] === 'pass' ? '' : ` (${errors[4]} ${errors[5] ? '≥' : '<'} ${errors[6]})`;
+    return `errors ${errors[2]} against ${theirs} ${errors[3]}${test}`;
   }
   const latency = /^latency: (\w+), new (\S+ ms) against old (\S+ ms): ratio (\S+) \(limit (\S+)\)/.exec(
     explanation,
   );
   if (latency) {
-    return `latency ${latency[4]}x ${theirs} (${latency[2]} against ${latency[3]}, limit ${latency[5]}x)`;
+    const detail =
+      latency[1] === 'pass' ? '' : ` (${latency[2]} against ${latency[3]}, limit ${latency[5]}x)`;
+    return `latency ${latency[4]}x ${theirs}${detail}`;
   }
   const few =
     /^(errors|latency): inconclusive, too few requests(?: for a (p[\d.]+))? \(old (\d+), new (\d+); at least (\d+) each/.exec(
@@ -180,6 +215,8 @@ function shorten(cause: string, image: string | undefined): string {
   let text = cause;
   if (repository) {
     text = text.split(`${repository}:`).join('').split(`${repository}@`).join('');
+    // "green (v2) has 1 healthy target": the version is in the line already.
+    text = text.split(` (${versionOf(image!)})`).join('');
   }
   // Other images (another release's, the previous version's): registry/path:tag → tag.
   return text.replace(/\b[\w-]+(?:\.[\w-]+)+(?::\d+)?\/[\w./-]+?[:@]([\w.:-]*\w)/g, (_, tag: string) => tag);
