@@ -226,7 +226,9 @@ describeWithMoto('the bundled steps against moto', () => {
           metadata: { additionalContext: { outcome: string } };
         },
     );
-    expect(notifications.map((n) => n.content.title)).toEqual([':white_check_mark: shop v2: released — live on green']);
+    expect(notifications.map((n) => n.content.title)).toEqual([
+      ':white_check_mark: shop v2: released — live on green',
+    ]);
     expect(notifications.map((n) => JSON.parse(n.metadata.additionalContext.outcome) as unknown)).toEqual([
       {
         app: APP,
