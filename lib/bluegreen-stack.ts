@@ -23,6 +23,7 @@ import {
   type RecordParameterNames,
 } from '../lambda/shared/release-record';
 import type { BluegreenConfig } from './config';
+import { ChatNotifications } from './constructs/chat-notifications';
 import { OperatorPolicy } from './constructs/cli-access';
 import { GitHubDeployRole } from './constructs/github-deploy-role';
 import { BluegreenFunction } from './constructs/bluegreen-function';
@@ -367,6 +368,13 @@ export class BluegreenStack extends Stack {
         settings: config.githubDeployRole,
       });
       output('GitHubDeployRoleArn', deploy.role.roleArn, 'Role for the GitHub Actions pipeline (OIDC)');
+    }
+    if (config.notifications?.slack) {
+      new ChatNotifications(this, 'ChatNotifications', {
+        appName: config.appName,
+        slack: config.notifications.slack,
+        topic: this.workflow.topic,
+      });
     }
   }
 

@@ -72,6 +72,16 @@ const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 /** Graviton (arm64) instance families: a "g" after the generation (t4g, m7g, c7gn, r8gd, im4gn), or a1. */
 const GRAVITON = /^([a-z]+\d+[a-z]*g[a-z]*|a1)\./;
+/**
+ * Slack ids as AWS Chatbot takes them (AWS::Chatbot::SlackChannelConfiguration): the workspace id is capital
+ * letters and digits (T07EXAMPLE), the channel id letters and digits (C07EXAMPLE), neither a name nor a URL.
+ */
+const SLACK_WORKSPACE_ID = /^[0-9A-Z]{1,255}$/;
+const SLACK_CHANNEL_ID = /^[A-Za-z0-9]{1,255}$/;
+const SLACK_WORKSPACE_WHAT =
+  'the Slack workspace id the AWS Chatbot console shows once the workspace is authorized, such as "T07EXAMPLE" (capital letters and digits)';
+const SLACK_CHANNEL_WHAT =
+  'a Slack channel id such as "C07EXAMPLE" (letters and digits, the end of the channel\'s link; not its name)';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const RESERVED_ENV = ['BLUEGREEN_COLOR', 'BLUEGREEN_APP', 'PORT', 'REDIS_URL', 'REDIS_AUTH_TOKEN'];
 
@@ -429,6 +439,23 @@ const schema = z
             /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
             "must be the ARN of the account's GitHub OIDC provider (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)",
           )
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    // Chat notifications: an AWS Chatbot Slack channel configuration on the releases topic (README "Chat notifications").
+    notifications: z
+      .object({
+        slack: z
+          .object({
+            workspaceId: z
+              .string({ error: `is required: ${SLACK_WORKSPACE_WHAT}` })
+              .regex(SLACK_WORKSPACE_ID, `must be ${SLACK_WORKSPACE_WHAT}`),
+            channelId: z
+              .string({ error: `is required: ${SLACK_CHANNEL_WHAT}` })
+              .regex(SLACK_CHANNEL_ID, `must be ${SLACK_CHANNEL_WHAT}`),
+          })
+          .strict()
           .optional(),
       })
       .strict()

@@ -218,7 +218,18 @@ describeWithMoto('the bundled steps against moto', () => {
         MaxNumberOfMessages: 10,
       },
     );
-    expect((received.Messages ?? []).map((m) => JSON.parse(m.Body) as unknown)).toEqual([
+    // Each message is an AWS Chatbot custom notification (its title the one line); the outcome rides in it.
+    const notifications = (received.Messages ?? []).map(
+      (m) =>
+        JSON.parse(m.Body) as {
+          content: { title: string };
+          metadata: { additionalContext: { outcome: string } };
+        },
+    );
+    expect(notifications.map((n) => n.content.title)).toEqual([
+      ':white_check_mark: shop v2: released — live on green',
+    ]);
+    expect(notifications.map((n) => JSON.parse(n.metadata.additionalContext.outcome) as unknown)).toEqual([
       {
         app: APP,
         release: 'release-1',

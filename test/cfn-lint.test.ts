@@ -40,6 +40,7 @@ const VARIANTS: Record<string, Parameters<typeof synth>[0]> = {
   'migrations + database (ecs)': MIGRATIONS,
   'migrations + database (asg)': { platform: 'asg', ...MIGRATIONS },
   'GitHub deploy role': { githubDeployRole: { repository: 'acme/shop' } },
+  'Slack notifications': { notifications: { slack: { workspaceId: 'T07EXAMPLE', channelId: 'C07EXAMPLE' } } },
   approval: { approval: 'before-switch' },
   keepIdleWarm: { keepIdleWarm: true },
   'everything (ecs)': EVERYTHING,

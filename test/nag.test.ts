@@ -64,6 +64,10 @@ describe('cdk-nag AwsSolutions', () => {
         scaling: { minCount: 1, maxCount: 10, targets: { cpuPercent: 60 } },
       },
     ],
+    [
+      'Slack notifications (AWS Chatbot)',
+      { notifications: { slack: { workspaceId: 'T07EXAMPLE', channelId: 'C07EXAMPLE' } } },
+    ],
     ['a shared database (asg)', { platform: 'asg' as const, database: {} }],
     [
       'a shared database without deletion protection, with Redis (asg)',

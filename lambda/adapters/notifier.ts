@@ -1,20 +1,13 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
+import { chatMessage, DETAIL_TYPE } from '../shared/chat-notification';
 import type { Notifier, ReleaseOutcome } from '../shared/ports';
 
-const DETAIL_TYPE: Record<ReleaseOutcome['status'], string> = {
-  SUCCEEDED: 'Release Succeeded',
-  ROLLED_BACK: 'Release Rolled Back',
-  ABORTED: 'Release Aborted',
-  REFUSED: 'Release Refused',
-  ROLLBACK_FAILED: 'Rollback Failed',
-  STOPPED: 'Release Stopped',
-  CONTRACT_FAILED: 'Contract Migrations Failed',
-  APPROVAL_REQUIRED: 'Release Awaiting Approval',
-  SHIFT_STEP: 'Release Shift Step Judged',
-};
-
-/** Publishes every outcome to the app's SNS topic and as an EventBridge event (source "bluegreen"). */
+/**
+ * Publishes every outcome to the app's SNS topic, as an AWS Chatbot custom notification (one line, the cause,
+ * the outcome JSON in metadata.additionalContext.outcome), and as an EventBridge event (source "bluegreen",
+ * detail: the outcome).
+ */
 export class AwsNotifier implements Notifier {
   static create(config: SNSClientConfig, topicArn: string): AwsNotifier {
     return new AwsNotifier(new SNSClient(config), new EventBridgeClient(config as object), topicArn);
@@ -33,7 +26,7 @@ export class AwsNotifier implements Notifier {
         new PublishCommand({
           TopicArn: this.topicArn,
           Subject: subject,
-          Message: JSON.stringify(outcome, null, 2),
+          Message: chatMessage(outcome),
           MessageAttributes: { status: { DataType: 'String', StringValue: outcome.status } },
         }),
       ),

@@ -450,7 +450,11 @@ export class MockAws {
     this.sns.on(PublishCommand).callsFake((input: { Subject: string; Message: string }) => {
       this.published.push({
         subject: input.Subject,
-        message: JSON.parse(input.Message) as Record<string, unknown>,
+        // The message is a Chatbot custom notification; the outcome rides in it as a JSON string.
+        message: JSON.parse(
+          (JSON.parse(input.Message) as { metadata: { additionalContext: { outcome: string } } }).metadata
+            .additionalContext.outcome,
+        ) as Record<string, unknown>,
       });
       return { MessageId: '1' };
     });

@@ -381,7 +381,7 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
   });
 
   describe('AwsNotifier', () => {
-    test('publishes the outcome to the SNS topic and as a "bluegreen" EventBridge event (both read back from SQS)', async () => {
+    test('publishes the outcome to the SNS topic (a Chatbot custom notification) and as a "bluegreen" EventBridge event (both read back from SQS)', async () => {
       const sns = new SNSClient(moto().config);
       const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'shop-releases' }))).TopicArn!;
       const queue = await rawJsonCall<{ QueueUrl: string }>(moto(), 'sqs', 'AmazonSQS.CreateQueue', {
@@ -421,7 +421,15 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
         Subject: 'bluegreen shop: Release Rolled Back',
         MessageAttributes: { status: { Type: 'String', Value: 'ROLLED_BACK' } },
       });
-      expect(JSON.parse(notification.Message as string)).toEqual(outcome);
+      // The message is an AWS Chatbot custom notification; the outcome rides in it for machine subscribers.
+      const message = JSON.parse(notification.Message as string) as {
+        source: string;
+        content: { title: string };
+        metadata: { additionalContext: { outcome: string } };
+      };
+      expect(message.source).toBe('custom');
+      expect(message.content.title).toContain('shop v2: rolled back');
+      expect(JSON.parse(message.metadata.additionalContext.outcome)).toEqual(outcome);
       const event = bodies.find((b) => b.source === 'bluegreen')!;
       expect(event).toMatchObject({ 'detail-type': 'Release Rolled Back', detail: outcome });
     });

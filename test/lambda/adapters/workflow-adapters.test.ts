@@ -13,16 +13,13 @@ import {
   ModifyListenerCommand,
   ModifyRuleCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AlbTrafficRouter } from '../../../lambda/adapters/alb-traffic-router';
 import { CloudWatchAlarms } from '../../../lambda/adapters/cloudwatch-alarms';
 import { DynamoDbReleaseLock } from '../../../lambda/adapters/dynamodb-lock';
 import { LambdaValidationHook } from '../../../lambda/adapters/lambda-hook';
-import { AwsNotifier } from '../../../lambda/adapters/notifier';
 import { SsmReleaseRecordStore } from '../../../lambda/adapters/ssm-release-record';
 import { recordParameterNames } from '../../../lambda/shared/release-record';
 
@@ -168,49 +165,6 @@ describe('DynamoDbReleaseLock', () => {
       ExpressionAttributeValues: { ':owner': { S: 'release-1' } },
     });
   });
-});
-
-describe('AwsNotifier', () => {
-  const snsMock = mockClient(SNSClient);
-  const eventsMock = mockClient(EventBridgeClient);
-  test('publishes to the topic and as an EventBridge event', async () => {
-    snsMock.on(PublishCommand).resolves({});
-    eventsMock.on(PutEventsCommand).resolves({});
-    const outcome = {
-      app: 'shop',
-      release: 'release-1',
-      status: 'ROLLED_BACK' as const,
-      error: 'RolledBack',
-      cause: 'because',
-    };
-    await new AwsNotifier(new SNSClient({}), new EventBridgeClient({}), 'arn:topic').publish(outcome);
-    expect(snsMock.commandCalls(PublishCommand)[0].args[0].input).toEqual({
-      TopicArn: 'arn:topic',
-      Subject: 'bluegreen shop: Release Rolled Back',
-      Message: JSON.stringify(outcome, null, 2),
-      MessageAttributes: { status: { DataType: 'String', StringValue: 'ROLLED_BACK' } },
-    });
-    expect(eventsMock.commandCalls(PutEventsCommand)[0].args[0].input).toEqual({
-      Entries: [{ Source: 'bluegreen', DetailType: 'Release Rolled Back', Detail: JSON.stringify(outcome) }],
-    });
-  });
-});
-
-test('AwsNotifier: an event EventBridge refuses is an error, not silence', async () => {
-  mockClient(SNSClient).on(PublishCommand).resolves({});
-  mockClient(EventBridgeClient)
-    .on(PutEventsCommand)
-    .resolves({
-      FailedEntryCount: 1,
-      Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try later' }],
-    });
-  await expect(
-    new AwsNotifier(new SNSClient({}), new EventBridgeClient({}), 'arn:topic').publish({
-      app: 'shop',
-      release: 'r',
-      status: 'SUCCEEDED',
-    }),
-  ).rejects.toThrow('EventBridge refused the outcome event: InternalFailure try later');
 });
 
 describe('CloudWatchAlarms', () => {
