@@ -266,6 +266,27 @@ export class AsgFleet implements Fleet {
     }
   }
 
+  /** DescribeLaunchTemplateVersions: a deleted version (or a template replaced since) cannot launch again. */
+  async revisionRunnable(revision: string): Promise<{ runnable: boolean; reason?: string }> {
+    const [templateId, version] = revision.split(':');
+    const gone = (why: string) => ({
+      runnable: false,
+      reason: `launch template version ${revision} ${why}`,
+    });
+    if (!templateId || !version || !/^\d+$/.test(version)) {
+      return gone('is not a version of a launch template');
+    }
+    try {
+      const found = await this.versions(templateId, [version]);
+      return found.has(version) ? { runnable: true } : gone('no longer exists');
+    } catch (e) {
+      if (notFound(e)) {
+        return gone(`no longer exists (${(e as Error).name})`);
+      }
+      throw e;
+    }
+  }
+
   /**
    * Suspends (true) or resumes (false) the held processes of both groups: with auto scaling, AlarmNotification
    * stays on while held (target tracking must still scale out); resuming resumes all of HELD_PROCESSES.
