@@ -302,7 +302,10 @@ export class EcsFleet implements Fleet {
       };
     } catch (e) {
       const error = e as Error;
-      if (error.name === 'ClientException' && /unable to describe|not found|does not exist/i.test(error.message)) {
+      if (
+        error.name === 'ClientException' &&
+        /unable to describe|not found|does not exist/i.test(error.message)
+      ) {
         return { runnable: false, reason: `task definition ${name} no longer exists (${error.message})` };
       }
       throw e;

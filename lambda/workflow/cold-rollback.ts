@@ -256,9 +256,9 @@ async function restoreAndSwitch(
   let count = plan.count;
   const scaleStart = deps.now();
   const deadline = new Date(scaleStart.getTime() + settings.timeoutSeconds * 1000);
-  let scaleUpMs = 0;
-  let smokeMs = 0;
-  let checks: CheckResult[] = [];
+  let scaleUpMs: number;
+  let smokeMs: number;
+  let checks: CheckResult[];
   try {
     await scaleTo(to, count, revision, deps, settings);
     say(
