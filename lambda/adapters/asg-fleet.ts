@@ -79,11 +79,18 @@ export class AsgFleet implements Fleet {
     const current = `${templateId}:${group.LaunchTemplate?.Version ?? '?'}`;
     const target = (revision ?? current).split(':')[1];
     const instances = (group.Instances ?? []).filter((i) => i.LifecycleState !== 'Terminated');
+    // EC2 fails the whole call when one version was deleted (a group at 0 keeps naming it): then instances are
+    // told apart by version number, and the status can still be read.
     const versions = await this.versions(templateId, [
       target,
       current.split(':')[1],
       ...instances.map((i) => i.LaunchTemplate?.Version ?? ''),
-    ]);
+    ]).catch((e: unknown) => {
+      if (notFound(e)) {
+        return new Map<string, LaunchTemplateVersion>();
+      }
+      throw e;
+    });
     const image = (v: string | undefined) => imageKey(versions, v);
     const wanted = image(target);
     const matching = instances.filter((i) => image(i.LaunchTemplate?.Version) === wanted);

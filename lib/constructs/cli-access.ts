@@ -116,6 +116,8 @@ export function cliStatements(
     ),
     statement('MoveTestTraffic', ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]),
     statement('WriteRecord', ['ssm:PutParameter'], record),
+    // A rollback to a color that went cold smoke-checks it through the test listener, with the secret header.
+    statement('ReadTestToken', ['secretsmanager:GetSecretValue'], [traffic.testTrafficSecret.secretArn]),
     ...fleet.operate,
     ...scaling.operate,
     statement('Publish', ['sns:Publish'], [workflow.topic.topicArn]),
