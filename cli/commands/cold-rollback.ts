@@ -58,12 +58,8 @@ export async function rollbackCold(
   const stack = target.coldRollback;
   const to = report.rollback.to;
   if (!stack) {
-    throw refused(
-      'NotWarm',
-      `Cannot roll back to ${to}: ${report.rollback.reason ?? ''}. This stack predates cold rollbacks: deploy it ` +
-        `again with this version (npx cdk deploy --all), or release the previous image again (bluegreen release ` +
-        `--image ${report.colors[to].image}).`,
-    );
+    // rollback.ts only comes here with the stack's output.
+    throw new Error(`stack ${target.app} has no cold rollback settings`);
   }
   const settings: ColdRollbackSettings = {
     appName: target.app,

@@ -12,7 +12,8 @@
  *   traffic with the same code the switch uses (routeAllTo: listener, test rule, record), read back the result.
  * - Refused, with nothing changed: drift between record and listener, a release before its switch (nothing to
  *   roll back), mid-switch or finishing, or a previous color that cannot take the load (no half-switch).
- * - After a release whose previous color went cold (0 tasks): cold-rollback.ts brings it back first.
+ * - After a release whose previous color went cold (0 tasks): cold-rollback.ts brings it back first (a stack
+ *   deployed before cold rollbacks, without their output, is refused as NotWarm).
  * Whatever it decided before asking for confirmation is decided again after, under the lock.
  */
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
@@ -51,7 +52,12 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
     plan = planRollback(report, flight, io.now());
   } catch (e) {
     // Not warm only because the idle color went cold (0 tasks): bring it back first (cold-rollback.ts).
-    if ((e as Error).name === 'NotWarm' && !flight && wentCold(report)) {
+    if (
+      (e as Error).name === 'NotWarm' &&
+      !flight &&
+      wentCold(report) &&
+      (await session.target()).coldRollback
+    ) {
       return rollbackCold(session, io, options, report);
     }
     throw e;
