@@ -6,7 +6,9 @@
  */
 import type { WorkflowDeps } from '../lambda/shared/ports';
 import type { WorkflowSettings } from '../lambda/shared/release';
-import { otherColor } from '../lambda/shared/release-record';
+import { notWarmBecause } from '../lambda/shared/decisions';
+import { otherColor, type Color } from '../lambda/shared/release-record';
+import { routeAllTo } from '../lambda/workflow/switch';
 import {
   coldRollback,
   planColdRollback,
@@ -18,6 +20,11 @@ import type { Sample } from './load';
 
 export interface ColdRollbackRun {
   readonly ok: boolean;
+  /**
+   * With `warmBack` (the bench): the operator then moves traffic forward again to the color that stayed warm, with
+   * the warm rollback's moves; from its confirmation to the listener and record read back.
+   */
+  readonly warm?: { readonly restoreMs: number; readonly to: string };
   /** The result (ok), or the refusal's name and cause. */
   readonly result?: ColdRollbackResult;
   readonly error?: { readonly name: string; readonly message: string };
@@ -55,6 +62,7 @@ export async function playColdRollback(
   settings: WorkflowSettings,
   fleet: LocalFleet,
   log: (line: string) => void,
+  options: { readonly warmBack?: boolean } = {},
 ): Promise<ColdRollbackRun> {
   const cold: ColdRollbackSettings = {
     appName: settings.appName,
@@ -98,6 +106,11 @@ export async function playColdRollback(
     );
     const run = { ok: true, result, startedAt: confirmedAt.getTime(), doneAt: Date.now(), version };
     log(`  ${describeColdRollback(run)}; ${otherColor(result.to)} stays warm`);
+    if (options.warmBack) {
+      const warm = await warmRollback(result.to, deps);
+      log(`  warm rollback to ${warm.to}: restored in ${(warm.restoreMs / 1000).toFixed(3)} s`);
+      return { ...run, warm };
+    }
     return run;
   } catch (e) {
     const error = e as Error;
@@ -109,5 +122,41 @@ export async function playColdRollback(
     };
     log(`  ${describeColdRollback(run)}`);
     return run;
+  }
+}
+
+/**
+ * `bluegreen rollback` while the other color is warm, as the CLI does it after a release: the lock, fresh reads
+ * (record, listener, the warm color's tasks and targets), the switch's own move, the result read back.
+ */
+async function warmRollback(from: Color, deps: WorkflowDeps): Promise<{ restoreMs: number; to: string }> {
+  const to = otherColor(from);
+  const confirmedAt = Date.now();
+  const owner = `manual-rollback-${confirmedAt}`;
+  const now = new Date();
+  const lock = await deps.lock.acquire(owner, 'warm', now, new Date(now.getTime() + 600_000));
+  if (!lock.acquired) {
+    throw new Error(`the lock is held by ${lock.holder}`);
+  }
+  try {
+    const [record, , fleet, health] = await Promise.all([
+      deps.record.read(),
+      deps.router.productionWeights(),
+      deps.fleet.describe(to),
+      deps.router.targetHealth(to),
+      deps.fleet.describe(from),
+    ]);
+    const why = notWarmBecause({ color: to, fleet, health, liveTasks: fleet.running });
+    if (record.liveColor !== from || why) {
+      throw new Error(`no warm rollback to ${to}: ${why ?? `the record says ${record.liveColor}`}`);
+    }
+    await routeAllTo(to, deps);
+    const [after, weights] = await Promise.all([deps.record.read(), deps.router.productionWeights()]);
+    if (after.liveColor !== to || weights[to] === 0 || weights[from] !== 0) {
+      throw new Error(`the warm rollback to ${to} did not land`);
+    }
+    return { restoreMs: Date.now() - confirmedAt, to };
+  } finally {
+    await deps.lock.release(owner);
   }
 }

@@ -60,6 +60,11 @@ export interface RehearsalOptions {
    * expand / backfill / contract phases in every release. @default false
    */
   readonly migrations?: boolean;
+  /**
+   * Scenarios with a cold rollback: afterwards the operator moves traffic forward again to the color that stayed
+   * warm (the bench times both rollbacks). @default false
+   */
+  readonly warmBackAfterCold?: boolean;
   /** Receives the function that stops everything the rehearsal started (for Ctrl-C). */
   readonly onCleanup?: (cleanup: () => Promise<void>) => void;
   readonly log?: (line: string) => void;
@@ -356,7 +361,7 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       // The operator's rollback once the old color went cold, while users keep coming (cold-rollback.ts).
       const cold =
         scenario.coldRollback && execution.status === 'SUCCEEDED'
-          ? await playColdRollback(deps, settings, fleet, log)
+          ? await playColdRollback(deps, settings, fleet, log, { warmBack: options.warmBackAfterCold })
           : undefined;
       await sleep(500);
       const samples = await load.stop();
