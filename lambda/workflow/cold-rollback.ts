@@ -259,6 +259,9 @@ async function restoreAndSwitch(
   let scaleUpMs: number;
   let smokeMs: number;
   let checks: CheckResult[];
+  // Failures the fleet already counts for this revision (an asg counts launches failed since the version was made,
+  // possibly days ago): only new ones say the color crash-loops now.
+  const baseline = (await deps.fleet.describe(to, revision)).failedTasks;
   try {
     await scaleTo(to, count, revision, deps, settings);
     say(
@@ -266,7 +269,7 @@ async function restoreAndSwitch(
       `starting ${count} ${unit}(s) of ${image} on ${to} (${shortRevision(revision)}), healthy by ` +
         `${deadline.toISOString()} at the latest`,
     );
-    count = await waitUntilReady(plan, count, deadline, deps, settings, say);
+    count = await waitUntilReady(plan, count, deadline, baseline, deps, settings, say);
     scaleUpMs = deps.now().getTime() - scaleStart.getTime();
     say('healthy', `${to}: ${count}/${count} ${unit}(s) running, all ${count} targets healthy`);
 
@@ -392,12 +395,14 @@ async function scaleTo(
 
 /**
  * Waits until the cold color runs `count` of its revision, its rollout completed and every target healthy, or the
- * deadline (NotHealthy). If the live color scales out meanwhile, the cold color follows it. Returns the count.
+ * deadline (NotHealthy); a crash loop (failures beyond `baseline`) ends it sooner. If the live color scales out
+ * meanwhile, the cold color follows it. Returns the count.
  */
 async function waitUntilReady(
   plan: ColdPlan,
   initial: number,
   deadline: Date,
+  baseline: number,
   deps: ColdRollbackDeps,
   settings: ColdRollbackSettings,
   say: (phase: ColdPhase, line: string, counts?: ColdProgress['counts']) => void,
@@ -407,11 +412,12 @@ async function waitUntilReady(
   let count = initial;
   let last = '';
   for (;;) {
-    const [status, health, live] = await Promise.all([
+    const [described, health, live] = await Promise.all([
       deps.fleet.describe(to, revision),
       deps.router.targetHealth(to),
       deps.fleet.describe(from),
     ]);
+    const status = { ...described, failedTasks: Math.max(described.failedTasks - baseline, 0) };
     const counts = { running: status.running, desired: count, healthy: health.healthy };
     const line = `${to}: ${status.running}/${count} ${unit}s running, ${health.healthy} healthy`;
     if (line !== last) {

@@ -211,6 +211,41 @@ describe('cold rollback: the previous version back on its own revision, then all
     expect(world.calls.filter((c) => c === 'router.targetHealth').length).toBeGreaterThan(1);
   });
 
+  test('failures the fleet counted before (an asg counts them since the version was made) are no crash loop; new ones are', async () => {
+    for (const fresh of [0, 3]) {
+      const { world } = afterRelease();
+      const deps = depsOf(world);
+      const describe = (color: 'blue' | 'green', revision?: string) => deps.fleet.describe(color, revision);
+      let restored = false;
+      const fleet = {
+        ...deps.fleet,
+        restore: (...args: Parameters<typeof deps.fleet.restore>) => {
+          restored = args[0] === 'blue' && args[1] > 0;
+          return deps.fleet.restore(...args);
+        },
+        // Blue's revision had 5 failed launches days ago; `fresh` more once it is started again.
+        describe: async (color: 'blue' | 'green', revision?: string) => {
+          const status = await describe(color, revision);
+          return color === 'blue' ? { ...status, failedTasks: 5 + (restored ? fresh : 0) } : status;
+        },
+      };
+      const confirmedAt = deps.now();
+      const liveSince = new Date(confirmedAt.getTime() - 3_600_000);
+      const plan = await planColdRollback(deps, SETTINGS, { liveSince });
+      const request = { owner: OWNER, by: 'alice', confirmedAt, plan, liveSince, version: 'v1' };
+      const outcome = coldRollback(request, { ...deps, fleet }, SETTINGS);
+      if (fresh === 0) {
+        await expect(outcome).resolves.toMatchObject({ to: 'blue' });
+      } else {
+        await expect(outcome).rejects.toMatchObject({
+          name: 'NotHealthy',
+          message: expect.stringContaining('crash loop: 3 tasks stopped during the rollout'),
+        });
+        untouched(world);
+      }
+    }
+  });
+
   test('the smoke checks fail: SmokeChecksFailed with the values, blue back to 0, traffic untouched, the lock free', async () => {
     const { world } = afterRelease();
     world.behaviours.set(V1, 'fails-validation');
