@@ -89,9 +89,9 @@ export async function rollbackCold(
     now: () => io.now(),
     sleep: (ms) => io.sleep(ms),
   };
-  const past = await releasesOf(session, target.stateMachineArn);
   const liveImage = report.colors[report.liveColor].image;
   const coldImage = report.colors[to].image;
+  const past = await releasesOf(session, target.stateMachineArn, [liveImage, coldImage]);
   const liveRelease = past.find((r) => r.image === liveImage);
   const previous = past.find(
     (r) => r.image === coldImage && (!liveRelease || r.stop.getTime() <= liveRelease.stop.getTime()),
@@ -193,9 +193,13 @@ interface PastRelease {
 
 /**
  * The finished releases that went live (SUCCEEDED), newest first: each one's image, version (the input's, or
- * the tag as the workflow takes it) and end.
+ * the tag as the workflow takes it) and end; read until one of each of `images` was found (in that order).
  */
-async function releasesOf(session: AwsSession, stateMachineArn: string): Promise<PastRelease[]> {
+async function releasesOf(
+  session: AwsSession,
+  stateMachineArn: string,
+  images: readonly string[],
+): Promise<PastRelease[]> {
   const listed = await session.sfn.send(
     new ListExecutionsCommand({ stateMachineArn, statusFilter: 'SUCCEEDED', maxResults: HISTORY_DEPTH }),
   );
@@ -206,6 +210,10 @@ async function releasesOf(session: AwsSession, stateMachineArn: string): Promise
     const stop = d.stopDate ?? item.stopDate;
     if (typeof input.image === 'string' && stop) {
       out.push({ image: input.image, version: versionOf(input), stop });
+    }
+    const live = out.findIndex((r) => r.image === images[0]);
+    if (live >= 0 && out.slice(live).some((r) => r.image === images[1])) {
+      break;
     }
   }
   return out;
