@@ -109,17 +109,29 @@ export async function run(
   program
     .command('rollback')
     .description(
-      'move production back to the other color now (stops a release during its bake or its gradual shift); refuses if that color is not warm',
+      'move production back to the other color now (stops a release during its bake or its gradual shift); a color that went cold is started, checked and then switched to',
     )
     .option('--yes', 'do not ask for confirmation (needed when not on a terminal)')
     .option(
       '--reason <text>',
       'why (goes into the execution, the record of the outcome and the notification)',
     )
-    .action(async (opts: { yes?: boolean; reason?: string }, cmd: Command) => {
-      const { s, json } = await open(cmd);
-      code = await rollback(s, io, { ...opts, json });
-    });
+    .option(
+      '--within <hours>',
+      'a color that went cold is brought back only if the last release ended within this many hours (default: release.coldRollbackWindowHours)',
+      positive,
+    )
+    .option(
+      '--timeout <seconds>',
+      'how long a color that went cold has to become healthy (default: release.deployTimeoutSeconds)',
+      positive,
+    )
+    .action(
+      async (opts: { yes?: boolean; reason?: string; within?: number; timeout?: number }, cmd: Command) => {
+        const { s, json } = await open(cmd);
+        code = await rollback(s, io, { ...opts, json });
+      },
+    );
 
   program
     .command('promote')

@@ -20,6 +20,11 @@ import { SsmReleaseRecordStore } from '../lambda/adapters/ssm-release-record';
 import { SsmMigrationRecord } from '../lambda/adapters/ssm-migration-record';
 import { recordParameterNames, type Color } from '../lambda/shared/release-record';
 import type { ScalingSettings } from '../lambda/shared/scaling';
+import {
+  COLD_ROLLBACK_OUTPUT,
+  decodeColdRollbackSettings,
+  type ColdRollbackStackSettings,
+} from '../lib/cold-rollback-settings';
 import { InvalidJsonError, parseJson } from '../lib/json';
 import { usage, type CliIo } from './io';
 
@@ -48,6 +53,14 @@ export interface AppTarget {
   readonly migrationRecord?: string;
   /** The configured auto scaling (config `scaling`), when the stack has it (its SCALING_OUTPUT). */
   readonly scaling?: ScalingSettings;
+  /**
+   * What `bluegreen rollback` needs to bring back a cold color (COLD_ROLLBACK_OUTPUT, with the test listener's URL
+   * and secret); absent on a stack deployed before it.
+   */
+  readonly coldRollback?: ColdRollbackStackSettings & {
+    readonly testUrl: string;
+    readonly testTokenSecretArn: string;
+  };
 }
 
 /** The app, and the region with where it came from (said to the user when the config file disagrees). */
@@ -261,6 +274,16 @@ export class AwsSession {
       );
     }
     const scaling = scalingOutput(stackName, outputs[SCALING_OUTPUT] || undefined);
+    const cold = outputs[COLD_ROLLBACK_OUTPUT]
+      ? decodeColdRollbackSettings(outputs[COLD_ROLLBACK_OUTPUT])
+      : undefined;
+    if (outputs[COLD_ROLLBACK_OUTPUT] && !cold) {
+      throw usage(
+        'StackOutputsInvalid',
+        `Stack "${stackName}" has an output ${COLD_ROLLBACK_OUTPUT} this version cannot read: deploy it again ` +
+          'with this version (npx cdk deploy --all).',
+      );
+    }
     return {
       app: this.app,
       stateMachineArn: this.stateMachineOverride ?? outputs.StateMachineArn,
@@ -286,6 +309,15 @@ export class AwsSession {
       targetGroups: { blue: outputs.BlueTargetGroupArn, green: outputs.GreenTargetGroupArn },
       ...(outputs.MigrationRecordParameter ? { migrationRecord: outputs.MigrationRecordParameter } : {}),
       ...(scaling ? { scaling } : {}),
+      ...(cold && outputs.TestUrl && outputs.TestTrafficSecretArn
+        ? {
+            coldRollback: {
+              ...cold,
+              testUrl: outputs.TestUrl,
+              testTokenSecretArn: outputs.TestTrafficSecretArn,
+            },
+          }
+        : {}),
     };
   }
 

@@ -22,6 +22,11 @@ import {
   type Color,
   type RecordParameterNames,
 } from '../lambda/shared/release-record';
+import {
+  COLD_ROLLBACK_OUTPUT,
+  configuredSmokeChecks,
+  encodeColdRollbackSettings,
+} from './cold-rollback-settings';
 import type { BluegreenConfig } from './config';
 import { ChatNotifications } from './constructs/chat-notifications';
 import { OperatorPolicy } from './constructs/cli-access';
@@ -34,7 +39,7 @@ import { Database } from './constructs/database';
 import { SharedRedis } from './constructs/shared-redis';
 import { SideBySideDashboard } from './constructs/side-by-side-dashboard';
 import { ReleaseWorkflow } from './constructs/release-workflow';
-import { PublicLoadBalancer, TrafficRouting } from './constructs/traffic';
+import { PublicLoadBalancer, TEST_TRAFFIC_HEADER, TrafficRouting } from './constructs/traffic';
 import { acknowledge, acknowledgeSdkCallProvider } from './nag';
 import { recordParameterArns } from './record-stack';
 import { liveColorCanRun, liveColorHasTraffic } from './record-rules';
@@ -287,6 +292,18 @@ export class BluegreenStack extends Stack {
       'TestTrafficSecretArn',
       this.traffic.testTrafficSecret.secretArn,
       'Secret value of the test header',
+    );
+    // bluegreen rollback after the old color went cold (cli/target.ts): its window, deadline and smoke checks.
+    output(
+      COLD_ROLLBACK_OUTPUT,
+      encodeColdRollbackSettings({
+        windowHours: config.release.coldRollbackWindowHours,
+        timeoutSeconds: config.release.deployTimeoutSeconds,
+        pollSeconds: config.release.deployPollSeconds,
+        smokeChecks: configuredSmokeChecks(config),
+        testHeader: TEST_TRAFFIC_HEADER,
+      }),
+      'bluegreen rollback of a cold color: window (hours), deadline, poll interval, smoke checks',
     );
     output('Platform', config.platform, 'Compute platform of both colors (ecs or asg)');
     if (this.cluster) {

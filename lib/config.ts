@@ -264,6 +264,8 @@ const schema = z
         ).default(900),
         deployPollSeconds: int(1, 300, 'a whole number from 1 to 300 seconds').default(15),
         finishDelaySeconds: int(0, 86_400, 'a whole number from 0 to 86400 seconds').default(300),
+        // `bluegreen rollback` after the old color went cold: only within this many hours of the last release.
+        coldRollbackWindowHours: int(1, 8_760, 'a whole number from 1 to 8760 hours').default(24),
         maxReleaseMinutes: int(
           15,
           MAX_RELEASE_MINUTES,

@@ -252,6 +252,16 @@ export class LocalFleet implements Fleet {
     return Promise.resolve();
   }
 
+  /** Like ECS: a retired (deregistered) revision cannot run again. */
+  revisionRunnable(revision: string): Promise<{ runnable: boolean; reason?: string }> {
+    const r = this.revisions.get(revision);
+    return Promise.resolve(
+      r?.active
+        ? { runnable: true }
+        : { runnable: false, reason: `revision ${revision} is ${r ? 'retired (deregistered)' : 'unknown'}` },
+    );
+  }
+
   /** The image a revision runs (what a one-off task of that task definition would run). */
   imageOf(revision: string): string | undefined {
     return this.revisions.get(revision)?.image;

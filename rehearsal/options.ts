@@ -10,7 +10,7 @@ export class RehearsalUsageError extends Error {
   override name = 'RehearsalUsage';
 }
 
-export const SCENARIO_IDS = [1, 2, 3, 4, 5, 6, 7, 8] as const;
+export const SCENARIO_IDS = [1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
 /** The rehearsal's gate times out (and aborts the release) after this long without an answer. */
 export const GATE_TIMEOUT_SECONDS = 120;
 
@@ -84,6 +84,8 @@ export function helpText(): string {
     '              user reaches v8, whatever its stickiness cookie says',
     '  scenario 8  release v9 with auto scaling: the load rises, the live color scales out; the new color starts',
     '              at that count, the switch fails no request, the old color keeps its count until Finish',
+    '  scenario 9  release v10, then the old color goes to 0 and the operator rolls back (cold): it is started,',
+    '              smoke-checked and switched to under load, with zero failed requests',
     '',
     'Options:',
     ...rows.map(([flag, help]) => `  ${flag.padEnd(width)}  ${help}`),

@@ -30,6 +30,7 @@ import { LocalRouter, type RoutedRequest, type WeightChange } from './router';
 import { LocalCallbacks, runWorkflow, synthesizeWorkflow, type ExecutionResult } from './workflow-runner';
 import { rollOut } from '../lambda/workflow/deploy';
 import { SCENARIOS, type Scenario } from './scenarios';
+import { playColdRollback, requestsDuring, type ColdRollbackRun } from './cold-rollback';
 
 export const REPOSITORY = 'bluegreen/sample-app';
 const TEST_HEADER = 'X-Bluegreen-Test-Token';
@@ -59,6 +60,11 @@ export interface RehearsalOptions {
    * expand / backfill / contract phases in every release. @default false
    */
   readonly migrations?: boolean;
+  /**
+   * Scenarios with a cold rollback: afterwards the operator moves traffic forward again to the color that stayed
+   * warm (the bench times both rollbacks). @default false
+   */
+  readonly warmBackAfterCold?: boolean;
   /** Receives the function that stops everything the rehearsal started (for Ctrl-C). */
   readonly onCleanup?: (cleanup: () => Promise<void>) => void;
   readonly log?: (line: string) => void;
@@ -88,6 +94,10 @@ export interface ScenarioResult {
   readonly fleetEvents: readonly FleetEvent[];
   /** With a rising load: the scaler's scale-out of the live color the release waited for (absent: none came). */
   readonly scaledOut?: FleetEvent;
+  /** Scenarios with `coldRollback`: the operator's cold rollback after the release, and the requests meanwhile. */
+  readonly coldRollback?: ColdRollbackRun & {
+    readonly users: { readonly requests: number; readonly failed: number };
+  };
 }
 
 export interface RehearsalResult {
@@ -348,6 +358,11 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
       );
       progress.done();
       answered?.cancel();
+      // The operator's rollback once the old color went cold, while users keep coming (cold-rollback.ts).
+      const cold =
+        scenario.coldRollback && execution.status === 'SUCCEEDED'
+          ? await playColdRollback(deps, settings, fleet, log, { warmBack: options.warmBackAfterCold })
+          : undefined;
       await sleep(500);
       const samples = await load.stop();
       // The scenario's events end with the release (and the load): removing its scaling afterwards is not part of it.
@@ -369,7 +384,10 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         scenario,
         execution,
         outcome,
-        passed: outcome === scenario.expect && (!rising || scaledOut !== undefined),
+        passed:
+          outcome === scenario.expect &&
+          (!rising || scaledOut !== undefined) &&
+          (!scenario.coldRollback || cold?.ok === true),
         load: summarize(samples, switchAt, rollbackDoneAt),
         liveAfter: `${liveColor} ${fleet.running(liveColor)?.version ?? '?'}`,
         switchAt,
@@ -387,7 +405,15 @@ export async function rehearse(options: RehearsalOptions = {}): Promise<Rehearsa
         samples,
         fleetEvents,
         ...(scaledOut ? { scaledOut } : {}),
+        ...(cold ? { coldRollback: { ...cold, users: requestsDuring(cold, samples) } } : {}),
       });
+      const coldRun = results[results.length - 1].coldRollback;
+      if (coldRun) {
+        log(
+          `  during the cold rollback: ${coldRun.users.requests} requests, ${coldRun.users.failed} failed; live after: ` +
+            results[results.length - 1].liveAfter,
+        );
+      }
       for (const verdict of results[results.length - 1].verdicts) {
         log(`    ${verdict.summary}`);
       }

@@ -12,6 +12,8 @@
  *               change no user reaches v8, whatever cookie it holds
  *   scenario 8  release v9 (good) with auto scaling: the load rises first and the live color scales out; the new
  *               color starts at that count, the switch fails no request, the old color keeps its count to Finish
+ *   scenario 9  release v10 (good), the old color goes to 0; then, under load, the operator's bluegreen rollback
+ *               brings it back cold (start, wait healthy, smoke-check, switch): v9 (or v1) serves again, 0 failed
  */
 import type { ScalingSettings } from '../lambda/shared/scaling';
 import type { ScalingPolicy } from './scaler';
@@ -47,6 +49,11 @@ export interface Scenario {
    */
   readonly risingLoad?: { readonly users: number; readonly paceMs: number };
   readonly expect: 'Released' | 'RolledBack' | 'ValidationFailed';
+  /**
+   * After the release (which scales the old color to 0), the operator runs `bluegreen rollback`: the cold
+   * rollback (lambda/workflow/cold-rollback.ts) while the load goes on; it must put the old version back.
+   */
+  readonly coldRollback?: boolean;
 }
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -140,5 +147,12 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     risingLoad: { users: 2, paceMs: 250 },
     expect: 'Released',
+  },
+  {
+    id: 9,
+    title: 'Release v10, then roll back after the old color went cold',
+    version: 'v10',
+    expect: 'Released',
+    coldRollback: true,
   },
 ];

@@ -337,6 +337,7 @@ describe('service stack (defaults: new VPC, HTTP, no Redis)', () => {
         'TestUrl',
         'OperatorPolicyArn',
         'Platform',
+        'ColdRollbackSettings',
       ].sort(),
     );
     // Every output the CLI reads is there.

@@ -12,6 +12,8 @@
  *   traffic with the same code the switch uses (routeAllTo: listener, test rule, record), read back the result.
  * - Refused, with nothing changed: drift between record and listener, a release before its switch (nothing to
  *   roll back), mid-switch or finishing, or a previous color that cannot take the load (no half-switch).
+ * - After a release whose previous color went cold (0 tasks): cold-rollback.ts brings it back first (a stack
+ *   deployed before cold rollbacks, without their output, is refused as NotWarm).
  * Whatever it decided before asking for confirmation is decided again after, under the lock.
  */
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
@@ -27,12 +29,13 @@ import { positionNow, type InFlight } from '../execution';
 import { SHIFT_STATES, stepLine } from '../shift';
 import { colorName, confirm, EXIT, paint, refused, type CliIo, type ExitCode } from '../io';
 import type { AwsSession, Ports } from '../target';
+import { rollbackCold, wentCold, type ColdRollbackOptions } from './cold-rollback';
 import { readStatus, type StatusReport } from './status';
 
 /** How long a manual rollback holds the lock at most (it releases it as soon as it is done). */
 const LEASE_MS = 10 * 60_000;
 
-export interface RollbackOptions {
+export interface RollbackOptions extends ColdRollbackOptions {
   readonly yes?: boolean;
   readonly reason?: string;
   readonly json?: boolean;
@@ -44,7 +47,21 @@ type Plan =
 
 export async function rollback(session: AwsSession, io: CliIo, options: RollbackOptions): Promise<ExitCode> {
   const { report, flight } = await readStatus(session);
-  const plan = planRollback(report, flight, io.now());
+  let plan: Plan;
+  try {
+    plan = planRollback(report, flight, io.now());
+  } catch (e) {
+    // Not warm only because the idle color went cold (0 tasks): bring it back first (cold-rollback.ts).
+    if (
+      (e as Error).name === 'NotWarm' &&
+      !flight &&
+      wentCold(report) &&
+      (await session.target()).coldRollback
+    ) {
+      return rollbackCold(session, io, options, report);
+    }
+    throw e;
+  }
   const question =
     plan.kind === 'stop-release'
       ? `Stop release ${plan.flight.name} and move all production traffic from ${plan.release.idle} ` +

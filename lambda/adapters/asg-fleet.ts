@@ -79,11 +79,18 @@ export class AsgFleet implements Fleet {
     const current = `${templateId}:${group.LaunchTemplate?.Version ?? '?'}`;
     const target = (revision ?? current).split(':')[1];
     const instances = (group.Instances ?? []).filter((i) => i.LifecycleState !== 'Terminated');
+    // EC2 fails the whole call when one version was deleted (a group at 0 keeps naming it): then instances are
+    // told apart by version number, and the status can still be read.
     const versions = await this.versions(templateId, [
       target,
       current.split(':')[1],
       ...instances.map((i) => i.LaunchTemplate?.Version ?? ''),
-    ]);
+    ]).catch((e: unknown) => {
+      if (notFound(e)) {
+        return new Map<string, LaunchTemplateVersion>();
+      }
+      throw e;
+    });
     const image = (v: string | undefined) => imageKey(versions, v);
     const wanted = image(target);
     const matching = instances.filter((i) => image(i.LaunchTemplate?.Version) === wanted);
@@ -263,6 +270,27 @@ export class AsgFleet implements Fleet {
         `Launch template ${templateId} version ${version} was not deleted: ${failed.ResponseError?.Code ?? '?'} ` +
           `${failed.ResponseError?.Message ?? ''}`.trim(),
       );
+    }
+  }
+
+  /** DescribeLaunchTemplateVersions: a deleted version (or a template replaced since) cannot launch again. */
+  async revisionRunnable(revision: string): Promise<{ runnable: boolean; reason?: string }> {
+    const [templateId, version] = revision.split(':');
+    const gone = (why: string) => ({
+      runnable: false,
+      reason: `launch template version ${revision} ${why}`,
+    });
+    if (!templateId || !version || !/^\d+$/.test(version)) {
+      return gone('is not a version of a launch template');
+    }
+    try {
+      const found = await this.versions(templateId, [version]);
+      return found.has(version) ? { runnable: true } : gone('no longer exists');
+    } catch (e) {
+      if (notFound(e)) {
+        return gone(`no longer exists (${(e as Error).name})`);
+      }
+      throw e;
     }
   }
 

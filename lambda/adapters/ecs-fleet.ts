@@ -283,6 +283,34 @@ export class EcsFleet implements Fleet {
   async retire(revision: string): Promise<void> {
     await this.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: revision }));
   }
+
+  /**
+   * DescribeTaskDefinition: ECS runs no new task of an INACTIVE (deregistered) revision, and a deleted one is
+   * gone (ClientException "Unable to describe task definition").
+   */
+  async revisionRunnable(revision: string): Promise<{ runnable: boolean; reason?: string }> {
+    const name = revision.split('/').pop() ?? revision;
+    try {
+      const out = await this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: revision }));
+      const status = out.taskDefinition?.status;
+      if (status === 'ACTIVE') {
+        return { runnable: true };
+      }
+      return {
+        runnable: false,
+        reason: `task definition ${name} is ${status ?? 'not found'}${status === 'INACTIVE' ? ' (deregistered)' : ''}`,
+      };
+    } catch (e) {
+      const error = e as Error;
+      if (
+        error.name === 'ClientException' &&
+        /unable to describe|not found|does not exist/i.test(error.message)
+      ) {
+        return { runnable: false, reason: `task definition ${name} no longer exists (${error.message})` };
+      }
+      throw e;
+    }
+  }
 }
 
 /**

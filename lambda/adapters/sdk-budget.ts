@@ -78,6 +78,8 @@ export const SDK_CALLS_PER_PORT_CALL: Readonly<Record<'ecs' | 'asg', Readonly<Re
     // DescribeTaskDefinition; when INACTIVE: DescribeTaskDefinition (family), RegisterTaskDefinition; UpdateService
     'fleet.restore': 4,
     'fleet.retire': 1,
+    // DescribeTaskDefinition (bluegreen rollback after the old color went cold)
+    'fleet.revisionRunnable': 1,
     'fleet.holdCapacity': 0,
     // DescribeScalableTargets with DescribeServices | RegisterScalableTarget (ecs-fleet.ts)
     'fleet.capacity': 1,
@@ -95,6 +97,8 @@ export const SDK_CALLS_PER_PORT_CALL: Readonly<Record<'ecs' | 'asg', Readonly<Re
     // DescribeLaunchTemplateVersions, CreateLaunchTemplateVersion
     'fleet.register': 2,
     'fleet.retire': 1,
+    // DescribeLaunchTemplateVersions
+    'fleet.revisionRunnable': 1,
     // Suspend/ResumeProcesses on each of the two groups
     'fleet.holdCapacity': 2,
     // DescribeAutoScalingGroups with DescribePolicies (asg-scaling.ts)

@@ -95,6 +95,11 @@ export interface Fleet {
   /** Retires a revision that must never run again (an aborted or rolled-back release's). */
   retire(revision: string): Promise<void>;
   /**
+   * Whether `revision` can run again as it was registered: not when it was deregistered (ECS: its task definition
+   * INACTIVE, or gone) or deleted (a launch template version). `reason` says which, with the revision's name.
+   */
+  revisionRunnable(revision: string): Promise<{ readonly runnable: boolean; readonly reason?: string }>;
+  /**
    * While a release runs, no scaling policy may scale either color in (true); afterwards scaling acts again
    * (false). Idempotent.
    */

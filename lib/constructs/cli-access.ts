@@ -116,6 +116,8 @@ export function cliStatements(
     ),
     statement('MoveTestTraffic', ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]),
     statement('WriteRecord', ['ssm:PutParameter'], record),
+    // A rollback to a color that went cold smoke-checks it through the test listener, with the secret header.
+    statement('ReadTestToken', ['secretsmanager:GetSecretValue'], [traffic.testTrafficSecret.secretArn]),
     ...fleet.operate,
     ...scaling.operate,
     statement('Publish', ['sns:Publish'], [workflow.topic.topicArn]),
@@ -193,6 +195,8 @@ function fleetStatements(
         'autoscaling:ResumeProcesses',
       ]),
       statement('RetireRevision', ['ec2:DeleteLaunchTemplateVersions'], arns.templates),
+      // A rollback to a group that went cold watches its launches (failed ones end the wait).
+      statement('WatchLaunches', ['autoscaling:DescribeScalingActivities'], ['*']),
     ],
   };
 }
@@ -272,7 +276,7 @@ export function acknowledgeCliWildcards(
       ? 'elasticloadbalancing:DescribeListeners/DescribeTargetHealth have no resource-level permissions; they only read.'
       : 'elasticloadbalancing:DescribeListeners/DescribeTargetHealth, states:SendTaskSuccess/SendTaskFailure (the task ' +
         'token is the authority), ecs:DescribeTaskDefinition/RegisterTaskDefinition/DeregisterTaskDefinition, the ' +
-        'Auto Scaling and launch template Describe calls ' +
+        'Auto Scaling (DescribeScalingActivities included) and launch template Describe calls ' +
         "and ec2:RunInstances (limited by condition to this app's launch templates) have no resource-level " +
         "permissions; every other call is scoped to this app's resources.") +
       (props.scaling

@@ -36,6 +36,7 @@ import { deployAndValidate } from './deploy-phase';
 import { handUnsuccessfulEndingsToStopped } from './release-endings';
 import { switchAndBake } from './switch-phase';
 import { TEST_TRAFFIC_HEADER, type TrafficRouting } from './traffic';
+import { configuredSmokeChecks } from '../cold-rollback-settings';
 import { shiftPhase } from './shift-phase';
 import { FOLLOW_LIVE_TIMEOUT_SECONDS } from '../../lambda/workflow/follow-live';
 import { followLiveEveryMinute } from './follow-live-schedule';
@@ -101,9 +102,7 @@ export class ReleaseWorkflow extends Construct {
       testUrl: traffic.testUrl,
       testHeader: TEST_TRAFFIC_HEADER,
       healthPath: config.healthCheck.path,
-      smokeChecks: config.release.smokeChecks ?? [
-        { path: config.healthCheck.path, expectStatus: 200, expectVersion: false, latencyBudgetMs: 1000 },
-      ],
+      smokeChecks: configuredSmokeChecks(config),
       hasValidationHook: config.release.validationHookArn !== undefined,
       keepIdleWarm: config.keepIdleWarm,
       ...(config.scaling

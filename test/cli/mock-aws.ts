@@ -114,6 +114,8 @@ export class MockAws {
   readonly events = mockClient(EventBridgeClient);
 
   stackExists = true;
+  /** More stack outputs (test/cli/mock-cold.ts adds the cold rollback's). */
+  extraOutputs: Record<string, string> = {};
   /** The migration record's JSON, when the app runs database migrations (the stack then has its output). */
   migrationRecord?: string;
   readonly autoscaling = mockClient(AutoScalingClient);
@@ -224,6 +226,7 @@ export class MockAws {
           ? { MigrationRecordParameter: '/bluegreen/shop/migrations' }
           : {}),
         ...(this.scaling ? { ScalingBounds: `${this.scaling.minCount},${this.scaling.maxCount}` } : {}),
+        ...this.extraOutputs,
       };
       return {
         Stacks: [

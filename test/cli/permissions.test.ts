@@ -5,6 +5,7 @@
  */
 import { resourcesOfType, synth } from '../support/synth';
 import { MockAws, REPO, history, releaseOf } from './mock-aws';
+import { ColdAws } from './mock-cold';
 import { bluegreen } from './support';
 
 const PREFIX: Record<string, string> = {
@@ -18,6 +19,7 @@ const PREFIX: Record<string, string> = {
   EventBridgeClient: 'events',
   AutoScalingClient: 'autoscaling',
   EC2Client: 'ec2',
+  SecretsManagerClient: 'secretsmanager',
 };
 
 /** What AWS checks the caller may do behind a call it makes (moving a group onto a launch template). */
@@ -31,6 +33,7 @@ const IMPLIED: Record<string, string[]> = {
 /** The IAM actions behind every call the mocked clients received (STS GetCallerIdentity needs none). */
 function actionsCalled(aws: MockAws): Set<string> {
   const mocks = {
+    ...(aws instanceof ColdAws ? { SecretsManagerClient: aws.secrets } : {}),
     SFNClient: aws.sfn,
     CloudFormationClient: aws.cfn,
     DynamoDBClient: aws.ddb,
@@ -163,7 +166,17 @@ async function operatorCalls(platform: Platform): Promise<Set<string>> {
   expect((await bluegreen('promote --yes')).code).toBe(0);
   expect((await bluegreen('rollback --yes')).code).toBe(0);
   aws.restore();
-  return new Set([...actionsCalled(aws), ...(await pipelineCalls(platform))]);
+  return new Set([...actionsCalled(aws), ...(await coldCalls(platform)), ...(await pipelineCalls(platform))]);
+}
+
+/** A rollback after the old color went cold: scale it up, read the test token, smoke-check, switch. */
+async function coldCalls(platform: Platform): Promise<Set<string>> {
+  const aws = await new ColdAws(platform).start();
+  history.reset();
+  expect((await bluegreen('rollback --yes')).code).toBe(0);
+  const called = actionsCalled(aws);
+  aws.restore();
+  return called;
 }
 
 describe.each(['ecs', 'asg'] as const)('CLI permissions on %s', (platform) => {

@@ -127,7 +127,10 @@ function runMain(args: string[]): Promise<{ code: number | null; stdout: string;
 test('a bad flag or value: one line on stderr naming it and what is accepted, exit 2, nothing started', async () => {
   const cases: [string[], string][] = [
     [['--hlep'], 'bluegreen rehearsal: unknown option --hlep (npm start -- --help lists the options)'],
-    [['--scenario', '9'], 'bluegreen rehearsal: --scenario must be one of 1, 2, 3, 4, 5, 6, 7, 8 (got "9")'],
+    [
+      ['--scenario', '10'],
+      'bluegreen rehearsal: --scenario must be one of 1, 2, 3, 4, 5, 6, 7, 8, 9 (got "10")',
+    ],
     [['--bake', 'abc'], 'bluegreen rehearsal: --bake must be a whole number from 0 to 300 (got "abc")'],
     [['--port', '80800'], 'bluegreen rehearsal: --port must be a whole number from 1 to 65535 (got "80800")'],
     [

@@ -58,6 +58,16 @@ export function fakeFleet(w: FakeWorld, op: Op): Fleet {
           r.active = false;
         }
       }),
+    revisionRunnable: (revision) =>
+      op('fleet.revisionRunnable', () => {
+        const r = w.revisions.get(revision);
+        return r?.active
+          ? { runnable: true }
+          : {
+              runnable: false,
+              reason: `task definition ${revision.split('/').pop()} is ${r ? 'INACTIVE (deregistered)' : 'not found'}`,
+            };
+      }),
     holdCapacity: (hold) => op('fleet.holdCapacity', () => void (w.capacityHeld = hold)),
     capacity: (color) =>
       op('fleet.capacity', () =>

@@ -106,6 +106,7 @@ class Fakes {
       this.calls.push('fleet.retire');
       return Promise.resolve();
     },
+    revisionRunnable: () => Promise.reject(new Error('not used')),
     holdCapacity: () => Promise.resolve(),
     // No auto scaling in these tests.
     capacity: () => Promise.resolve(undefined),

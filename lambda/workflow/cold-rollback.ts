@@ -1,0 +1,361 @@
+/**
+ * `bluegreen rollback` after the previous version's color went cold (scaled to 0 after the release that replaced
+ * it): start it again on the revision it ran, wait until it is stable and every target healthy (a deadline), run
+ * the smoke checks through the test listener, then move all production traffic to it with the switch's own move
+ * (routeAllTo). All of it under the release lock (its lease covers the whole wait); refused with nothing changed
+ * on drift, a release in flight, the live version's contract having run, a revision that can no longer run, or a
+ * last release older than the window (cold-rollback-plan.ts). Anything that fails before the switch puts the color
+ * back to 0 (its bounds as they were) and leaves traffic where it was. Ports only: the CLI runs it with the AWS
+ * adapters, the rehearsal with its own.
+ */
+import { deployVerdict, idleNotReadyBecause, shortRevision } from '../shared/decisions';
+import { BluegreenError, MANUAL_ROLLBACK } from '../shared/errors';
+import type { FleetStatus, TargetHealth } from '../shared/ports';
+import type { CheckResult } from '../shared/release';
+import type { Color } from '../shared/release-record';
+import { heldAt, type ColorBounds, type RecordedCapacity } from '../shared/scaling';
+import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
+import { afterManualMove, capacityOf, heldBounds } from './capacity';
+import {
+  COLD_LOCK_MARGIN_SECONDS,
+  planColdRollback,
+  refusal,
+  type ColdPhase,
+  type ColdPlan,
+  type ColdProgress,
+  type ColdRollbackDeps,
+  type ColdRollbackRequest,
+  type ColdRollbackResult,
+  type ColdRollbackSettings,
+} from './cold-rollback-plan';
+import { allTo, routeAllTo } from './switch';
+import { smokeChecks } from './validate';
+
+export {
+  planColdRollback,
+  type ColdPlan,
+  type ColdProgress,
+  type ColdRollbackDeps,
+  type ColdRollbackRequest,
+  type ColdRollbackResult,
+  type ColdRollbackSettings,
+} from './cold-rollback-plan';
+
+export async function coldRollback(
+  request: ColdRollbackRequest,
+  deps: ColdRollbackDeps,
+  settings: ColdRollbackSettings,
+  onProgress: (p: ColdProgress) => void = () => undefined,
+): Promise<ColdRollbackResult> {
+  const say = (phase: ColdPhase, line: string, counts?: ColdProgress['counts']) =>
+    onProgress({ at: deps.now(), phase, line, ...(counts ? { counts } : {}) });
+  const asked = request.plan;
+  const start = deps.now();
+  const lease = new Date(start.getTime() + (settings.timeoutSeconds + COLD_LOCK_MARGIN_SECONDS) * 1000);
+  const lock = await deps.lock.acquire(request.owner, asked.image, start, lease);
+  if (!lock.acquired) {
+    throw refusal(
+      'ReleaseInProgress',
+      `${lock.holder} (${lock.image}) took ${settings.appName}'s release lock at ${lock.since}; nothing was changed.`,
+    );
+  }
+  try {
+    say('locked', `took the release lock as ${request.owner} (until ${lease.toISOString()})`);
+    const plan = await planColdRollback(deps, settings, {
+      liveSince: request.liveSince,
+      owner: request.owner,
+    });
+    if (plan.to !== asked.to || plan.image !== asked.image || plan.revision !== asked.revision) {
+      throw refusal(
+        'StateChanged',
+        `Since you confirmed, ${plan.to} became the cold color with ${plan.image} (${shortRevision(plan.revision)}), ` +
+          `not ${asked.to} with ${asked.image} (${shortRevision(asked.revision)}). Nothing was changed; run ` +
+          'bluegreen rollback again.',
+      );
+    }
+    return await restoreAndSwitch(request, plan, deps, settings, say);
+  } finally {
+    await deps.lock.release(request.owner);
+  }
+}
+
+/** Under the lock, from fresh reads (`plan`): scale up, wait, smoke, switch. */
+async function restoreAndSwitch(
+  request: ColdRollbackRequest,
+  plan: ColdPlan,
+  deps: ColdRollbackDeps,
+  settings: ColdRollbackSettings,
+  say: (phase: ColdPhase, line: string, counts?: ColdProgress['counts']) => void,
+): Promise<ColdRollbackResult> {
+  const { to, from, image, revision } = plan;
+  const unit = settings.unit ?? 'task';
+  const scaling = settings.scaling;
+  // The cold color's bounds as they are, to put back if it does not come up.
+  const before: { bounds: ColorBounds; recorded: RecordedCapacity } | undefined = scaling
+    ? {
+        bounds: await capacityOf(to, deps).then(({ min, max, scaleInSuspended }) => ({
+          min,
+          max,
+          scaleInSuspended,
+        })),
+        recorded: (await deps.record.read()).capacity?.[to] ?? 'auto',
+      }
+    : undefined;
+  let count = plan.count;
+  const scaleStart = deps.now();
+  const deadline = new Date(scaleStart.getTime() + settings.timeoutSeconds * 1000);
+  let scaleUpMs: number;
+  let smokeMs: number;
+  let checks: CheckResult[];
+  // Failures the fleet already counts for this revision (an asg counts launches failed since the version was made,
+  // possibly days ago): only new ones say the color crash-loops now.
+  const baseline = (await deps.fleet.describe(to, revision)).failedTasks;
+  try {
+    await scaleTo(to, count, revision, deps, settings);
+    say(
+      'scale-up',
+      `starting ${count} ${unit}(s) of ${image} on ${to} (${shortRevision(revision)}), healthy by ` +
+        `${deadline.toISOString()} at the latest`,
+    );
+    count = await waitUntilReady(plan, count, deadline, baseline, deps, settings, say);
+    scaleUpMs = deps.now().getTime() - scaleStart.getTime();
+    say('healthy', `${to}: ${count}/${count} ${unit}(s) running, all ${count} targets healthy`);
+
+    const smokeStart = deps.now();
+    await deps.router.setTestWeights(allTo(to));
+    checks = await smoke(request.version, deps, settings);
+    smokeMs = deps.now().getTime() - smokeStart.getTime();
+    const failed = checks.filter((c) => !c.passed);
+    if (failed.length > 0) {
+      throw refusal(
+        'SmokeChecksFailed',
+        `The smoke checks of ${image} on ${to} (test listener) failed: ` +
+          `${failed.map((c) => `${c.name}: ${c.value} (expected ${c.threshold})`).join('; ')}.`,
+      );
+    }
+    say(
+      'smoke',
+      `smoke checks passed (${checks.map((c) => `${c.name}: ${c.value}`).join('; ')})` +
+        (request.version ? '' : '; the previous version is not known, so /version was not checked'),
+    );
+    // Just before traffic moves: record, listener and both colors again.
+    await readyToSwitch(plan, count, deps, settings);
+  } catch (e) {
+    const undone = await putBack(to, before, deps);
+    say('undo', undone);
+    const error = e as Error;
+    const name = error instanceof BluegreenError ? error.name : 'ColdRollbackFailed';
+    throw new BluegreenError(
+      name,
+      `Cold rollback to ${to} (${image}) did not switch: ${error.message} ${undone} Production traffic was not ` +
+        `touched: ${from} keeps serving ${plan.fromImage}.`,
+    );
+  }
+
+  const switchStart = deps.now();
+  try {
+    await routeAllTo(to, deps);
+  } catch (e) {
+    throw refusal(
+      'ColdRollbackFailed',
+      `Moving traffic to ${to} failed: ${(e as Error).name}: ${(e as Error).message} The listener may have moved ` +
+        'without the record: bluegreen status shows both and how to reconcile them.',
+    );
+  }
+  const switchMs = deps.now().getTime() - switchStart.getTime();
+  const [record, weights] = await Promise.all([deps.record.read(), deps.router.productionWeights()]);
+  const routed = routedTraffic(weights);
+  if (record.liveColor !== to || routed.kind !== 'live' || routed.color !== to) {
+    throw refusal(
+      'RollbackIncomplete',
+      `After the cold rollback the record says ${record.liveColor} and the listener sends ${describeTraffic(routed)}; ` +
+        'check bluegreen status and the production listener.',
+    );
+  }
+  const restoreMs = deps.now().getTime() - request.confirmedAt.getTime();
+  say('switched', `all production traffic on ${to} (${image}), read back from the record and the listener`);
+  const warnings: string[] = [];
+  let bounds = '';
+  if (scaling) {
+    try {
+      bounds = ` Scaling: ${await afterManualMove(to, from, deps, scaling)}.`;
+    } catch (e) {
+      warnings.push(
+        `the colors' bounds could not be set (${(e as Error).name}: ${(e as Error).message}); check bluegreen status`,
+      );
+    }
+  }
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  const message =
+    `Cold rollback by ${request.by}: ${request.reason ?? 'no reason given'}. ${to} was at 0 ${unit}s: ` +
+    `${count} ${unit}(s) of ${image} (${shortRevision(revision)}) were started and healthy in ` +
+    `${seconds(scaleUpMs)} s, the smoke checks passed in ${seconds(smokeMs)} s` +
+    `${request.version ? ` (version ${request.version})` : ' (version not checked: unknown)'}, and all production ` +
+    `traffic moved to ${to} in ${switchMs} ms: restored in ${seconds(restoreMs)} s from the confirmation. ` +
+    `${from} keeps running ${plan.fromImage}, idle and warm: the fast way forward.${bounds}`;
+  try {
+    await deps.notifier.publish({
+      app: settings.appName,
+      release: request.owner,
+      status: 'ROLLED_BACK',
+      image: plan.fromImage,
+      liveColor: to,
+      error: MANUAL_ROLLBACK,
+      cause: message,
+    });
+  } catch (e) {
+    warnings.push(`publishing the outcome failed: ${(e as Error).message}`);
+  }
+  return {
+    to,
+    from,
+    image,
+    revision,
+    count,
+    ...(request.version ? { version: request.version } : {}),
+    checks,
+    timings: { restoreMs, scaleUpMs, smokeMs, switchMs },
+    message,
+    warnings,
+  };
+}
+
+/** The cold color on its revision with `count`; with auto scaling held at that count (bounds and record). */
+async function scaleTo(
+  color: Color,
+  count: number,
+  revision: string,
+  deps: ColdRollbackDeps,
+  settings: ColdRollbackSettings,
+): Promise<void> {
+  const scaling = settings.scaling;
+  const [restored] = await Promise.all([
+    deps.fleet.restore(color, count, revision, scaling ? heldBounds(count, scaling) : undefined),
+    scaling ? deps.record.writeCapacity(color, heldAt(count, scaling)) : undefined,
+  ]);
+  if (restored.count !== count || (restored.revision && restored.revision !== revision)) {
+    throw refusal(
+      'ColdRollbackFailed',
+      `${color} could not be put back on ${shortRevision(revision)} with ${count}: ${restored.note ?? `it runs ${restored.count}`}.`,
+    );
+  }
+}
+
+/**
+ * Waits until the cold color runs `count` of its revision, its rollout completed and every target healthy, or the
+ * deadline (NotHealthy); a crash loop (failures beyond `baseline`) ends it sooner. If the live color scales out
+ * meanwhile, the cold color follows it. Returns the count.
+ */
+async function waitUntilReady(
+  plan: ColdPlan,
+  initial: number,
+  deadline: Date,
+  baseline: number,
+  deps: ColdRollbackDeps,
+  settings: ColdRollbackSettings,
+  say: (phase: ColdPhase, line: string, counts?: ColdProgress['counts']) => void,
+): Promise<number> {
+  const { to, from, revision } = plan;
+  const unit = settings.unit ?? 'task';
+  let count = initial;
+  let last = '';
+  for (;;) {
+    const [described, health, live] = await Promise.all([
+      deps.fleet.describe(to, revision),
+      deps.router.targetHealth(to),
+      deps.fleet.describe(from),
+    ]);
+    const status = { ...described, failedTasks: Math.max(described.failedTasks - baseline, 0) };
+    const counts = { running: status.running, desired: count, healthy: health.healthy };
+    const line = `${to}: ${status.running}/${count} ${unit}s running, ${health.healthy} healthy`;
+    if (line !== last) {
+      say('waiting', line, counts);
+      last = line;
+    }
+    const verdict = deployVerdict({ status, health, revision, count, now: deps.now(), deadline });
+    if (verdict.kind === 'failed' || verdict.kind === 'timeout') {
+      throw refusal('NotHealthy', `${to} did not become healthy: ${verdict.reason}.`);
+    }
+    if (verdict.kind === 'ready') {
+      if (live.desired <= count) {
+        return count;
+      }
+      // The live color scaled out since: the cold color must take all of it.
+      say('scale-up', `${from} now runs ${live.desired}: ${to} follows it from ${count}`);
+      count = live.desired;
+      await scaleTo(to, count, revision, deps, settings);
+      continue;
+    }
+    await deps.sleep(settings.pollSeconds * 1000);
+  }
+}
+
+/** The smoke checks through the test listener; a 403 reads the token again once (a rotated secret). */
+async function smoke(
+  version: string | undefined,
+  deps: ColdRollbackDeps,
+  settings: ColdRollbackSettings,
+): Promise<CheckResult[]> {
+  const checks = settings.smokeChecks.map((c) => (version ? c : { ...c, expectVersion: false }));
+  const run = async (fresh: boolean) =>
+    smokeChecks(await deps.testToken(fresh ? { fresh } : undefined), version ?? '', deps, {
+      ...settings,
+      smokeChecks: checks,
+    });
+  let result = await run(false);
+  if (result.forbidden) {
+    result = await run(true);
+  }
+  return result.checks;
+}
+
+/** On fresh reads, just before the switch: no drift, the live color unchanged, the cold color still ready. */
+async function readyToSwitch(
+  plan: ColdPlan,
+  count: number,
+  deps: ColdRollbackDeps,
+  settings: ColdRollbackSettings,
+): Promise<void> {
+  const [record, weights, status, health, live] = await Promise.all([
+    deps.record.read(),
+    deps.router.productionWeights(),
+    deps.fleet.describe(plan.to, plan.revision),
+    deps.router.targetHealth(plan.to),
+    deps.fleet.describe(plan.from),
+  ]);
+  const drift = findDrift(record.liveColor, weights, settings.recordParameter, record.weights);
+  if (drift || record.liveColor !== plan.from) {
+    throw refusal(
+      'StateChanged',
+      drift ? drift.message : `The record now says ${record.liveColor} is live, not ${plan.from}.`,
+    );
+  }
+  const why = notReady(status, health, plan.revision, Math.max(count, live.desired));
+  if (why) {
+    throw refusal('NotHealthy', `Re-checked just before the switch, ${plan.to} is no longer ready: ${why}.`);
+  }
+}
+
+function notReady(status: FleetStatus, health: TargetHealth, revision: string, count: number) {
+  return idleNotReadyBecause({ status, health, revision, count });
+}
+
+/** The cold color back to 0, its bounds and record as they were. Says what it did (or that it could not). */
+async function putBack(
+  color: Color,
+  before: { bounds: ColorBounds; recorded: RecordedCapacity } | undefined,
+  deps: ColdRollbackDeps,
+): Promise<string> {
+  try {
+    await Promise.all([
+      deps.fleet.restore(color, 0, undefined, before?.bounds),
+      before ? deps.record.writeCapacity(color, before.recorded) : undefined,
+    ]);
+    return `${color} was put back to 0${before ? ` (bounds ${before.bounds.min}..${before.bounds.max} as before)` : ''}.`;
+  } catch (e) {
+    return (
+      `Putting ${color} back to 0 failed too (${(e as Error).name}: ${(e as Error).message}): it may still run; ` +
+      'bluegreen status shows it.'
+    );
+  }
+}

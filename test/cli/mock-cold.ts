@@ -1,0 +1,114 @@
+/**
+ * The CLI tests' AWS (mock-aws.ts) after a release whose old color went cold, with what a cold rollback adds: the
+ * stack's cold rollback outputs, the test-traffic secret (Secrets Manager), the Auto Scaling activities, and a real
+ * HTTP test listener on this machine that answers as the color the test rule points at would (its image's tag as
+ * the version; 503 while that color runs nothing).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { encodeColdRollbackSettings } from '../../lib/cold-rollback-settings';
+import type { Color } from '../../lambda/shared/release-record';
+import { ME, MockAws, REPO } from './mock-aws';
+
+export const V1 = `${REPO}:v1`;
+export const V2 = `${REPO}:v2`;
+export const TOKEN = 'test-token-value';
+const HEADER = 'X-Bluegreen-Test-Token';
+
+export class ColdAws extends MockAws {
+  readonly secrets = mockClient(SecretsManagerClient);
+  private server?: Server;
+  /** Requests the test listener answered: path and status. */
+  readonly probed: { path: string; status: number }[] = [];
+  /** Images whose tasks answer 500 (a broken version). */
+  readonly broken = new Set<string>();
+  /** The version each image reports (v1 was released with --version 1.0.0); others report their tag. */
+  readonly versions = new Map([[V1, '1.0.0']]);
+
+  /**
+   * v1 ran on blue; v2's release (ended at 09:00, an hour before the terminal's clock) made green live and scaled
+   * blue to 0 on its revision (7).
+   */
+  constructor(platform: 'ecs' | 'asg' = 'ecs') {
+    super(platform);
+    this.record = { live: 'green', images: { blue: V1, green: V2 } };
+    this.weights = { blue: 0, green: 100 };
+    this.testWeights = { blue: 100, green: 0 };
+    this.services.green = {
+      desired: 2,
+      running: 2,
+      revision:
+        platform === 'asg' ? 'lt-green:4' : 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:4',
+    };
+    this.services.blue = { ...this.services.blue, desired: 0, running: 0 };
+    this.executions.push(
+      {
+        name: 'v1-20261120T080000Z',
+        status: 'SUCCEEDED',
+        input: JSON.stringify({ image: V1, version: '1.0.0', startedBy: ME }),
+        start: new Date('2026-11-20T08:00:00Z'),
+        stop: new Date('2026-11-20T08:20:00Z'),
+        events: [],
+      },
+      {
+        name: 'v2-20261126T084000Z',
+        status: 'SUCCEEDED',
+        input: JSON.stringify({ image: V2, startedBy: ME }),
+        start: new Date('2026-11-26T08:40:00Z'),
+        stop: new Date('2026-11-26T09:00:00Z'),
+        events: [],
+      },
+    );
+    this.secrets.on(GetSecretValueCommand).resolves({ SecretString: TOKEN });
+    this.autoscaling.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
+  }
+
+  /** Starts the test listener and puts the stack's outputs in place. */
+  async start(settings: { windowHours?: number; timeoutSeconds?: number } = {}): Promise<this> {
+    this.server = createServer((req, res) => {
+      const path = req.url ?? '/';
+      const color: Color = this.testWeights.blue > 0 ? 'blue' : 'green';
+      const image = this.record.images[color];
+      let status = 200;
+      let body = '';
+      if (req.headers[HEADER.toLowerCase()] !== TOKEN) {
+        status = 403;
+      } else if (this.services[color].running === 0) {
+        status = 503;
+      } else if (this.broken.has(image)) {
+        status = 500;
+      } else {
+        const version = this.versions.get(image) ?? image.slice(image.lastIndexOf(':') + 1);
+        body = JSON.stringify({ status: 'ok', version, color });
+      }
+      this.probed.push({ path, status });
+      res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const port = (this.server.address() as AddressInfo).port;
+    this.extraOutputs = {
+      TestUrl: `http://127.0.0.1:${port}`,
+      TestTrafficSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop-test-AbCdEf',
+      ColdRollbackSettings: encodeColdRollbackSettings({
+        windowHours: settings.windowHours ?? 24,
+        timeoutSeconds: settings.timeoutSeconds ?? 300,
+        pollSeconds: 15,
+        smokeChecks: [
+          { path: '/health', expectStatus: 200, expectVersion: false, latencyBudgetMs: 1000 },
+          { path: '/version', expectStatus: 200, expectVersion: true, latencyBudgetMs: 1000 },
+        ],
+        testHeader: HEADER,
+      }),
+    };
+    return this;
+  }
+
+  override restore(): void {
+    super.restore();
+    this.secrets.restore();
+    this.server?.close();
+  }
+}
