@@ -173,7 +173,8 @@ function flatten(value: unknown): string {
 }
 
 /** One event of aws-local-stepfunctions' execution log (the package does not export the type). */
-export type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+export type EventLog =
+  ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 
 export interface StateEvent {
   readonly type: 'entered' | 'exited' | 'failed' | 'retried' | 'caught';

@@ -229,7 +229,9 @@ export function targetGroupDimensions(
 
 /** The load balancer's ARN from one of its listeners' ARNs (…:listener/app/<name>/<id>/<listener id>). */
 export function loadBalancerArnOf(listenerArn: string): string {
-  const match = /^(arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:)listener\/(app\/[^/]+\/[^/]+)\/[^/]+$/.exec(listenerArn);
+  const match = /^(arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:)listener\/(app\/[^/]+\/[^/]+)\/[^/]+$/.exec(
+    listenerArn,
+  );
   if (!match) {
     throw new BluegreenError(
       'ConfigurationInvalid',
