@@ -90,8 +90,11 @@ export async function readTraffic(
   }
   const step = period.seconds * 1000;
   const from = Math.floor((request.start.getTime() - MARGIN_MS) / step) * step;
-  const to =
-    Math.ceil((Math.min(request.end.getTime() + MARGIN_MS, request.now.getTime()) + 1) / step) * step;
+  // Up to now at most (a running release); at least one period (a local clock behind AWS's).
+  const to = Math.max(
+    from + step,
+    Math.ceil((Math.min(request.end.getTime() + MARGIN_MS, request.now.getTime()) + 1) / step) * step,
+  );
   const queries: MetricDataQuery[] = COLORS.flatMap((color) => {
     const dimensions = targetGroupDimensions(
       request.loadBalancerArn,

@@ -5,6 +5,7 @@
  */
 import { resourcesOfType, synth } from '../support/synth';
 import { MockAws, REPO, history, releaseOf } from './mock-aws';
+import { mockCloudWatch } from './mock-report';
 import { bluegreen } from './support';
 
 const PREFIX: Record<string, string> = {
@@ -18,6 +19,7 @@ const PREFIX: Record<string, string> = {
   EventBridgeClient: 'events',
   AutoScalingClient: 'autoscaling',
   EC2Client: 'ec2',
+  CloudWatchClient: 'cloudwatch',
 };
 
 /** What AWS checks the caller may do behind a call it makes (moving a group onto a launch template). */
@@ -29,8 +31,12 @@ const IMPLIED: Record<string, string[]> = {
 };
 
 /** The IAM actions behind every call the mocked clients received (STS GetCallerIdentity needs none). */
-function actionsCalled(aws: MockAws): Set<string> {
+function actionsCalled(
+  aws: MockAws,
+  others: Record<string, { calls(): { args: unknown[] }[] }> = {},
+): Set<string> {
   const mocks = {
+    ...others,
     SFNClient: aws.sfn,
     CloudFormationClient: aws.cfn,
     DynamoDBClient: aws.ddb,
@@ -162,8 +168,15 @@ async function operatorCalls(platform: Platform): Promise<Set<string>> {
   });
   expect((await bluegreen('promote --yes')).code).toBe(0);
   expect((await bluegreen('rollback --yes')).code).toBe(0);
+  // The report of the latest release: its execution, its history, and each color's metrics.
+  const cloudwatch = mockCloudWatch();
+  expect((await bluegreen('report --json')).code).toBe(0);
   aws.restore();
-  return new Set([...actionsCalled(aws), ...(await pipelineCalls(platform))]);
+  cloudwatch.restore();
+  return new Set([
+    ...actionsCalled(aws, { CloudWatchClient: cloudwatch }),
+    ...(await pipelineCalls(platform)),
+  ]);
 }
 
 describe.each(['ecs', 'asg'] as const)('CLI permissions on %s', (platform) => {

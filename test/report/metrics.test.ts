@@ -155,6 +155,14 @@ test(`a window longer than ${MAX_PERIODS_PER_CALL} periods is read in adjacent c
   ]);
 });
 
+test('a local clock behind the release still reads one period, from five minutes before its start', async () => {
+  cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+  await readTraffic(client, { ...canaryWindow, now: new Date('2026-11-26T09:00:00Z') });
+  expect(inputs().map((i) => [i.StartTime!.toISOString(), i.EndTime!.toISOString()])).toEqual([
+    ['2026-11-26T09:55:00.000Z', '2026-11-26T09:56:00.000Z'],
+  ]);
+});
+
 test('a release older than CloudWatch keeps anything: no call, a gap', async () => {
   const { traffic, gaps } = await readTraffic(client, {
     ...canaryWindow,
