@@ -202,6 +202,12 @@ export async function readTraffic(
     }
   }
   buckets.sort((a, b) => a.at.localeCompare(b.at) || a.color.localeCompare(b.color));
+  if (buckets.length === 0 && failed.size === 0) {
+    gaps.push(
+      `CloudWatch has no datapoint for either color from ${new Date(from).toISOString()} to ` +
+        `${new Date(to).toISOString()}: no request reached them, or their metrics were not published (yet).`,
+    );
+  }
   const coarse = period.finest
     ? ''
     : `; ${period.what} periods: CloudWatch keeps one-minute datapoints for 15 days only, and this release is older`;

@@ -38,10 +38,10 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A terminal two hours after the canary release (the fixtures' day), writing into the test's folder. */
+/** A terminal on the afternoon of the fixtures' day (both releases are over), writing into the test's folder. */
 function later() {
   const t = terminal();
-  return { ...t, io: { ...t.io, now: () => new Date('2026-11-26T12:00:00Z'), cwd: dir } };
+  return { ...t, io: { ...t.io, now: () => new Date('2026-11-26T16:00:00Z'), cwd: dir } };
 }
 
 test('report RELEASE --json: the execution, every history page, both CloudWatch pages; the document', async () => {
@@ -73,7 +73,7 @@ test('report RELEASE --json: the execution, every history page, both CloudWatch 
 
   const doc = JSON.parse(out) as ReportDocument;
   expect(doc.title).toBe(`shop: release ${canary.describe.name}`);
-  expect(doc.generatedAt).toBe('2026-11-26T12:00:00.000Z');
+  expect(doc.generatedAt).toBe('2026-11-26T16:00:00.000Z');
   expect(doc.reports).toHaveLength(1);
   const [r] = doc.reports;
   const events = canary.events;
@@ -117,6 +117,7 @@ test('report (no RELEASE): the latest release, written as <release>.html, summed
     '  22 states, 6 verdicts (3 failed); first failed: bake check 1 at 14:01:15',
     '  time to detect 15.0s, time to restore 30.0s',
     '  traffic: 0 requests on blue, 0 on green (1-minute periods)',
+    '  not shown: CloudWatch has no datapoint for either color from 2026-11-26T13:55:00.000Z to 2026-11-26T14:07:00.000Z: no request reached them, or their metrics were not published (yet).',
     `Wrote ${file}`,
   ]);
 });

@@ -130,12 +130,19 @@ test('periods CloudWatch still keeps: one minute for 15 days, five for 63, an ho
 
 test('an older release is read in five-minute periods, and the source says so', async () => {
   cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-  const { traffic } = await readTraffic(client, { ...canaryWindow, now: new Date('2026-12-20T00:00:00Z') });
+  const { traffic, gaps } = await readTraffic(client, {
+    ...canaryWindow,
+    now: new Date('2026-12-20T00:00:00Z'),
+  });
   const [call] = inputs();
   expect(call.MetricDataQueries!.every((q) => q.MetricStat!.Period === 300)).toBe(true);
   expect(call.StartTime).toEqual(new Date('2026-11-26T09:55:00Z'));
   expect(call.EndTime).toEqual(new Date('2026-11-26T10:25:00Z'));
   expect(traffic!.bucketSeconds).toBe(300);
+  expect(traffic!.buckets).toEqual([]);
+  expect(gaps).toEqual([
+    'CloudWatch has no datapoint for either color from 2026-11-26T09:55:00.000Z to 2026-11-26T10:25:00.000Z: no request reached them, or their metrics were not published (yet).',
+  ]);
   expect(traffic!.source).toMatch(
     /five-minute periods: CloudWatch keeps one-minute datapoints for 15 days only/,
   );
