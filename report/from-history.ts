@@ -17,7 +17,6 @@
  *   contract failure), which published that status (lambda/workflow/conclude.ts).
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import type { MetricVerdict } from '../lambda/shared/analysis';
 import type { Release, ReleaseState, StepVerdict } from '../lambda/shared/release';
 import { causeMessage } from '../lambda/shared/release';
 import type { Color } from '../lambda/shared/release-record';
@@ -25,6 +24,15 @@ import { STATES } from '../lambda/shared/state-names';
 import { describeStrategy } from '../lambda/shared/strategy';
 import type { TrafficWeights } from '../lambda/shared/traffic';
 import type { ReleaseReport, ReportState, ReportVerdict } from './model';
+import {
+  bakeVerdicts,
+  checkVerdicts,
+  failureVerdict,
+  hookVerdict,
+  migrationVerdict,
+  stepVerdicts,
+  type BakeCheck,
+} from './verdicts';
 
 /** What DescribeExecution says of the execution (the SDK's output, as far as the report reads it). */
 export interface ExecutionDescription {
@@ -37,9 +45,6 @@ export interface ExecutionDescription {
   readonly cause?: string;
 }
 
-/** More bake checks than this are summarized: failing checks one by one, runs of passing ones as one verdict. */
-export const BAKE_CHECKS_LISTED = 12;
-
 /** The status each ending step publishes once it completed (lambda/workflow/conclude.ts). */
 const ENDINGS: Readonly<Record<string, string>> = {
   [STATES.finish]: 'SUCCEEDED',
@@ -48,19 +53,6 @@ const ENDINGS: Readonly<Record<string, string>> = {
   [STATES.rollback]: 'ROLLED_BACK',
   [STATES.reportRollbackFailure]: 'ROLLBACK_FAILED',
   [STATES.reportContractFailure]: 'CONTRACT_FAILED',
-};
-
-/** The kind of verdict a failure caught in a state is (the check that failed there). */
-const FAILURE_KINDS: Readonly<Record<string, string>> = {
-  [STATES.validate]: 'smoke',
-  [STATES.watch]: 'bake',
-  [STATES.analyse]: 'analysis',
-  [STATES.shift]: 'analysis',
-  [STATES.approval]: 'approval',
-  [STATES.expand]: 'migration',
-  [STATES.backfill]: 'migration',
-  [STATES.contract]: 'migration',
-  [STATES.previousContract]: 'migration',
 };
 
 /** The verdict kinds that, failing after traffic moved, are the detection of a bad release. */
@@ -79,20 +71,14 @@ export function reportFromHistory(
   const shiftVerdicts: { verdict: StepVerdict; at: string }[] = [];
   const hooks = new Set<string>();
   const migrations = new Set<string>();
-  const bake: {
-    at: string;
-    checks: number;
-    failures: number;
-    checked?: string;
-    ignored: readonly string[];
-  }[] = [];
+  const bake: BakeCheck[] = [];
   const stepWeights: { at: string; weights: TrafficWeights }[] = [];
   let release: Release | undefined;
   let validationSeen = false;
   let truncated = false;
   let ending: { state: string; at: string } | undefined;
   let rollbackDoneAt: string | undefined;
-  let lastFailure: { state: string; at: string; error: string; cause: string } | undefined;
+  let lastFailure: { Error: string; Cause: string } | undefined;
   let executionEnd: { at: string; error?: string; cause?: string } | undefined;
   let startInput: string | undefined;
 
@@ -125,18 +111,7 @@ export function reportFromHistory(
       const r = data.release;
       if (r?.validation && !validationSeen) {
         validationSeen = true;
-        for (const check of r.validation.checks) {
-          verdicts.push({
-            at: r.validation.at,
-            kind:
-              check.name === 'target health' ? 'health' : check.name === 'validation hook' ? 'hook' : 'smoke',
-            name: check.name,
-            value: check.value,
-            threshold: check.threshold,
-            passed: check.passed,
-            state: exited.name,
-          });
-        }
+        verdicts.push(...checkVerdicts(r.validation, exited.name));
       }
       if (data.approval) {
         const key = `${data.approval.approvedBy} ${data.approval.at}`;
@@ -181,50 +156,20 @@ export function reportFromHistory(
         const key = `${answer.hook} ${answer.attempt} ${answer.at}`;
         if (!hooks.has(key)) {
           hooks.add(key);
-          verdicts.push({
-            at: answer.at,
-            kind: 'hook',
-            name: `${answer.hook} hook (call ${answer.attempt})`,
-            value: `${answer.status}: ${answer.summary}`,
-            threshold: 'SUCCEEDED (IN_PROGRESS: called again)',
-            passed: !['FAILED', 'TIMED_OUT', 'ERROR'].includes(answer.status),
-            state: exited.name,
-          });
+          verdicts.push(hookVerdict(answer, exited.name));
         }
       }
       for (const [phase, task] of Object.entries(data.migrations ?? {})) {
         if (task && !migrations.has(phase)) {
           migrations.add(phase);
-          verdicts.push({
-            at,
-            kind: 'migration',
-            name: `${phase} migration`,
-            value: `exit code ${task.exitCode}`,
-            threshold: 'exit code 0',
-            passed: task.exitCode === 0,
-            state: exited.name,
-          });
+          verdicts.push(migrationVerdict(phase, task, at, exited.name));
         }
       }
-      if (data.failure && (!lastFailure || lastFailure.at !== at)) {
-        const failedIn = exited.name;
-        const cause = causeMessage(data.failure.Cause);
-        if (!lastFailure || lastFailure.error !== data.failure.Error || lastFailure.cause !== cause) {
-          lastFailure = { state: failedIn, at, error: data.failure.Error, cause };
-          verdicts.push({
-            at,
-            kind: FAILURE_KINDS[failedIn] ?? 'failure',
-            name: data.failure.phase
-              ? `${data.failure.phase} migration`
-              : failedIn === STATES.watch
-                ? `bake check ${(bake[bake.length - 1]?.checks ?? 0) + 1}`
-                : failedIn,
-            value: `${data.failure.Error}: ${cause}`,
-            threshold: data.failure.phase ? 'exit code 0' : 'no error',
-            passed: false,
-            state: failedIn,
-          });
-        }
+      // A caught failure travels on in the state data: each one is a verdict once.
+      const failure = data.failure && { ...data.failure, Cause: causeMessage(data.failure.Cause) };
+      if (failure && (lastFailure?.Error !== failure.Error || lastFailure.Cause !== failure.Cause)) {
+        lastFailure = failure;
+        verdicts.push(failureVerdict(failure, exited.name, at, bake[bake.length - 1]?.checks ?? 0));
       }
       if (ENDINGS[exited.name]) {
         ending = { state: exited.name, at };
@@ -390,104 +335,6 @@ export function reportFromHistory(
 }
 
 type MutableState = { -readonly [K in keyof ReportState]: ReportState[K] };
-
-/** One verdict per metric of a shift step, and one for its alarms. */
-function stepVerdicts(step: StepVerdict, at: string, idle: Color | undefined): ReportVerdict[] {
-  const name = `step ${step.step} (${step.percent}%${idle ? ` to ${idle}` : ''})`;
-  const out: ReportVerdict[] = step.metrics.map((m) => ({
-    at,
-    kind: 'analysis',
-    name: `${name} ${m.metric}${m.critical ? '' : ' (advisory)'}`,
-    value: metricValue(m),
-    threshold: metricThreshold(m),
-    passed: m.result === 'pass',
-    state: STATES.analyse,
-  }));
-  out.push({
-    at,
-    kind: 'alarm',
-    name: `${name} alarms`,
-    value: step.alarms.length > 0 ? `in ALARM: ${step.alarms.join(', ')}` : 'none in ALARM',
-    threshold: 'none in ALARM',
-    passed: step.alarms.length === 0,
-    state: STATES.analyse,
-  });
-  return out;
-}
-
-function metricValue(m: MetricVerdict): string {
-  const figure =
-    m.value === undefined
-      ? `${m.result}`
-      : m.metric === 'errors'
-        ? `p = ${m.value.toPrecision(2)}`
-        : `ratio ${Number.isFinite(m.value) ? m.value.toFixed(2) : '∞'}`;
-  return `new ${m.new}, old ${m.old}: ${figure}`;
-}
-
-/** "p not below 0.005: Fisher's exact test, ...", "ratio new/old at most 1.25 (differences under 20 ms never fail)". */
-function metricThreshold(m: MetricVerdict): string {
-  return m.metric === 'errors'
-    ? `p not below ${m.threshold}: ${m.test}`
-    : m.test.replace(', at most', ' at most');
-}
-
-/** The bake checks: one verdict each, or, beyond BAKE_CHECKS_LISTED, failing ones each and passing runs summed. */
-function bakeVerdicts(
-  bake: readonly {
-    at: string;
-    checks: number;
-    failures: number;
-    checked?: string;
-    ignored: readonly string[];
-  }[],
-  release: Release | undefined,
-): ReportVerdict[] {
-  const threshold = release
-    ? `fewer than ${release.timings.failureThreshold} consecutive failed checks`
-    : 'no failed check';
-  const one = (b: (typeof bake)[number]): ReportVerdict => ({
-    at: b.at,
-    kind: 'bake',
-    name: `bake check ${b.checks}`,
-    value:
-      (b.failures === 0 ? 'passed' : `failed (${b.failures} in a row)`) +
-      (b.checked ? `: ${b.checked}` : '') +
-      (b.ignored.length > 0 ? `; ignored: ${b.ignored.join('; ')}` : ''),
-    threshold,
-    passed: b.failures === 0,
-    state: STATES.watch,
-  });
-  if (bake.length <= BAKE_CHECKS_LISTED) {
-    return bake.map(one);
-  }
-  const out: ReportVerdict[] = [];
-  let run: (typeof bake)[number][] = [];
-  const flush = () => {
-    if (run.length > 0) {
-      const [first, last] = [run[0], run[run.length - 1]];
-      out.push({
-        ...one(last),
-        at: last.at,
-        name: run.length === 1 ? `bake check ${first.checks}` : `bake checks ${first.checks}-${last.checks}`,
-        value:
-          `${run.length} check${run.length === 1 ? '' : 's'} passed` +
-          (last.checked ? `: ${last.checked}` : ''),
-      });
-      run = [];
-    }
-  };
-  for (const b of bake) {
-    if (b.failures === 0) {
-      run.push(b);
-    } else {
-      flush();
-      out.push(one(b));
-    }
-  }
-  flush();
-  return out;
-}
 
 function percents(w: TrafficWeights): { blue: number; green: number } {
   const total = w.blue + w.green;

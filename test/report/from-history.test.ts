@@ -6,7 +6,8 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { ReleaseState, StepVerdict } from '../../lambda/shared/release';
-import { BAKE_CHECKS_LISTED, reportFromHistory } from '../../report/from-history';
+import { reportFromHistory } from '../../report/from-history';
+import { BAKE_CHECKS_LISTED } from '../../report/verdicts';
 import { recordedRelease } from './fixtures/load';
 
 const canary = recordedRelease('canary-approved');
