@@ -27,12 +27,19 @@ export interface BakeCheck {
   readonly ignored: readonly string[];
 }
 
-/** The kind of verdict a failure caught in a state is (the check that failed there). */
+/**
+ * The kind of verdict a failure caught in a state is (the check that failed there); elsewhere (Prepare refusing,
+ * an ending's cleanup) it is a `failure`.
+ */
 const FAILURE_KINDS: Readonly<Record<string, string>> = {
   [STATES.validate]: 'smoke',
   [STATES.watch]: 'bake',
   [STATES.analyse]: 'analysis',
-  [STATES.shift]: 'analysis',
+  // The idle color's deploy and readiness, and the re-check before traffic moves to it.
+  [STATES.deploy]: 'health',
+  [STATES.checkIdle]: 'health',
+  [STATES.shift]: 'health',
+  [STATES.switch]: 'health',
   [STATES.approval]: 'approval',
   [STATES.expand]: 'migration',
   [STATES.backfill]: 'migration',

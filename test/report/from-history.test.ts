@@ -350,6 +350,40 @@ describe('what the recorded releases do not show', () => {
     ]);
   });
 
+  test("a failure caught in a state is a verdict of that state's kind, once, however far it travels", () => {
+    const release = RELEASE.release!;
+    const failure = {
+      Error: 'DeployFailed',
+      Cause: JSON.stringify({ errorType: 'DeployFailed', errorMessage: 'green: 3 tasks failed to start' }),
+    };
+    const events = historyOf(
+      ['enter', 'Deploy to idle color', { release }],
+      ['fail', 'DeployFailed', { message: 'green: 3 tasks failed to start' }],
+      ['exit', 'Deploy to idle color', { release, failure }],
+      ['enter', 'Abort', { release, failure }],
+      ['exit', 'Abort', { release, failure, outcome: { error: 'DeployFailed', cause: 'x' } }],
+    );
+    const report = reportFromHistory('shop', { name: 'r', status: 'FAILED', input: '{}' }, events);
+    expect(report.verdicts.filter((v) => !v.passed)).toEqual([
+      {
+        at: '2026-11-26T10:00:40.000Z', // when the Catch sent it on
+        kind: 'health',
+        name: 'Deploy to idle color',
+        value: 'DeployFailed: green: 3 tasks failed to start',
+        threshold: 'no error',
+        passed: false,
+        state: 'Deploy to idle color',
+      },
+    ]);
+    expect(report.states[0]).toMatchObject({
+      error: 'DeployFailed',
+      cause: 'green: 3 tasks failed to start',
+    });
+    expect(report.outcome).toBe('ABORTED');
+    // Traffic never moved: nothing to detect or restore.
+    expect(report.timeToDetectMs).toBeUndefined();
+  });
+
   test('gaps, said plainly: still running, nobody named, refused before Prepare', () => {
     const running = reportFromHistory(
       'shop',
