@@ -27,6 +27,7 @@ import type { ReleaseReport, ReportState, ReportVerdict } from './model';
 import {
   bakeVerdicts,
   checkVerdicts,
+  failedStepVerdicts,
   failureVerdict,
   hookVerdict,
   migrationVerdict,
@@ -169,7 +170,11 @@ export function reportFromHistory(
       const failure = data.failure && { ...data.failure, Cause: causeMessage(data.failure.Cause) };
       if (failure && (lastFailure?.Error !== failure.Error || lastFailure.Cause !== failure.Cause)) {
         lastFailure = failure;
-        verdicts.push(failureVerdict(failure, exited.name, at, bake[bake.length - 1]?.checks ?? 0));
+        const failedStep =
+          exited.name === STATES.analyse ? failedStepVerdicts(failure.Cause, at, exited.name) : undefined;
+        verdicts.push(
+          ...(failedStep ?? [failureVerdict(failure, exited.name, at, bake[bake.length - 1]?.checks ?? 0)]),
+        );
       }
       if (ENDINGS[exited.name]) {
         ending = { state: exited.name, at };

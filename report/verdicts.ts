@@ -92,6 +92,59 @@ export function migrationVerdict(
 }
 
 /**
+ * A shift step that failed its analysis: the Analyse step throws AnalysisFailed (or AnalysisInconclusive) with the
+ * step's summary as the message, so its verdict never reaches the state data; the summary says each metric's
+ * figures and threshold (lambda/shared/analysis.ts's explanations, lambda/workflow/analyse.ts's stepSummary), one
+ * verdict per metric is read back from it. Undefined when the message is not such a summary.
+ */
+export function failedStepVerdicts(message: string, at: string, state: string): ReportVerdict[] | undefined {
+  const head = /^Step (\d+)\/\d+ \(([\d.]+)% to (\w+), window [^)]*\): /.exec(message);
+  if (!head) {
+    return undefined;
+  }
+  const name = `step ${head[1]} (${head[2]}% to ${head[3]})`;
+  const starts = [...message.matchAll(/\b(errors|latency): (pass|fail|inconclusive), /g)];
+  const out: ReportVerdict[] = starts.map((m, i) => {
+    const end = i + 1 < starts.length ? starts[i + 1].index : message.length;
+    const text = message.slice(m.index + m[0].length, end);
+    // Each explanation ends with its parenthesis (and " [advisory]"); then "; " or ". <what the workflow did>."
+    const close = /^(.*\))( \[advisory\])?/.exec(text);
+    const body = close?.[1] ?? text;
+    const threshold = /\((?:not )?below ([\d.e+-]+)\)$/.exec(body)?.[1];
+    const limit = /\(limit ([\d.]+)\)$/.exec(body)?.[1];
+    const needed = /at least (\d+) each/.exec(body)?.[1];
+    return {
+      at,
+      kind: 'analysis',
+      name: `${name} ${m[1]}${close?.[2] ? ' (advisory)' : ''}`,
+      value: m[2] === 'inconclusive' ? body : body.replace(/ \([^()]*\)$/, ''),
+      threshold:
+        m[2] === 'inconclusive'
+          ? `at least ${needed ?? '?'} requests on each color`
+          : m[1] === 'errors'
+            ? `p not below ${threshold ?? '?'}`
+            : `ratio new/old at most ${limit ?? '?'}`,
+      passed: m[2] === 'pass',
+      state,
+    };
+  });
+  const alarms =
+    /the user's alarm\(s\) went off: (.*?)(?:; (?:FAIL|PASS|INCONCLUSIVE): |\. [A-Z][^.]*\.$)/.exec(message);
+  if (alarms) {
+    out.push({
+      at,
+      kind: 'alarm',
+      name: `${name} alarms`,
+      value: `in ALARM: ${alarms[1]}`,
+      threshold: 'none in ALARM',
+      passed: false,
+      state,
+    });
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+/**
  * The failure a Catch recorded as `failure` when `state` failed (its cause as a message); a bake check that
  * failed is the check after the `bakeChecks` that passed through.
  */

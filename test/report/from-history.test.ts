@@ -19,11 +19,12 @@ function dataOf(e: HistoryEvent): ReleaseState | undefined {
   return text ? (JSON.parse(text) as ReleaseState) : undefined;
 }
 
+/** When the nth (from 0; -1 the last) event of this type for this state happened. */
 function eventTime(events: readonly HistoryEvent[], type: string, name: string, nth = 0): string {
   const found = events.filter(
     (e) => e.type === type && (e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name) === name,
   );
-  return found[nth].timestamp!.toISOString();
+  return found.at(nth)!.timestamp!.toISOString();
 }
 
 describe('a canary release with a manual approval (recorded from the synthesized state machine)', () => {
@@ -208,6 +209,57 @@ describe('a release that rolled back after the switch (recorded from the synthes
     expect(report.timeToRestoreMs).toBe(Date.parse(rolled) - Date.parse(firstCheck));
     expect(report.timeToDetectMs).toBeGreaterThan(0);
     expect(report.timeToRestoreMs).toBeGreaterThan(0);
+  });
+});
+
+describe('a canary that failed its analysis and rolled back (recorded from the synthesized state machine)', () => {
+  const recorded = recordedRelease('canary-rolled-back');
+  const report = reportFromHistory('shop', recorded.describe, recorded.events);
+  const failedAt = eventTime(recorded.events, 'TaskStateExited', 'Analyse step', -1);
+
+  test("the failed step's metrics, read back from the Analyse step's error: values beside thresholds", () => {
+    expect(report).toMatchObject({ outcome: 'ROLLED_BACK', error: 'RolledBack' });
+    const analyse = report.states.filter((s) => s.name === 'Analyse step');
+    expect(analyse[analyse.length - 1].error).toBe('AnalysisFailed');
+    const cause = analyse[analyse.length - 1].cause!;
+    expect(report.verdicts.filter((v) => v.kind === 'analysis')).toEqual([
+      {
+        at: failedAt,
+        kind: 'analysis',
+        name: 'step 1 (10% to green) errors',
+        value:
+          /errors: fail, (new .* failed \(.*%\) against old .* failed \(.*%\): p = [\d.e-]+) \(below/.exec(
+            cause,
+          )![1],
+        threshold: 'p not below 0.005',
+        passed: false,
+        state: 'Analyse step',
+      },
+      {
+        at: failedAt,
+        kind: 'analysis',
+        name: 'step 1 (10% to green) latency',
+        value: /latency: pass, (new .* ms against old .* ms: ratio [\d.]+) \(limit/.exec(cause)![1],
+        threshold: 'ratio new/old at most 1.25',
+        passed: true,
+        state: 'Analyse step',
+      },
+    ]);
+    expect(report.verdicts[3].value).toMatch(/^new \d+ of \d+ failed \(2\.0%\) against old/);
+  });
+
+  test('weights 10% to green, then all back to blue; detected by the analysis, restored by the rollback', () => {
+    const rolled = eventTime(recorded.events, 'TaskStateExited', 'Roll back');
+    expect(report.weights.map((w) => [w.blue, w.green])).toEqual([
+      [100, 0],
+      [90, 10],
+      [100, 0],
+    ]);
+    expect(report.weights[2].at).toBe(rolled);
+    // The step's window (2 min) and the metrics' settling (1 min) before the verdict.
+    expect(report.timeToDetectMs).toBe(Date.parse(failedAt) - Date.parse(report.weights[1].at));
+    expect(report.timeToDetectMs).toBeGreaterThanOrEqual(180_000);
+    expect(report.timeToRestoreMs).toBe(Date.parse(rolled) - Date.parse(failedAt));
   });
 });
 
