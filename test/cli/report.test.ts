@@ -122,6 +122,36 @@ test('report (no RELEASE): the latest release, written as <release>.html, summed
   ]);
 });
 
+test('a release in flight: reported as far as it went, its traffic up to now', async () => {
+  const running = {
+    describe: { ...canary.describe, status: 'RUNNING' as const, stopDate: undefined, output: undefined },
+    pages: [{ events: canary.pages[0].events }],
+    events: canary.pages[0].events!,
+  };
+  serveRecorded(aws, [running]);
+  const t = later();
+  const now = { ...t, io: { ...t.io, now: () => new Date('2026-11-26T10:03:30Z') } };
+  const { code, out } = await bluegreen('report --json', now);
+
+  expect(code).toBe(0);
+  expect(aws.sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(1);
+  const [r] = (JSON.parse(out) as ReportDocument).reports;
+  expect(r.status).toBe('RUNNING');
+  expect(r.endedAt).toBeUndefined();
+  expect(r.outcome).toBeUndefined();
+  expect(r.gaps).toContain('The release is still running: this report shows it as far as it went.');
+  const last = r.states[r.states.length - 1];
+  expect(last.name).toBe(
+    running.events.filter((e) => e.stateEnteredEventDetails).pop()!.stateEnteredEventDetails!.name,
+  );
+  // From five minutes before its start to now, on whole minutes.
+  const [call] = cloudwatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+  expect([call.StartTime, call.EndTime]).toEqual([
+    new Date('2026-11-26T09:55:00Z'),
+    new Date('2026-11-26T10:04:00Z'),
+  ]);
+});
+
 test('--out FILE: the HTML goes there', async () => {
   const file = join(dir, 'out', '..', 'canary.html');
   const { code } = await bluegreen(`report ${canary.describe.executionArn} --out ${file}`, later());
