@@ -183,7 +183,7 @@ function summary(r: ReleaseReport, io: CliIo): string[] {
         (r.timeToRestoreMs !== undefined ? `, time to restore ${duration(r.timeToRestoreMs)}` : ''),
     );
   }
-  if (r.traffic) {
+  if (r.traffic && r.traffic.buckets.length > 0) {
     const requests = (color: string) =>
       r.traffic!.buckets.filter((b) => b.color === color).reduce((n, b) => n + b.requests, 0);
     lines.push(

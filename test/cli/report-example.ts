@@ -62,11 +62,17 @@ function summary(text: string): string {
 async function main(): Promise<void> {
   const aws = new MockAws();
   const cloudwatch = mockCloudWatch();
-  serveRecorded(aws, [recordedRelease('canary-approved'), recordedRelease('rolled-back')]);
+  serveRecorded(aws, [
+    recordedRelease('canary-approved'),
+    recordedRelease('rolled-back'),
+    recordedRelease('canary-rolled-back'),
+  ]);
   await show('report v2-20261126T100000Z');
   await show('report v2-20261126T100000Z --json', true);
+  // The recorded CloudWatch answers are the canary's: the other releases' windows have none.
   cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   await show('report');
+  await show('report v3-20261126T140000Z');
   aws.restore();
   cloudwatch.restore();
 }
