@@ -7,6 +7,7 @@ import { answerGate } from './commands/approve';
 import { history } from './commands/history';
 import { promote } from './commands/promote';
 import { release } from './commands/release';
+import { report as releaseReport } from './commands/report';
 import { rollback } from './commands/rollback';
 import { status } from './commands/status';
 import { CliError, EXIT, paint, processIo, type CliIo, type ExitCode } from './io';
@@ -181,6 +182,18 @@ export async function run(
     .action(async (opts: { limit: number }, cmd: Command) => {
       const { s, json } = await open(cmd);
       code = await history(s, io, { limit: opts.limit, json });
+    });
+
+  program
+    .command('report')
+    .description(
+      'what happened in a release (default: the latest): states and times, who started and approved it, every verdict with its threshold, traffic per color from CloudWatch; writes <release>.html',
+    )
+    .argument('[release]', 'the release (its execution name, as bluegreen history shows it, or its ARN)')
+    .option('--out <file>', 'where to write the HTML report (default: <release>.html)')
+    .action(async (name: string | undefined, opts: { out?: string }, cmd: Command) => {
+      const { s, json } = await open(cmd);
+      code = await releaseReport(s, io, { release: name, out: opts.out, json });
     });
 
   try {

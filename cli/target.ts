@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AlbTrafficRouter } from '../lambda/adapters/alb-traffic-router';
@@ -229,6 +230,11 @@ export class AwsSession {
 
   get sfn(): SFNClient {
     return this.client('sfn', (c) => new SFNClient(c));
+  }
+
+  /** CloudWatch (`bluegreen report` reads each color's load balancer metrics). */
+  get cloudwatch(): CloudWatchClient {
+    return this.client('cloudwatch', (c) => new CloudWatchClient(c));
   }
 
   /** Who is calling: the AWS identity's ARN (it goes with every release, answer and rollback). */

@@ -172,6 +172,10 @@ function flatten(value: unknown): string {
   throw new Error(`cannot flatten ${JSON.stringify(value)}`);
 }
 
+/** One event of aws-local-stepfunctions' execution log (the package does not export the type). */
+export type EventLog =
+  ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
 export interface StateEvent {
   readonly type: 'entered' | 'exited' | 'failed' | 'retried' | 'caught';
   readonly state: string;
@@ -200,6 +204,8 @@ export interface RunOptions {
   /** Run Wait states and retry intervals instantly (tests); the rehearsal waits for real. */
   readonly instant?: boolean;
   readonly onEvent?: (event: StateEvent) => void;
+  /** Every event of aws-local-stepfunctions' log, with the states' data (recording a history: test/report). */
+  readonly onLog?: (event: EventLog) => void;
   /** Answers callback tasks (the manual gate); without it a callback task waits until its timeout. */
   readonly callbacks?: LocalCallbacks;
   /** Shortens the callback tasks' timeout (tests of the gate's timeout). */
@@ -430,6 +436,7 @@ export async function runWorkflow(
   };
   const collect = (async () => {
     for await (const event of execution.eventLogs) {
+      options.onLog?.(event);
       switch (event.type) {
         case 'StateEntered':
           states.push(event.state.name);

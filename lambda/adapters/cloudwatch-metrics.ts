@@ -59,8 +59,7 @@ export class CloudWatchTrafficMetrics implements TrafficMetrics {
 
   readonly periodSeconds = ALB_METRICS_PERIOD_SECONDS;
   readonly settleSeconds: number;
-  private readonly loadBalancer: string;
-  private readonly targetGroups: Readonly<Record<Color, string>>;
+  private readonly dimensions: Readonly<Record<Color, Dimension[]>>;
 
   constructor(
     private readonly cloudwatch: CloudWatchClient,
@@ -74,20 +73,16 @@ export class CloudWatchTrafficMetrics implements TrafficMetrics {
       );
     }
     this.settleSeconds = settle;
-    this.loadBalancer = arnSuffix(props.loadBalancerArn, 'load balancer');
-    this.targetGroups = {
-      blue: arnSuffix(props.targetGroupArns.blue, 'target group', 'blue target group'),
-      green: arnSuffix(props.targetGroupArns.green, 'target group', 'green target group'),
+    this.dimensions = {
+      blue: targetGroupDimensions(props.loadBalancerArn, props.targetGroupArns.blue, 'blue target group'),
+      green: targetGroupDimensions(props.loadBalancerArn, props.targetGroupArns.green, 'green target group'),
     };
   }
 
   async window(color: Color, start: Date, end: Date, percentile: number): Promise<ColorWindow> {
     const seconds = this.windowSeconds(start, end);
     const stat = percentileStatistic(percentile);
-    const dimensions: Dimension[] = [
-      { Name: 'LoadBalancer', Value: this.loadBalancer },
-      { Name: 'TargetGroup', Value: this.targetGroups[color] },
-    ];
+    const dimensions = this.dimensions[color];
     const query = (id: QueryId, metricName: string, statistic: string): MetricDataQuery => ({
       Id: id,
       MetricStat: {
@@ -214,6 +209,37 @@ export class CloudWatchTrafficMetrics implements TrafficMetrics {
     }
     return values;
   }
+}
+
+/**
+ * The dimensions under which ALB publishes a target group's metrics (RequestCount, HTTPCode_Target_5XX_Count,
+ * TargetResponseTime): the pair {LoadBalancer, TargetGroup}, each the end of its ARN. Throws ConfigurationInvalid
+ * naming `what` when an ARN is not an ALB one. (`bluegreen report` reads each color's traffic with them too.)
+ */
+export function targetGroupDimensions(
+  loadBalancerArn: string,
+  targetGroupArn: string,
+  what = 'target group',
+): Dimension[] {
+  return [
+    { Name: 'LoadBalancer', Value: arnSuffix(loadBalancerArn, 'load balancer') },
+    { Name: 'TargetGroup', Value: arnSuffix(targetGroupArn, 'target group', what) },
+  ];
+}
+
+/** The load balancer's ARN from one of its listeners' ARNs (…:listener/app/<name>/<id>/<listener id>). */
+export function loadBalancerArnOf(listenerArn: string): string {
+  const match = /^(arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:)listener\/(app\/[^/]+\/[^/]+)\/[^/]+$/.exec(
+    listenerArn,
+  );
+  if (!match) {
+    throw new BluegreenError(
+      'ConfigurationInvalid',
+      `The listener ARN "${listenerArn}" is not an Application Load Balancer listener ARN ` +
+        '(arn:<partition>:elasticloadbalancing:<region>:<account>:listener/app/<name>/<id>/<listener id>).',
+    );
+  }
+  return `${match[1]}loadbalancer/${match[2]}`;
 }
 
 /** An ELB resource's CloudWatch dimension value: the end of its ARN, after the account (the ARN's resource). */

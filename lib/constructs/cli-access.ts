@@ -37,7 +37,8 @@ export interface CliAccessProps {
 /**
  * What the bluegreen CLI may call for one app, scoped to that app's resources.
  * - `release`: start and follow releases, and read what `status` and `history` show (a pipeline).
- * - `operate`: that, plus answer the manual gate, promote a gradual shift and roll back by hand (operators): stop
+ * - `operate`: that, plus answer the manual gate, promote a gradual shift, roll back by hand and read each color's
+ *   metrics for `bluegreen report` (operators): stop
  *   an execution, move the listener and the test rule, write the record, put a color's service back, take the
  *   lock, publish. `bluegreen promote` writes its request on the lock item (dynamodb:UpdateItem, as the rollback's
  *   hand-over of the lock does).
@@ -102,6 +103,8 @@ export function cliStatements(
   return [
     ...read,
     statement('StopRelease', ['states:StopExecution'], [executions]),
+    // bluegreen report: each color's load balancer metrics (GetMetricData has no resource-level permissions).
+    statement('ReadMetrics', ['cloudwatch:GetMetricData'], ['*']),
     // Task tokens carry their own authority: SendTaskSuccess/Failure have no resource-level permissions.
     statement('AnswerGate', ['states:SendTaskSuccess', 'states:SendTaskFailure'], ['*']),
     statement(
@@ -277,7 +280,8 @@ export function acknowledgeCliWildcards(
       : 'elasticloadbalancing:DescribeListeners/DescribeTargetHealth, states:SendTaskSuccess/SendTaskFailure (the task ' +
         'token is the authority), ecs:DescribeTaskDefinition/RegisterTaskDefinition/DeregisterTaskDefinition, the ' +
         'Auto Scaling (DescribeScalingActivities included) and launch template Describe calls ' +
-        "and ec2:RunInstances (limited by condition to this app's launch templates) have no resource-level " +
+        "and ec2:RunInstances (limited by condition to this app's launch templates) and cloudwatch:GetMetricData " +
+        "(bluegreen report reads each color's load balancer metrics; it only reads) have no resource-level " +
         "permissions; every other call is scoped to this app's resources.") +
       (props.scaling
         ? " With scaling, the Describe calls of each color's bounds (application-autoscaling:DescribeScalableTargets, " +
@@ -289,7 +293,7 @@ export function acknowledgeCliWildcards(
 
 /**
  * A customer managed policy for the people who operate this app's releases with the CLI (status, history,
- * release, approve, reject, rollback): attach it to their role or group. Output `OperatorPolicyArn`.
+ * release, approve, reject, rollback, report): attach it to their role or group. Output `OperatorPolicyArn`.
  */
 export class OperatorPolicy extends Construct {
   readonly policy: iam.ManagedPolicy;

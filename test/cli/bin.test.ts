@@ -52,7 +52,16 @@ describe('the bluegreen bin', () => {
   test('--help exits 0 and lists the commands', () => {
     const run = cli('--help');
     expect(run.status).toBe(0);
-    for (const command of ['release', 'status', 'rollback', 'promote', 'approve', 'reject', 'history']) {
+    for (const command of [
+      'release',
+      'status',
+      'rollback',
+      'promote',
+      'approve',
+      'reject',
+      'history',
+      'report',
+    ]) {
       expect(run.stdout).toContain(command);
     }
   });

@@ -6,6 +6,7 @@
 import { resourcesOfType, synth } from '../support/synth';
 import { MockAws, REPO, history, releaseOf } from './mock-aws';
 import { ColdAws } from './mock-cold';
+import { mockCloudWatch } from './mock-report';
 import { bluegreen } from './support';
 
 const PREFIX: Record<string, string> = {
@@ -20,6 +21,7 @@ const PREFIX: Record<string, string> = {
   AutoScalingClient: 'autoscaling',
   EC2Client: 'ec2',
   SecretsManagerClient: 'secretsmanager',
+  CloudWatchClient: 'cloudwatch',
 };
 
 /** What AWS checks the caller may do behind a call it makes (moving a group onto a launch template). */
@@ -31,9 +33,13 @@ const IMPLIED: Record<string, string[]> = {
 };
 
 /** The IAM actions behind every call the mocked clients received (STS GetCallerIdentity needs none). */
-function actionsCalled(aws: MockAws): Set<string> {
+function actionsCalled(
+  aws: MockAws,
+  others: Record<string, { calls(): { args: unknown[] }[] }> = {},
+): Set<string> {
   const mocks = {
     ...(aws instanceof ColdAws ? { SecretsManagerClient: aws.secrets } : {}),
+    ...others,
     SFNClient: aws.sfn,
     CloudFormationClient: aws.cfn,
     DynamoDBClient: aws.ddb,
@@ -165,8 +171,16 @@ async function operatorCalls(platform: Platform): Promise<Set<string>> {
   });
   expect((await bluegreen('promote --yes')).code).toBe(0);
   expect((await bluegreen('rollback --yes')).code).toBe(0);
+  // The report of the latest release: its execution, its history, and each color's metrics.
+  const cloudwatch = mockCloudWatch();
+  expect((await bluegreen('report --json')).code).toBe(0);
   aws.restore();
-  return new Set([...actionsCalled(aws), ...(await coldCalls(platform)), ...(await pipelineCalls(platform))]);
+  cloudwatch.restore();
+  return new Set([
+    ...actionsCalled(aws, { CloudWatchClient: cloudwatch }),
+    ...(await coldCalls(platform)),
+    ...(await pipelineCalls(platform)),
+  ]);
 }
 
 /** A rollback after the old color went cold: scale it up, read the test token, smoke-check, switch. */
