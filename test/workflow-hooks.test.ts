@@ -2,10 +2,13 @@
  * Lifecycle hooks (release.hooks) through the synthesized state machine (aws-local-stepfunctions, real handlers,
  * FakeWorld): each hook's Lambda behind the real adapter (test/support/fake-hooks.ts), answering as a test says.
  */
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { HookAnswer } from '../lambda/shared/release';
+import { HOOK_STATES } from '../lambda/shared/state-names';
 import { HOOK_ARNS, type HookCall } from './support/fake-hooks';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
-import { runRelease, type ExecutionResult } from './support/run-workflow';
+import { compiledWorkflowOf, HOOKS_CONFIG, runRelease, type ExecutionResult } from './support/run-workflow';
+import { resourcesOfType, synth, type CfnTemplate } from './support/synth';
 
 const V1 = `${REPO}:v1`;
 const V2 = `${REPO}:v2`;
@@ -340,5 +343,100 @@ describe('rollback hook (onRollback)', () => {
       "The rollback hook's step failed (Sandbox.Timedout: Task timed out after 900 s)",
     );
     expectCleanEnding(world, 'ROLLED_BACK');
+  });
+});
+
+describe('the template with hooks (CDK assertions)', () => {
+  const ADMISSION = HOOK_ARNS.beforeDeploy;
+  const synthesized = synth({ release: { hooks: HOOKS_CONFIG } });
+  const { serviceJson, stacks } = synthesized;
+  const invokersOf = (template: CfnTemplate, arn: string) =>
+    Object.entries(resourcesOfType(template, 'AWS::IAM::Policy'))
+      .filter(([, p]) =>
+        (
+          p.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }
+        ).Statement.some(
+          (st) =>
+            [st.Action].flat().includes('lambda:InvokeFunction') && JSON.stringify(st.Resource).includes(arn),
+        ),
+      )
+      .map(([id]) => id);
+
+  test('only the hook step may invoke the hook functions, and only those', () => {
+    for (const arn of Object.values(HOOK_ARNS)) {
+      expect(invokersOf(serviceJson, arn)).toEqual([expect.stringMatching(/^ReleaseWorkflowStepsHookRole/)]);
+    }
+    const statements = Object.entries(resourcesOfType(serviceJson, 'AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('ReleaseWorkflowStepsHookRole'))
+      .flatMap(
+        ([, p]) => (p.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }).Statement,
+      );
+    const invoke = statements.filter((st) => [st.Action].flat().includes('lambda:InvokeFunction'));
+    expect(invoke).toHaveLength(1);
+    expect([invoke[0].Resource].flat().sort()).toEqual(Object.values(HOOK_ARNS).sort());
+    // Nothing else but tracing.
+    expect(statements.flatMap((st) => [st.Action].flat()).sort()).toEqual(
+      ['lambda:InvokeFunction', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
+    );
+  });
+
+  test("the hook functions travel in the hook step's environment only; every step gets their timings", () => {
+    const settingsOf = (step: string) => {
+      const fn = stacks.service.workflow.functions[step as 'hook']!;
+      const env = stacks.service.resolve((fn.node.defaultChild as CfnFunction).environment) as {
+        variables: Record<string, unknown>;
+      };
+      return JSON.stringify(stacks.service.resolve(env.variables.BLUEGREEN_SETTINGS));
+    };
+    expect(settingsOf('hook')).toContain(ADMISSION);
+    for (const step of ['prepare', 'rollback', 'watch', 'validate']) {
+      expect(settingsOf(step)).not.toContain(ADMISSION);
+      expect(settingsOf(step)).toContain('\\"onRollback\\":{\\"timeoutSeconds\\":600,\\"pollSeconds\\":30}');
+    }
+  });
+
+  test('the states read well in the console, where each hook runs', () => {
+    const { definition } = compiledWorkflowOf({ release: { hooks: HOOKS_CONFIG } });
+    const states = definition.States as Record<string, { Type: string; Next?: string; Branches?: unknown[] }>;
+    expect(states.Prepare.Next).toBe('Start admission hook');
+    expect(states['Switch traffic'].Next).toBe('Bake and production hook');
+    expect(states['Roll back'].Next).toBe('Start rollback hook');
+    const parallel = states['Bake and production hook'] as unknown as {
+      Branches: { StartAt: string; States: Record<string, unknown> }[];
+      Catch: { Next: string }[];
+    };
+    expect(parallel.Branches.map((b) => [b.StartAt, Object.keys(b.States).sort()])).toEqual([
+      ['Bake: wait', ['Bake done?', 'Bake passed', 'Bake: wait', 'Check new live color']],
+      [
+        'Start production hook',
+        [
+          'Production hook',
+          'Production hook done?',
+          'Production hook failed',
+          'Production hook passed',
+          'Start production hook',
+          'Wait for production hook',
+        ],
+      ],
+    ]);
+    expect(parallel.Catch.map((c) => c.Next)).toEqual(['Roll back']);
+    const all = [...Object.keys(states), ...parallel.Branches.flatMap((b) => Object.keys(b.States))];
+    expect(HOOK_STATES.filter((s) => !all.includes(s))).toEqual([]);
+  });
+
+  test('only the hooks configured get states and grants', () => {
+    const onlyRollback = synth({ release: { hooks: { onRollback: HOOKS_CONFIG.onRollback } } });
+    expect(invokersOf(onlyRollback.serviceJson, HOOK_ARNS.onRollback)).toHaveLength(1);
+    expect(invokersOf(onlyRollback.serviceJson, ADMISSION)).toEqual([]);
+    const { definition } = compiledWorkflowOf({
+      release: { hooks: { onRollback: HOOKS_CONFIG.onRollback } },
+    });
+    const names = Object.keys(definition.States);
+    expect(names).toContain('Rollback hook');
+    expect(names).not.toContain('Admission hook');
+    expect(names).not.toContain('Bake and production hook');
+    expect((definition.States as Record<string, { Next?: string }>)['Switch traffic'].Next).toBe(
+      'Bake: wait',
+    );
   });
 });
