@@ -374,9 +374,15 @@ describe('the template with hooks (CDK assertions)', () => {
     const invoke = statements.filter((st) => [st.Action].flat().includes('lambda:InvokeFunction'));
     expect(invoke).toHaveLength(1);
     expect([invoke[0].Resource].flat().sort()).toEqual(Object.values(HOOK_ARNS).sort());
-    // Nothing else but tracing.
+    // Nothing else but its own logs and tracing.
     expect(statements.flatMap((st) => [st.Action].flat()).sort()).toEqual(
-      ['lambda:InvokeFunction', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'].sort(),
+      [
+        'lambda:InvokeFunction',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
     );
   });
 
