@@ -386,7 +386,7 @@ describe('the template with hooks (CDK assertions)', () => {
     );
   });
 
-  test("the hook functions travel in the hook step's environment only; every step gets their timings", () => {
+  test("the hook functions travel in the hook step's environment only; their timings to the steps that read them", () => {
     const settingsOf = (step: string) => {
       const fn = stacks.service.workflow.functions[step as 'hook']!;
       const env = stacks.service.resolve((fn.node.defaultChild as CfnFunction).environment) as {
@@ -395,9 +395,16 @@ describe('the template with hooks (CDK assertions)', () => {
       return JSON.stringify(stacks.service.resolve(env.variables.BLUEGREEN_SETTINGS));
     };
     expect(settingsOf('hook')).toContain(ADMISSION);
-    for (const step of ['prepare', 'rollback', 'watch', 'validate']) {
+    const timings = '\\"onRollback\\":{\\"timeoutSeconds\\":600,\\"pollSeconds\\":30}';
+    expect(settingsOf('hook')).toContain(timings);
+    // Only the steps that read them get the timings: Prepare (the budget), Roll back (the hook after it).
+    for (const step of ['prepare', 'rollback']) {
       expect(settingsOf(step)).not.toContain(ADMISSION);
-      expect(settingsOf(step)).toContain('\\"onRollback\\":{\\"timeoutSeconds\\":600,\\"pollSeconds\\":30}');
+      expect(settingsOf(step)).toContain(timings);
+    }
+    for (const step of ['watch', 'validate', 'finish', 'stopped']) {
+      expect(settingsOf(step)).not.toContain(ADMISSION);
+      expect(settingsOf(step)).not.toContain('onRollback');
     }
   });
 

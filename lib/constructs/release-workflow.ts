@@ -191,8 +191,10 @@ export class ReleaseWorkflow extends Construct {
     };
     // Lambda allows 4 KB of environment: the smoke checks go to the Validate step only, compactly, with only the
     // AWS settings its ports take (BluegreenFunction refuses at synth an environment that could pass the limit).
-    // The strategy and the analysis only go to the steps that read them (Prepare, Shift traffic, Analyse step).
-    const { smokeChecks, strategy, analysis: judging, ...everyStep } = workflow;
+    // The strategy and the analysis only go to the steps that read them (Prepare, Shift traffic, Analyse step); the
+    // lifecycle hooks' timings to Prepare (the budget), Roll back (a rollback hook after it) and the hook step.
+    const { smokeChecks, strategy, analysis: judging, hooks: hookSettings, ...everyStep } = workflow;
+    const withHooks = hookSettings ? { hooks: hookSettings } : {};
     const settings: Omit<StepSettings, 'workflow'> & { workflow: typeof everyStep } = {
       workflow: everyStep,
       aws,
@@ -201,9 +203,12 @@ export class ReleaseWorkflow extends Construct {
     const shiftEnvironment: Record<string, string> = {
       [SETTINGS_VARIABLE]: stack.toJsonString({
         ...settings,
-        workflow: { ...everyStep, strategy, analysis: judging },
+        workflow: { ...everyStep, strategy, analysis: judging, ...withHooks },
       }),
     };
+    const rollbackEnvironment: Record<string, string> = hookSettings
+      ? { [SETTINGS_VARIABLE]: stack.toJsonString({ ...settings, workflow: { ...everyStep, ...withHooks } }) }
+      : environment;
     const validateEnvironment = {
       [SETTINGS_VARIABLE]: stack.toJsonString({
         workflow: everyStep,
@@ -214,7 +219,7 @@ export class ReleaseWorkflow extends Construct {
     // The hook step's ports are the hooks alone: its AWS settings are their functions.
     const hookEnvironment = {
       [SETTINGS_VARIABLE]: stack.toJsonString({
-        workflow: everyStep,
+        workflow: { ...everyStep, ...withHooks },
         aws: { lifecycleHooks: hookFunctions(config.release.hooks) },
       }),
     };
@@ -225,7 +230,9 @@ export class ReleaseWorkflow extends Construct {
           ? validateEnvironment
           : ['prepare', 'shift', 'analyse'].includes(step)
             ? shiftEnvironment
-            : environment;
+            : step === 'rollback'
+              ? rollbackEnvironment
+              : environment;
 
     const steps = new Construct(this, 'Steps');
     const make = (step: Step, description: string, vpc?: ec2.IVpc, timeoutSeconds = STEP_TIMEOUT_SECONDS) =>
