@@ -7,7 +7,13 @@ import type { HookAnswer } from '../lambda/shared/release';
 import { HOOK_STATES } from '../lambda/shared/state-names';
 import { HOOK_ARNS, type HookCall } from './support/fake-hooks';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
-import { compiledWorkflowOf, HOOKS_CONFIG, runRelease, type ExecutionResult } from './support/run-workflow';
+import {
+  ANALYSIS,
+  compiledWorkflowOf,
+  HOOKS_CONFIG,
+  runRelease,
+  type ExecutionResult,
+} from './support/run-workflow';
 import { resourcesOfType, synth, type CfnTemplate } from './support/synth';
 
 const V1 = `${REPO}:v1`;
@@ -206,6 +212,32 @@ describe('production hook (afterShift), beside the bake', () => {
     expect(world.record.liveColor).toBe('green');
     expect(world.hookFunctions.callsOf('onRollback')).toEqual([]);
     expectCleanEnding(world, 'SUCCEEDED');
+  });
+
+  test('after a gradual shift, it starts only once the final promotion put all traffic on the new color', async () => {
+    const world = worldWith('good', { beforeDeploy: [ok()], afterShift: [ok('smoke suite passed')] });
+    const trafficAtCall: string[] = [];
+    world.hookFunctions.onCall = (r) => {
+      if (r.hook === 'afterShift') {
+        trafficAtCall.push(world.liveTarget() ?? 'split');
+      }
+    };
+    const result = await runRelease(
+      world,
+      { image: V2, strategy: { type: 'linear', stepPercent: 50, bakeSeconds: 120 } },
+      { hooks: true, settings: { analysis: ANALYSIS } },
+    );
+
+    expect(result.status).toBe('SUCCEEDED');
+    const states = dedupe(result.states);
+    expect(states.indexOf('Shift traffic')).toBeLessThan(states.indexOf('Switch traffic'));
+    expect(states[states.indexOf('Switch traffic') + 1]).toBe('Bake and production hook');
+    expect(trafficAtCall).toEqual(['green']);
+    expect(
+      answers(result)
+        .filter((a) => a.hook === 'afterShift')
+        .map((a) => a.status),
+    ).toEqual(['SUCCEEDED']);
   });
 
   test('FAILED during the bake → rolled back (ProductionHookFailed), traffic on the old color', async () => {
