@@ -298,8 +298,12 @@ async function reportRollback(
   const cause = `${rolledBack} ${rollbackHookSaid(state)}`;
   const notes: string[] = [];
   await housekeeping(state, deps, settings, notes, { ...outcome, cause });
-  const { unpublished: _published, ...rest } = state;
-  return { ...rest, outcome: { error: outcome.error, cause: withNotes(cause, notes) } };
+  // Published: the state no longer carries it (a retried report would publish again).
+  return {
+    ...state,
+    unpublished: undefined,
+    outcome: { error: outcome.error, cause: withNotes(cause, notes) },
+  };
 }
 
 export async function rollbackFailed(

@@ -18,18 +18,11 @@ import {
   causeMessage,
   requireRelease,
   type HookAnswer,
-  type HookName,
   type HookRun,
   type Release,
   type ReleaseState,
   type WorkflowSettings,
 } from '../shared/release';
-
-const LABEL: Readonly<Record<HookName, string>> = {
-  beforeDeploy: 'admission hook',
-  afterShift: 'production hook',
-  onRollback: 'rollback hook',
-};
 
 export async function callHook(
   state: ReleaseState,
@@ -122,7 +115,7 @@ function failureOf(
   if (answer.status === 'SUCCEEDED' || answer.status === 'IN_PROGRESS') {
     return undefined;
   }
-  const said = `${describeAnswer(answer)}`;
+  const said = describeAnswer(answer);
   switch (answer.hook) {
     case 'beforeDeploy':
       return {
@@ -151,12 +144,12 @@ export function rollbackHookSaid(state: ReleaseState): string {
   const last = [...(state.release?.hooks ?? [])].reverse().find((a) => a.hook === 'onRollback');
   if (state.hookFailure) {
     return (
-      `The ${LABEL.onRollback}'s step failed (${state.hookFailure.Error}: ` +
+      `The rollback hook's step failed (${state.hookFailure.Error}: ` +
       `${causeMessage(state.hookFailure.Cause).slice(0, 300)}); the rollback stands.`
     );
   }
   if (!last) {
-    return `The ${LABEL.onRollback} was not called.`;
+    return 'The rollback hook was not called.';
   }
-  return `The ${LABEL.onRollback} ${last.functionArn} answered ${describeAnswer(last)}.`;
+  return `The rollback hook ${last.functionArn} answered ${describeAnswer(last)}.`;
 }
