@@ -5,13 +5,17 @@
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { HookAnswer } from '../lambda/shared/release';
 import { HOOK_STATES } from '../lambda/shared/state-names';
+import { stopped } from '../lambda/workflow/conclude';
 import { HOOK_ARNS, type HookCall } from './support/fake-hooks';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
 import {
   ANALYSIS,
   compiledWorkflowOf,
+  endingOf,
+  HOOK_SETTINGS,
   HOOKS_CONFIG,
   runRelease,
+  SETTINGS,
   type ExecutionResult,
 } from './support/run-workflow';
 import { resourcesOfType, synth, type CfnTemplate } from './support/synth';
@@ -375,6 +379,62 @@ describe('rollback hook (onRollback)', () => {
       "The rollback hook's step failed (Sandbox.Timedout: Task timed out after 900 s)",
     );
     expectCleanEnding(world, 'ROLLED_BACK');
+  });
+});
+
+describe('every ending stays clean around the rollback hook', () => {
+  const TIMED_OUT = { name: 'Sandbox.Timedout', message: 'Task timed out after 900.00 seconds' };
+
+  test('"Report rollback" itself fails: the Stopped step frees the lock, lets scaling act, publishes ROLLED_BACK', async () => {
+    const world = worldWith('fails-after-switch', {
+      beforeDeploy: [ok()],
+      afterShift: [inProgress({})],
+      onRollback: [ok('paged')],
+    });
+    const result = await runRelease(
+      world,
+      { image: V2 },
+      { hooks: true, lambdaFailures: { 'Report rollback': TIMED_OUT } },
+    );
+    expect(result.status).toBe('FAILED');
+    expect(result.states[result.states.length - 1]).toBe('Rolled back (report failed)');
+    // Traffic went back before the hook; the lock and the publication waited for the report.
+    expect(world.weights).toEqual({ blue: 100, green: 0 });
+    expect(world.lock?.owner).toBe('release-1');
+    expect(world.published).toEqual([]);
+
+    const { outcome } = await stopped(endingOf(result), world.deps(), { ...SETTINGS, hooks: HOOK_SETTINGS });
+    expectCleanEnding(world, 'ROLLED_BACK');
+    expect(outcome.cause).toContain('ended FAILED in "Rolled back (report failed)"');
+  });
+
+  test('the execution times out while the rollback hook runs: the Stopped step ends it clean', async () => {
+    const world = worldWith('fails-after-switch', {
+      beforeDeploy: [ok()],
+      afterShift: [inProgress({})],
+      onRollback: [inProgress({ paging: true })],
+    });
+    let hookCalled = false;
+    world.hookFunctions.onCall = (r) => void (hookCalled ||= r.hook === 'onRollback');
+    const result = await runRelease(
+      world,
+      { image: V2 },
+      {
+        hooks: true,
+        stopWhen: () =>
+          hookCalled
+            ? { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution timed out' }
+            : undefined,
+      },
+    );
+    expect(result.status).toBe('TIMED_OUT');
+    expect(result.states).not.toContain('Report rollback');
+    expect(world.lock?.owner).toBe('release-1');
+
+    const { outcome } = await stopped(endingOf(result), world.deps(), { ...SETTINGS, hooks: HOOK_SETTINGS });
+    expect(outcome.status).toBe('STOPPED');
+    expectCleanEnding(world, 'STOPPED');
+    expect(world.weights).toEqual({ blue: 100, green: 0 });
   });
 });
 
