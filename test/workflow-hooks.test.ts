@@ -146,6 +146,25 @@ describe('admission hook (beforeDeploy)', () => {
     expect(world.published.map((p) => p.status)).toEqual(['SUCCEEDED']);
   });
 
+  test('the admission step itself failing (after its retries) refuses the release with its error', async () => {
+    const world = worldWith('good', { beforeDeploy: [ok()] });
+    const result = await runRelease(
+      world,
+      { image: V2 },
+      {
+        hooks: true,
+        lambdaFailures: {
+          'Admission hook': { name: 'Sandbox.Timedout', message: 'Task timed out after 900 s' },
+        },
+      },
+    );
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('Sandbox.Timedout');
+    expect(dedupe(result.states).slice(-3)).toEqual(['Admission refused', 'Refuse', 'Release refused']);
+    expect(world.calls.filter((c) => c.startsWith('fleet.') && c !== 'fleet.describe')).toEqual([]);
+    expectCleanEnding(world, 'REFUSED');
+  });
+
   test('no final answer within its timeout: TIMED_OUT refuses the release', async () => {
     const world = worldWith('good', { beforeDeploy: [inProgress({ n: 1 })] });
     const result = await runRelease(

@@ -54,7 +54,8 @@ export const MAX_DETAILS_BYTES = 8 * 1024;
 export const CALLBACK_DELAY_SECONDS = { min: 5, max: 300 } as const;
 /** At most this many answers per hook are kept in the release (the oldest go first): the state stays small. */
 export const MAX_ANSWERS_PER_HOOK = 20;
-const MAX_SUMMARY = 1000;
+/** A summary is kept to this many characters (20 answers of 3 hooks stay well inside the state's 256 KB). */
+const MAX_SUMMARY = 500;
 
 const EXPECTED =
   '{"status": "SUCCEEDED" | "FAILED" | "IN_PROGRESS", "summary"?: string, "details"?: JSON up to 8 KB, ' +

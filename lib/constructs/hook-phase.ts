@@ -39,11 +39,8 @@ interface HookLoop {
 }
 
 export interface HookPhase {
-  /** The admission hook before `next`; a refusal goes to `refuse`, a failure of the step itself to `abort`. */
-  readonly admission?: (
-    next: sfn.IChainable,
-    targets: { readonly refuse: sfn.IChainable; readonly abort: sfn.IChainable },
-  ) => sfn.IChainable;
+  /** The admission hook before `next`; a refusal (or a failure of the step itself) goes to `refuse`. */
+  readonly admission?: (next: sfn.IChainable, targets: { readonly refuse: sfn.IChainable }) => sfn.IChainable;
   /** The production hook beside the bake that starts at `bake`; then `next`, or on any failure `rollback`. */
   readonly alongsideBake?: (
     bake: sfn.IChainable,
@@ -93,7 +90,7 @@ export function hookPhase(
   } = {};
 
   if (configured.has('beforeDeploy')) {
-    phase.admission = (next, { refuse, abort }) => {
+    phase.admission = (next, { refuse }) => {
       const { start, call, done } = loop(
         'beforeDeploy',
         {
@@ -110,7 +107,9 @@ export function hookPhase(
         comment: "The admission hook did not admit the image: refused with the hook's answer.",
         parameters: { 'execution.$': '$.execution', 'input.$': '$.input', 'failure.$': '$.hook.failure' },
       }).next(refuse);
-      call.addCatch(abort, { resultPath: '$.failure' });
+      // The step itself failed (after its retries): nothing was deployed either, so the release is refused with
+      // that error.
+      call.addCatch(refused, { resultPath: '$.hook.failure' });
       done.when(succeeded, next).otherwise(refused);
       return start;
     };

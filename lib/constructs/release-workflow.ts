@@ -363,7 +363,7 @@ export class ReleaseWorkflow extends Construct {
     // With migrations: the previous release's pending contract, then the new revision, expand, and only then
     // the deploy.
     const afterPrepare = phases ? phases.start(deploy, abort) : deploy;
-    prepare.next(hooked.admission ? hooked.admission(afterPrepare, { refuse, abort }) : afterPrepare);
+    prepare.next(hooked.admission ? hooked.admission(afterPrepare, { refuse }) : afterPrepare);
 
     const start = new sfn.Pass(this, STATES.start, {
       comment: 'Keep the input and the execution name (the release id and lock owner).',
