@@ -7,8 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { hookBudget } from '../lambda/shared/hook-contract';
 import { budgetProblems, FIXED_SECONDS } from '../lambda/shared/release';
 import { DEFAULT_POLICY, parseStrategy, shiftBudget, type Strategy } from '../lambda/shared/strategy';
+import { hookTimings, hooksSchema, LAMBDA_ARN_RULE, LAMBDA_FUNCTION_ARN } from './config-hooks';
 import { scalingProblems, scalingSchema } from './config-scaling';
 import { InvalidJsonError, parseJson } from './json';
 
@@ -347,13 +349,9 @@ const schema = z
           })
           .strict()
           .prefault({}),
-        validationHookArn: z
-          .string()
-          .regex(
-            /^arn:aws(-[a-z]+){0,2}:lambda:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$/,
-            'must be a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)',
-          )
-          .optional(),
+        validationHookArn: z.string().regex(LAMBDA_FUNCTION_ARN, LAMBDA_ARN_RULE).optional(),
+        // Lifecycle hooks (lib/config-hooks.ts).
+        hooks: hooksSchema,
       })
       .strict()
       .prefault({}),
@@ -550,6 +548,7 @@ export function parseConfig(
     approvalSeconds: approvalSeconds(config.approval),
     migrationSeconds: migrationSeconds(config.migrations),
     shift: shiftBudget(strategy, analysis, analysis.settleSeconds, config.release.watchIntervalSeconds),
+    hooks: hookBudget(hookTimings(config.release.hooks), config.release.bakeSeconds),
   });
   if (budget.length > 0) {
     throw new ConfigError(source, [
@@ -863,12 +862,19 @@ function approvalBudgetProblem(config: z.output<typeof schema>, problems: number
     return [];
   }
   const release = config.release;
-  const waits = { migrationSeconds: migrationSeconds(config.migrations) };
+  const waits = {
+    migrationSeconds: migrationSeconds(config.migrations),
+    hooks: hookBudget(hookTimings(release.hooks), release.bakeSeconds),
+  };
   if (budgetProblems(release, release.maxReleaseMinutes * 60, waits).length >= problems) {
     return [];
   }
   const rest =
-    release.deployTimeoutSeconds + release.bakeSeconds + release.finishDelaySeconds + waits.migrationSeconds;
+    release.deployTimeoutSeconds +
+    release.bakeSeconds +
+    release.finishDelaySeconds +
+    waits.migrationSeconds +
+    waits.hooks.seconds;
   const room = Math.floor((release.maxReleaseMinutes * 60 - rest - FIXED_SECONDS) / 60);
   return [
     `approval.timeoutMinutes: ${approval.timeoutMinutes} minutes of gate do not fit in release.maxReleaseMinutes ` +

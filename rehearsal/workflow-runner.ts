@@ -15,6 +15,7 @@ import { handler as checkDeploy } from '../lambda/check-deploy';
 import { handler as contractFailed } from '../lambda/contract-failed';
 import { handler as deploy } from '../lambda/deploy';
 import { handler as finish } from '../lambda/finish';
+import { handler as hook } from '../lambda/hook';
 import { handler as prepare } from '../lambda/prepare';
 import { handler as recordContract } from '../lambda/record-contract';
 import { handler as register } from '../lambda/register';
@@ -65,6 +66,7 @@ const HANDLERS: Record<string, StepHandler> = {
   'scale-down-old-color': scaleDownOldColor,
   'record-contract': recordContract,
   'contract-failed': contractFailed,
+  hook,
 };
 
 export interface CompiledWorkflow {
@@ -117,7 +119,15 @@ export function compileWorkflow(template: Template, stacks: BluegreenStacks): Co
   const runTaskStates: string[] = [];
   const waitStates: string[] = [];
   const retryStates: string[] = [];
-  for (const [name, state] of Object.entries(definition.States)) {
+  // The states of Parallel branches (the bake beside the production hook) too: their names are unique as well.
+  const all = (states: Record<string, Record<string, unknown>>): [string, Record<string, unknown>][] =>
+    Object.entries(states).flatMap(([name, state]) => [
+      [name, state] as [string, Record<string, unknown>],
+      ...(
+        (state.Branches as { States: Record<string, Record<string, unknown>> }[] | undefined) ?? []
+      ).flatMap((branch) => all(branch.States)),
+    ]);
+  for (const [name, state] of all(definition.States)) {
     if (state.Type === 'Task' && String(state.Resource).endsWith(':states:::ecs:runTask.sync')) {
       runTaskStates.push(name);
     } else if (state.Type === 'Task') {

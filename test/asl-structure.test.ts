@@ -30,6 +30,16 @@ const VARIANTS: Record<string, Parameters<typeof synth>[0]> = {
     keepIdleWarm: true,
     database: {},
   },
+  'ecs, lifecycle hooks (all three), canary': {
+    release: {
+      strategy: 'canary:10:5m',
+      hooks: {
+        beforeDeploy: { functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-admission' },
+        afterShift: { functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-production-tests' },
+        onRollback: { functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-page-on-call' },
+      },
+    },
+  },
   'ecs, everything at once': {
     listeners: { certificateArn: CERTIFICATE, domainName: 'shop.example.com' },
     approval: { at: 'before-switch', timeoutMinutes: 30, onTimeout: 'approve' },

@@ -43,6 +43,17 @@ const VARIANTS: Record<string, Parameters<typeof synth>[0]> = {
   'Slack notifications': { notifications: { slack: { workspaceId: 'T07EXAMPLE', channelId: 'C07EXAMPLE' } } },
   approval: { approval: 'before-switch' },
   keepIdleWarm: { keepIdleWarm: true },
+  'lifecycle hooks, canary (asg)': {
+    platform: 'asg',
+    release: {
+      strategy: 'canary:10:5m',
+      hooks: {
+        beforeDeploy: { functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-admission' },
+        afterShift: { functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-tests:live' },
+        onRollback: { functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-page-on-call' },
+      },
+    },
+  },
   'everything (ecs)': EVERYTHING,
   'everything (asg)': { platform: 'asg', ...EVERYTHING },
   'auto scaling (ecs)': {

@@ -47,6 +47,17 @@ const largest = (platform: 'ecs' | 'asg') => ({
   release: {
     maxReleaseMinutes: 1440,
     validationHookArn: `arn:aws-iso-b:lambda:us-isob-east-1:123456789012:function:${'f'.repeat(64)}:${'q'.repeat(128)}`,
+    // Every lifecycle hook, its function at the longest ARN, its timings at their widest.
+    hooks: Object.fromEntries(
+      ['beforeDeploy', 'afterShift', 'onRollback'].map((h) => [
+        h,
+        {
+          functionArn: `arn:aws-iso-b:lambda:us-isob-east-1:123456789012:function:${h[0].repeat(64)}:${'q'.repeat(128)}`,
+          timeoutSeconds: 3600,
+          pollSeconds: 300,
+        },
+      ]),
+    ),
     smokeChecks: Array.from({ length: 20 }, (_, i) => ({
       path: `/${String(i).padEnd(63, 'p')}`,
       expectStatus: 599,

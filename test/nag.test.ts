@@ -70,6 +70,21 @@ describe('cdk-nag AwsSolutions', () => {
     ],
     ['a shared database (asg)', { platform: 'asg' as const, database: {} }],
     [
+      'lifecycle hooks (all three) and a validation hook',
+      {
+        release: {
+          validationHookArn: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-tests',
+          hooks: {
+            beforeDeploy: { functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-admission' },
+            afterShift: {
+              functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-production-tests:live',
+            },
+            onRollback: { functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:shop-page-on-call' },
+          },
+        },
+      },
+    ],
+    [
       'a shared database without deletion protection, with Redis (asg)',
       { platform: 'asg' as const, redis: { enabled: true }, database: { deletionProtection: false } },
     ],

@@ -22,7 +22,14 @@ import { stopped } from '../lambda/workflow/conclude';
 import { followLive } from '../lambda/workflow/follow-live';
 import { runWorkflow } from '../rehearsal/workflow-runner';
 import { FakeWorld, REPO, type Behaviour } from './support/fake-world';
-import { ANALYSIS, compiledWorkflow, SETTINGS, type Platform } from './support/run-workflow';
+import {
+  ANALYSIS,
+  compiledWorkflow,
+  HOOK_SETTINGS,
+  HOOKS_CONFIG,
+  SETTINGS,
+  type Platform,
+} from './support/run-workflow';
 import { resourcesOfType, synth } from './support/synth';
 const SCALING = { minCount: 2, maxCount: 10 };
 
@@ -64,7 +71,7 @@ function worstMs(platform: Platform, { op, args }: PortCall): number {
   if (op === 'probe.get') {
     return (args[2] as number | undefined) ?? 5000; // HttpProbe's own timeout (its default when none is given)
   }
-  if (op === 'hook.run') {
+  if (op === 'hook.run' || op === 'lifecycleHooks.invoke') {
     return 0; // counted apart: the hook gets what the Lambda has left, minus HOOK_RESERVE_MS
   }
   const sends = SDK_CALLS_PER_PORT_CALL[platform][op] ?? SDK_CALLS_PER_SHARED_PORT_CALL[op];
@@ -107,6 +114,7 @@ function recorded(deps: WorkflowDeps, record: (call: PortCall) => void): Workflo
       return deps.testToken(options);
     },
     hook: wrap(deps.hook, 'hook'),
+    lifecycleHooks: wrap(deps.lifecycleHooks, 'lifecycleHooks'),
     migrations: deps.migrations && {
       record: wrap(deps.migrations.record, 'migrations.record')!,
       tasks: wrap(deps.migrations.tasks, 'migrations.tasks')!,
@@ -133,10 +141,17 @@ async function release(
     keepIdleWarm?: boolean;
     execution?: string;
     settings?: Partial<WorkflowSettings>;
+    /** The three lifecycle hooks (their answers: the world's hookFunctions). */
+    hooks?: boolean;
   } = {},
 ): Promise<void> {
   const keepIdleWarm = !!options.keepIdleWarm;
-  const compiled = compiledWorkflow({ platform, migrations: !!options.migrations, keepIdleWarm });
+  const compiled = compiledWorkflow({
+    platform,
+    migrations: !!options.migrations,
+    keepIdleWarm,
+    hooks: options.hooks,
+  });
   const current = new AsyncLocalStorage<Invocation>();
   const deps = recorded(world.deps(), (call) => {
     const invocation = current.getStore();
@@ -151,6 +166,7 @@ async function release(
     {
       ...SETTINGS,
       ...(options.migrations ? { migrations: { timeoutSeconds: 300 }, keepIdleWarm } : {}),
+      ...(options.hooks ? { hooks: HOOK_SETTINGS } : {}),
       ...options.settings,
     },
     input,
@@ -203,6 +219,8 @@ function timeouts(platform: Platform): (step: string) => number {
         // Every step exists: the follower too (keepIdleWarm with scaling).
         keepIdleWarm: true,
         scaling: { minCount: 2, maxCount: 4, targets: { cpuPercent: 60 } },
+        // The hook step too (the hooks' timeouts need a longer release).
+        release: { hooks: HOOKS_CONFIG, maxReleaseMinutes: 240 },
       }),
     );
   }
@@ -291,6 +309,27 @@ describe.each(['ecs', 'asg'] as const)('every step’s AWS calls fit its Lambda 
         scaled('errors-2pct'),
         { image: V2, strategy: LINEAR },
         { settings: { ...scaling, analysis: ANALYSIS } },
+      ],
+    );
+    // Lifecycle hooks: the admission hook polled, the production hook beside the bake; then a rollback with its
+    // hook and the report after it.
+    const hooked = (behaviour: Behaviour) => {
+      const world = worldWith(behaviour);
+      world.hookFunctions.script.set('beforeDeploy', [
+        { returns: { status: 'IN_PROGRESS', details: { n: 1 } } },
+        { returns: { status: 'SUCCEEDED' } },
+      ]);
+      world.hookFunctions.script.set('afterShift', [{ returns: { status: 'SUCCEEDED' } }]);
+      world.hookFunctions.script.set('onRollback', [{ returns: { status: 'SUCCEEDED' } }]);
+      return world;
+    };
+    runs.push(
+      [hooked('good'), { image: V2 }, { hooks: true }],
+      [hooked('fails-after-switch'), { image: V2 }, { hooks: true }],
+      [
+        hooked('fails-after-switch').enableScaling(SCALING),
+        { image: V2 },
+        { hooks: true, settings: scaling },
       ],
     );
     for (const [world, input, options] of runs) {
@@ -391,13 +430,14 @@ describe.each(['ecs', 'asg'] as const)('every step’s AWS calls fit its Lambda 
         'contract-failed',
         'stopped',
         'follow-live',
+        'hook',
       ].sort(),
     );
     const report = [...longest].map(([step, { ms, calls }]) => ({
       step,
       worstMs: ms,
       timeoutMs: timeoutMs(step),
-      fits: ms <= timeoutMs(step) - (step === 'validate' ? HOOK_RESERVE_MS : 0),
+      fits: ms <= timeoutMs(step) - (step === 'validate' || step === 'hook' ? HOOK_RESERVE_MS : 0),
       calls: calls.join(' '),
     }));
     expect(report.filter((r) => !r.fits)).toEqual([]);
@@ -408,6 +448,8 @@ describe.each(['ecs', 'asg'] as const)('every step’s AWS calls fit its Lambda 
     expect(timeoutMs('validate') - HOOK_RESERVE_MS - validate.ms).toBeGreaterThanOrEqual(
       HOOK_MINIMUM_SECONDS * 1000,
     );
+    // The lifecycle hook step makes one call, the hook's: it gets the whole Lambda but HOOK_RESERVE_MS.
+    expect(longest.get('hook')!.calls).toEqual(['lifecycleHooks.invoke']);
   });
 
   test('the stack gives the steps the timeouts sdk-budget.ts counts on', () => {

@@ -8,7 +8,7 @@
  */
 import { BluegreenError } from '../shared/errors';
 import type { TrafficMetrics, WorkflowDeps } from '../shared/ports';
-import type { WorkflowSettings } from '../shared/release';
+import type { HookName, WorkflowSettings } from '../shared/release';
 import { recordParameterNames, type Color } from '../shared/release-record';
 import { stepHandler, type InvocationContext, type StepCore, type StepHandler } from '../shared/step-handler';
 import { ALB_METRICS_PERIOD_SECONDS, ALB_METRICS_SETTLE_SECONDS } from './alb-metrics-timing';
@@ -36,6 +36,8 @@ export interface AwsSettings {
   readonly lockTable: string;
   readonly topicArn: string;
   readonly validationHookArn?: string;
+  /** The lifecycle hooks' functions (`release.hooks`): in the hook step's settings only. */
+  readonly lifecycleHooks?: Readonly<Partial<Record<HookName, string>>>;
   /** Database migrations (when configured): the record's parameter, and the asg platform's task family. */
   readonly migrations?: { readonly parameterName: string; readonly family?: string };
 }
@@ -79,7 +81,7 @@ export const clientConfig = {
 };
 
 /**
- * The validation hook's client: a synchronous Invoke answers when the hook function returns, so no request or
+ * The validation and lifecycle hooks' client: a synchronous Invoke answers when the hook function returns, so no request or
  * idle timeout of its own; the hook's deadline (lambda-hook.ts) bounds the call instead.
  */
 const hookClientConfig = {
@@ -170,6 +172,15 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
             hookClientConfig,
             a.validationHookArn!,
             // Outside Lambda (no context), the step's timeout from now.
+            () => invocation?.getRemainingTimeInMillis() ?? STEP_TIMEOUT_SECONDS * 1000,
+          ),
+        )
+      : undefined,
+    lifecycleHooks: a.lifecycleHooks
+      ? lazy(async () =>
+          (await import('./lifecycle-hook')).LambdaLifecycleHooks.create(
+            hookClientConfig,
+            a.lifecycleHooks!,
             () => invocation?.getRemainingTimeInMillis() ?? STEP_TIMEOUT_SECONDS * 1000,
           ),
         )

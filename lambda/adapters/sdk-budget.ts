@@ -152,7 +152,8 @@ export const STEP_TIMEOUT_SECONDS = 900;
 /**
  * What the Validate step keeps for itself after the validation hook: the hook gets what its Lambda has left
  * (context.getRemainingTimeInMillis()) minus this, so a hook that does not answer ends in ValidationFailed, with
- * a cause, before the Lambda times out.
+ * a cause, before the Lambda times out. The lifecycle hook step (lifecycle-hook.ts) makes no other call: a call of
+ * a lifecycle hook gets its whole Lambda but this (or less, up to the hook's deadline), then is an ERROR answer.
  */
 export const HOOK_RESERVE_MS = 5_000;
 /** The time the hook has at least, whatever the smoke checks and the SDK calls before it took (README). */

@@ -69,6 +69,16 @@ export const ReleaseErrors = {
   UnhealthyDuringShift: 'UnhealthyDuringShift',
   /** The new live color failed during the bake; traffic was switched back to the old color. */
   RolledBack: 'RolledBack',
+  /**
+   * The admission hook (`release.hooks.beforeDeploy`) answered FAILED, gave no valid answer (ERROR) or none in
+   * time (TIMED_OUT): the release is refused before anything is registered or deployed.
+   */
+  AdmissionRefused: 'AdmissionRefused',
+  /**
+   * The production hook (`release.hooks.afterShift`), run against production during the bake, answered FAILED,
+   * ERROR or TIMED_OUT: all traffic goes back to the old color.
+   */
+  ProductionHookFailed: 'ProductionHookFailed',
   /** Switching back failed: traffic and record may be on the failing color. Operators must act. */
   RollbackFailed: 'RollbackFailed',
   /** The expand migrations failed: nothing was deployed, traffic never moved. */

@@ -3,6 +3,7 @@
  * cloud; the local rehearsal implements them on one machine. The core never imports an AWS SDK.
  */
 import type { ColorWindow } from './analysis';
+import type { LifecycleHookReply, LifecycleHookRequest } from './hook-contract';
 import type { StepVerdict } from './release';
 import type { Color } from './release-record';
 import type { Capacity, ColorBounds, RecordedCapacity } from './scaling';
@@ -225,6 +226,16 @@ export interface ValidationHookRequest {
   readonly version: string;
 }
 
+/** The user's lifecycle hooks (config `release.hooks`; Lambdas in AWS): lambda/shared/hook-contract.ts. */
+export interface LifecycleHooks {
+  /**
+   * One call of `request.hook`, abandoned at `deadline` (TIMED_OUT) or before the calling step's own time runs
+   * out. Never throws for the hook's failures (an invocation error, a FunctionError, an answer outside the
+   * contract): those are ERROR replies that say what arrived.
+   */
+  invoke(request: LifecycleHookRequest, deadline: Date): Promise<LifecycleHookReply>;
+}
+
 /** Where outcomes are published (SNS and EventBridge in AWS). */
 export interface Notifier {
   publish(outcome: ReleaseOutcome): Promise<void>;
@@ -303,6 +314,8 @@ export interface WorkflowDeps {
    */
   readonly testToken: (options?: { readonly fresh?: boolean }) => Promise<string>;
   readonly hook?: ValidationHook;
+  /** Only when lifecycle hooks are configured (`release.hooks`), and only in the hook step. */
+  readonly lifecycleHooks?: LifecycleHooks;
   /** Per-color traffic metrics, for the comparative analysis of gradual shifts. */
   readonly metrics?: TrafficMetrics;
   /** Only when migrations are configured. */

@@ -4,6 +4,7 @@
  */
 import type { AnalysisResult, MetricVerdict } from './analysis';
 import { CATCH_UP_SECONDS, releaseError } from './errors';
+import { hookBudget, type HookTimings } from './hook-contract';
 import type { Promotion } from './ports';
 import type { Color } from './release-record';
 import type { RecordedCapacity, ScalingSettings } from './scaling';
@@ -55,6 +56,8 @@ export interface WorkflowSettings {
   readonly approval?: { readonly timeoutSeconds: number; readonly onTimeout: 'abort' | 'approve' };
   /** Database migration phases (expand, backfill, contract), when configured. */
   readonly migrations?: { readonly timeoutSeconds: number };
+  /** The lifecycle hooks configured (`release.hooks`), with their timings (their ARNs: the hook step's only). */
+  readonly hooks?: HookTimings;
   /** How traffic moves unless the release says otherwise (`release.strategy`). Absent: all at once. */
   readonly strategy?: Strategy;
   /** The comparative analysis of shift steps (`release.analysis`), with the metrics' timing. */
@@ -230,6 +233,38 @@ export interface ReleaseState {
   readonly approval?: Approval;
   /** The error and cause the execution ends with (read by Fail states). */
   readonly outcome?: { readonly error: string; readonly cause: string };
+  /** The lifecycle hook running now (workflow/hooks.ts): read by its Choice and Wait states. */
+  readonly hook?: HookRun;
+  /** Set by Catch when the rollback hook's step itself failed (its answer is then unknown). */
+  readonly hookFailure?: { readonly Error: string; readonly Cause: string };
+  /**
+   * The Roll back step's outcome, when a rollback hook runs before it is published: "Report rollback" adds the
+   * hook's answer, lets scaling act, releases the lock and publishes it.
+   */
+  readonly unpublished?: {
+    readonly status: 'ROLLED_BACK';
+    readonly image?: string;
+    readonly liveColor?: Color;
+    readonly error: string;
+    readonly cause: string;
+  };
+}
+
+/** One lifecycle hook's progress through its calls (the "Start ... hook" Pass state sets `name` and `attempt: 0`). */
+export interface HookRun {
+  readonly name: HookName;
+  /** Calls made so far. */
+  readonly attempt: number;
+  /** The last answer's status (absent before the first call). */
+  readonly status?: HookAnswer['status'];
+  /** When the hook times out (ISO), set by the first call. */
+  readonly deadline?: string;
+  /** What its last IN_PROGRESS answer returned, passed back to it on the next call. */
+  readonly details?: unknown;
+  /** Seconds the Wait before the next call lasts. */
+  readonly waitSeconds?: number;
+  /** A final answer that fails the release: the error and cause the workflow ends with. */
+  readonly failure?: { readonly Error: string; readonly Cause: string };
 }
 
 /**
@@ -383,6 +418,7 @@ export function parseReleaseInput(raw: unknown, settings: WorkflowSettings): Rel
         migrationSeconds: settings.migrations ? 4 * settings.migrations.timeoutSeconds : 0,
         shift: shiftWaits(strategy, settings, timings.watchIntervalSeconds),
         catchUpSeconds: settings.scaling ? CATCH_UP_SECONDS : 0,
+        hooks: hookBudget(settings.hooks, timings.bakeSeconds),
       }),
     );
   }
@@ -420,6 +456,8 @@ export function budgetProblems(
     readonly shift?: { readonly seconds: number; readonly loops: number };
     /** Auto scaling: the longest the switch waits for the new color to catch up with the live one. */
     readonly catchUpSeconds?: number;
+    /** Lifecycle hooks (hookBudget). */
+    readonly hooks?: { readonly seconds: number; readonly loops: number };
   } = {},
 ): string[] {
   const problems: string[] = [];
@@ -427,8 +465,10 @@ export function budgetProblems(
   const migrations = waits.migrationSeconds ?? 0;
   const shift = waits.shift ?? { seconds: 0, loops: 0 };
   const catchUp = Math.ceil(waits.catchUpSeconds ?? 0);
+  const hooks = waits.hooks ?? { seconds: 0, loops: 0 };
   const seconds =
     catchUp +
+    hooks.seconds +
     t.deployTimeoutSeconds +
     t.bakeSeconds +
     t.finishDelaySeconds +
@@ -443,7 +483,8 @@ export function budgetProblems(
       (shift.seconds > 0
         ? ` + ${shift.seconds}s of shift steps (each step's bake and metrics delay, with every allowed extension)`
         : '') +
-      (catchUp > 0 ? ` + ${catchUp}s for the new color to catch up with the live color's scaling` : '');
+      (catchUp > 0 ? ` + ${catchUp}s for the new color to catch up with the live color's scaling` : '') +
+      (hooks.seconds > 0 ? ` + ${hooks.seconds}s of lifecycle hooks (release.hooks timeouts)` : '');
     problems.push(
       `deployTimeoutSeconds + bakeSeconds + finishDelaySeconds${extra} (+${FIXED_SECONDS}s for the other steps) = ${seconds}s, ` +
         `over the release timeout of ${maxReleaseSeconds}s (release.maxReleaseMinutes): shorten them or raise the timeout`,
@@ -452,12 +493,14 @@ export function budgetProblems(
   const loops =
     Math.ceil(t.deployTimeoutSeconds / t.deployPollSeconds) +
     Math.ceil(t.bakeSeconds / t.watchIntervalSeconds) +
-    shift.loops;
+    shift.loops +
+    hooks.loops;
   const events = loops * EVENTS_PER_LOOP + EVENTS_OUTSIDE_LOOPS;
   if (events > HISTORY_EVENTS_LIMIT) {
     problems.push(
       `${loops} polling loops (deploy ${t.deployTimeoutSeconds}/${t.deployPollSeconds}s, bake ${t.bakeSeconds}/${t.watchIntervalSeconds}s` +
-        `${shift.loops > 0 ? `, shift steps ${shift.loops}` : ''}) ` +
+        `${shift.loops > 0 ? `, shift steps ${shift.loops}` : ''}` +
+        `${hooks.loops > 0 ? `, lifecycle hooks ${hooks.loops}` : ''}) ` +
         `would write about ${events} history events, over Step Functions' ${HISTORY_EVENTS_LIMIT}: poll less often`,
     );
   }

@@ -56,6 +56,27 @@ export const STATES = {
   reportContractFailure: 'Report contract failure',
   liveContractFailed: 'Live, contract failed',
   contractReportFailed: 'Live, contract failed (report failed)',
+  // Lifecycle hooks (only when configured, release.hooks): lib/constructs/hook-phase.ts
+  startAdmissionHook: 'Start admission hook',
+  admissionHook: 'Admission hook',
+  admissionHookDone: 'Admission hook done?',
+  waitForAdmissionHook: 'Wait for admission hook',
+  admissionRefused: 'Admission refused',
+  bakeAndProductionHook: 'Bake and production hook',
+  bakePassed: 'Bake passed',
+  startProductionHook: 'Start production hook',
+  productionHook: 'Production hook',
+  productionHookDone: 'Production hook done?',
+  waitForProductionHook: 'Wait for production hook',
+  productionHookPassed: 'Production hook passed',
+  productionHookFailed: 'Production hook failed',
+  bakeAndHookPassed: 'Bake and production hook passed',
+  startRollbackHook: 'Start rollback hook',
+  rollbackHook: 'Rollback hook',
+  rollbackHookDone: 'Rollback hook done?',
+  waitForRollbackHook: 'Wait for rollback hook',
+  reportRollback: 'Report rollback',
+  rolledBackReportFailed: 'Rolled back (report failed)',
 } as const;
 
 export type StateName = (typeof STATES)[keyof typeof STATES];
@@ -79,6 +100,30 @@ export const MIGRATION_STATES: readonly StateName[] = [
   STATES.reportContractFailure,
   STATES.liveContractFailed,
   STATES.contractReportFailed,
+];
+
+/** The states only a workflow with lifecycle hooks has (release.hooks; each hook's only when it is configured). */
+export const HOOK_STATES: readonly StateName[] = [
+  STATES.startAdmissionHook,
+  STATES.admissionHook,
+  STATES.admissionHookDone,
+  STATES.waitForAdmissionHook,
+  STATES.admissionRefused,
+  STATES.bakeAndProductionHook,
+  STATES.bakePassed,
+  STATES.startProductionHook,
+  STATES.productionHook,
+  STATES.productionHookDone,
+  STATES.waitForProductionHook,
+  STATES.productionHookPassed,
+  STATES.productionHookFailed,
+  STATES.bakeAndHookPassed,
+  STATES.startRollbackHook,
+  STATES.rollbackHook,
+  STATES.rollbackHookDone,
+  STATES.waitForRollbackHook,
+  STATES.reportRollback,
+  STATES.rolledBackReportFailed,
 ];
 
 /** Where a release stands, as far as rolling it back by hand is concerned. */
@@ -138,6 +183,26 @@ const PHASES: Readonly<Record<StateName, Phase>> = {
   [STATES.reportContractFailure]: 'ending',
   [STATES.liveContractFailed]: 'ending',
   [STATES.contractReportFailed]: 'ending',
+  [STATES.startAdmissionHook]: 'before-switch',
+  [STATES.admissionHook]: 'before-switch',
+  [STATES.admissionHookDone]: 'before-switch',
+  [STATES.waitForAdmissionHook]: 'before-switch',
+  [STATES.admissionRefused]: 'ending',
+  [STATES.bakeAndProductionHook]: 'after-switch',
+  [STATES.bakePassed]: 'after-switch',
+  [STATES.startProductionHook]: 'after-switch',
+  [STATES.productionHook]: 'after-switch',
+  [STATES.productionHookDone]: 'after-switch',
+  [STATES.waitForProductionHook]: 'after-switch',
+  [STATES.productionHookPassed]: 'after-switch',
+  [STATES.productionHookFailed]: 'after-switch',
+  [STATES.bakeAndHookPassed]: 'after-switch',
+  [STATES.startRollbackHook]: 'ending',
+  [STATES.rollbackHook]: 'ending',
+  [STATES.rollbackHookDone]: 'ending',
+  [STATES.waitForRollbackHook]: 'ending',
+  [STATES.reportRollback]: 'ending',
+  [STATES.rolledBackReportFailed]: 'ending',
 };
 
 /** The phase of a state (unknown names, such as "... (cleanup failed)", are endings). */

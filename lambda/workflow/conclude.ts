@@ -23,6 +23,7 @@ import { boundsFor, restingAt, type ScalingSettings } from '../shared/scaling';
 import { type TrafficWeights } from '../shared/traffic';
 import { afterRelease, migrationFailure, migrationPorts } from './migrations';
 import { attempt, withNotes } from './attempt';
+import { rollbackHookSaid } from './hooks';
 import { capacityOf, pinAt, resumeLive, restIfHeld, scaleOldDown } from './capacity';
 import { routeAllTo } from './switch';
 import {
@@ -246,8 +247,11 @@ export async function abort(
 export async function rollback(
   state: ReleaseState,
   deps: Deps & Pick<WorkflowDeps, 'router' | 'record'>,
-  settings: Pick<WorkflowSettings, 'appName' | 'scaling'>,
+  settings: Pick<WorkflowSettings, 'appName' | 'scaling' | 'hooks'>,
 ): Promise<ReleaseState> {
+  if (state.unpublished) {
+    return reportRollback(state, deps, settings);
+  }
   const release = requireRelease(state);
   const failure = state.failure ?? { Error: 'Unknown', Cause: '' };
   // Traffic first, then the record: the listener is the truth, the record follows it. Errors here propagate,
@@ -265,14 +269,41 @@ export async function rollback(
   const cause =
     `${failure.Error}: ${causeMessage(failure.Cause)} Rolled back: all traffic is on ${release.live} again and ` +
     `the record says so; ${idle}.${again}`;
-  await housekeeping(state, deps, settings, notes, {
-    status: 'ROLLED_BACK',
+  const outcome = {
+    status: 'ROLLED_BACK' as const,
     image: release.image,
     liveColor: release.live,
     error: ReleaseErrors.RolledBack,
-    cause,
-  });
+  };
+  if (settings.hooks?.onRollback) {
+    // The rollback hook runs next: "Report rollback" (this step again) adds its answer, then lets scaling act,
+    // releases the lock and publishes.
+    const unpublished = { ...outcome, cause: withNotes(cause, notes) };
+    return { ...state, unpublished, outcome: { error: outcome.error, cause: unpublished.cause } };
+  }
+  await housekeeping(state, deps, settings, notes, { ...outcome, cause });
   return { ...state, outcome: { error: ReleaseErrors.RolledBack, cause: withNotes(cause, notes) } };
+}
+
+/**
+ * "Report rollback": the rollback's outcome (traffic is back on the old color already) with the rollback hook's
+ * answer added; scaling acts again, the lock is released, the outcome published.
+ */
+async function reportRollback(
+  state: ReleaseState,
+  deps: Deps,
+  settings: Pick<WorkflowSettings, 'appName' | 'scaling'>,
+): Promise<ReleaseState> {
+  const { cause: rolledBack, ...outcome } = state.unpublished!;
+  const cause = `${rolledBack} ${rollbackHookSaid(state)}`;
+  const notes: string[] = [];
+  await housekeeping(state, deps, settings, notes, { ...outcome, cause });
+  // Published: the state no longer carries it (a retried report would publish again).
+  return {
+    ...state,
+    unpublished: undefined,
+    outcome: { error: outcome.error, cause: withNotes(cause, notes) },
+  };
 }
 
 export async function rollbackFailed(

@@ -58,6 +58,11 @@ const FAILED_ENDINGS: Readonly<
     live: true,
     check: 'The new color is live; the old color may not be scaled down yet (bluegreen status).',
   },
+  [STATES.rolledBackReportFailed]: {
+    status: 'ROLLED_BACK',
+    check:
+      'Traffic went back to the old color before the rollback hook ran (bluegreen status shows where it is now).',
+  },
   [STATES.rollbackReportFailed]: {
     status: 'ROLLBACK_FAILED',
     check:

@@ -16,6 +16,10 @@ type Helpers = Pick<StateHelpers, 'invoke' | 'retryAllBut' | 'retryIdempotent' |
 export function wayOut(
   fns: Pick<StepFunctions, 'abort' | 'rollback' | 'rollback-failed'>,
   { invoke, retryIdempotent, failWith }: Helpers,
+  options: {
+    /** The rollback hook (release.hooks.onRollback) between the Roll back step and its Fail state. */
+    readonly afterRollback?: (rolledBack: sfn.IChainable) => sfn.IChainable;
+  } = {},
 ): { readonly refuse: sfn.IChainable; readonly abort: sfn.IChainable; readonly rollback: sfn.IChainable } {
   const refused = failWith(STATES.refused, 'Prepare refused the release; nothing was changed.');
   const refuse = invoke(
@@ -63,9 +67,11 @@ export function wayOut(
   rollback.addRetry(FLEET_BUSY_RETRY);
   retryIdempotent(rollback);
   rollback.addCatch(reportRollbackFailure, { resultPath: '$.rollbackFailure' });
-  rollback.next(
-    failWith(STATES.rolledBack, 'The new color failed after the switch; the old color serves again.'),
+  const rolledBack = failWith(
+    STATES.rolledBack,
+    'The new color failed after the switch; the old color serves again.',
   );
+  rollback.next(options.afterRollback ? options.afterRollback(rolledBack) : rolledBack);
   return { refuse, abort, rollback };
 }
 

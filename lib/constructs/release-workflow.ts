@@ -38,6 +38,9 @@ import { switchAndBake } from './switch-phase';
 import { TEST_TRAFFIC_HEADER, type TrafficRouting } from './traffic';
 import { configuredSmokeChecks } from '../cold-rollback-settings';
 import { shiftPhase } from './shift-phase';
+import { hookPhase } from './hook-phase';
+import { hookFunctions, hookTimings } from '../config-hooks';
+import type { HookName } from '../../lambda/shared/release';
 import { FOLLOW_LIVE_TIMEOUT_SECONDS } from '../../lambda/workflow/follow-live';
 import { followLiveEveryMinute } from './follow-live-schedule';
 import { grantSteps } from './workflow-grants';
@@ -81,6 +84,7 @@ export class ReleaseWorkflow extends Construct {
     const gate = config.approval.at === 'before-switch' ? config.approval : undefined;
     const migrations = config.migrations;
     const analysis = config.release.analysis;
+    const hooks = hookTimings(config.release.hooks);
 
     this.lockTable = new dynamodb.Table(this, 'Lock', {
       partitionKey: { name: 'app', type: dynamodb.AttributeType.STRING },
@@ -111,6 +115,7 @@ export class ReleaseWorkflow extends Construct {
       maxReleaseSeconds: config.release.maxReleaseMinutes * 60,
       ...(gate ? { approval: { timeoutSeconds: gate.timeoutMinutes * 60, onTimeout: gate.onTimeout } } : {}),
       ...(migrations ? { migrations: { timeoutSeconds: migrations.timeoutMinutes * 60 } } : {}),
+      ...(hooks ? { hooks } : {}),
       strategy: config.release.strategy,
       analysis: {
         policy: {
@@ -185,8 +190,10 @@ export class ReleaseWorkflow extends Construct {
     };
     // Lambda allows 4 KB of environment: the smoke checks go to the Validate step only, compactly, with only the
     // AWS settings its ports take (BluegreenFunction refuses at synth an environment that could pass the limit).
-    // The strategy and the analysis only go to the steps that read them (Prepare, Shift traffic, Analyse step).
-    const { smokeChecks, strategy, analysis: judging, ...everyStep } = workflow;
+    // The strategy and the analysis only go to the steps that read them (Prepare, Shift traffic, Analyse step); the
+    // lifecycle hooks' timings to Prepare (the budget), Roll back (a rollback hook after it) and the hook step.
+    const { smokeChecks, strategy, analysis: judging, hooks: hookSettings, ...everyStep } = workflow;
+    const withHooks = hookSettings ? { hooks: hookSettings } : {};
     const settings: Omit<StepSettings, 'workflow'> & { workflow: typeof everyStep } = {
       workflow: everyStep,
       aws,
@@ -195,9 +202,12 @@ export class ReleaseWorkflow extends Construct {
     const shiftEnvironment: Record<string, string> = {
       [SETTINGS_VARIABLE]: stack.toJsonString({
         ...settings,
-        workflow: { ...everyStep, strategy, analysis: judging },
+        workflow: { ...everyStep, strategy, analysis: judging, ...withHooks },
       }),
     };
+    const rollbackEnvironment: Record<string, string> = hookSettings
+      ? { [SETTINGS_VARIABLE]: stack.toJsonString({ ...settings, workflow: { ...everyStep, ...withHooks } }) }
+      : environment;
     const validateEnvironment = {
       [SETTINGS_VARIABLE]: stack.toJsonString({
         workflow: everyStep,
@@ -205,12 +215,23 @@ export class ReleaseWorkflow extends Construct {
       }),
       [SMOKE_CHECKS_VARIABLE]: encodeSmokeChecks(smokeChecks),
     };
+    // The hook step's ports are the hooks alone: its AWS settings are their functions.
+    const hookEnvironment = {
+      [SETTINGS_VARIABLE]: stack.toJsonString({
+        workflow: { ...everyStep, ...withHooks },
+        aws: { lifecycleHooks: hookFunctions(config.release.hooks) },
+      }),
+    };
     const environmentOf = (step: Step) =>
-      step === 'validate'
-        ? validateEnvironment
-        : ['prepare', 'shift', 'analyse'].includes(step)
-          ? shiftEnvironment
-          : environment;
+      step === 'hook'
+        ? hookEnvironment
+        : step === 'validate'
+          ? validateEnvironment
+          : ['prepare', 'shift', 'analyse'].includes(step)
+            ? shiftEnvironment
+            : step === 'rollback'
+              ? rollbackEnvironment
+              : environment;
 
     const steps = new Construct(this, 'Steps');
     const make = (step: Step, description: string, vpc?: ec2.IVpc, timeoutSeconds = STEP_TIMEOUT_SECONDS) =>
@@ -245,6 +266,7 @@ export class ReleaseWorkflow extends Construct {
       ...(gate
         ? { 'await-approval': make('await-approval', 'Manual gate: say what waits and how to answer') }
         : {}),
+      ...(hooks ? { hook: make('hook', 'Call a lifecycle hook (release.hooks) once') } : {}),
       ...(config.scaling && config.keepIdleWarm
         ? {
             // Shorter than its lock lease (follow-live.ts), so the lock never lapses while it acts.
@@ -284,7 +306,8 @@ export class ReleaseWorkflow extends Construct {
     const helpers = { invoke, retryGlitches, retryAllBut, retryIdempotent, pollLoop, failWith };
     // Built from the end back, each phase in its own module: the ways out, the conclusion, the migrations, the
     // switch and bake, the gradual shift, the gate, then deploy and validate.
-    const { refuse, abort, rollback } = wayOut(fns, helpers);
+    const hooked = hookPhase(this, fns, helpers, new Set(Object.keys(hooks ?? {}) as HookName[]));
+    const { refuse, abort, rollback } = wayOut(fns, helpers, { afterRollback: hooked.afterRollback });
     const { finish, keepWarm } = conclusion(this, fns, helpers, {
       rollback,
       rollbackOnMove: !(migrations && !config.keepIdleWarm),
@@ -301,7 +324,13 @@ export class ReleaseWorkflow extends Construct {
         })
       : undefined;
     keepWarm.next(phases && !config.keepIdleWarm ? phases.contract(finish) : finish);
-    const switchTraffic = switchAndBake(this, fns, helpers, { abort, rollback, next: keepWarm });
+    const switchTraffic = switchAndBake(this, fns, helpers, {
+      abort,
+      rollback,
+      next: keepWarm,
+      alongsideBake:
+        hooked.alongsideBake && ((bake) => hooked.alongsideBake!(bake, { rollback, next: keepWarm })),
+    });
     // Canary and linear strategies shift in judged steps before the final switch.
     const shifting = shiftPhase(this, fns, helpers, { switchTraffic, abort, rollback });
     // With migrations, the backfill runs once the new color is validated (and approved), before the switch.
@@ -332,7 +361,8 @@ export class ReleaseWorkflow extends Construct {
     prepare.addCatch(refuse, { resultPath: '$.failure' });
     // With migrations: the previous release's pending contract, then the new revision, expand, and only then
     // the deploy.
-    prepare.next(phases ? phases.start(deploy, abort) : deploy);
+    const afterPrepare = phases ? phases.start(deploy, abort) : deploy;
+    prepare.next(hooked.admission ? hooked.admission(afterPrepare, { refuse }) : afterPrepare);
 
     const start = new sfn.Pass(this, STATES.start, {
       comment: 'Keep the input and the execution name (the release id and lock owner).',

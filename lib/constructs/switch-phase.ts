@@ -23,8 +23,14 @@ export function switchAndBake(
     readonly abort: sfn.IChainable;
     readonly rollback: sfn.IChainable;
     readonly next: sfn.IChainable;
+    /**
+     * Runs beside the bake (the production hook, hook-phase.ts): given the bake loop's first state, the state the
+     * switch goes to; it then owns the way to `next` and to `rollback`.
+     */
+    readonly alongsideBake?: (bake: sfn.IChainable) => sfn.IChainable;
   },
 ): sfn.IChainable {
+  const alongside = targets.alongsideBake;
   const bakeWait = new sfn.Wait(scope, STATES.bakeWait, {
     time: sfn.WaitTime.secondsPath('$.release.timings.watchIntervalSeconds'),
   });
@@ -35,8 +41,16 @@ export function switchAndBake(
   );
   // A failed check is a verdict, not a glitch: never retried. Anything else (a throttled API) is, twice.
   retryAllBut(watch, ['UnhealthyAfterSwitch', ReleaseErrors.TrafficMovedDuringRelease]);
-  watch.addCatch(targets.rollback, { resultPath: '$.failure' });
-  pollLoop(bakeWait, watch, STATES.baked, 'baked', targets.next);
+  if (!alongside) {
+    watch.addCatch(targets.rollback, { resultPath: '$.failure' });
+  }
+  // Beside the hook, the bake is a Parallel branch: a failed check fails the branch, and the Parallel rolls back.
+  const baked = alongside
+    ? new sfn.Succeed(scope, STATES.bakePassed, {
+        comment: 'The bake passed; the release waits for the hook.',
+      })
+    : targets.next;
+  pollLoop(bakeWait, watch, STATES.baked, 'baked', baked);
 
   const switchTraffic = invoke(
     STATES.switch,
@@ -62,6 +76,6 @@ export function switchAndBake(
     resultPath: '$.failure',
   });
   switchTraffic.addCatch(targets.rollback, { resultPath: '$.failure' });
-  switchTraffic.next(bakeWait);
+  switchTraffic.next(alongside ? alongside(bakeWait) : bakeWait);
   return switchTraffic;
 }

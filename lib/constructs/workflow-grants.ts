@@ -9,6 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { COLORS, migrationParameterName } from '../../lambda/shared/release-record';
+import { hookFunctions } from '../config-hooks';
 import { acknowledge, nagArnParts } from '../nag';
 import { recordParameterArns } from '../record-stack';
 import { acknowledgeAsgWildcards, ASG_FLEET_READS, asgArns, moveGroupStatements } from './asg-grants';
@@ -71,6 +72,14 @@ export function grantSteps(
   traffic.testTrafficSecret.grantRead(fns.validate);
   if (props.config.release.validationHookArn) {
     allow(fns.validate, ['lambda:InvokeFunction'], [props.config.release.validationHookArn]);
+  }
+  // The lifecycle hooks' step invokes the configured hook functions, and nothing else.
+  if (fns.hook) {
+    allow(
+      fns.hook,
+      ['lambda:InvokeFunction'],
+      [...new Set(Object.values(hookFunctions(props.config.release.hooks)))],
+    );
   }
 
   // Lock
@@ -148,6 +157,7 @@ export function grantSteps(
     'scale-down-old-color': `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth; its only write is the desired count of this app's ${asg ? 'groups' : 'services'}.`,
     'record-contract': `${xray}; its only write is this app's migration record parameter.`,
     'contract-failed': `${xray}; its writes are scoped to this app's migration record, lock and topic.`,
+    hook: `${xray}; it only invokes the configured lifecycle hook functions.`,
     'follow-live': `${xray}, nor does elasticloadbalancing:DescribeListeners; its writes are scoped to this app's lock item, capacity parameters and ${asg ? 'groups' : 'services'}.`,
   };
   for (const [step, fn] of Object.entries(fns) as [Step, lambda.Function][]) {

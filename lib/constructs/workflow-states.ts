@@ -26,10 +26,12 @@ export const THROTTLE_RETRY: sfn.RetryProps = {
 };
 
 export type StepFunctions = Record<
-  Exclude<Step, 'await-approval' | 'follow-live' | MigrationStep>,
+  Exclude<Step, 'await-approval' | 'follow-live' | 'hook' | MigrationStep>,
   lambda.Function
 > & {
   'await-approval'?: lambda.Function;
+  /** Lifecycle hooks (release.hooks): one call of a hook (lambda/hook.ts). */
+  hook?: lambda.Function;
   /** keepIdleWarm with auto scaling: the idle color follows the live color's count (every minute). */
   'follow-live'?: lambda.Function;
 } & Partial<Record<MigrationStep, lambda.Function>>;
@@ -53,6 +55,7 @@ export type Step =
   | 'rollback-failed'
   | 'await-approval'
   | 'follow-live'
+  | 'hook'
   | MigrationStep;
 
 /** The state helpers, each creating its states in `scope` (the workflow construct). */

@@ -7,6 +7,7 @@
 import { BluegreenError } from '../../lambda/shared/errors';
 import type { LocalTasks } from '../../rehearsal/workflow-runner';
 import { fakeFleet, type Op } from './fake-fleet';
+import { FakeHookFunctions } from './fake-hooks';
 import type {
   FiringAlarm,
   FleetStatus,
@@ -126,6 +127,8 @@ export class FakeWorld {
    */
   onCall?: (call: string, n: number) => void;
   readonly calls: string[] = [];
+  /** The lifecycle hooks' functions (release.hooks): what each call returns (test/support/fake-hooks.ts). */
+  readonly hookFunctions = new FakeHookFunctions();
   clock = Date.parse('2026-11-26T10:00:00Z');
   /** Seconds the clock moves on every now(): the Wait states run instantly in tests. */
   tick = 5;
@@ -317,6 +320,9 @@ export class FakeWorld {
           op('lock.promotion', () => (w.lock?.owner === owner ? w.lock.promotion : undefined)),
       },
       notifier: { publish: (outcome) => op('notifier.publish', () => void w.published.push(outcome)) },
+      lifecycleHooks: ((hooks) => ({
+        invoke: (request, deadline) => op('lifecycleHooks.invoke', () => hooks.invoke(request, deadline)),
+      }))(w.hookFunctions.port(() => new Date(w.clock))),
       testToken: (options) =>
         op('testToken', () => {
           if (options?.fresh || w.cachedToken === undefined) {

@@ -12,6 +12,7 @@ import {
   type RunOptions,
 } from '../../rehearsal/workflow-runner';
 import { parseConfig } from '../../lib/config';
+import { HOOK_ARNS } from './fake-hooks';
 import { REPO, type FakeWorld } from './fake-world';
 import { runCached } from './run-cache';
 import { BASE_CONFIG, merge, synth } from './synth';
@@ -63,7 +64,22 @@ export interface Variant {
   readonly platform?: Platform;
   readonly migrations?: boolean;
   readonly keepIdleWarm?: boolean;
+  /** The three lifecycle hooks (HOOKS_CONFIG). */
+  readonly hooks?: boolean;
 }
+
+/** The lifecycle hooks of the `hooks` variant: every hook, with its default timings. */
+export const HOOKS_CONFIG = {
+  beforeDeploy: { functionArn: HOOK_ARNS.beforeDeploy },
+  afterShift: { functionArn: HOOK_ARNS.afterShift },
+  onRollback: { functionArn: HOOK_ARNS.onRollback },
+};
+/** Their timings in the steps' settings. */
+export const HOOK_SETTINGS: NonNullable<WorkflowSettings['hooks']> = {
+  beforeDeploy: { timeoutSeconds: 600, pollSeconds: 30 },
+  afterShift: { timeoutSeconds: 600, pollSeconds: 30 },
+  onRollback: { timeoutSeconds: 600, pollSeconds: 30 },
+};
 
 /**
  * The release state machine's ASL from the synthesized service stack (test config), tokens resolved. Compiled once
@@ -75,12 +91,13 @@ export function compiledWorkflow(
   { compileHere = false }: { compileHere?: boolean } = {},
 ): CompiledWorkflow {
   const v = typeof variant === 'string' ? { platform: variant } : variant;
-  const key = JSON.stringify([v.platform ?? 'ecs', !!v.migrations, !!v.keepIdleWarm, compileHere]);
+  const key = JSON.stringify([v.platform ?? 'ecs', !!v.migrations, !!v.keepIdleWarm, compileHere, !!v.hooks]);
   if (!compiled.has(key)) {
     const overrides: SynthOverrides = {
       platform: v.platform ?? 'ecs',
       ...(v.migrations ? { migrations: { command: ['node', 'migrate.js'], timeoutMinutes: 5 } } : {}),
       ...(v.keepIdleWarm ? { keepIdleWarm: true } : {}),
+      ...(v.hooks ? { release: { hooks: HOOKS_CONFIG } } : {}),
     };
     compiled.set(key, compileHere ? compile(overrides) : compiledWorkflowOf(overrides));
   }
@@ -120,15 +137,23 @@ export function runRelease(
     lambdaFailures?: RunOptions['lambdaFailures'];
     /** A stop from outside (see RunOptions.stopWhen). */
     stopWhen?: RunOptions['stopWhen'];
+    /** The lifecycle hooks on (the state machine with all three, and their timings: HOOK_SETTINGS). */
+    hooks?: boolean;
   } = {},
 ): Promise<ExecutionResult> {
   const m = options.migrations;
   return runWorkflow(
-    compiledWorkflow({ platform: options.platform, migrations: !!m, keepIdleWarm: m?.keepIdleWarm }),
+    compiledWorkflow({
+      platform: options.platform,
+      migrations: !!m,
+      keepIdleWarm: m?.keepIdleWarm,
+      hooks: options.hooks,
+    }),
     world.deps(),
     {
       ...SETTINGS,
       ...(m ? { migrations: { timeoutSeconds: 300 }, keepIdleWarm: !!m.keepIdleWarm } : {}),
+      ...(options.hooks ? { hooks: HOOK_SETTINGS } : {}),
       ...options.settings,
     },
     input,
