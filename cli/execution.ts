@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { Release, ReleaseState } from '../lambda/shared/release';
 import { STATES } from '../lambda/shared/state-names';
+import { jsonOrUndefined } from '../lib/json';
 import { SHIFT_STATES } from './shift';
 
 /** Where an execution stands, read from its newest history events. */
@@ -45,14 +46,14 @@ export function positionOf(newestFirst: readonly HistoryEvent[]): Position {
     if (!enteredAt && !token && event.type === 'TaskScheduled') {
       const scheduled = event.taskScheduledEventDetails;
       if (scheduled?.resource?.endsWith('waitForTaskToken')) {
-        const payload = parseJson<{ Payload?: { taskToken?: unknown } }>(scheduled.parameters);
+        const payload = jsonOrUndefined<{ Payload?: { taskToken?: unknown } }>(scheduled.parameters);
         if (typeof payload?.Payload?.taskToken === 'string') {
           token = { token: payload.Payload.taskToken, since: event.timestamp ?? new Date(0) };
         }
       }
     }
     if (!release) {
-      release = parseJson<ReleaseState>(entered?.input ?? exited?.output)?.release;
+      release = jsonOrUndefined<ReleaseState>(entered?.input ?? exited?.output)?.release;
     }
     if (state && enteredAt && release) {
       break;
@@ -211,7 +212,7 @@ function shiftRelease(state: string, data: string | undefined): { release?: Rele
   if (!SHIFT_STATES.includes(state)) {
     return {};
   }
-  const release = parseJson<ReleaseState>(data)?.release;
+  const release = jsonOrUndefined<ReleaseState>(data)?.release;
   return release ? { release } : {};
 }
 
@@ -222,7 +223,7 @@ function finished(e: HistoryEvent, at: Date): FollowEvent | undefined {
         type: 'finished',
         at,
         status: 'SUCCEEDED',
-        output: parseJson<ReleaseState>(e.executionSucceededEventDetails?.output),
+        output: jsonOrUndefined<ReleaseState>(e.executionSucceededEventDetails?.output),
       };
     case 'ExecutionFailed':
       return {
@@ -310,7 +311,7 @@ export async function recentReleases(
       ...(await Promise.all(
         items.slice(i, i + 5).map(async (item) => {
           const d = await sfn.send(new DescribeExecutionCommand({ executionArn: item.executionArn }));
-          const input = parseJson<{ image?: unknown; startedBy?: unknown }>(d.input);
+          const input = jsonOrUndefined<{ image?: unknown; startedBy?: unknown }>(d.input);
           const status = d.status ?? item.status ?? 'UNKNOWN';
           return {
             release: item.name ?? '?',
@@ -344,16 +345,5 @@ export function outcomeWord(status: string, error?: string): string {
       return 'timed out';
     default:
       return status.toLowerCase();
-  }
-}
-
-function parseJson<T>(text: string | undefined): T | undefined {
-  if (!text) {
-    return undefined;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
   }
 }

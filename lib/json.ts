@@ -1,4 +1,7 @@
-/** JSON text read from a file, with syntax errors a user can act on: where (line and column) and what. */
+/**
+ * JSON text read from a file, with syntax errors a user can act on: where (line and column) and what; and JSON
+ * that AWS hands over (Step Functions state data, execution input), read as far as it is JSON.
+ */
 
 /** The text is not JSON; the message is "line L, column C: not valid JSON: <what>". */
 export class InvalidJsonError extends Error {
@@ -24,5 +27,20 @@ export function parseJson(text: string): unknown {
     throw new InvalidJsonError(
       `line ${before.length}, column ${before[before.length - 1].length + 1}: not valid JSON: ${what}`,
     );
+  }
+}
+
+/**
+ * JSON that AWS hands over and that may be absent or not JSON (Step Functions state data, an execution's input):
+ * its value, or undefined. The type is the caller's expectation, not checked.
+ */
+export function jsonOrUndefined<T>(text: string | undefined): T | undefined {
+  if (!text) {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
   }
 }

@@ -12,17 +12,22 @@
  *   bake check (`release.watch` of every "Check new live color" output), `release.hooks[]`, the migration tasks'
  *   exit codes (`migrations`), and the failure a Catch recorded (`failure`).
  * - weights: `release.shift.weights` since `release.shift.since` per step, `release.switchedAt` (all to the new
- *   color), and the end of "Roll back" (all back to the old color).
+ *   color), and the end of "Roll back" (all back to the old color), or the stop by `bluegreen rollback` (approximate).
  * - outcome: the ending step that completed (Finish, Abort, Refuse, Roll back, Report rollback failure, Report
- *   contract failure), which published that status (lambda/workflow/conclude.ts).
+ *   contract failure), which published that status (lambda/workflow/conclude.ts); ROLLED_BACK for an execution
+ *   `bluegreen rollback` stopped (error ManualRollback) after its switch, since the CLI then moves traffic back.
+ * - time to detect and to restore: report/detection.ts.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { Release, ReleaseState, StepVerdict } from '../lambda/shared/release';
 import { causeMessage } from '../lambda/shared/release';
 import type { Color } from '../lambda/shared/release-record';
-import { STATES } from '../lambda/shared/state-names';
+import { MANUAL_ROLLBACK } from '../lambda/shared/errors';
+import { phaseOf, STATES } from '../lambda/shared/state-names';
 import { describeStrategy } from '../lambda/shared/strategy';
+import { jsonOrUndefined } from '../lib/json';
 import type { TrafficWeights } from '../lambda/shared/traffic';
+import { detection, type RollbackSeen } from './detection';
 import type { ReleaseReport, ReportState, ReportVerdict } from './model';
 import {
   bakeVerdicts,
@@ -56,9 +61,6 @@ const ENDINGS: Readonly<Record<string, string>> = {
   [STATES.reportContractFailure]: 'CONTRACT_FAILED',
 };
 
-/** The verdict kinds that, failing after traffic moved, are the detection of a bad release. */
-const DETECTING = new Set(['bake', 'analysis', 'alarm', 'hook']);
-
 export function reportFromHistory(
   app: string,
   execution: ExecutionDescription,
@@ -78,7 +80,9 @@ export function reportFromHistory(
   let validationSeen = false;
   let truncated = false;
   let ending: { state: string; at: string } | undefined;
-  let rollbackDoneAt: string | undefined;
+  let rollback: { -readonly [K in keyof RollbackSeen]: RollbackSeen[K] } | undefined;
+  let lastExit: { at: string; caught?: string } | undefined;
+  let stoppedIn: string | undefined;
   let lastFailure: { Error: string; Cause: string } | undefined;
   let executionEnd: { at: string; error?: string; cause?: string } | undefined;
   let startInput: string | undefined;
@@ -92,9 +96,15 @@ export function reportFromHistory(
       startInput = event.executionStartedEventDetails?.input;
     }
     if (entered?.name) {
+      if (entered.name === STATES.rollback && !rollback) {
+        // What sent it here: the failure the Catch of the state just left caught.
+        const caught =
+          lastExit?.caught !== undefined ? { at: lastExit.at, error: lastExit.caught } : undefined;
+        rollback = { enteredAt: at, failed: false, ...(caught ? { caught } : {}) };
+      }
       states.push({ name: entered.name, enteredAt: at });
       truncated ||= entered.inputDetails?.truncated === true;
-      const data = parse<ReleaseState>(entered.input);
+      const data = jsonOrUndefined<ReleaseState>(entered.input);
       release = data?.release ?? release;
       continue;
     }
@@ -104,7 +114,8 @@ export function reportFromHistory(
         state.exitedAt = at;
       }
       truncated ||= exited.outputDetails?.truncated === true;
-      const data = parse<ReleaseState>(exited.output);
+      const data = jsonOrUndefined<ReleaseState>(exited.output);
+      lastExit = { at };
       if (!data) {
         continue;
       }
@@ -170,17 +181,20 @@ export function reportFromHistory(
       const failure = data.failure && { ...data.failure, Cause: causeMessage(data.failure.Cause) };
       if (failure && (lastFailure?.Error !== failure.Error || lastFailure.Cause !== failure.Cause)) {
         lastFailure = failure;
+        lastExit.caught = failure.Error;
         const failedStep =
           exited.name === STATES.analyse ? failedStepVerdicts(failure.Cause, at, exited.name) : undefined;
         verdicts.push(
           ...(failedStep ?? [failureVerdict(failure, exited.name, at, bake[bake.length - 1]?.checks ?? 0)]),
         );
       }
-      if (ENDINGS[exited.name]) {
+      if (exited.name === STATES.rollback && rollback) {
+        // Its Catch goes on to "Report failed rollback" with `rollbackFailure`: traffic did not go back.
+        rollback.failed = data.rollbackFailure !== undefined;
+        rollback.doneAt = rollback.failed ? undefined : at;
+      }
+      if (ENDINGS[exited.name] && !(exited.name === STATES.rollback && data.rollbackFailure)) {
         ending = { state: exited.name, at };
-        if (exited.name === STATES.rollback) {
-          rollbackDoneAt = at;
-        }
       }
       continue;
     }
@@ -210,6 +224,7 @@ export function reportFromHistory(
       event.executionTimedOutEventDetails;
     if (end || event.type === 'ExecutionSucceeded') {
       executionEnd = { at, error: end?.error, cause: end?.cause };
+      stoppedIn = (state ?? states[states.length - 1])?.name;
       if (state && end && event.type === 'ExecutionFailed') {
         // A Fail state (no exit event): it ends where the execution ends, with its error and cause.
         state.exitedAt = at;
@@ -232,6 +247,18 @@ export function reportFromHistory(
   }
   verdicts.sort((a, b) => a.at.localeCompare(b.at));
 
+  // A release stopped by `bluegreen rollback`, in a state after its switch: the CLI then moves all traffic back to
+  // the old color and publishes the outcome itself, outside the history (cli/commands/rollback.ts); stopped
+  // anywhere else, it refused to move traffic.
+  const status = execution.status ?? (executionEnd ? 'UNKNOWN' : 'RUNNING');
+  const manual =
+    status === 'ABORTED' && (execution.error ?? executionEnd?.error) === MANUAL_ROLLBACK
+      ? {
+          at: executionEnd?.at ?? execution.stopDate?.toISOString(),
+          movedBack: phaseOf(stoppedIn ?? '') === 'after-switch',
+        }
+      : undefined;
+
   // Weights over time.
   const startedAt = (execution.startDate ?? oldestFirst[0]?.timestamp ?? new Date(0)).toISOString();
   const weights: { at: string; blue: number; green: number }[] = [];
@@ -244,8 +271,15 @@ export function reportFromHistory(
     if (release.switchedAt) {
       weights.push({ at: release.switchedAt, ...all(release.idle) });
     }
-    if (rollbackDoneAt) {
-      weights.push({ at: rollbackDoneAt, ...all(release.live) });
+    if (rollback?.doneAt) {
+      weights.push({ at: rollback.doneAt, ...all(release.live) });
+    }
+    if (manual?.movedBack && manual.at) {
+      weights.push({ at: manual.at, ...all(release.live) });
+      gaps.push(
+        `bluegreen rollback stopped the release at ${manual.at}, then moved all traffic back to ${release.live}: ` +
+          'the history cannot tell exactly when the CLI moved it, so the weights show it at the stop (approximate).',
+      );
     }
     weights.sort((a, b) => a.at.localeCompare(b.at));
   } else {
@@ -256,10 +290,16 @@ export function reportFromHistory(
   }
 
   // Outcome.
-  const status = execution.status ?? (executionEnd ? 'UNKNOWN' : 'RUNNING');
   let outcome: string | undefined;
   if (ending) {
     outcome = ENDINGS[ending.state] === 'ABORTED' && !release ? 'REFUSED' : ENDINGS[ending.state];
+  } else if (manual?.movedBack) {
+    outcome = 'ROLLED_BACK'; // by an operator: the cause says who
+  } else if (manual) {
+    gaps.push(
+      `bluegreen rollback stopped the release in "${stoppedIn ?? '?'}", where it does not move traffic (that step ` +
+        'may still have been running): the history does not say where traffic went; bluegreen status shows where it is.',
+    );
   } else if (status === 'RUNNING') {
     gaps.push('The release is still running: this report shows it as far as it went.');
   } else if (status === 'ABORTED' || status === 'TIMED_OUT') {
@@ -274,29 +314,16 @@ export function reportFromHistory(
   }
 
   // Time to detect and to restore.
-  let timeToDetectMs: number | undefined;
-  let timeToRestoreMs: number | undefined;
   const moved = release ? weights.find((w) => w[release.idle] > 0) : undefined;
-  if (moved) {
-    const detected = verdicts.find((v) => !v.passed && DETECTING.has(v.kind) && v.at >= moved.at);
-    if (detected) {
-      timeToDetectMs = Date.parse(detected.at) - Date.parse(moved.at);
-      if (rollbackDoneAt) {
-        timeToRestoreMs = Date.parse(rollbackDoneAt) - Date.parse(detected.at);
-      } else if (outcome !== 'SUCCEEDED') {
-        gaps.push(
-          'A check failed after traffic moved, but the history shows no completed rollback: time to restore is unknown.',
-        );
-      }
-    } else if (outcome === 'ROLLED_BACK') {
-      gaps.push(
-        'The release rolled back after traffic moved, but no failing check is in the history (a rollback by hand, or ' +
-          'the listener changed under it): time to detect is unknown.',
-      );
-    }
-  }
+  const { timeToDetectMs, timeToRestoreMs, ...detected } = detection(
+    moved?.at,
+    rollback,
+    verdicts,
+    manual?.movedBack === true,
+  );
+  gaps.push(...detected.gaps);
 
-  const input = parse<{ startedBy?: unknown; image?: unknown; version?: unknown }>(
+  const input = jsonOrUndefined<{ startedBy?: unknown; image?: unknown; version?: unknown }>(
     execution.input ?? startInput,
   );
   const startedBy = typeof input?.startedBy === 'string' ? input.startedBy : undefined;
@@ -352,15 +379,4 @@ function percents(w: TrafficWeights): { blue: number; green: number } {
 
 function validTime(text: string | undefined): string | undefined {
   return text && !Number.isNaN(Date.parse(text)) ? new Date(text).toISOString() : undefined;
-}
-
-function parse<T>(text: string | undefined): T | undefined {
-  if (!text) {
-    return undefined;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
 }

@@ -117,7 +117,7 @@ export function failedStepVerdicts(message: string, at: string, state: string): 
       at,
       kind: 'analysis',
       name: `${name} ${m[1]}${close?.[2] ? ' (advisory)' : ''}`,
-      value: m[2] === 'inconclusive' ? body : body.replace(/ \([^()]*\)$/, ''),
+      value: m[2] === 'inconclusive' ? `inconclusive: ${body}` : body.replace(/ \([^()]*\)$/, ''),
       threshold:
         m[2] === 'inconclusive'
           ? `at least ${needed ?? '?'} requests on each color`
@@ -142,6 +142,18 @@ export function failedStepVerdicts(message: string, at: string, state: string): 
     });
   }
   return out.length > 0 ? out : undefined;
+}
+
+/**
+ * A failing verdict that decides: not an advisory metric (its name ends "(advisory)", as stepVerdicts and
+ * failedStepVerdicts write it), nor an inconclusive one (its value says "inconclusive", as both write it).
+ */
+export function decisiveFailure(v: ReportVerdict): boolean {
+  return (
+    !v.passed &&
+    !v.name.endsWith('(advisory)') &&
+    !(v.kind === 'analysis' && /\binconclusive\b/.test(v.value))
+  );
 }
 
 /**

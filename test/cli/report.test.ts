@@ -115,7 +115,7 @@ test('report (no RELEASE): the latest release, written as <release>.html, summed
     `shop v3 (${rolledBack.describe.name}): ROLLED_BACK (execution FAILED), 2026-11-26 14:00:00 → 14:01:45 UTC (1m45s)`,
     '  blue → green, all at once; started by arn:aws:sts::123456789012:assumed-role/operator/alice (bluegreen CLI)',
     '  22 states, 6 verdicts (3 failed); first failed: bake check 1 at 14:01:15',
-    '  time to detect 15.0s, time to restore 30.0s',
+    '  time to detect 45.0s, time to restore 0.0s',
     '  not shown: CloudWatch has no datapoint for either color from 2026-11-26T13:55:00.000Z to 2026-11-26T14:07:00.000Z: no request reached them, or their metrics were not published (yet).',
     `Wrote ${file}`,
   ]);
