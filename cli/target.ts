@@ -16,7 +16,7 @@ import { lazy } from '../lambda/adapters/lazy';
 import type { FleetSettings } from '../lambda/adapters/aws-deps';
 import type { Fleet } from '../lambda/shared/ports';
 import { DynamoDbReleaseLock } from '../lambda/adapters/dynamodb-lock';
-import { AwsNotifier } from '../lambda/adapters/notifier';
+import { AwsNotifier, type TopicFormat } from '../lambda/adapters/notifier';
 import { SsmReleaseRecordStore } from '../lambda/adapters/ssm-release-record';
 import { SsmMigrationRecord } from '../lambda/adapters/ssm-migration-record';
 import { recordParameterNames, type Color } from '../lambda/shared/release-record';
@@ -44,6 +44,8 @@ export interface AppTarget {
   readonly stateMachineArn: string;
   readonly lockTable: string;
   readonly topicArn: string;
+  /** What the topic's messages are: Chatbot custom notifications when the stack has TOPIC_FORMAT_OUTPUT. */
+  readonly topicFormat: TopicFormat;
   readonly productionUrl: string;
   readonly productionListenerArn: string;
   readonly testRuleArn: string;
@@ -185,6 +187,13 @@ export const PLATFORM_OUTPUTS = {
  */
 export const SCALING_OUTPUT = 'ScalingBounds';
 
+/**
+ * The optional stack output that says the releases topic carries AWS Chatbot custom notifications (the stack
+ * configures `notifications.slack`): its value is "chatbot". Without it the messages are the outcome JSON, as the
+ * steps publish them (their settings' `chatNotifications`).
+ */
+export const TOPIC_FORMAT_OUTPUT = 'ReleaseTopicFormat';
+
 /** The configured scaling from SCALING_OUTPUT's value (undefined when the stack has none). */
 function scalingOutput(stackName: string, value: string | undefined): ScalingSettings | undefined {
   if (value === undefined) {
@@ -290,11 +299,20 @@ export class AwsSession {
           'with this version (npx cdk deploy --all).',
       );
     }
+    const format = outputs[TOPIC_FORMAT_OUTPUT] || undefined;
+    if (format !== undefined && format !== 'chatbot') {
+      throw usage(
+        'StackOutputsInvalid',
+        `Stack "${stackName}" has the output ${TOPIC_FORMAT_OUTPUT} "${format}", not "chatbot": deploy it again ` +
+          'with this version (npx cdk deploy --all).',
+      );
+    }
     return {
       app: this.app,
       stateMachineArn: this.stateMachineOverride ?? outputs.StateMachineArn,
       lockTable: outputs.LockTableName,
       topicArn: outputs.ReleaseTopicArn,
+      topicFormat: format === 'chatbot' ? 'chatbot' : 'outcome',
       productionUrl: outputs.ProductionUrl,
       productionListenerArn: outputs.ProductionListenerArn,
       testRuleArn: outputs.TestListenerRuleArn,
@@ -357,7 +375,7 @@ export class AwsSession {
         ),
       ),
       lock: this.client('lock', () => DynamoDbReleaseLock.create(c, t.lockTable, t.app)),
-      notifier: this.client('notifier', () => AwsNotifier.create(c, t.topicArn)),
+      notifier: this.client('notifier', () => AwsNotifier.create(c, t.topicArn, t.topicFormat)),
       migrationRecord: t.migrationRecord
         ? this.client('migrationRecord', () => SsmMigrationRecord.create(c, t.migrationRecord!))
         : undefined,

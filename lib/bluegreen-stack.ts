@@ -392,6 +392,8 @@ export class BluegreenStack extends Stack {
         slack: config.notifications.slack,
         topic: this.workflow.topic,
       });
+      // The CLI publishes outcomes too (bluegreen rollback): it reads the topic's format here (cli/target.ts).
+      output('ReleaseTopicFormat', 'chatbot', 'Release topic messages: AWS Chatbot custom notifications');
     }
   }
 

@@ -39,12 +39,14 @@ import {
   type MotoEcs,
 } from './support/moto-resources';
 import { ECS_DEPLOYMENTS_GAP, startGapShim, type GapShim } from './support/moto-gap-shim';
-import { resourcesOfType, synth } from './support/synth';
+import { resourcesOfType, synth, type CfnTemplate } from './support/synth';
 
 // moto loads each service's backend on its first call: seconds on a loaded machine, counted in no test.
 jest.setTimeout(120_000);
 
 const { app, serviceJson, config } = synth({}, undefined, { 'aws:cdk:bundling-stacks': ['**'] });
+/** The same app with notifications.slack (its bundles are the same code: only its template is read). */
+const withSlack = synth({ notifications: { slack: { workspaceId: 'T07EXAMPLE', channelId: 'C07EXAMPLE' } } });
 const functions = resourcesOfType(serviceJson, 'AWS::Lambda::Function');
 
 /** The bundle (index.js) of the function whose logical id starts with `prefix`. */
@@ -67,6 +69,7 @@ describeWithMoto('the bundled steps against moto', () => {
   let alb: MotoAlb;
   let ecs: MotoEcs;
   let settings: string;
+  let settingsOf: SettingsOf;
   let outcomes: string;
   let shim: GapShim;
 
@@ -77,7 +80,8 @@ describeWithMoto('the bundled steps against moto', () => {
     ecs = await createEcsServices(moto(), APP, { blue: config.container.desiredCount, green: 0 });
     await createRecord(moto(), APP, { live: 'blue', images: { blue: 'repo:v1', green: 'repo:v1' } });
     let topicArn: string;
-    ({ settings, topicArn } = await resolveSettings(moto(), alb, ecs));
+    ({ settingsOf, topicArn } = await resolveSettings(moto(), alb, ecs));
+    settings = await settingsOf(serviceJson, 'ReleaseWorkflowStepsPrepareFunction');
     // The outcomes the steps publish, read back from a queue subscribed to the topic.
     outcomes = (
       await rawJsonCall<{ QueueUrl: string }>(moto(), 'sqs', 'AmazonSQS.CreateQueue', {
@@ -97,7 +101,7 @@ describeWithMoto('the bundled steps against moto', () => {
   afterAll(() => shim?.stop());
 
   /** Runs a step's bundle in a fresh Node process, as the Lambda runtime would, against moto. */
-  function runStep(prefix: string, state: unknown): Promise<ReleaseState> {
+  function runStep(prefix: string, state: unknown, stepSettings = settings): Promise<ReleaseState> {
     const script =
       `require(${JSON.stringify(bundleOf(prefix))}).handler(${JSON.stringify(state)})` +
       '.then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e.name, e.message); process.exit(1); });';
@@ -111,7 +115,7 @@ describeWithMoto('the bundled steps against moto', () => {
           AWS_SECRET_ACCESS_KEY: 'testing',
           AWS_ENDPOINT_URL: shim.endpoint,
           POWERTOOLS_LOG_LEVEL: 'SILENT',
-          BLUEGREEN_SETTINGS: settings,
+          BLUEGREEN_SETTINGS: stepSettings,
         },
       });
       let out = '';
@@ -218,27 +222,58 @@ describeWithMoto('the bundled steps against moto', () => {
         MaxNumberOfMessages: 10,
       },
     );
-    // Each message is an AWS Chatbot custom notification (its title the one line); the outcome rides in it.
-    const notifications = (received.Messages ?? []).map(
-      (m) =>
-        JSON.parse(m.Body) as {
-          content: { title: string };
-          metadata: { additionalContext: { outcome: string } };
-        },
-    );
-    expect(notifications.map((n) => n.content.title)).toEqual([
-      ':white_check_mark: shop v2: released — live on green',
-    ]);
-    expect(notifications.map((n) => JSON.parse(n.metadata.additionalContext.outcome) as unknown)).toEqual([
-      {
-        app: APP,
-        release: 'release-1',
-        status: 'SUCCEEDED',
-        image,
-        liveColor: 'green',
-        cause: `${image} is live on green; blue was scaled down.`,
-      },
-    ]);
+    // This stack has no notifications.slack: the message is the outcome JSON, as it always was.
+    const outcome = {
+      app: APP,
+      release: 'release-1',
+      status: 'SUCCEEDED',
+      image,
+      liveColor: 'green',
+      cause: `${image} is live on green; blue was scaled down.`,
+    };
+    expect((received.Messages ?? []).map((m) => m.Body)).toEqual([JSON.stringify(outcome, null, 2)]);
+  });
+
+  test("what reaches the topic follows the stack's settings: the bundled Report failed rollback publishes the outcome JSON without notifications.slack, a Chatbot custom notification with it", async () => {
+    const step = 'ReleaseWorkflowStepsRollbackFailedFunction';
+    const state = (execution: string) => ({
+      execution,
+      failure: { Error: 'UnhealthyAfterSwitch', Cause: 'GET /health: status 503.' },
+      rollbackFailure: { Error: 'ServiceUnavailable', Cause: 'ModifyListener: try later.' },
+    });
+    await runStep(step, state('release-8'), await settingsOf(serviceJson, step));
+    await runStep(step, state('release-9'), await settingsOf(withSlack.serviceJson, step));
+
+    const bodies: string[] = [];
+    for (
+      let receive = 0;
+      receive < 10 && !['release-8', 'release-9'].every((r) => bodies.some((b) => b.includes(r)));
+      receive++
+    ) {
+      const received = await rawJsonCall<{ Messages?: { Body: string }[] }>(
+        moto(),
+        'sqs',
+        'AmazonSQS.ReceiveMessage',
+        { QueueUrl: outcomes, MaxNumberOfMessages: 10 },
+      );
+      bodies.push(...(received.Messages ?? []).map((m) => m.Body));
+    }
+    const [plain, chat] = ['release-8', 'release-9'].map((r) => bodies.find((b) => b.includes(r))!);
+    const outcome = JSON.parse(plain) as { release: string; status: string; cause: string };
+    expect(outcome).toMatchObject({ app: APP, release: 'release-8', status: 'ROLLBACK_FAILED' });
+    expect(plain).toBe(JSON.stringify(outcome, null, 2));
+    const notification = JSON.parse(chat) as {
+      source: string;
+      content: { title: string };
+      metadata: { additionalContext: { outcome: string } };
+    };
+    expect(notification.source).toBe('custom');
+    expect(notification.content.title).toContain('ROLLBACK FAILED');
+    expect(JSON.parse(notification.metadata.additionalContext.outcome)).toEqual({
+      ...outcome,
+      release: 'release-9',
+      cause: outcome.cause.replace('release-8', 'release-9'),
+    });
   });
 
   test('a release is refused by the bundled Prepare while another holds the lock, and changes nothing', async () => {
@@ -266,11 +301,13 @@ describeWithMoto('the bundled steps against moto', () => {
  * The template's BLUEGREEN_SETTINGS with each reference resolved to the moto resource it names (made here when
  * the test has not made it yet). A reference the table does not know fails the test: a new setting needs a line.
  */
+type SettingsOf = (template: CfnTemplate, prefix: string) => Promise<string>;
+
 async function resolveSettings(
   moto: RunningMoto,
   alb: MotoAlb,
   ecs: MotoEcs,
-): Promise<{ settings: string; topicArn: string }> {
+): Promise<{ settingsOf: SettingsOf; topicArn: string }> {
   const elb = new ElasticLoadBalancingV2Client(moto.config);
   const dns = (await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [alb.loadBalancerArn] })))
     .LoadBalancers![0].DNSName!;
@@ -336,11 +373,12 @@ async function resolveSettings(
     }
     return found[1](ref.split('.')[0]);
   };
-  const [, fn] = Object.entries(functions).find(([id]) =>
-    id.startsWith('ReleaseWorkflowStepsPrepareFunction'),
-  )!;
-  const settings = await resolve(
-    (fn.Environment as { Variables: Record<string, unknown> }).Variables.BLUEGREEN_SETTINGS,
-  );
-  return { settings, topicArn };
+  // The BLUEGREEN_SETTINGS of the template's function whose logical id starts with `prefix`.
+  const settingsOf: SettingsOf = (template, prefix) => {
+    const [, fn] = Object.entries(resourcesOfType(template, 'AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith(prefix),
+    )!;
+    return resolve((fn.Environment as { Variables: Record<string, unknown> }).Variables.BLUEGREEN_SETTINGS);
+  };
+  return { settingsOf, topicArn };
 }

@@ -2,6 +2,7 @@
  * Chat notifications (config notifications.slack): an AWS Chatbot Slack channel configuration on the releases
  * topic, whose role can do nothing and whose guardrail denies every command; without the option, nothing of it.
  */
+import { TOPIC_FORMAT_OUTPUT } from '../cli/target';
 import { resourcesOfType, synth } from './support/synth';
 
 const SLACK = { workspaceId: 'T07EXAMPLE', channelId: 'C07EXAMPLE' };
@@ -13,6 +14,8 @@ describe('chat notifications (AWS Chatbot, Slack)', () => {
   test('off by default: no channel configuration, no role for it', () => {
     without.service.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 0);
     expect(JSON.stringify(without.serviceJson)).not.toContain('chatbot');
+    // Nor the settings that switch the steps' messages to custom notifications: they publish the outcome JSON.
+    expect(JSON.stringify(without.serviceJson)).not.toContain('chatNotifications');
   });
 
   test('the channel configuration is the configured workspace and channel, subscribed to the releases topic', () => {
@@ -62,7 +65,7 @@ describe('chat notifications (AWS Chatbot, Slack)', () => {
     expect(managed).toEqual([]);
   });
 
-  test('the option adds the channel configuration and its role, and changes nothing else in the template', () => {
+  test('the option adds the channel configuration and its role, tells the publishers (steps and CLI), and changes nothing else in the template', () => {
     const before = without.serviceJson.Resources;
     const after = withSlack.serviceJson.Resources;
     const added = Object.keys(after).filter((id) => !(id in before));
@@ -71,10 +74,29 @@ describe('chat notifications (AWS Chatbot, Slack)', () => {
       'AWS::IAM::Role',
     ]);
     expect(Object.keys(before).filter((id) => !(id in after))).toEqual([]);
+    // Every step that publishes gets `chatNotifications: true` in its settings (BLUEGREEN_SETTINGS, JSON in a
+    // Fn::Join); nothing else differs.
+    const flag = ',\\"chatNotifications\\":true';
+    const told: string[] = [];
     for (const id of Object.keys(before)) {
-      expect([id, after[id]]).toEqual([id, before[id]]);
+      const json = JSON.stringify(after[id]);
+      if (json.includes(flag)) {
+        told.push(id);
+      }
+      expect([id, JSON.parse(json.split(flag).join('')) as unknown]).toEqual([id, before[id]]);
     }
-    expect(withSlack.serviceJson.Outputs).toEqual(without.serviceJson.Outputs);
+    const publishers = Object.entries(resourcesOfType(without.serviceJson, 'AWS::Lambda::Function'))
+      .filter(([, fn]) => JSON.stringify(fn.Environment ?? {}).includes('topicArn'))
+      .map(([id]) => id);
+    expect(publishers.length).toBeGreaterThan(5);
+    expect(told.sort()).toEqual(publishers.sort());
+    // The CLI publishes outcomes too (bluegreen rollback): it reads the format from this output.
+    const { [TOPIC_FORMAT_OUTPUT]: format, ...others } = withSlack.serviceJson.Outputs!;
+    expect(format).toEqual({
+      Description: 'Release topic messages: AWS Chatbot custom notifications',
+      Value: 'chatbot',
+    });
+    expect(others).toEqual(without.serviceJson.Outputs);
   });
 
   test('the releases topic keeps its policy, HTTPS only, with no statement for Chatbot (its service-linked role subscribes)', () => {

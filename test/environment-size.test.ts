@@ -68,6 +68,8 @@ const largest = (platform: 'ecs' | 'asg') => ({
   approval: { at: 'before-switch' as const, timeoutMinutes: 600, onTimeout: 'approve' as const },
   migrations: { command: ['node', 'migrate.js'], timeoutMinutes: 60 },
   database: {},
+  // Slack adds `chatNotifications: true` to the settings of every step that publishes.
+  notifications: { slack: { workspaceId: 'T07EXAMPLE', channelId: 'C07EXAMPLE' } },
 });
 
 function stepEnvironments(s: Synthesized): Record<string, Record<string, string>> {
@@ -122,6 +124,7 @@ describe.each(['ecs', 'asg'] as const)('the largest configuration the schema acc
     expect(validate.aws.validationHookArn).toBe(largest(platform).release.validationHookArn);
     const watch = stepSettings(resolved('watch'));
     expect(watch.workflow.healthPath).toBe(largest(platform).healthCheck.path);
+    expect(watch.aws.chatNotifications).toBe(true);
     expect(() => watch.workflow.smokeChecks).toThrow(
       expect.objectContaining({ name: 'ConfigurationMissing' }),
     );

@@ -35,6 +35,11 @@ export interface AwsSettings {
   readonly alarmNames: Readonly<Record<Color, readonly string[]>>;
   readonly lockTable: string;
   readonly topicArn: string;
+  /**
+   * True when the stack configures `notifications.slack`: the topic's messages are then AWS Chatbot custom
+   * notifications (notifier.ts). Absent otherwise: the messages are the outcome JSON.
+   */
+  readonly chatNotifications?: boolean;
   readonly validationHookArn?: string;
   /** The lifecycle hooks' functions (`release.hooks`): in the hook step's settings only. */
   readonly lifecycleHooks?: Readonly<Partial<Record<HookName, string>>>;
@@ -155,7 +160,13 @@ export function aws(): { settings: StepSettings; deps: WorkflowDeps } {
     lock: lazy(async () =>
       (await import('./dynamodb-lock')).DynamoDbReleaseLock.create(clientConfig, a.lockTable, app),
     ),
-    notifier: lazy(async () => (await import('./notifier')).AwsNotifier.create(clientConfig, a.topicArn)),
+    notifier: lazy(async () =>
+      (await import('./notifier')).AwsNotifier.create(
+        clientConfig,
+        a.topicArn,
+        a.chatNotifications ? 'chatbot' : 'outcome',
+      ),
+    ),
     testToken: (options) =>
       // Cached for the container's life; `fresh` (after a 403: the secret was rotated) reads it again.
       (token =

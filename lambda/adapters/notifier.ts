@@ -4,19 +4,26 @@ import { chatMessage, DETAIL_TYPE } from '../shared/chat-notification';
 import type { Notifier, ReleaseOutcome } from '../shared/ports';
 
 /**
- * Publishes every outcome to the app's SNS topic, as an AWS Chatbot custom notification (one line, the cause,
- * the outcome JSON in metadata.additionalContext.outcome), and as an EventBridge event (source "bluegreen",
- * detail: the outcome).
+ * What the releases topic's messages are: the outcome JSON (what every subscriber has always read), or, when the
+ * stack configures `notifications.slack` (an AWS Chatbot channel on the topic, which posts nothing else), AWS
+ * Chatbot custom notifications that carry the outcome JSON in metadata.additionalContext.outcome.
+ */
+export type TopicFormat = 'outcome' | 'chatbot';
+
+/**
+ * Publishes every outcome to the app's SNS topic (in the topic's format) and as an EventBridge event (source
+ * "bluegreen", detail: the outcome).
  */
 export class AwsNotifier implements Notifier {
-  static create(config: SNSClientConfig, topicArn: string): AwsNotifier {
-    return new AwsNotifier(new SNSClient(config), new EventBridgeClient(config as object), topicArn);
+  static create(config: SNSClientConfig, topicArn: string, format: TopicFormat = 'outcome'): AwsNotifier {
+    return new AwsNotifier(new SNSClient(config), new EventBridgeClient(config as object), topicArn, format);
   }
 
   constructor(
     private readonly sns: SNSClient,
     private readonly events: EventBridgeClient,
     private readonly topicArn: string,
+    private readonly format: TopicFormat = 'outcome',
   ) {}
 
   async publish(outcome: ReleaseOutcome): Promise<void> {
@@ -26,7 +33,7 @@ export class AwsNotifier implements Notifier {
         new PublishCommand({
           TopicArn: this.topicArn,
           Subject: subject,
-          Message: chatMessage(outcome),
+          Message: this.format === 'chatbot' ? chatMessage(outcome) : JSON.stringify(outcome, null, 2),
           MessageAttributes: { status: { DataType: 'String', StringValue: outcome.status } },
         }),
       ),

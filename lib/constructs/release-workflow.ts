@@ -176,6 +176,8 @@ export class ReleaseWorkflow extends Construct {
       alarmNames: perColor((c) => Object.values(colors[c].alarms).map((a) => a.alarmName)),
       lockTable: this.lockTable.tableName,
       topicArn: this.topic.topicArn,
+      // Only with Slack: the settings of a stack without it stay as they were (its template unchanged).
+      ...(config.notifications?.slack ? { chatNotifications: true } : {}),
       validationHookArn: config.release.validationHookArn,
       ...(this.migrationTasks
         ? {

@@ -173,7 +173,7 @@ export class MockAws {
     promotion?: Promotion;
   };
   readonly executions: Execution[] = [];
-  readonly published: { subject: string; message: Record<string, unknown> }[] = [];
+  readonly published: { subject: string; message: Record<string, unknown>; raw: string }[] = [];
   readonly answers: { token: string; output?: string; error?: string; cause?: string }[] = [];
   readonly stopped: { arn: string; error?: string; cause?: string }[] = [];
   readonly retired: string[] = [];
@@ -451,13 +451,17 @@ export class MockAws {
         return {};
       });
     this.sns.on(PublishCommand).callsFake((input: { Subject: string; Message: string }) => {
+      // The outcome JSON; on a stack with Slack (its ReleaseTopicFormat output), a Chatbot custom notification
+      // that carries it as a JSON string (test/cli/topic-format.test.ts).
+      const chat = this.extraOutputs.ReleaseTopicFormat === 'chatbot';
+      const parsed = JSON.parse(input.Message) as { metadata: { additionalContext: { outcome: string } } };
       this.published.push({
         subject: input.Subject,
-        // The message is a Chatbot custom notification; the outcome rides in it as a JSON string.
-        message: JSON.parse(
-          (JSON.parse(input.Message) as { metadata: { additionalContext: { outcome: string } } }).metadata
-            .additionalContext.outcome,
-        ) as Record<string, unknown>,
+        message: (chat ? JSON.parse(parsed.metadata.additionalContext.outcome) : parsed) as Record<
+          string,
+          unknown
+        >,
+        raw: input.Message,
       });
       return { MessageId: '1' };
     });

@@ -76,6 +76,42 @@ describe('aws(): the ports wired to AWS', () => {
     }
   });
 
+  test('the notifier publishes Chatbot custom notifications when the settings say chatNotifications (notifications.slack), the outcome JSON otherwise', async () => {
+    const outcome = {
+      app: 'shop',
+      release: 'release-1',
+      status: 'SUCCEEDED' as const,
+      liveColor: 'green' as const,
+    };
+    for (const chatNotifications of [true, undefined]) {
+      process.env.BLUEGREEN_SETTINGS = JSON.stringify({
+        workflow: { appName: 'shop' },
+        aws: { topicArn: 'arn:topic', ...(chatNotifications ? { chatNotifications } : {}) },
+      });
+      await jest.isolateModulesAsync(async () => {
+        const { PublishCommand, SNSClient } = await import('@aws-sdk/client-sns');
+        const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+        const { mockClient } = await import('aws-sdk-client-mock');
+        const sns = mockClient(SNSClient);
+        sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+        mockClient(EventBridgeClient).on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+        const { aws } = await import('../../../lambda/adapters/aws-deps');
+        await aws().deps.notifier.publish(outcome);
+        const message = sns.commandCalls(PublishCommand)[0].args[0].input.Message!;
+        if (chatNotifications) {
+          const n = JSON.parse(message) as {
+            source: string;
+            metadata: { additionalContext: { outcome: string } };
+          };
+          expect(n.source).toBe('custom');
+          expect(JSON.parse(n.metadata.additionalContext.outcome)).toEqual(outcome);
+        } else {
+          expect(message).toBe(JSON.stringify(outcome, null, 2));
+        }
+      });
+    }
+  });
+
   test('a missing BLUEGREEN_SETTINGS is a named error', async () => {
     delete process.env.BLUEGREEN_SETTINGS;
     await jest.isolateModulesAsync(async () => {

@@ -381,7 +381,7 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
   });
 
   describe('AwsNotifier', () => {
-    test('publishes the outcome to the SNS topic (a Chatbot custom notification) and as a "bluegreen" EventBridge event (both read back from SQS)', async () => {
+    test('publishes the outcome to the SNS topic (its JSON; a Chatbot custom notification on a stack with Slack) and as a "bluegreen" EventBridge event (all read back from SQS)', async () => {
       const sns = new SNSClient(moto().config);
       const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'shop-releases' }))).TopicArn!;
       const queue = await rawJsonCall<{ QueueUrl: string }>(moto(), 'sqs', 'AmazonSQS.CreateQueue', {
@@ -407,30 +407,51 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
         cause: 'shop-green-5xx',
       };
       await AwsNotifier.create(moto().config, topicArn).publish(outcome);
-
-      const received = await rawJsonCall<{ Messages?: { Body: string }[] }>(
-        moto(),
-        'sqs',
-        'AmazonSQS.ReceiveMessage',
-        { QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10 },
-      );
-      const bodies = (received.Messages ?? []).map((m) => JSON.parse(m.Body) as Record<string, unknown>);
-      const notification = bodies.find((b) => b.Type === 'Notification')!;
-      expect(notification).toMatchObject({
-        TopicArn: topicArn,
-        Subject: 'bluegreen shop: Release Rolled Back',
-        MessageAttributes: { status: { Type: 'String', Value: 'ROLLED_BACK' } },
+      await AwsNotifier.create(moto().config, topicArn, 'chatbot').publish({
+        ...outcome,
+        release: 'release-8',
       });
-      // The message is an AWS Chatbot custom notification; the outcome rides in it for machine subscribers.
-      const message = JSON.parse(notification.Message as string) as {
+
+      const bodies: Record<string, unknown>[] = [];
+      // Four messages (two notifications, two events); SQS may hand them out over several receives.
+      for (let receive = 0; receive < 10 && bodies.length < 4; receive++) {
+        const received = await rawJsonCall<{ Messages?: { Body: string }[] }>(
+          moto(),
+          'sqs',
+          'AmazonSQS.ReceiveMessage',
+          { QueueUrl: queue.QueueUrl, MaxNumberOfMessages: 10 },
+        );
+        bodies.push(...(received.Messages ?? []).map((m) => JSON.parse(m.Body) as Record<string, unknown>));
+      }
+      const notifications = bodies.filter((b) => b.Type === 'Notification');
+      expect(notifications).toHaveLength(2);
+      for (const notification of notifications) {
+        expect(notification).toMatchObject({
+          TopicArn: topicArn,
+          Subject: 'bluegreen shop: Release Rolled Back',
+          MessageAttributes: { status: { Type: 'String', Value: 'ROLLED_BACK' } },
+        });
+      }
+      const [plain, chat] = ['"release-7"', 'release-8'].map((id) =>
+        notifications.find((n) => (n.Message as string).includes(id))!,
+      );
+      // Without Slack, the message is the outcome JSON, as it always was.
+      expect(plain.Message).toBe(JSON.stringify(outcome, null, 2));
+      // With Slack, an AWS Chatbot custom notification; the outcome rides in it for machine subscribers.
+      const message = JSON.parse(chat.Message as string) as {
         source: string;
         content: { title: string };
         metadata: { additionalContext: { outcome: string } };
       };
       expect(message.source).toBe('custom');
       expect(message.content.title).toContain('shop v2: rolled back');
-      expect(JSON.parse(message.metadata.additionalContext.outcome)).toEqual(outcome);
-      const event = bodies.find((b) => b.source === 'bluegreen')!;
+      expect(JSON.parse(message.metadata.additionalContext.outcome)).toEqual({
+        ...outcome,
+        release: 'release-8',
+      });
+      const event = bodies.find(
+        (b) => b.source === 'bluegreen' && (b.detail as { release: string }).release === 'release-7',
+      )!;
       expect(event).toMatchObject({ 'detail-type': 'Release Rolled Back', detail: outcome });
     });
   });

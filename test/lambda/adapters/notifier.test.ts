@@ -1,12 +1,13 @@
 /**
- * The notifier publishes each outcome twice: to the releases topic as an AWS Chatbot custom notification (what
- * the Slack channel shows; the outcome JSON in metadata.additionalContext.outcome for machines) and to EventBridge
- * with the outcome itself as the detail.
+ * The notifier publishes each outcome twice: to the releases topic and to EventBridge with the outcome itself as
+ * the detail. The topic's message is the outcome JSON, unless the stack configures Slack: then it is an AWS
+ * Chatbot custom notification (what the Slack channel shows; the outcome JSON in metadata.additionalContext.outcome
+ * for machines).
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { AwsNotifier } from '../../../lambda/adapters/notifier';
+import { AwsNotifier, type TopicFormat } from '../../../lambda/adapters/notifier';
 import {
   DESCRIPTION_MAX,
   SNS_MESSAGE_MAX_BYTES,
@@ -25,7 +26,8 @@ beforeEach(() => {
   eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
 });
 
-const notifier = () => new AwsNotifier(new SNSClient({}), new EventBridgeClient({}), 'arn:topic');
+const notifier = (format: TopicFormat = 'chatbot') =>
+  new AwsNotifier(new SNSClient({}), new EventBridgeClient({}), 'arn:topic', format);
 
 const ROLLED_BACK: ReleaseOutcome = {
   app: 'shop',
@@ -92,7 +94,36 @@ function sent(): { Subject?: string; Message?: string; MessageAttributes?: unkno
   return calls[0].args[0].input;
 }
 
-describe('AwsNotifier', () => {
+describe('AwsNotifier, on a stack without Slack (the default)', () => {
+  test('publishes the outcome JSON to the topic, exactly as before chat notifications', async () => {
+    await new AwsNotifier(new SNSClient({}), new EventBridgeClient({}), 'arn:topic').publish(ROLLED_BACK);
+    expect(sent()).toEqual({
+      TopicArn: 'arn:topic',
+      Subject: 'bluegreen shop: Release Rolled Back',
+      Message: JSON.stringify(ROLLED_BACK, null, 2),
+      MessageAttributes: { status: { DataType: 'String', StringValue: 'ROLLED_BACK' } },
+    });
+    expect(eventsMock.commandCalls(PutEventsCommand)[0].args[0].input).toEqual({
+      Entries: [
+        { Source: 'bluegreen', DetailType: 'Release Rolled Back', Detail: JSON.stringify(ROLLED_BACK) },
+      ],
+    });
+  });
+
+  test('create() makes the same notifier, in the format asked', async () => {
+    await AwsNotifier.create({ region: 'eu-west-1' }, 'arn:topic').publish(ROLLED_BACK);
+    await AwsNotifier.create({ region: 'eu-west-1' }, 'arn:topic', 'outcome').publish(ROLLED_BACK);
+    await AwsNotifier.create({ region: 'eu-west-1' }, 'arn:topic', 'chatbot').publish(ROLLED_BACK);
+    const messages = snsMock.commandCalls(PublishCommand).map((c) => c.args[0].input.Message!);
+    expect(messages.slice(0, 2)).toEqual([
+      JSON.stringify(ROLLED_BACK, null, 2),
+      JSON.stringify(ROLLED_BACK, null, 2),
+    ]);
+    expect(JSON.parse(messages[2])).toMatchObject({ source: 'custom' });
+  });
+});
+
+describe('AwsNotifier, on a stack with Slack', () => {
   test('publishes a custom notification to the topic: the one line as title, the cause below, the outcome for machines', async () => {
     await notifier().publish(ROLLED_BACK);
     const input = sent();
