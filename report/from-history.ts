@@ -87,6 +87,8 @@ export function reportFromHistory(
   let executionEnd: { at: string; error?: string; cause?: string } | undefined;
   let startInput: string | undefined;
 
+  /** The Parallel states entered (their branches' states follow them, interleaved). */
+  const parallels = new Set<MutableState>();
   const open = () => [...states].reverse().find((s) => s.exitedAt === undefined);
   for (const event of oldestFirst) {
     const at = (event.timestamp ?? new Date(0)).toISOString();
@@ -103,6 +105,9 @@ export function reportFromHistory(
         rollback = { enteredAt: at, failed: false, ...(caught ? { caught } : {}) };
       }
       states.push({ name: entered.name, enteredAt: at });
+      if (event.type === 'ParallelStateEntered') {
+        parallels.add(states[states.length - 1]);
+      }
       truncated ||= entered.inputDetails?.truncated === true;
       const data = jsonOrUndefined<ReleaseState>(entered.input);
       release = data?.release ?? release;
@@ -195,6 +200,15 @@ export function reportFromHistory(
       }
       if (ENDINGS[exited.name] && !(exited.name === STATES.rollback && data.rollbackFailure)) {
         ending = { state: exited.name, at };
+      }
+      continue;
+    }
+    if (event.type === 'ParallelStateFailed' || event.type?.endsWith('StateAborted')) {
+      // A branch failed: the Parallel state's Fail state (no exit event) and the other branches' states still
+      // running (aborted, no exit event either) end here.
+      const parallel = [...states].reverse().find((s) => parallels.has(s) && s.exitedAt === undefined);
+      for (const s of states.slice(parallel ? states.indexOf(parallel) + 1 : states.length)) {
+        s.exitedAt ??= at;
       }
       continue;
     }
