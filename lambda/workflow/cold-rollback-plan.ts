@@ -9,21 +9,24 @@ import type { FleetStatus, MigrationRecord, WorkflowDeps } from '../shared/ports
 import type { CheckResult, WorkflowSettings } from '../shared/release';
 import { COLORS, otherColor, type Color } from '../shared/release-record';
 import { findDrift } from '../shared/traffic';
+import type { ValidateColor } from './cold-validate';
 import { rollbackBlockedByContract } from './migrations';
 
 export type ColdRollbackDeps = Pick<
   WorkflowDeps,
-  'record' | 'router' | 'fleet' | 'probe' | 'lock' | 'notifier' | 'testToken' | 'now'
+  'record' | 'router' | 'fleet' | 'lock' | 'notifier' | 'now'
 > & {
+  /**
+   * Validates the cold color once the test listener points at it: the Validate step's checks, where they can
+   * reach the test listener (the CLI invokes the stack's Validate Lambda; the rehearsal and tests run validate).
+   */
+  readonly validateColor: ValidateColor;
   /** The migration record, when the app runs migrations (a contract that ran blocks the rollback). */
   readonly migrationRecord?: MigrationRecord;
   readonly sleep: (ms: number) => Promise<void>;
 };
 
-export interface ColdRollbackSettings extends Pick<
-  WorkflowSettings,
-  'appName' | 'testUrl' | 'testHeader' | 'smokeChecks' | 'scaling'
-> {
+export interface ColdRollbackSettings extends Pick<WorkflowSettings, 'appName' | 'scaling'> {
   /** The record's live-color parameter (named in a drift's cause). */
   readonly recordParameter: string;
   /** The last release must have ended within this many hours (config release.coldRollbackWindowHours). */

@@ -29,7 +29,6 @@ import {
   type ColdRollbackSettings,
 } from './cold-rollback-plan';
 import { allTo, routeAllTo } from './switch';
-import { smokeChecks } from './validate';
 
 export {
   planColdRollback,
@@ -123,15 +122,18 @@ async function restoreAndSwitch(
 
     const smokeStart = deps.now();
     await deps.router.setTestWeights(allTo(to));
-    checks = await smoke(request.version, deps, settings);
+    const validation = await deps.validateColor({
+      owner: request.owner,
+      color: to,
+      image,
+      revision,
+      version: request.version ?? '',
+      count,
+    });
+    checks = [...validation.checks];
     smokeMs = deps.now().getTime() - smokeStart.getTime();
-    const failed = checks.filter((c) => !c.passed);
-    if (failed.length > 0) {
-      throw refusal(
-        'SmokeChecksFailed',
-        `The smoke checks of ${image} on ${to} (test listener) failed: ` +
-          `${failed.map((c) => `${c.name}: ${c.value} (expected ${c.threshold})`).join('; ')}.`,
-      );
+    if (!validation.passed) {
+      throw refusal('SmokeChecksFailed', validation.problems.join(' '));
     }
     say(
       'smoke',
@@ -288,25 +290,6 @@ async function waitUntilReady(
     }
     await deps.sleep(settings.pollSeconds * 1000);
   }
-}
-
-/** The smoke checks through the test listener; a 403 reads the token again once (a rotated secret). */
-async function smoke(
-  version: string | undefined,
-  deps: ColdRollbackDeps,
-  settings: ColdRollbackSettings,
-): Promise<CheckResult[]> {
-  const checks = settings.smokeChecks.map((c) => (version ? c : { ...c, expectVersion: false }));
-  const run = async (fresh: boolean) =>
-    smokeChecks(await deps.testToken(fresh ? { fresh } : undefined), version ?? '', deps, {
-      ...settings,
-      smokeChecks: checks,
-    });
-  let result = await run(false);
-  if (result.forbidden) {
-    result = await run(true);
-  }
-  return result.checks;
 }
 
 /** On fresh reads, just before the switch: no drift, the live color unchanged, the cold color still ready. */
