@@ -112,9 +112,17 @@ export async function rollbackCold(
         'unknown, so the smoke checks do not check it',
     );
   }
+  // Ctrl-C while it runs: the core stops, puts the color back and frees the lock (then the command exits 1).
+  const stop = new AbortController();
+  const onInterrupt = () => {
+    io.err('interrupted: putting the cold color back and freeing the lock...');
+    stop.abort();
+  };
+  process.once('SIGINT', onInterrupt);
   const result = await named(() =>
     coldRollback(
       {
+        signal: stop.signal,
         owner,
         by: me,
         ...(options.reason ? { reason: options.reason } : {}),
@@ -127,7 +135,7 @@ export async function rollbackCold(
       settings,
       print,
     ),
-  );
+  ).finally(() => process.off('SIGINT', onInterrupt));
   for (const warning of result.warnings) {
     io.err(`warning: the rollback is done, but ${warning}`);
   }

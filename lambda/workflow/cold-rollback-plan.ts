@@ -67,6 +67,8 @@ export interface ColdRollbackRequest {
   readonly liveSince?: Date;
   /** The previous release's version (what /version must say); undefined: the version check is skipped. */
   readonly version?: string;
+  /** Aborted: stop (the CLI wires it to Ctrl-C): the cold color is put back, the lock freed, traffic untouched. */
+  readonly signal?: AbortSignal;
 }
 
 export type ColdPhase = 'locked' | 'scale-up' | 'waiting' | 'healthy' | 'smoke' | 'switched' | 'undo';
@@ -100,8 +102,12 @@ export interface ColdRollbackResult {
   readonly warnings: readonly string[];
 }
 
-/** The lock is held for the wait's deadline and this much more (the reads, smoke checks, switch). */
-export const COLD_LOCK_MARGIN_SECONDS = 600;
+/**
+ * The lock's lease: short, renewed on every look at the cold color and before the validation and the switch, so a
+ * CLI that stops (a laptop asleep, a killed process) frees it soon. It covers one validation (the Validate
+ * Lambda's timeout, 5 minutes at most) plus one poll.
+ */
+export const COLD_LEASE_SECONDS = 360;
 
 /**
  * What a cold rollback would do now, on fresh reads (record, listener, both colors, the lock, the migration

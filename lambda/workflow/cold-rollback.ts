@@ -17,7 +17,7 @@ import { heldAt, type ColorBounds, type RecordedCapacity } from '../shared/scali
 import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
 import { afterManualMove, capacityOf, heldBounds } from './capacity';
 import {
-  COLD_LOCK_MARGIN_SECONDS,
+  COLD_LEASE_SECONDS,
   planColdRollback,
   refusal,
   type ColdPhase,
@@ -50,7 +50,7 @@ export async function coldRollback(
     onProgress({ at: deps.now(), phase, line, ...(counts ? { counts } : {}) });
   const asked = request.plan;
   const start = deps.now();
-  const lease = new Date(start.getTime() + (settings.timeoutSeconds + COLD_LOCK_MARGIN_SECONDS) * 1000);
+  const lease = new Date(start.getTime() + (COLD_LEASE_SECONDS + settings.pollSeconds) * 1000);
   const lock = await deps.lock.acquire(request.owner, asked.image, start, lease);
   if (!lock.acquired) {
     throw refusal(
@@ -59,7 +59,10 @@ export async function coldRollback(
     );
   }
   try {
-    say('locked', `took the release lock as ${request.owner} (until ${lease.toISOString()})`);
+    say(
+      'locked',
+      `took the release lock as ${request.owner} (until ${lease.toISOString()}, renewed while it runs)`,
+    );
     const plan = await planColdRollback(deps, settings, {
       liveSince: request.liveSince,
       owner: request.owner,
@@ -116,11 +119,12 @@ async function restoreAndSwitch(
       `starting ${count} ${unit}(s) of ${image} on ${to} (${shortRevision(revision)}), healthy by ` +
         `${deadline.toISOString()} at the latest`,
     );
-    count = await waitUntilReady(plan, count, deadline, baseline, deps, settings, say);
+    count = await waitUntilReady(plan, count, deadline, baseline, request, deps, settings, say);
     scaleUpMs = deps.now().getTime() - scaleStart.getTime();
     say('healthy', `${to}: ${count}/${count} ${unit}(s) running, all ${count} targets healthy`);
 
     const smokeStart = deps.now();
+    await keepLock(request, plan, deps, settings);
     await deps.router.setTestWeights(allTo(to));
     const validation = await deps.validateColor({
       owner: request.owner,
@@ -140,12 +144,27 @@ async function restoreAndSwitch(
       `smoke checks passed (${checks.map((c) => `${c.name}: ${c.value}`).join('; ')})` +
         (request.version ? '' : '; the previous version is not known, so /version was not checked'),
     );
-    // Just before traffic moves: record, listener and both colors again.
+    // Just before traffic moves: the lock, record, listener and both colors again.
+    cancelled(request);
+    await keepLock(request, plan, deps, settings);
     await readyToSwitch(plan, count, deps, settings);
   } catch (e) {
+    const error = e as Error;
+    // Without the lock, the cold color may be another release's now: touch nothing.
+    const lost =
+      error.name === 'LockLost'
+        ? error.message
+        : await lockLostBecause(request.owner, deps).catch(() => undefined);
+    if (lost) {
+      say('undo', `${lost} Nothing was undone: ${to} is left as it is.`);
+      throw new BluegreenError(
+        'LockLost',
+        `Cold rollback to ${to} (${image}) stopped: ${lost} ${to} was left as it is (another release may use it ` +
+          `now); production traffic was not touched by this rollback. Check bluegreen status.`,
+      );
+    }
     const undone = await putBack(to, before, deps);
     say('undo', undone);
-    const error = e as Error;
     const name = error instanceof BluegreenError ? error.name : 'ColdRollbackFailed';
     throw new BluegreenError(
       name,
@@ -253,6 +272,7 @@ async function waitUntilReady(
   initial: number,
   deadline: Date,
   baseline: number,
+  request: ColdRollbackRequest,
   deps: ColdRollbackDeps,
   settings: ColdRollbackSettings,
   say: (phase: ColdPhase, line: string, counts?: ColdProgress['counts']) => void,
@@ -262,6 +282,8 @@ async function waitUntilReady(
   let count = initial;
   let last = '';
   for (;;) {
+    cancelled(request);
+    await keepLock(request, plan, deps, settings);
     const [described, health, live] = await Promise.all([
       deps.fleet.describe(to, revision),
       deps.router.targetHealth(to),
@@ -288,7 +310,68 @@ async function waitUntilReady(
       await scaleTo(to, count, revision, deps, settings);
       continue;
     }
-    await deps.sleep(settings.pollSeconds * 1000);
+    // Never past the deadline: the last look is at it.
+    const left = Math.max(deadline.getTime() - deps.now().getTime(), 0);
+    await pause(Math.min(settings.pollSeconds * 1000, left), request.signal, deps);
+  }
+}
+
+/** The operator stopped it (Ctrl-C): a named error, so the color is put back and the lock freed. */
+function cancelled(request: ColdRollbackRequest): void {
+  if (request.signal?.aborted) {
+    throw refusal('Cancelled', 'Stopped by the operator (Ctrl-C) before the switch.');
+  }
+}
+
+/** Sleeps `ms`, or less when `signal` aborts meanwhile. */
+async function pause(ms: number, signal: AbortSignal | undefined, deps: ColdRollbackDeps): Promise<void> {
+  if (!signal) {
+    return deps.sleep(ms);
+  }
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([deps.sleep(ms), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Why the lock is not ours any more (another holder, or none); undefined while it is. */
+async function lockLostBecause(owner: string, deps: ColdRollbackDeps): Promise<string | undefined> {
+  const holder = await deps.lock.holder();
+  if (holder?.owner === owner) {
+    return undefined;
+  }
+  return holder
+    ? `the release lock is now held by ${holder.owner} (until ${holder.expiresAt}), not by ${owner}.`
+    : `the release lock is no longer held by ${owner} (its lease ran out).`;
+}
+
+/** Still our lock (LockLost otherwise), its lease renewed from now. */
+async function keepLock(
+  request: ColdRollbackRequest,
+  plan: ColdPlan,
+  deps: ColdRollbackDeps,
+  settings: ColdRollbackSettings,
+): Promise<void> {
+  const lost = await lockLostBecause(request.owner, deps);
+  const now = deps.now();
+  const renewed =
+    !lost &&
+    (
+      await deps.lock.acquire(
+        request.owner,
+        plan.image,
+        now,
+        new Date(now.getTime() + (COLD_LEASE_SECONDS + settings.pollSeconds) * 1000),
+      )
+    ).acquired;
+  if (!renewed) {
+    throw refusal('LockLost', lost ?? `the release lock was taken by another release just now.`);
   }
 }
 
