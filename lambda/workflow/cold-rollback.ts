@@ -63,6 +63,16 @@ export async function coldRollback(
       'locked',
       `took the release lock as ${request.owner} (until ${lease.toISOString()}, renewed while it runs)`,
     );
+    // First what the operator confirmed: another rollback may have run meanwhile (another operator); its color
+    // is live now, and running this one again would undo it.
+    const now = await deps.record.read();
+    if (now.liveColor !== asked.from) {
+      throw refusal(
+        'StateChanged',
+        `Since you confirmed, ${now.liveColor} became live (${now.images[now.liveColor]}), not ${asked.from}: ` +
+          'someone else rolled back or released meanwhile. Nothing was changed; check bluegreen status.',
+      );
+    }
     const plan = await planColdRollback(deps, settings, {
       liveSince: request.liveSince,
       owner: request.owner,

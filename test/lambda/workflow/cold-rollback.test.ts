@@ -488,3 +488,28 @@ describe('cold rollback: the lock is ours until the end, or nothing more is touc
     expect(world.lock).toBeUndefined();
   });
 });
+
+test('two operators confirmed the same cold rollback: the second is told the first one made blue live, nothing changed', async () => {
+  const { world } = afterRelease();
+  const deps = depsOf(world);
+  const confirmedAt = deps.now();
+  const liveSince = new Date(confirmedAt.getTime() - 3_600_000);
+  const plan = await planColdRollback(deps, SETTINGS, { liveSince });
+  const ask = (owner: string) => ({ owner, by: owner, confirmedAt, plan, liveSince, version: 'v1' });
+  await expect(coldRollback(ask('first'), deps, SETTINGS)).resolves.toMatchObject({ to: 'blue' });
+  const after = {
+    weights: { ...world.weights },
+    blue: { ...world.services.blue },
+    green: { ...world.services.green },
+  };
+  await expect(coldRollback(ask('second'), deps, SETTINGS)).rejects.toMatchObject({
+    name: 'StateChanged',
+    message: expect.stringMatching(/^Since you confirmed, blue became live .* Nothing was changed/),
+  });
+  expect(world.record.liveColor).toBe('blue');
+  expect(world.weights).toEqual(after.weights);
+  expect(world.services.blue).toEqual(after.blue);
+  expect(world.services.green).toEqual(after.green);
+  expect(world.published).toHaveLength(1);
+  expect(world.lock).toBeUndefined();
+});
