@@ -288,13 +288,16 @@ export class EcsFleet implements Fleet {
    * DescribeTaskDefinition: ECS runs no new task of an INACTIVE (deregistered) revision, and a deleted one is
    * gone (ClientException "Unable to describe task definition").
    */
-  async revisionRunnable(revision: string): Promise<{ runnable: boolean; reason?: string }> {
+  async revisionRunnable(revision: string): Promise<{ runnable: boolean; reason?: string; image?: string }> {
     const name = revision.split('/').pop() ?? revision;
     try {
       const out = await this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: revision }));
       const status = out.taskDefinition?.status;
+      const image = out.taskDefinition?.containerDefinitions?.find(
+        (c) => c.name === this.props.containerName,
+      )?.image;
       if (status === 'ACTIVE') {
-        return { runnable: true };
+        return { runnable: true, ...(image ? { image } : {}) };
       }
       return {
         runnable: false,

@@ -96,9 +96,12 @@ export interface Fleet {
   retire(revision: string): Promise<void>;
   /**
    * Whether `revision` can run again as it was registered: not when it was deregistered (ECS: its task definition
-   * INACTIVE, or gone) or deleted (a launch template version). `reason` says which, with the revision's name.
+   * INACTIVE, or gone) or deleted (a launch template version). `reason` says which, with the revision's name;
+   * `image`: the image it runs (ECS: its app container's; EC2: its user data's), when known.
    */
-  revisionRunnable(revision: string): Promise<{ readonly runnable: boolean; readonly reason?: string }>;
+  revisionRunnable(
+    revision: string,
+  ): Promise<{ readonly runnable: boolean; readonly reason?: string; readonly image?: string }>;
   /**
    * While a release runs, no scaling policy may scale either color in (true); afterwards scaling acts again
    * (false). Idempotent.

@@ -182,6 +182,14 @@ export async function planColdRollback(
         `bluegreen release --image ${record.images[to]}.`,
     );
   }
+  if (runnable.image && runnable.image !== record.images[to]) {
+    throw refusal(
+      'RevisionMismatch',
+      `${to}'s revision ${shortRevision(revision)} runs ${runnable.image}, but the record says ${to} runs ` +
+        `${record.images[to]}: starting it would not bring that version back. Nothing was changed. Release the ` +
+        `image instead: bluegreen release --image ${record.images[to]}.`,
+    );
+  }
   return {
     to,
     from,

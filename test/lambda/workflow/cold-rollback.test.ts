@@ -513,3 +513,16 @@ test('two operators confirmed the same cold rollback: the second is told the fir
   expect(world.published).toHaveLength(1);
   expect(world.lock).toBeUndefined();
 });
+
+test("blue's revision runs another image than the record names: RevisionMismatch with both, nothing changed", async () => {
+  const { world } = afterRelease();
+  // The record says v1, but blue's service was left on a revision of v0 (a deploy outside bluegreen).
+  const v0 = world.register('blue', `${REPO}:v0`);
+  world.services.blue = { ...world.services.blue, revision: v0 };
+  await expect(run(world)).rejects.toMatchObject({
+    name: 'RevisionMismatch',
+    message: expect.stringContaining(`runs ${REPO}:v0, but the record says blue runs ${V1}`),
+  });
+  untouched(world);
+  expect(world.lock).toBeUndefined();
+});
