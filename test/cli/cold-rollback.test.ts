@@ -4,10 +4,18 @@
  * traffic, the record, the colors and the lock end up, on ECS and on Auto Scaling groups.
  */
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
+import {
+  ClientException,
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { ColdAws, V1, V2, VALIDATE_FUNCTION } from './mock-cold';
 import { history } from './mock-aws';
 import { bluegreen, terminal } from './support';
+
+const BLUE_SEVEN = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-blue:7';
 
 let aws: ColdAws;
 afterEach(() => aws.restore());
@@ -110,14 +118,16 @@ describe.each(['ecs', 'asg'] as const)('bluegreen rollback, %s: the old color we
           }),
         );
     } else {
-      aws.deregistered.push('arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-blue:7');
+      aws.ecs
+        .on(DescribeTaskDefinitionCommand, { taskDefinition: BLUE_SEVEN })
+        .rejects(new ClientException({ message: 'Unable to describe task definition.', $metadata: {} }));
     }
     const { code, err, t } = await bluegreen('rollback --yes');
     expect(code).toBe(1);
     const why =
       platform === 'asg'
         ? 'launch template version lt-blue:7 no longer exists (InvalidLaunchTemplateId.VersionNotFound)'
-        : 'task definition shop-blue:7 is INACTIVE (deregistered)';
+        : 'task definition shop-blue:7 no longer exists (Unable to describe task definition.)';
     expect(err).toBe(
       `RevisionGone: blue's revision ${blueRevision} (${V1}) can no longer run: ${why}. Nothing was changed. ` +
         `Release the image again instead: bluegreen release --image ${V1}.`,
@@ -133,6 +143,19 @@ describe('bluegreen rollback, ecs: refusals and failures of a cold rollback', ()
   beforeEach(async () => {
     aws = await new ColdAws('ecs').start();
     history.reset();
+  });
+
+  test('its revision was deregistered but blue still references it: blue scales on it (desired count only)', async () => {
+    aws.deregistered.push(BLUE_SEVEN);
+    const { code, err } = await bluegreen('rollback --yes');
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    expect(aws.services.blue).toMatchObject({ desired: 2, revision: BLUE_SEVEN });
+    const updates = aws.ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input);
+    expect(updates.filter((u) => u.service === 'shop-blue' && u.desiredCount === 2)).toEqual([
+      { cluster: expect.any(String), service: 'shop-blue', desiredCount: 2 },
+    ]);
+    expect(aws.ecs.commandCalls(RegisterTaskDefinitionCommand)).toEqual([]);
+    expect(aws.weights).toEqual({ blue: 100, green: 0 });
   });
 
   test('--within: the last release ended outside the window: refused, saying when, and what to do instead', async () => {

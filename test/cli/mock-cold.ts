@@ -9,6 +9,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
+import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { encodeColdRollbackSettings } from '../../lib/cold-rollback-settings';
@@ -113,6 +115,28 @@ export class ColdAws extends MockAws {
       }
     });
     this.autoscaling.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
+    // Blue's revision 7 runs v1, as the record says.
+    const blueSeven = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-blue:7';
+    this.ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: blueSeven }).callsFake(() => ({
+      taskDefinition: {
+        taskDefinitionArn: blueSeven,
+        family: 'shop-blue',
+        status: this.deregistered.includes(blueSeven) ? 'INACTIVE' : 'ACTIVE',
+        containerDefinitions: [{ name: 'app', image: V1 }],
+      },
+    }));
+    this.ec2
+      .on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: 'lt-blue', Versions: ['7'] })
+      .resolves({
+        LaunchTemplateVersions: [
+          {
+            LaunchTemplateId: 'lt-blue',
+            VersionNumber: 7,
+            CreateTime: new Date('2026-11-20T08:00:00Z'),
+            LaunchTemplateData: { UserData: Buffer.from(`BLUEGREEN_IMAGE='${V1}'\n`).toString('base64') },
+          },
+        ],
+      });
   }
 
   /** Starts the test listener and puts the stack's outputs in place. */

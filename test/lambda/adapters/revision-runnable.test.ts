@@ -12,9 +12,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import {
   DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
   ClientException,
+  CreateClusterCommand,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AsgFleet } from '../../../lambda/adapters/asg-fleet';
@@ -71,13 +73,34 @@ describe('revisionRunnable with AWS answers (aws-sdk-client-mock)', () => {
     expect(ecs.commandCalls(DescribeTaskDefinitionCommand)[0].args[0].input).toEqual({ taskDefinition: TD });
   });
 
-  test('ECS: an INACTIVE (deregistered) one cannot, and says so', async () => {
+  test('ECS: an INACTIVE (deregistered) one no service references cannot, and says so', async () => {
     ecs
       .on(DescribeTaskDefinitionCommand)
-      .resolves({ taskDefinition: { taskDefinitionArn: TD, status: 'INACTIVE' } });
+      .resolves({ taskDefinition: { taskDefinitionArn: TD, status: 'INACTIVE' } })
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'shop-blue', taskDefinition: `${TD.slice(0, -1)}8` }] });
     expect(await ecsFleet().revisionRunnable(TD)).toEqual({
       runnable: false,
       reason: 'task definition shop-blue:7 is INACTIVE (deregistered)',
+    });
+  });
+
+  test('ECS: an INACTIVE one its service still references can run (ECS scales it by its desired count)', async () => {
+    ecs
+      .on(DescribeTaskDefinitionCommand)
+      .resolves({
+        taskDefinition: {
+          taskDefinitionArn: TD,
+          status: 'INACTIVE',
+          containerDefinitions: [{ name: 'app', image: 'shop:v1' }],
+        },
+      })
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'shop-blue', taskDefinition: TD }] });
+    expect(await ecsFleet().revisionRunnable(TD)).toEqual({ runnable: true, image: 'shop:v1' });
+    expect(ecs.commandCalls(DescribeServicesCommand)[0].args[0].input).toEqual({
+      cluster: 'shop',
+      services: ['shop-blue', 'shop-green'],
     });
   });
 
@@ -135,6 +158,8 @@ describeWithMoto('revisionRunnable against moto', () => {
 
   test('ECS: runnable while registered, not once deregistered (INACTIVE)', async () => {
     const revision = await registerTaskDefinition(moto(), 'shop-blue');
+    // The cluster, without services: no service references the revision once it is deregistered.
+    await new ECSClient(moto().config).send(new CreateClusterCommand({ clusterName: 'shop' }));
     const fleet = EcsFleet.create(moto().config, ECS_PROPS);
     expect(await fleet.revisionRunnable(revision)).toMatchObject({ runnable: true });
     await new ECSClient(moto().config).send(
