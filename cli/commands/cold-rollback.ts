@@ -5,8 +5,8 @@
  * release lock, the cold color back on the revision it ran with the live color's count, waited for (a deadline),
  * smoke-checked through the test listener, then all production traffic moved to it with the switch's own move.
  *
- * From the release history: the window (the last release that made the live color live must have ended within
- * --within hours, release.coldRollbackWindowHours by default) and the version the smoke checks expect (the
+ * The window counts from when the record made the live color live (the live-color parameter's LastModifiedDate,
+ * whatever wrote it); the release history gives it only when the record cannot. From the history: the version the smoke checks expect (the
  * previous release's input; unknown: the version check is skipped, and the output says so).
  */
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';

@@ -21,6 +21,11 @@ export interface ReleaseRecord {
    * before auto scaling, or an app without it): both `auto`.
    */
   readonly capacity?: Readonly<Record<Color, RecordedCapacity>>;
+  /**
+   * When the live color was last written (ISO; SSM: the live-color parameter's LastModifiedDate), whatever wrote
+   * it: a release that succeeded or failed after its switch, a rollback. Absent when the store cannot tell.
+   */
+  readonly liveSince?: string;
 }
 
 /** The durable record of which color is live and what each color runs (SSM in AWS). */

@@ -153,7 +153,10 @@ export async function planColdRollback(
     );
   }
   const window = settings.windowHours;
-  if (!context.liveSince) {
+  // When the live color became live: the record's own time (any release or rollback that made it live, whatever
+  // its ending), else the release history's.
+  const liveSince = record.liveSince ? new Date(record.liveSince) : context.liveSince;
+  if (!liveSince) {
     throw refusal(
       'OutsideWindow',
       `No finished release that made ${from} live was found in the release history, so it cannot be shown to be ` +
@@ -161,11 +164,11 @@ export async function planColdRollback(
         `bluegreen release --image ${record.images[to]}.`,
     );
   }
-  const ageHours = (now.getTime() - context.liveSince.getTime()) / 3_600_000;
+  const ageHours = (now.getTime() - liveSince.getTime()) / 3_600_000;
   if (ageHours > window) {
     throw refusal(
       'OutsideWindow',
-      `The release that made ${from} live ended at ${context.liveSince.toISOString()} (${ageHours.toFixed(1)} h ` +
+      `${from} became live at ${liveSince.toISOString()} (${ageHours.toFixed(1)} h ` +
         `ago), outside the cold rollback window of ${window} h (release.coldRollbackWindowHours, or --within). ` +
         `Nothing was changed. Release the old image instead: bluegreen release --image ${record.images[to]}.`,
     );

@@ -162,7 +162,7 @@ describe('bluegreen rollback, ecs: refusals and failures of a cold rollback', ()
     const { code, err } = await bluegreen('rollback --yes --within 1');
     expect(code).toBe(1);
     expect(err).toBe(
-      'OutsideWindow: The release that made green live ended at 2026-11-26T09:00:00.000Z (1.1 h ago), outside the ' +
+      'OutsideWindow: green became live at 2026-11-26T09:00:00.000Z (1.1 h ago), outside the ' +
         'cold rollback window of 1 h (release.coldRollbackWindowHours, or --within). Nothing was changed. Release ' +
         `the old image instead: bluegreen release --image ${V1}.`,
     );

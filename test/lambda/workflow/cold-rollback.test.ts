@@ -300,7 +300,7 @@ describe('cold rollback: the previous version back on its own revision, then all
       name: 'OutsideWindow',
       message: expect.stringMatching(
         new RegExp(
-          `^The release that made green live ended at ${liveSince.toISOString().replace(/\./g, '\\.')} \\(30\\.0 h ago\\), outside the cold rollback window of 24 h .* bluegreen release --image .*:v1\\.$`,
+          `^green became live at ${liveSince.toISOString().replace(/\./g, '\\.')} \\(30\\.0 h ago\\), outside the cold rollback window of 24 h .* bluegreen release --image .*:v1\\.$`,
         ),
       ),
     });
@@ -525,4 +525,25 @@ test("blue's revision runs another image than the record names: RevisionMismatch
   });
   untouched(world);
   expect(world.lock).toBeUndefined();
+});
+
+describe('the window counts from when the record made the live color live', () => {
+  test('a release that went live but ended FAILED (not in the history): the record says when, so it proceeds', async () => {
+    const { world } = afterRelease();
+    world.record.liveSince = new Date(world.clock - 2 * 3_600_000).toISOString();
+    // The history found no finished release that made green live (it ended FAILED after its switch).
+    const { result } = await run(world, { liveSince: null });
+    expect(result.to).toBe('blue');
+  });
+
+  test('the record made green live 30 h ago, a later release of the same image is no excuse: OutsideWindow', async () => {
+    const { world } = afterRelease();
+    const since = new Date(world.clock - 30 * 3_600_000);
+    world.record.liveSince = since.toISOString();
+    await expect(run(world)).rejects.toMatchObject({
+      name: 'OutsideWindow',
+      message: expect.stringContaining(`green became live at ${since.toISOString()}`),
+    });
+    untouched(world);
+  });
 });
