@@ -154,10 +154,20 @@ async function restoreAndSwitch(
       `smoke checks passed (${checks.map((c) => `${c.name}: ${c.value}`).join('; ')})` +
         (request.version ? '' : '; the previous version is not known, so /version was not checked'),
     );
-    // Just before traffic moves: the lock, record, listener and both colors again.
-    cancelled(request);
-    await keepLock(request, plan, deps, settings);
-    await readyToSwitch(plan, count, deps, settings);
+    // Just before traffic moves: the lock, record, listener and both colors again. If the live color scaled out
+    // meanwhile, the cold color follows it (within the same deadline) and is looked at again.
+    for (;;) {
+      cancelled(request);
+      await keepLock(request, plan, deps, settings);
+      const more = await readyToSwitch(plan, count, deps, settings);
+      if (more === undefined) {
+        break;
+      }
+      say('scale-up', `${from} now runs ${more}: ${to} follows it from ${count}`);
+      count = more;
+      await scaleTo(to, count, revision, deps, settings);
+      count = await waitUntilReady(plan, count, deadline, baseline, request, deps, settings, say);
+    }
   } catch (e) {
     const error = e as Error;
     // Without the lock, the cold color may be another release's now: touch nothing.
@@ -385,13 +395,16 @@ async function keepLock(
   }
 }
 
-/** On fresh reads, just before the switch: no drift, the live color unchanged, the cold color still ready. */
+/**
+ * On fresh reads, just before the switch: no drift, the live color unchanged, the cold color still ready with
+ * `count`. Returns the live color's count when it scaled out past `count` (the cold color must follow first).
+ */
 async function readyToSwitch(
   plan: ColdPlan,
   count: number,
   deps: ColdRollbackDeps,
   settings: ColdRollbackSettings,
-): Promise<void> {
+): Promise<number | undefined> {
   const [record, weights, status, health, live] = await Promise.all([
     deps.record.read(),
     deps.router.productionWeights(),
@@ -406,10 +419,11 @@ async function readyToSwitch(
       drift ? drift.message : `The record now says ${record.liveColor} is live, not ${plan.from}.`,
     );
   }
-  const why = notReady(status, health, plan.revision, Math.max(count, live.desired));
+  const why = notReady(status, health, plan.revision, count);
   if (why) {
     throw refusal('NotHealthy', `Re-checked just before the switch, ${plan.to} is no longer ready: ${why}.`);
   }
+  return live.desired > count ? live.desired : undefined;
 }
 
 function notReady(status: FleetStatus, health: TargetHealth, revision: string, count: number) {

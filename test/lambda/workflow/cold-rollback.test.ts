@@ -547,3 +547,31 @@ describe('the window counts from when the record made the live color live', () =
     untouched(world);
   });
 });
+
+test('green scales out during the smoke checks: blue follows it to 3 and the rollback switches', async () => {
+  const { world } = afterRelease();
+  const deps = depsOf(world);
+  let validations = 0;
+  const validateColor: ColdRollbackDeps['validateColor'] = async (target) => {
+    validations += 1;
+    if (validations === 1) {
+      world.services.green = { ...world.services.green, desired: 3, running: 3 };
+    }
+    return deps.validateColor(target);
+  };
+  const confirmedAt = deps.now();
+  const liveSince = new Date(confirmedAt.getTime() - 3_600_000);
+  const plan = await planColdRollback(deps, SETTINGS, { liveSince });
+  const progress: ColdProgress[] = [];
+  const result = await coldRollback(
+    { owner: OWNER, by: 'alice', confirmedAt, plan, liveSince, version: 'v1' },
+    { ...deps, validateColor },
+    SETTINGS,
+    (p) => progress.push(p),
+  );
+  expect(result).toMatchObject({ to: 'blue', count: 3 });
+  expect(world.services.blue).toMatchObject({ desired: 3, running: 3 });
+  expect(world.weights).toEqual({ blue: 100, green: 0 });
+  expect(progress.map((p) => p.line)).toContain('green now runs 3: blue follows it from 2');
+  expect(world.lock).toBeUndefined();
+});
