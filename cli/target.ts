@@ -57,13 +57,10 @@ export interface AppTarget {
   /** The configured auto scaling (config `scaling`), when the stack has it (its SCALING_OUTPUT). */
   readonly scaling?: ScalingSettings;
   /**
-   * What `bluegreen rollback` needs to bring back a cold color (COLD_ROLLBACK_OUTPUT, with the test listener's URL
-   * and secret); absent on a stack deployed before it.
+   * What `bluegreen rollback` needs to bring back a cold color (COLD_ROLLBACK_OUTPUT, with the Validate Lambda that
+   * validates it); absent on a stack deployed before it.
    */
-  readonly coldRollback?: ColdRollbackStackSettings & {
-    readonly testUrl: string;
-    readonly testTokenSecretArn: string;
-  };
+  readonly coldRollback?: ColdRollbackStackSettings;
 }
 
 /** The app, and the region with where it came from (said to the user when the config file disagrees). */
@@ -333,15 +330,7 @@ export class AwsSession {
       targetGroups: { blue: outputs.BlueTargetGroupArn, green: outputs.GreenTargetGroupArn },
       ...(outputs.MigrationRecordParameter ? { migrationRecord: outputs.MigrationRecordParameter } : {}),
       ...(scaling ? { scaling } : {}),
-      ...(cold && outputs.TestUrl && outputs.TestTrafficSecretArn
-        ? {
-            coldRollback: {
-              ...cold,
-              testUrl: outputs.TestUrl,
-              testTokenSecretArn: outputs.TestTrafficSecretArn,
-            },
-          }
-        : {}),
+      ...(cold ? { coldRollback: cold } : {}),
     };
   }
 

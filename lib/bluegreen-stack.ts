@@ -302,8 +302,9 @@ export class BluegreenStack extends Stack {
         pollSeconds: config.release.deployPollSeconds,
         smokeChecks: configuredSmokeChecks(config),
         testHeader: TEST_TRAFFIC_HEADER,
+        validateFunctionArn: this.workflow.functions.validate!.functionArn,
       }),
-      'bluegreen rollback of a cold color: window (hours), deadline, poll interval, smoke checks',
+      'bluegreen rollback of a cold color: window (hours), deadline, poll interval, smoke checks, Validate Lambda',
     );
     output('Platform', config.platform, 'Compute platform of both colors (ecs or asg)');
     if (this.cluster) {

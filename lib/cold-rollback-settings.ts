@@ -1,6 +1,6 @@
 /**
  * What `bluegreen rollback` needs to bring back a color that went cold, from the stack: the window, the deadline,
- * the poll interval and the smoke checks, as the stack output COLD_ROLLBACK_OUTPUT (compact JSON: the smoke checks
+ * the poll interval, the smoke checks and the Validate Lambda that runs them, as the stack output COLD_ROLLBACK_OUTPUT (compact JSON: the smoke checks
  * as the Validate step gets them). Plain functions (no CDK): the CLI reads them back.
  */
 import { decodeSmokeChecks, encodeSmokeChecks } from '../lambda/adapters/step-environment';
@@ -18,6 +18,11 @@ export interface ColdRollbackStackSettings {
   readonly smokeChecks: readonly SmokeCheck[];
   /** The header that opens the test listener (its value is the test-traffic secret). */
   readonly testHeader: string;
+  /**
+   * The workflow's Validate Lambda: it runs in the VPC, where the test listener admits it, so the CLI invokes it to
+   * validate the cold color (the operator's machine cannot reach the test listener).
+   */
+  readonly validateFunctionArn: string;
 }
 
 /** The smoke checks the Validate step runs: the configured ones, or GET on the health check's path. */
@@ -39,6 +44,7 @@ export function encodeColdRollbackSettings(settings: ColdRollbackStackSettings):
     pollSeconds: settings.pollSeconds,
     smokeChecks: encodeSmokeChecks(settings.smokeChecks),
     testHeader: settings.testHeader,
+    validateFunctionArn: settings.validateFunctionArn,
   });
 }
 
@@ -46,11 +52,12 @@ export function encodeColdRollbackSettings(settings: ColdRollbackStackSettings):
 export function decodeColdRollbackSettings(value: string): ColdRollbackStackSettings | undefined {
   try {
     const raw = JSON.parse(value) as Record<string, unknown>;
-    const { windowHours, timeoutSeconds, pollSeconds, smokeChecks, testHeader } = raw;
+    const { windowHours, timeoutSeconds, pollSeconds, smokeChecks, testHeader, validateFunctionArn } = raw;
     if (
       [windowHours, timeoutSeconds, pollSeconds].every((n) => typeof n === 'number' && n > 0) &&
       typeof smokeChecks === 'string' &&
-      typeof testHeader === 'string'
+      typeof testHeader === 'string' &&
+      typeof validateFunctionArn === 'string'
     ) {
       return {
         windowHours: windowHours as number,
@@ -58,6 +65,7 @@ export function decodeColdRollbackSettings(value: string): ColdRollbackStackSett
         pollSeconds: pollSeconds as number,
         smokeChecks: decodeSmokeChecks(smokeChecks),
         testHeader,
+        validateFunctionArn,
       };
     }
   } catch {

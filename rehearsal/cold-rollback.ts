@@ -15,6 +15,7 @@ import {
   type ColdRollbackResult,
   type ColdRollbackSettings,
 } from '../lambda/workflow/cold-rollback';
+import { validateLocally } from '../lambda/workflow/cold-validate';
 import type { LocalFleet } from './fleet';
 import type { Sample } from './load';
 
@@ -66,9 +67,6 @@ export async function playColdRollback(
 ): Promise<ColdRollbackRun> {
   const cold: ColdRollbackSettings = {
     appName: settings.appName,
-    testUrl: settings.testUrl,
-    testHeader: settings.testHeader,
-    smokeChecks: settings.smokeChecks,
     ...(settings.scaling ? { scaling: settings.scaling } : {}),
     recordParameter: `/bluegreen/${settings.appName}/live-color`,
     windowHours: 24,
@@ -79,6 +77,8 @@ export async function playColdRollback(
     ...deps,
     ...(deps.migrations ? { migrationRecord: deps.migrations.record } : {}),
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    // The Validate step's own core with the rehearsal's ports (the CLI invokes the stack's Validate Lambda).
+    validateColor: validateLocally(deps, settings),
   };
   // The release that made the live color live has just ended.
   const liveSince = new Date();

@@ -253,11 +253,11 @@ export class LocalFleet implements Fleet {
   }
 
   /** Like ECS: a retired (deregistered) revision cannot run again. */
-  revisionRunnable(revision: string): Promise<{ runnable: boolean; reason?: string }> {
+  revisionRunnable(revision: string): Promise<{ runnable: boolean; reason?: string; image?: string }> {
     const r = this.revisions.get(revision);
     return Promise.resolve(
       r?.active
-        ? { runnable: true }
+        ? { runnable: true, image: r.image }
         : { runnable: false, reason: `revision ${revision} is ${r ? 'retired (deregistered)' : 'unknown'}` },
     );
   }

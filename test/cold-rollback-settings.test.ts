@@ -26,7 +26,7 @@ describe('cold rollback settings', () => {
     }
   });
 
-  test('the stack output carries the window, the deadline, the poll interval, the smoke checks and the header', () => {
+  test('the stack output carries the window, the deadline, the poll interval, the smoke checks, the header and the Validate Lambda', () => {
     const { serviceJson } = synth({
       release: {
         coldRollbackWindowHours: 48,
@@ -35,13 +35,20 @@ describe('cold rollback settings', () => {
         smokeChecks: [{ path: '/version', expectVersion: true, latencyBudgetMs: 300 }],
       },
     });
-    const value = serviceJson.Outputs![COLD_ROLLBACK_OUTPUT].Value as string;
+    // The JSON with the Validate Lambda's ARN joined in (CloudFormation resolves it at deploy time).
+    const joined = serviceJson.Outputs![COLD_ROLLBACK_OUTPUT].Value as { 'Fn::Join': [string, unknown[]] };
+    const parts = joined['Fn::Join'][1];
+    expect(parts.filter((p) => typeof p !== 'string')).toEqual([
+      { 'Fn::GetAtt': [expect.stringContaining('StepsValidateFunction'), 'Arn'] },
+    ]);
+    const value = parts.map((p) => (typeof p === 'string' ? p : 'arn:validate')).join('');
     expect(decodeColdRollbackSettings(value)).toEqual({
       windowHours: 48,
       timeoutSeconds: 600,
       pollSeconds: 10,
       smokeChecks: [{ path: '/version', expectStatus: 200, expectVersion: true, latencyBudgetMs: 300 }],
       testHeader: 'X-Bluegreen-Test-Token',
+      validateFunctionArn: 'arn:validate',
     });
     expect(decodeColdRollbackSettings('{"windowHours":1}')).toBeUndefined();
     expect(decodeColdRollbackSettings('not json')).toBeUndefined();

@@ -5,13 +5,12 @@
  * release lock, the cold color back on the revision it ran with the live color's count, waited for (a deadline),
  * smoke-checked through the test listener, then all production traffic moved to it with the switch's own move.
  *
- * From the release history: the window (the last release that made the live color live must have ended within
- * --within hours, release.coldRollbackWindowHours by default) and the version the smoke checks expect (the
+ * The window counts from when the record made the live color live (the live-color parameter's LastModifiedDate,
+ * whatever wrote it); the release history gives it only when the record cannot. From the history: the version the smoke checks expect (the
  * previous release's input; unknown: the version check is skipped, and the output says so).
  */
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { HttpProbe } from '../../lambda/adapters/http-probe';
-import { readSecret } from '../../lambda/adapters/secret-token';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { shortRevision } from '../../lambda/shared/decisions';
 import { BluegreenError } from '../../lambda/shared/errors';
 import { recordParameterNames } from '../../lambda/shared/release-record';
@@ -22,6 +21,11 @@ import {
   type ColdRollbackDeps,
   type ColdRollbackSettings,
 } from '../../lambda/workflow/cold-rollback';
+import {
+  coldValidationState,
+  type ColdValidation,
+  type ValidateColor,
+} from '../../lambda/workflow/cold-validate';
 import { colorName, confirm, EXIT, paint, refused, type CliIo, type ExitCode } from '../io';
 import type { AwsSession } from '../target';
 import type { StatusReport } from './status';
@@ -63,9 +67,6 @@ export async function rollbackCold(
   }
   const settings: ColdRollbackSettings = {
     appName: target.app,
-    testUrl: stack.testUrl,
-    testHeader: stack.testHeader,
-    smokeChecks: stack.smokeChecks,
     ...(target.scaling ? { scaling: target.scaling } : {}),
     recordParameter: recordParameterNames(target.app).liveColor,
     windowHours: options.within ?? stack.windowHours,
@@ -74,17 +75,9 @@ export async function rollbackCold(
     unit: report.unit,
   };
   const ports = await session.ports();
-  let token: Promise<string> | undefined;
-  const secretConfig = { ...session.config, maxAttempts: 5 };
   const deps: ColdRollbackDeps = {
     ...ports,
-    probe: new HttpProbe(),
-    testToken: (o) => {
-      if (!token || o?.fresh) {
-        token = readSecret(secretConfig, stack.testTokenSecretArn);
-      }
-      return token;
-    },
+    validateColor: invokeValidate(session, stack.validateFunctionArn),
     ...(ports.migrationRecord ? { migrationRecord: ports.migrationRecord } : {}),
     now: () => io.now(),
     sleep: (ms) => io.sleep(ms),
@@ -119,9 +112,17 @@ export async function rollbackCold(
         'unknown, so the smoke checks do not check it',
     );
   }
+  // Ctrl-C while it runs: the core stops, puts the color back and frees the lock (then the command exits 1).
+  const stop = new AbortController();
+  const onInterrupt = () => {
+    io.err('interrupted: putting the cold color back and freeing the lock...');
+    stop.abort();
+  };
+  process.once('SIGINT', onInterrupt);
   const result = await named(() =>
     coldRollback(
       {
+        signal: stop.signal,
         owner,
         by: me,
         ...(options.reason ? { reason: options.reason } : {}),
@@ -134,7 +135,7 @@ export async function rollbackCold(
       settings,
       print,
     ),
-  );
+  ).finally(() => process.off('SIGINT', onInterrupt));
   for (const warning of result.warnings) {
     io.err(`warning: the rollback is done, but ${warning}`);
   }
@@ -171,6 +172,47 @@ export async function rollbackCold(
     io.out(`  ${result.message}`);
   }
   return EXIT.ok;
+}
+
+/**
+ * The cold color validated by the stack's Validate Lambda: it runs in the VPC, where the test listener admits it
+ * (this machine cannot reach it), with the test token from the secret. Its ValidationFailed is the checks failing;
+ * any other error of the function, or of the invocation, fails the rollback (which puts the color back).
+ */
+function invokeValidate(session: AwsSession, functionArn: string): ValidateColor {
+  return async (target) => {
+    // One attempt: the function's own checks take up to its timeout, and a retry would run them twice.
+    const lambda = new LambdaClient({ ...session.config, maxAttempts: 1 });
+    const out = await lambda.send(
+      new InvokeCommand({
+        FunctionName: functionArn,
+        Payload: new TextEncoder().encode(JSON.stringify(coldValidationState(target, new Date()))),
+      }),
+    );
+    const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
+    if (out.FunctionError) {
+      const error = parseJson(text) as { errorType?: unknown; errorMessage?: unknown };
+      const message = typeof error.errorMessage === 'string' ? error.errorMessage : text.slice(0, 500);
+      if (error.errorType === 'ValidationFailed') {
+        return { passed: false, checks: [], problems: [message] };
+      }
+      throw new BluegreenError(
+        'ColdRollbackFailed',
+        `The Validate Lambda ${functionArn} failed (${typeof error.errorType === 'string' ? error.errorType : out.FunctionError}): ${message}`,
+      );
+    }
+    const state = parseJson(text) as { release?: { validation?: { checks?: ColdValidation['checks'] } } };
+    return { passed: true, checks: state.release?.validation?.checks ?? [], problems: [] };
+  };
+}
+
+function parseJson(text: string): object {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? parsed : {};
+  } catch {
+    return {};
+  }
 }
 
 /** A refusal or failure of the core, as the CLI reports it (exit 1, its name and cause). */

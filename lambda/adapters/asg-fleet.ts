@@ -274,7 +274,7 @@ export class AsgFleet implements Fleet {
   }
 
   /** DescribeLaunchTemplateVersions: a deleted version (or a template replaced since) cannot launch again. */
-  async revisionRunnable(revision: string): Promise<{ runnable: boolean; reason?: string }> {
+  async revisionRunnable(revision: string): Promise<{ runnable: boolean; reason?: string; image?: string }> {
     const [templateId, version] = revision.split(':');
     const gone = (why: string) => ({
       runnable: false,
@@ -285,7 +285,8 @@ export class AsgFleet implements Fleet {
     }
     try {
       const found = await this.versions(templateId, [version]);
-      return found.has(version) ? { runnable: true } : gone('no longer exists');
+      const image = imageOf(found.get(version));
+      return found.has(version) ? { runnable: true, ...(image ? { image } : {}) } : gone('no longer exists');
     } catch (e) {
       if (notFound(e)) {
         return gone(`no longer exists (${(e as Error).name})`);

@@ -17,7 +17,7 @@ import {
 import { BluegreenError } from '../shared/errors';
 import type { Fleet, FleetStatus, MigrationTasks, Restored } from '../shared/ports';
 import type { Capacity, ColorBounds } from '../shared/scaling';
-import type { Color } from '../shared/release-record';
+import { COLORS, type Color } from '../shared/release-record';
 import { scalingNotConfigured } from './scaling-errors';
 
 export interface EcsFleetProps {
@@ -148,6 +148,13 @@ export class EcsFleet implements Fleet {
       await this.update(color, count, revision);
       return { revision, count };
     }
+    if ((await this.referencing([color])).has(revision)) {
+      // The service still references it: only the count changes. ECS scales a service on an INACTIVE
+      // (deregistered) revision it references ("can still scale up or down by modifying the service's desired
+      // count"), and rejects an UpdateService that names it.
+      await this.update(color, count);
+      return { revision, count };
+    }
     const app = td.containerDefinitions?.find((c) => c.name === this.props.containerName);
     const image = app?.image ?? '?';
     const version = app?.environment?.find((e) => e.name === 'BLUEGREEN_VERSION')?.value;
@@ -177,6 +184,17 @@ export class EcsFleet implements Fleet {
       count,
       note: `${gone}: it was registered again with the current settings as revision ${revisionNumber(copy)}`,
     };
+  }
+
+  /** The task definitions the services of `colors` reference now. */
+  private async referencing(colors: readonly Color[]): Promise<Set<string>> {
+    const out = await this.ecs.send(
+      new DescribeServicesCommand({
+        cluster: this.props.cluster,
+        services: colors.map((c) => this.props.services[c]),
+      }),
+    );
+    return new Set((out.services ?? []).flatMap((s) => (s.taskDefinition ? [s.taskDefinition] : [])));
   }
 
   private async update(color: Color, count: number, revision?: string): Promise<void> {
@@ -288,13 +306,18 @@ export class EcsFleet implements Fleet {
    * DescribeTaskDefinition: ECS runs no new task of an INACTIVE (deregistered) revision, and a deleted one is
    * gone (ClientException "Unable to describe task definition").
    */
-  async revisionRunnable(revision: string): Promise<{ runnable: boolean; reason?: string }> {
+  async revisionRunnable(revision: string): Promise<{ runnable: boolean; reason?: string; image?: string }> {
     const name = revision.split('/').pop() ?? revision;
     try {
       const out = await this.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: revision }));
       const status = out.taskDefinition?.status;
-      if (status === 'ACTIVE') {
-        return { runnable: true };
+      const image = out.taskDefinition?.containerDefinitions?.find(
+        (c) => c.name === this.props.containerName,
+      )?.image;
+      // An INACTIVE revision still runs where a service references it: its desired count scales it (ECS docs,
+      // DeregisterTaskDefinition).
+      if (status === 'ACTIVE' || (status === 'INACTIVE' && (await this.referencing(COLORS)).has(revision))) {
+        return { runnable: true, ...(image ? { image } : {}) };
       }
       return {
         runnable: false,

@@ -75,11 +75,12 @@ export const SDK_CALLS_PER_PORT_CALL: Readonly<Record<'ecs' | 'asg', Readonly<Re
     // UpdateService, then (with bounds) RegisterScalableTarget
     'fleet.deploy': 2,
     'fleet.register': 2,
-    // DescribeTaskDefinition; when INACTIVE: DescribeTaskDefinition (family), RegisterTaskDefinition; UpdateService
-    'fleet.restore': 4,
+    // DescribeTaskDefinition; when INACTIVE: DescribeServices and, when not the service's, DescribeTaskDefinition
+    // (family), RegisterTaskDefinition; UpdateService
+    'fleet.restore': 5,
     'fleet.retire': 1,
-    // DescribeTaskDefinition (bluegreen rollback after the old color went cold)
-    'fleet.revisionRunnable': 1,
+    // DescribeTaskDefinition; when INACTIVE, DescribeServices (bluegreen rollback after the old color went cold)
+    'fleet.revisionRunnable': 2,
     'fleet.holdCapacity': 0,
     // DescribeScalableTargets with DescribeServices | RegisterScalableTarget (ecs-fleet.ts)
     'fleet.capacity': 1,

@@ -50,6 +50,7 @@ export class SsmReleaseRecordStore implements ReleaseRecordStore {
     const optional = [this.names.weights, ...capacity];
     const out = await this.ssm.send(new GetParametersCommand({ Names: [...wanted, ...optional] }));
     const values = new Map((out.Parameters ?? []).map((p) => [p.Name, p.Value]));
+    const liveSince = out.Parameters?.find((p) => p.Name === this.names.liveColor)?.LastModifiedDate;
     const missing = wanted.filter((n) => values.get(n) === undefined);
     if (missing.length > 0) {
       throw recordInvalid(
@@ -68,6 +69,7 @@ export class SsmReleaseRecordStore implements ReleaseRecordStore {
       liveColor,
       images: { blue: values.get(this.names.image.blue)!, green: values.get(this.names.image.green)! },
       weights: this.weights(values.get(this.names.weights), liveColor),
+      ...(liveSince ? { liveSince: liveSince.toISOString() } : {}),
       ...(this.options.scaling
         ? {
             capacity: {

@@ -22,6 +22,11 @@ export interface ReleaseRecord {
    * before auto scaling, or an app without it): both `auto`.
    */
   readonly capacity?: Readonly<Record<Color, RecordedCapacity>>;
+  /**
+   * When the live color was last written (ISO; SSM: the live-color parameter's LastModifiedDate), whatever wrote
+   * it: a release that succeeded or failed after its switch, a rollback. Absent when the store cannot tell.
+   */
+  readonly liveSince?: string;
 }
 
 /** The durable record of which color is live and what each color runs (SSM in AWS). */
@@ -97,9 +102,12 @@ export interface Fleet {
   retire(revision: string): Promise<void>;
   /**
    * Whether `revision` can run again as it was registered: not when it was deregistered (ECS: its task definition
-   * INACTIVE, or gone) or deleted (a launch template version). `reason` says which, with the revision's name.
+   * INACTIVE, or gone) or deleted (a launch template version). `reason` says which, with the revision's name;
+   * `image`: the image it runs (ECS: its app container's; EC2: its user data's), when known.
    */
-  revisionRunnable(revision: string): Promise<{ readonly runnable: boolean; readonly reason?: string }>;
+  revisionRunnable(
+    revision: string,
+  ): Promise<{ readonly runnable: boolean; readonly reason?: string; readonly image?: string }>;
   /**
    * While a release runs, no scaling policy may scale either color in (true); afterwards scaling acts again
    * (false). Idempotent.

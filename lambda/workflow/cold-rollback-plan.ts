@@ -9,21 +9,24 @@ import type { FleetStatus, MigrationRecord, WorkflowDeps } from '../shared/ports
 import type { CheckResult, WorkflowSettings } from '../shared/release';
 import { COLORS, otherColor, type Color } from '../shared/release-record';
 import { findDrift } from '../shared/traffic';
+import type { ValidateColor } from './cold-validate';
 import { rollbackBlockedByContract } from './migrations';
 
 export type ColdRollbackDeps = Pick<
   WorkflowDeps,
-  'record' | 'router' | 'fleet' | 'probe' | 'lock' | 'notifier' | 'testToken' | 'now'
+  'record' | 'router' | 'fleet' | 'lock' | 'notifier' | 'now'
 > & {
+  /**
+   * Validates the cold color once the test listener points at it: the Validate step's checks, where they can
+   * reach the test listener (the CLI invokes the stack's Validate Lambda; the rehearsal and tests run validate).
+   */
+  readonly validateColor: ValidateColor;
   /** The migration record, when the app runs migrations (a contract that ran blocks the rollback). */
   readonly migrationRecord?: MigrationRecord;
   readonly sleep: (ms: number) => Promise<void>;
 };
 
-export interface ColdRollbackSettings extends Pick<
-  WorkflowSettings,
-  'appName' | 'testUrl' | 'testHeader' | 'smokeChecks' | 'scaling'
-> {
+export interface ColdRollbackSettings extends Pick<WorkflowSettings, 'appName' | 'scaling'> {
   /** The record's live-color parameter (named in a drift's cause). */
   readonly recordParameter: string;
   /** The last release must have ended within this many hours (config release.coldRollbackWindowHours). */
@@ -64,6 +67,8 @@ export interface ColdRollbackRequest {
   readonly liveSince?: Date;
   /** The previous release's version (what /version must say); undefined: the version check is skipped. */
   readonly version?: string;
+  /** Aborted: stop (the CLI wires it to Ctrl-C): the cold color is put back, the lock freed, traffic untouched. */
+  readonly signal?: AbortSignal;
 }
 
 export type ColdPhase = 'locked' | 'scale-up' | 'waiting' | 'healthy' | 'smoke' | 'switched' | 'undo';
@@ -97,8 +102,12 @@ export interface ColdRollbackResult {
   readonly warnings: readonly string[];
 }
 
-/** The lock is held for the wait's deadline and this much more (the reads, smoke checks, switch). */
-export const COLD_LOCK_MARGIN_SECONDS = 600;
+/**
+ * The lock's lease: short, renewed on every look at the cold color and before the validation and the switch, so a
+ * CLI that stops (a laptop asleep, a killed process) frees it soon. It covers one validation (the Validate
+ * Lambda's timeout, 5 minutes at most) plus one poll.
+ */
+export const COLD_LEASE_SECONDS = 360;
 
 /**
  * What a cold rollback would do now, on fresh reads (record, listener, both colors, the lock, the migration
@@ -144,7 +153,10 @@ export async function planColdRollback(
     );
   }
   const window = settings.windowHours;
-  if (!context.liveSince) {
+  // When the live color became live: the record's own time (any release or rollback that made it live, whatever
+  // its ending), else the release history's.
+  const liveSince = record.liveSince ? new Date(record.liveSince) : context.liveSince;
+  if (!liveSince) {
     throw refusal(
       'OutsideWindow',
       `No finished release that made ${from} live was found in the release history, so it cannot be shown to be ` +
@@ -152,11 +164,11 @@ export async function planColdRollback(
         `bluegreen release --image ${record.images[to]}.`,
     );
   }
-  const ageHours = (now.getTime() - context.liveSince.getTime()) / 3_600_000;
+  const ageHours = (now.getTime() - liveSince.getTime()) / 3_600_000;
   if (ageHours > window) {
     throw refusal(
       'OutsideWindow',
-      `The release that made ${from} live ended at ${context.liveSince.toISOString()} (${ageHours.toFixed(1)} h ` +
+      `${from} became live at ${liveSince.toISOString()} (${ageHours.toFixed(1)} h ` +
         `ago), outside the cold rollback window of ${window} h (release.coldRollbackWindowHours, or --within). ` +
         `Nothing was changed. Release the old image instead: bluegreen release --image ${record.images[to]}.`,
     );
@@ -171,6 +183,14 @@ export async function planColdRollback(
       `${to}'s revision ${revision ? shortRevision(revision) : '(none)'} (${record.images[to]}) can no longer run: ` +
         `${runnable.reason ?? 'no reason given'}. Nothing was changed. Release the image again instead: ` +
         `bluegreen release --image ${record.images[to]}.`,
+    );
+  }
+  if (runnable.image && runnable.image !== record.images[to]) {
+    throw refusal(
+      'RevisionMismatch',
+      `${to}'s revision ${shortRevision(revision)} runs ${runnable.image}, but the record says ${to} runs ` +
+        `${record.images[to]}: starting it would not bring that version back. Nothing was changed. Release the ` +
+        `image instead: bluegreen release --image ${record.images[to]}.`,
     );
   }
   return {

@@ -17,7 +17,7 @@ import { heldAt, type ColorBounds, type RecordedCapacity } from '../shared/scali
 import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
 import { afterManualMove, capacityOf, heldBounds } from './capacity';
 import {
-  COLD_LOCK_MARGIN_SECONDS,
+  COLD_LEASE_SECONDS,
   planColdRollback,
   refusal,
   type ColdPhase,
@@ -29,7 +29,6 @@ import {
   type ColdRollbackSettings,
 } from './cold-rollback-plan';
 import { allTo, routeAllTo } from './switch';
-import { smokeChecks } from './validate';
 
 export {
   planColdRollback,
@@ -51,7 +50,7 @@ export async function coldRollback(
     onProgress({ at: deps.now(), phase, line, ...(counts ? { counts } : {}) });
   const asked = request.plan;
   const start = deps.now();
-  const lease = new Date(start.getTime() + (settings.timeoutSeconds + COLD_LOCK_MARGIN_SECONDS) * 1000);
+  const lease = new Date(start.getTime() + (COLD_LEASE_SECONDS + settings.pollSeconds) * 1000);
   const lock = await deps.lock.acquire(request.owner, asked.image, start, lease);
   if (!lock.acquired) {
     throw refusal(
@@ -60,7 +59,20 @@ export async function coldRollback(
     );
   }
   try {
-    say('locked', `took the release lock as ${request.owner} (until ${lease.toISOString()})`);
+    say(
+      'locked',
+      `took the release lock as ${request.owner} (until ${lease.toISOString()}, renewed while it runs)`,
+    );
+    // First what the operator confirmed: another rollback may have run meanwhile (another operator); its color
+    // is live now, and running this one again would undo it.
+    const now = await deps.record.read();
+    if (now.liveColor !== asked.from) {
+      throw refusal(
+        'StateChanged',
+        `Since you confirmed, ${now.liveColor} became live (${now.images[now.liveColor]}), not ${asked.from}: ` +
+          'someone else rolled back or released meanwhile. Nothing was changed; check bluegreen status.',
+      );
+    }
     const plan = await planColdRollback(deps, settings, {
       liveSince: request.liveSince,
       owner: request.owner,
@@ -117,33 +129,62 @@ async function restoreAndSwitch(
       `starting ${count} ${unit}(s) of ${image} on ${to} (${shortRevision(revision)}), healthy by ` +
         `${deadline.toISOString()} at the latest`,
     );
-    count = await waitUntilReady(plan, count, deadline, baseline, deps, settings, say);
+    count = await waitUntilReady(plan, count, deadline, baseline, request, deps, settings, say);
     scaleUpMs = deps.now().getTime() - scaleStart.getTime();
     say('healthy', `${to}: ${count}/${count} ${unit}(s) running, all ${count} targets healthy`);
 
     const smokeStart = deps.now();
+    await keepLock(request, plan, deps, settings);
     await deps.router.setTestWeights(allTo(to));
-    checks = await smoke(request.version, deps, settings);
+    const validation = await deps.validateColor({
+      owner: request.owner,
+      color: to,
+      image,
+      revision,
+      version: request.version ?? '',
+      count,
+    });
+    checks = [...validation.checks];
     smokeMs = deps.now().getTime() - smokeStart.getTime();
-    const failed = checks.filter((c) => !c.passed);
-    if (failed.length > 0) {
-      throw refusal(
-        'SmokeChecksFailed',
-        `The smoke checks of ${image} on ${to} (test listener) failed: ` +
-          `${failed.map((c) => `${c.name}: ${c.value} (expected ${c.threshold})`).join('; ')}.`,
-      );
+    if (!validation.passed) {
+      throw refusal('SmokeChecksFailed', validation.problems.join(' '));
     }
     say(
       'smoke',
       `smoke checks passed (${checks.map((c) => `${c.name}: ${c.value}`).join('; ')})` +
         (request.version ? '' : '; the previous version is not known, so /version was not checked'),
     );
-    // Just before traffic moves: record, listener and both colors again.
-    await readyToSwitch(plan, count, deps, settings);
+    // Just before traffic moves: the lock, record, listener and both colors again. If the live color scaled out
+    // meanwhile, the cold color follows it (within the same deadline) and is looked at again.
+    for (;;) {
+      cancelled(request);
+      await keepLock(request, plan, deps, settings);
+      const more = await readyToSwitch(plan, count, deps, settings);
+      if (more === undefined) {
+        break;
+      }
+      say('scale-up', `${from} now runs ${more}: ${to} follows it from ${count}`);
+      count = more;
+      await scaleTo(to, count, revision, deps, settings);
+      count = await waitUntilReady(plan, count, deadline, baseline, request, deps, settings, say);
+    }
   } catch (e) {
+    const error = e as Error;
+    // Without the lock, the cold color may be another release's now: touch nothing.
+    const lost =
+      error.name === 'LockLost'
+        ? error.message
+        : await lockLostBecause(request.owner, deps).catch(() => undefined);
+    if (lost) {
+      say('undo', `${lost} Nothing was undone: ${to} is left as it is.`);
+      throw new BluegreenError(
+        'LockLost',
+        `Cold rollback to ${to} (${image}) stopped: ${lost} ${to} was left as it is (another release may use it ` +
+          `now); production traffic was not touched by this rollback. Check bluegreen status.`,
+      );
+    }
     const undone = await putBack(to, before, deps);
     say('undo', undone);
-    const error = e as Error;
     const name = error instanceof BluegreenError ? error.name : 'ColdRollbackFailed';
     throw new BluegreenError(
       name,
@@ -251,6 +292,7 @@ async function waitUntilReady(
   initial: number,
   deadline: Date,
   baseline: number,
+  request: ColdRollbackRequest,
   deps: ColdRollbackDeps,
   settings: ColdRollbackSettings,
   say: (phase: ColdPhase, line: string, counts?: ColdProgress['counts']) => void,
@@ -260,6 +302,8 @@ async function waitUntilReady(
   let count = initial;
   let last = '';
   for (;;) {
+    cancelled(request);
+    await keepLock(request, plan, deps, settings);
     const [described, health, live] = await Promise.all([
       deps.fleet.describe(to, revision),
       deps.router.targetHealth(to),
@@ -286,36 +330,81 @@ async function waitUntilReady(
       await scaleTo(to, count, revision, deps, settings);
       continue;
     }
-    await deps.sleep(settings.pollSeconds * 1000);
+    // Never past the deadline: the last look is at it.
+    const left = Math.max(deadline.getTime() - deps.now().getTime(), 0);
+    await pause(Math.min(settings.pollSeconds * 1000, left), request.signal, deps);
   }
 }
 
-/** The smoke checks through the test listener; a 403 reads the token again once (a rotated secret). */
-async function smoke(
-  version: string | undefined,
+/** The operator stopped it (Ctrl-C): a named error, so the color is put back and the lock freed. */
+function cancelled(request: ColdRollbackRequest): void {
+  if (request.signal?.aborted) {
+    throw refusal('Cancelled', 'Stopped by the operator (Ctrl-C) before the switch.');
+  }
+}
+
+/** Sleeps `ms`, or less when `signal` aborts meanwhile. */
+async function pause(ms: number, signal: AbortSignal | undefined, deps: ColdRollbackDeps): Promise<void> {
+  if (!signal) {
+    return deps.sleep(ms);
+  }
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([deps.sleep(ms), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Why the lock is not ours any more (another holder, or none); undefined while it is. */
+async function lockLostBecause(owner: string, deps: ColdRollbackDeps): Promise<string | undefined> {
+  const holder = await deps.lock.holder();
+  if (holder?.owner === owner) {
+    return undefined;
+  }
+  return holder
+    ? `the release lock is now held by ${holder.owner} (until ${holder.expiresAt}), not by ${owner}.`
+    : `the release lock is no longer held by ${owner} (its lease ran out).`;
+}
+
+/** Still our lock (LockLost otherwise), its lease renewed from now. */
+async function keepLock(
+  request: ColdRollbackRequest,
+  plan: ColdPlan,
   deps: ColdRollbackDeps,
   settings: ColdRollbackSettings,
-): Promise<CheckResult[]> {
-  const checks = settings.smokeChecks.map((c) => (version ? c : { ...c, expectVersion: false }));
-  const run = async (fresh: boolean) =>
-    smokeChecks(await deps.testToken(fresh ? { fresh } : undefined), version ?? '', deps, {
-      ...settings,
-      smokeChecks: checks,
-    });
-  let result = await run(false);
-  if (result.forbidden) {
-    result = await run(true);
+): Promise<void> {
+  const lost = await lockLostBecause(request.owner, deps);
+  const now = deps.now();
+  const renewed =
+    !lost &&
+    (
+      await deps.lock.acquire(
+        request.owner,
+        plan.image,
+        now,
+        new Date(now.getTime() + (COLD_LEASE_SECONDS + settings.pollSeconds) * 1000),
+      )
+    ).acquired;
+  if (!renewed) {
+    throw refusal('LockLost', lost ?? `the release lock was taken by another release just now.`);
   }
-  return result.checks;
 }
 
-/** On fresh reads, just before the switch: no drift, the live color unchanged, the cold color still ready. */
+/**
+ * On fresh reads, just before the switch: no drift, the live color unchanged, the cold color still ready with
+ * `count`. Returns the live color's count when it scaled out past `count` (the cold color must follow first).
+ */
 async function readyToSwitch(
   plan: ColdPlan,
   count: number,
   deps: ColdRollbackDeps,
   settings: ColdRollbackSettings,
-): Promise<void> {
+): Promise<number | undefined> {
   const [record, weights, status, health, live] = await Promise.all([
     deps.record.read(),
     deps.router.productionWeights(),
@@ -330,10 +419,11 @@ async function readyToSwitch(
       drift ? drift.message : `The record now says ${record.liveColor} is live, not ${plan.from}.`,
     );
   }
-  const why = notReady(status, health, plan.revision, Math.max(count, live.desired));
+  const why = notReady(status, health, plan.revision, count);
   if (why) {
     throw refusal('NotHealthy', `Re-checked just before the switch, ${plan.to} is no longer ready: ${why}.`);
   }
+  return live.desired > count ? live.desired : undefined;
 }
 
 function notReady(status: FleetStatus, health: TargetHealth, revision: string, count: number) {

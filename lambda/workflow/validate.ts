@@ -17,7 +17,7 @@ import type { ProbeResult } from '../shared/ports';
 export async function validate(
   state: ReleaseState,
   deps: Pick<WorkflowDeps, 'probe' | 'router' | 'testToken' | 'hook' | 'now'>,
-  settings: WorkflowSettings,
+  settings: Pick<WorkflowSettings, 'testUrl' | 'testHeader' | 'smokeChecks' | 'hasValidationHook'>,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
   let token = await deps.testToken();

@@ -119,8 +119,9 @@ export function cliStatements(
     ),
     statement('MoveTestTraffic', ['elasticloadbalancing:ModifyRule'], [traffic.testRule.listenerRuleArn]),
     statement('WriteRecord', ['ssm:PutParameter'], record),
-    // A rollback to a color that went cold smoke-checks it through the test listener, with the secret header.
-    statement('ReadTestToken', ['secretsmanager:GetSecretValue'], [traffic.testTrafficSecret.secretArn]),
+    // A rollback to a color that went cold has the workflow's Validate Lambda (in the VPC, admitted by the test
+    // listener) validate it.
+    statement('ValidateColdColor', ['lambda:InvokeFunction'], [workflow.functions.validate!.functionArn]),
     ...fleet.operate,
     ...scaling.operate,
     statement('Publish', ['sns:Publish'], [workflow.topic.topicArn]),

@@ -215,6 +215,10 @@ function grantFleet(
       allow(fn, ['ecs:UpdateService'], services);
     }
     for (const fn of [fns.rollback, fns.abort]) {
+      // Putting a color back on a revision its service still references only changes the count (even INACTIVE).
+      allow(fn, ['ecs:DescribeServices'], services);
+    }
+    for (const fn of [fns.rollback, fns.abort]) {
       // Putting a color back reads its old revision and, when a cdk deploy deregistered it, registers it again.
       // The Service Authorization Reference lists no resource type (and no condition key) for
       // DeregisterTaskDefinition, DescribeTaskDefinition or RegisterTaskDefinition: they cannot be scoped

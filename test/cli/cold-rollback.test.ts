@@ -4,9 +4,18 @@
  * traffic, the record, the colors and the lock end up, on ECS and on Auto Scaling groups.
  */
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
-import { ColdAws, V1, V2 } from './mock-cold';
+import {
+  ClientException,
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { ColdAws, V1, V2, VALIDATE_FUNCTION } from './mock-cold';
 import { history } from './mock-aws';
 import { bluegreen, terminal } from './support';
+
+const BLUE_SEVEN = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-blue:7';
 
 let aws: ColdAws;
 afterEach(() => aws.restore());
@@ -37,7 +46,7 @@ describe.each(['ecs', 'asg'] as const)('bluegreen rollback, %s: the old color we
     );
     expect(lines[2]).toBe(`10:05:00 blue: 2/2 ${unit}s running, 2 healthy`);
     expect(lines[4]).toMatch(
-      /^10:05:00 smoke checks passed \(GET \/health: status 200, \d+ ms; GET \/version: status 200, \d+ ms, version in the body\)$/,
+      /^10:05:00 smoke checks passed \(GET \/health: status 200, \d+ ms; GET \/version: status 200, \d+ ms, version in the body; target health: 2 healthy, 0 not\)$/,
     );
     expect(lines[5]).toBe(
       `10:05:00 all production traffic on blue (${V1}), read back from the record and the listener`,
@@ -51,11 +60,23 @@ describe.each(['ecs', 'asg'] as const)('bluegreen rollback, %s: the old color we
       'Cold rollback by arn:aws:sts::123456789012:assumed-role/operator/alice: v2-corrupts-carts.',
     );
     expect(lines[7]).toContain('(version 1.0.0)');
-    // The version came from v1's release input (1.0.0, not its tag), and the test listener answered it.
+    // The version came from v1's release input (1.0.0, not its tag), and the test listener answered it: to the
+    // stack's Validate Lambda (in the VPC), invoked once with blue's release; nothing came from this machine.
     expect(aws.probed).toEqual([
       { path: '/health', status: 200 },
       { path: '/version', status: 200 },
     ]);
+    expect(aws.dropped).toEqual([]);
+    const invokes = aws.lambda.commandCalls(InvokeCommand);
+    expect(invokes).toHaveLength(1);
+    expect(invokes[0].args[0].input.FunctionName).toBe(VALIDATE_FUNCTION);
+    const sent = JSON.parse(
+      new TextDecoder().decode(invokes[0].args[0].input.Payload as Uint8Array),
+    ) as unknown;
+    expect(sent).toMatchObject({
+      execution: 'cold-rollback-20261126T100500000Z',
+      release: { image: V1, version: '1.0.0', idle: 'blue', live: 'green', liveCount: 2 },
+    });
     expect(aws.weights).toEqual({ blue: 100, green: 0 });
     expect(aws.testWeights).toEqual({ blue: 0, green: 100 });
     expect(aws.record.live).toBe('blue');
@@ -81,6 +102,7 @@ describe.each(['ecs', 'asg'] as const)('bluegreen rollback, %s: the old color we
       checks: [
         { name: 'GET /health', passed: true },
         { name: 'GET /version', passed: true },
+        { name: 'target health', passed: true },
       ],
       seconds: { restore: expect.any(Number), scaleUp: expect.any(Number), smoke: expect.any(Number) },
     });
@@ -96,14 +118,16 @@ describe.each(['ecs', 'asg'] as const)('bluegreen rollback, %s: the old color we
           }),
         );
     } else {
-      aws.deregistered.push('arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-blue:7');
+      aws.ecs
+        .on(DescribeTaskDefinitionCommand, { taskDefinition: BLUE_SEVEN })
+        .rejects(new ClientException({ message: 'Unable to describe task definition.', $metadata: {} }));
     }
     const { code, err, t } = await bluegreen('rollback --yes');
     expect(code).toBe(1);
     const why =
       platform === 'asg'
         ? 'launch template version lt-blue:7 no longer exists (InvalidLaunchTemplateId.VersionNotFound)'
-        : 'task definition shop-blue:7 is INACTIVE (deregistered)';
+        : 'task definition shop-blue:7 no longer exists (Unable to describe task definition.)';
     expect(err).toBe(
       `RevisionGone: blue's revision ${blueRevision} (${V1}) can no longer run: ${why}. Nothing was changed. ` +
         `Release the image again instead: bluegreen release --image ${V1}.`,
@@ -121,11 +145,24 @@ describe('bluegreen rollback, ecs: refusals and failures of a cold rollback', ()
     history.reset();
   });
 
+  test('its revision was deregistered but blue still references it: blue scales on it (desired count only)', async () => {
+    aws.deregistered.push(BLUE_SEVEN);
+    const { code, err } = await bluegreen('rollback --yes');
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    expect(aws.services.blue).toMatchObject({ desired: 2, revision: BLUE_SEVEN });
+    const updates = aws.ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input);
+    expect(updates.filter((u) => u.service === 'shop-blue' && u.desiredCount === 2)).toEqual([
+      { cluster: expect.any(String), service: 'shop-blue', desiredCount: 2 },
+    ]);
+    expect(aws.ecs.commandCalls(RegisterTaskDefinitionCommand)).toEqual([]);
+    expect(aws.weights).toEqual({ blue: 100, green: 0 });
+  });
+
   test('--within: the last release ended outside the window: refused, saying when, and what to do instead', async () => {
     const { code, err } = await bluegreen('rollback --yes --within 1');
     expect(code).toBe(1);
     expect(err).toBe(
-      'OutsideWindow: The release that made green live ended at 2026-11-26T09:00:00.000Z (1.1 h ago), outside the ' +
+      'OutsideWindow: green became live at 2026-11-26T09:00:00.000Z (1.1 h ago), outside the ' +
         'cold rollback window of 1 h (release.coldRollbackWindowHours, or --within). Nothing was changed. Release ' +
         `the old image instead: bluegreen release --image ${V1}.`,
     );
@@ -137,7 +174,7 @@ describe('bluegreen rollback, ecs: refusals and failures of a cold rollback', ()
     const { code, err } = await bluegreen('rollback --yes');
     expect(code).toBe(1);
     expect(err).toMatch(
-      /^SmokeChecksFailed: Cold rollback to blue \(.*:v1\) did not switch: The smoke checks of .*:v1 on blue \(test listener\) failed: GET \/health: status 500, \d+ ms \(expected status 200, at most 1000 ms\); GET \/version: status 500, \d+ ms, version not in the body \(expected status 200, at most 1000 ms, body contains 1\.0\.0\)\. blue was put back to 0\. Production traffic was not touched: green keeps serving .*:v2\.$/,
+      /^SmokeChecksFailed: Cold rollback to blue \(.*:v1\) did not switch: Validation of .*:v1 on blue \(test listener\) failed: GET \/health: status 500, expected 200; GET \/version: status 500, expected 200\. blue was put back to 0\. Production traffic was not touched: green keeps serving .*:v2\.$/,
     );
     expect(aws.services.blue.desired).toBe(0);
     expect(aws.weights).toEqual({ blue: 0, green: 100 });

@@ -20,9 +20,12 @@ const PREFIX: Record<string, string> = {
   EventBridgeClient: 'events',
   AutoScalingClient: 'autoscaling',
   EC2Client: 'ec2',
-  SecretsManagerClient: 'secretsmanager',
+  LambdaClient: 'lambda',
   CloudWatchClient: 'cloudwatch',
 };
+
+/** The IAM action of a call whose command is named otherwise. */
+const ACTION_OF: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
 
 /** What AWS checks the caller may do behind a call it makes (moving a group onto a launch template). */
 const IMPLIED: Record<string, string[]> = {
@@ -38,7 +41,7 @@ function actionsCalled(
   others: Record<string, { calls(): { args: unknown[] }[] }> = {},
 ): Set<string> {
   const mocks = {
-    ...(aws instanceof ColdAws ? { SecretsManagerClient: aws.secrets } : {}),
+    ...(aws instanceof ColdAws ? { LambdaClient: aws.lambda } : {}),
     ...others,
     SFNClient: aws.sfn,
     CloudFormationClient: aws.cfn,
@@ -54,7 +57,8 @@ function actionsCalled(
   const actions = new Set<string>();
   for (const [client, mock] of Object.entries(mocks)) {
     for (const call of mock.calls()) {
-      const action = `${PREFIX[client]}:${(call.args[0] as object).constructor.name.replace(/Command$/, '')}`;
+      const named = `${PREFIX[client]}:${(call.args[0] as object).constructor.name.replace(/Command$/, '')}`;
+      const action = ACTION_OF[named] ?? named;
       actions.add(action);
       for (const implied of IMPLIED[action] ?? []) {
         actions.add(implied);
@@ -183,7 +187,7 @@ async function operatorCalls(platform: Platform): Promise<Set<string>> {
   ]);
 }
 
-/** A rollback after the old color went cold: scale it up, read the test token, smoke-check, switch. */
+/** A rollback after the old color went cold: scale it up, have the Validate Lambda validate it, switch. */
 async function coldCalls(platform: Platform): Promise<Set<string>> {
   const aws = await new ColdAws(platform).start();
   history.reset();
@@ -206,6 +210,22 @@ describe.each(['ecs', 'asg'] as const)('CLI permissions on %s', (platform) => {
     expect([...called].filter((a) => !allowed.has(a))).toEqual([]);
     // And nothing the CLI never calls.
     expect([...allowed].filter((a) => !called.has(a))).toEqual([]);
+  });
+
+  test('the operator may invoke the Validate Lambda, and no other function; it reads no secret', () => {
+    const [operator] = Object.values(resourcesOfType(t.serviceJson, 'AWS::IAM::ManagedPolicy')).filter(
+      (p) => p.ManagedPolicyName === 'bluegreen-shop-operator',
+    );
+    const statements = (operator.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] })
+      .Statement;
+    const invoke = statements.filter((s) => JSON.stringify(s.Action).includes('lambda:'));
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0].Action).toBe('lambda:InvokeFunction');
+    const validateId = Object.keys(resourcesOfType(t.serviceJson, 'AWS::Lambda::Function')).find((id) =>
+      id.includes('StepsValidateFunction'),
+    );
+    expect(invoke[0].Resource).toEqual({ 'Fn::GetAtt': [validateId, 'Arn'] });
+    expect(JSON.stringify(statements)).not.toContain('secretsmanager:');
   });
 
   test('the GitHub deploy role allows what the pipeline calls, and no operator action', async () => {

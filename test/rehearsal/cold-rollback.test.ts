@@ -29,6 +29,7 @@ describe('local rehearsal: rollback after the old color went cold (scenario 9)',
     expect(cold.result!.checks.map((c) => [c.name, c.passed])).toEqual([
       ['GET /health', true],
       ['GET /version', true],
+      ['target health', true],
     ]);
     const t = cold.result!.timings;
     expect(t.restoreMs).toBeGreaterThanOrEqual(t.scaleUpMs + t.smokeMs + t.switchMs);

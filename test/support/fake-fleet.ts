@@ -62,7 +62,7 @@ export function fakeFleet(w: FakeWorld, op: Op): Fleet {
       op('fleet.revisionRunnable', () => {
         const r = w.revisions.get(revision);
         return r?.active
-          ? { runnable: true }
+          ? { runnable: true, image: r.image }
           : {
               runnable: false,
               reason: `task definition ${revision.split('/').pop()} is ${r ? 'INACTIVE (deregistered)' : 'not found'}`,

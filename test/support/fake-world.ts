@@ -71,7 +71,7 @@ export interface FaultPlan {
 export class FakeWorld {
   weights: TrafficWeights = { blue: 100, green: 0 };
   testWeights: TrafficWeights = { blue: 0, green: 100 };
-  record: { liveColor: Color; images: Record<Color, string> };
+  record: { liveColor: Color; images: Record<Color, string>; liveSince?: string };
   readonly services: Record<Color, Service>;
   readonly revisions = new Map<string, { image: string; active: boolean }>();
   readonly behaviours = new Map<string, Behaviour>();

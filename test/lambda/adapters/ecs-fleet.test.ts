@@ -197,6 +197,10 @@ describe('EcsFleet', () => {
       },
     });
     ecs.on(UpdateServiceCommand).resolves({});
+    // green's service runs revision 7 (the release's): 6 is referenced by no service.
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'shop-green', taskDefinition: REV7 }] });
   };
 
   test('restore onto a deregistered revision registers its image and version again (current settings) and goes onto that copy', async () => {
@@ -224,6 +228,23 @@ describe('EcsFleet', () => {
     expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([
       { cluster: 'shop', service: 'shop-green', desiredCount: 2, taskDefinition: REV9 },
     ]);
+  });
+
+  test('restore onto a deregistered revision its service still references: only the count changes (ECS scales it)', async () => {
+    inactiveSix();
+    ecs
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'shop-green', taskDefinition: REV6 }] });
+    await expect(fleet.restore('green', 2, REV6)).resolves.toEqual({ revision: REV6, count: 2 });
+    expect(ecs.commandCalls(DescribeServicesCommand)[0].args[0].input).toEqual({
+      cluster: 'shop',
+      services: ['shop-green'],
+    });
+    // No taskDefinition in UpdateService (ECS rejects an INACTIVE one there), and no copy registered.
+    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([
+      { cluster: 'shop', service: 'shop-green', desiredCount: 2 },
+    ]);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toEqual([]);
   });
 
   test('when registering it again fails too, the color is scaled to 0 and the restore says so', async () => {

@@ -12,9 +12,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import {
   DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
   ClientException,
+  CreateClusterCommand,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AsgFleet } from '../../../lambda/adapters/asg-fleet';
@@ -56,21 +58,49 @@ describe('revisionRunnable with AWS answers (aws-sdk-client-mock)', () => {
       ASG_PROPS,
     );
 
-  test('ECS: an ACTIVE task definition can run; the call names the revision', async () => {
-    ecs
-      .on(DescribeTaskDefinitionCommand)
-      .resolves({ taskDefinition: { taskDefinitionArn: TD, status: 'ACTIVE' } });
-    expect(await ecsFleet().revisionRunnable(TD)).toEqual({ runnable: true });
+  test('ECS: an ACTIVE task definition can run, with the image of its app container; the call names the revision', async () => {
+    ecs.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        taskDefinitionArn: TD,
+        status: 'ACTIVE',
+        containerDefinitions: [
+          { name: 'log-router', image: 'fluent-bit:2' },
+          { name: 'app', image: 'shop:v1' },
+        ],
+      },
+    });
+    expect(await ecsFleet().revisionRunnable(TD)).toEqual({ runnable: true, image: 'shop:v1' });
     expect(ecs.commandCalls(DescribeTaskDefinitionCommand)[0].args[0].input).toEqual({ taskDefinition: TD });
   });
 
-  test('ECS: an INACTIVE (deregistered) one cannot, and says so', async () => {
+  test('ECS: an INACTIVE (deregistered) one no service references cannot, and says so', async () => {
     ecs
       .on(DescribeTaskDefinitionCommand)
-      .resolves({ taskDefinition: { taskDefinitionArn: TD, status: 'INACTIVE' } });
+      .resolves({ taskDefinition: { taskDefinitionArn: TD, status: 'INACTIVE' } })
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'shop-blue', taskDefinition: `${TD.slice(0, -1)}8` }] });
     expect(await ecsFleet().revisionRunnable(TD)).toEqual({
       runnable: false,
       reason: 'task definition shop-blue:7 is INACTIVE (deregistered)',
+    });
+  });
+
+  test('ECS: an INACTIVE one its service still references can run (ECS scales it by its desired count)', async () => {
+    ecs
+      .on(DescribeTaskDefinitionCommand)
+      .resolves({
+        taskDefinition: {
+          taskDefinitionArn: TD,
+          status: 'INACTIVE',
+          containerDefinitions: [{ name: 'app', image: 'shop:v1' }],
+        },
+      })
+      .on(DescribeServicesCommand)
+      .resolves({ services: [{ serviceName: 'shop-blue', taskDefinition: TD }] });
+    expect(await ecsFleet().revisionRunnable(TD)).toEqual({ runnable: true, image: 'shop:v1' });
+    expect(ecs.commandCalls(DescribeServicesCommand)[0].args[0].input).toEqual({
+      cluster: 'shop',
+      services: ['shop-blue', 'shop-green'],
     });
   });
 
@@ -89,14 +119,26 @@ describe('revisionRunnable with AWS answers (aws-sdk-client-mock)', () => {
   test('asg: a launch template version that exists can run; a deleted one cannot', async () => {
     ec2
       .on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: 'lt-blue', Versions: ['7'] })
-      .resolves({ LaunchTemplateVersions: [{ LaunchTemplateId: 'lt-blue', VersionNumber: 7 }] })
+      .resolves({
+        LaunchTemplateVersions: [
+          {
+            LaunchTemplateId: 'lt-blue',
+            VersionNumber: 7,
+            LaunchTemplateData: {
+              UserData: Buffer.from(
+                "#!/bin/bash\nBLUEGREEN_IMAGE='shop:v1'\nBLUEGREEN_VERSION='v1'\n",
+              ).toString('base64'),
+            },
+          },
+        ],
+      })
       .on(DescribeLaunchTemplateVersionsCommand, { LaunchTemplateId: 'lt-blue', Versions: ['6'] })
       .rejects(
         Object.assign(new Error('Could not find launch template version 6'), {
           name: 'InvalidLaunchTemplateId.VersionNotFound',
         }),
       );
-    expect(await asgFleet().revisionRunnable('lt-blue:7')).toEqual({ runnable: true });
+    expect(await asgFleet().revisionRunnable('lt-blue:7')).toEqual({ runnable: true, image: 'shop:v1' });
     expect(await asgFleet().revisionRunnable('lt-blue:6')).toEqual({
       runnable: false,
       reason: 'launch template version lt-blue:6 no longer exists (InvalidLaunchTemplateId.VersionNotFound)',
@@ -116,8 +158,10 @@ describeWithMoto('revisionRunnable against moto', () => {
 
   test('ECS: runnable while registered, not once deregistered (INACTIVE)', async () => {
     const revision = await registerTaskDefinition(moto(), 'shop-blue');
+    // The cluster, without services: no service references the revision once it is deregistered.
+    await new ECSClient(moto().config).send(new CreateClusterCommand({ clusterName: 'shop' }));
     const fleet = EcsFleet.create(moto().config, ECS_PROPS);
-    expect(await fleet.revisionRunnable(revision)).toEqual({ runnable: true });
+    expect(await fleet.revisionRunnable(revision)).toMatchObject({ runnable: true });
     await new ECSClient(moto().config).send(
       new DeregisterTaskDefinitionCommand({ taskDefinition: revision }),
     );
@@ -147,7 +191,7 @@ describeWithMoto('revisionRunnable against moto', () => {
       groups: ASG_PROPS.groups,
       launchTemplates: { blue: id, green: id },
     });
-    expect(await fleet.revisionRunnable(`${id}:2`)).toEqual({ runnable: true });
+    expect(await fleet.revisionRunnable(`${id}:2`)).toMatchObject({ runnable: true });
     const gone = await fleet.revisionRunnable(`${id}:9`);
     expect(gone).toMatchObject({ runnable: false });
     expect(gone.reason).toMatch(new RegExp(`^launch template version ${id}:9 no longer exists`));

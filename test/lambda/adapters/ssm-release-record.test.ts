@@ -45,6 +45,21 @@ describe('SsmReleaseRecordStore', () => {
     });
   });
 
+  test("liveSince: the live-color parameter's LastModifiedDate (when the live color was last written)", async () => {
+    const written = new Date('2026-11-26T09:00:00Z');
+    ssm.on(GetParametersCommand).resolves({
+      Parameters: [
+        { Name: names.image.blue, Value: 'repo:v1', LastModifiedDate: new Date('2026-11-20T08:00:00Z') },
+        { Name: names.liveColor, Value: 'green', LastModifiedDate: written },
+        { Name: names.image.green, Value: 'repo:v2', LastModifiedDate: new Date('2026-11-26T08:50:00Z') },
+      ],
+    });
+    await expect(store.read()).resolves.toMatchObject({
+      liveColor: 'green',
+      liveSince: written.toISOString(),
+    });
+  });
+
   test('without auto scaling the capacity parameters are never named (IAM would deny the whole read), and writeCapacity is refused', async () => {
     const plain = new SsmReleaseRecordStore(new SSMClient({}), names);
     ssm.on(GetParametersCommand).resolves(
