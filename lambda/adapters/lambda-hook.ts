@@ -1,10 +1,6 @@
-import {
-  InvokeCommand,
-  LambdaClient,
-  type InvokeCommandOutput,
-  type LambdaClientConfig,
-} from '@aws-sdk/client-lambda';
+import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
 import type { ValidationHook, ValidationHookRequest } from '../shared/ports';
+import { invokeWithin } from './invoke-within';
 import { HOOK_RESERVE_MS } from './sdk-budget';
 
 /**
@@ -33,7 +29,7 @@ export class LambdaValidationHook implements ValidationHook {
 
   async run(request: ValidationHookRequest): Promise<{ passed: boolean; summary: string }> {
     const budgetMs = Math.max(0, Math.floor(this.remainingMs() - HOOK_RESERVE_MS));
-    const out = await this.invoke(request, budgetMs);
+    const out = await invokeWithin(this.lambda, this.functionArn, request, budgetMs);
     if (out === 'timed out') {
       return {
         passed: false,
@@ -65,39 +61,5 @@ export class LambdaValidationHook implements ValidationHook {
       passed: false,
       summary: `the hook answered ${text.slice(0, 200)}, not {"passed": boolean, "summary": string}`,
     };
-  }
-
-  /** The synchronous Invoke, abandoned (its request aborted) after `budgetMs`. */
-  private async invoke(
-    request: ValidationHookRequest,
-    budgetMs: number,
-  ): Promise<InvokeCommandOutput | 'timed out'> {
-    const abort = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<'timed out'>((resolve) => {
-      timer = setTimeout(() => {
-        abort.abort();
-        resolve('timed out');
-      }, budgetMs);
-    });
-    const call = this.lambda.send(
-      new InvokeCommand({
-        FunctionName: this.functionArn,
-        Payload: new TextEncoder().encode(JSON.stringify(request)),
-      }),
-      { abortSignal: abort.signal },
-    );
-    try {
-      // The race, not only the abort signal, ends the wait: whatever the SDK does with an abort, the step goes on.
-      return await Promise.race([call, deadline]);
-    } catch (e) {
-      if (abort.signal.aborted) {
-        return 'timed out';
-      }
-      throw e;
-    } finally {
-      clearTimeout(timer);
-      call.catch(() => undefined); // an aborted call's rejection is expected
-    }
   }
 }

@@ -1,12 +1,8 @@
-import {
-  InvokeCommand,
-  LambdaClient,
-  type InvokeCommandOutput,
-  type LambdaClientConfig,
-} from '@aws-sdk/client-lambda';
+import { LambdaClient, type InvokeCommandOutput, type LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { parseHookReply, type LifecycleHookReply, type LifecycleHookRequest } from '../shared/hook-contract';
 import type { HookName } from '../shared/release';
 import type { LifecycleHooks } from '../shared/ports';
+import { invokeWithin } from './invoke-within';
 import { HOOK_RESERVE_MS } from './sdk-budget';
 
 /**
@@ -50,7 +46,7 @@ export class LambdaLifecycleHooks implements LifecycleHooks {
     const budgetMs = Math.max(0, Math.floor(Math.min(untilDeadline, stepLeft)));
     let out: InvokeCommandOutput | 'timed out';
     try {
-      out = await this.call(functionArn, request, budgetMs);
+      out = await invokeWithin(this.lambda, functionArn, request, budgetMs);
     } catch (e) {
       const error = e as Error;
       return {
@@ -77,40 +73,5 @@ export class LambdaLifecycleHooks implements LifecycleHooks {
     }
     const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
     return parseHookReply(functionArn, text, out.FunctionError);
-  }
-
-  /** The synchronous Invoke, abandoned (its request aborted) after `budgetMs`. */
-  private async call(
-    functionArn: string,
-    request: LifecycleHookRequest,
-    budgetMs: number,
-  ): Promise<InvokeCommandOutput | 'timed out'> {
-    const abort = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<'timed out'>((resolve) => {
-      timer = setTimeout(() => {
-        abort.abort();
-        resolve('timed out');
-      }, budgetMs);
-    });
-    const call = this.lambda.send(
-      new InvokeCommand({
-        FunctionName: functionArn,
-        Payload: new TextEncoder().encode(JSON.stringify(request)),
-      }),
-      { abortSignal: abort.signal },
-    );
-    try {
-      // The race, not only the abort signal, ends the wait: whatever the SDK does with an abort, the step goes on.
-      return await Promise.race([call, deadline]);
-    } catch (e) {
-      if (abort.signal.aborted) {
-        return 'timed out';
-      }
-      throw e;
-    } finally {
-      clearTimeout(timer);
-      call.catch(() => undefined); // an aborted call's rejection is expected
-    }
   }
 }

@@ -63,6 +63,7 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
         images: { blue: 'repo:v1', green: 'repo:v1' },
         weights: { blue: 100, green: 0 },
         capacity: { blue: 'auto', green: 'auto' },
+        liveSince: expect.any(String),
       });
 
       await store.write({ liveColor: 'green', image: { color: 'green', image: 'repo:v2' } });
@@ -84,6 +85,8 @@ describeWithMoto('adapters against moto: traffic, record, lock, alarms, outcomes
         images: { blue: 'repo:v1', green: 'repo:v2' },
         weights: { blue: 0, green: 100 },
         capacity: { blue: 'auto', green: 'auto' },
+        // When the live color was last written: the parameter's LastModifiedDate (the cold rollback's window).
+        liveSince: out.Parameters!.find((p) => p.Name === names.liveColor)!.LastModifiedDate!.toISOString(),
       });
     });
 
