@@ -41,16 +41,24 @@ export async function callHook(
   const now = deps.now();
   const deadline = run.deadline ?? new Date(now.getTime() + timing.timeoutSeconds * 1000).toISOString();
   const previous = [...(release.hooks ?? [])].reverse().find((a) => a.hook === run.name);
+  // The production hook runs beside the bake, the only time the new color's alarms are watched: once the bake is
+  // over it is not called again (an IN_PROGRESS answer then fails the release rather than leave production unwatched).
+  const bakeEnd = run.name === 'afterShift' && release.watch ? Date.parse(release.watch.until) : undefined;
+  const bakeOver = run.attempt > 0 && bakeEnd !== undefined && now.getTime() >= bakeEnd;
   let answer: HookAnswer;
   let next: Pick<HookRun, 'details' | 'waitSeconds'> = {};
-  if (now.getTime() >= Date.parse(deadline)) {
-    // The wait after an IN_PROGRESS answer reached the deadline: no more calls.
+  if (now.getTime() >= Date.parse(deadline) || bakeOver) {
+    // The wait after an IN_PROGRESS answer reached the deadline (or the bake's end): no more calls.
     answer = {
       hook: run.name,
       functionArn: previous?.functionArn ?? '(unknown)',
       status: 'TIMED_OUT',
       summary:
-        `no final answer within its timeout of ${timing.timeoutSeconds} s (release.hooks.${run.name}.timeoutSeconds)` +
+        (now.getTime() >= Date.parse(deadline)
+          ? `no final answer within its timeout of ${timing.timeoutSeconds} s (release.hooks.${run.name}.timeoutSeconds)`
+          : `no final answer by the end of the bake (${release.watch?.until ?? '?'}, bakeSeconds ` +
+            `${release.timings.bakeSeconds}): after it nothing would watch the new color's alarms, so the hook must ` +
+            'answer within the bake; give the release a longer bake (bakeSeconds) or make the hook answer sooner') +
         (previous?.summary ? `; its last answer said: ${previous.summary}` : ''),
       attempt: run.attempt,
       at: now.toISOString(),

@@ -165,3 +165,29 @@ test("the hooks' budget: admission + what the production hook adds beyond the ba
   expect(hookBudget(all, 300)).toEqual({ seconds: 600 + 300 + 60, loops: 121 + 121 + 13 });
   expect(hookBudget(all, 900).seconds).toBe(600 + 0 + 60);
 });
+
+test('the production hook is not called again once the bake is over: still IN_PROGRESS then fails the release, so production is never left unwatched', async () => {
+  const w = world([
+    { status: 'IN_PROGRESS', summary: 'suite 1/3', details: { suite: 1 }, callbackDelaySeconds: 30 },
+    { status: 'SUCCEEDED', summary: 'never asked' },
+  ]);
+  // The switch set the bake's end: 60 s from now; the hook's own timeout (120 s) is longer.
+  const baking = state({ name: 'afterShift', attempt: 0 });
+  const withBake: ReleaseState = {
+    ...baking,
+    release: {
+      ...baking.release!,
+      watch: { until: '2026-11-26T10:01:00.000Z', checks: 0, consecutiveFailures: 0 },
+    },
+  };
+  const first = await callHook(withBake, w.deps, settings);
+  expect(first.hook?.status).toBe('IN_PROGRESS');
+
+  w.advance(61); // past the bake's end, within the hook's timeout
+  const second = await callHook(first, w.deps, settings);
+  expect(w.calls).toHaveLength(1);
+  expect(second.hook?.status).toBe('TIMED_OUT');
+  expect(second.hook?.failure?.Error).toBe('ProductionHookFailed');
+  expect(second.release?.hooks?.at(-1)?.summary).toContain('no final answer by the end of the bake');
+  expect(second.release?.hooks?.at(-1)?.summary).toContain('its last answer said: suite 1/3');
+});
