@@ -9,12 +9,12 @@ import type { WorkflowSettings } from '../lambda/shared/release';
 import { notWarmBecause } from '../lambda/shared/decisions';
 import { otherColor, type Color } from '../lambda/shared/release-record';
 import { routeAllTo } from '../lambda/workflow/switch';
+import { coldRollback } from '../lambda/workflow/cold-rollback';
 import {
-  coldRollback,
   planColdRollback,
   type ColdRollbackResult,
   type ColdRollbackSettings,
-} from '../lambda/workflow/cold-rollback';
+} from '../lambda/workflow/cold-rollback-plan';
 import { validateLocally } from '../lambda/workflow/cold-validate';
 import type { LocalFleet } from './fleet';
 import type { Sample } from './load';

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import type { StepVerdict } from '../lambda/shared/release';
 import type { Color } from '../lambda/shared/release-record';
 import { renderReportHtml } from '../report/html';
+import { checkVerdicts, hookVerdict } from '../report/verdicts';
 import type {
   ReleaseReport,
   ReportDocument,
@@ -92,29 +93,14 @@ export function reportStates(r: ScenarioResult): ReportState[] {
  */
 export function reportVerdicts(r: ScenarioResult): ReportVerdict[] {
   const release = r.execution.output?.release ?? r.execution.lastInput?.release;
-  const checks: ReportVerdict[] = (release?.validation?.checks ?? []).map((c) => ({
-    at: release!.validation!.at,
-    kind: c.name === 'target health' ? 'health' : c.name === 'validation hook' ? 'hook' : 'smoke',
-    name: c.name,
-    value: c.value,
-    threshold: c.threshold,
-    passed: c.passed,
-    state: 'Validate idle color',
-  }));
+  const checks = release?.validation ? checkVerdicts(release.validation, 'Validate idle color') : [];
   // A step is judged once its window's metrics are complete: by the first Analyse step to end after the window.
   const judged = (v: StepVerdict) =>
     r.execution.events.find(
       (e) => e.state === 'Analyse step' && e.type !== 'entered' && e.at >= Date.parse(v.window.end),
     )?.at;
   // Every lifecycle hook's answer (oldest first), when the release called any.
-  const hooks: ReportVerdict[] = (release?.hooks ?? []).map((h) => ({
-    at: h.at,
-    kind: 'hook',
-    name: `${h.hook} hook (call ${h.attempt})`,
-    value: `${h.status}: ${h.summary}`,
-    threshold: 'SUCCEEDED (IN_PROGRESS: called again)',
-    passed: h.status === 'SUCCEEDED' || h.status === 'IN_PROGRESS',
-  }));
+  const hooks = (release?.hooks ?? []).map((h) => hookVerdict(h));
   return [
     ...checks,
     ...hooks,

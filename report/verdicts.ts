@@ -61,7 +61,7 @@ export function checkVerdicts(validation: ValidationReport, state: string): Repo
 }
 
 /** One answer of a lifecycle hook (IN_PROGRESS is not a failure: the hook is called again). */
-export function hookVerdict(answer: HookAnswer, state: string): ReportVerdict {
+export function hookVerdict(answer: HookAnswer, state?: string): ReportVerdict {
   return {
     at: answer.at,
     kind: 'hook',
@@ -69,7 +69,7 @@ export function hookVerdict(answer: HookAnswer, state: string): ReportVerdict {
     value: `${answer.status}: ${answer.summary}`,
     threshold: 'SUCCEEDED (IN_PROGRESS: called again)',
     passed: !['FAILED', 'TIMED_OUT', 'ERROR'].includes(answer.status),
-    state,
+    ...(state ? { state } : {}),
   };
 }
 

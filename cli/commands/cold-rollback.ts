@@ -14,13 +14,13 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { shortRevision } from '../../lambda/shared/decisions';
 import { BluegreenError } from '../../lambda/shared/errors';
 import { recordParameterNames } from '../../lambda/shared/release-record';
+import { coldRollback } from '../../lambda/workflow/cold-rollback';
 import {
-  coldRollback,
   planColdRollback,
   type ColdProgress,
   type ColdRollbackDeps,
   type ColdRollbackSettings,
-} from '../../lambda/workflow/cold-rollback';
+} from '../../lambda/workflow/cold-rollback-plan';
 import {
   coldValidationState,
   type ColdValidation,

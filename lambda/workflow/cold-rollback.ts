@@ -30,16 +30,6 @@ import {
 } from './cold-rollback-plan';
 import { allTo, routeAllTo } from './switch';
 
-export {
-  planColdRollback,
-  type ColdPlan,
-  type ColdProgress,
-  type ColdRollbackDeps,
-  type ColdRollbackRequest,
-  type ColdRollbackResult,
-  type ColdRollbackSettings,
-} from './cold-rollback-plan';
-
 export async function coldRollback(
   request: ColdRollbackRequest,
   deps: ColdRollbackDeps,

@@ -3,14 +3,14 @@
  * release of v2 made green live and scaled blue to 0; the operator rolls back to v1. Every assertion counts the
  * world's recorded calls and state (the world's clock moves 5 s on every now(): nothing depends on real time).
  */
+import { coldRollback } from '../../../lambda/workflow/cold-rollback';
 import {
-  coldRollback,
   planColdRollback,
   type ColdProgress,
   type ColdRollbackDeps,
   type ColdRollbackRequest,
   type ColdRollbackSettings,
-} from '../../../lambda/workflow/cold-rollback';
+} from '../../../lambda/workflow/cold-rollback-plan';
 import { validateLocally } from '../../../lambda/workflow/cold-validate';
 import { FakeWorld, REPO } from '../../support/fake-world';
 
