@@ -425,6 +425,29 @@ describe('every ending stays clean around the rollback hook', () => {
     const { outcome } = await stopped(endingOf(result), world.deps(), { ...SETTINGS, hooks: HOOK_SETTINGS });
     expectCleanEnding(world, 'ROLLED_BACK');
     expect(outcome.cause).toContain('ended FAILED in "Rolled back (report failed)"');
+    // Why it rolled back is not lost with the report: the Roll back step's outcome leads the cause.
+    expect(outcome.error).toBe('RolledBack');
+    expect(outcome.cause).toMatch(/^UnhealthyAfterSwitch: .* Rolled back: all traffic is on blue again/);
+  });
+
+  test('scaling acts again as soon as traffic is back, not only once the rollback hook answered', async () => {
+    const world = worldWith('fails-after-switch', {
+      beforeDeploy: [ok()],
+      afterShift: [inProgress({})],
+      onRollback: [inProgress({ paging: true }), ok('paged')],
+    });
+    const heldWhenCalled: boolean[] = [];
+    world.hookFunctions.onCall = (r) => {
+      if (r.hook === 'onRollback') {
+        heldWhenCalled.push(world.capacityHeld);
+      }
+    };
+    const result = await release(world);
+
+    expect(result.error).toBe('RolledBack');
+    // Both calls of the rollback hook found scaling acting; the lock waited for the report.
+    expect(heldWhenCalled).toEqual([false, false]);
+    expectCleanEnding(world, 'ROLLED_BACK');
   });
 
   test('the execution times out while the rollback hook runs: the Stopped step ends it clean', async () => {
@@ -451,8 +474,13 @@ describe('every ending stays clean around the rollback hook', () => {
     expect(world.lock?.owner).toBe('release-1');
 
     const { outcome } = await stopped(endingOf(result), world.deps(), { ...SETTINGS, hooks: HOOK_SETTINGS });
-    expect(outcome.status).toBe('STOPPED');
-    expectCleanEnding(world, 'STOPPED');
+    // The rollback had moved traffic back before the hook ran: a rollback, not a stop "with no rollback".
+    expect(outcome.status).toBe('ROLLED_BACK');
+    expectCleanEnding(world, 'ROLLED_BACK');
+    expect(outcome.error).toBe('RolledBack');
+    expect(outcome.cause).toMatch(/^UnhealthyAfterSwitch: .* Rolled back: all traffic is on blue again/);
+    expect(outcome.cause).toContain('The rollback hook did not finish: release release-1 ended TIMED_OUT in');
+    expect(outcome.cause).not.toContain('no rollback');
     expect(world.weights).toEqual({ blue: 100, green: 0 });
   });
 });

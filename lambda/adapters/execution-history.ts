@@ -13,6 +13,11 @@ export interface EndingFromHistory {
    * image and its migration task definition (when it has one).
    */
   readonly release?: { readonly live: Color; readonly image?: string; readonly migrationTask?: string };
+  /**
+   * The Roll back step's outcome, when that same input still carries it unpublished (the rollback hook ran, and
+   * "Report rollback" had not published it yet): its error and cause (workflow/conclude.ts `rollback`).
+   */
+  readonly unpublished?: { readonly error: string; readonly cause: string };
 }
 
 /** A release execution's history (Step Functions), as far as the Stopped step needs it. */
@@ -39,22 +44,34 @@ export class ExecutionHistory {
     const entered = (out.events ?? []).flatMap((e) =>
       e.stateEnteredEventDetails?.name ? [e.stateEnteredEventDetails] : [],
     );
-    return { endedIn: entered[0]?.name, release: entered.map((d) => releaseIn(d.input)).find(Boolean) };
+    const carried = entered.map((d) => carriedIn(d.input)).find((c) => c?.release);
+    return {
+      endedIn: entered[0]?.name,
+      release: carried?.release,
+      ...(carried?.unpublished ? { unpublished: carried.unpublished } : {}),
+    };
   }
 }
 
-function releaseIn(input: string | undefined): EndingFromHistory['release'] {
+/** The release a state's input carries, and the rollback outcome it still carries unpublished (if it does). */
+function carriedIn(
+  input: string | undefined,
+): Pick<EndingFromHistory, 'release' | 'unpublished'> | undefined {
+  let state: { release?: Record<string, unknown>; unpublished?: Record<string, unknown> } | null;
   try {
-    const release = (
-      JSON.parse(input ?? 'null') as {
-        release?: { live?: unknown; image?: unknown; migrationTask?: unknown };
-      } | null
-    )?.release;
-    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    return release?.live === 'blue' || release?.live === 'green'
-      ? { live: release.live, image: text(release.image), migrationTask: text(release.migrationTask) }
-      : undefined;
+    state = JSON.parse(input ?? 'null') as typeof state;
   } catch {
     return undefined; // not JSON (or cut short): look at an older state's input
   }
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const release = state?.release;
+  if (release?.live !== 'blue' && release?.live !== 'green') {
+    return undefined;
+  }
+  const error = text(state?.unpublished?.error);
+  const cause = text(state?.unpublished?.cause);
+  return {
+    release: { live: release.live, image: text(release.image), migrationTask: text(release.migrationTask) },
+    ...(error && cause ? { unpublished: { error, cause } } : {}),
+  };
 }

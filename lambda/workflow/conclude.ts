@@ -276,8 +276,10 @@ export async function rollback(
     error: ReleaseErrors.RolledBack,
   };
   if (settings.hooks?.onRollback) {
-    // The rollback hook runs next: "Report rollback" (this step again) adds its answer, then lets scaling act,
-    // releases the lock and publishes.
+    // The rollback hook runs next, for as long as its timeout: scaling acts again now (traffic is back on the old
+    // color, which must be free to scale out meanwhile). "Report rollback" (this step again) then adds the hook's
+    // answer, releases the lock and publishes.
+    await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false));
     const unpublished = { ...outcome, cause: withNotes(cause, notes) };
     return { ...state, unpublished, outcome: { error: outcome.error, cause: unpublished.cause } };
   }

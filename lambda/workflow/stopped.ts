@@ -31,6 +31,11 @@ export interface ExecutionEnding {
    * migration task. Absent when it never got past Prepare.
    */
   readonly release?: { readonly live: Color; readonly image?: string; readonly migrationTask?: string };
+  /**
+   * The Roll back step's outcome, still unpublished in the last state's input (its history): the rollback moved
+   * traffic back, then the rollback hook or "Report rollback" did not finish.
+   */
+  readonly unpublished?: { readonly error: string; readonly cause: string };
 }
 
 /** Fail states reached only once the execution's own ending step ran: it let scaling act, released and published. */
@@ -129,7 +134,21 @@ export async function stopped(
   const lock = freed ? 'its lock is free' : 'its lock could not be released';
   let cause: string;
   let outcomeStatus: ReleaseOutcome['status'] = 'STOPPED';
-  if (reported) {
+  const rolledBack = reported ? undefined : ending.unpublished;
+  if (rolledBack) {
+    // The Roll back step had moved traffic back and was waiting for the rollback hook to publish: a rollback,
+    // whatever stopped the execution after it.
+    outcomeStatus = 'ROLLED_BACK';
+    const at = endedIn === undefined ? '' : ` in "${endedIn}"`;
+    const unfinished =
+      endedIn === STATES.rolledBackReportFailed
+        ? `"Report rollback" failed${why} before it published this (release ${execution} ended ${status}${at})`
+        : `The rollback hook did not finish: release ${execution} ended ${status}${at}${why} before "Report ` +
+          'rollback" published this';
+    cause =
+      `${causeMessage(rolledBack.cause)} ${unfinished}, so the Stopped step reports it: ${lock} and ${scaling}. ` +
+      `${recovered ? '' : 'Now: '}${where}`;
+  } else if (reported) {
     cause = `Release ${execution} ended in "${endedIn}", whose step reported it; ${lock} and ${scaling}.`;
   } else if (status === 'FAILED') {
     // Once traffic went back to the old color, a release that had gone live is not reported live, and a failed
@@ -165,7 +184,7 @@ export async function stopped(
     app: settings.appName,
     release: execution,
     status: outcomeStatus,
-    error: ending.error ?? status,
+    error: rolledBack?.error ?? ending.error ?? status,
     cause: withNotes(cause, notes),
   };
   if (reported) {

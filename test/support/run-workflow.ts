@@ -180,5 +180,6 @@ export function endingOf(result: ExecutionResult, execution = 'release-1'): Exec
     cause: result.cause,
     endedIn: result.states[result.states.length - 1],
     release: result.lastInput?.release,
+    ...(result.lastInput?.unpublished ? { unpublished: result.lastInput.unpublished } : {}),
   };
 }

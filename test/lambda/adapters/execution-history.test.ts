@@ -47,4 +47,38 @@ describe('ExecutionHistory: what the Stopped step learns from an execution', () 
       release: undefined,
     });
   });
+
+  test('the rollback outcome the newest input still carries unpublished (the rollback hook ran; not reported yet)', async () => {
+    const rolledBack = {
+      status: 'ROLLED_BACK',
+      liveColor: 'blue',
+      error: 'RolledBack',
+      cause: 'UnhealthyAfterSwitch: 2 of 2 targets unhealthy. Rolled back: all traffic is on blue again.',
+    };
+    const release = { live: 'blue', idle: 'green', image: 'repo:v2' };
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { id: 12, timestamp: new Date(), type: 'ExecutionTimedOut' },
+        entered(11, 'Rollback hook', { execution: 'release-9', release, unpublished: rolledBack }),
+        entered(10, 'Start rollback hook', { execution: 'release-9', release, unpublished: rolledBack }),
+      ],
+    });
+    await expect(new ExecutionHistory(new SFNClient({})).ending(ARN)).resolves.toEqual({
+      endedIn: 'Rollback hook',
+      release: { live: 'blue', image: 'repo:v2' },
+      unpublished: { error: 'RolledBack', cause: rolledBack.cause },
+    });
+
+    // Once "Report rollback" published it, its output (the newest input) no longer carries it: nothing to report.
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        entered(13, 'Rolled back', { execution: 'release-9', release }),
+        entered(12, 'Report rollback', { execution: 'release-9', release, unpublished: rolledBack }),
+      ],
+    });
+    await expect(new ExecutionHistory(new SFNClient({})).ending(ARN)).resolves.toEqual({
+      endedIn: 'Rolled back',
+      release: { live: 'blue', image: 'repo:v2' },
+    });
+  });
 });
