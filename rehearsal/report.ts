@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import type { StepVerdict } from '../lambda/shared/release';
 import type { Color } from '../lambda/shared/release-record';
 import { renderReportHtml } from '../report/html';
-import { checkVerdicts, hookVerdict } from '../report/verdicts';
+import { checkVerdicts, hookVerdict, stepVerdicts } from '../report/verdicts';
 import type {
   ReleaseReport,
   ReportDocument,
@@ -106,40 +106,9 @@ export function reportVerdicts(r: ScenarioResult): ReportVerdict[] {
     ...hooks,
     ...r.verdicts.flatMap((v) => {
       const at = judged(v);
-      return stepVerdicts(v, at === undefined ? v.window.end : iso(at));
+      return stepVerdicts(v, at === undefined ? v.window.end : iso(at), release?.idle);
     }),
   ];
-}
-
-function stepVerdicts(v: StepVerdict, at: string): ReportVerdict[] {
-  const step = `step ${v.step} (${v.percent}%)`;
-  const metrics = v.metrics.map((m) => ({
-    at,
-    kind: 'analysis',
-    name: `${step}: ${m.metric}${m.critical ? '' : ' (advisory)'}`,
-    value:
-      `${m.result}: new ${m.new}, old ${m.old}` +
-      (m.value === undefined
-        ? ''
-        : m.metric === 'errors'
-          ? `; p = ${m.value.toPrecision(2)}`
-          : `; ratio ${m.value.toFixed(2)}`),
-    threshold:
-      m.metric === 'errors'
-        ? `p not below ${m.threshold} (${m.test})`
-        : `ratio at most ${m.threshold}${m.test.replace(/^ratio new\/old, at most [\d.]+/, '')}`,
-    passed: m.result !== 'fail',
-    state: `Analyse step → ${v.action}${v.wouldHave ? ` (dry run: would ${v.wouldHave})` : ''}`,
-  }));
-  const alarms = v.alarms.map((alarm) => ({
-    at,
-    kind: 'alarm',
-    name: `${step}: ${alarm}`,
-    value: 'ALARM',
-    threshold: 'OK',
-    passed: false,
-  }));
-  return [...metrics, ...alarms];
 }
 
 export function scenarioReport(r: ScenarioResult): ReleaseReport {

@@ -184,6 +184,10 @@ export function failureVerdict(
 /** One verdict per metric of a shift step, and one for its alarms. */
 export function stepVerdicts(step: StepVerdict, at: string, idle: Color | undefined): ReportVerdict[] {
   const name = `step ${step.step} (${step.percent}%${idle ? ` to ${idle}` : ''})`;
+  // The state, and what the workflow did with the step (a dry run: what it would have done).
+  const state =
+    `${STATES.analyse} → ${STEP_ACTIONS[step.action]}` +
+    (step.wouldHave ? ` (dry run: would have ${STEP_ACTIONS[step.wouldHave]})` : '');
   const out: ReportVerdict[] = step.metrics.map((m) => ({
     at,
     kind: 'analysis',
@@ -191,7 +195,7 @@ export function stepVerdicts(step: StepVerdict, at: string, idle: Color | undefi
     value: metricValue(m),
     threshold: metricThreshold(m),
     passed: m.result === 'pass',
-    state: STATES.analyse,
+    state,
   }));
   out.push({
     at,
@@ -200,10 +204,18 @@ export function stepVerdicts(step: StepVerdict, at: string, idle: Color | undefi
     value: step.alarms.length > 0 ? `in ALARM: ${step.alarms.join(', ')}` : 'none in ALARM',
     threshold: 'none in ALARM',
     passed: step.alarms.length === 0,
-    state: STATES.analyse,
+    state,
   });
   return out;
 }
+
+/** A shift step's action, in words. */
+const STEP_ACTIONS: Readonly<Record<StepVerdict['action'], string>> = {
+  next: 'next step',
+  promote: 'promoted to 100%',
+  extend: 'step extended',
+  rollback: 'rolled back',
+};
 
 function metricValue(m: MetricVerdict): string {
   const figure =

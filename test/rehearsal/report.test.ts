@@ -204,6 +204,7 @@ describe('a scenario as a ReleaseReport', () => {
       iso(START + 900),
       iso(START + 5020),
       iso(START + 5020),
+      iso(START + 5020),
     ]);
     expect(report.verdicts.map((v) => [v.kind, v.name, v.value, v.threshold, v.passed])).toEqual([
       ['smoke', 'GET /health', 'status 200, 9 ms', 'status 200, at most 1000 ms', true],
@@ -224,19 +225,26 @@ describe('a scenario as a ReleaseReport', () => {
       ],
       [
         'analysis',
-        'step 1 (25%): errors',
-        'pass: new 0 of 300 failed (0%), old 0 of 900 failed (0%); p = 1.0',
-        "p not below 0.005 (Fisher's exact test, one-sided (new fails more often))",
+        'step 1 (25% to blue) errors',
+        'new 0 of 300 failed (0%), old 0 of 900 failed (0%): p = 1.0',
+        "p not below 0.005: Fisher's exact test, one-sided (new fails more often)",
         true,
       ],
       [
         'analysis',
-        'step 1 (25%): latency',
-        'fail: new 112.5 ms, old 7.5 ms; ratio 15.00',
-        'ratio at most 1.25 (differences under 20 ms never fail)',
+        'step 1 (25% to blue) latency',
+        'new 112.5 ms, old 7.5 ms: ratio 15.00',
+        'ratio new/old at most 1.25 (differences under 20 ms never fail)',
         false,
       ],
+      ['alarm', 'step 1 (25% to blue) alarms', 'none in ALARM', 'none in ALARM', true],
     ]);
+    // The step's action beside the state that judged it.
+    expect(
+      report.verdicts
+        .filter((v) => v.kind !== 'smoke' && v.kind !== 'health' && v.kind !== 'hook')
+        .map((v) => v.state),
+    ).toEqual(Array(3).fill('Analyse step → rolled back'));
   });
 
   test('weights as shares from the load start (the live color had all of it), the window and who', () => {
@@ -283,7 +291,7 @@ test('the report files: the JSON is the document with the session, the HTML rend
   expect(html).toMatch(/^<!doctype html>/);
   expect(html).toContain('data-release="rehearsal-5-v6"');
   expect(html).toContain('AnalysisFailed: step 1 &#60;failed&#62;. Rolled back.');
-  expect(html).toContain('ratio at most 1.25 (differences under 20 ms never fail)');
+  expect(html).toContain('ratio new/old at most 1.25 (differences under 20 ms never fail)');
   expect(html).toContain('FAILED: CVE-2026-1 in &#60;openssl&#62;');
   for (const chart of ['states', 'weights', 'requests', 'errors', 'latency']) {
     expect(html).toContain(`data-chart="${chart}"`);
