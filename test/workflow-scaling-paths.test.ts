@@ -209,6 +209,29 @@ describe.each(['ecs', 'asg'] as const)('auto scaling through the release paths o
     expectScalingResumed(w, 'blue');
   });
 
+  test('the new color scales out during the bake: the old color’s floor follows, so the rollback lands on as many tasks', async () => {
+    const w = world('fails-after-switch', 4);
+    // Under all production traffic, green's policy scales it out from 4 to 8 at the first bake check.
+    policiesAct(
+      w,
+      (call) => call === 'probe.get' && w.liveTarget() === 'green',
+      (x) => void x.autoscale('green', 8),
+    );
+    const result = await run(w, { image: V2 });
+
+    expect(result).toMatchObject({ status: 'FAILED', error: 'RolledBack' });
+    expect(w.weights).toEqual({ blue: 100, green: 0 });
+    // Blue, held at 4 since the deploy, was raised to 8 by that check, before the rollback put all traffic on it.
+    const blue = w.boundChanges.filter((b) => b.color === 'blue').map((b) => b.bounds);
+    expect(blue).toContainEqual({ min: 8, max: 10, scaleInSuspended: true });
+    expect(w.services.blue.desired).toBe(8);
+    expect(result.lastInput?.release?.watch?.oldColorRaised).toBe(
+      "check 1: green scaled out to 8 under all production traffic; blue, the rollback's target, was at 4 " +
+        '(bounds 4..10, scale-in suspended) and now runs at least 8',
+    );
+    expectScalingResumed(w, 'blue');
+  });
+
   test('keepIdleWarm: the old color is pinned at the new live color’s count, and a release from there opens it again', async () => {
     const w = world('good', 5);
     const settings = { keepIdleWarm: true };

@@ -201,6 +201,11 @@ export interface Release {
     readonly checked?: string;
     /** Alarms of the new color in ALARM since before the switch, as of the last check: reported, not acted on. */
     readonly ignoredAlarms?: readonly string[];
+    /**
+     * With auto scaling: the last time a check raised the old color's floor to the count the new color scaled out
+     * to (a rollback puts all traffic back on it at once), what it did.
+     */
+    readonly oldColorRaised?: string;
   };
 }
 

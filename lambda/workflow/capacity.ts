@@ -10,6 +10,8 @@
  *   count now, the new one deployed at that count and held there in the same move.
  * - Before the switch (catchUpWithLive): if the live color scaled out since, the new color's floor rises to match
  *   and the switch waits for it (CapacityCatchingUp, retried by the state machine).
+ * - During the bake (keepRollbackTargetAtPar, each check): if the new color scaled out under all the traffic, the
+ *   old color's floor rises to match, so a rollback finds the capacity it needs.
  * - Every ending: the live color back to `auto` (resumeLive); the other one at 0, pinned warm, or put back to what
  *   it was (the callers, under the traffic guard, with settle()).
  */
@@ -108,6 +110,29 @@ export async function catchUpWithLive(
       `${release.live} scaled out to ${count} since the deploy (from ${release.liveCount}); ${release.idle} ` +
       `was at ${describeCapacity(idle)} and now runs at least ${count}`,
   };
+}
+
+/**
+ * During the bake, the old color is the rollback's target: a rollback puts all production traffic back on it at
+ * once. When the new color, which takes all of it, scaled out beyond the old color's floor, that floor rises to the
+ * new color's count (the platform starts the tasks at once; scale-out still acts, scale-in stays suspended). It
+ * never lowers during the release: a load that went down may come back before the bake ends. Returns what it did,
+ * or undefined when the old color's floor already covers the new color's count.
+ */
+export async function keepRollbackTargetAtPar(
+  release: Release,
+  deps: Deps,
+  settings: ScalingSettings,
+): Promise<string | undefined> {
+  const [old, serving] = await Promise.all([capacityOf(release.live, deps), capacityOf(release.idle, deps)]);
+  if (old.min >= serving.desired) {
+    return undefined;
+  }
+  await settle(release.live, heldAt(serving.desired, settings), false, deps, settings);
+  return (
+    `${release.idle} scaled out to ${serving.desired} under all production traffic; ${release.live}, the ` +
+    `rollback's target, was at ${describeCapacity(old)} and now runs at least ${serving.desired}`
+  );
 }
 
 /**

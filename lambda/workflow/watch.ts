@@ -3,7 +3,9 @@
  * all traffic to the new color, that users get an answer (the health path) from the new version (the first smoke
  * check with `expectVersion`, through the production URL), and that none of its alarms entered ALARM since the
  * switch. Throws TrafficMovedDuringRelease when the listener was changed under the release, and
- * UnhealthyAfterSwitch when the verdict says so: the state machine rolls back on either.
+ * UnhealthyAfterSwitch when the verdict says so: the state machine rolls back on either. With auto scaling, it then
+ * raises the old color's floor to the new color's count when the new color scaled out (capacity.ts
+ * keepRollbackTargetAtPar), so a rollback never lands all traffic on fewer tasks than served it.
  */
 import {
   alarmsSinceSwitch,
@@ -15,11 +17,13 @@ import {
 import { BluegreenError } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
 import { requireRelease, type ReleaseState, type WorkflowSettings } from '../shared/release';
+import { attempt } from './attempt';
+import { keepRollbackTargetAtPar } from './capacity';
 import { allTrafficTo, LISTENER_CHANGED_BY, listenerSays, trafficMoved } from './traffic-guard';
 
 export async function watch(
   state: ReleaseState,
-  deps: Pick<WorkflowDeps, 'probe' | 'alarms' | 'router' | 'now'>,
+  deps: Pick<WorkflowDeps, 'probe' | 'alarms' | 'router' | 'now' | 'fleet' | 'record'>,
   settings: WorkflowSettings,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
@@ -66,6 +70,21 @@ export async function watch(
       `${release.idle} (${release.image}) failed during the bake, check ${checks}: ${verdict.reason}.`,
     );
   }
+  // With auto scaling, the old color keeps up with the new one's count: a rollback puts all traffic on it at once.
+  // Housekeeping for the rollback, never a verdict: a failure is noted in the bake's progress and tried next check.
+  const notes: string[] = [];
+  let raised: string | undefined;
+  const scaling = settings.scaling;
+  if (scaling) {
+    await attempt(notes, `keep ${release.live} at ${release.idle}'s count`, async () => {
+      raised = await keepRollbackTargetAtPar(release, deps, scaling);
+    });
+  }
+  const oldColorRaised = raised
+    ? `check ${checks}: ${raised}`
+    : notes.length > 0
+      ? `check ${checks}: ${notes.join('; ')}`
+      : progress.oldColorRaised;
   return {
     ...state,
     verdict: verdict.kind,
@@ -73,6 +92,7 @@ export async function watch(
       ...release,
       watch: {
         ...progress,
+        ...(oldColorRaised ? { oldColorRaised } : {}),
         checks,
         consecutiveFailures: verdict.kind === 'watching' ? verdict.consecutiveFailures : 0,
         checked:

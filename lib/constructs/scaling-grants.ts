@@ -22,13 +22,15 @@ import type { Step, StepFunctions } from './workflow-states';
 
 /**
  * The steps that change a color's capacity (and write it in the record): the deploy holds both colors, the
- * switch lets the new color catch up with the live one, and every ending gives each color its bounds back
+ * switch lets the new color catch up with the live one, each bake check keeps the old color at the new one's count,
+ * and every ending gives each color its bounds back
  * (Finish, Abort, Rollback, Stopped, the failed rollback, the failed contract), like the scale-down before a
  * contract (lambda/workflow/capacity.ts).
  */
 export const SCALING_STEPS: readonly Step[] = [
   'deploy',
   'switch',
+  'watch',
   'finish',
   'abort',
   'rollback',
