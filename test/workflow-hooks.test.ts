@@ -450,47 +450,6 @@ describe('every ending stays clean around the rollback hook', () => {
     expectCleanEnding(world, 'ROLLED_BACK');
   });
 
-  test.each([
-    ['once: the retry', 1],
-    ['every time: the Stopped step', Infinity],
-  ])('"Report rollback" dies after publishing (%s): the outcome is published once', async (_, deaths) => {
-    const world = worldWith('fails-after-switch', {
-      beforeDeploy: [ok()],
-      afterShift: [inProgress({})],
-      onRollback: [ok('paged'), ok('paged'), ok('paged')],
-    });
-    let died = 0;
-    const result = await runRelease(
-      world,
-      { image: V2 },
-      {
-        hooks: true,
-        // Its Lambda does its work, then times out before it returns (as a Lambda that hit its timeout).
-        wrapTask: async (state, invoke) => {
-          const out = await invoke();
-          if (state === 'Report rollback' && died < deaths) {
-            died++;
-            throw Object.assign(new Error('Task timed out after 60.00 seconds'), {
-              name: 'Sandbox.Timedout',
-            });
-          }
-          return out;
-        },
-      },
-    );
-    expect(died).toBe(deaths === 1 ? 1 : 3); // the first attempt and its two retries
-    expect(world.published).toHaveLength(1);
-    expect(world.published[0]).toMatchObject({ status: 'ROLLED_BACK', error: 'RolledBack' });
-    expect(world.published[0].cause).toContain('answered SUCCEEDED after 1 call: paged');
-
-    const { published } = await stopped(endingOf(result), world.deps(), {
-      ...SETTINGS,
-      hooks: HOOK_SETTINGS,
-    });
-    expect(published).toBe(false);
-    expectCleanEnding(world, 'ROLLED_BACK');
-  });
-
   test('the execution times out while the rollback hook runs: the Stopped step ends it clean', async () => {
     const world = worldWith('fails-after-switch', {
       beforeDeploy: [ok()],

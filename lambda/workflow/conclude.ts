@@ -24,7 +24,6 @@ import { type TrafficWeights } from '../shared/traffic';
 import { afterRelease, migrationFailure, migrationPorts } from './migrations';
 import { attempt, withNotes } from './attempt';
 import { rollbackHookSaid } from './hooks';
-import { reportedBefore } from './report-once';
 import { capacityOf, pinAt, resumeLive, restIfHeld, scaleOldDown } from './capacity';
 import { routeAllTo } from './switch';
 import {
@@ -289,12 +288,8 @@ export async function rollback(
 }
 
 /**
- * "Report rollback": the rollback's outcome (traffic is back on the old color already, scaling acts again) with
- * the rollback hook's answer added; the outcome published, then the lock released.
- *
- * Published once: this step publishes before it releases the lock, so a lock this release no longer holds means an
- * earlier attempt of it (its Lambda died after it published: the state machine's retry, or the Stopped step
- * afterwards) published already, and nothing is published again.
+ * "Report rollback": the rollback's outcome (traffic is back on the old color already) with the rollback hook's
+ * answer added; scaling acts again, the lock is released, the outcome published.
  */
 async function reportRollback(
   state: ReleaseState,
@@ -304,12 +299,13 @@ async function reportRollback(
   const { cause: rolledBack, ...outcome } = state.unpublished!;
   const cause = `${rolledBack} ${rollbackHookSaid(state)}`;
   const notes: string[] = [];
-  const published = { ...state, unpublished: undefined };
-  if (await reportedBefore(state.execution, deps, notes)) {
-    return { ...published, outcome: { error: outcome.error, cause: withNotes(cause, notes) } };
-  }
-  await housekeeping(state, deps, settings, notes, { ...outcome, cause }, { publishFirst: true });
-  return { ...published, outcome: { error: outcome.error, cause: withNotes(cause, notes) } };
+  await housekeeping(state, deps, settings, notes, { ...outcome, cause });
+  // Published: the state no longer carries it (a retried report would publish again).
+  return {
+    ...state,
+    unpublished: undefined,
+    outcome: { error: outcome.error, cause: withNotes(cause, notes) },
+  };
 }
 
 export async function rollbackFailed(
@@ -460,7 +456,6 @@ async function giveBoundsBack(
 /**
  * Release the lock and publish the outcome; record what went wrong instead of failing the ending. Before the lock,
  * scaling acts again: the live color (the outcome's, else the record's) gets its configured bounds back.
- * `publishFirst`: the outcome is published before the lock is released (the lock then tells a retry it is out).
  */
 async function housekeeping(
   state: ReleaseState,
@@ -468,7 +463,6 @@ async function housekeeping(
   settings: Pick<WorkflowSettings, 'appName' | 'scaling'>,
   notes: string[],
   outcome: Omit<ReleaseOutcome, 'app' | 'release'>,
-  { publishFirst = false }: { readonly publishFirst?: boolean } = {},
 ): Promise<void> {
   if (state.release) {
     await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false));
@@ -485,10 +479,7 @@ async function housekeeping(
       });
     }
   }
-  const release = () => attempt(notes, 'release the lock', () => deps.lock.release(state.execution));
-  if (!publishFirst) {
-    await release();
-  }
+  await attempt(notes, 'release the lock', () => deps.lock.release(state.execution));
   await attempt(notes, 'publish the outcome', () =>
     deps.notifier.publish({
       app: settings.appName,
@@ -497,9 +488,6 @@ async function housekeeping(
       cause: outcome.cause && withNotes(outcome.cause, notes),
     }),
   );
-  if (publishFirst) {
-    await release();
-  }
 }
 
 export { stopped, type ExecutionEnding } from './stopped';

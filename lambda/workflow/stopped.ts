@@ -14,7 +14,6 @@ import { capacityOf, pinAt, resumeLive, settle } from './capacity';
 import { isFollower } from './follow-live';
 import { attempt, withNotes } from './attempt';
 import { afterRelease } from './migrations';
-import { reportedBefore } from './report-once';
 import { routeAllTo } from './switch';
 
 /** How an execution ended, as its status-change event and its history tell it. */
@@ -106,13 +105,8 @@ export async function stopped(
   settings: WorkflowSettings,
 ): Promise<{ outcome: ReleaseOutcome; published: boolean }> {
   const { execution, status, endedIn } = ending;
+  const reported = status === 'FAILED' && endedIn !== undefined && REPORTED_ENDINGS.includes(endedIn);
   const notes: string[] = [];
-  const reported =
-    (status === 'FAILED' && endedIn !== undefined && REPORTED_ENDINGS.includes(endedIn)) ||
-    // "Report rollback" died after it published (it releases the lock only then): reported, never twice.
-    (ending.unpublished !== undefined &&
-      (endedIn === STATES.reportRollback || endedIn === STATES.rolledBackReportFailed) &&
-      (await reportedBefore(execution, deps, notes)));
   const failed = status === 'FAILED' && endedIn !== undefined ? FAILED_ENDINGS[endedIn] : undefined;
   const recovered =
     reported || ending.error === MANUAL_ROLLBACK
@@ -155,7 +149,6 @@ export async function stopped(
       `${causeMessage(rolledBack.cause)} ${unfinished}, so the Stopped step reports it: ${lock} and ${scaling}. ` +
       `${recovered ? '' : 'Now: '}${where}`;
   } else if (reported) {
-    outcomeStatus = ending.unpublished ? 'ROLLED_BACK' : outcomeStatus;
     cause = `Release ${execution} ended in "${endedIn}", whose step reported it; ${lock} and ${scaling}.`;
   } else if (status === 'FAILED') {
     // Once traffic went back to the old color, a release that had gone live is not reported live, and a failed

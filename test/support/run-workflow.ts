@@ -137,8 +137,6 @@ export function runRelease(
     lambdaFailures?: RunOptions['lambdaFailures'];
     /** A stop from outside (see RunOptions.stopWhen). */
     stopWhen?: RunOptions['stopWhen'];
-    /** Wraps each Task's Lambda (see RunOptions.wrapTask): a Lambda that dies after its work. */
-    wrapTask?: RunOptions['wrapTask'];
     /** The lifecycle hooks on (the state machine with all three, and their timings: HOOK_SETTINGS). */
     hooks?: boolean;
   } = {},
@@ -166,7 +164,6 @@ export function runRelease(
       taskTimeoutSeconds: options.taskTimeoutSeconds,
       lambdaFailures: options.lambdaFailures,
       stopWhen: options.stopWhen,
-      wrapTask: options.wrapTask,
     },
   );
 }
