@@ -207,6 +207,8 @@ export interface ExecutionResult {
   readonly output?: ReleaseState;
   /** The input of the last Task state that ran (as the execution's history shows each state's input). */
   readonly lastInput?: ReleaseState;
+  /** The output of that last Task, when it returned one (what the state after it was entered with). */
+  readonly lastOutput?: ReleaseState;
 }
 
 export interface RunOptions {
@@ -366,6 +368,7 @@ export async function runWorkflow(
   type LocalHandler = (payload: unknown) => Promise<never>;
   let stop: ExecutionStop | undefined;
   let lastInput: ReleaseState | undefined;
+  let lastOutput: ReleaseState | undefined;
   /** Lambdas running now: a stopped execution's result waits for them, as their writes land all the same. */
   const inflight = new Set<Promise<unknown>>();
   let abortExecution = () => undefined as void;
@@ -393,6 +396,7 @@ export async function runWorkflow(
           state,
           async (payload: unknown) => {
             lastInput = payload as ReleaseState;
+            lastOutput = undefined;
             const failure = options.lambdaFailures?.[state];
             if (failure) {
               throw Object.assign(new Error(failure.message), { name: failure.name });
@@ -412,6 +416,7 @@ export async function runWorkflow(
             if (done.status === 'rejected') {
               throw done.reason;
             }
+            lastOutput = done.value as ReleaseState;
             return done.value as never;
           },
         ]),
@@ -478,16 +483,16 @@ export async function runWorkflow(
     await collect;
     if (stop) {
       await Promise.all(inflight);
-      return { ...stop, states, events, lastInput };
+      return { ...stop, states, events, lastInput, lastOutput };
     }
-    return { status: 'SUCCEEDED', states, events, output: output ?? undefined, lastInput };
+    return { status: 'SUCCEEDED', states, events, output: output ?? undefined, lastInput, lastOutput };
   } catch (e) {
     await collect;
     if (!(e instanceof ExecutionError)) {
       throw e;
     }
     const cause = typeof failed?.Cause === 'string' ? failed.Cause : JSON.stringify(failed?.Cause);
-    return { status: 'FAILED', error: failed?.Error, cause, states, events, lastInput };
+    return { status: 'FAILED', error: failed?.Error, cause, states, events, lastInput, lastOutput };
   }
 }
 

@@ -1,4 +1,5 @@
 import { GetExecutionHistoryCommand, SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
+import type { ReleaseOutcome } from '../shared/ports';
 import type { Color } from '../shared/release-record';
 
 /** How many of an execution's last history events are read to find the state it ended in (one call). */
@@ -18,6 +19,11 @@ export interface EndingFromHistory {
    * "Report rollback" had not published it yet): its error and cause (workflow/conclude.ts `rollback`).
    */
   readonly unpublished?: { readonly error: string; readonly cause: string };
+  /**
+   * The outcome the ending step could not publish, carried in the last state's input (the Fail state the ending
+   * step led to): workflow/conclude.ts housekeeping.
+   */
+  readonly unsent?: ReleaseOutcome;
 }
 
 /** A release execution's history (Step Functions), as far as the Stopped step needs it. */
@@ -45,11 +51,38 @@ export class ExecutionHistory {
       e.stateEnteredEventDetails?.name ? [e.stateEnteredEventDetails] : [],
     );
     const carried = entered.map((d) => carriedIn(d.input)).find((c) => c?.release);
+    const unsent = unsentIn(entered[0]?.input);
     return {
       endedIn: entered[0]?.name,
       release: carried?.release,
       ...(carried?.unpublished ? { unpublished: carried.unpublished } : {}),
+      ...(unsent ? { unsent } : {}),
     };
+  }
+}
+
+const STATUSES: readonly string[] = [
+  'SUCCEEDED',
+  'ROLLED_BACK',
+  'ABORTED',
+  'REFUSED',
+  'ROLLBACK_FAILED',
+  'STOPPED',
+  'CONTRACT_FAILED',
+] satisfies readonly ReleaseOutcome['status'][];
+
+/** The outcome a state's input carries as unsent, when it is one (an app, a release, a known status). */
+function unsentIn(input: string | undefined): ReleaseOutcome | undefined {
+  try {
+    const unsent = (JSON.parse(input ?? 'null') as { unsent?: Record<string, unknown> } | null)?.unsent;
+    return typeof unsent?.app === 'string' &&
+      typeof unsent.release === 'string' &&
+      typeof unsent.status === 'string' &&
+      STATUSES.includes(unsent.status)
+      ? (unsent as unknown as ReleaseOutcome)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -5,7 +5,7 @@
 import type { AnalysisResult, MetricVerdict } from './analysis';
 import { CATCH_UP_SECONDS, releaseError } from './errors';
 import { hookBudget, type HookTimings } from './hook-contract';
-import type { Promotion } from './ports';
+import type { Promotion, ReleaseOutcome } from './ports';
 import type { Color } from './release-record';
 import type { RecordedCapacity, ScalingSettings } from './scaling';
 import { ALL_AT_ONCE, parseStrategy, shiftBudget, type AnalysisSettings, type Strategy } from './strategy';
@@ -253,6 +253,11 @@ export interface ReleaseState {
     readonly error: string;
     readonly cause: string;
   };
+  /**
+   * The outcome an ending step could not publish (its tries failed): the Stopped step reads it from the execution's
+   * last state and publishes it (workflow/conclude.ts housekeeping).
+   */
+  readonly unsent?: ReleaseOutcome;
 }
 
 /** One lifecycle hook's progress through its calls (the "Start ... hook" Pass state sets `name` and `attempt: 0`). */

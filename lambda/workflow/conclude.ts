@@ -9,7 +9,7 @@
  * - rollback: the new color failed after the switch: traffic and record go back to the old, still warm, color.
  * - rollbackFailed: the rollback itself failed: say so loudly.
  */
-import { FLEET_BUSY, ReleaseErrors } from '../shared/errors';
+import { BluegreenError, FLEET_BUSY, ReleaseErrors } from '../shared/errors';
 import type { ReleaseOutcome, Restored, WorkflowDeps } from '../shared/ports';
 import {
   causeMessage,
@@ -89,7 +89,7 @@ export async function finish(
       ? ' Expand, backfill and contract ran: there is no way back to the old version.'
       : ' Expand and backfill ran; the contract waits for the next release, so a rollback stays possible.';
   }
-  await housekeeping(state, deps, settings, notes, {
+  const unsent = await housekeeping(state, deps, settings, notes, {
     status: 'SUCCEEDED',
     image: release.image,
     liveColor: release.idle,
@@ -98,6 +98,14 @@ export async function finish(
       (settings.keepIdleWarm ? 'stays warm for a rollback.' : 'was scaled down.') +
       migrations,
   });
+  if (unsent) {
+    // A success nobody hears of is not done: Finish is tried again (all it does is idempotent), then "Finish failed"
+    // hands it to the Stopped step, which publishes it (retried by EventBridge).
+    throw new BluegreenError(
+      'OutcomeNotPublished',
+      `${release.image} is live on ${release.idle}, but publishing the outcome failed: ${notes.join('; ')}.`,
+    );
+  }
   return state;
 }
 
@@ -164,14 +172,14 @@ export async function contractFailed(
   const cause =
     `${why} The contract runs again at the start of the next release, before its expand: fix what made it ` +
     'fail first.';
-  await housekeeping(state, deps, settings, notes, {
+  const unsent = await housekeeping(state, deps, settings, notes, {
     status: 'CONTRACT_FAILED',
     image: release.image,
     liveColor: release.idle,
     error,
     cause,
   });
-  return { ...state, outcome: { error, cause: withNotes(cause, notes) } };
+  return { ...state, ...unsent, outcome: { error, cause: withNotes(cause, notes) } };
 }
 
 export async function abort(
@@ -197,12 +205,12 @@ export async function abort(
   const notes: string[] = [];
   if (!state.release) {
     // Refused by Prepare: nothing was changed, nothing to undo.
-    await housekeeping(state, deps, settings, notes, {
+    const unsent = await housekeeping(state, deps, settings, notes, {
       status: 'REFUSED',
       error: failure.Error,
       cause: message,
     });
-    return { ...state, outcome: { error: failure.Error, cause: message } };
+    return { ...state, ...unsent, outcome: { error: failure.Error, cause: message } };
   }
   const release = state.release;
   // Before the switch the idle color must have no production weight; if the listener was changed under the
@@ -234,14 +242,14 @@ export async function abort(
     again = await confirmAllOn(release.live, deps, 'abort');
   });
   const cause = `${message} ${traffic}; ${idle}.${again}`;
-  await housekeeping(state, deps, settings, notes, {
+  const unsent = await housekeeping(state, deps, settings, notes, {
     status: 'ABORTED',
     image: release.image,
     liveColor: release.live,
     error: failure.Error,
     cause,
   });
-  return { ...state, outcome: { error: failure.Error, cause: withNotes(cause, notes) } };
+  return { ...state, ...unsent, outcome: { error: failure.Error, cause: withNotes(cause, notes) } };
 }
 
 export async function rollback(
@@ -283,8 +291,12 @@ export async function rollback(
     const unpublished = { ...outcome, cause: withNotes(cause, notes) };
     return { ...state, unpublished, outcome: { error: outcome.error, cause: unpublished.cause } };
   }
-  await housekeeping(state, deps, settings, notes, { ...outcome, cause });
-  return { ...state, outcome: { error: ReleaseErrors.RolledBack, cause: withNotes(cause, notes) } };
+  const unsent = await housekeeping(state, deps, settings, notes, { ...outcome, cause });
+  return {
+    ...state,
+    ...unsent,
+    outcome: { error: ReleaseErrors.RolledBack, cause: withNotes(cause, notes) },
+  };
 }
 
 /**
@@ -299,11 +311,12 @@ async function reportRollback(
   const { cause: rolledBack, ...outcome } = state.unpublished!;
   const cause = `${rolledBack} ${rollbackHookSaid(state)}`;
   const notes: string[] = [];
-  await housekeeping(state, deps, settings, notes, { ...outcome, cause });
-  // Published: the state no longer carries it (a retried report would publish again).
+  const unsent = await housekeeping(state, deps, settings, notes, { ...outcome, cause });
+  // Published (or handed to the Stopped step as `unsent`): the state no longer carries it as waiting for the hook.
   return {
     ...state,
     unpublished: undefined,
+    ...unsent,
     outcome: { error: outcome.error, cause: withNotes(cause, notes) },
   };
 }
@@ -322,13 +335,17 @@ export async function rollbackFailed(
     `${release?.idle ?? 'the new color'}: check the production listener and the record (bluegreen status), then ` +
     `switch to ${release?.live ?? 'the old color'} by hand.`;
   const notes: string[] = [];
-  await housekeeping(state, deps, settings, notes, {
+  const unsent = await housekeeping(state, deps, settings, notes, {
     status: 'ROLLBACK_FAILED',
     image: release?.image,
     error: ReleaseErrors.RollbackFailed,
     cause,
   });
-  return { ...state, outcome: { error: ReleaseErrors.RollbackFailed, cause: withNotes(cause, notes) } };
+  return {
+    ...state,
+    ...unsent,
+    outcome: { error: ReleaseErrors.RollbackFailed, cause: withNotes(cause, notes) },
+  };
 }
 
 /**
@@ -456,6 +473,10 @@ async function giveBoundsBack(
 /**
  * Release the lock and publish the outcome; record what went wrong instead of failing the ending. Before the lock,
  * scaling acts again: the live color (the outcome's, else the record's) gets its configured bounds back.
+ *
+ * An outcome it could not publish (after its tries) is returned as `{ unsent }`, for the ending step's output: the
+ * execution's last state then carries it, and the Stopped step, which runs for every execution that ends in a Fail
+ * state, publishes it (retried by EventBridge). Outcomes are published at least once, never dropped.
  */
 async function housekeeping(
   state: ReleaseState,
@@ -463,7 +484,7 @@ async function housekeeping(
   settings: Pick<WorkflowSettings, 'appName' | 'scaling'>,
   notes: string[],
   outcome: Omit<ReleaseOutcome, 'app' | 'release'>,
-): Promise<void> {
+): Promise<{ unsent: ReleaseOutcome } | undefined> {
   if (state.release) {
     await attempt(notes, 'let scaling act again', () => deps.fleet.holdCapacity(false));
     const scaling = settings.scaling;
@@ -480,14 +501,15 @@ async function housekeeping(
     }
   }
   await attempt(notes, 'release the lock', () => deps.lock.release(state.execution));
-  await attempt(notes, 'publish the outcome', () =>
-    deps.notifier.publish({
-      app: settings.appName,
-      release: state.execution,
-      ...outcome,
-      cause: outcome.cause && withNotes(outcome.cause, notes),
-    }),
-  );
+  const full: ReleaseOutcome = {
+    app: settings.appName,
+    release: state.execution,
+    ...outcome,
+    cause: outcome.cause && withNotes(outcome.cause, notes),
+  };
+  const sent = await attempt(notes, 'publish the outcome', () => deps.notifier.publish(full));
+  // Unsent: with why, for whoever publishes it.
+  return sent ? undefined : { unsent: { ...full, cause: withNotes(outcome.cause ?? '', notes) } };
 }
 
 export { stopped, type ExecutionEnding } from './stopped';

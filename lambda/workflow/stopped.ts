@@ -36,6 +36,8 @@ export interface ExecutionEnding {
    * traffic back, then the rollback hook or "Report rollback" did not finish.
    */
   readonly unpublished?: { readonly error: string; readonly cause: string };
+  /** The outcome the execution's ending step could not publish (its last state carries it). */
+  readonly unsent?: ReleaseOutcome;
 }
 
 /** Fail states reached only once the execution's own ending step ran: it let scaling act, released and published. */
@@ -187,16 +189,28 @@ export async function stopped(
     error: rolledBack?.error ?? ending.error ?? status,
     cause: withNotes(cause, notes),
   };
-  if (reported) {
+  if (reported && !ending.unsent) {
     return { outcome, published: false };
   }
+  // An ending step that did everything but publish (its tries failed) left its outcome for this step.
+  const toPublish: ReleaseOutcome =
+    reported && ending.unsent
+      ? {
+          ...ending.unsent,
+          cause: withNotes(
+            `${ending.unsent.cause ?? ''} (Published by the Stopped step: "${endedIn}" could not publish it; ` +
+              `since then ${lock} and ${scaling}.)`.trim(),
+            notes,
+          ),
+        }
+      : outcome;
   // Tried like the other chores; if it still fails, the step fails and EventBridge invokes it again (its target's
   // retry policy): an outcome is never dropped in silence.
   const unsent: string[] = [];
-  if (!(await attempt(unsent, 'publish the outcome', () => deps.notifier.publish(outcome)))) {
+  if (!(await attempt(unsent, 'publish the outcome', () => deps.notifier.publish(toPublish)))) {
     throw new BluegreenError('OutcomeNotPublished', `Release ${execution}: ${unsent.join('; ')}.`);
   }
-  return { outcome, published: true };
+  return { outcome: toPublish, published: true };
 }
 
 /**

@@ -173,6 +173,7 @@ export function runRelease(
  * (the EventBridge event), the last state it entered and the release its last state carried (its history).
  */
 export function endingOf(result: ExecutionResult, execution = 'release-1'): ExecutionEnding {
+  const newest = result.lastOutput ?? result.lastInput;
   return {
     execution,
     status: result.status,
@@ -180,6 +181,8 @@ export function endingOf(result: ExecutionResult, execution = 'release-1'): Exec
     cause: result.cause,
     endedIn: result.states[result.states.length - 1],
     release: result.lastInput?.release,
-    ...(result.lastInput?.unpublished ? { unpublished: result.lastInput.unpublished } : {}),
+    // As the history's newest input: the last Task's output once it returned (the Fail state after it), else its input.
+    ...(newest?.unpublished ? { unpublished: newest.unpublished } : {}),
+    ...(newest?.unsent ? { unsent: newest.unsent } : {}),
   };
 }

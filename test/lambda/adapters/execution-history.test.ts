@@ -81,4 +81,38 @@ describe('ExecutionHistory: what the Stopped step learns from an execution', () 
       release: { live: 'blue', image: 'repo:v2' },
     });
   });
+
+  test('the outcome the ending step could not publish, from the last state entered only', async () => {
+    const unsent = {
+      app: 'shop',
+      release: 'release-9',
+      status: 'ABORTED',
+      error: 'SmokeChecksFailed',
+      cause:
+        'Validation failed. Also: could not publish the outcome (InternalErrorException: SNS is unavailable).',
+    };
+    const release = { live: 'blue', idle: 'green', image: 'repo:v2' };
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        entered(21, 'Aborted', { execution: 'release-9', release, unsent }),
+        entered(20, 'Abort', { execution: 'release-9', release }),
+      ],
+    });
+    await expect(new ExecutionHistory(new SFNClient({})).ending(ARN)).resolves.toEqual({
+      endedIn: 'Aborted',
+      release: { live: 'blue', image: 'repo:v2' },
+      unsent,
+    });
+    // An older state's (or a malformed) one is not the ending's: nothing to publish.
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        entered(22, 'Aborted', { execution: 'release-9', release, unsent: { ...unsent, status: 'DONE' } }),
+        entered(21, 'Abort', { execution: 'release-9', release, unsent }),
+      ],
+    });
+    await expect(new ExecutionHistory(new SFNClient({})).ending(ARN)).resolves.toEqual({
+      endedIn: 'Aborted',
+      release: { live: 'blue', image: 'repo:v2' },
+    });
+  });
 });
