@@ -187,7 +187,7 @@ export function stepVerdicts(step: StepVerdict, at: string, idle: Color | undefi
   // The state, and what the workflow did with the step (a dry run: what it would have done).
   const state =
     `${STATES.analyse} → ${STEP_ACTIONS[step.action]}` +
-    (step.wouldHave ? ` (dry run: would have ${STEP_ACTIONS[step.wouldHave]})` : '');
+    (step.wouldHave ? ` (dry run: would have ${WOULD_HAVE[step.wouldHave]})` : '');
   const out: ReportVerdict[] = step.metrics.map((m) => ({
     at,
     kind: 'analysis',
@@ -215,6 +215,11 @@ const STEP_ACTIONS: Readonly<Record<StepVerdict['action'], string>> = {
   promote: 'promoted to 100%',
   extend: 'step extended',
   rollback: 'rolled back',
+};
+/** What a dry run's step would have done, in words. */
+const WOULD_HAVE: Readonly<Record<NonNullable<StepVerdict['wouldHave']>, string>> = {
+  rollback: 'rolled back',
+  extend: 'extended the step',
 };
 
 function metricValue(m: MetricVerdict): string {

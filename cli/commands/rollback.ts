@@ -90,6 +90,13 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
       );
     }
     try {
+      // It may have ended its release by itself while the question was asked (a failed bake check rolls back, and
+      // its rollback hook holds the lock meanwhile): then it is not stopped, and its lock goes back to it.
+      const moved = await positionNow(session.sfn, f.executionArn);
+      if (phaseOf(moved.state ?? '') === 'ending') {
+        await ports.lock.handOver(owner, f.name, now, new Date(report.lock?.expiresAt ?? lease));
+        throw refused('ReleaseEnding', endingUnderWay(f.name, moved.state));
+      }
       await session.sfn.send(
         new StopExecutionCommand({ executionArn: f.executionArn, error: MANUAL_ROLLBACK, cause: why }),
       );
@@ -104,6 +111,9 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
       // Nothing moves any more: decide again on fresh reads.
       const position = await positionNow(session.sfn, f.executionArn);
       const last = position.release ?? release;
+      if (phaseOf(position.state ?? '') === 'ending') {
+        throw refused('ReleaseEnding', endingUnderWay(f.name, position.state));
+      }
       if (phaseOf(position.state ?? '') !== 'after-switch') {
         throw refused(
           'ReleaseBusy',
@@ -208,6 +218,15 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
   }
 }
 
+/** A release found ending by itself (rolled back, aborted, ...): nothing for this command to do. */
+function endingUnderWay(name: string, state: string | undefined): string {
+  return (
+    `Release ${name} is ending by itself (in "${state ?? '?'}": its rollback, abort or report runs), so this command ` +
+    'changed nothing; its ending moves traffic itself, and the Stopped step finishes it if it cannot. See ' +
+    'bluegreen status.'
+  );
+}
+
 /** What a rollback would do now, or why it must not (a refusal, nothing changed). */
 export function planRollback(report: StatusReport, flight: InFlight | undefined, now: Date): Plan {
   if (report.drift) {
@@ -228,6 +247,9 @@ export function planRollback(report: StatusReport, flight: InFlight | undefined,
           'so there is nothing to roll back. It aborts by itself if it fails' +
           (flight.approval ? '; to stop it at the gate: bluegreen reject --reason "..."' : '.'),
       );
+    }
+    if (phase === 'ending') {
+      throw refused('ReleaseEnding', endingUnderWay(flight.name, flight.state));
     }
     if (phase !== 'after-switch' || !flight.release) {
       throw refused(

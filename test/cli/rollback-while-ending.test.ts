@@ -1,0 +1,92 @@
+/**
+ * `bluegreen rollback` against a release that ends by itself meanwhile (a failed bake check rolled it back, and its
+ * rollback hook holds the lock while it runs): never stopped, its lock given back, and the refusal says what is
+ * under way instead of claiming where traffic is.
+ */
+import { ME, MockAws, REPO, history, releaseOf } from './mock-aws';
+import { bluegreen, terminal } from './support';
+
+const V1 = `${REPO}:v1`;
+const V2 = `${REPO}:v2`;
+const NAME = 'v2-20261126T100000Z';
+let aws: MockAws;
+beforeEach(() => {
+  aws = new MockAws();
+  history.reset();
+});
+afterEach(() => aws.restore());
+
+/** A release of v2 to green, in its bake (green live, blue still warm on v1), holding the lock. */
+function baking(): void {
+  aws.record = { live: 'green', images: { blue: V1, green: V2 } };
+  aws.weights = { blue: 0, green: 100 };
+  aws.testWeights = { blue: 100, green: 0 };
+  aws.services.green = {
+    desired: 2,
+    running: 2,
+    revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:4',
+  };
+  aws.lock = {
+    owner: NAME,
+    image: V2,
+    since: '2026-11-26T10:00:00.000Z',
+    expiresAt: Date.parse('2026-11-26T12:00:00Z') / 1000,
+  };
+  aws.executions.push({
+    name: NAME,
+    status: 'RUNNING',
+    input: JSON.stringify({ image: V2, startedBy: ME }),
+    start: new Date('2026-11-26T10:00:00Z'),
+    events: [
+      history.started({ image: V2 }),
+      history.entered('Bake: wait', 'Wait', { execution: NAME, release: releaseOf(V2) }),
+    ],
+  });
+}
+
+test('it rolled back by itself while the question was asked: not stopped, its lock given back, nothing moved', async () => {
+  baking();
+  const result = await bluegreen(
+    'rollback',
+    terminal({
+      tty: true,
+      onConfirm: () => {
+        // Meanwhile: its bake failed, Roll back moved traffic back, and its rollback hook runs (holding the lock).
+        aws.weights = { blue: 100, green: 0 };
+        aws.record.live = 'blue';
+        aws.executions[0].events.push(
+          history.entered('Roll back', 'Task', { execution: NAME, release: releaseOf(V2) }),
+          history.entered('Rollback hook', 'Task', { execution: NAME, release: releaseOf(V2) }),
+        );
+        return Promise.resolve(true);
+      },
+    }),
+  );
+  expect(result.code).toBe(1);
+  expect(result.err).toContain(
+    `ReleaseEnding: Release ${NAME} is ending by itself (in "Rollback hook": its rollback, abort or report runs)`,
+  );
+  expect(result.err).not.toContain('traffic stays');
+  expect(aws.stopped).toHaveLength(0);
+  // The lock is the release's again (its report frees it), untouched by this command.
+  expect(aws.lock?.owner).toBe(NAME);
+  expect(aws.weights).toEqual({ blue: 100, green: 0 });
+});
+
+test('asked while the release runs its rollback hook: refused at once, no "try again in a few seconds"', async () => {
+  baking();
+  aws.weights = { blue: 100, green: 0 };
+  aws.record.live = 'blue';
+  aws.executions[0].events.push(
+    history.entered('Roll back', 'Task', { execution: NAME, release: releaseOf(V2) }),
+    history.entered('Wait for rollback hook', 'Wait', { execution: NAME, release: releaseOf(V2) }),
+  );
+  const result = await bluegreen('rollback --yes');
+  expect(result.code).toBe(1);
+  expect(result.err).toContain(
+    `ReleaseEnding: Release ${NAME} is ending by itself (in "Wait for rollback hook"`,
+  );
+  expect(result.err).not.toContain('in a few seconds');
+  expect(aws.stopped).toHaveLength(0);
+  expect(aws.lock?.owner).toBe(NAME);
+});
