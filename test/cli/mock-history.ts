@@ -4,7 +4,7 @@
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import type { Release } from '../../lambda/shared/release';
-import { REGION, REPO } from './mock-aws';
+import { REGION, REPO } from './mock-aws-names';
 
 let clock = Date.parse('2026-11-26T10:00:00Z');
 
