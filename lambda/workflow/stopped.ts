@@ -6,7 +6,7 @@ import { BluegreenError, MANUAL_ROLLBACK } from '../shared/errors';
 import type { ReleaseOutcome, WorkflowDeps } from '../shared/ports';
 import { causeMessage, type WorkflowSettings } from '../shared/release';
 import { COLORS, otherColor, recordParameterNames, type Color } from '../shared/release-record';
-import { STATES } from '../shared/state-names';
+import { phaseOf, STATES } from '../shared/state-names';
 import { recoveryAfterStop, type ColorCondition } from '../shared/stop-recovery';
 import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
 import { heldAt } from '../shared/scaling';
@@ -175,9 +175,15 @@ export async function stopped(
             "The idle color may still run the release's revision; the next release replaces it.")));
   } else {
     const at = endedIn === undefined ? '' : ` in "${endedIn}"`;
+    // Stopped while one of its ending steps ran, that step may have done part of its work (the fresh reads below
+    // say where traffic is); before any, nothing of its own was undone.
+    const inEnding = endedIn !== undefined && ['ending', 'finishing'].includes(phaseOf(endedIn));
     cause =
-      `Release ${execution} ended ${status}${at}${why} before its last step (no rollback or cleanup of its own ` +
-      `ran); ${lock} and ${scaling}. ${recovered ? '' : 'Now: '}${where} ` +
+      `Release ${execution} ended ${status}${at}${why} ` +
+      (inEnding
+        ? `while its "${endedIn}" step ran, which may have done part of its work`
+        : 'before its last step (no rollback or cleanup of its own ran)') +
+      `; ${lock} and ${scaling}. ${recovered ? '' : 'Now: '}${where} ` +
       (ending.error === MANUAL_ROLLBACK
         ? 'The operator who stopped it rolls traffic, record and idle color back (bluegreen rollback).'
         : "The idle color may still run the release's revision; the next release replaces it.");

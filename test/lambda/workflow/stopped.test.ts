@@ -46,6 +46,26 @@ describe('stopped: a release that timed out or was stopped', () => {
     expect(world.lock).toBeUndefined();
   });
 
+  test('stopped while its Roll back step ran: says that step may have done part of its work, not that none ran', async () => {
+    const world = new FakeWorld();
+    held(world, 'release-9');
+    const { outcome } = await stopped(
+      {
+        execution: 'release-9',
+        status: 'TIMED_OUT',
+        endedIn: 'Roll back',
+        release: { live: 'blue', image: 'repo:v2' },
+      },
+      world.deps(),
+      SETTINGS,
+    );
+    expect(outcome.cause).toContain(
+      'ended TIMED_OUT in "Roll back" while its "Roll back" step ran, which may have done part of its work; its lock ' +
+        'is free',
+    );
+    expect(outcome.cause).not.toContain('no rollback');
+  });
+
   test('stopped by bluegreen rollback: says so, and who rolls back', async () => {
     const world = new FakeWorld();
     const { outcome } = await stopped(
