@@ -179,7 +179,7 @@ export async function stopped(
     // say where traffic is); before any, nothing of its own was undone.
     const inEnding = endedIn !== undefined && ['ending', 'finishing'].includes(phaseOf(endedIn));
     cause =
-      `Release ${execution} ended ${status}${at}${why} ` +
+      `Release ${execution} ended ${status}${inEnding ? '' : at}${why} ` +
       (inEnding
         ? `while its "${endedIn}" step ran, which may have done part of its work`
         : 'before its last step (no rollback or cleanup of its own ran)') +

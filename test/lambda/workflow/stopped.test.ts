@@ -60,8 +60,7 @@ describe('stopped: a release that timed out or was stopped', () => {
       SETTINGS,
     );
     expect(outcome.cause).toContain(
-      'ended TIMED_OUT in "Roll back" while its "Roll back" step ran, which may have done part of its work; its lock ' +
-        'is free',
+      'ended TIMED_OUT while its "Roll back" step ran, which may have done part of its work; its lock is free',
     );
     expect(outcome.cause).not.toContain('no rollback');
   });
