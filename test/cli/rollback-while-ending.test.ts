@@ -3,11 +3,10 @@
  * rollback hook holds the lock while it runs): never stopped, its lock given back, and the refusal says what is
  * under way instead of claiming where traffic is.
  */
-import { ME, MockAws, REPO, history, releaseOf } from './mock-aws';
+import { MockAws, history, releaseOf } from './mock-aws';
+import { V2, inFlight } from './operate-support';
 import { bluegreen, terminal } from './support';
 
-const V1 = `${REPO}:v1`;
-const V2 = `${REPO}:v2`;
 const NAME = 'v2-20261126T100000Z';
 let aws: MockAws;
 beforeEach(() => {
@@ -17,32 +16,7 @@ beforeEach(() => {
 afterEach(() => aws.restore());
 
 /** A release of v2 to green, in its bake (green live, blue still warm on v1), holding the lock. */
-function baking(): void {
-  aws.record = { live: 'green', images: { blue: V1, green: V2 } };
-  aws.weights = { blue: 0, green: 100 };
-  aws.testWeights = { blue: 100, green: 0 };
-  aws.services.green = {
-    desired: 2,
-    running: 2,
-    revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:4',
-  };
-  aws.lock = {
-    owner: NAME,
-    image: V2,
-    since: '2026-11-26T10:00:00.000Z',
-    expiresAt: Date.parse('2026-11-26T12:00:00Z') / 1000,
-  };
-  aws.executions.push({
-    name: NAME,
-    status: 'RUNNING',
-    input: JSON.stringify({ image: V2, startedBy: ME }),
-    start: new Date('2026-11-26T10:00:00Z'),
-    events: [
-      history.started({ image: V2 }),
-      history.entered('Bake: wait', 'Wait', { execution: NAME, release: releaseOf(V2) }),
-    ],
-  });
-}
+const baking = () => inFlight(aws, 'Bake: wait', 'Wait', true);
 
 test('it rolled back by itself while the question was asked: not stopped, its lock given back, nothing moved', async () => {
   baking();
