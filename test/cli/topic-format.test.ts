@@ -5,26 +5,13 @@
  * carrying the outcome, as the steps' are.
  */
 import { TOPIC_FORMAT_OUTPUT } from '../../cli/target';
-import { ME, MockAws, REPO, history } from './mock-aws';
+import { ME, MockAws, history } from './mock-aws';
+import { releasedKeptWarm } from './operate-support';
 import { ColdAws } from './mock-cold';
 import { bluegreen } from './support';
 
-const V1 = `${REPO}:v1`;
-const V2 = `${REPO}:v2`;
 let aws: MockAws;
 afterEach(() => aws.restore());
-
-/** Green live on v2 after a release that kept blue warm on v1 (bluegreen rollback can switch back at once). */
-function releasedKeptWarm(): void {
-  aws.record = { live: 'green', images: { blue: V1, green: V2 } };
-  aws.weights = { blue: 0, green: 100 };
-  aws.testWeights = { blue: 100, green: 0 };
-  aws.services.green = {
-    desired: 2,
-    running: 2,
-    revision: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-green:4',
-  };
-}
 
 interface Notification {
   source: string;
@@ -36,7 +23,7 @@ describe('bluegreen rollback (old color warm): what reaches the releases topic',
   beforeEach(() => {
     aws = new MockAws();
     history.reset();
-    releasedKeptWarm();
+    releasedKeptWarm(aws);
   });
 
   test('a stack without Slack: the outcome JSON, exactly as before chat notifications', async () => {
