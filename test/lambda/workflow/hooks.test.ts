@@ -4,6 +4,9 @@ import {
   hookBudget,
   MAX_ANSWERS_PER_HOOK,
   nextDelaySeconds,
+  parseHookReply,
+  MAX_SUMMARY,
+  MAX_KEPT_SUMMARY,
   type LifecycleHookReply,
   type LifecycleHookRequest,
 } from '../../../lambda/shared/hook-contract';
@@ -252,4 +255,28 @@ test("after IN_PROGRESS the next call comes by the bake's end at the latest", as
   const out = await callHook(withBake, w.deps, settings);
   expect(w.calls[0].deadline.toISOString()).toBe('2026-11-26T10:00:40.000Z');
   expect(out.hook?.waitSeconds).toBe(40);
+});
+
+test('summaries are kept short and printable: control characters as spaces, no half surrogate pair at the cut', () => {
+  const reply = parseHookReply(
+    ARN,
+    JSON.stringify({ status: 'FAILED', summary: `a\u0000b\nc${'x'.repeat(1000)}` }),
+  );
+  expect(reply.summary).toHaveLength(MAX_SUMMARY);
+  expect(reply.summary.startsWith('a b c')).toBe(true);
+  const emoji = parseHookReply(
+    ARN,
+    JSON.stringify({ status: 'FAILED', summary: `${'x'.repeat(MAX_SUMMARY - 1)}😀` }),
+  );
+  expect(emoji.summary).toBe('x'.repeat(MAX_SUMMARY - 1));
+  // What bluegreen writes itself (ERROR, TIMED_OUT) is kept to MAX_KEPT_SUMMARY.
+  const long = appendAnswer([], {
+    hook: 'afterShift',
+    functionArn: ARN,
+    status: 'ERROR',
+    summary: 'y'.repeat(2000),
+    attempt: 1,
+    at: '2026-11-26T10:00:00Z',
+  });
+  expect(long[0].summary).toHaveLength(MAX_KEPT_SUMMARY);
 });
