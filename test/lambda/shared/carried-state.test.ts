@@ -1,6 +1,6 @@
 /** What a failed branch of "Bake and production hook" carries in its cause, and Roll back takes back. */
 import { carriedMarker, splitCarried, takeCarried, withCarried } from '../../../lambda/shared/carried-state';
-import type { HookAnswer, ReleaseState } from '../../../lambda/shared/release';
+import { causeMessage, type HookAnswer, type ReleaseState } from '../../../lambda/shared/release';
 import { SETTINGS } from '../../support/run-workflow';
 
 const answer = (attempt: number, status: HookAnswer['status'], summary: string): HookAnswer => ({
@@ -87,4 +87,15 @@ test('a carried part that is not valid JSON (mangled on the way) is dropped from
   });
   expect(state.failure?.Cause).toBe('green failed, check 3.');
   expect(state.release).toEqual(before.release);
+});
+
+test('causeMessage, which every ending and the report read causes with, leaves a carried part out', () => {
+  const lambdaCause = JSON.stringify({
+    errorType: 'UnhealthyAfterSwitch',
+    errorMessage: 'green failed, check 3',
+  });
+  expect(causeMessage(withCarried(lambdaCause, 'watch', { checks: 2 }))).toBe('green failed, check 3');
+  expect(causeMessage(withCarried('The production hook answered FAILED.', 'hooks', []))).toBe(
+    'The production hook answered FAILED.',
+  );
 });
