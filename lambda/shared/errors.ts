@@ -79,6 +79,12 @@ export const ReleaseErrors = {
    * ERROR or TIMED_OUT: all traffic goes back to the old color.
    */
   ProductionHookFailed: 'ProductionHookFailed',
+  /**
+   * The hook step itself (not the hook: its FAILED, ERROR and TIMED_OUT are answers) failed after its retries,
+   * so the hook gave no answer: the admission hook's refuses the release, the production hook's rolls it back.
+   * Named by the state machine (lib/constructs/hook-phase.ts); the cause gives the step's error and message.
+   */
+  HookStepFailed: 'HookStepFailed',
   /** Switching back failed: traffic and record may be on the failing color. Operators must act. */
   RollbackFailed: 'RollbackFailed',
   /** The expand migrations failed: nothing was deployed, traffic never moved. */

@@ -54,8 +54,15 @@ export const MAX_DETAILS_BYTES = 8 * 1024;
 export const CALLBACK_DELAY_SECONDS = { min: 5, max: 300 } as const;
 /** At most this many answers per hook are kept in the release (the oldest go first): the state stays small. */
 export const MAX_ANSWERS_PER_HOOK = 20;
-/** A summary is kept to this many characters (20 answers of 3 hooks stay well inside the state's 256 KB). */
-const MAX_SUMMARY = 500;
+/**
+ * A hook's summary is kept to this many characters; with the summaries bluegreen writes (ERROR, TIMED_OUT: at most
+ * MAX_KEPT_SUMMARY), the answers of 3 hooks stay well inside the state's 256 KB, and the production hook's branch
+ * can carry the release's answers in an error cause (at most 32,768 characters) when it fails
+ * (test/workflow-hooks-limits.test.ts measures both).
+ */
+export const MAX_SUMMARY = 200;
+/** Any answer's summary, as kept in the release (a hook's own, or what bluegreen wrote for ERROR or TIMED_OUT). */
+export const MAX_KEPT_SUMMARY = 600;
 
 const EXPECTED =
   '{"status": "SUCCEEDED" | "FAILED" | "IN_PROGRESS", "summary"?: string, "details"?: JSON up to 8 KB, ' +
@@ -104,7 +111,7 @@ export function parseHookReply(
       return error(`the hook's details are ${size} bytes, over the ${MAX_DETAILS_BYTES} allowed`);
     }
   }
-  const summary = typeof fields.summary === 'string' ? fields.summary.slice(0, MAX_SUMMARY) : '';
+  const summary = typeof fields.summary === 'string' ? tidySummary(fields.summary, MAX_SUMMARY) : '';
   return {
     functionArn,
     status,
@@ -123,9 +130,22 @@ export function nextDelaySeconds(
   return Math.min(CALLBACK_DELAY_SECONDS.max, Math.max(CALLBACK_DELAY_SECONDS.min, Math.round(asked)));
 }
 
-/** `answers` with `answer` appended, keeping at most the last MAX_ANSWERS_PER_HOOK of each hook. */
+/**
+ * A summary as kept: control characters (which JSON escapes to 6 bytes each) as spaces, at most `max` characters,
+ * never ending in half a surrogate pair.
+ */
+export function tidySummary(summary: string, max = MAX_KEPT_SUMMARY): string {
+  // eslint-disable-next-line no-control-regex
+  const cut = summary.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, max);
+  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
+/**
+ * `answers` with `answer` appended (its summary tidied: tidySummary), keeping at most the last
+ * MAX_ANSWERS_PER_HOOK of each hook.
+ */
 export function appendAnswer(answers: readonly HookAnswer[], answer: HookAnswer): HookAnswer[] {
-  const all = [...answers, answer];
+  const all = [...answers, { ...answer, summary: tidySummary(answer.summary) }];
   const same = all.filter((a) => a.hook === answer.hook);
   const drop = new Set(same.slice(0, Math.max(0, same.length - MAX_ANSWERS_PER_HOOK)));
   return all.filter((a) => !drop.has(a));

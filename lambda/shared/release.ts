@@ -5,6 +5,7 @@
 import type { AnalysisResult, MetricVerdict } from './analysis';
 import { CATCH_UP_SECONDS, releaseError } from './errors';
 import { hookBudget, type HookTimings } from './hook-contract';
+import { splitCarried } from './carried-state';
 import type { Promotion, ReleaseOutcome } from './ports';
 import type { Color } from './release-record';
 import type { RecordedCapacity, ScalingSettings } from './scaling';
@@ -527,16 +528,19 @@ export function requireRelease(state: ReleaseState): Release {
 
 /**
  * The human message of a caught error. Step Functions passes a Lambda error's Cause as the JSON Lambda wrote
- * ({"errorType","errorMessage","trace"}); other causes are plain text.
+ * ({"errorType","errorMessage","trace"}); other causes are plain text. A part carried after the cause by a failed
+ * branch of "Bake and production hook" (carried-state.ts) is left out.
  */
 export function causeMessage(cause: string | undefined): string {
   if (!cause) {
     return '';
   }
+  // What a failed Parallel branch carried after its cause (carried-state.ts) is state, not words.
+  const readable = splitCarried(cause).cause;
   try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : cause;
+    const parsed = JSON.parse(readable) as { errorMessage?: unknown };
+    return typeof parsed.errorMessage === 'string' ? parsed.errorMessage : readable;
   } catch {
-    return cause;
+    return readable;
   }
 }

@@ -9,6 +9,7 @@
  * - rollback: the new color failed after the switch: traffic and record go back to the old, still warm, color.
  * - rollbackFailed: the rollback itself failed: say so loudly.
  */
+import { takeCarried } from '../shared/carried-state';
 import { BluegreenError, FLEET_BUSY, ReleaseErrors } from '../shared/errors';
 import type { ReleaseOutcome, Restored, WorkflowDeps } from '../shared/ports';
 import {
@@ -253,10 +254,12 @@ export async function abort(
 }
 
 export async function rollback(
-  state: ReleaseState,
+  caught: ReleaseState,
   deps: Deps & Pick<WorkflowDeps, 'router' | 'record'>,
   settings: Pick<WorkflowSettings, 'appName' | 'scaling' | 'hooks'>,
 ): Promise<ReleaseState> {
+  // After the "Bake and production hook" Parallel: what the failed branch knew, back into the release.
+  const state = takeCarried(caught);
   if (state.unpublished) {
     return reportRollback(state, deps, settings);
   }

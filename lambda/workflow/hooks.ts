@@ -56,15 +56,17 @@ export async function callHook(
       summary:
         (now.getTime() >= Date.parse(deadline)
           ? `no final answer within its timeout of ${timing.timeoutSeconds} s (release.hooks.${run.name}.timeoutSeconds)`
-          : `no final answer by the end of the bake (${release.watch?.until ?? '?'}, bakeSeconds ` +
-            `${release.timings.bakeSeconds}): after it nothing would watch the new color's alarms, so the hook must ` +
-            'answer within the bake; give the release a longer bake (bakeSeconds) or make the hook answer sooner') +
+          : bakeOverSummary(release)) +
         (previous?.summary ? `; its last answer said: ${previous.summary}` : ''),
       attempt: run.attempt,
       at: now.toISOString(),
     };
   } else {
     const attempt = run.attempt + 1;
+    // A production hook's call is abandoned at the bake's end too (when that comes before the hook's deadline):
+    // after it nothing watches the new color, so a call still running then is TIMED_OUT, not waited for.
+    const cutAtBakeEnd = bakeEnd !== undefined && bakeEnd > now.getTime() && bakeEnd < Date.parse(deadline);
+    const callDeadline = cutAtBakeEnd ? bakeEnd : Date.parse(deadline);
     const reply = await deps.lifecycleHooks.invoke(
       {
         hook: run.name,
@@ -79,19 +81,23 @@ export async function callHook(
         attempt,
         ...(run.details !== undefined ? { details: run.details } : {}),
       },
-      new Date(deadline),
+      new Date(callDeadline),
     );
     const at = deps.now();
+    const cutByBake = cutAtBakeEnd && reply.status === 'TIMED_OUT';
     answer = {
       hook: run.name,
       functionArn: reply.functionArn,
       status: reply.status,
-      summary: reply.summary,
+      summary: cutByBake
+        ? `${bakeOverSummary(release)} (call ${attempt} was abandoned at the bake's end)`
+        : reply.summary,
       attempt,
       at: at.toISOString(),
     };
     if (reply.status === 'IN_PROGRESS') {
-      const left = Math.ceil((Date.parse(deadline) - at.getTime()) / 1000);
+      // The next call comes by the bake's end at the latest (then it is TIMED_OUT at once, without a call).
+      const left = Math.ceil((callDeadline - at.getTime()) / 1000);
       next = {
         ...(reply.details !== undefined ? { details: reply.details } : {}),
         // Never past the deadline: the call after it would only say TIMED_OUT.
@@ -112,6 +118,15 @@ export async function callHook(
       ...(failure ? { failure } : {}),
     },
   };
+}
+
+/** Why a production hook without a final answer by the bake's end is TIMED_OUT (its answer's summary). */
+function bakeOverSummary(release: Release): string {
+  return (
+    `no final answer by the end of the bake (${release.watch?.until ?? '?'}, bakeSeconds ` +
+    `${release.timings.bakeSeconds}): after it nothing would watch the new color's alarms, so the hook must ` +
+    'answer within the bake; give the release a longer bake (bakeSeconds) or make the hook answer sooner'
+  );
 }
 
 /** The error and cause a final answer other than SUCCEEDED ends the release with (the rollback hook: none). */

@@ -11,6 +11,11 @@
  * - production (afterShift), once all production traffic is on the new color: a Parallel state runs the bake's
  *   watch loop and the hook loop side by side, so the new color stays watched while the hook tests production. A
  *   failure in either branch stops the other and rolls back; the release goes on only once both passed.
+ * - the hook step itself failing after its retries (not the hook: its FAILED, ERROR and TIMED_OUT are answers) is
+ *   named HookStepFailed, with a cause that says which hook, the step's error and message, what became of the
+ *   release and where to look ("... hook step failed" → "Name ... hook step failure").
+ * - a failed branch of the Parallel carries what it knew (the hook's answers, the bake's progress) in its cause:
+ *   Step Functions gives the Parallel's Catch nothing else (carryFailure, lambda/shared/carried-state.ts).
  * - rollback (onRollback), after the Roll back step moved traffic back (not after Abort: production never served
  *   the new version): informational. "Report rollback" then adds its answer (or why there is none) to the outcome,
  *   lets scaling act, releases the lock and publishes; if that step fails, the Stopped step does it.
@@ -18,6 +23,8 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { carriedMarker, type CarriedPart } from '../../lambda/shared/carried-state';
+import { ReleaseErrors } from '../../lambda/shared/errors';
 import type { HookName } from '../../lambda/shared/release';
 import { STATES } from '../../lambda/shared/state-names';
 import type { StateHelpers, StepFunctions } from './workflow-states';
@@ -84,6 +91,55 @@ export function hookPhase(
     wait.next(call);
     return { start, call, done };
   };
+  // The hook step failed after its retries (caught to $.hook.stepFailure): HookStepFailed in $.hook.failure, its
+  // cause a sentence with the step's error and message (a Lambda error's message, not its JSON), then `next`.
+  const logGroup = fn.logGroup.logGroupName;
+  const nameStepFailure = (
+    hook: HookName,
+    names: {
+      readonly failed: string;
+      readonly lambdaError: string;
+      readonly error: string;
+      readonly name: string;
+    },
+    template: string,
+    next: sfn.IChainable,
+  ): sfn.Choice => {
+    const name = new sfn.Pass(scope, names.name, {
+      comment: `The ${hook} hook's step failed: HookStepFailed, with its error and message.`,
+      parameters: {
+        Error: ReleaseErrors.HookStepFailed,
+        Cause: sfn.JsonPath.format(
+          template,
+          sfn.JsonPath.stringAt('$.hook.stepFailure.Error'),
+          sfn.JsonPath.stringAt('$.hook.stepError.message.errorMessage'),
+        ),
+      },
+      resultPath: '$.hook.failure',
+    }).next(next);
+    const lambdaError = new sfn.Pass(scope, names.lambdaError, {
+      comment: "A Lambda error: its cause is the error's JSON, whose errorMessage goes into the cause.",
+      parameters: { 'message.$': 'States.StringToJson($.hook.stepFailure.Cause)' },
+      resultPath: '$.hook.stepError',
+    }).next(name);
+    const other = new sfn.Pass(scope, names.error, {
+      comment: 'Another error (Step Functions, the Lambda service): its cause as it is.',
+      parameters: { message: { 'errorMessage.$': '$.hook.stepFailure.Cause' } },
+      resultPath: '$.hook.stepError',
+    }).next(name);
+    return new sfn.Choice(scope, names.failed, {
+      comment:
+        "The hook step failed after its retries, so the hook gave no answer: a Lambda error's message, else the cause.",
+    })
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isString('$.hook.stepFailure.Cause'),
+          sfn.Condition.stringMatches('$.hook.stepFailure.Cause', '{*"errorMessage":*}'),
+        ),
+        lambdaError,
+      )
+      .otherwise(other);
+  };
   const succeeded = sfn.Condition.stringEquals('$.hook.status', 'SUCCEEDED');
   const phase: {
     -readonly [K in keyof HookPhase]: HookPhase[K];
@@ -107,9 +163,22 @@ export function hookPhase(
         comment: "The admission hook did not admit the image: refused with the hook's answer.",
         parameters: { 'execution.$': '$.execution', 'input.$': '$.input', 'failure.$': '$.hook.failure' },
       }).next(refuse);
-      // The step itself failed (after its retries): nothing was deployed either, so the release is refused with
-      // that error.
-      call.addCatch(refused, { resultPath: '$.hook.failure' });
+      // The step itself failed (after its retries): nothing was deployed either, so the release is refused
+      // (HookStepFailed).
+      const stepFailed = nameStepFailure(
+        'beforeDeploy',
+        {
+          failed: STATES.admissionStepFailed,
+          lambdaError: STATES.admissionStepLambdaError,
+          error: STATES.admissionStepError,
+          name: STATES.nameAdmissionStepFailure,
+        },
+        "The admission hook's step failed after its retries ({}: {}), so the hook (release.hooks.beforeDeploy) " +
+          'gave no answer. The release is refused: nothing was registered or deployed and traffic never moved. ' +
+          `See the hook step's log group ${logGroup} and the hook function's logs, then release again.`,
+        refused,
+      );
+      call.addCatch(stepFailed, { resultPath: '$.hook.stepFailure' });
       done.when(succeeded, next).otherwise(refused);
       return start;
     };
@@ -117,7 +186,7 @@ export function hookPhase(
 
   if (configured.has('afterShift')) {
     phase.alongsideBake = (bake, { rollback, next }) => {
-      const { start, done } = loop(
+      const { start, call, done } = loop(
         'afterShift',
         {
           start: STATES.startProductionHook,
@@ -127,6 +196,44 @@ export function hookPhase(
         },
         'Tests against production while the new color takes all traffic (the bake watches it meanwhile).',
       );
+      // A final answer other than SUCCEEDED, or the step's own failure: the branch fails with the hook's answers
+      // carried in its cause, since the Parallel's Catch gets nothing else (Roll back merges them back).
+      const failed = carryFailure(
+        scope,
+        failWith,
+        {
+          from: '$.hook.failure',
+          part: 'hooks',
+          carry: STATES.carryHookAnswers,
+          fail: STATES.productionHookFailed,
+        },
+        'The production hook failed: the bake branch stops, and the release rolls back.',
+      );
+      const stepFailed = nameStepFailure(
+        'afterShift',
+        {
+          failed: STATES.productionStepFailed,
+          lambdaError: STATES.productionStepLambdaError,
+          error: STATES.productionStepError,
+          name: STATES.nameProductionStepFailure,
+        },
+        "The production hook's step failed after its retries ({}: {}), so the hook (release.hooks.afterShift) " +
+          'gave no answer while the new color took all traffic. The release rolls back to the old color. See the ' +
+          `hook step's log group ${logGroup} and the hook function's logs, then release again.`,
+        // Its first call may have failed before any hook answered: then there is nothing to carry.
+        new sfn.Choice(scope, STATES.productionHookAnswered, {
+          comment: 'Any hook answers to carry to Roll back?',
+        })
+          .when(sfn.Condition.isPresent('$.release.hooks'), failed)
+          .otherwise(
+            failWith(
+              STATES.productionHookFailedUnanswered,
+              'The production hook step failed before any answer: the bake branch stops, and the release rolls back.',
+              '$.hook.failure',
+            ),
+          ),
+      );
+      call.addCatch(stepFailed, { resultPath: '$.hook.stepFailure' });
       done
         .when(
           succeeded,
@@ -135,13 +242,7 @@ export function hookPhase(
             parameters: { 'hooks.$': '$.release.hooks' },
           }),
         )
-        .otherwise(
-          failWith(
-            STATES.productionHookFailed,
-            'The production hook failed: the bake branch stops, and the release rolls back.',
-            '$.hook.failure',
-          ),
-        );
+        .otherwise(failed);
       const both = new sfn.Parallel(scope, STATES.bakeAndProductionHook, {
         comment:
           "The bake's watch and the production hook side by side: a failure in either stops the other and rolls back.",
@@ -197,4 +298,29 @@ export function hookPhase(
     };
   }
   return phase;
+}
+
+/**
+ * A failing branch of the "Bake and production hook" Parallel: a Pass state that writes the branch's error (from
+ * `from`: {Error, Cause}) with `release.<part>` carried after its cause (lambda/shared/carried-state.ts), then a
+ * Fail state with them. The Parallel's Catch gets only a branch's error and cause; Roll back merges the part back.
+ */
+export function carryFailure(
+  scope: Construct,
+  failWith: StateHelpers['failWith'],
+  names: { readonly from: string; readonly part: CarriedPart; readonly carry: string; readonly fail: string },
+  comment: string,
+): sfn.IChainable {
+  const { from, part } = names;
+  return new sfn.Pass(scope, names.carry, {
+    comment: `The failure, with release.${part} after its cause for Roll back (the Parallel's Catch gets nothing else).`,
+    parameters: {
+      'Error.$': `${from}.Error`,
+      Cause: sfn.JsonPath.format(
+        `{}${carriedMarker(part)}{}`,
+        sfn.JsonPath.stringAt(`${from}.Cause`),
+        sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt(`$.release.${part}`)),
+      ),
+    },
+  }).next(failWith(names.fail, comment, '$'));
 }

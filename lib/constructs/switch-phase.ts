@@ -8,6 +8,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { CATCH_UP_SCHEDULE, ReleaseErrors, SHIFT_RECHECK_VERDICTS } from '../../lambda/shared/errors';
 import { STATES } from '../../lambda/shared/state-names';
+import { carryFailure } from './hook-phase';
 import type { StateHelpers, StepFunctions } from './workflow-states';
 
 export function switchAndBake(
@@ -18,7 +19,8 @@ export function switchAndBake(
     retryAllBut,
     retryIdempotent,
     pollLoop,
-  }: Pick<StateHelpers, 'invoke' | 'retryAllBut' | 'retryIdempotent' | 'pollLoop'>,
+    failWith,
+  }: Pick<StateHelpers, 'invoke' | 'retryAllBut' | 'retryIdempotent' | 'pollLoop' | 'failWith'>,
   targets: {
     readonly abort: sfn.IChainable;
     readonly rollback: sfn.IChainable;
@@ -41,10 +43,19 @@ export function switchAndBake(
   );
   // A failed check is a verdict, not a glitch: never retried. Anything else (a throttled API) is, twice.
   retryAllBut(watch, ['UnhealthyAfterSwitch', ReleaseErrors.TrafficMovedDuringRelease]);
-  if (!alongside) {
-    watch.addCatch(targets.rollback, { resultPath: '$.failure' });
-  }
-  // Beside the hook, the bake is a Parallel branch: a failed check fails the branch, and the Parallel rolls back.
+  // Beside the hook, the bake is a Parallel branch: a failed check fails the branch (with the bake's progress
+  // carried in its cause, for Roll back), and the Parallel rolls back.
+  watch.addCatch(
+    alongside
+      ? carryFailure(
+          scope,
+          failWith,
+          { from: '$.failure', part: 'watch', carry: STATES.carryBakeProgress, fail: STATES.bakeFailed },
+          'A bake check failed: the hook branch stops, and the release rolls back.',
+        )
+      : targets.rollback,
+    { resultPath: '$.failure' },
+  );
   const baked = alongside
     ? new sfn.Succeed(scope, STATES.bakePassed, {
         comment: 'The bake passed; the release waits for the hook.',

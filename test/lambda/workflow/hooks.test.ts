@@ -4,6 +4,9 @@ import {
   hookBudget,
   MAX_ANSWERS_PER_HOOK,
   nextDelaySeconds,
+  parseHookReply,
+  MAX_SUMMARY,
+  MAX_KEPT_SUMMARY,
   type LifecycleHookReply,
   type LifecycleHookRequest,
 } from '../../../lambda/shared/hook-contract';
@@ -190,4 +193,90 @@ test('the production hook is not called again once the bake is over: still IN_PR
   expect(second.hook?.failure?.Error).toBe('ProductionHookFailed');
   expect(second.release?.hooks?.at(-1)?.summary).toContain('no final answer by the end of the bake');
   expect(second.release?.hooks?.at(-1)?.summary).toContain('its last answer said: suite 1/3');
+});
+
+test("a production hook call still running at the bake's end is abandoned then (not at the hook's deadline): TIMED_OUT with the bake's sentence", async () => {
+  let clock = Date.parse('2026-11-26T10:00:00Z');
+  const deadlines: string[] = [];
+  // A hook that never answers: the call returns when its deadline comes (as the adapter abandons it), TIMED_OUT.
+  const deps = {
+    now: () => new Date(clock),
+    lifecycleHooks: {
+      invoke: (_request: LifecycleHookRequest, deadline: Date): Promise<LifecycleHookReply> => {
+        deadlines.push(deadline.toISOString());
+        clock = deadline.getTime();
+        return Promise.resolve({
+          functionArn: ARN,
+          status: 'TIMED_OUT',
+          summary: 'did not answer before its timeout',
+        });
+      },
+    },
+  };
+  // The bake ends 60 s from now; the hook's own timeout (120 s) is later.
+  const baking = state({ name: 'afterShift', attempt: 0 });
+  const withBake: ReleaseState = {
+    ...baking,
+    release: {
+      ...baking.release!,
+      watch: { until: '2026-11-26T10:01:00.000Z', checks: 0, consecutiveFailures: 0 },
+    },
+  };
+  const out = await callHook(withBake, deps, settings);
+  expect(deadlines).toEqual(['2026-11-26T10:01:00.000Z']);
+  expect(out.hook).toMatchObject({ status: 'TIMED_OUT', deadline: '2026-11-26T10:02:00.000Z' });
+  expect(out.hook?.failure?.Error).toBe('ProductionHookFailed');
+  expect(out.release?.hooks?.at(-1)?.summary).toContain('no final answer by the end of the bake');
+
+  // Without a bake (the admission hook), or with the bake ending after the hook's deadline: the hook's deadline.
+  deadlines.length = 0;
+  clock = Date.parse('2026-11-26T10:00:00Z');
+  const longBake: ReleaseState = {
+    ...withBake,
+    release: {
+      ...withBake.release!,
+      watch: { ...withBake.release!.watch!, until: '2026-11-26T10:05:00.000Z' },
+    },
+  };
+  await callHook(longBake, deps, settings);
+  expect(deadlines).toEqual(['2026-11-26T10:02:00.000Z']);
+});
+
+test("after IN_PROGRESS the next call comes by the bake's end at the latest", async () => {
+  const w = world([{ status: 'IN_PROGRESS', summary: 'suite 1/3', callbackDelaySeconds: 300 }]);
+  const baking = state({ name: 'afterShift', attempt: 0 });
+  const withBake: ReleaseState = {
+    ...baking,
+    release: {
+      ...baking.release!,
+      watch: { until: '2026-11-26T10:00:40.000Z', checks: 0, consecutiveFailures: 0 },
+    },
+  };
+  const out = await callHook(withBake, w.deps, settings);
+  expect(w.calls[0].deadline.toISOString()).toBe('2026-11-26T10:00:40.000Z');
+  expect(out.hook?.waitSeconds).toBe(40);
+});
+
+test('summaries are kept short and printable: control characters as spaces, no half surrogate pair at the cut', () => {
+  const reply = parseHookReply(
+    ARN,
+    JSON.stringify({ status: 'FAILED', summary: `a\u0000b\nc${'x'.repeat(1000)}` }),
+  );
+  expect(reply.summary).toHaveLength(MAX_SUMMARY);
+  expect(reply.summary.startsWith('a b c')).toBe(true);
+  const emoji = parseHookReply(
+    ARN,
+    JSON.stringify({ status: 'FAILED', summary: `${'x'.repeat(MAX_SUMMARY - 1)}😀` }),
+  );
+  expect(emoji.summary).toBe('x'.repeat(MAX_SUMMARY - 1));
+  // What bluegreen writes itself (ERROR, TIMED_OUT) is kept to MAX_KEPT_SUMMARY.
+  const long = appendAnswer([], {
+    hook: 'afterShift',
+    functionArn: ARN,
+    status: 'ERROR',
+    summary: 'y'.repeat(2000),
+    attempt: 1,
+    at: '2026-11-26T10:00:00Z',
+  });
+  expect(long[0].summary).toHaveLength(MAX_KEPT_SUMMARY);
 });
