@@ -6,7 +6,7 @@ import { BluegreenError, MANUAL_ROLLBACK } from '../shared/errors';
 import type { ReleaseOutcome, WorkflowDeps } from '../shared/ports';
 import { causeMessage, type WorkflowSettings } from '../shared/release';
 import { COLORS, otherColor, recordParameterNames, type Color } from '../shared/release-record';
-import { phaseOf, STATES } from '../shared/state-names';
+import { STATES } from '../shared/state-names';
 import { recoveryAfterStop, type ColorCondition } from '../shared/stop-recovery';
 import { describeTraffic, findDrift, routedTraffic } from '../shared/traffic';
 import { heldAt } from '../shared/scaling';
@@ -47,6 +47,17 @@ const REPORTED_ENDINGS: readonly string[] = [
   STATES.rolledBack,
   STATES.rollbackFailed,
   STATES.liveContractFailed,
+];
+
+/** The ending steps (Tasks): an execution stopped while one ran may have had part of its work done. */
+const ENDING_STEPS: readonly string[] = [
+  STATES.finish,
+  STATES.refuse,
+  STATES.abort,
+  STATES.rollback,
+  STATES.reportRollback,
+  STATES.reportRollbackFailure,
+  STATES.reportContractFailure,
 ];
 
 /** Fail states reached when an ending step itself failed: what the release came to, and what to check. */
@@ -177,7 +188,7 @@ export async function stopped(
     const at = endedIn === undefined ? '' : ` in "${endedIn}"`;
     // Stopped while one of its ending steps ran, that step may have done part of its work (the fresh reads below
     // say where traffic is); before any, nothing of its own was undone.
-    const inEnding = endedIn !== undefined && ['ending', 'finishing'].includes(phaseOf(endedIn));
+    const inEnding = endedIn !== undefined && ENDING_STEPS.includes(endedIn);
     cause =
       `Release ${execution} ended ${status}${inEnding ? '' : at}${why} ` +
       (inEnding
