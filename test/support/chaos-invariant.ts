@@ -183,7 +183,9 @@ export function scalingProblems(
   const excused = published.some(
     (p) =>
       p.status === 'ROLLBACK_FAILED' ||
-      /could not give|scaling could not be let act again|scaling was left|could not let scaling act again/.test(
+      // Housekeeping that kept failing is reported, not thrown: putting the idle color back (its restore and the
+      // listener check before it share one attempt's three tries), giving bounds back, letting scaling act.
+      /could not put \w+ back|could not give|scaling could not be let act again|scaling was left|could not let scaling act again/.test(
         p.cause ?? '',
       ),
   );
