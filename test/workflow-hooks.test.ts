@@ -282,6 +282,7 @@ describe('production hook (afterShift), beside the bake', () => {
         'Production hook passed',
         'Bake and production hook passed',
         'Finish',
+        'Outcome published?',
         'Released',
       ]),
     );

@@ -63,6 +63,7 @@ describe.each(['ecs', 'asg'] as const)(
         'Bake done?',
         'Keep old color warm',
         'Finish',
+        'Outcome published?',
         'Released',
       ]);
       expect(world.weights).toEqual({ blue: 0, green: 100 });

@@ -68,20 +68,25 @@ describe('SNS down when the release ends: the Stopped step publishes the outcome
     },
   );
 
-  test('Finish could not publish: it is tried again, then "Finish failed", and the Stopped step publishes SUCCEEDED', async () => {
+  test('Finish could not publish: "Released (outcome unsent)", never a retry (the lock is free), and the Stopped step publishes SUCCEEDED', async () => {
     const { world, sns } = worldWith('good');
     const result = await runRelease(world, { image: V2 });
     expect(result.status).toBe('FAILED');
-    // Finish ran three times (tried twice more), each trying to publish 3 times.
-    expect(world.calls.filter((c) => c === 'notifier.publish')).toHaveLength(9);
-    expect(result.states[result.states.length - 1]).toBe(STATES.finishFailed);
+    expect(result).toMatchObject({ error: 'OutcomeNotPublished' });
+    expect(result.states.slice(-3)).toEqual([STATES.finish, STATES.outcomePublished, STATES.releasedUnsent]);
+    // One Finish, its three tries to publish; nothing after the lock was freed.
+    expect(world.calls.filter((c) => c === 'notifier.publish')).toHaveLength(3);
+    expect(world.calls.filter((c) => c === 'lock.release')).toHaveLength(1);
+    expect(world.lock).toBeUndefined();
     expect(world.published).toEqual([]);
     expect(world.weights).toEqual({ blue: 0, green: 100 });
 
     sns.down = false;
     const { outcome } = await stopped(endingOf(result), world.deps(), SETTINGS);
-    expect(outcome).toMatchObject({ status: 'SUCCEEDED', error: 'OutcomeNotPublished' });
-    expect(outcome.cause).toContain('is live on green, but publishing the outcome failed');
+    expect(outcome).toMatchObject({ status: 'SUCCEEDED', liveColor: 'green' });
+    expect(outcome.cause).toContain(
+      '(Published by the Stopped step: "Released (outcome unsent)" could not publish it',
+    );
     expectClean(world, 'SUCCEEDED');
     expect(world.weights).toEqual({ blue: 0, green: 100 });
   });

@@ -13,7 +13,7 @@
  * ending-chores.ts.
  */
 import { takeCarried } from '../shared/carried-state';
-import { BluegreenError, ReleaseErrors } from '../shared/errors';
+import { ReleaseErrors } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
 import { causeMessage, requireRelease, type ReleaseState, type WorkflowSettings } from '../shared/release';
 import { type TrafficWeights } from '../shared/traffic';
@@ -95,12 +95,18 @@ export async function finish(
       migrations,
   });
   if (unsent) {
-    // A success nobody hears of is not done: Finish is tried again (all it does is idempotent), then "Finish failed"
-    // hands it to the Stopped step, which publishes it (retried by EventBridge).
-    throw new BluegreenError(
-      'OutcomeNotPublished',
-      `${release.image} is live on ${release.idle}, but publishing the outcome failed: ${notes.join('; ')}.`,
-    );
+    // A success nobody heard of: "Released (outcome unsent)" ends the execution so that the Stopped step runs and
+    // publishes it (never a retry of this step: the lock is free already, another release may hold it).
+    return {
+      ...state,
+      ...unsent,
+      outcome: {
+        error: 'OutcomeNotPublished',
+        cause:
+          `${release.image} is live on ${release.idle}, but publishing the outcome failed (${notes.join('; ')}): ` +
+          'the Stopped step publishes it.',
+      },
+    };
   }
   return state;
 }

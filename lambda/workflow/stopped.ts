@@ -42,6 +42,7 @@ export interface ExecutionEnding {
 
 /** Fail states reached only once the execution's own ending step ran: it let scaling act, released and published. */
 const REPORTED_ENDINGS: readonly string[] = [
+  STATES.releasedUnsent,
   STATES.refused,
   STATES.aborted,
   STATES.rolledBack,

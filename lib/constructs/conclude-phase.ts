@@ -97,8 +97,9 @@ export function conclusion(
     fns.finish,
     'Listener still on the new color? Scale the old color down (unless kept warm), release the lock, publish.',
   );
-  // Finish only throws before it changes anything (its housekeeping notes failures), or once it has ended the
-  // release because the listener was changed under it: that one is a verdict, never retried.
+  // Finish only throws before it changes anything (its housekeeping notes failures, and an outcome it could not
+  // publish goes on to "Released (outcome unsent)"), or once it has ended the release because the listener was
+  // changed under it: that one is a verdict, never retried.
   retryAllBut(finish, [ReleaseErrors.TrafficMovedDuringRelease, 'UnhealthyAfterSwitch']);
   if (rollbackOnMove) {
     finish.addCatch(rollback, {
@@ -106,7 +107,17 @@ export function conclusion(
       resultPath: '$.failure',
     });
   }
-  finish.addCatch(finishFailed, { resultPath: '$.finishFailure' }).next(released);
+  const unsent = failWith(
+    STATES.releasedUnsent,
+    'The new color is live and the lock free, but publishing the outcome failed: the Stopped step publishes it.',
+  );
+  finish.addCatch(finishFailed, { resultPath: '$.finishFailure' }).next(
+    new sfn.Choice(scope, STATES.outcomePublished, {
+      comment: 'Did Finish publish the outcome? If not, the execution ends so that the Stopped step does.',
+    })
+      .when(sfn.Condition.isPresent('$.unsent'), unsent)
+      .otherwise(released),
+  );
   const keepWarm = new sfn.Wait(scope, STATES.waitBeforeScaleDown, {
     comment: 'The old color stays at full capacity a little longer, for a fast rollback by hand.',
     time: sfn.WaitTime.secondsPath('$.release.timings.finishDelaySeconds'),
