@@ -95,7 +95,13 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
       const moved = await positionNow(session.sfn, f.executionArn);
       if (phaseOf(moved.state ?? '') === 'ending') {
         await ports.lock.handOver(owner, f.name, now, new Date(report.lock?.expiresAt ?? lease));
-        throw refused('ReleaseEnding', endingUnderWay(f.name, moved.state));
+        // If it ended meanwhile, its own release of the lock found it ours and did nothing: freed here (only if it
+        // is still the release's), never left held until its lease ends.
+        const after = await session.sfn.send(new DescribeExecutionCommand({ executionArn: f.executionArn }));
+        if (after.status !== 'RUNNING') {
+          await ports.lock.release(f.name);
+        }
+        throw refused('ReleaseEnding', endingUnderWay(f.name, moved.state, after.status));
       }
       await session.sfn.send(
         new StopExecutionCommand({ executionArn: f.executionArn, error: MANUAL_ROLLBACK, cause: why }),
@@ -112,7 +118,13 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
       const position = await positionNow(session.sfn, f.executionArn);
       const last = position.release ?? release;
       if (phaseOf(position.state ?? '') === 'ending') {
-        throw refused('ReleaseEnding', endingUnderWay(f.name, position.state));
+        // Its bake failed between the look above and the stop: stopped while ending by itself.
+        throw refused(
+          'ReleaseEnding',
+          `Release ${f.name} was stopped in "${position.state ?? '?'}", while it was ending by itself (its own ` +
+            `rollback or report had begun); the Stopped step reports it. See bluegreen status: if traffic is not all ` +
+            `on ${release.live}, run bluegreen rollback again.`,
+        );
       }
       if (phaseOf(position.state ?? '') !== 'after-switch') {
         throw refused(
@@ -219,11 +231,13 @@ export async function rollback(session: AwsSession, io: CliIo, options: Rollback
 }
 
 /** A release found ending by itself (rolled back, aborted, ...): nothing for this command to do. */
-function endingUnderWay(name: string, state: string | undefined): string {
+function endingUnderWay(name: string, state: string | undefined, status = 'RUNNING'): string {
   return (
-    `Release ${name} is ending by itself (in "${state ?? '?'}": its rollback, abort or report runs), so this command ` +
-    'changed nothing; its ending moves traffic itself, and the Stopped step finishes it if it cannot. See ' +
-    'bluegreen status.'
+    (status === 'RUNNING'
+      ? `Release ${name} is ending by itself (in "${state ?? '?'}": its rollback, abort or report runs)`
+      : `Release ${name} ended by itself (${status}, after "${state ?? '?'}")`) +
+    ', so this command changed nothing; its ending moves traffic itself, and the Stopped step finishes it if it ' +
+    'cannot. See bluegreen status.'
   );
 }
 

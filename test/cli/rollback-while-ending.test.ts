@@ -64,3 +64,28 @@ test('asked while the release runs its rollback hook: refused at once, no "try a
   expect(aws.stopped).toHaveLength(0);
   expect(aws.lock?.owner).toBe(NAME);
 });
+
+test('it ended by itself while the lock was taken over: the lock is not handed back to an ended release, it is freed', async () => {
+  baking();
+  aws.onHistoryRead = (e) => {
+    if (!aws.lock?.owner.startsWith('manual-rollback')) {
+      return;
+    }
+    // While this command holds the lock: Roll back moved traffic back, its release of the lock (and the Stopped
+    // step's) found this command's and did nothing, and the execution ended in "Rolled back".
+    aws.weights = { blue: 100, green: 0 };
+    aws.record.live = 'blue';
+    e.events.push(
+      history.entered('Roll back', 'Task', { execution: NAME, release: releaseOf(V2) }),
+      history.entered('Rolled back', 'Fail', { execution: NAME, release: releaseOf(V2) }),
+    );
+    e.status = 'FAILED';
+  };
+  const result = await bluegreen('rollback --yes');
+  expect(result.code).toBe(1);
+  expect(result.err).toContain(
+    `ReleaseEnding: Release ${NAME} ended by itself (FAILED, after "Rolled back")`,
+  );
+  expect(aws.stopped).toHaveLength(0);
+  expect(aws.lock).toBeUndefined();
+});
