@@ -20,6 +20,7 @@ import { CRASH_LOOP_TASKS } from '../shared/decisions';
 import type { FleetStatus, TargetHealth, WorkflowDeps } from '../shared/ports';
 import type { Release } from '../shared/release';
 import type { Color } from '../shared/release-record';
+import { allTrafficTo } from './traffic-guard';
 import {
   boundsFor,
   describeCapacity,
@@ -121,11 +122,18 @@ export async function catchUpWithLive(
  */
 export async function keepRollbackTargetAtPar(
   release: Release,
-  deps: Deps,
+  execution: string,
+  deps: Deps & Pick<WorkflowDeps, 'router' | 'lock'>,
   settings: ScalingSettings,
 ): Promise<string | undefined> {
   const [old, serving] = await Promise.all([capacityOf(release.live, deps), capacityOf(release.idle, deps)]);
   if (old.min >= serving.desired) {
+    return undefined;
+  }
+  // Fresh reads just before the act: a check still running after the bake ended (a Parallel branch stopped under
+  // it, a rollback already under way, the release over) must not hold the old color again.
+  const [weights, holder] = await Promise.all([deps.router.productionWeights(), deps.lock.holder()]);
+  if (!allTrafficTo(weights, release.idle) || holder?.owner !== execution) {
     return undefined;
   }
   await settle(release.live, heldAt(serving.desired, settings), false, deps, settings);

@@ -23,7 +23,7 @@ import { allTrafficTo, LISTENER_CHANGED_BY, listenerSays, trafficMoved } from '.
 
 export async function watch(
   state: ReleaseState,
-  deps: Pick<WorkflowDeps, 'probe' | 'alarms' | 'router' | 'now' | 'fleet' | 'record'>,
+  deps: Pick<WorkflowDeps, 'probe' | 'alarms' | 'router' | 'now' | 'fleet' | 'record' | 'lock'>,
   settings: WorkflowSettings,
 ): Promise<ReleaseState> {
   const release = requireRelease(state);
@@ -77,7 +77,7 @@ export async function watch(
   const scaling = settings.scaling;
   if (scaling) {
     await attempt(notes, `keep ${release.live} at ${release.idle}'s count`, async () => {
-      raised = await keepRollbackTargetAtPar(release, deps, scaling);
+      raised = await keepRollbackTargetAtPar(release, state.execution, deps, scaling);
     });
   }
   const oldColorRaised = raised

@@ -84,6 +84,10 @@ export function grantSteps(
 
   // Lock
   lockTable.grant(fns.prepare, 'dynamodb:PutItem', 'dynamodb:GetItem');
+  // With scaling, each bake check reads who holds the lock before it raises the old color's floor (capacity.ts).
+  if (props.config.scaling) {
+    lockTable.grant(fns.watch, 'dynamodb:GetItem');
+  }
   // The idle color following the live one (keepIdleWarm with scaling): the lock for a few seconds, the record, the
   // listener (the rest: scaling-grants.ts).
   const follower = fns['follow-live'];
@@ -138,7 +142,7 @@ export function grantSteps(
     'check-deploy': `${xray}, nor do elasticloadbalancing:DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''}; it only reads.`,
     validate: `${xray}, nor does elasticloadbalancing:DescribeTargetHealth; it only reads (and invokes the configured hook).`,
     switch: `${xray}, nor does elasticloadbalancing:DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''} (the idle color re-checked); its writes are scoped to the production listener, the test rule and the record parameters.`,
-    watch: `${xray}, nor does elasticloadbalancing:DescribeListeners; it only reads the listener and this app's alarms.`,
+    watch: `${xray}, nor does elasticloadbalancing:DescribeListeners; it reads the listener and this app's alarms (with scaling, both colors' scaling and the lock item too, and sets the old color's bounds).`,
     shift: `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth${asg ? ' and the Auto Scaling and launch template Describe calls' : ''} (the new color re-checked); its writes are scoped to the production listener and the record parameters.`,
     analyse: `${xray}, nor do elasticloadbalancing:DescribeListeners/DescribeTargetHealth and cloudwatch:GetMetricData (the ALB metrics compared); its alarms, lock item, topic and event bus are named.`,
     rollback: asg
