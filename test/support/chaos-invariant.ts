@@ -30,14 +30,40 @@
  *    nothing, and `unhealthyAfterStop` counts the endings that leave traffic on a color that is not healthy.
  *    Either way the published cause tells the truth: where production traffic goes now and whether the record
  *    agrees (the drift, when it does not).
+ * 6. scaling (see scalingProblems);
+ * 7. the outcome published tells what the release came to, and the lifecycle hooks are obeyed (chaos-hooks.ts,
+ *    hookProblems): a refusal is REFUSED, a rollback ROLLED_BACK even when the rollback hook, "Report rollback" or
+ *    a stop cut it short, whoever published it (an ending step that could not publish leaves it `unsent` to the
+ *    Stopped step).
  */
 import type { ReleaseOutcome } from '../../lambda/shared/ports';
 import { boundsFor, type ScalingSettings } from '../../lambda/shared/scaling';
 import { recordParameterNames, type Color } from '../../lambda/shared/release-record';
+import { STATES } from '../../lambda/shared/state-names';
 import { describeTraffic, findDrift, routedTraffic, type TrafficWeights } from '../../lambda/shared/traffic';
 import type { ExecutionResult } from '../../rehearsal/workflow-runner';
 import type { FakeWorld } from './fake-world';
 import { SETTINGS } from './run-workflow';
+
+/**
+ * The Fail states reached only once the release's own ending step ran to the end (it let scaling act, released
+ * the lock, and published its outcome or handed it to the Stopped step as `unsent`).
+ */
+const OWN_ENDINGS: readonly string[] = [
+  STATES.refused,
+  STATES.aborted,
+  STATES.rolledBack,
+  STATES.rollbackFailed,
+  STATES.liveContractFailed,
+];
+
+/** The release reached an ending of its own: Released, or one of OWN_ENDINGS. */
+export function ownEnding(result: ExecutionResult): boolean {
+  return (
+    result.status === 'SUCCEEDED' ||
+    (result.status === 'FAILED' && OWN_ENDINGS.includes(result.states[result.states.length - 1] ?? ''))
+  );
+}
 
 /** Judged from the world: the color runs an image that behaves, with tasks running. */
 export function healthy(world: FakeWorld, color: Color): boolean {
