@@ -91,7 +91,7 @@ describe('stopped or timed out while the rollback hook runs: the Stopped step pu
     expect(run.world.weights).toEqual({ blue: 100, green: 0 });
   });
 
-  test('stopped at the rollback hook function’s second call', async () => {
+  test('stopped during a call of the rollback hook’s function (the release’s third hook call)', async () => {
     const run = await release(
       'alarms-after-switch',
       hooks({ onRollback: { inProgress: 3, then: 'FAILED' } }),
