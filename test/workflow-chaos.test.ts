@@ -108,3 +108,25 @@ test.skip('an abort that finds the listener split puts the idle color to rest on
   expect(run.ending).toBe('Aborted');
   expect(run.violations).toEqual([]);
 });
+
+// The same open defect's other face (CHAOS_SEED=8, hooks-only exploration; the hooks only precede it): the listener
+// sent to the new color while it deploys, the image crashing: Abort puts green at 0 (bounds 0..0) but the record
+// keeps the bounds it wrote for the release (3..10), so record and fleet disagree about green's scaling.
+test.skip('an abort after the listener was sent to the idle color leaves record and fleet agreeing on its bounds (open defect)', async () => {
+  const run = await runChaos({
+    behaviour: 'crash',
+    keepIdleWarm: false,
+    scaling: true,
+    faults: [
+      { operation: 'fleet.retire', nth: 1 },
+      { operation: 'fleet.describe', nth: 6 },
+      { operation: 'fleet.deploy', nth: 1 },
+      { operation: 'fleet.register', nth: 3 },
+    ],
+    events: [
+      { kind: 'listener-moved', to: 'new', at: { on: 'call', operation: 'fleet.setCapacity', nth: 2 } },
+    ],
+  });
+  expect(run.ending).toBe('Aborted');
+  expect(run.violations).toEqual([]);
+});
