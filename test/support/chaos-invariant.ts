@@ -194,7 +194,8 @@ export function violations(world: FakeWorld, run: JudgedRun): string[] {
 /**
  * 6. With auto scaling, every ending (the workflow's own, or the Stopped step's) lets scaling act again: the color
  *    the record names live scales within the configured bounds with scale-in free, the other one is pinned (held
- *    at 0, or at the count it runs), and the record's bounds are what the fleet has. Exceptions: a published cause
+ *    at 0, or at the count it runs; held at that count or more while the listener still sends it production
+ *    traffic), and the record's bounds are what the fleet has. Exceptions: a published cause
  *    says scaling could not be given back, or the rollback failed (operators must act; the color that may serve
  *    keeps its floor).
  */
@@ -229,7 +230,13 @@ export function scalingProblems(
     v.push(`the live color ${live} does not scale freely within its bounds: ${JSON.stringify(liveBounds)}`);
   }
   const idleBounds = world.scaling[idle];
-  if (idleBounds.min !== idleBounds.max || world.services[idle].desired !== idleBounds.max) {
+  const desired = world.services[idle].desired;
+  // Pinned; or, while the listener still sends it production traffic (someone else's change the release left
+  // alone), held at the count it runs or more (it serves: the Stopped step never pins it).
+  const atRest =
+    (idleBounds.min === idleBounds.max && desired === idleBounds.max) ||
+    (world.weights[idle] > 0 && idleBounds.min === desired && idleBounds.max >= settings.maxCount);
+  if (!atRest) {
     v.push(
       `the idle color ${idle} is not at rest: bounds ${JSON.stringify(idleBounds)}, ` +
         `${world.services[idle].desired} desired`,
