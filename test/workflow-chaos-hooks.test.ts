@@ -18,8 +18,9 @@ function release(
   scripts: HookScripts,
   events: ChaosEvent[] = [],
   keepIdleWarm = false,
+  scaling = false,
 ): Promise<ChaosRun> {
-  return runChaos({ behaviour, keepIdleWarm, faults: [], events, hooks: scripts });
+  return runChaos({ behaviour, keepIdleWarm, scaling, faults: [], events, hooks: scripts });
 }
 
 const statuses = (run: ChaosRun) => run.world.published.map((p) => p.status);
@@ -137,4 +138,23 @@ test('"Report rollback" timing out right after it published: published again by 
   expect(run.fired).toEqual(['lambda-timeout']);
   expect(run.violations).toEqual([]);
   expect(new Set(statuses(run))).toEqual(new Set(['ROLLED_BACK']));
+});
+
+// Open defect (the Abort one of workflow-chaos.test.ts, in the shared putIdleBack of lambda/workflow/conclude.ts),
+// here in Roll back (CHAOS_SEED=77, hooks-only exploration): the listener split while the production hook waits,
+// the bake's check failing (Lambda.Unknown) → Roll back refuses to put green back (it has production weight), then
+// sends all traffic back to blue, and green keeps the release's bounds (min 3, scale-in suspended), unsaid.
+test.skip('Roll back after the listener was split during the production hook puts green to rest (open defect)', async () => {
+  const run = await release(
+    'fails-after-switch',
+    hooks({ afterShift: { inProgress: 2, then: 'SUCCEEDED' } }),
+    [
+      { kind: 'listener-moved', to: 'split', at: { on: 'state', state: 'Wait for production hook' } },
+      { kind: 'lambda-fails', state: 'Check new live color' },
+    ],
+    false,
+    true,
+  );
+  expect(run.ending).toBe('Rolled back');
+  expect(run.violations).toEqual([]);
 });
