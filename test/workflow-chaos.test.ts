@@ -2,8 +2,9 @@
  * The safety net's invariant in a world that changes under the workflow (test/support/chaos.ts: the events, and
  * what is expected after each kind of ending): someone moves the listener, idle tasks are lost, alarms go off
  * before or after the switch, CloudFormation deregisters a revision, a Lambda times out after a partial write or
- * fails, the execution is stopped or times out at any point; each non-SUCCEEDED execution then goes through the
- * Stopped step. `npm run chaos` runs 1,000 of these; CI runs CHAOS_RUNS (default 100).
+ * fails, the execution is stopped or times out at any point, the notifier is down; each non-SUCCEEDED execution
+ * then goes through the Stopped step. Two in five releases run with the lifecycle hooks, each hook's function
+ * answering as the scenario says (test/support/chaos-hooks.ts; one event at a time: workflow-chaos-hooks.test.ts). `npm run chaos` runs 1,000 of these; CI runs CHAOS_RUNS (default 100).
  */
 import fc from 'fast-check';
 import { runChaos, scenarios } from './support/chaos';
@@ -80,5 +81,74 @@ test('the new color losing its tasks after the bake is not released (Finish re-c
     events: [{ kind: 'idle-lost', at: { on: 'state', state: 'Keep old color warm' } }],
   });
   expect(run.fired).toEqual(['idle-lost']);
+  expect(run.violations).toEqual([]);
+});
+
+// Found by the chaos property (CHAOS_SEED=7, CHAOS_RUNS=400, the 156th release; no hooks), an open defect in the
+// Abort step (lambda/workflow/conclude.ts, putIdleBack and what follows it), left to the coordinator: someone splits
+// the production listener 50/50 while the validation of a failing image runs; Abort refuses to put green back
+// (TrafficMovedDuringRelease: green has production weight), then sends all traffic back to blue, but green keeps
+// the release's scaling bounds (min 3, max 10, scale-in suspended) and no published cause says scaling was left
+// so. Expected: once traffic is all on blue again, green is put back (or pinned at the count it runs), or the
+// cause says its scaling was left held.
+test.skip('an abort that finds the listener split puts the idle color to rest once traffic is back (open defect)', async () => {
+  const run = await runChaos({
+    behaviour: 'fails-validation',
+    keepIdleWarm: false,
+    scaling: true,
+    faults: [],
+    events: [
+      {
+        kind: 'listener-moved',
+        to: 'split',
+        at: { on: 'call', operation: 'router.productionWeights', nth: 3 },
+      },
+    ],
+  });
+  expect(run.ending).toBe('Aborted');
+  expect(run.violations).toEqual([]);
+});
+
+// The same open defect's other face (CHAOS_SEED=8, hooks-only exploration; the hooks only precede it): the listener
+// sent to the new color while it deploys, the image crashing: Abort puts green at 0 (bounds 0..0) but the record
+// keeps the bounds it wrote for the release (3..10), so record and fleet disagree about green's scaling.
+test.skip('an abort after the listener was sent to the idle color leaves record and fleet agreeing on its bounds (open defect)', async () => {
+  const run = await runChaos({
+    behaviour: 'crash',
+    keepIdleWarm: false,
+    scaling: true,
+    faults: [
+      { operation: 'fleet.retire', nth: 1 },
+      { operation: 'fleet.describe', nth: 6 },
+      { operation: 'fleet.deploy', nth: 1 },
+      { operation: 'fleet.register', nth: 3 },
+    ],
+    events: [
+      { kind: 'listener-moved', to: 'new', at: { on: 'call', operation: 'fleet.setCapacity', nth: 2 } },
+    ],
+  });
+  expect(run.ending).toBe('Aborted');
+  expect(run.violations).toEqual([]);
+});
+
+// Found with the hooks (CHAOS_SEED=77), a gap of the judge, not of the product: a release refused for a drift
+// (someone split the listener) is stopped while Refuse releases its lock. The listener still sends green half of
+// production, so the Stopped step holds green at the count it runs or more (never pinned: it serves), and says so.
+test('a stop during Refuse with the listener left split: the idle color that serves keeps a floor, not a pin', async () => {
+  const run = await runChaos({
+    behaviour: 'never-healthy',
+    keepIdleWarm: false,
+    scaling: true,
+    faults: [],
+    events: [
+      { kind: 'listener-moved', to: 'split', at: { on: 'state', state: 'Prepare' } },
+      { kind: 'stopped', status: 'ABORTED', at: { on: 'call', operation: 'lock.release', nth: 1 } },
+    ],
+  });
+  expect(run.ending).toBe('Stopped (ABORTED)');
+  expect(run.world.weights).toEqual({ blue: 50, green: 50 });
+  expect(run.world.published.map((p) => p.cause).join(' ')).toContain(
+    'green, which takes production traffic though the record names blue, is held at',
+  );
   expect(run.violations).toEqual([]);
 });

@@ -30,14 +30,40 @@
  *    nothing, and `unhealthyAfterStop` counts the endings that leave traffic on a color that is not healthy.
  *    Either way the published cause tells the truth: where production traffic goes now and whether the record
  *    agrees (the drift, when it does not).
+ * 6. scaling (see scalingProblems);
+ * 7. the outcome published tells what the release came to, and the lifecycle hooks are obeyed (chaos-hooks.ts,
+ *    hookProblems): a refusal is REFUSED, a rollback ROLLED_BACK even when the rollback hook, "Report rollback" or
+ *    a stop cut it short, whoever published it (an ending step that could not publish leaves it `unsent` to the
+ *    Stopped step).
  */
 import type { ReleaseOutcome } from '../../lambda/shared/ports';
 import { boundsFor, type ScalingSettings } from '../../lambda/shared/scaling';
 import { recordParameterNames, type Color } from '../../lambda/shared/release-record';
+import { STATES } from '../../lambda/shared/state-names';
 import { describeTraffic, findDrift, routedTraffic, type TrafficWeights } from '../../lambda/shared/traffic';
 import type { ExecutionResult } from '../../rehearsal/workflow-runner';
 import type { FakeWorld } from './fake-world';
 import { SETTINGS } from './run-workflow';
+
+/**
+ * The Fail states reached only once the release's own ending step ran to the end (it let scaling act, released
+ * the lock, and published its outcome or handed it to the Stopped step as `unsent`).
+ */
+const OWN_ENDINGS: readonly string[] = [
+  STATES.refused,
+  STATES.aborted,
+  STATES.rolledBack,
+  STATES.rollbackFailed,
+  STATES.liveContractFailed,
+];
+
+/** The release reached an ending of its own: Released, or one of OWN_ENDINGS. */
+export function ownEnding(result: ExecutionResult): boolean {
+  return (
+    result.status === 'SUCCEEDED' ||
+    (result.status === 'FAILED' && OWN_ENDINGS.includes(result.states[result.states.length - 1] ?? ''))
+  );
+}
 
 /** Judged from the world: the color runs an image that behaves, with tasks running. */
 export function healthy(world: FakeWorld, color: Color): boolean {
@@ -168,7 +194,8 @@ export function violations(world: FakeWorld, run: JudgedRun): string[] {
 /**
  * 6. With auto scaling, every ending (the workflow's own, or the Stopped step's) lets scaling act again: the color
  *    the record names live scales within the configured bounds with scale-in free, the other one is pinned (held
- *    at 0, or at the count it runs), and the record's bounds are what the fleet has. Exceptions: a published cause
+ *    at 0, or at the count it runs; held at that count or more while the listener still sends it production
+ *    traffic), and the record's bounds are what the fleet has. Exceptions: a published cause
  *    says scaling could not be given back, or the rollback failed (operators must act; the color that may serve
  *    keeps its floor).
  */
@@ -205,7 +232,13 @@ export function scalingProblems(
     v.push(`the live color ${live} does not scale freely within its bounds: ${JSON.stringify(liveBounds)}`);
   }
   const idleBounds = world.scaling[idle];
-  if (idleBounds.min !== idleBounds.max || world.services[idle].desired !== idleBounds.max) {
+  const desired = world.services[idle].desired;
+  // Pinned; or, while the listener still sends it production traffic (someone else's change the release left
+  // alone), held at the count it runs or more (it serves: the Stopped step never pins it).
+  const atRest =
+    (idleBounds.min === idleBounds.max && desired === idleBounds.max) ||
+    (world.weights[idle] > 0 && idleBounds.min === desired && idleBounds.max >= settings.maxCount);
+  if (!atRest) {
     v.push(
       `the idle color ${idle} is not at rest: bounds ${JSON.stringify(idleBounds)}, ` +
         `${world.services[idle].desired} desired`,

@@ -13,7 +13,12 @@
  * - lambda-timeout: a step's Lambda times out right after a write went through (the write happened; the state
  *   fails with Sandbox.Timedout, which its Retry/Catch see);
  * - lambda-fails: a Task state's Lambda fails on every attempt (Lambda.Unknown), whatever Catch there is or not;
- * - stopped: the execution is stopped (ABORTED, StopExecution) or times out (TIMED_OUT) at that point.
+ * - stopped: the execution is stopped (ABORTED, StopExecution) or times out (TIMED_OUT) at that point;
+ * - notifier-down: from that point until the execution ended, every publication of an outcome fails (the ending
+ *   steps hand theirs to the Stopped step as `unsent`).
+ *
+ * A share of the releases runs with the lifecycle hooks (chaos-hooks.ts), each hook's function answering as the
+ * scenario says; their triggers and Lambda failures then aim at the hooks' states more often.
  *
  * Every execution that does not succeed is then handed to the Stopped step's core (stopped.ts), with the same
  * world, as the EventBridge rule does in AWS. Then the invariant is checked (chaos-invariant.ts), judging health
@@ -27,9 +32,10 @@ import type { TrafficWeights } from '../../lambda/shared/traffic';
 import { STATES } from '../../lambda/shared/state-names';
 import { stopped } from '../../lambda/workflow/stopped';
 import { runWorkflow, type ExecutionResult, type ExecutionStop } from '../../rehearsal/workflow-runner';
-import { healthy, scalingProblems, violations } from './chaos-invariant';
+import { HOOK_TARGETS, hookProblems, hookScripts, scriptHooks, type HookScripts } from './chaos-hooks';
+import { healthy, ownEnding, scalingProblems, violations } from './chaos-invariant';
 import { FakeWorld, REPO, type Behaviour } from './fake-world';
-import { SETTINGS, compiledWorkflow, endingOf } from './run-workflow';
+import { HOOK_SETTINGS, SETTINGS, compiledWorkflow, endingOf } from './run-workflow';
 
 export const V1 = `${REPO}:v1`;
 export const V2 = `${REPO}:v2`;
@@ -104,36 +110,56 @@ export type ChaosEvent =
   | { readonly kind: 'revision-deregistered'; readonly at: Trigger }
   | { readonly kind: 'lambda-timeout'; readonly at: Trigger & { readonly on: 'call' } }
   | { readonly kind: 'lambda-fails'; readonly state: string }
-  | { readonly kind: 'stopped'; readonly status: ExecutionStop['status']; readonly at: Trigger };
+  | { readonly kind: 'stopped'; readonly status: ExecutionStop['status']; readonly at: Trigger }
+  | { readonly kind: 'notifier-down'; readonly at: Trigger };
 
 export type EventKind = ChaosEvent['kind'] | 'stale-alarm';
+
+/** The hook functions' calls (only with the lifecycle hooks): an event may come on the Nth. */
+const HOOK_INVOKE = 'lifecycleHooks.invoke';
 
 export interface Scenario {
   readonly behaviour: Behaviour;
   readonly keepIdleWarm: boolean;
   /** Auto scaling on both colors (blue scaled out to 3 before the release). */
   readonly scaling?: boolean;
+  /** The lifecycle hooks (release.hooks: all three), and how each hook's function answers. */
+  readonly hooks?: HookScripts;
   readonly faults: readonly { readonly operation: string; readonly nth: number }[];
   readonly events: readonly ChaosEvent[];
 }
 
-function workflowStates() {
-  const compiled = compiledWorkflow();
+function workflowStates(hooks: boolean) {
+  const compiled = compiledWorkflow({ hooks });
   return {
     tasks: Object.keys(compiled.taskSteps),
     entered: [...Object.keys(compiled.taskSteps), ...compiled.waitStates],
   };
 }
 
+/** A state of `states`; with the hooks, one of the hooks' states half of the time. */
+function stateOf(states: string[], hooks: boolean): fc.Arbitrary<string> {
+  const any = fc.constantFrom(...states);
+  return hooks ? fc.oneof(any, fc.constantFrom(...states.filter((s) => HOOK_TARGETS.includes(s)))) : any;
+}
+
+/** Releases without the lifecycle hooks (3 in 5) and with them (2 in 5). */
 export function scenarios(): fc.Arbitrary<Scenario> {
-  const { tasks, entered } = workflowStates();
+  return fc
+    .oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: hookScripts() })
+    .chain((hooks) => scenariosWith(hooks));
+}
+
+function scenariosWith(hooks: HookScripts | undefined): fc.Arbitrary<Scenario> {
+  const { tasks, entered } = workflowStates(!!hooks);
+  const operations: string[] = hooks ? [...OPERATIONS, HOOK_INVOKE] : [...OPERATIONS];
   const trigger: fc.Arbitrary<Trigger> = fc.oneof(
     fc.record({
       on: fc.constant('call' as const),
-      operation: fc.constantFrom(...OPERATIONS),
+      operation: fc.constantFrom(...operations),
       nth: fc.integer({ min: 1, max: 6 }),
     }),
-    fc.record({ on: fc.constant('state' as const), state: fc.constantFrom(...entered) }),
+    fc.record({ on: fc.constant('state' as const), state: stateOf(entered, !!hooks) }),
   );
   const event: fc.Arbitrary<ChaosEvent> = fc.oneof(
     fc.record({
@@ -152,24 +178,26 @@ export function scenarios(): fc.Arbitrary<Scenario> {
         nth: fc.integer({ min: 1, max: 4 }),
       }),
     }),
-    fc.record({ kind: fc.constant('lambda-fails' as const), state: fc.constantFrom(...tasks) }),
+    fc.record({ kind: fc.constant('lambda-fails' as const), state: stateOf(tasks, !!hooks) }),
     fc.record({
       kind: fc.constant('stopped' as const),
       status: fc.constantFrom('ABORTED' as const, 'TIMED_OUT' as const),
       at: trigger,
     }),
+    fc.record({ kind: fc.constant('notifier-down' as const), at: trigger }),
   );
   return fc.record({
+    ...(hooks ? { hooks: fc.constant(hooks) } : {}),
     behaviour: fc.constantFrom(...BEHAVIOURS),
     keepIdleWarm: fc.boolean(),
     scaling: fc.boolean(),
     faults: fc
       .uniqueArray(
-        fc.record({ operation: fc.constantFrom(...OPERATIONS), nth: fc.integer({ min: 1, max: 8 }) }),
+        fc.record({ operation: fc.constantFrom(...operations), nth: fc.integer({ min: 1, max: 8 }) }),
         { maxLength: 4, selector: (f) => `${f.operation}#${f.nth}` },
       )
       // Transient: at most two failures of any one operation (the retries allow three tries).
-      .filter((faults) => OPERATIONS.every((op) => faults.filter((f) => f.operation === op).length <= 2)),
+      .filter((faults) => operations.every((op) => faults.filter((f) => f.operation === op).length <= 2)),
     events: fc.array(event, { minLength: 1, maxLength: 3 }),
   });
 }
@@ -185,6 +213,8 @@ export interface ChaosRun {
   readonly violations: string[];
   /** The ending left production traffic on a color that is not healthy (only after a stop: rule 5). */
   readonly unhealthyAfterStop: boolean;
+  /** It ran with the lifecycle hooks. */
+  readonly hooks: boolean;
   readonly world: FakeWorld;
 }
 
@@ -197,10 +227,14 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
   if (scenario.scaling) {
     world.enableScaling(SCALING).autoscale('blue', 3);
   }
+  if (scenario.hooks) {
+    scriptHooks(world, scenario.hooks);
+  }
   const settings = {
     ...SETTINGS,
     keepIdleWarm: scenario.keepIdleWarm,
     ...(scenario.scaling ? { scaling: SCALING } : {}),
+    ...(scenario.hooks ? { hooks: HOOK_SETTINGS } : {}),
   };
   const fired: EventKind[] = [];
   const done = new Set<ChaosEvent>();
@@ -210,6 +244,8 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
   let switchedAt: number | undefined;
   let checksSinceSwitch = 0;
   let publishedBeforeTimeout = false;
+  /** A notifier-down event came: publications fail until the execution ended. */
+  let notifierDown = false;
   /** The running Lambda's timeout: a write armed with lambda-timeout fires it, after the write went through. */
   let timeOut: ((e: Error) => void) | undefined;
   let armedTimeout: ChaosEvent | undefined;
@@ -254,6 +290,9 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
       case 'lambda-timeout':
         armedTimeout = event;
         return; // counted when the write goes through
+      case 'notifier-down':
+        notifierDown = true;
+        break;
       case 'stopped':
         stop = {
           status: event.status,
@@ -331,7 +370,13 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
       acquire: afterWrite('lock.acquire', base.lock.acquire),
       release: afterWrite('lock.release', base.lock.release),
     },
-    notifier: { publish: afterWrite('notifier.publish', base.notifier.publish) },
+    notifier: {
+      publish: afterWrite('notifier.publish', (outcome) =>
+        notifierDown
+          ? Promise.reject(new BluegreenError('ServiceUnavailable', 'SNS is down (a notifier-down event)'))
+          : base.notifier.publish(outcome),
+      ),
+    },
     alarms: {
       named: base.alarms.named,
       firing: (color) => {
@@ -357,7 +402,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
 
   const failing = scenario.events.filter((e) => e.kind === 'lambda-fails');
   const result = await runWorkflow(
-    compiledWorkflow({ keepIdleWarm: scenario.keepIdleWarm }),
+    compiledWorkflow({ keepIdleWarm: scenario.keepIdleWarm, hooks: !!scenario.hooks }),
     deps,
     settings,
     { image: V2, bakeSeconds: 20, deployTimeoutSeconds: 60 },
@@ -402,6 +447,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
   let stoppedOutcome: ChaosRun['stoppedOutcome'];
   if (result.status !== 'SUCCEEDED') {
     world.onCall = undefined; // the world stops changing: the Stopped step runs after the execution ended
+    notifierDown = false;
     // EventBridge invokes the Stopped step again when it fails (retryAttempts 4 on the rule's target).
     for (let invocation = 1; !stoppedOutcome; invocation++) {
       try {
@@ -419,7 +465,8 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
       : result.status === 'FAILED'
         ? (result.states[result.states.length - 1] ?? 'FAILED')
         : `Stopped (${result.status})`;
-  const reachedOwnEnding = result.status === 'SUCCEEDED' || stoppedOutcome?.published === false;
+  // Its own ending step ran to the end (it may have left its outcome unsent, which the Stopped step published).
+  const reachedOwnEnding = ownEnding(result);
   const found = violations(world, {
     execution: EXECUTION,
     newColor: NEW,
@@ -437,12 +484,10 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
     reachedOwnEnding,
     rollbackBroken: failing.some((f) => f.state === 'Roll back') && fired.includes('lambda-fails'),
   });
+  const published = world.published.filter((p) => p.release === EXECUTION);
   found.push(
-    ...scalingProblems(
-      world,
-      SCALING,
-      world.published.filter((p) => p.release === EXECUTION),
-    ),
+    ...scalingProblems(world, SCALING, published),
+    ...hookProblems(world, result, published, !!scenario.hooks),
   );
   const live = world.liveTarget();
   return {
@@ -452,6 +497,7 @@ export async function runChaos(scenario: Scenario): Promise<ChaosRun> {
     fired,
     violations: found,
     unhealthyAfterStop: !reachedOwnEnding && !(live && healthy(world, live)),
+    hooks: !!scenario.hooks,
     world,
   };
 }
