@@ -140,11 +140,12 @@ test('"Report rollback" timing out right after it published: published again by 
   expect(new Set(statuses(run))).toEqual(new Set(['ROLLED_BACK']));
 });
 
-// Open defect (the Abort one of workflow-chaos.test.ts, in the shared putIdleBack of lambda/workflow/conclude.ts),
+// A defect, fixed (the Abort one of workflow-chaos.test.ts; ending-chores.ts putIdleBackOnceSafe),
 // here in Roll back (CHAOS_SEED=77, hooks-only exploration): the listener split while the production hook waits,
 // the bake's check failing (Lambda.Unknown) → Roll back refuses to put green back (it has production weight), then
-// sends all traffic back to blue, and green keeps the release's bounds (min 3, scale-in suspended), unsaid.
-test.skip('Roll back after the listener was split during the production hook puts green to rest (open defect)', async () => {
+// sends all traffic back to blue, and green kept the release's bounds (min 3, scale-in suspended), unsaid; now it
+// is put back once traffic is all on blue.
+test('Roll back after the listener was split during the production hook puts green to rest (fixed defect)', async () => {
   const run = await release(
     'fails-after-switch',
     hooks({ afterShift: { inProgress: 2, then: 'SUCCEEDED' } }),
@@ -157,4 +158,8 @@ test.skip('Roll back after the listener was split during the production hook put
   );
   expect(run.ending).toBe('Rolled back');
   expect(run.violations).toEqual([]);
+  // Put to rest, not excused: no outcome says the idle color could not be put back.
+  expect(run.world.published.map((p) => p.cause ?? '').join(' ')).not.toMatch(/could not put \w+ back/);
+  const idle = run.world.record.liveColor === 'blue' ? 'green' : 'blue';
+  expect(run.world.scaling![idle].min).toBe(run.world.scaling![idle].max);
 });

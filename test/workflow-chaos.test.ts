@@ -84,14 +84,14 @@ test('the new color losing its tasks after the bake is not released (Finish re-c
   expect(run.violations).toEqual([]);
 });
 
-// Found by the chaos property (CHAOS_SEED=7, CHAOS_RUNS=400, the 156th release; no hooks), an open defect in the
-// Abort step (lambda/workflow/conclude.ts, putIdleBack and what follows it), left to the coordinator: someone splits
+// Found by the chaos property (CHAOS_SEED=7, CHAOS_RUNS=400, the 156th release; no hooks), a defect of the Abort
+// step, fixed (ending-chores.ts putIdleBackOnceSafe: put back again once traffic is all on blue): someone splits
 // the production listener 50/50 while the validation of a failing image runs; Abort refuses to put green back
 // (TrafficMovedDuringRelease: green has production weight), then sends all traffic back to blue, but green keeps
 // the release's scaling bounds (min 3, max 10, scale-in suspended) and no published cause says scaling was left
-// so. Expected: once traffic is all on blue again, green is put back (or pinned at the count it runs), or the
+// so. Now: once traffic is all on blue again, green is put back (or pinned at the count it runs), or the
 // cause says its scaling was left held.
-test.skip('an abort that finds the listener split puts the idle color to rest once traffic is back (open defect)', async () => {
+test('an abort that finds the listener split puts the idle color to rest once traffic is back (fixed defect)', async () => {
   const run = await runChaos({
     behaviour: 'fails-validation',
     keepIdleWarm: false,
@@ -107,12 +107,16 @@ test.skip('an abort that finds the listener split puts the idle color to rest on
   });
   expect(run.ending).toBe('Aborted');
   expect(run.violations).toEqual([]);
+  // Put to rest, not excused: no outcome says the idle color could not be put back.
+  expect(run.world.published.map((p) => p.cause ?? '').join(' ')).not.toMatch(/could not put \w+ back/);
+  const idle = run.world.record.liveColor === 'blue' ? 'green' : 'blue';
+  expect(run.world.scaling![idle].min).toBe(run.world.scaling![idle].max);
 });
 
-// The same open defect's other face (CHAOS_SEED=8, hooks-only exploration; the hooks only precede it): the listener
+// The same defect's other face (CHAOS_SEED=8, hooks-only exploration; the hooks only precede it): the listener
 // sent to the new color while it deploys, the image crashing: Abort puts green at 0 (bounds 0..0) but the record
 // keeps the bounds it wrote for the release (3..10), so record and fleet disagree about green's scaling.
-test.skip('an abort after the listener was sent to the idle color leaves record and fleet agreeing on its bounds (open defect)', async () => {
+test('an abort after the listener was sent to the idle color leaves record and fleet agreeing on its bounds (fixed defect)', async () => {
   const run = await runChaos({
     behaviour: 'crash',
     keepIdleWarm: false,
@@ -129,6 +133,10 @@ test.skip('an abort after the listener was sent to the idle color leaves record 
   });
   expect(run.ending).toBe('Aborted');
   expect(run.violations).toEqual([]);
+  // Put to rest, not excused: no outcome says the idle color could not be put back.
+  expect(run.world.published.map((p) => p.cause ?? '').join(' ')).not.toMatch(/could not put \w+ back/);
+  const idle = run.world.record.liveColor === 'blue' ? 'green' : 'blue';
+  expect(run.world.scaling![idle].min).toBe(run.world.scaling![idle].max);
 });
 
 // Found with the hooks (CHAOS_SEED=77), a gap of the judge, not of the product: a release refused for a drift

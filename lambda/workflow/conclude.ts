@@ -31,7 +31,7 @@ import {
   trafficMoved,
 } from './traffic-guard';
 
-import { confirmAllOn, giveBoundsBack, housekeeping, putIdleBack, type Deps } from './ending-chores';
+import { confirmAllOn, housekeeping, putIdleBackOnceSafe, type Deps } from './ending-chores';
 
 export async function finish(
   state: ReleaseState,
@@ -235,13 +235,12 @@ export async function abort(
         : `Sending it back to ${release.live} failed: check the listener and the record (bluegreen status)`);
   }
   // The live color's scaling bounds back while the idle color is put back (two colors, independent moves).
-  const [idle] = await Promise.all([
-    putIdleBack(release, deps, notes, settings.scaling),
-    giveBoundsBack(release.live, deps, notes, settings.scaling),
-  ]);
-  let again = '';
-  await attempt(notes, `confirm that all traffic is on ${release.live}`, async () => {
-    again = await confirmAllOn(release.live, deps, 'abort');
+  const { idle, again } = await putIdleBackOnceSafe(release, deps, notes, settings.scaling, async () => {
+    let said = '';
+    await attempt(notes, `confirm that all traffic is on ${release.live}`, async () => {
+      said = await confirmAllOn(release.live, deps, 'abort');
+    });
+    return said;
   });
   const cause = `${message} ${traffic}; ${idle}.${again}`;
   const unsent = await housekeeping(state, deps, settings, notes, {
@@ -270,14 +269,9 @@ export async function rollback(
   // so the state machine retries and, if that fails too, ends in RollbackFailed.
   await routeAllTo(release.live, deps, { color: release.idle, image: release.idleBefore.image });
   const notes: string[] = [];
-  const [idle] = await Promise.all([
-    putIdleBack(release, deps, notes, settings.scaling),
-    giveBoundsBack(release.live, deps, notes, settings.scaling),
-  ]);
-  const again = await confirmAllOn(release.live, deps, 'rollback', {
-    color: release.idle,
-    image: release.idleBefore.image,
-  });
+  const { idle, again } = await putIdleBackOnceSafe(release, deps, notes, settings.scaling, () =>
+    confirmAllOn(release.live, deps, 'rollback', { color: release.idle, image: release.idleBefore.image }),
+  );
   const cause =
     `${failure.Error}: ${causeMessage(failure.Cause)} Rolled back: all traffic is on ${release.live} again and ` +
     `the record says so; ${idle}.${again}`;

@@ -48,7 +48,7 @@ export async function putIdleBack(
   deps: Deps & Pick<WorkflowDeps, 'router'>,
   notes: string[],
   scaling: ScalingSettings | undefined,
-): Promise<string> {
+): Promise<{ readonly said: string; readonly restored: boolean }> {
   const before = release.idleBefore;
   let restored: Restored | undefined;
   await attempt(
@@ -86,7 +86,10 @@ export async function putIdleBack(
     [FLEET_BUSY],
   );
   if (!restored) {
-    return `${release.idle} could not be put back and may still run ${release.image}`;
+    return {
+      said: `${release.idle} could not be put back and may still run ${release.image}`,
+      restored: false,
+    };
   }
   // The new revision is retired only once nothing uses it any more (and never the one the color is back on).
   if (release.revision && restored.revision !== release.revision) {
@@ -96,10 +99,42 @@ export async function putIdleBack(
     );
   }
   // Without a revision back, the color did not go back onto what it ran (the restore says why).
-  return before.revision && !restored.revision
-    ? `${release.idle} is at ${restored.count} task(s) (${restored.note ?? 'not back on what it ran'})`
-    : `${release.idle} is back to ${restored.count} task(s) of ${before.image}` +
-        (restored.note ? ` (${restored.note})` : '');
+  return {
+    said:
+      before.revision && !restored.revision
+        ? `${release.idle} is at ${restored.count} task(s) (${restored.note ?? 'not back on what it ran'})`
+        : `${release.idle} is back to ${restored.count} task(s) of ${before.image}` +
+          (restored.note ? ` (${restored.note})` : ''),
+    restored: true,
+  };
+}
+
+/**
+ * The idle color put back, and again once traffic is confirmed all on the live color when the first time failed
+ * (the listener gave it production weight then: moved under the release, and sent back since). The first try's
+ * notes count only when the second one fails too.
+ */
+export async function putIdleBackOnceSafe(
+  release: Release,
+  deps: Deps & Pick<WorkflowDeps, 'router'>,
+  notes: string[],
+  scaling: ScalingSettings | undefined,
+  confirm: () => Promise<string>,
+): Promise<{ readonly idle: string; readonly again: string }> {
+  const first: string[] = [];
+  const [put] = await Promise.all([
+    putIdleBack(release, deps, first, scaling),
+    giveBoundsBack(release.live, deps, notes, scaling),
+  ]);
+  const again = await confirm();
+  if (put.restored) {
+    notes.push(...first);
+    return { idle: put.said, again };
+  }
+  const second: string[] = [];
+  const retried = await putIdleBack(release, deps, second, scaling);
+  notes.push(...(retried.restored ? [] : [...first, ...second]));
+  return { idle: retried.said, again };
 }
 
 /** The live color's configured bounds back (with auto scaling), as housekeeping: noted, never thrown. */
