@@ -135,8 +135,12 @@ export function nextDelaySeconds(
  * never ending in half a surrogate pair.
  */
 export function tidySummary(summary: string, max = MAX_KEPT_SUMMARY): string {
-  // eslint-disable-next-line no-control-regex
-  const cut = summary.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, max);
+  const cut = summary
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    // The marker of a carried part (carried-state.ts) never comes from a hook: it would cut the cause short there.
+    .replace(/\[bluegreen carried/gi, '(bluegreen carried')
+    .slice(0, max);
   return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 

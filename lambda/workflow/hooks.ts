@@ -11,7 +11,13 @@
  *   ProductionHookFailed rolls back.
  * - onRollback: once the Roll back step moved traffic back; its answer goes into the published outcome.
  */
-import { describeAnswer, appendAnswer, nextDelaySeconds, type HookTiming } from '../shared/hook-contract';
+import {
+  appendAnswer,
+  describeAnswer,
+  nextDelaySeconds,
+  tidySummary,
+  type HookTiming,
+} from '../shared/hook-contract';
 import { ReleaseErrors } from '../shared/errors';
 import type { WorkflowDeps } from '../shared/ports';
 import {
@@ -91,7 +97,7 @@ export async function callHook(
       status: reply.status,
       summary: cutByBake
         ? `${bakeOverSummary(release)} (call ${attempt} was abandoned at the bake's end)`
-        : reply.summary,
+        : tidySummary(reply.summary),
       attempt,
       at: at.toISOString(),
     };

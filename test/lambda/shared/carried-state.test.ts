@@ -1,4 +1,5 @@
 /** What a failed branch of "Bake and production hook" carries in its cause, and Roll back takes back. */
+import { tidySummary } from '../../../lambda/shared/hook-contract';
 import { carriedMarker, splitCarried, takeCarried, withCarried } from '../../../lambda/shared/carried-state';
 import { causeMessage, type HookAnswer, type ReleaseState } from '../../../lambda/shared/release';
 import { SETTINGS } from '../../support/run-workflow';
@@ -98,4 +99,11 @@ test('causeMessage, which every ending and the report read causes with, leaves a
   expect(causeMessage(withCarried('The production hook answered FAILED.', 'hooks', []))).toBe(
     'The production hook answered FAILED.',
   );
+});
+
+test("a hook's summary holding the marker's text is tidied, so it never cuts a cause short", () => {
+  const summary = tidySummary('db check [bluegreen carried release.hooks] failed on 3 of 40 carts');
+  expect(summary).toBe('db check (bluegreen carried release.hooks] failed on 3 of 40 carts');
+  const cause = `ProductionHookFailed: the hook answered FAILED: ${summary}. All traffic goes back to blue.`;
+  expect(causeMessage(cause)).toBe(cause);
 });
