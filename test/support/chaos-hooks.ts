@@ -86,6 +86,7 @@ function lastAnsweredSucceeded(world: FakeWorld, hook: HookName): boolean | unde
 
 /** The Fail states each of which says what the release came to (the ones whose status the outcome must carry). */
 const ENDING_STATUS: Readonly<Record<string, ReleaseOutcome['status']>> = {
+  [STATES.releasedUnsent]: 'SUCCEEDED',
   [STATES.refused]: 'REFUSED',
   [STATES.refusedCleanupFailed]: 'REFUSED',
   [STATES.aborted]: 'ABORTED',

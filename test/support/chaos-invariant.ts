@@ -50,6 +50,8 @@ import { SETTINGS } from './run-workflow';
  * the lock, and published its outcome or handed it to the Stopped step as `unsent`).
  */
 const OWN_ENDINGS: readonly string[] = [
+  // Finish ran to the end; only its publish failed (the Stopped step publishes it).
+  STATES.releasedUnsent,
   STATES.refused,
   STATES.aborted,
   STATES.rolledBack,
