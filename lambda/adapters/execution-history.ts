@@ -1,5 +1,5 @@
 import { GetExecutionHistoryCommand, SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
-import type { ReleaseOutcome } from '../shared/ports';
+import { ENDING_STATUSES, type ReleaseOutcome } from '../shared/ports';
 import type { Color } from '../shared/release-record';
 
 /** How many of an execution's last history events are read to find the state it ended in (one call). */
@@ -61,24 +61,14 @@ export class ExecutionHistory {
   }
 }
 
-const STATUSES: readonly string[] = [
-  'SUCCEEDED',
-  'ROLLED_BACK',
-  'ABORTED',
-  'REFUSED',
-  'ROLLBACK_FAILED',
-  'STOPPED',
-  'CONTRACT_FAILED',
-] satisfies readonly ReleaseOutcome['status'][];
-
-/** The outcome a state's input carries as unsent, when it is one (an app, a release, a known status). */
+/** The outcome a state's input carries as unsent, when it is one (an app, a release, an ending's status). */
 function unsentIn(input: string | undefined): ReleaseOutcome | undefined {
   try {
     const unsent = (JSON.parse(input ?? 'null') as { unsent?: Record<string, unknown> } | null)?.unsent;
     return typeof unsent?.app === 'string' &&
       typeof unsent.release === 'string' &&
       typeof unsent.status === 'string' &&
-      STATUSES.includes(unsent.status)
+      (ENDING_STATUSES as readonly string[]).includes(unsent.status)
       ? (unsent as unknown as ReleaseOutcome)
       : undefined;
   } catch {

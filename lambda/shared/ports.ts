@@ -249,18 +249,23 @@ export interface Notifier {
   publish(outcome: ReleaseOutcome): Promise<void>;
 }
 
+/** What a release can end as (the statuses an ending publishes). */
+export const ENDING_STATUSES = [
+  'SUCCEEDED',
+  'ROLLED_BACK',
+  'ABORTED',
+  'REFUSED',
+  'ROLLBACK_FAILED',
+  'STOPPED',
+  /** The new color is live, but its contract migrations failed (traffic untouched). */
+  'CONTRACT_FAILED',
+] as const;
+
 export interface ReleaseOutcome {
   readonly app: string;
   readonly release: string;
   readonly status:
-    | 'SUCCEEDED'
-    | 'ROLLED_BACK'
-    | 'ABORTED'
-    | 'REFUSED'
-    | 'ROLLBACK_FAILED'
-    | 'STOPPED'
-    /** The new color is live, but its contract migrations failed (traffic untouched). */
-    | 'CONTRACT_FAILED'
+    | (typeof ENDING_STATUSES)[number]
     /** Not an outcome: the release waits at the manual gate. */
     | 'APPROVAL_REQUIRED'
     /** Not an outcome: a gradual shift's step was judged (the verdict is in `step`). */

@@ -133,7 +133,9 @@ export async function putIdleBackOnceSafe(
   }
   const second: string[] = [];
   const retried = await putIdleBack(release, deps, second, scaling);
-  notes.push(...(retried.restored ? [] : [...first, ...second]));
+  if (!retried.restored) {
+    notes.push(...first, ...second);
+  }
   return { idle: retried.said, again };
 }
 

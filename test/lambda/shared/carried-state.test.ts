@@ -2,7 +2,7 @@
 import { tidySummary } from '../../../lambda/shared/hook-contract';
 import { carriedMarker, splitCarried, takeCarried, withCarried } from '../../../lambda/shared/carried-state';
 import { causeMessage, type HookAnswer, type ReleaseState } from '../../../lambda/shared/release';
-import { SETTINGS } from '../../support/run-workflow';
+import { aRelease } from '../../support/release-fixture';
 
 const answer = (attempt: number, status: HookAnswer['status'], summary: string): HookAnswer => ({
   hook: 'afterShift',
@@ -13,17 +13,11 @@ const answer = (attempt: number, status: HookAnswer['status'], summary: string):
   at: '2026-11-26T10:01:00.000Z',
 });
 
+const fixture = aRelease({ before: 'shop-green:3', release: 'shop-green:4' });
 const before: ReleaseState = {
-  execution: 'release-1',
+  ...fixture,
   release: {
-    image: 'repo:v2',
-    version: 'v2',
-    live: 'blue',
-    idle: 'green',
-    liveCount: 2,
-    idleBefore: { count: 0, image: 'repo:v1' },
-    timings: SETTINGS.timings,
-    startedAt: '2026-11-26T10:00:00Z',
+    ...fixture.release,
     hooks: [{ ...answer(1, 'SUCCEEDED', 'admitted'), hook: 'beforeDeploy' }],
     watch: { until: '2026-11-26T10:05:00.000Z', checks: 0, consecutiveFailures: 0 },
   },

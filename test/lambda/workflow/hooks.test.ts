@@ -12,26 +12,15 @@ import {
 } from '../../../lambda/shared/hook-contract';
 import type { HookAnswer, ReleaseState } from '../../../lambda/shared/release';
 import { callHook, rollbackHookSaid } from '../../../lambda/workflow/hooks';
+import { REPO } from '../../support/fake-world';
+import { aRelease } from '../../support/release-fixture';
 import { SETTINGS } from '../../support/run-workflow';
 
 const ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:shop-production-tests';
 const HOOKS = { afterShift: { timeoutSeconds: 120, pollSeconds: 30 } };
 
 function state(hook: ReleaseState['hook']): ReleaseState {
-  return {
-    execution: 'release-1',
-    release: {
-      image: 'repo:v2',
-      version: 'v2',
-      live: 'blue',
-      idle: 'green',
-      liveCount: 2,
-      idleBefore: { count: 0, image: 'repo:v1' },
-      timings: SETTINGS.timings,
-      startedAt: '2026-11-26T10:00:00Z',
-    },
-    hook,
-  };
+  return aRelease({ before: 'shop-green:3', release: 'shop-green:4' }, { hook });
 }
 
 /** A port that answers `replies` in order, and a clock that moves only when told. */
@@ -123,7 +112,7 @@ test('FAILED and ERROR answers of the admission and production hooks carry named
   );
   expect(admission.hook?.failure).toEqual({
     Error: 'AdmissionRefused',
-    Cause: `The admission hook ${ARN} did not admit repo:v2: FAILED after 1 call: 3 critical CVEs. Nothing was registered or deployed and traffic never moved; fix what the hook reports, then release again.`,
+    Cause: `The admission hook ${ARN} did not admit ${REPO}:v2: FAILED after 1 call: 3 critical CVEs. Nothing was registered or deployed and traffic never moved; fix what the hook reports, then release again.`,
   });
   const rollback = await callHook(
     state({ name: 'onRollback', attempt: 0 }),
